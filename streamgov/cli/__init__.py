@@ -1,0 +1,45 @@
+"""The `streamgov` command: a thin layer over the library, one sub-command module per component.
+
+Sub-commands are imported lazily so `streamgov --help` and quick commands start fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from streamgov import __version__
+
+#: sub-command name -> "module:attribute" of its click command. Keep sorted.
+COMMANDS: dict[str, str] = {
+}
+
+
+class LazyGroup(click.Group):
+    """A click group that imports a sub-command's module only when it is used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, _, attribute = target.partition(":")
+        command: click.Command = getattr(importlib.import_module(module_name), attribute)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="streamgov")
+def cli() -> None:
+    """streamgov: schema registry, stream catalog, ACLs, lag monitor and replicator for
+    event-driven microservices, on an embedded stream engine or Apache Kafka."""
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Console-script entry point."""
+    return cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="streamgov")

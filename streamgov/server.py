@@ -1,0 +1,53 @@
+"""The HTTP server: one FastAPI application that mounts every component's router.
+
+This is the composition root for HTTP: it opens the components over one `Cluster` and wires
+their routers. Registry routes sit at the root (Confluent-compatible paths); the other
+components live under their own prefix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from fastapi import FastAPI
+
+from engine.cluster import Cluster
+from streamgov import __version__
+
+
+@dataclass
+class ServerSettings:
+    """Tunables of `streamgov up` that components read when they are wired in."""
+
+    lag_interval_seconds: float = 10.0
+    readonly: bool = False
+
+
+@dataclass
+class Services:
+    """The running components behind one application, and how to stop them."""
+
+    cluster: Cluster
+    settings: ServerSettings
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def close(self) -> None:
+        """Stop components in reverse order of start."""
+        for closer in reversed(self.closers):
+            closer()
+        self.closers.clear()
+
+
+def create_app(cluster: Cluster, settings: ServerSettings | None = None) -> FastAPI:
+    """Build the application over `cluster`, starting each component's background work."""
+    services = Services(cluster=cluster, settings=settings or ServerSettings())
+    app = FastAPI(
+        title="streamgov",
+        version=__version__,
+        description="Schema registry, stream catalog, access control and lag monitoring.",
+    )
+    app.state.services = services
+    # Components mount themselves here, each in its own block.
+    app.router.add_event_handler("shutdown", services.close)
+    return app
