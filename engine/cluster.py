@@ -78,9 +78,7 @@ class Consumer(Protocol):
         """Return the next records (possibly none after `timeout` seconds); keeps membership."""
         ...
 
-    def commit(
-        self, offsets: Mapping[TopicPartition, OffsetAndMetadata] | None = None
-    ) -> None:
+    def commit(self, offsets: Mapping[TopicPartition, OffsetAndMetadata] | None = None) -> None:
         """Commit the given offsets, or the current positions when none are given."""
         ...
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Literal
 
 from registry.formats.base import ParsedSchema, SchemaType
@@ -17,7 +17,7 @@ from registry.formats.base import ParsedSchema, SchemaType
 Direction = Literal["backward", "forward"]
 
 
-class CompatibilityLevel(str, Enum):
+class CompatibilityLevel(StrEnum):
     """Confluent's compatibility levels."""
 
     NONE = "NONE"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
 
-class SchemaType(str, Enum):
+class SchemaType(StrEnum):
     """Schema formats, spelled as Confluent's `schemaType` field spells them."""
 
     AVRO = "AVRO"
@@ -133,8 +133,7 @@ def parse_schema(
         )
     if len(references) > limits.max_references:
         raise SchemaError(
-            f"schema has {len(references)} references, over the limit of "
-            f"{limits.max_references}"
+            f"schema has {len(references)} references, over the limit of {limits.max_references}"
         )
     if kind is SchemaType.AVRO:
         from registry.formats.avro import parse_avro

@@ -14,8 +14,7 @@ import click
 from streamgov import __version__
 
 #: sub-command name -> "module:attribute" of its click command. Keep sorted.
-COMMANDS: dict[str, str] = {
-}
+COMMANDS: dict[str, str] = {}
 
 
 class LazyGroup(click.Group):
