@@ -7,7 +7,7 @@ fetch hands back, and how topics and consumer groups are described. They carry n
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
+from enum import Enum, StrEnum
 from typing import NamedTuple
 
 Headers = tuple[tuple[str, bytes], ...]
