@@ -49,5 +49,10 @@ def create_app(cluster: Cluster, settings: ServerSettings | None = None) -> Fast
     )
     app.state.services = services
     # Components mount themselves here, each in its own block.
+
+    # Cluster admin API (REST Proxy v3 shape): topics, records, consumer groups.
+    from streamgov.clusterapi import router as cluster_router
+
+    app.include_router(cluster_router)
     app.router.add_event_handler("shutdown", services.close)
     return app

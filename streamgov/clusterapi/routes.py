@@ -1,0 +1,575 @@
+"""The `/v3/...` routes: Confluent REST Proxy v3 paths for topics, records and consumer groups.
+
+Handlers are plain `def` functions, so FastAPI runs them in its thread pool and blocking engine
+calls never stall the event loop.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+
+from engine.cluster import Cluster
+from streamgov.clusterapi import service
+from streamgov.clusterapi.errors import (
+    READ_ONLY,
+    ClusterApiError,
+    ClusterApiRoute,
+    ErrorBodyResponses,
+)
+from streamgov.clusterapi.links import Links
+from streamgov.clusterapi.models import (
+    MAX_TOPIC_NAME,
+    AlterConfigBatchRequest,
+    ClusterData,
+    ClusterDataList,
+    CollectionMetadata,
+    ConsumerAssignmentDataList,
+    ConsumerData,
+    ConsumerDataList,
+    ConsumerGroupData,
+    ConsumerGroupDataList,
+    ConsumerGroupLagSummaryData,
+    ConsumerLagData,
+    ConsumerLagDataList,
+    CreateTopicRequest,
+    OffsetResetDataList,
+    PartitionData,
+    PartitionDataList,
+    ProduceRequest,
+    ProduceResponse,
+    RecordDataList,
+    ResetOffsetsRequest,
+    TopicConfigData,
+    TopicConfigDataList,
+    TopicData,
+    TopicDataList,
+    UpdateConfigRequest,
+    UpdatePartitionCountRequest,
+)
+
+router = APIRouter(prefix="/v3", route_class=ClusterApiRoute, responses=ErrorBodyResponses)
+
+ClusterId = Annotated[str, Path(min_length=1, max_length=255)]
+TopicName = Annotated[str, Path(min_length=1, max_length=MAX_TOPIC_NAME)]
+PartitionId = Annotated[int, Path(ge=0, le=2**31 - 1)]
+GroupId = Annotated[str, Path(min_length=1, max_length=1024)]
+ConfigName = Annotated[str, Path(min_length=1, max_length=255)]
+
+
+def get_cluster(request: Request) -> Cluster:
+    """The cluster the application serves."""
+    cluster: Cluster = request.app.state.services.cluster
+    return cluster
+
+
+def writable(request: Request) -> None:
+    """Refuse changes when the server runs read-only."""
+    if request.app.state.services.settings.readonly:
+        raise ClusterApiError(READ_ONLY, "this server is read-only; changes are disabled")
+
+
+ClusterDep = Annotated[Cluster, Depends(get_cluster)]
+Writable = Depends(writable)
+
+
+def links_for(request: Request, cluster: Cluster, cluster_id: str) -> Links:
+    """Link builder for a request on a served cluster (404 for any other cluster id)."""
+    service.check_cluster(cluster, cluster_id)
+    return Links(str(request.base_url), cluster_id)
+
+
+# -- clusters ------------------------------------------------------------------------------
+
+
+@router.get("/clusters", response_model=ClusterDataList, tags=["Cluster (v3)"])
+def list_clusters(request: Request, cluster: ClusterDep) -> ClusterDataList:
+    """The one cluster this server serves."""
+    links = Links(str(request.base_url), cluster.name)
+    return ClusterDataList(
+        kind="KafkaClusterList",
+        metadata=CollectionMetadata(self=f"{str(request.base_url).rstrip('/')}/v3/clusters"),
+        data=[service.cluster_data(links)],
+    )
+
+
+@router.get("/clusters/{cluster_id}", response_model=ClusterData, tags=["Cluster (v3)"])
+def get_cluster_resource(
+    request: Request, cluster: ClusterDep, cluster_id: ClusterId
+) -> ClusterData:
+    """The cluster with this id."""
+    return service.cluster_data(links_for(request, cluster, cluster_id))
+
+
+# -- topics --------------------------------------------------------------------------------
+
+
+@router.get("/clusters/{cluster_id}/topics", response_model=TopicDataList, tags=["Topic (v3)"])
+def list_topics(request: Request, cluster: ClusterDep, cluster_id: ClusterId) -> TopicDataList:
+    """Every topic of the cluster."""
+    links = links_for(request, cluster, cluster_id)
+    return TopicDataList(
+        kind="KafkaTopicList",
+        metadata=links.collection("topics"),
+        data=service.list_topics(cluster, links),
+    )
+
+
+@router.post(
+    "/clusters/{cluster_id}/topics",
+    response_model=TopicData,
+    status_code=201,
+    tags=["Topic (v3)"],
+    dependencies=[Writable],
+)
+def create_topic(
+    request: Request, cluster: ClusterDep, cluster_id: ClusterId, body: CreateTopicRequest
+) -> TopicData:
+    """Create a topic."""
+    links = links_for(request, cluster, cluster_id)
+    return service.create_topic(cluster, links, body)
+
+
+@router.get(
+    "/clusters/{cluster_id}/topics/{topic_name}", response_model=TopicData, tags=["Topic (v3)"]
+)
+def get_topic(
+    request: Request, cluster: ClusterDep, cluster_id: ClusterId, topic_name: TopicName
+) -> TopicData:
+    """One topic."""
+    links = links_for(request, cluster, cluster_id)
+    return service.topic_data(links, cluster.describe_topic(topic_name))
+
+
+@router.patch(
+    "/clusters/{cluster_id}/topics/{topic_name}",
+    response_model=TopicData,
+    tags=["Topic (v3)"],
+    dependencies=[Writable],
+)
+def update_partition_count(
+    request: Request,
+    cluster: ClusterDep,
+    cluster_id: ClusterId,
+    topic_name: TopicName,
+    body: UpdatePartitionCountRequest,
+) -> TopicData:
+    """Grow the topic's partition count."""
+    links = links_for(request, cluster, cluster_id)
+    return service.grow_partitions(cluster, links, topic_name, body.partitions_count)
+
+
+@router.delete(
+    "/clusters/{cluster_id}/topics/{topic_name}",
+    status_code=204,
+    response_class=Response,
+    tags=["Topic (v3)"],
+    dependencies=[Writable],
+)
+def delete_topic(
+    request: Request, cluster: ClusterDep, cluster_id: ClusterId, topic_name: TopicName
+) -> Response:
+    """Delete a topic and its records."""
+    links_for(request, cluster, cluster_id)
+    cluster.delete_topic(topic_name)
+    return Response(status_code=204)
+
+
+# -- partitions ----------------------------------------------------------------------------
+
+
+@router.get(
+    "/clusters/{cluster_id}/topics/{topic_name}/partitions",
+    response_model=PartitionDataList,
+    tags=["Partition (v3)"],
+)
+def list_partitions(
+    request: Request, cluster: ClusterDep, cluster_id: ClusterId, topic_name: TopicName
+) -> PartitionDataList:
+    """The topic's partitions with their offset ranges."""
+    links = links_for(request, cluster, cluster_id)
+    description = cluster.describe_topic(topic_name)
+    return PartitionDataList(
+        kind="KafkaPartitionList",
+        metadata=links.collection("topics", topic_name, "partitions"),
+        data=[service.partition_data(links, topic_name, p) for p in description.partitions],
+    )
+
+
+@router.get(
+    "/clusters/{cluster_id}/topics/{topic_name}/partitions/{partition_id}",
+    response_model=PartitionData,
+    tags=["Partition (v3)"],
+)
+def get_partition(
+    request: Request,
+    cluster: ClusterDep,
+    cluster_id: ClusterId,
+    topic_name: TopicName,
+    partition_id: PartitionId,
+) -> PartitionData:
+    """One partition."""
+    links = links_for(request, cluster, cluster_id)
+    info = service.find_partition(cluster.describe_topic(topic_name), partition_id)
+    return service.partition_data(links, topic_name, info)
+
+
+@router.get(
+    "/clusters/{cluster_id}/topics/{topic_name}/partitions/{partition_id}/records",
+    response_model=RecordDataList,
+    tags=["Records (streamgov addition)"],
+)
+def browse_records(
+    request: Request,
+    cluster: ClusterDep,
+    cluster_id: ClusterId,
+    topic_name: TopicName,
+    partition_id: PartitionId,
+    offset: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
+    timestamp: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    position: Annotated[Literal["earliest", "latest"] | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=service.MAX_RECORDS_PAGE)] = 100,
+) -> RecordDataList:
+    """Read a page of records from an offset, a timestamp, or the start or end of the partition.
+
+    A streamgov addition to the REST Proxy v3 API: give at most one of `offset`, `timestamp`
+    (ISO-8601 or epoch milliseconds) and `position` (`earliest`, the default, or `latest` for
+    the last `limit` records). Offsets outside the partition are clamped into it.
+    """
+    links = links_for(request, cluster, cluster_id)
+    info = service.find_partition(cluster.describe_topic(topic_name), partition_id)
+    start = service.start_offset(
+        cluster,
+        topic_name,
+        info,
+        offset=offset,
+        timestamp=timestamp,
+        position=position,
+        limit=limit,
+    )
+    records = service.read_records(cluster, links, topic_name, info, start, limit)
+    next_offset = records[-1].offset + 1 if records else start
+    segments = ("topics", topic_name, "partitions", partition_id, "records")
+    more = next_offset < info.latest_offset
+    return RecordDataList(
+        kind="KafkaRecordList",
+        metadata=links.collection(
+            *segments,
+            next_url=f"{links.url(*segments)}?offset={next_offset}&limit={limit}" if more else None,
+        ),
+        data=records,
+        next_offset=next_offset,
+        earliest_offset=info.earliest_offset,
+        latest_offset=info.latest_offset,
+    )
+
+
+# -- configs -------------------------------------------------------------------------------
+
+
+@router.get(
+    "/clusters/{cluster_id}/topics/{topic_name}/configs",
+    response_model=TopicConfigDataList,
+    tags=["Configs (v3)"],
+)
+def list_topic_configs(
+    request: Request, cluster: ClusterDep, cluster_id: ClusterId, topic_name: TopicName
+) -> TopicConfigDataList:
+    """The topic's effective configuration."""
+    links = links_for(request, cluster, cluster_id)
+    return TopicConfigDataList(
+        kind="KafkaTopicConfigList",
+        metadata=links.collection("topics", topic_name, "configs"),
+        data=service.list_configs(cluster, links, topic_name),
+    )
+
+
+@router.post(
+    "/clusters/{cluster_id}/topics/{topic_name}/configs:alter",
+    status_code=204,
+    response_class=Response,
+    tags=["Configs (v3)"],
+    dependencies=[Writable],
+)
+def alter_topic_configs(
+    request: Request,
+    cluster: ClusterDep,
+    cluster_id: ClusterId,
+    topic_name: TopicName,
+    body: AlterConfigBatchRequest,
+) -> Response:
+    """Set or reset (operation DELETE) several config keys at once."""
+    links_for(request, cluster, cluster_id)
+    service.alter_configs(cluster, topic_name, service.alter_updates(body.data), body.validate_only)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/clusters/{cluster_id}/topics/{topic_name}/configs/{name}",
+    response_model=TopicConfigData,
+    tags=["Configs (v3)"],
+)
+def get_topic_config(
+    request: Request,
+    cluster: ClusterDep,
+    cluster_id: ClusterId,
+    topic_name: TopicName,
+    name: ConfigName,
+) -> TopicConfigData:
+    """One config key of the topic."""
+    links = links_for(request, cluster, cluster_id)
+    return service.get_config(cluster, links, topic_name, name)
+
+
+@router.put(
+    "/clusters/{cluster_id}/topics/{topic_name}/configs/{name}",
+    status_code=204,
+    response_class=Response,
+    tags=["Configs (v3)"],
+    dependencies=[Writable],
+)
+def update_topic_config(
+    request: Request,
+    cluster: ClusterDep,
+    cluster_id: ClusterId,
+    topic_name: TopicName,
+    name: ConfigName,
+    body: UpdateConfigRequest,
+) -> Response:
+    """Set one config key."""
+    links_for(request, cluster, cluster_id)
+    if body.value is None:
+        raise ClusterApiError(400, f"config {name}: 'value' is required (DELETE resets a key)")
+    cluster.alter_topic_config(topic_name, {name: body.value})
+    return Response(status_code=204)
+
+
+@router.delete(
+    "/clusters/{cluster_id}/topics/{topic_name}/configs/{name}",
+    status_code=204,
+    response_class=Response,
+    tags=["Configs (v3)"],
+    dependencies=[Writable],
+)
+def reset_topic_config(
+    request: Request,
+    cluster: ClusterDep,
+    cluster_id: ClusterId,
+    topic_name: TopicName,
+    name: ConfigName,
+) -> Response:
+    """Reset one config key to its default."""
+    links_for(request, cluster, cluster_id)
+    cluster.alter_topic_config(topic_name, {name: None})
+    return Response(status_code=204)
+
+
+# -- produce -------------------------------------------------------------------------------
+
+
+@router.post(
+    "/clusters/{cluster_id}/topics/{topic_name}/records",
+    response_model=ProduceResponse,
+    tags=["Records (v3)"],
+    dependencies=[Writable],
+)
+def produce_record(
+    request: Request,
+    cluster: ClusterDep,
+    cluster_id: ClusterId,
+    topic_name: TopicName,
+    body: ProduceRequest,
+) -> ProduceResponse:
+    """Produce one record (key and value as BINARY, JSON or STRING)."""
+    links_for(request, cluster, cluster_id)
+    return service.produce(cluster, cluster_id, topic_name, body)
+
+
+# -- consumer groups -----------------------------------------------------------------------
+
+
+@router.get(
+    "/clusters/{cluster_id}/consumer-groups",
+    response_model=ConsumerGroupDataList,
+    tags=["Consumer Group (v3)"],
+)
+def list_groups(
+    request: Request, cluster: ClusterDep, cluster_id: ClusterId
+) -> ConsumerGroupDataList:
+    """Every consumer group with members or committed offsets."""
+    links = links_for(request, cluster, cluster_id)
+    return ConsumerGroupDataList(
+        kind="KafkaConsumerGroupList",
+        metadata=links.collection("consumer-groups"),
+        data=service.list_groups(cluster, links),
+    )
+
+
+@router.get(
+    "/clusters/{cluster_id}/consumer-groups/{consumer_group_id}",
+    response_model=ConsumerGroupData,
+    tags=["Consumer Group (v3)"],
+)
+def get_group(
+    request: Request, cluster: ClusterDep, cluster_id: ClusterId, consumer_group_id: GroupId
+) -> ConsumerGroupData:
+    """One consumer group."""
+    links = links_for(request, cluster, cluster_id)
+    return service.group_data(links, service.describe_group(cluster, consumer_group_id))
+
+
+@router.get(
+    "/clusters/{cluster_id}/consumer-groups/{consumer_group_id}/consumers",
+    response_model=ConsumerDataList,
+    tags=["Consumer Group (v3)"],
+)
+def list_consumers(
+    request: Request, cluster: ClusterDep, cluster_id: ClusterId, consumer_group_id: GroupId
+) -> ConsumerDataList:
+    """The group's live members."""
+    links = links_for(request, cluster, cluster_id)
+    group = service.describe_group(cluster, consumer_group_id)
+    return ConsumerDataList(
+        kind="KafkaConsumerList",
+        metadata=links.collection("consumer-groups", consumer_group_id, "consumers"),
+        data=service.consumer_data(links, group),
+    )
+
+
+@router.get(
+    "/clusters/{cluster_id}/consumer-groups/{consumer_group_id}/consumers/{consumer_id}",
+    response_model=ConsumerData,
+    tags=["Consumer Group (v3)"],
+)
+def get_consumer(
+    request: Request,
+    cluster: ClusterDep,
+    cluster_id: ClusterId,
+    consumer_group_id: GroupId,
+    consumer_id: Annotated[str, Path(min_length=1, max_length=1024)],
+) -> ConsumerData:
+    """One member of the group."""
+    links = links_for(request, cluster, cluster_id)
+    group = service.describe_group(cluster, consumer_group_id)
+    for consumer in service.consumer_data(links, group):
+        if consumer.consumer_id == consumer_id:
+            return consumer
+    raise ClusterApiError(
+        404, f"Consumer {consumer_id} could not be found in group {consumer_group_id}."
+    )
+
+
+@router.get(
+    "/clusters/{cluster_id}/consumer-groups/{consumer_group_id}/consumers/{consumer_id}/assignments",
+    response_model=ConsumerAssignmentDataList,
+    tags=["Consumer Group (v3)"],
+)
+def list_assignments(
+    request: Request,
+    cluster: ClusterDep,
+    cluster_id: ClusterId,
+    consumer_group_id: GroupId,
+    consumer_id: Annotated[str, Path(min_length=1, max_length=1024)],
+) -> ConsumerAssignmentDataList:
+    """The partitions assigned to one member."""
+    links = links_for(request, cluster, cluster_id)
+    group = service.describe_group(cluster, consumer_group_id)
+    return ConsumerAssignmentDataList(
+        kind="KafkaConsumerAssignmentList",
+        metadata=links.collection(
+            "consumer-groups", consumer_group_id, "consumers", consumer_id, "assignments"
+        ),
+        data=service.assignment_data(links, group, consumer_id),
+    )
+
+
+@router.get(
+    "/clusters/{cluster_id}/consumer-groups/{consumer_group_id}/lags",
+    response_model=ConsumerLagDataList,
+    tags=["Consumer Group (v3)"],
+)
+def list_lags(
+    request: Request, cluster: ClusterDep, cluster_id: ClusterId, consumer_group_id: GroupId
+) -> ConsumerLagDataList:
+    """The group's lag on every partition it has committed offsets for."""
+    links = links_for(request, cluster, cluster_id)
+    group = service.describe_group(cluster, consumer_group_id)
+    return ConsumerLagDataList(
+        kind="KafkaConsumerLagList",
+        metadata=links.collection("consumer-groups", consumer_group_id, "lags"),
+        data=[
+            service.lag_data(links, consumer_group_id, lag)
+            for lag in service.group_lags(cluster, group)
+        ],
+    )
+
+
+@router.get(
+    "/clusters/{cluster_id}/consumer-groups/{consumer_group_id}/lags/{topic_name}/partitions/{partition_id}",
+    response_model=ConsumerLagData,
+    tags=["Consumer Group (v3)"],
+)
+def get_lag(
+    request: Request,
+    cluster: ClusterDep,
+    cluster_id: ClusterId,
+    consumer_group_id: GroupId,
+    topic_name: TopicName,
+    partition_id: PartitionId,
+) -> ConsumerLagData:
+    """The group's lag on one partition."""
+    links = links_for(request, cluster, cluster_id)
+    group = service.describe_group(cluster, consumer_group_id)
+    for lag in service.group_lags(cluster, group):
+        if lag.topic == topic_name and lag.partition == partition_id:
+            return service.lag_data(links, consumer_group_id, lag)
+    raise ClusterApiError(
+        404,
+        f"Consumer group {consumer_group_id} has no committed offset on "
+        f"{topic_name}-{partition_id}.",
+    )
+
+
+@router.get(
+    "/clusters/{cluster_id}/consumer-groups/{consumer_group_id}/lag-summary",
+    response_model=ConsumerGroupLagSummaryData,
+    tags=["Consumer Group (v3)"],
+)
+def get_lag_summary(
+    request: Request, cluster: ClusterDep, cluster_id: ClusterId, consumer_group_id: GroupId
+) -> ConsumerGroupLagSummaryData:
+    """Total lag of the group and where it lags most."""
+    links = links_for(request, cluster, cluster_id)
+    group = service.describe_group(cluster, consumer_group_id)
+    return service.lag_summary(links, consumer_group_id, service.group_lags(cluster, group))
+
+
+@router.post(
+    "/clusters/{cluster_id}/consumer-groups/{consumer_group_id}/offsets:reset",
+    response_model=OffsetResetDataList,
+    tags=["Consumer Group (streamgov addition)"],
+    dependencies=[Writable],
+)
+def reset_offsets(
+    request: Request,
+    cluster: ClusterDep,
+    cluster_id: ClusterId,
+    consumer_group_id: GroupId,
+    body: ResetOffsetsRequest,
+) -> OffsetResetDataList:
+    """Move the group's committed offsets (refused while the group has live members).
+
+    A streamgov addition to the REST Proxy v3 API; see docs/rest-v3.md.
+    """
+    links = links_for(request, cluster, cluster_id)
+    plan = service.reset_offsets(cluster, consumer_group_id, body)
+    return OffsetResetDataList(
+        kind="KafkaConsumerGroupOffsetResetList",
+        metadata=CollectionMetadata(
+            self=f"{links.url('consumer-groups', consumer_group_id)}/offsets:reset"
+        ),
+        consumer_group_id=consumer_group_id,
+        validate_only=body.validate_only,
+        data=plan,
+    )

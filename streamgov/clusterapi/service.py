@@ -1,0 +1,668 @@
+"""What the cluster admin API does, over the `Cluster` protocol: reads and writes, as models.
+
+The routes only parse the request and pick the cluster; everything here is plain calls on the
+engine protocol, so it behaves the same on the embedded engine and on Kafka.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+from engine.cluster import Cluster
+from engine.errors import GroupIdNotFoundError, UnknownTopicOrPartitionError
+from engine.types import (
+    GroupDescription,
+    GroupState,
+    OffsetAndMetadata,
+    OffsetSpec,
+    PartitionInfo,
+    Record,
+    TopicDescription,
+    TopicPartition,
+)
+from streamgov.clusterapi import lag as lagmath
+from streamgov.clusterapi.errors import (
+    ClusterApiError,
+    bad_request,
+    cluster_not_found,
+    group_not_found,
+)
+from streamgov.clusterapi.links import Links
+from streamgov.clusterapi.models import (
+    MAX_DATA_BYTES,
+    AlterConfigEntry,
+    ClusterData,
+    ConsumerAssignmentData,
+    ConsumerData,
+    ConsumerGroupData,
+    ConsumerGroupLagSummaryData,
+    ConsumerLagData,
+    CreateTopicRequest,
+    OffsetResetData,
+    PartitionData,
+    ProduceRequest,
+    ProduceRequestData,
+    ProduceResponse,
+    ProduceResponseData,
+    RecordData,
+    RecordDataItem,
+    RecordHeader,
+    ResetOffsetsRequest,
+    TopicConfigData,
+    TopicData,
+)
+
+#: Kafka's topic-level defaults: a config whose value equals these is reported as default.
+KAFKA_TOPIC_DEFAULTS: dict[str, str] = {
+    "cleanup.policy": "delete",
+    "retention.ms": "604800000",
+    "retention.bytes": "-1",
+    "max.message.bytes": "1048588",
+    "min.compaction.lag.ms": "0",
+    "delete.retention.ms": "86400000",
+    "segment.bytes": "1073741824",
+    "segment.ms": "604800000",
+    "message.timestamp.type": "CreateTime",
+    "compression.type": "producer",
+    "min.insync.replicas": "1",
+}
+MAX_RECORDS_PAGE = 1000
+_STATES = {
+    GroupState.EMPTY: "EMPTY",
+    GroupState.STABLE: "STABLE",
+    GroupState.PREPARING_REBALANCE: "PREPARING_REBALANCE",
+    GroupState.COMPLETING_REBALANCE: "COMPLETING_REBALANCE",
+    GroupState.DEAD: "DEAD",
+    GroupState.UNKNOWN: "UNKNOWN",
+}
+
+
+def check_cluster(cluster: Cluster, cluster_id: str) -> None:
+    """Fail with 404 unless `cluster_id` names the served cluster."""
+    if cluster_id != cluster.name:
+        raise cluster_not_found(cluster_id)
+
+
+def iso(ms: int) -> str:
+    """Epoch milliseconds as an ISO-8601 UTC timestamp."""
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds")
+
+
+def parse_timestamp(text: str) -> int:
+    """Epoch milliseconds from ISO-8601 text or an integer string of milliseconds."""
+    stripped = text.strip()
+    if stripped.lstrip("-").isdigit():
+        return int(stripped)
+    try:
+        moment = datetime.fromisoformat(stripped)
+    except ValueError:
+        raise bad_request(
+            f"timestamp {text!r} is neither ISO-8601 nor epoch milliseconds"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
+# -- clusters ------------------------------------------------------------------------------
+
+
+def cluster_data(links: Links) -> ClusterData:
+    """The served cluster as a resource."""
+    return ClusterData(
+        kind="KafkaCluster",
+        metadata=links.resource(()),
+        cluster_id=links.cluster_id,
+        controller=links.related("brokers", 0),
+        acls=links.related("acls"),
+        brokers=links.related("brokers"),
+        broker_configs=links.related("broker-configs"),
+        consumer_groups=links.related("consumer-groups"),
+        topics=links.related("topics"),
+        partition_reassignments=links.related("topics", "-", "partitions", "-", "reassignment"),
+    )
+
+
+# -- topics --------------------------------------------------------------------------------
+
+
+def topic_data(links: Links, description: TopicDescription) -> TopicData:
+    """A described topic as a resource."""
+    name = description.name
+    return TopicData(
+        kind="KafkaTopic",
+        metadata=links.resource(("topics", name), ("topic", name)),
+        cluster_id=links.cluster_id,
+        topic_name=name,
+        is_internal=description.internal,
+        replication_factor=1,
+        partitions_count=len(description.partitions),
+        partitions=links.related("topics", name, "partitions"),
+        configs=links.related("topics", name, "configs"),
+        partition_reassignments=links.related("topics", name, "partitions", "-", "reassignment"),
+    )
+
+
+def list_topics(cluster: Cluster, links: Links) -> list[TopicData]:
+    """Every topic, internal ones included (flagged `is_internal`), sorted by name."""
+    topics = []
+    for name in cluster.list_topics(include_internal=True):
+        try:
+            topics.append(topic_data(links, cluster.describe_topic(name)))
+        except UnknownTopicOrPartitionError:
+            continue  # deleted between listing and describing
+    return topics
+
+
+def create_topic(cluster: Cluster, links: Links, request: CreateTopicRequest) -> TopicData:
+    """Create a topic (or only check that it could be, with `validate_only`)."""
+    if request.replication_factor not in (None, 1):
+        raise bad_request(
+            "replication_factor is chosen by the cluster; omit it or pass 1 "
+            f"(got {request.replication_factor})"
+        )
+    configs = {entry.name: entry.value for entry in request.configs if entry.value is not None}
+    partitions = request.partitions_count or 1
+    name = request.topic_name
+    if request.validate_only:
+        if name in cluster.list_topics(include_internal=True):
+            raise ClusterApiError(40002, f"Topic '{name}' already exists.")
+        placeholder = tuple(PartitionInfo(p, 0, 0) for p in range(partitions))
+        return topic_data(links, TopicDescription(name, placeholder, dict(configs)))
+    cluster.create_topic(name, partitions, configs)
+    return topic_data(links, cluster.describe_topic(name))
+
+
+def grow_partitions(cluster: Cluster, links: Links, topic: str, total: int) -> TopicData:
+    """Grow a topic's partition count."""
+    cluster.add_partitions(topic, total)
+    return topic_data(links, cluster.describe_topic(topic))
+
+
+def partition_data(links: Links, topic: str, info: PartitionInfo) -> PartitionData:
+    """A partition as a resource, with its offset range."""
+    p = info.partition
+    return PartitionData(
+        kind="KafkaPartition",
+        metadata=links.resource(
+            ("topics", topic, "partitions", p), ("topic", topic), ("partition", p)
+        ),
+        cluster_id=links.cluster_id,
+        topic_name=topic,
+        partition_id=p,
+        leader=links.related("topics", topic, "partitions", p, "replicas", 0),
+        replicas=links.related("topics", topic, "partitions", p, "replicas"),
+        reassignment=links.related("topics", topic, "partitions", p, "reassignment"),
+        earliest_offset=info.earliest_offset,
+        latest_offset=info.latest_offset,
+    )
+
+
+def find_partition(description: TopicDescription, partition: int) -> PartitionInfo:
+    """The described partition, or 404 40403."""
+    for info in description.partitions:
+        if info.partition == partition:
+            return info
+    raise ClusterApiError(
+        40403, f"Partition {partition} of topic '{description.name}' does not exist."
+    )
+
+
+# -- configs -------------------------------------------------------------------------------
+
+
+def config_data(links: Links, topic: str, name: str, value: str | None) -> TopicConfigData:
+    """One config entry as a resource."""
+    default = KAFKA_TOPIC_DEFAULTS.get(name)
+    is_default = value is not None and value == default
+    source = "DEFAULT_CONFIG" if is_default else "DYNAMIC_TOPIC_CONFIG"
+    return TopicConfigData(
+        kind="KafkaTopicConfig",
+        metadata=links.resource(
+            ("topics", topic, "configs", name), ("topic", topic), ("config", name)
+        ),
+        cluster_id=links.cluster_id,
+        topic_name=topic,
+        name=name,
+        value=value,
+        is_default=is_default,
+        is_read_only=False,
+        is_sensitive=False,
+        source=source,
+        synonyms=[],
+    )
+
+
+def list_configs(cluster: Cluster, links: Links, topic: str) -> list[TopicConfigData]:
+    """The topic's effective configuration, sorted by name."""
+    config = cluster.describe_topic(topic).config
+    return [config_data(links, topic, name, config[name]) for name in sorted(config)]
+
+
+def get_config(cluster: Cluster, links: Links, topic: str, name: str) -> TopicConfigData:
+    """One config entry, or 404 when the topic has no such key."""
+    config = cluster.describe_topic(topic).config
+    if name not in config:
+        raise ClusterApiError(40403, f"Config {name} of topic '{topic}' could not be found.")
+    return config_data(links, topic, name, config[name])
+
+
+def alter_updates(entries: list[AlterConfigEntry]) -> dict[str, str | None]:
+    """The engine's update map for an `:alter` batch; None resets a key to its default."""
+    updates: dict[str, str | None] = {}
+    for entry in entries:
+        operation = (entry.operation or "SET").upper()
+        if operation == "DELETE":
+            updates[entry.name] = None
+        elif entry.value is None:
+            raise bad_request(f"config {entry.name}: SET needs a 'value'")
+        else:
+            updates[entry.name] = entry.value
+    return updates
+
+
+def alter_configs(
+    cluster: Cluster, topic: str, updates: Mapping[str, str | None], validate_only: bool
+) -> None:
+    """Apply config changes (or only check that the topic exists, with `validate_only`)."""
+    if validate_only:
+        cluster.describe_topic(topic)
+        return
+    cluster.alter_topic_config(topic, updates)
+
+
+# -- produce -------------------------------------------------------------------------------
+
+
+def _encode(part: ProduceRequestData | None, what: str) -> tuple[bytes | None, str | None]:
+    if part is None:
+        return None, None
+    kind = (part.type or "").upper()
+    if not kind:
+        raise bad_request(
+            f"{what}: only type BINARY, JSON or STRING is supported; serialize records with a "
+            "schema on the client (the registry's serializers) and send them as BINARY"
+        )
+    if part.data is None:
+        return None, kind
+    if kind == "BINARY":
+        if not isinstance(part.data, str):
+            raise bad_request(f"{what}: BINARY data must be a base64 string")
+        try:
+            data = base64.b64decode(part.data, validate=True)
+        except (binascii.Error, ValueError):
+            raise bad_request(f"{what}: BINARY data is not valid base64") from None
+    elif kind == "JSON":
+        data = json.dumps(part.data, separators=(",", ":"), ensure_ascii=False).encode()
+    elif kind == "STRING":
+        if not isinstance(part.data, str):
+            raise bad_request(f"{what}: STRING data must be a string")
+        data = part.data.encode()
+    else:
+        raise bad_request(f"{what}: type {part.type} is not supported; use BINARY, JSON or STRING")
+    if len(data) > MAX_DATA_BYTES:
+        raise bad_request(f"{what}: {len(data)} bytes is more than the {MAX_DATA_BYTES} allowed")
+    return data, kind
+
+
+def _headers(request: ProduceRequest) -> tuple[tuple[str, bytes], ...]:
+    headers = []
+    for header in request.headers:
+        if header.value is None:
+            headers.append((header.name, b""))
+            continue
+        try:
+            headers.append((header.name, base64.b64decode(header.value, validate=True)))
+        except (binascii.Error, ValueError):
+            raise bad_request(f"header {header.name!r}: value is not valid base64") from None
+    return tuple(headers)
+
+
+def produce(
+    cluster: Cluster, cluster_id: str, topic: str, request: ProduceRequest
+) -> ProduceResponse:
+    """Append one record and say where it landed."""
+    key, key_type = _encode(request.key, "key")
+    value, value_type = _encode(request.value, "value")
+    timestamp = parse_timestamp(request.timestamp) if request.timestamp else None
+    if request.partition_id is not None:
+        find_partition(cluster.describe_topic(topic), request.partition_id)
+    record = Record(
+        value=value,
+        key=key,
+        headers=_headers(request),
+        timestamp_ms=timestamp,
+        partition=request.partition_id,
+    )
+    [landed] = cluster.produce(topic, [record])
+    return ProduceResponse(
+        error_code=200,
+        cluster_id=cluster_id,
+        topic_name=topic,
+        partition_id=landed.partition,
+        offset=landed.offset,
+        timestamp=iso(landed.timestamp_ms),
+        key=None if key is None else ProduceResponseData(size=len(key), type=key_type),
+        value=None if value is None else ProduceResponseData(size=len(value), type=value_type),
+    )
+
+
+# -- records (streamgov addition) ------------------------------------------------------------
+
+
+def _record_data(raw: bytes | None) -> RecordData | None:
+    if raw is None:
+        return None
+    return RecordData(size=len(raw), data=base64.b64encode(raw).decode("ascii"))
+
+
+def start_offset(
+    cluster: Cluster,
+    topic: str,
+    info: PartitionInfo,
+    *,
+    offset: int | None,
+    timestamp: str | None,
+    position: str | None,
+    limit: int,
+) -> int:
+    """Where a page of records starts, clamped into the partition's offsets.
+
+    `position=latest` starts `limit` records before the log end, to show the newest records.
+    """
+    chosen = [
+        name
+        for name, v in (("offset", offset), ("timestamp", timestamp), ("position", position))
+        if v is not None
+    ]
+    if len(chosen) > 1:
+        raise bad_request(f"give at most one of offset, timestamp, position (got {chosen})")
+    earliest, latest = info.earliest_offset, info.latest_offset
+    if offset is not None:
+        return lagmath.clamp(offset, earliest, latest)
+    if timestamp is not None:
+        offsets = cluster.list_offsets(topic, parse_timestamp(timestamp))
+        return lagmath.clamp(offsets.get(info.partition, latest), earliest, latest)
+    if position == "latest":
+        return max(earliest, latest - limit)
+    return earliest
+
+
+def read_records(
+    cluster: Cluster, links: Links, topic: str, info: PartitionInfo, start: int, limit: int
+) -> list[RecordDataItem]:
+    """Up to `limit` records of one partition from `start`."""
+    if start >= info.latest_offset:
+        return []
+    records = cluster.fetch(topic, info.partition, start, max_records=limit)
+    items = []
+    for record in records[:limit]:
+        items.append(
+            RecordDataItem(
+                kind="KafkaRecord",
+                metadata=links.resource(
+                    ("topics", topic, "partitions", record.partition, "records", record.offset),
+                    ("topic", topic),
+                    ("partition", record.partition),
+                    ("offset", record.offset),
+                ),
+                cluster_id=links.cluster_id,
+                topic_name=topic,
+                partition_id=record.partition,
+                offset=record.offset,
+                timestamp=iso(record.timestamp_ms),
+                timestamp_ms=record.timestamp_ms,
+                key=_record_data(record.key),
+                value=_record_data(record.value),
+                headers=[
+                    RecordHeader(name=name, value=base64.b64encode(value).decode("ascii"))
+                    for name, value in record.headers
+                ],
+            )
+        )
+    return items
+
+
+# -- consumer groups -----------------------------------------------------------------------
+
+
+def describe_group(cluster: Cluster, group_id: str) -> GroupDescription:
+    """The group, or 404 when it has neither members nor committed offsets."""
+    if group_id not in {g.group_id for g in cluster.list_groups()}:
+        raise group_not_found(group_id)
+    try:
+        return cluster.describe_group(group_id)
+    except GroupIdNotFoundError:
+        raise group_not_found(group_id) from None
+
+
+def group_data(links: Links, group: GroupDescription) -> ConsumerGroupData:
+    """A consumer group as a resource."""
+    gid = group.group_id
+    return ConsumerGroupData(
+        kind="KafkaConsumerGroup",
+        metadata=links.resource(("consumer-groups", gid), ("consumer-group", gid)),
+        cluster_id=links.cluster_id,
+        consumer_group_id=gid,
+        is_simple=not group.members and not group.protocol,
+        partition_assignor=group.protocol,
+        state=_STATES.get(group.state, "UNKNOWN"),  # type: ignore[arg-type]
+        coordinator=links.related("brokers", 0),
+        consumers=links.related("consumer-groups", gid, "consumers"),
+        lag_summary=links.related("consumer-groups", gid, "lag-summary"),
+    )
+
+
+def list_groups(cluster: Cluster, links: Links) -> list[ConsumerGroupData]:
+    """Every consumer group, sorted by id."""
+    groups = []
+    for listing in sorted(cluster.list_groups(), key=lambda g: g.group_id):
+        try:
+            groups.append(group_data(links, cluster.describe_group(listing.group_id)))
+        except GroupIdNotFoundError:
+            continue
+    return groups
+
+
+def consumer_data(links: Links, group: GroupDescription) -> list[ConsumerData]:
+    """The group's live members as resources."""
+    gid = group.group_id
+    return [
+        ConsumerData(
+            kind="KafkaConsumer",
+            metadata=links.resource(
+                ("consumer-groups", gid, "consumers", m.member_id),
+                ("consumer-group", gid),
+                ("consumer", m.member_id),
+            ),
+            cluster_id=links.cluster_id,
+            consumer_group_id=gid,
+            consumer_id=m.member_id,
+            client_id=m.client_id,
+            assignments=links.related(
+                "consumer-groups", gid, "consumers", m.member_id, "assignments"
+            ),
+        )
+        for m in sorted(group.members, key=lambda m: m.member_id)
+    ]
+
+
+def assignment_data(
+    links: Links, group: GroupDescription, consumer_id: str
+) -> list[ConsumerAssignmentData]:
+    """The partitions assigned to one member, or 404 when it is not a member."""
+    gid = group.group_id
+    for member in group.members:
+        if member.member_id == consumer_id:
+            return [
+                ConsumerAssignmentData(
+                    kind="KafkaConsumerAssignment",
+                    metadata=links.resource(
+                        (
+                            "consumer-groups",
+                            gid,
+                            "consumers",
+                            consumer_id,
+                            "assignments",
+                            tp.topic,
+                            "partitions",
+                            tp.partition,
+                        ),
+                        ("consumer-group", gid),
+                        ("consumer", consumer_id),
+                        ("assignment", f"{tp.topic}-{tp.partition}"),
+                    ),
+                    cluster_id=links.cluster_id,
+                    consumer_group_id=gid,
+                    consumer_id=consumer_id,
+                    topic_name=tp.topic,
+                    partition_id=tp.partition,
+                    partition=links.related("topics", tp.topic, "partitions", tp.partition),
+                    lag=links.related(
+                        "consumer-groups", gid, "lags", tp.topic, "partitions", tp.partition
+                    ),
+                )
+                for tp in sorted(member.assignment)
+            ]
+    raise ClusterApiError(404, f"Consumer {consumer_id} could not be found in group {gid}.")
+
+
+def _log_ends(cluster: Cluster, topics: set[str]) -> dict[TopicPartition, int]:
+    ends: dict[TopicPartition, int] = {}
+    for topic in sorted(topics):
+        try:
+            offsets = cluster.list_offsets(topic, OffsetSpec.LATEST)
+        except UnknownTopicOrPartitionError:
+            continue
+        ends.update({TopicPartition(topic, p): o for p, o in offsets.items()})
+    return ends
+
+
+def group_lags(cluster: Cluster, group: GroupDescription) -> list[lagmath.PartitionLag]:
+    """The group's lag on every partition it has committed offsets for."""
+    committed = {tp: om.offset for tp, om in cluster.committed_offsets(group.group_id).items()}
+    owners = {
+        tp: lagmath.Owner(m.member_id, m.client_id) for m in group.members for tp in m.assignment
+    }
+    ends = _log_ends(cluster, {tp.topic for tp in committed})
+    return lagmath.partition_lags(committed, ends, owners)
+
+
+def lag_data(links: Links, group_id: str, lag: lagmath.PartitionLag) -> ConsumerLagData:
+    """A partition lag as a resource."""
+    return ConsumerLagData(
+        kind="KafkaConsumerLag",
+        metadata=links.resource(
+            ("consumer-groups", group_id, "lags", lag.topic, "partitions", lag.partition),
+            ("consumer-group", group_id),
+            ("lag", f"{lag.topic}-{lag.partition}"),
+        ),
+        cluster_id=links.cluster_id,
+        consumer_group_id=group_id,
+        topic_name=lag.topic,
+        partition_id=lag.partition,
+        current_offset=lag.current_offset,
+        log_end_offset=lag.log_end_offset,
+        lag=lag.lag,
+        consumer_id=lag.owner.consumer_id,
+        client_id=lag.owner.client_id,
+    )
+
+
+def lag_summary(
+    links: Links, group_id: str, lags: list[lagmath.PartitionLag]
+) -> ConsumerGroupLagSummaryData:
+    """Total lag and the partition where the group lags most."""
+    worst = lagmath.max_lag(lags)
+    total = sum(lag.lag for lag in lags)
+    topic = worst.topic if worst else ""
+    partition = worst.partition if worst else 0
+    owner = worst.owner if worst else lagmath.NO_OWNER
+    return ConsumerGroupLagSummaryData(
+        kind="KafkaConsumerGroupLagSummary",
+        metadata=links.resource(
+            ("consumer-groups", group_id, "lag-summary"),
+            ("consumer-group", group_id),
+            ("lag-summary", group_id),
+        ),
+        cluster_id=links.cluster_id,
+        consumer_group_id=group_id,
+        max_lag_consumer_id=owner.consumer_id,
+        max_lag_client_id=owner.client_id,
+        max_lag_topic_name=topic,
+        max_lag_partition_id=partition,
+        max_lag=worst.lag if worst else 0,
+        total_lag=total,
+        max_lag_consumer=links.related("consumer-groups", group_id, "consumers", owner.consumer_id),
+        max_lag_partition=links.related("topics", topic, "partitions", partition),
+    )
+
+
+def reset_offsets(
+    cluster: Cluster, group_id: str, request: ResetOffsetsRequest
+) -> list[OffsetResetData]:
+    """Move a group's committed offsets; refused while the group has live members."""
+    known = {g.group_id for g in cluster.list_groups()}
+    if group_id in known:
+        group = cluster.describe_group(group_id)
+        if group.members:
+            raise ClusterApiError(
+                40901,
+                f"Consumer group {group_id} has {len(group.members)} active member(s); stop "
+                "its consumers before resetting offsets.",
+            )
+    elif request.topic_name is None:
+        raise group_not_found(group_id)
+    committed = cluster.committed_offsets(group_id)
+    if request.topic_name is None:
+        topics = sorted({tp.topic for tp in committed})
+    else:
+        topics = [request.topic_name]
+    plan: list[OffsetResetData] = []
+    for topic in topics:
+        try:
+            description = cluster.describe_topic(topic)
+        except UnknownTopicOrPartitionError:
+            if request.topic_name is not None:
+                raise
+            continue  # the group still has offsets on a deleted topic
+        infos = list(description.partitions)
+        if request.partition_id is not None:
+            infos = [find_partition(description, request.partition_id)]
+        at_ts = (
+            cluster.list_offsets(topic, request.value)
+            if request.position == "TIMESTAMP" and request.value is not None
+            else {}
+        )
+        for info in infos:
+            tp = TopicPartition(topic, info.partition)
+            current = committed[tp].offset if tp in committed else None
+            target = lagmath.reset_target(
+                request.position,
+                request.value,
+                current=current,
+                earliest=info.earliest_offset,
+                latest=info.latest_offset,
+                at_timestamp=at_ts.get(info.partition),
+            )
+            plan.append(
+                OffsetResetData(
+                    topic_name=topic,
+                    partition_id=info.partition,
+                    previous_offset=current,
+                    offset=target,
+                )
+            )
+    if not request.validate_only and plan:
+        cluster.commit_offsets(
+            group_id,
+            {
+                TopicPartition(e.topic_name, e.partition_id): OffsetAndMetadata(e.offset)
+                for e in plan
+            },
+        )
+    return plan
