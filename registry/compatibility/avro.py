@@ -1,0 +1,293 @@
+"""Avro reader/writer compatibility, per the Avro specification's schema resolution.
+
+Rule names follow Apache Avro's `SchemaCompatibility` checker (NAME_MISMATCH,
+FIXED_SIZE_MISMATCH, MISSING_ENUM_SYMBOLS, READER_FIELD_MISSING_DEFAULT_VALUE, TYPE_MISMATCH,
+MISSING_UNION_BRANCH), plus DECIMAL_MISMATCH for decimals whose precision or scale differ,
+which the specification says do not resolve. Paths are JSON pointers into the reader's schema
+text (into a referenced schema's text when the type came from a reference; the message says
+which).
+"""
+
+from __future__ import annotations
+
+from registry.compatibility import Incompatibility
+from registry.formats.avro import AvroField, AvroSchema, AvroType
+from registry.formats.base import ParsedSchema
+
+# Writer types that each reader type accepts besides its own (the spec's promotions).
+PROMOTIONS: dict[str, frozenset[str]] = {
+    "long": frozenset({"int"}),
+    "float": frozenset({"int", "long"}),
+    "double": frozenset({"int", "long", "float"}),
+    "string": frozenset({"bytes"}),
+    "bytes": frozenset({"string"}),
+}
+_PROMOTES_TO: dict[str, tuple[str, ...]] = {
+    "int": ("long", "float", "double"),
+    "long": ("float", "double"),
+    "float": ("double",),
+    "string": ("bytes",),
+    "bytes": ("string",),
+}
+_NAMED = frozenset({"record", "enum", "fixed"})
+_IN_PROGRESS: list[Incompatibility] = []
+
+
+def incompatibilities(reader: ParsedSchema, writer: ParsedSchema) -> list[Incompatibility]:
+    """Why `reader` cannot read data written with `writer`; empty when it can."""
+    if not isinstance(reader, AvroSchema) or not isinstance(writer, AvroSchema):
+        raise TypeError("Avro compatibility needs two parsed Avro schemas")
+    if reader is writer:
+        return []
+    checker = _Checker()
+    try:
+        checker.check(reader.root, writer.root, checker.found)
+    except RecursionError:
+        return [
+            Incompatibility(
+                rule="SCHEMA_TOO_DEEP",
+                path="",
+                message=(
+                    "the schemas nest too deeply to compare; flatten the nesting of named types"
+                ),
+            )
+        ]
+    return list(dict.fromkeys(checker.found))
+
+
+def _where(node: AvroType, suffix: str = "") -> str:
+    return node.path + suffix
+
+
+def _in_reference(node: AvroType) -> str:
+    return f" (in referenced schema `{node.origin}`)" if node.origin is not None else ""
+
+
+class _Checker:
+    """One comparison of two type graphs; memoises named pairs so recursion terminates."""
+
+    __slots__ = ("found", "memo")
+
+    def __init__(self) -> None:
+        self.found: list[Incompatibility] = []
+        self.memo: dict[tuple[int, int], list[Incompatibility]] = {}
+
+    def readable(self, reader: AvroType, writer: AvroType) -> bool:
+        """Whether `reader` reads `writer` (a probe: nothing is reported)."""
+        if reader.key is not None and reader.key == writer.key:
+            return True
+        probe: list[Incompatibility] = []
+        self.check(reader, writer, probe)
+        return not probe
+
+    def check(self, reader: AvroType, writer: AvroType, out: list[Incompatibility]) -> None:
+        """Append to `out` every reason `reader` cannot read `writer`."""
+        rkind = reader.kind
+        wkind = writer.kind
+        if rkind == wkind:
+            if reader.key is not None:
+                if reader.key != writer.key and writer.key is not None:
+                    # Same primitive kind with different keys: decimals that disagree.
+                    self.decimal(reader, writer, out)
+                return
+            if rkind == "array":
+                assert reader.items is not None and writer.items is not None
+                self.check(reader.items, writer.items, out)
+            elif rkind == "map":
+                assert reader.values is not None and writer.values is not None
+                self.check(reader.values, writer.values, out)
+            elif rkind == "union":
+                for index, branch in enumerate(writer.branches):
+                    if not self.union_reads(reader, branch):
+                        out.append(_missing_branch(reader, branch, index))
+            else:
+                self.named(reader, writer, out)
+            return
+        if wkind == "union":
+            # Whatever branch the writer picked, the reader must read it.
+            for branch in writer.branches:
+                self.check(reader, branch, out)
+            return
+        if rkind == "union":
+            if not self.union_reads(reader, writer):
+                out.append(_missing_branch(reader, writer, None))
+            return
+        if wkind in PROMOTIONS.get(rkind, ()):
+            return
+        out.append(_type_mismatch(reader, writer))
+
+    def union_reads(self, reader: AvroType, writer: AvroType) -> bool:
+        return any(self.readable(branch, writer) for branch in reader.branches)
+
+    def decimal(self, reader: AvroType, writer: AvroType, out: list[Incompatibility]) -> None:
+        if (
+            reader.logical == "decimal"
+            and writer.logical == "decimal"
+            and (reader.precision, reader.scale) != (writer.precision, writer.scale)
+        ):
+            out.append(_decimal_mismatch(reader, writer))
+
+    def named(self, reader: AvroType, writer: AvroType, out: list[Incompatibility]) -> None:
+        pair = (id(reader), id(writer))
+        known = self.memo.get(pair)
+        if known is not None:
+            # Done before, or in progress further up (a recursive type): assume it reads,
+            # which is the coinductive answer for the cycle.
+            out.extend(known)
+            return
+        self.memo[pair] = _IN_PROGRESS
+        found: list[Incompatibility] = []
+        if not _names_match(reader, writer):
+            found.append(_name_mismatch(reader, writer))
+        if reader.kind == "record":
+            self.record(reader, writer, found)
+        elif reader.kind == "enum":
+            missing = writer.symbol_set - reader.symbol_set
+            if missing and reader.enum_default is None:
+                found.append(_missing_symbols(reader, writer, missing))
+        else:
+            if reader.size != writer.size:
+                found.append(_fixed_size(reader, writer))
+            elif reader.logical == "decimal" and writer.logical == "decimal":
+                self.decimal(reader, writer, found)
+        self.memo[pair] = found
+        out.extend(found)
+
+    def record(self, reader: AvroType, writer: AvroType, out: list[Incompatibility]) -> None:
+        by_name = writer.field_by_name
+        # Fields whose name and primitive type both match read trivially; a set difference
+        # finds the rest without a Python-level loop over every field.
+        unmatched = reader.simple_fields - writer.simple_fields
+        fields = reader.field_by_name
+        pending: list[AvroField] = [fields[name] for name, _ in unmatched]
+        pending.extend(reader.complex_fields)
+        if len(pending) > 1:
+            pending.sort(key=_field_index)
+        for reader_field in pending:
+            writer_field = by_name.get(reader_field.name)
+            if writer_field is None:
+                for alias in reader_field.aliases:
+                    writer_field = by_name.get(alias)
+                    if writer_field is not None:
+                        break
+            if writer_field is None:
+                if not reader_field.has_default:
+                    out.append(_missing_default(reader_field, reader))
+                continue
+            self.check(reader_field.type, writer_field.type, out)
+
+
+def _field_index(item: AvroField) -> int:
+    return item.index
+
+
+def _names_match(reader: AvroType, writer: AvroType) -> bool:
+    # The spec compares unqualified names; a reader alias may name the writer's fullname.
+    return reader.short_name == writer.short_name or writer.fullname in reader.aliases
+
+
+def _subject(node: AvroType) -> str:
+    """`field `email` at `/fields/3/type``, or just the pointer when not a field's type."""
+    where = f"`{node.path or '/'}`{_in_reference(node)}"
+    return f"{node.label} at {where}" if node.label else where
+
+
+def _type_mismatch(reader: AvroType, writer: AvroType) -> Incompatibility:
+    wrote = writer.describe()
+    targets = _PROMOTES_TO.get(writer.kind)
+    options = f"`{wrote}`"
+    if targets:
+        options += ", " + ", ".join(f"`{t}`" for t in targets)
+    return Incompatibility(
+        rule="TYPE_MISMATCH",
+        path=reader.path,
+        message=(
+            f"{_subject(reader)} is `{reader.describe()}` but the writer's schema has `{wrote}` "
+            f"there, which `{reader.describe_brief()}` cannot read; make it {options}, or a "
+            f"union that includes one of them"
+        ),
+    )
+
+
+def _missing_branch(reader: AvroType, writer: AvroType, index: int | None) -> Incompatibility:
+    wrote = writer.describe()
+    which = f"branch {index} of the writer's union, " if index is not None else ""
+    return Incompatibility(
+        rule="MISSING_UNION_BRANCH",
+        path=reader.path,
+        message=(
+            f"union {_subject(reader)} has no branch that can read the writer's `{wrote}` "
+            f"({which}which the data may contain); add `{wrote}` to the union"
+        ),
+    )
+
+
+def _name_mismatch(reader: AvroType, writer: AvroType) -> Incompatibility:
+    return Incompatibility(
+        rule="NAME_MISMATCH",
+        path=reader.path + "/name",
+        message=(
+            f"{reader.kind} `{reader.fullname}` at `{reader.path or '/'}`{_in_reference(reader)} "
+            f"does not match the writer's {writer.kind} `{writer.fullname}`: named types resolve "
+            f"only when their names match; keep the name `{writer.short_name}` or add "
+            f'`"aliases": ["{writer.fullname}"]` to `{reader.fullname}`'
+        ),
+    )
+
+
+def _fixed_size(reader: AvroType, writer: AvroType) -> Incompatibility:
+    return Incompatibility(
+        rule="FIXED_SIZE_MISMATCH",
+        path=reader.path + "/size",
+        message=(
+            f"fixed `{reader.fullname}`{_in_reference(reader)} has size {reader.size} but the "
+            f"writer's has size {writer.size}: fixed values of another size cannot be read; "
+            f"keep size {writer.size}"
+        ),
+    )
+
+
+def _missing_symbols(
+    reader: AvroType, writer: AvroType, missing: frozenset[str]
+) -> Incompatibility:
+    ordered = [symbol for symbol in writer.symbols if symbol in missing]
+    listed = ", ".join(f"`{symbol}`" for symbol in ordered)
+    plural = "s" if len(ordered) > 1 else ""
+    return Incompatibility(
+        rule="MISSING_ENUM_SYMBOLS",
+        path=reader.path + "/symbols",
+        message=(
+            f"enum `{reader.fullname}`{_in_reference(reader)} lacks symbol{plural} {listed} "
+            f"that the writer's enum has, and has no default: data carrying {listed} cannot "
+            f"be read; add the symbol{plural} back or give the enum a `default` symbol"
+        ),
+    )
+
+
+def _missing_default(reader_field: AvroField, record: AvroType) -> Incompatibility:
+    name = reader_field.name
+    return Incompatibility(
+        rule="READER_FIELD_MISSING_DEFAULT_VALUE",
+        path=reader_field.path,
+        message=(
+            f"field `{reader_field.path}` `{name}`{_in_reference(record)} has no default and "
+            f"the writer's record `{record.fullname}` has no such field: a reader cannot fill "
+            f"it from data written without it; add a default to `{name}`"
+        ),
+    )
+
+
+def _decimal_mismatch(reader: AvroType, writer: AvroType) -> Incompatibility:
+    return Incompatibility(
+        rule="DECIMAL_MISMATCH",
+        path=reader.path,
+        message=(
+            f"decimal {_subject(reader)} has precision "
+            f"{reader.precision} and scale {reader.scale} but the writer's has precision "
+            f"{writer.precision} and scale {writer.scale}: decimals resolve only when both "
+            f"match; keep precision {writer.precision} and scale {writer.scale}"
+        ),
+    )
+
+
+__all__ = ["PROMOTIONS", "incompatibilities"]

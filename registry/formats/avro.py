@@ -1,0 +1,887 @@
+"""Avro schemas: parsing with full validation, canonical and normalized forms, field tags.
+
+`parse_avro` turns schema text into an `AvroSchema` whose `root` is a graph of `AvroType`
+nodes: one node per place a type is written in the text, except that a named type used by
+name is the very node of its definition (so recursive types are cyclic graphs). Every node
+and field carries the JSON pointer of where it is written, which is what errors and
+compatibility reports point at.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeGuard
+
+from registry.formats.base import (
+    DEFAULT_LIMITS,
+    FieldTag,
+    Limits,
+    ResolvedReference,
+    SchemaError,
+    SchemaType,
+)
+
+PRIMITIVE_TYPES = frozenset(
+    {"null", "boolean", "int", "long", "float", "double", "bytes", "string"}
+)
+NAMED_TYPES = frozenset({"record", "error", "enum", "fixed"})
+FIELD_ORDERS = frozenset({"ascending", "descending", "ignore"})
+
+# Attributes with a meaning in the spec; everything else on a schema is a custom property.
+_SCHEMA_ATTRIBUTES = frozenset(
+    {"type", "name", "namespace", "doc", "aliases", "fields", "symbols", "default", "items"}
+    | {"values", "size"}
+)
+_FIELD_ATTRIBUTES = frozenset({"name", "type", "doc", "default", "aliases", "order"})
+_LOGICAL_ATTRIBUTES = ("logicalType", "precision", "scale")
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_INT_RANGE = (-(2**31), 2**31 - 1)
+_LONG_RANGE = (-(2**63), 2**63 - 1)
+
+# logicalType -> the underlying types it may annotate (decimal and duration checked apart).
+_LOGICAL_ON = {
+    "date": ("int",),
+    "time-millis": ("int",),
+    "time-micros": ("long",),
+    "timestamp-millis": ("long",),
+    "timestamp-micros": ("long",),
+    "timestamp-nanos": ("long",),
+    "local-timestamp-millis": ("long",),
+    "local-timestamp-micros": ("long",),
+    "local-timestamp-nanos": ("long",),
+    "uuid": ("string", "fixed"),
+    "big-decimal": ("bytes",),
+}
+
+TAGS_PROPERTY = "confluent:tags"
+
+
+@dataclass(eq=False, slots=True)
+class AvroField:
+    """A record field as written at `path` (a JSON pointer such as `/fields/3`)."""
+
+    name: str
+    index: int
+    type: AvroType
+    path: str
+    has_default: bool = False
+    default: Any = None
+    aliases: tuple[str, ...] = ()
+    order: str = "ascending"
+    doc: str | None = None
+    props: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(eq=False, slots=True)
+class AvroType:
+    """One Avro type as written at `path`; identity is the node, not its content.
+
+    `key` is a cheap equality token for primitive types (their kind, plus precision and scale
+    for decimals): two primitive nodes with equal keys read each other. It is None for the
+    other kinds. `origin` is None for types written in this schema, else the name of the
+    reference that defined it.
+    """
+
+    kind: str
+    path: str
+    origin: str | None = None
+    logical: str | None = None
+    precision: int = 0
+    scale: int = 0
+    props: dict[str, Any] = field(default_factory=dict)
+    key: object = None
+    label: str = ""
+    # named types
+    fullname: str = ""
+    namespace: str = ""
+    aliases: tuple[str, ...] = ()
+    doc: str | None = None
+    # record
+    is_error: bool = False
+    fields: list[AvroField] = field(default_factory=list)
+    field_by_name: dict[str, AvroField] = field(default_factory=dict)
+    simple_fields: frozenset[tuple[str, object]] = frozenset()
+    complex_fields: tuple[AvroField, ...] = ()
+    # enum
+    symbols: tuple[str, ...] = ()
+    symbol_set: frozenset[str] = frozenset()
+    enum_default: str | None = None
+    # fixed
+    size: int = 0
+    # array / map / union
+    items: AvroType | None = None
+    values: AvroType | None = None
+    branches: tuple[AvroType, ...] = ()
+
+    @property
+    def short_name(self) -> str:
+        """The unqualified name of a named type."""
+        return self.fullname.rpartition(".")[2]
+
+    def describe(self) -> str:
+        """A short spelling of the type for messages: `int`, `record com.acme.User`, ..."""
+        if self.kind in NAMED_TYPES:
+            return f"{self.kind} {self.fullname}"
+        if self.kind == "array" and self.items is not None:
+            return f"array<{self.items.describe_brief()}>"
+        if self.kind == "map" and self.values is not None:
+            return f"map<{self.values.describe_brief()}>"
+        if self.kind == "union":
+            return "[" + ", ".join(b.describe_brief() for b in self.branches) + "]"
+        if self.logical == "decimal":
+            return f"{self.kind} decimal({self.precision},{self.scale})"
+        return self.kind
+
+    def describe_brief(self) -> str:
+        """Like `describe`, one level deep only."""
+        if self.kind in NAMED_TYPES:
+            return self.fullname
+        if self.kind in PRIMITIVE_TYPES:
+            return self.kind
+        return self.kind
+
+
+@dataclass(slots=True)
+class _Names:
+    """Named types visible while parsing: fullname -> node."""
+
+    types: dict[str, AvroType] = field(default_factory=dict)
+
+    def lookup(self, name: str, namespace: str) -> AvroType | None:
+        # A dotted name is a fullname; a bare one is tried in the enclosing namespace first,
+        # then in the null namespace (as the Java parser does).
+        if "." in name:
+            return self.types.get(name)
+        if namespace:
+            found = self.types.get(f"{namespace}.{name}")
+            if found is not None:
+                return found
+        return self.types.get(name)
+
+
+@dataclass(eq=False)
+class AvroSchema:
+    """A validated Avro schema (the `ParsedSchema` of format AVRO)."""
+
+    raw: str
+    references: tuple[ResolvedReference, ...]
+    root: AvroType
+    document: Any
+    named: dict[str, AvroType]
+    tags: list[FieldTag]
+    _canonical: str | None = None
+    _normalized: str | None = None
+    _fastavro: Any = None
+
+    @property
+    def schema_type(self) -> SchemaType:
+        """Always AVRO."""
+        return SchemaType.AVRO
+
+    @property
+    def name(self) -> str | None:
+        """The fullname of the top-level type when it is named."""
+        return self.root.fullname if self.root.kind in NAMED_TYPES else None
+
+    def canonical(self) -> str:
+        """Avro Parsing Canonical Form; types from references are written at their first use."""
+        if self._canonical is None:
+            self._canonical = _dump(_Emitter(mode="canonical").emit(self.root, ""))
+        return self._canonical
+
+    def normalized(self) -> str:
+        """Compact text keeping defaults, aliases, logical types, order and custom properties.
+
+        Names are fullnames, `doc` is dropped, primitive types without attributes are bare
+        strings, keys come in a fixed order; types from references stay references by name.
+        """
+        if self._normalized is None:
+            self._normalized = _dump(_Emitter(mode="normalized").emit(self.root, ""))
+        return self._normalized
+
+    def field_tags(self) -> list[FieldTag]:
+        """Fields carrying `confluent:tags`, in schema order, with JSON-pointer paths."""
+        return list(self.tags)
+
+    def fastavro_schema(self) -> Any:
+        """The schema parsed by fastavro (references included), for encoding and decoding."""
+        if self._fastavro is None:
+            import fastavro
+
+            self._fastavro = fastavro.parse_schema(_Emitter(mode="fastavro").emit(self.root, ""))
+        return self._fastavro
+
+
+def parse_avro(
+    schema: str,
+    references: Sequence[ResolvedReference] = (),
+    limits: Limits = DEFAULT_LIMITS,
+) -> AvroSchema:
+    """Parse and validate an Avro schema; named types from `references` may be used.
+
+    `references` are the resolved transitive references, dependencies first. Raises
+    `SchemaError` naming what is wrong and the JSON pointer where.
+    """
+    names = _Names()
+    try:
+        for reference in references:
+            document = _load(reference.schema, limits, f"reference {reference.name!r}")
+            try:
+                _Parser(names, reference.name, limits, tags=None).parse_document(document)
+            except SchemaError as exc:
+                raise SchemaError(
+                    f"in referenced schema {reference.name!r} (subject {reference.subject!r} "
+                    f"version {reference.version}): {exc.reason}",
+                    exc.path,
+                ) from None
+        document = _load(schema, limits, "schema")
+        tags: list[FieldTag] = []
+        root = _Parser(names, None, limits, tags=tags).parse_document(document)
+    except RecursionError:
+        raise SchemaError(
+            f"schema nests too deeply (the limit is {limits.max_depth} levels)"
+        ) from None
+    parsed = AvroSchema(
+        raw=schema,
+        references=tuple(references),
+        root=root,
+        document=document,
+        named=names.types,
+        tags=tags,
+    )
+    _check_with_fastavro(parsed)
+    return parsed
+
+
+def _check_with_fastavro(parsed: AvroSchema) -> None:
+    """Have fastavro, which encodes and decodes the data, accept the schema as well."""
+    try:
+        parsed.fastavro_schema()
+    except RecursionError:
+        raise SchemaError("schema nests too deeply") from None
+    except Exception as exc:  # fastavro raises several exception types for bad schemas
+        raise SchemaError(f"fastavro rejects the schema: {exc}") from None
+
+
+def _load(text: str, limits: Limits, what: str) -> Any:
+    try:
+        document = json.loads(text)
+    except RecursionError:
+        raise SchemaError(
+            f"{what} nests too deeply (the limit is {limits.max_depth} levels)"
+        ) from None
+    except ValueError as exc:
+        raise SchemaError(f"{what} is not valid JSON: {exc}") from None
+    depth = _json_depth(document, limits.max_depth)
+    if depth > limits.max_depth:
+        raise SchemaError(f"{what} nests deeper than the limit of {limits.max_depth} levels")
+    return document
+
+
+def _json_depth(document: Any, limit: int) -> int:
+    """Nesting depth of containers (a scalar has depth 0); stops early past `limit`."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children: Any = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            return deepest
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return deepest
+
+
+def _pointer(path: str, *tokens: str | int) -> str:
+    for token in tokens:
+        text = str(token).replace("~", "~0").replace("/", "~1")
+        path = f"{path}/{text}"
+    return path
+
+
+def _is_int(value: Any) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_name(name: Any, path: str, what: str) -> str:
+    if not isinstance(name, str) or not name:
+        raise SchemaError(f"{what} must be a non-empty string, got {json.dumps(name)}", path)
+    for part in name.split("."):
+        if not _NAME.match(part):
+            raise SchemaError(
+                f"{what} {name!r} is not a valid Avro name: each part must start with a letter "
+                "or underscore and contain only letters, digits and underscores",
+                path,
+            )
+    return name
+
+
+class _Parser:
+    """Builds `AvroType` graphs from decoded JSON, validating as it goes."""
+
+    def __init__(
+        self, names: _Names, origin: str | None, limits: Limits, tags: list[FieldTag] | None
+    ) -> None:
+        self.names = names
+        self.origin = origin
+        self.limits = limits
+        self.tags = tags
+        self.pending_defaults: list[AvroField] = []
+        self.pending_enum_defaults: list[AvroType] = []
+
+    def parse_document(self, document: Any) -> AvroType:
+        root = self.parse(document, "", "", 0)
+        for avro_field in self.pending_defaults:
+            problem = _default_problem(avro_field.type, avro_field.default, self.limits.max_depth)
+            if problem is not None:
+                raise SchemaError(
+                    f"default of field {avro_field.name!r} {problem}",
+                    _pointer(avro_field.path, "default"),
+                )
+        return root
+
+    def parse(self, value: Any, path: str, namespace: str, depth: int) -> AvroType:
+        if depth > self.limits.max_depth:
+            raise SchemaError(f"schema nests deeper than the limit of {self.limits.max_depth}")
+        if isinstance(value, str):
+            return self.type_by_name(value, path, namespace)
+        if isinstance(value, list):
+            return self.parse_union(value, path, namespace, depth)
+        if not isinstance(value, dict):
+            raise SchemaError(
+                f"a schema must be a type name, an object or an array (a union), "
+                f"got {json.dumps(value)}",
+                path,
+            )
+        kind = value.get("type")
+        if "type" not in value:
+            raise SchemaError("schema object has no `type`", path)
+        if isinstance(kind, dict | list):
+            # {"type": {...}} and {"type": [...]} are another spelling of the inner schema.
+            return self.parse(kind, _pointer(path, "type"), namespace, depth + 1)
+        if not isinstance(kind, str):
+            raise SchemaError(f"`type` must be a string, got {json.dumps(kind)}", path)
+        if kind in PRIMITIVE_TYPES:
+            return self.primitive(kind, value, path)
+        if kind in NAMED_TYPES:
+            return self.parse_named(kind, value, path, namespace, depth)
+        if kind == "array" or kind == "map":
+            attribute = "items" if kind == "array" else "values"
+            if attribute not in value:
+                raise SchemaError(f"{kind} schema has no `{attribute}`", path)
+            child = self.parse(value[attribute], _pointer(path, attribute), namespace, depth + 1)
+            node = AvroType(kind, path, self.origin, props=_custom(value, _SCHEMA_ATTRIBUTES))
+            if kind == "array":
+                node.items = child
+            else:
+                node.values = child
+            return node
+        if kind == "union":
+            raise SchemaError("a union is written as a JSON array of its branches", path)
+        # {"type": "com.acme.Name"} refers to a named type.
+        return self.type_by_name(kind, _pointer(path, "type"), namespace)
+
+    def type_by_name(self, name: str, path: str, namespace: str) -> AvroType:
+        if name in PRIMITIVE_TYPES:
+            return self.primitive(name, {}, path)
+        if name in ("record", "error", "enum", "fixed", "array", "map"):
+            raise SchemaError(
+                f"type {name!r} must be written as an object with its attributes", path
+            )
+        found = self.names.lookup(name, namespace)
+        if found is None:
+            _check_name(name, path, "type name")
+            known = f" in namespace {namespace!r}" if namespace and "." not in name else ""
+            raise SchemaError(
+                f"unknown type {name!r}{known}: a named type must be defined before it is "
+                "used, in this schema or in a referenced one",
+                path,
+            )
+        return found
+
+    def primitive(self, kind: str, value: dict[str, Any], path: str) -> AvroType:
+        props = _custom(value, _SCHEMA_ATTRIBUTES)
+        node = AvroType(kind, path, self.origin, props=props, key=kind)
+        _apply_logical(node, value)
+        if node.logical == "decimal":
+            node.key = (kind, node.precision, node.scale)
+        return node
+
+    def parse_union(self, value: list[Any], path: str, namespace: str, depth: int) -> AvroType:
+        branches: list[AvroType] = []
+        seen: dict[str, int] = {}
+        for index, item in enumerate(value):
+            branch_path = _pointer(path, index)
+            branch = self.parse(item, branch_path, namespace, depth + 1)
+            if branch.kind == "union":
+                raise SchemaError("a union may not directly contain another union", branch_path)
+            identity = branch.fullname if branch.kind in NAMED_TYPES else branch.kind
+            if identity in seen:
+                raise SchemaError(
+                    f"union has two branches of type {identity!r} (branches {seen[identity]} "
+                    f"and {index}): a union may hold each type only once",
+                    branch_path,
+                )
+            seen[identity] = index
+            branches.append(branch)
+        return AvroType("union", path, self.origin, branches=tuple(branches))
+
+    def parse_named(
+        self, kind: str, value: dict[str, Any], path: str, namespace: str, depth: int
+    ) -> AvroType:
+        if "name" not in value:
+            raise SchemaError(f"{kind} schema has no `name`", path)
+        name = _check_name(value["name"], _pointer(path, "name"), f"{kind} name")
+        own_namespace = value.get("namespace")
+        if own_namespace is not None:
+            if not isinstance(own_namespace, str):
+                raise SchemaError("`namespace` must be a string", _pointer(path, "namespace"))
+            if own_namespace:
+                _check_name(own_namespace, _pointer(path, "namespace"), "namespace")
+        if "." in name:
+            fullname = name
+            space = name.rpartition(".")[0]
+        else:
+            space = namespace if own_namespace is None else own_namespace
+            fullname = f"{space}.{name}" if space else name
+        if fullname in PRIMITIVE_TYPES:
+            raise SchemaError(
+                f"a named type may not be called {fullname!r}: that is a primitive type",
+                _pointer(path, "name"),
+            )
+        if fullname in self.names.types:
+            existing = self.names.types[fullname]
+            where = (
+                f"in referenced schema {existing.origin!r}"
+                if existing.origin is not None and existing.origin != self.origin
+                else f"at {existing.path or '/'}"
+            )
+            raise SchemaError(
+                f"type {fullname!r} is already defined {where}", _pointer(path, "name")
+            )
+        node = AvroType(
+            "record" if kind == "error" else kind,
+            path,
+            self.origin,
+            fullname=fullname,
+            namespace=space,
+            aliases=self.parse_aliases(value, path, space, qualify=True),
+            doc=_doc(value, path),
+            props=_custom(value, _SCHEMA_ATTRIBUTES),
+        )
+        node.is_error = kind == "error"
+        # Registered before the body so that the body may refer to the type itself.
+        self.names.types[fullname] = node
+        if kind in ("record", "error"):
+            self.parse_fields(node, value, path, space, depth)
+        elif kind == "enum":
+            self.parse_enum(node, value, path)
+        else:
+            size = value.get("size")
+            if not _is_int(size) or size < 0:
+                raise SchemaError(
+                    f"fixed `size` must be a non-negative integer, got {json.dumps(size)}",
+                    _pointer(path, "size"),
+                )
+            node.size = size
+            _apply_logical(node, value)
+        return node
+
+    def parse_aliases(
+        self, value: dict[str, Any], path: str, space: str, qualify: bool
+    ) -> tuple[str, ...]:
+        aliases = value.get("aliases")
+        if aliases is None:
+            return ()
+        where = _pointer(path, "aliases")
+        if not isinstance(aliases, list):
+            raise SchemaError("`aliases` must be an array of names", where)
+        result: list[str] = []
+        for index, alias in enumerate(aliases):
+            alias = _check_name(alias, _pointer(where, index), "alias")
+            if not qualify and "." in alias:
+                raise SchemaError(
+                    f"field alias {alias!r} may not contain dots", _pointer(where, index)
+                )
+            if qualify and "." not in alias and space:
+                alias = f"{space}.{alias}"
+            result.append(alias)
+        return tuple(result)
+
+    def parse_fields(
+        self, node: AvroType, value: dict[str, Any], path: str, space: str, depth: int
+    ) -> None:
+        fields = value.get("fields")
+        fields_path = _pointer(path, "fields")
+        if not isinstance(fields, list):
+            raise SchemaError("record `fields` must be an array", fields_path)
+        simple: list[tuple[str, object]] = []
+        complex_fields: list[AvroField] = []
+        for index, raw in enumerate(fields):
+            field_path = _pointer(fields_path, index)
+            if not isinstance(raw, dict):
+                raise SchemaError("a record field must be an object", field_path)
+            if "name" not in raw:
+                raise SchemaError("record field has no `name`", field_path)
+            name = raw["name"]
+            if not isinstance(name, str) or not _NAME.match(name):
+                raise SchemaError(
+                    f"field name {json.dumps(name)} is not a valid Avro name",
+                    _pointer(field_path, "name"),
+                )
+            if name in node.field_by_name:
+                raise SchemaError(
+                    f"field {name!r} appears twice in record {node.fullname!r}",
+                    _pointer(field_path, "name"),
+                )
+            if "type" not in raw:
+                raise SchemaError(f"field {name!r} has no `type`", field_path)
+            order = raw.get("order", "ascending")
+            if order not in FIELD_ORDERS:
+                raise SchemaError(
+                    f"field {name!r} has order {json.dumps(order)}: expected ascending, "
+                    "descending or ignore",
+                    _pointer(field_path, "order"),
+                )
+            type_path = _pointer(field_path, "type")
+            field_type = self.parse(raw["type"], type_path, space, depth + 3)
+            if field_type.path == type_path:
+                field_type.label = f"field `{name}`"
+            avro_field = AvroField(
+                name=name,
+                index=index,
+                type=field_type,
+                path=field_path,
+                has_default="default" in raw,
+                default=raw.get("default"),
+                aliases=self.parse_aliases(raw, field_path, space, qualify=False),
+                order=order,
+                doc=_doc(raw, field_path),
+                props=_custom(raw, _FIELD_ATTRIBUTES),
+            )
+            if avro_field.has_default:
+                self.pending_defaults.append(avro_field)
+            if TAGS_PROPERTY in raw and self.tags is not None:
+                self.tags.append(FieldTag(field_path, name, _tags(raw[TAGS_PROPERTY], field_path)))
+            node.fields.append(avro_field)
+            node.field_by_name[name] = avro_field
+            if field_type.key is not None:
+                simple.append((name, field_type.key))
+            else:
+                complex_fields.append(avro_field)
+        node.simple_fields = frozenset(simple)
+        node.complex_fields = tuple(complex_fields)
+
+    def parse_enum(self, node: AvroType, value: dict[str, Any], path: str) -> None:
+        symbols = value.get("symbols")
+        where = _pointer(path, "symbols")
+        if not isinstance(symbols, list):
+            raise SchemaError("enum `symbols` must be an array of names", where)
+        seen: set[str] = set()
+        for index, symbol in enumerate(symbols):
+            if not isinstance(symbol, str) or not _NAME.match(symbol):
+                raise SchemaError(
+                    f"enum symbol {json.dumps(symbol)} is not a valid Avro name",
+                    _pointer(where, index),
+                )
+            if symbol in seen:
+                raise SchemaError(f"enum symbol {symbol!r} appears twice", _pointer(where, index))
+            seen.add(symbol)
+        node.symbols = tuple(symbols)
+        node.symbol_set = frozenset(symbols)
+        if "default" in value:
+            default = value["default"]
+            if default not in node.symbol_set:
+                raise SchemaError(
+                    f"enum default {json.dumps(default)} is not one of the symbols of "
+                    f"{node.fullname!r}",
+                    _pointer(path, "default"),
+                )
+            node.enum_default = default
+
+
+def _custom(value: dict[str, Any], reserved: frozenset[str]) -> dict[str, Any]:
+    return {key: item for key, item in value.items() if key not in reserved}
+
+
+def _doc(value: dict[str, Any], path: str) -> str | None:
+    doc = value.get("doc")
+    if doc is not None and not isinstance(doc, str):
+        raise SchemaError("`doc` must be a string", _pointer(path, "doc"))
+    return doc
+
+
+def _tags(value: Any, path: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(tag, str) for tag in value):
+        return tuple(value)
+    raise SchemaError(
+        f"`{TAGS_PROPERTY}` must be an array of strings", _pointer(path, TAGS_PROPERTY)
+    )
+
+
+def _apply_logical(node: AvroType, value: dict[str, Any]) -> None:
+    """Set `node.logical` when the logical type is valid; an invalid one is ignored (spec)."""
+    logical = value.get("logicalType")
+    if not isinstance(logical, str):
+        return
+    if logical == "decimal":
+        if node.kind not in ("bytes", "fixed"):
+            return
+        precision = value.get("precision")
+        scale = value.get("scale", 0)
+        if not _is_int(precision) or not _is_int(scale) or precision <= 0:
+            return
+        if scale < 0 or scale > precision:
+            return
+        if node.kind == "fixed" and precision > _max_decimal_digits(node.size):
+            return
+        node.logical, node.precision, node.scale = "decimal", precision, scale
+    elif logical == "duration":
+        if node.kind == "fixed" and node.size == 12:
+            node.logical = logical
+    elif logical in _LOGICAL_ON and node.kind in _LOGICAL_ON[logical]:
+        if node.kind == "fixed" and node.size != 16:
+            return
+        node.logical = logical
+
+
+def _max_decimal_digits(size: int) -> int:
+    """Decimal digits a two's-complement number of `size` bytes always holds."""
+    if size <= 0:
+        return 0
+    return math.floor(math.log10(2 ** (8 * size - 1) - 1)) if size < 1000 else 10**9
+
+
+def _default_problem(node: AvroType, value: Any, budget: int) -> str | None:
+    """Why `value` is not a valid default for `node` (None when it is)."""
+    if budget <= 0:
+        return "nests too deeply"
+    kind = node.kind
+    if kind == "union":
+        if not node.branches:
+            return "cannot be given for an empty union"
+        first = node.branches[0]
+        problem = _default_problem(first, value, budget - 1)
+        if problem is not None:
+            return (
+                f"{problem}: a union's default must match its first branch "
+                f"({first.describe_brief()})"
+            )
+        return None
+    if kind == "null":
+        return None if value is None else f"must be null, got {_short(value)}"
+    if kind == "boolean":
+        return None if isinstance(value, bool) else f"must be true or false, got {_short(value)}"
+    if kind in ("int", "long"):
+        low, high = _INT_RANGE if kind == "int" else _LONG_RANGE
+        if _is_int(value) and low <= value <= high:
+            return None
+        return f"must be an integer within the {kind} range, got {_short(value)}"
+    if kind in ("float", "double"):
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return None
+        return f"must be a number, got {_short(value)}"
+    if kind == "string":
+        return None if isinstance(value, str) else f"must be a string, got {_short(value)}"
+    if kind in ("bytes", "fixed"):
+        if not isinstance(value, str) or any(ord(char) > 0xFF for char in value):
+            return f"must be a string of code points 0-255 (one per byte), got {_short(value)}"
+        if kind == "fixed" and len(value) != node.size:
+            return f"must be {node.size} bytes long for fixed {node.fullname!r}, got {len(value)}"
+        return None
+    if kind == "enum":
+        if isinstance(value, str) and value in node.symbol_set:
+            return None
+        return f"must be one of the symbols of enum {node.fullname!r}, got {_short(value)}"
+    if kind == "array":
+        if not isinstance(value, list):
+            return f"must be an array, got {_short(value)}"
+        assert node.items is not None
+        for index, item in enumerate(value):
+            problem = _default_problem(node.items, item, budget - 1)
+            if problem is not None:
+                return f"item {index} {problem}"
+        return None
+    if kind == "map":
+        if not isinstance(value, dict):
+            return f"must be an object, got {_short(value)}"
+        assert node.values is not None
+        for key, item in value.items():
+            problem = _default_problem(node.values, item, budget - 1)
+            if problem is not None:
+                return f"entry {key!r} {problem}"
+        return None
+    if kind == "record":
+        if not isinstance(value, dict):
+            return f"must be an object for record {node.fullname!r}, got {_short(value)}"
+        for avro_field in node.fields:
+            if avro_field.name in value:
+                problem = _default_problem(avro_field.type, value[avro_field.name], budget - 1)
+                if problem is not None:
+                    return f"field {avro_field.name!r} {problem}"
+            elif not avro_field.has_default:
+                return f"lacks field {avro_field.name!r}, which has no default of its own"
+        return None
+    return f"cannot be checked for type {kind}"  # pragma: no cover - every kind is handled
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _dump(document: Any) -> str:
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False)
+
+
+def normalize_default(node: AvroType, value: Any) -> Any:
+    """A default in one spelling per value: 1 and 1.0 for a double are both 1.0."""
+    kind = node.kind
+    if kind == "union":
+        return normalize_default(node.branches[0], value) if node.branches else value
+    if kind in ("float", "double") and isinstance(value, int | float):
+        return float(value)
+    if kind == "array" and isinstance(value, list) and node.items is not None:
+        items = node.items
+        return [normalize_default(items, item) for item in value]
+    if kind == "map" and isinstance(value, dict) and node.values is not None:
+        values = node.values
+        return {key: normalize_default(values, value[key]) for key in sorted(value)}
+    if kind == "record" and isinstance(value, dict):
+        return {
+            f.name: normalize_default(f.type, value[f.name]) for f in node.fields if f.name in value
+        }
+    return value
+
+
+_ORDERED_KEYS = ("logicalType", "precision", "scale")
+
+
+class _Emitter:
+    """Writes a type graph back as JSON in one of three modes.
+
+    `canonical`: Parsing Canonical Form. `normalized`: canonical plus what matters to users.
+    `fastavro`: normalized, minus logical types that are invalid (so fastavro accepts them
+    as the spec says: as their underlying type).
+    """
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self.defined: set[int] = set()
+
+    def emit(self, node: AvroType, namespace: str) -> Any:
+        mode = self.mode
+        kind = node.kind
+        if kind in PRIMITIVE_TYPES:
+            if mode == "canonical":
+                return kind
+            extra = self.extra(node)
+            return {"type": kind, **extra} if extra else kind
+        if kind == "union":
+            return [self.emit(branch, namespace) for branch in node.branches]
+        if kind == "array" or kind == "map":
+            child = node.items if kind == "array" else node.values
+            assert child is not None
+            out: dict[str, Any] = {"type": kind}
+            out["items" if kind == "array" else "values"] = self.emit(child, namespace)
+            if mode != "canonical":
+                out.update(self.extra(node))
+            return out
+        # named types
+        if id(node) in self.defined or (mode == "normalized" and node.origin is not None):
+            return node.fullname
+        self.defined.add(id(node))
+        if mode == "canonical":
+            out = {"name": node.fullname, "type": kind}
+        else:
+            out = {"type": "error" if node.is_error and mode == "normalized" else kind}
+            out["name"] = node.fullname
+            if not node.namespace and namespace:
+                out["namespace"] = ""
+            if node.aliases:
+                out["aliases"] = sorted(set(node.aliases))
+        if kind == "record":
+            out["fields"] = [self.emit_field(f, node.namespace) for f in node.fields]
+        elif kind == "enum":
+            out["symbols"] = list(node.symbols)
+            if mode != "canonical" and node.enum_default is not None:
+                out["default"] = node.enum_default
+        else:
+            out["size"] = node.size
+        if mode != "canonical":
+            out.update(self.extra(node))
+        return out
+
+    def emit_field(self, avro_field: AvroField, namespace: str) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": avro_field.name}
+        out["type"] = self.emit(avro_field.type, namespace)
+        if self.mode == "canonical":
+            return out
+        if avro_field.has_default:
+            out["default"] = normalize_default(avro_field.type, avro_field.default)
+        if avro_field.aliases:
+            out["aliases"] = sorted(set(avro_field.aliases))
+        if avro_field.order != "ascending":
+            out["order"] = avro_field.order
+        for key in sorted(avro_field.props):
+            out[key] = avro_field.props[key]
+        return out
+
+    def extra(self, node: AvroType) -> dict[str, Any]:
+        """Logical type attributes first, then custom properties in key order."""
+        props = node.props
+        out: dict[str, Any] = {}
+        if self.mode == "fastavro":
+            if node.logical is not None:
+                out["logicalType"] = node.logical
+                if node.logical == "decimal":
+                    out["precision"] = node.precision
+                    out["scale"] = node.scale
+            return out
+        for key in _ORDERED_KEYS:
+            if key in props:
+                out[key] = props[key]
+        for key in sorted(props):
+            if key not in _ORDERED_KEYS:
+                out[key] = props[key]
+        return out
+
+
+def iter_types(root: AvroType) -> Iterator[AvroType]:
+    """Every node reachable from `root`, each once (iterative, cycles allowed)."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        yield node
+        stack.extend(f.type for f in node.fields)
+        stack.extend(node.branches)
+        if node.items is not None:
+            stack.append(node.items)
+        if node.values is not None:
+            stack.append(node.values)
+
+
+__all__ = [
+    "AvroField",
+    "AvroSchema",
+    "AvroType",
+    "iter_types",
+    "normalize_default",
+    "parse_avro",
+]
