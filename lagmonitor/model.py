@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -57,34 +57,74 @@ class OffsetSample:
     lag: int
 
 
-@dataclass(slots=True)
 class PartitionHistory:
     """The bounded window of samples of one partition for one group.
 
-    `window` holds the last `size` samples; `committed_since` is when the current committed
-    offset was first observed (it outlives the window, so a commit that has not moved for
-    longer than the window is recognised).
+    Besides the window itself it keeps, updated in O(1) per sample, the index of the last
+    sample where the committed offset moved, went backwards, and where the lag shrank, so the
+    status rules are evaluated without scanning the window. `committed_since` is when the
+    current committed offset was first observed (it outlives the window).
     """
 
-    size: int
-    window: deque[OffsetSample] = field(init=False)
-    committed_since: float | None = None
+    __slots__ = (
+        "committed_since",
+        "lags",
+        "last_decrease",
+        "last_move",
+        "last_rewind",
+        "seq",
+        "size",
+        "window",
+    )
 
-    def __post_init__(self) -> None:
-        if self.size < 1:
-            raise ValueError(f"history size must be at least 1, got {self.size}")
-        self.window = deque(maxlen=self.size)
+    def __init__(self, size: int) -> None:
+        if size < 1:
+            raise ValueError(f"history size must be at least 1, got {size}")
+        self.size = size
+        self.window: deque[OffsetSample] = deque(maxlen=size)
+        self.lags: deque[int] = deque(maxlen=size)
+        self.committed_since: float | None = None
+        self.seq = 0
+        self.last_move = -1
+        self.last_rewind = -1
+        self.last_decrease = -1
 
     def add(self, sample: OffsetSample) -> None:
         """Append a sample; a log end that went backwards (topic recreated) clears history."""
-        last = self.window[-1] if self.window else None
+        window = self.window
+        last = window[-1] if window else None
         if last is not None and sample.end < last.end:
-            self.window.clear()
-            self.committed_since = None
+            self.clear()
             last = None
+        index = self.seq
         if last is None or sample.committed != last.committed:
+            self.last_move = index
             self.committed_since = sample.at
-        self.window.append(sample)
+            if (
+                last is not None
+                and sample.committed is not None
+                and last.committed is not None
+                and sample.committed < last.committed
+            ):
+                self.last_rewind = index
+        if last is not None and sample.lag < last.lag:
+            self.last_decrease = index
+        window.append(sample)
+        self.lags.append(sample.lag)
+        self.seq = index + 1
+
+    def clear(self) -> None:
+        """Forget every sample (the partition's log was replaced)."""
+        self.window.clear()
+        self.lags.clear()
+        self.committed_since = None
+        self.seq = 0
+        self.last_move = self.last_rewind = self.last_decrease = -1
+
+    @property
+    def start(self) -> int:
+        """Index of the oldest sample still in the window."""
+        return self.seq - len(self.window)
 
     @property
     def completeness(self) -> float:

@@ -1,0 +1,343 @@
+"""The autoscaling controller: a replica recommendation per sample, with hysteresis. Pure.
+
+Demand (a float number of replicas) comes from one of two modes:
+
+- ``rate``: enough replicas to keep up with the production rate and drain the backlog within
+  `target_catchup_seconds`, using the measured per-replica consumption rate at
+  `target_utilization` (headroom, as an HPA utilization target leaves);
+- ``lag``: lag per replica, as KEDA's Kafka scaler does (`total_lag / lag_threshold`, the
+  lag capped at partitions x threshold).
+
+The recommendation then follows the demand with hysteresis, as the Kubernetes HPA does:
+
+- a dead band: scale up only when demand exceeds the current recommendation by more than
+  `scale_up_tolerance`, scale down only when it is below by more than `scale_down_tolerance`;
+- scale up after `scale_up_samples` consecutive samples above the band, to the lowest demand
+  among them (the demand that persisted);
+- scale down only once demand stayed below the band for `stabilization_seconds`, to the
+  highest demand seen in that window;
+- no change within `cooldown_seconds` of the previous change; at most `max_step_up` /
+  `max_step_down` replicas (or the percentages, whichever is larger) per change;
+- always within [`min_replicas`, `max_replicas`] and never more than the partition count;
+- hold while consumers own lag but make no progress (a stuck consumer is not helped by more
+  replicas, and scaling it only adds rebalances).
+
+Every recommendation carries its inputs and a reason in words.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Literal
+
+from lagmonitor.schemas import ScaleAction
+
+ScalingMode = Literal["rate", "lag"]
+
+
+@dataclass(frozen=True, slots=True)
+class ControllerConfig:
+    """Knobs of the controller (defaults follow the HPA and KEDA where they have one)."""
+
+    mode: ScalingMode = "rate"
+    lag_threshold: float = 1000.0
+    target_catchup_seconds: float = 60.0
+    target_utilization: float = 0.8
+    scale_up_tolerance: float = 0.1
+    scale_down_tolerance: float = 0.2
+    scale_up_samples: int = 3
+    stabilization_seconds: float = 300.0
+    cooldown_seconds: float = 60.0
+    max_step_up: int = 4
+    max_step_up_percent: float = 100.0
+    max_step_down: int = 1
+    max_step_down_percent: float = 50.0
+    min_replicas: int = 1
+    max_replicas: int | None = None
+    rate_smoothing: float = 0.3
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.mode not in ("rate", "lag"):
+            problems.append(f"mode must be 'rate' or 'lag', got {self.mode!r}")
+        if self.lag_threshold <= 0:
+            problems.append("lag_threshold must be positive")
+        if self.target_catchup_seconds <= 0:
+            problems.append("target_catchup_seconds must be positive")
+        if not 0 <= self.scale_up_tolerance < 10 or not 0 <= self.scale_down_tolerance < 1:
+            problems.append("tolerances must be in [0, 1)")
+        if not 0 < self.target_utilization <= 1:
+            problems.append("target_utilization must be in (0, 1]")
+        if self.scale_up_samples < 1:
+            problems.append("scale_up_samples must be at least 1")
+        if self.stabilization_seconds < 0 or self.cooldown_seconds < 0:
+            problems.append("stabilization_seconds and cooldown_seconds must be 0 or more")
+        if self.max_step_up < 1 or self.max_step_down < 1:
+            problems.append("max_step_up and max_step_down must be at least 1")
+        if self.max_step_up_percent < 0 or self.max_step_down_percent < 0:
+            problems.append("step percentages must be 0 or more")
+        if self.min_replicas < 0:
+            problems.append("min_replicas must be 0 or more")
+        if self.max_replicas is not None and self.max_replicas < max(1, self.min_replicas):
+            problems.append("max_replicas must be at least 1 and at least min_replicas")
+        if not 0 < self.rate_smoothing <= 1:
+            problems.append("rate_smoothing must be in (0, 1]")
+        if problems:
+            raise ValueError("invalid controller config: " + "; ".join(problems))
+
+
+@dataclass(frozen=True, slots=True)
+class GroupSignal:
+    """What the controller sees of a group at one sample.
+
+    Rates are over the last sampling interval (records per second; None when unknown).
+    """
+
+    at: float
+    total_lag: int
+    members: int
+    partitions: int
+    production_rate: float | None = None
+    consumption_rate: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendation:
+    """A replica recommendation with the reason and the inputs it was computed from."""
+
+    at: float
+    replicas: int
+    current: int
+    changed: bool
+    reason: str
+    mode: ScalingMode
+    inputs: dict[str, float | int | str | None] = field(default_factory=dict)
+
+    @property
+    def action(self) -> ScaleAction:
+        """What the recommendation asks of the group compared with its member count."""
+        if self.replicas > self.current:
+            return "scale_up"
+        if self.replicas < self.current:
+            return "scale_down"
+        return "hold"
+
+
+class ScalingController:
+    """The stateful, pure controller of one consumer group: `observe` each sample in time
+    order and get a `Recommendation` back."""
+
+    def __init__(self, config: ControllerConfig | None = None) -> None:
+        self.config = config or ControllerConfig()
+        self.replicas: int | None = None
+        self.per_replica_rate: float | None = None
+        self.rate_is_lower_bound = True
+        self.last_change_at: float | None = None
+        self._first_at: float | None = None
+        self._previous: GroupSignal | None = None
+        self._up_streak: deque[float] = deque(maxlen=self.config.scale_up_samples)
+        self._window: deque[tuple[float, float]] = deque()
+        self._stuck_samples = 0
+
+    # -- demand ----------------------------------------------------------------------------
+    def _learn_rate(self, signal: GroupSignal) -> None:
+        """Update the per-replica consumption rate from a sample where consumers were busy.
+
+        Only intervals with lag at both ends measure capacity (otherwise consumers idled part
+        of the time, which gives only a lower bound), and an interval in which the member
+        count changed is skipped (the rebalance pause would understate capacity).
+        """
+        previous = self._previous
+        consumed = signal.consumption_rate
+        if previous is None or consumed is None or consumed <= 0 or signal.members <= 0:
+            return
+        if previous.members != signal.members:
+            return
+        active = min(signal.members, signal.partitions) if signal.partitions > 0 else 0
+        if active <= 0:
+            return
+        observed = consumed / active
+        if previous.total_lag > 0 and signal.total_lag > 0:
+            alpha = self.config.rate_smoothing
+            estimate = None if self.rate_is_lower_bound else self.per_replica_rate
+            self.per_replica_rate = (
+                observed if estimate is None else estimate + alpha * (observed - estimate)
+            )
+            self.rate_is_lower_bound = False
+        elif self.per_replica_rate is None or observed > self.per_replica_rate:
+            self.per_replica_rate = observed
+
+    def _demand(self, signal: GroupSignal, current: int) -> tuple[float, str]:
+        """Raw demand in replicas (a float) and how it was computed."""
+        config = self.config
+        if config.mode == "lag" or self.per_replica_rate is None:
+            capped = min(signal.total_lag, max(signal.partitions, 1) * config.lag_threshold)
+            demand = capped / config.lag_threshold
+            how = f"lag {signal.total_lag} / {config.lag_threshold:g} per replica"
+            if config.mode == "rate":
+                how += " (per-replica rate not measured yet)"
+            return demand, how
+        production = signal.production_rate or 0.0
+        needed = production + signal.total_lag / config.target_catchup_seconds
+        # A rate only seen while consumers idled part of the time is a lower bound of their
+        # capacity, so no headroom is added on top of it (that would ratchet upwards).
+        utilization = 1.0 if self.rate_is_lower_bound else config.target_utilization
+        demand = needed / (self.per_replica_rate * utilization)
+        how = (
+            f"(production {production:.1f}/s + lag {signal.total_lag} over "
+            f"{config.target_catchup_seconds:g}s) / ({self.per_replica_rate:.1f}/s per replica "
+            f"x {utilization:g})"
+        )
+        return demand, how
+
+    # -- bounds ----------------------------------------------------------------------------
+    def _bounds(self, partitions: int) -> tuple[int, int]:
+        config = self.config
+        upper = partitions if partitions > 0 else (config.max_replicas or 1)
+        if config.max_replicas is not None:
+            upper = min(upper, config.max_replicas)
+        lower = min(config.min_replicas, upper)
+        return lower, upper
+
+    def _step_up_limit(self, current: int) -> int:
+        config = self.config
+        return max(config.max_step_up, math.ceil(current * config.max_step_up_percent / 100))
+
+    def _step_down_limit(self, current: int) -> int:
+        config = self.config
+        return max(config.max_step_down, math.floor(current * config.max_step_down_percent / 100))
+
+    # -- the decision ----------------------------------------------------------------------
+    def observe(self, signal: GroupSignal) -> Recommendation:
+        """Take one sample (in time order) and recommend a replica count."""
+        config = self.config
+        if self._previous is not None and signal.at < self._previous.at:
+            raise ValueError(
+                f"samples must arrive in time order ({signal.at} < {self._previous.at})"
+            )
+        lower, upper = self._bounds(signal.partitions)
+        if self.replicas is None:
+            self.replicas = signal.members
+            self._first_at = signal.at
+        current = self.replicas
+        self._learn_rate(signal)
+        demand, how = self._demand(signal, current)
+        self._previous = signal
+
+        window = self._window
+        window.append((signal.at, demand))
+        while window and window[0][0] < signal.at - config.stabilization_seconds:
+            window.popleft()
+        window_max = max(value for _, value in window)
+
+        stuck = (
+            signal.members > 0
+            and signal.total_lag > 0
+            and signal.consumption_rate is not None
+            and signal.consumption_rate <= 0
+        )
+        self._stuck_samples = self._stuck_samples + 1 if stuck else 0
+        above = demand > current * (1 + config.scale_up_tolerance) or (current == 0 < demand)
+        if above and not stuck:
+            self._up_streak.append(demand)
+        else:
+            self._up_streak.clear()
+
+        target, reason = self._decide(signal, current, demand, how, window_max, lower, upper)
+        changed = target != current
+        if changed:
+            self.replicas = target
+            self.last_change_at = signal.at
+            self._up_streak.clear()
+        inputs: dict[str, float | int | str | None] = {
+            "total_lag": signal.total_lag,
+            "production_rate": _round(signal.production_rate),
+            "consumption_rate": _round(signal.consumption_rate),
+            "per_replica_rate": _round(self.per_replica_rate),
+            "members": signal.members,
+            "partitions": signal.partitions,
+            "previous_recommendation": current,
+            "desired": round(demand, 3),
+            "window_max": round(window_max, 3),
+            "up_streak": len(self._up_streak),
+        }
+        return Recommendation(
+            at=signal.at,
+            replicas=target,
+            current=signal.members,
+            changed=changed,
+            reason=reason,
+            mode=config.mode,
+            inputs=inputs,
+        )
+
+    def _decide(
+        self,
+        signal: GroupSignal,
+        current: int,
+        demand: float,
+        how: str,
+        window_max: float,
+        lower: int,
+        upper: int,
+    ) -> tuple[int, str]:
+        """The target replica count and the reason, given the updated state."""
+        config = self.config
+        in_cooldown = (
+            self.last_change_at is not None
+            and signal.at - self.last_change_at < config.cooldown_seconds
+        )
+        if current > upper or current < lower:
+            bounded = min(max(current, lower), upper)
+            if in_cooldown:
+                return current, f"outside [{lower}, {upper}] but in cooldown; demand {how}"
+            limit = "partition count / max_replicas" if current > upper else "min_replicas"
+            return bounded, f"kept within {limit}: [{lower}, {upper}]"
+        if self._stuck_samples >= config.scale_up_samples:
+            return current, (
+                f"holding: consumers make no progress with lag {signal.total_lag} for "
+                f"{self._stuck_samples} samples; more replicas would not help"
+            )
+        if in_cooldown:
+            assert self.last_change_at is not None
+            waited = signal.at - self.last_change_at
+            return current, f"cooldown: last change {waited:.0f}s ago; demand {demand:.2f} = {how}"
+        if len(self._up_streak) >= config.scale_up_samples:
+            wanted = math.ceil(min(self._up_streak) - 1e-9)
+            target = min(wanted, current + self._step_up_limit(current), upper)
+            if target > current:
+                return target, (
+                    f"scale up: demand {demand:.2f} = {how}; above {current} x "
+                    f"{1 + config.scale_up_tolerance:g} for {config.scale_up_samples} "
+                    f"consecutive samples"
+                )
+        below = window_max < current * (1 - config.scale_down_tolerance)
+        covered = self._first_at is not None and (
+            signal.at - self._first_at >= config.stabilization_seconds
+        )
+        if below and covered:
+            wanted = math.ceil(window_max - 1e-9)
+            target = max(wanted, current - self._step_down_limit(current), lower)
+            if target < current:
+                return target, (
+                    f"scale down: demand stayed below {current} x "
+                    f"{1 - config.scale_down_tolerance:g} for {config.stabilization_seconds:g}s "
+                    f"(highest {window_max:.2f}); now {demand:.2f} = {how}"
+                )
+        if demand > current * (1 + config.scale_up_tolerance):
+            return current, (
+                f"holding: demand {demand:.2f} above the band for {len(self._up_streak)} of "
+                f"{config.scale_up_samples} samples needed; {how}"
+            )
+        if demand < current * (1 - config.scale_down_tolerance):
+            return current, (
+                f"holding: demand {demand:.2f} low but not for the whole "
+                f"{config.stabilization_seconds:g}s window (highest {window_max:.2f}); {how}"
+            )
+        return current, f"within the dead band: demand {demand:.2f} = {how}"
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)

@@ -1,0 +1,165 @@
+"""Offset lag, time lag, rates and time to catch up: pure arithmetic over samples.
+
+Time lag has two sources. Where reading one record is cheap (the embedded engine) it is exact:
+now minus the timestamp of the record at the committed offset, i.e. the age of the oldest
+record the group has not consumed. Elsewhere it is interpolated from a per-partition table of
+(log-end offset, time) points, as kafka-lag-exporter does, with two differences:
+
+- a caught-up group has a time lag of 0, however long the producer has been idle;
+- a group behind everything in the table gets a lower bound (now minus the oldest point),
+  flagged as such, never a value extrapolated from a slope.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+#: What a partition without a committed offset counts as (KEDA's `offsetResetPolicy`):
+#: "latest" counts 0 (the group will start at the end), "earliest" counts every record held.
+NoCommitPolicy = Literal["latest", "earliest"]
+
+DEFAULT_TABLE_POINTS = 60
+
+
+def offset_lag(
+    committed: int | None, end: int, earliest: int = 0, no_commit: NoCommitPolicy = "latest"
+) -> int:
+    """Records between the committed offset and the log end, never negative.
+
+    A partition the group never committed on counts per `no_commit`. A committed offset past
+    the end (the topic was recreated smaller) counts 0.
+    """
+    if committed is None:
+        return max(0, end - earliest) if no_commit == "earliest" else 0
+    return max(0, end - committed)
+
+
+@dataclass(frozen=True, slots=True)
+class TimeLag:
+    """A time lag in seconds; `lower_bound` means "at least this much" (not extrapolated)."""
+
+    seconds: float
+    lower_bound: bool = False
+
+
+ZERO_TIME_LAG = TimeLag(0.0)
+
+
+def time_lag_from_timestamp(lag: int, head_timestamp: float | None, now: float) -> TimeLag | None:
+    """Exact time lag from the timestamp (epoch seconds) of the oldest unconsumed record.
+
+    0 when there is no lag; unknown (None) when there is lag but no timestamp. Clock skew
+    between producer and monitor never makes it negative.
+    """
+    if lag <= 0:
+        return ZERO_TIME_LAG
+    if head_timestamp is None:
+        return None
+    return TimeLag(max(0.0, now - head_timestamp))
+
+
+class EndOffsetTable:
+    """A bounded table of (log-end offset, time) points of one partition, oldest first.
+
+    Only changes are kept: while the end stays put, the newest point's "last seen" time moves
+    instead, and when it finally moves a point is written for the last time the old end was
+    seen. So a flat stretch costs two points, and an idle producer does not push history out.
+    """
+
+    __slots__ = ("_last_seen", "_points", "samples")
+
+    def __init__(self, max_points: int = DEFAULT_TABLE_POINTS) -> None:
+        if max_points < 2:
+            raise ValueError(f"an end-offset table needs at least 2 points, got {max_points}")
+        self._points: deque[tuple[int, float]] = deque(maxlen=max_points)
+        self._last_seen: float | None = None
+        self.samples = 0
+
+    def add(self, end: int, at: float) -> None:
+        """Record that the log end was `end` at time `at`; an end that shrank resets the table
+        (the topic was deleted and recreated, so older points describe another log)."""
+        if self._points and end < self._points[-1][0]:
+            self._points.clear()
+            self._last_seen = None
+            self.samples = 0
+        self.samples += 1
+        if self._points and end == self._points[-1][0]:
+            self._last_seen = at
+            return
+        if self._points and self._last_seen is not None and self._last_seen > self._points[-1][1]:
+            self._points.append((self._points[-1][0], self._last_seen))
+        self._points.append((end, at))
+        self._last_seen = at
+
+    @property
+    def points(self) -> list[tuple[int, float]]:
+        """The stored points plus the newest observation, oldest first."""
+        points = list(self._points)
+        if points and self._last_seen is not None and self._last_seen > points[-1][1]:
+            points.append((points[-1][0], self._last_seen))
+        return points
+
+    def produced_at(self, offset: int) -> tuple[float, bool] | None:
+        """When the record at `offset` was appended, as (epoch seconds, lower_bound).
+
+        `lower_bound` is True when the record predates the table: the time returned is then
+        the oldest point's, and the record is at least that old. None when nothing is known
+        yet (fewer than 2 samples) or the record is not in the log yet.
+        """
+        points = self.points
+        if self.samples < 2 or not points or offset >= points[-1][0]:
+            return None
+        # The record at `offset` exists once the end passed it: find the first point with
+        # end > offset; the point before it (if any) still had end <= offset.
+        for index, (end, at) in enumerate(points):
+            if end > offset:
+                if index == 0:
+                    return at, True
+                prev_end, prev_at = points[index - 1]
+                share = (offset + 1 - prev_end) / (end - prev_end)
+                return prev_at + share * (at - prev_at), False
+        return None
+
+    def time_lag(self, committed: int | None, now: float) -> TimeLag | None:
+        """Interpolated time lag of a group committed at `committed` (None: unknown)."""
+        points = self.points
+        if committed is None or not points:
+            return None
+        if committed >= points[-1][0]:
+            return ZERO_TIME_LAG
+        produced = self.produced_at(committed)
+        if produced is None:
+            return None
+        at, lower_bound = produced
+        return TimeLag(max(0.0, now - at), lower_bound=lower_bound)
+
+
+def rate(times: Sequence[float], values: Sequence[int | None]) -> float | None:
+    """Average change per second from the first to the last point (None when unknown).
+
+    A decrease (a rewind) counts as no progress, never as a negative rate.
+    """
+    if len(times) < 2 or values[0] is None or values[-1] is None:
+        return None
+    elapsed = times[-1] - times[0]
+    if elapsed <= 0:
+        return None
+    return max(0.0, (values[-1] - values[0]) / elapsed)
+
+
+def catch_up_seconds(
+    lag: int, production_rate: float | None, consumption_rate: float | None
+) -> float | None:
+    """Seconds until the lag is drained at current rates: 0 without lag, None when the lag is
+    not shrinking or a rate is unknown."""
+    if lag <= 0:
+        return 0.0
+    if production_rate is None or consumption_rate is None:
+        return None
+    drain = consumption_rate - production_rate
+    if drain <= 0:
+        return None
+    return lag / drain
