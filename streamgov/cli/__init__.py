@@ -14,7 +14,9 @@ import click
 from streamgov import __version__
 
 #: sub-command name -> "module:attribute" of its click command. Keep sorted.
-COMMANDS: dict[str, str] = {}
+COMMANDS: dict[str, str] = {
+    "check": "streamgov.cli.check:check_command",
+}
 
 
 class LazyGroup(click.Group):

@@ -1,0 +1,76 @@
+"""What a check found: one outcome per subject and one problem per thing to fix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    """What happened to one subject."""
+
+    NEW = "new"
+    UNCHANGED = "unchanged"
+    COMPATIBLE = "compatible"
+    INCOMPATIBLE = "incompatible"
+    INVALID = "invalid"
+    VALID = "valid"  # parsed, no baseline given
+    DELETED = "deleted"
+
+
+class Severity(StrEnum):
+    """Errors fail the check; warnings do not."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing to fix, with everything needed to find and fix it."""
+
+    kind: Status
+    subject: str | None
+    file: str | None
+    message: str
+    fix: str
+    severity: Severity = Severity.ERROR
+    line: int | None = None
+    rule: str | None = None
+    pointer: str | None = None
+    version: str | None = None
+    direction: str | None = None
+    level: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectOutcome:
+    """The verdict for one subject."""
+
+    subject: str
+    file: str | None
+    status: Status
+    level: str | None = None
+    versions_checked: int = 0
+
+
+@dataclass
+class CheckReport:
+    """Everything one run of the check found."""
+
+    against: str | None
+    subjects: list[SubjectOutcome] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing fails the check (warnings allowed)."""
+        return not any(p.severity is Severity.ERROR for p in self.problems)
+
+    def counts(self) -> dict[str, int]:
+        """How many subjects ended in each status, in a stable order."""
+        counts = {status.value: 0 for status in Status}
+        for outcome in self.subjects:
+            counts[outcome.status.value] += 1
+        return counts

@@ -1,0 +1,105 @@
+"""`streamgov check`: the CI schema-compatibility check."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from registry.check.baselines import BaselineError
+from registry.check.config import CheckConfigError
+from registry.check.git import GitError, GitRepo
+from registry.check.report import OutputFormat, render, summary
+from registry.check.runner import CheckRequest, run_check
+
+
+class CheckUsageError(click.ClickException):
+    """A usage, configuration or baseline error: one line on stderr, exit code 2."""
+
+    exit_code = 2
+
+
+@click.command("check")
+@click.option(
+    "--against",
+    metavar="BASELINE",
+    default=None,
+    help="Compare with git:REF, registry:URL or a directory (dir:PATH). "
+    "Without it, schemas are only validated.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice([f.value for f in OutputFormat]),
+    default=OutputFormat.HUMAN.value,
+    show_default=True,
+    help="Report format.",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The configuration file (default: streamgov.yaml at the root).",
+)
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="The repository root (default: the git top level, else the current directory).",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="Write the report to this file instead of standard output.",
+)
+@click.option("--color/--no-color", default=None, help="Color human output (default: on a TTY).")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1, max=600),
+    default=10.0,
+    show_default=True,
+    help="Seconds to wait for each registry request.",
+)
+def check_command(
+    against: str | None,
+    output_format: str,
+    config_file: Path | None,
+    root: Path | None,
+    output: Path | None,
+    color: bool | None,
+    timeout: float,
+) -> None:
+    """Check that schema files parse and stay compatible with a baseline.
+
+    Exit status: 0 compatible, 1 incompatible or invalid, 2 usage, configuration or
+    baseline error. Credentials for registry baselines come from STREAMGOV_REGISTRY_USER and
+    STREAMGOV_REGISTRY_PASSWORD (or STREAMGOV_REGISTRY_BASIC_AUTH_USER_INFO=user:password),
+    or STREAMGOV_REGISTRY_TOKEN for a bearer token.
+    """
+    if root is None:
+        repo = GitRepo.find(Path.cwd())
+        root = repo.root if repo is not None else Path.cwd()
+    try:
+        report = run_check(
+            CheckRequest(root=root, against=against, config_file=config_file, timeout=timeout)
+        )
+    except (CheckConfigError, BaselineError, GitError) as exc:
+        raise CheckUsageError(str(exc)) from None
+    fmt = OutputFormat(output_format)
+    if color is None:
+        color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    text = render(report, fmt, color=color)
+    if output is not None:
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise CheckUsageError(f"cannot write {output}: {exc.strerror or exc}") from None
+        click.echo(summary(report))
+    else:
+        click.echo(text, nl=False, color=color)
+    sys.exit(0 if report.ok else 1)
