@@ -1,0 +1,643 @@
+"""The registry's state and the fold that builds it from the `_schemas` log. Pure: no I/O.
+
+Every registry instance reads the same commands in the same order and runs `apply` on each,
+so every instance computes the same state. Schema ids and versions are assigned here, by log
+order, which is why two instances can never give one schema two ids or two schemas one id.
+Compatibility is decided here as well: another instance may have registered a version between
+the moment a request was validated and the moment its command reached the log.
+
+`validate(state, command)` runs the same checks without changing anything: the service calls it
+before appending, so bad input and rejected commands rarely reach the log (and a registration
+of an already-registered schema never does).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+from registry import errors
+from registry.compatibility import CompatibilityLevel, VersionedSchema, check
+from registry.formats.base import (
+    DEFAULT_LIMITS,
+    ParsedSchema,
+    ResolvedReference,
+    SchemaError,
+    SchemaReference,
+    SchemaType,
+    parse_schema,
+)
+
+DEFAULT_COMPATIBILITY = CompatibilityLevel.BACKWARD
+MAX_VERSION = 2**31 - 1
+
+Json = Any
+
+
+class Mode(StrEnum):
+    """Registry modes: READWRITE, READONLY (no writes), IMPORT (explicit ids, no checks)."""
+
+    READWRITE = "READWRITE"
+    READONLY = "READONLY"
+    READONLY_OVERRIDE = "READONLY_OVERRIDE"
+    IMPORT = "IMPORT"
+
+    @classmethod
+    def parse(cls, value: object) -> Mode:
+        """Parse a mode name case-insensitively; raises 42204 for anything else."""
+        if isinstance(value, str):
+            try:
+                return cls(value.strip().upper())
+            except ValueError:
+                pass
+        raise errors.invalid_mode()
+
+
+def parse_level(value: object) -> CompatibilityLevel:
+    """Parse a compatibility level case-insensitively; raises 42203 for anything else."""
+    if isinstance(value, str):
+        try:
+            return CompatibilityLevel.parse(value)
+        except ValueError:
+            pass
+    raise errors.invalid_compatibility_level()
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """Compatibility settings of one scope; None means "not set here"."""
+
+    compatibility: CompatibilityLevel | None = None
+    normalize: bool | None = None
+
+    def to_dict(self) -> dict[str, Json]:
+        """Confluent's GET /config shape."""
+        body: dict[str, Json] = {}
+        if self.compatibility is not None:
+            body["compatibilityLevel"] = self.compatibility.value
+        if self.normalize is not None:
+            body["normalize"] = self.normalize
+        return body
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSchema:
+    """A schema with its global id. Content never changes once an id is handed out."""
+
+    id: int
+    schema_type: SchemaType
+    schema: str
+    references: tuple[SchemaReference, ...] = ()
+    metadata: Json = None
+    rule_set: Json = None
+
+    def body(self) -> dict[str, Json]:
+        """The schema fields of Confluent's JSON answers (schemaType omitted for AVRO)."""
+        out: dict[str, Json] = {}
+        if self.schema_type is not SchemaType.AVRO:
+            out["schemaType"] = self.schema_type.value
+        if self.references:
+            out["references"] = [
+                {"name": r.name, "subject": r.subject, "version": r.version}
+                for r in self.references
+            ]
+        if self.metadata is not None:
+            out["metadata"] = self.metadata
+        if self.rule_set is not None:
+            out["ruleSet"] = self.rule_set
+        out["schema"] = self.schema
+        return out
+
+
+@dataclass(slots=True)
+class Version:
+    """One version of a subject, pointing at a schema id."""
+
+    subject: str
+    version: int
+    schema_id: int
+    deleted: bool = False
+
+
+@dataclass(slots=True)
+class Subject:
+    """A subject's versions and the next version number (never reused)."""
+
+    versions: dict[int, Version] = field(default_factory=dict)
+    next_version: int = 1
+
+    def live(self) -> list[Version]:
+        """Versions that are not soft-deleted, oldest first."""
+        return sorted((v for v in self.versions.values() if not v.deleted), key=_by_version)
+
+    def all(self) -> list[Version]:
+        """Every version still stored (live and soft-deleted), oldest first."""
+        return sorted(self.versions.values(), key=_by_version)
+
+
+def _by_version(version: Version) -> int:
+    return version.version
+
+
+SchemaKey = tuple[str, str, tuple[SchemaReference, ...], str, str]
+
+
+@dataclass
+class RegistryState:
+    """Everything the registry knows; built only by `apply`."""
+
+    schemas: dict[int, StoredSchema] = field(default_factory=dict)
+    ids_by_key: dict[SchemaKey, int] = field(default_factory=dict)
+    subjects: dict[str, Subject] = field(default_factory=dict)
+    #: schema id -> every (subject, version) that uses it, soft-deleted ones included
+    usages: dict[int, set[tuple[str, int]]] = field(default_factory=dict)
+    #: (subject, version) -> the live versions whose schema references it
+    referrers: dict[tuple[str, int], set[tuple[str, int]]] = field(default_factory=dict)
+    next_id: int = 1
+    global_config: Config = field(default_factory=Config)
+    subject_configs: dict[str, Config] = field(default_factory=dict)
+    global_mode: Mode = Mode.READWRITE
+    subject_modes: dict[str, Mode] = field(default_factory=dict)
+    #: bumped whenever something becomes invisible (deletes), so readers can drop caches
+    deletions: int = 0
+
+    # -- scopes --------------------------------------------------------------------------------
+    def compatibility(self, subject: str | None) -> CompatibilityLevel:
+        """The level in force for the subject: its own, else the global one, else BACKWARD."""
+        if subject is not None:
+            own = self.subject_configs.get(subject)
+            if own is not None and own.compatibility is not None:
+                return own.compatibility
+        return self.global_config.compatibility or DEFAULT_COMPATIBILITY
+
+    def normalize(self, subject: str | None) -> bool:
+        """Whether registrations under the subject are normalized by configuration."""
+        if subject is not None:
+            own = self.subject_configs.get(subject)
+            if own is not None and own.normalize is not None:
+                return own.normalize
+        return bool(self.global_config.normalize)
+
+    def mode(self, subject: str | None) -> Mode:
+        """The mode in force for the subject: its own, else the global one."""
+        if subject is not None and subject in self.subject_modes:
+            return self.subject_modes[subject]
+        return self.global_mode
+
+    def effective_config(self, subject: str | None) -> Config:
+        """The settings in force, as `GET /config?defaultToGlobal=true` shows them."""
+        return Config(self.compatibility(subject), self.normalize(subject) or None)
+
+    # -- lookups -------------------------------------------------------------------------------
+    def versions_of(self, subject: str, include_deleted: bool = False) -> list[Version]:
+        """A subject's versions, oldest first (soft-deleted ones only when asked)."""
+        sub = self.subjects.get(subject)
+        if sub is None:
+            return []
+        return sub.all() if include_deleted else sub.live()
+
+    def has_live(self, subject: str) -> bool:
+        """Whether the subject has a version that is not soft-deleted."""
+        sub = self.subjects.get(subject)
+        return sub is not None and any(not v.deleted for v in sub.versions.values())
+
+    def visible_schema(self, schema_id: int) -> StoredSchema | None:
+        """The schema with this id while some version (even soft-deleted) still uses it."""
+        if not self.usages.get(schema_id):
+            return None
+        return self.schemas.get(schema_id)
+
+    def resolve(self, references: Iterable[SchemaReference]) -> tuple[ResolvedReference, ...]:
+        """The transitive closure of references with their texts, dependencies first."""
+        out: dict[tuple[str, int], ResolvedReference] = {}
+        self._resolve_into(tuple(references), out, (), 0)
+        return tuple(out.values())
+
+    def _resolve_into(
+        self,
+        references: tuple[SchemaReference, ...],
+        out: dict[tuple[str, int], ResolvedReference],
+        path: tuple[tuple[str, int], ...],
+        depth: int,
+    ) -> None:
+        if depth > DEFAULT_LIMITS.max_depth:
+            raise errors.invalid_schema("references are nested too deeply")
+        for ref in references:
+            key = (ref.subject, ref.version)
+            if key in path:
+                raise errors.invalid_schema(
+                    f"reference cycle through subject '{ref.subject}' version {ref.version}"
+                )
+            sub = self.subjects.get(ref.subject)
+            version = sub.versions.get(ref.version) if sub is not None else None
+            if version is None:
+                raise errors.invalid_schema(
+                    f"Invalid schema: reference '{ref.name}' points to subject "
+                    f"'{ref.subject}' version {ref.version}, which does not exist"
+                )
+            stored = self.schemas[version.schema_id]
+            self._resolve_into(stored.references, out, (*path, key), depth + 1)
+            if key not in out:
+                out[key] = ResolvedReference(ref.name, ref.subject, ref.version, stored.schema)
+            if len(out) > DEFAULT_LIMITS.max_references:
+                raise errors.invalid_schema(
+                    f"schema has more than {DEFAULT_LIMITS.max_references} references"
+                )
+
+    def parsed(self, stored: StoredSchema) -> ParsedSchema:
+        """The parsed form of a stored schema (cached by text)."""
+        return parse_cached(stored.schema_type, stored.schema, self.resolve(stored.references))
+
+
+@functools.lru_cache(maxsize=8192)
+def parse_cached(
+    schema_type: SchemaType, text: str, references: tuple[ResolvedReference, ...]
+) -> ParsedSchema:
+    """Parse a schema; the cache keeps replay and repeated requests fast."""
+    return parse_schema(schema_type, text, references)
+
+
+def parse_or_reject(
+    schema_type: SchemaType, text: str, references: tuple[ResolvedReference, ...]
+) -> ParsedSchema:
+    """Parse a schema, turning every parse failure into a 42201 with the reason."""
+    try:
+        return parse_cached(schema_type, text, references)
+    except SchemaError as exc:
+        raise errors.invalid_schema(f"Invalid schema: {exc}") from None
+    except (RecursionError, ValueError, TypeError) as exc:
+        raise errors.invalid_schema(f"Invalid schema: {exc}") from None
+
+
+def schema_key(
+    schema_type: SchemaType,
+    text: str,
+    references: tuple[SchemaReference, ...],
+    metadata: Json,
+    rule_set: Json,
+) -> SchemaKey:
+    """What makes two registrations "the same schema" (and so the same id)."""
+    return (
+        schema_type.value,
+        text,
+        references,
+        json.dumps(metadata, sort_keys=True),
+        json.dumps(rule_set, sort_keys=True),
+    )
+
+
+def initial_state() -> RegistryState:
+    """The state of an empty log."""
+    return RegistryState()
+
+
+# -- commands -----------------------------------------------------------------------------------
+def register_command(
+    subject: str,
+    schema_type: SchemaType,
+    schema: str,
+    references: Iterable[SchemaReference] = (),
+    *,
+    metadata: Json = None,
+    rule_set: Json = None,
+    schema_id: int | None = None,
+    version: int | None = None,
+) -> dict[str, Json]:
+    """The log command that registers `schema` (final text: normalized already if wanted)."""
+    command: dict[str, Json] = {
+        "op": "register",
+        "subject": subject,
+        "schemaType": schema_type.value,
+        "schema": schema,
+        "references": [
+            {"name": r.name, "subject": r.subject, "version": r.version} for r in references
+        ],
+    }
+    if metadata is not None:
+        command["metadata"] = metadata
+    if rule_set is not None:
+        command["ruleSet"] = rule_set
+    if schema_id is not None:
+        command["id"] = schema_id
+    if version is not None:
+        command["version"] = version
+    return command
+
+
+def apply(state: RegistryState, command: Mapping[str, Json]) -> Json:
+    """Fold one command into the state and return its outcome (raises `RegistryError`).
+
+    The state is left untouched when this raises: every check runs before any change.
+    """
+    return _dispatch(state, command, commit=True)
+
+
+def validate(state: RegistryState, command: Mapping[str, Json]) -> Json:
+    """Run every check `apply` would run, change nothing, and return the would-be outcome."""
+    return _dispatch(state, command, commit=False)
+
+
+def _dispatch(state: RegistryState, command: Mapping[str, Json], commit: bool) -> Json:
+    op = command.get("op") if isinstance(command, Mapping) else None
+    handler = _HANDLERS.get(op) if isinstance(op, str) else None
+    if handler is None:
+        raise errors.store_error(f"unknown registry command {op!r}")
+    try:
+        return handler(state, command, commit)
+    except errors.RegistryError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise errors.store_error(f"malformed registry command {op!r}: {exc!r}") from None
+
+
+def _refs_of(raw: Json) -> tuple[SchemaReference, ...]:
+    refs = []
+    for item in raw or ():
+        refs.append(SchemaReference(str(item["name"]), str(item["subject"]), int(item["version"])))
+    return tuple(refs)
+
+
+def _check_writable(state: RegistryState, subject: str) -> Mode:
+    mode = state.mode(subject)
+    if mode in (Mode.READONLY, Mode.READONLY_OVERRIDE):
+        raise errors.operation_not_permitted(f"Subject {subject} is in read-only mode")
+    return mode
+
+
+def _register(state: RegistryState, command: Mapping[str, Json], commit: bool) -> Json:
+    subject: str = command["subject"]
+    schema_type = SchemaType(command["schemaType"])
+    text: str = command["schema"]
+    references = _refs_of(command.get("references"))
+    metadata, rule_set = command.get("metadata"), command.get("ruleSet")
+    requested_id = command.get("id")
+    requested_id = requested_id if isinstance(requested_id, int) and requested_id >= 0 else None
+    requested_version = command.get("version")
+    if not isinstance(requested_version, int) or requested_version <= 0:
+        requested_version = None
+
+    mode = _check_writable(state, subject)
+    parsed = parse_or_reject(schema_type, text, state.resolve(references))
+    key = schema_key(schema_type, text, references, metadata, rule_set)
+    sub = state.subjects.get(subject) or Subject()
+    existing_id = state.ids_by_key.get(key)
+
+    # Already registered under this subject: answer with it, change nothing.
+    if existing_id is not None and requested_id in (None, existing_id):
+        for version in sub.live():
+            if version.schema_id == existing_id and requested_version in (None, version.version):
+                return {"id": existing_id, "version": version.version, "existing": True}
+
+    if requested_id is not None and mode is not Mode.IMPORT:
+        raise errors.operation_not_permitted(f"Subject {subject} is not in import mode")
+    if requested_id is None and mode is not Mode.READWRITE:
+        raise errors.operation_not_permitted(f"Subject {subject} is not in read-write mode")
+
+    live = sub.live()
+    if mode is not Mode.IMPORT:
+        level = state.compatibility(subject)
+        previous = [
+            VersionedSchema(v.version, state.parsed(state.schemas[v.schema_id])) for v in live
+        ]
+        result = check(parsed, previous, level)
+        if not result.compatible:
+            raise errors.incompatible_schema(subject, result.messages())
+
+    new_version = sub.next_version
+    if requested_version is not None:
+        if mode is Mode.IMPORT:
+            new_version = requested_version
+        elif requested_version != new_version:
+            raise errors.invalid_schema("Version is not one more than previous version")
+
+    if requested_id is not None:
+        taken = state.schemas.get(requested_id)
+        if (
+            taken is not None
+            and schema_key(
+                taken.schema_type, taken.schema, taken.references, taken.metadata, taken.rule_set
+            )
+            != key
+        ):
+            raise errors.operation_not_permitted(
+                f"Overwrite new schema with id {requested_id} is not permitted."
+            )
+        for version in live:
+            if version.schema_id == existing_id and existing_id != requested_id:
+                raise errors.id_does_not_match(existing_id, requested_id)
+        schema_id = requested_id
+    elif existing_id is not None:
+        schema_id = existing_id
+    else:
+        schema_id = state.next_id
+
+    if not commit:
+        return {"id": schema_id, "version": new_version, "existing": False}
+
+    if schema_id not in state.schemas:
+        state.schemas[schema_id] = StoredSchema(
+            schema_id, schema_type, text, references, metadata, rule_set
+        )
+    state.ids_by_key.setdefault(key, schema_id)
+    state.next_id = max(state.next_id, schema_id + 1)
+    state.subjects[subject] = sub
+    # An import may overwrite a version; a re-registration retires soft-deleted copies.
+    overwritten = sub.versions.get(new_version)
+    if overwritten is not None:
+        _forget_version(state, overwritten)
+    for old in list(sub.versions.values()):
+        if old.deleted and old.schema_id == schema_id and old.version < new_version:
+            _forget_version(state, old)
+    sub.versions[new_version] = Version(subject, new_version, schema_id)
+    sub.next_version = max(sub.next_version, new_version + 1)
+    state.usages.setdefault(schema_id, set()).add((subject, new_version))
+    for ref in references:
+        state.referrers.setdefault((ref.subject, ref.version), set()).add((subject, new_version))
+    return {"id": schema_id, "version": new_version, "existing": False}
+
+
+def _unreference(state: RegistryState, version: Version) -> None:
+    """Drop the references a version makes (it no longer counts as a referrer)."""
+    stored = state.schemas[version.schema_id]
+    for ref in stored.references:
+        holders = state.referrers.get((ref.subject, ref.version))
+        if holders is not None:
+            holders.discard((version.subject, version.version))
+            if not holders:
+                del state.referrers[(ref.subject, ref.version)]
+
+
+def _forget_version(state: RegistryState, version: Version) -> None:
+    """Remove a version for good (its number stays retired)."""
+    if not version.deleted:
+        _unreference(state, version)
+    del state.subjects[version.subject].versions[version.version]
+    uses = state.usages.get(version.schema_id)
+    if uses is not None:
+        uses.discard((version.subject, version.version))
+    state.deletions += 1
+
+
+def _soft_delete(state: RegistryState, version: Version) -> None:
+    _unreference(state, version)
+    version.deleted = True
+    state.deletions += 1
+
+
+def _check_not_referenced(state: RegistryState, subject: str, version: int) -> None:
+    if state.referrers.get((subject, version)):
+        raise errors.reference_exists(subject, version)
+
+
+def _drop_subject_settings(state: RegistryState, subject: str) -> None:
+    state.subject_configs.pop(subject, None)
+    state.subject_modes.pop(subject, None)
+
+
+def _delete_version(state: RegistryState, command: Mapping[str, Json], commit: bool) -> Json:
+    subject: str = command["subject"]
+    permanent = bool(command.get("permanent", False))
+    wanted = command["version"]
+    _check_writable(state, subject)
+    sub = state.subjects.get(subject)
+    if sub is None or not sub.versions:
+        raise errors.subject_not_found(subject)
+    if wanted == "latest" or wanted == -1:
+        candidates = sub.all() if permanent else sub.live()
+        if not candidates:
+            raise errors.subject_not_found(subject)
+        number = candidates[-1].version
+    else:
+        number = int(wanted)
+    version = sub.versions.get(number)
+    if version is None:
+        raise errors.version_not_found(number)
+    if not permanent and version.deleted:
+        raise errors.version_soft_deleted(subject, number)
+    if permanent and not version.deleted:
+        raise errors.version_not_soft_deleted(subject, number)
+    _check_not_referenced(state, subject, number)
+    if commit:
+        if permanent:
+            _forget_version(state, version)
+        else:
+            _soft_delete(state, version)
+            if not state.has_live(subject):
+                _drop_subject_settings(state, subject)
+    return number
+
+
+def _delete_subject(state: RegistryState, command: Mapping[str, Json], commit: bool) -> Json:
+    subject: str = command["subject"]
+    permanent = bool(command.get("permanent", False))
+    _check_writable(state, subject)
+    sub = state.subjects.get(subject)
+    if sub is None or not sub.versions:
+        raise errors.subject_not_found(subject)
+    if permanent:
+        targets = sub.all()
+        if any(not v.deleted for v in targets):
+            raise errors.subject_not_soft_deleted(subject)
+    else:
+        targets = sub.live()
+        if not targets:
+            raise errors.subject_soft_deleted(subject)
+    for version in targets:
+        _check_not_referenced(state, subject, version.version)
+    if commit:
+        for version in targets:
+            if permanent:
+                _forget_version(state, version)
+            else:
+                _soft_delete(state, version)
+        _drop_subject_settings(state, subject)
+    return [v.version for v in targets]
+
+
+def _set_config(state: RegistryState, command: Mapping[str, Json], commit: bool) -> Json:
+    subject: str | None = command.get("subject")
+    raw_level, normalize = command.get("compatibility"), command.get("normalize")
+    level = parse_level(raw_level) if raw_level is not None else None
+    if normalize is not None and not isinstance(normalize, bool):
+        raise errors.RegistryError(422, "normalize must be true or false")
+    current = state.global_config if subject is None else state.subject_configs.get(subject)
+    updated = current or Config()
+    if level is not None:
+        updated = replace(updated, compatibility=level)
+    if normalize is not None:
+        updated = replace(updated, normalize=normalize)
+    if commit:
+        if subject is None:
+            state.global_config = updated
+        else:
+            state.subject_configs[subject] = updated
+    answer: dict[str, Json] = {}
+    if level is not None:
+        answer["compatibility"] = level.value
+    if normalize is not None:
+        answer["normalize"] = normalize
+    return answer
+
+
+def _delete_config(state: RegistryState, command: Mapping[str, Json], commit: bool) -> Json:
+    subject: str | None = command.get("subject")
+    if subject is None:
+        old = Config(state.compatibility(None), state.global_config.normalize)
+        if commit:
+            state.global_config = Config()
+        return old.to_dict()
+    own = state.subject_configs.get(subject)
+    if own is None:
+        raise errors.subject_not_found(subject)
+    if commit:
+        del state.subject_configs[subject]
+    return own.to_dict()
+
+
+def _set_mode(state: RegistryState, command: Mapping[str, Json], commit: bool) -> Json:
+    subject: str | None = command.get("subject")
+    mode = Mode.parse(command.get("mode"))
+    if mode is Mode.IMPORT and not command.get("force", False):
+        busy = (
+            any(state.has_live(name) for name in state.subjects)
+            if subject is None
+            else state.has_live(subject)
+        )
+        if busy:
+            raise errors.operation_not_permitted("Cannot import since found existing subjects")
+    if commit:
+        if subject is None:
+            state.global_mode = mode
+        else:
+            state.subject_modes[subject] = mode
+    return {"mode": mode.value}
+
+
+def _delete_mode(state: RegistryState, command: Mapping[str, Json], commit: bool) -> Json:
+    subject: str | None = command.get("subject")
+    if subject is None:
+        old = state.global_mode
+        if commit:
+            state.global_mode = Mode.READWRITE
+        return {"mode": old.value}
+    own = state.subject_modes.get(subject)
+    if own is None:
+        raise errors.subject_not_found(subject)
+    if commit:
+        del state.subject_modes[subject]
+    return {"mode": own.value}
+
+
+_HANDLERS = {
+    "register": _register,
+    "delete_version": _delete_version,
+    "delete_subject": _delete_subject,
+    "set_config": _set_config,
+    "delete_config": _delete_config,
+    "set_mode": _set_mode,
+    "delete_mode": _delete_mode,
+}
