@@ -88,7 +88,8 @@ def evaluate_partition(
             Status.OK, f"lag {current.lag}; window {len(window)}/{needed} samples, not judged yet"
         )
     if history.last_move <= start:
-        since = current.at - (history.committed_since or window[0].at)
+        moved_at = history.committed_since
+        since = current.at - (window[0].at if moved_at is None else moved_at)
         if owned:
             return PartitionStatus(
                 Status.STALL,
