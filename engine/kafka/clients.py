@@ -142,7 +142,10 @@ class KafkaProducer:
 
     def close(self) -> None:
         """Flush and release resources."""
-        self.flush()
+        try:
+            self.flush()
+        finally:
+            self._producer.close()
 
 
 class KafkaConsumer:

@@ -634,10 +634,14 @@ class KafkaCluster:
             if self._closed:
                 return
             self._closed = True
-        if self._fetcher is not None:
-            self._fetcher.close()
-        if self._txn_producer is not None:
-            self._txn_producer.flush(self._timeout)
+        with self._fetch_lock:
+            if self._fetcher is not None:
+                self._fetcher.close()
+                self._fetcher = None
+        with self._produce_lock:
+            if self._txn_producer is not None:
+                self._txn_producer.close()
+                self._txn_producer = None
 
     def __repr__(self) -> str:
         return f"KafkaCluster({self.bootstrap!r})"

@@ -1,0 +1,109 @@
+"""The `cluster` fixture: every contract test runs once per backend.
+
+`embedded` is an `EmbeddedCluster` in a fresh directory; `kafka` is a `KafkaCluster` on the
+session's real broker, shared by every test, so each test takes unique topic and group names
+from the `names` fixture. Where the test broker (tansu) lacks a Kafka feature, a test marks
+itself with `broker_lacks(...)`, naming the missing feature; the mark is strict, so a broker
+that gains the feature turns the test red until the mark is removed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from engine.cluster import Cluster
+
+BACKENDS = ["embedded", pytest.param("kafka", marks=pytest.mark.kafka)]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Which backend this run of the test uses."""
+    return str(request.param)
+
+
+@pytest.fixture()
+def cluster(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> Iterator[Cluster]:
+    """A cluster of the backend under test."""
+    opened: Cluster
+    if backend == "embedded":
+        embedded = pytest.importorskip("engine.embedded")
+        if not hasattr(embedded, "EmbeddedCluster"):
+            pytest.skip("EmbeddedCluster is not built yet")
+        opened = embedded.EmbeddedCluster(tmp_path / "cluster", name="contract")
+    else:
+        from engine.kafka import KafkaCluster
+
+        opened = KafkaCluster(request.getfixturevalue("kafka_bootstrap"))
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+@pytest.fixture()
+def open_cluster(
+    request: pytest.FixtureRequest, backend: str, tmp_path: Path
+) -> Iterator[Callable[[], Cluster]]:
+    """Opens further clients of the same cluster (as a second process would)."""
+    opened: list[Cluster] = []
+
+    def make() -> Cluster:
+        if backend == "embedded":
+            from engine.embedded import EmbeddedCluster
+
+            handle: Cluster = EmbeddedCluster(tmp_path / "cluster", name="contract")
+        else:
+            from engine.kafka import KafkaCluster
+
+            handle = KafkaCluster(request.getfixturevalue("kafka_bootstrap"))
+        opened.append(handle)
+        return handle
+
+    yield make
+    for handle in opened:
+        handle.close()
+
+
+class Names:
+    """Topic and group names unique to one test (the Kafka broker is shared)."""
+
+    def __init__(self, test_name: str) -> None:
+        stem = re.sub(r"[^A-Za-z0-9]+", "-", test_name).strip("-")[:60]
+        self._prefix = f"{stem}-{uuid.uuid4().hex[:8]}"
+
+    def topic(self, suffix: str = "t") -> str:
+        """A topic name no other test uses."""
+        return f"{self._prefix}-{suffix}"
+
+    def group(self, suffix: str = "g") -> str:
+        """A consumer group id no other test uses."""
+        return f"{self._prefix}-group-{suffix}"
+
+
+@pytest.fixture()
+def names(request: pytest.FixtureRequest) -> Names:
+    """Unique names for this test."""
+    return Names(request.node.name)
+
+
+def on_tansu(backend: str) -> bool:
+    """Whether the backend under test is the suite's own tansu broker."""
+    return backend == "kafka" and not os.environ.get("KAFKA_BOOTSTRAP")
+
+
+@pytest.fixture()
+def broker_lacks(request: pytest.FixtureRequest, backend: str) -> Callable[[str], None]:
+    """Call with the precise reason to mark this test as failing on tansu for that reason."""
+
+    def mark(reason: str) -> None:
+        if on_tansu(backend):
+            request.applymarker(pytest.mark.xfail(reason=f"tansu 0.6: {reason}", strict=True))
+
+    return mark
