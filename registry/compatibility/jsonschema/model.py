@@ -1,0 +1,384 @@
+"""A compiled, hash-consed view of JSON Schema for compatibility checks.
+
+Each schema object compiles to a `Node` holding only what constrains instances (annotations
+are dropped), spelled one way across drafts: `dependencies` splits into required/schema
+dependencies, draft-4 boolean exclusive bounds become numeric ones, tuples become a prefix
+plus a schema for the rest. Nodes are interned: two structurally equal, reference-free
+subschemas compile to the very same object, across all parsed schemas, so comparisons can be
+memoised by identity. `$ref`s become `Ref` nodes compiled lazily, which handles recursion.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from registry.formats.jsonschema import JsonSchema
+from registry.formats.jsonschema.keywords import ANNOTATIONS
+from registry.formats.jsonschema.loading import DRAFT4, DRAFT2019, DRAFT2020
+from registry.formats.jsonschema.normalize import value_key
+
+JSON_TYPES = frozenset({"array", "boolean", "integer", "null", "number", "object", "string"})
+Number = int | float
+
+
+@dataclass(eq=False, slots=True, weakref_slot=True)
+class Node:
+    """The constraints of one schema object. Compared by identity (nodes are interned)."""
+
+    types: frozenset[str] | None = None
+    enum: tuple[str, ...] | None = None
+    enum_keyword: str = "enum"
+    # strings
+    min_length: int | None = None
+    max_length: int | None = None
+    pattern: str | None = None
+    # numbers
+    minimum: Number | None = None
+    maximum: Number | None = None
+    exclusive_minimum: Number | None = None
+    exclusive_maximum: Number | None = None
+    multiple_of: Number | None = None
+    # objects
+    properties: tuple[tuple[str, Node], ...] = ()
+    required: frozenset[str] = frozenset()
+    additional: Node | None = None
+    additional_keyword: str = "additionalProperties"
+    pattern_properties: tuple[tuple[str, Node], ...] = ()
+    min_properties: int | None = None
+    max_properties: int | None = None
+    dependent_required: tuple[tuple[str, frozenset[str]], ...] = ()
+    dependent_required_keyword: str = "dependencies"
+    dependent_schemas: tuple[tuple[str, Node], ...] = ()
+    dependent_schemas_keyword: str = "dependencies"
+    property_names: Node | None = None
+    # arrays
+    prefix: tuple[Node, ...] = ()
+    prefix_keyword: str = "items"
+    rest: Node | None = None
+    rest_keyword: str = "items"
+    min_items: int | None = None
+    max_items: int | None = None
+    unique_items: bool = False
+    contains: Node | None = None
+    min_contains: int | None = None
+    max_contains: int | None = None
+    # applicators
+    all_of: tuple[Node, ...] = ()
+    any_of: tuple[Node, ...] = ()
+    one_of: tuple[Node, ...] = ()
+    not_: Node | None = None
+    if_: Node | None = None
+    then: Node | None = None
+    else_: Node | None = None
+    ref: Ref | None = None
+    # annotation that matters to Confluent's required-with-default rules
+    has_default: bool = False
+    # derived, excluded from identity
+    rejects_all: bool = field(default=False, repr=False)
+    accepts_all: bool = field(default=False, repr=False)
+    props: dict[str, Node] = field(default_factory=dict, repr=False)
+    enum_values: dict[str, Any] = field(default_factory=dict, repr=False)
+    own: Node | None = field(default=None, repr=False)
+
+    @property
+    def combinator(self) -> tuple[str, tuple[Node, ...]] | None:
+        """(keyword, branches) when this node is exactly one of allOf/anyOf/oneOf, else None."""
+        if self.own is not None and self.own.accepts_all:
+            present = [
+                (keyword, branches)
+                for keyword, branches in (
+                    ("allOf", self.all_of),
+                    ("anyOf", self.any_of),
+                    ("oneOf", self.one_of),
+                )
+                if branches
+            ]
+            if len(present) == 1 and self.not_ is None and self.if_ is None:
+                return present[0]
+        return None
+
+    @property
+    def has_applicators(self) -> bool:
+        """Whether any of allOf/anyOf/oneOf/not/if is present."""
+        return bool(self.all_of or self.any_of or self.one_of or self.not_ is not None or self.if_)
+
+
+_IDENTITY = tuple(
+    f.name
+    for f in fields(Node)
+    if f.name not in {"rejects_all", "accepts_all", "props", "own", "has_default", "enum_values"}
+)
+_APPLICATORS = ("all_of", "any_of", "one_of", "not_", "if_", "then", "else_")
+_INTERNED: weakref.WeakValueDictionary[tuple[Any, ...], Node] = weakref.WeakValueDictionary()
+
+
+def _identity_key(node: Node) -> tuple[Any, ...]:
+    return tuple(getattr(node, name) for name in _IDENTITY)
+
+
+_EMPTY_KEY = _identity_key(Node())
+
+
+def intern(node: Node) -> Node:
+    """The one shared node equal to `node` (by constraints and `has_default`)."""
+    key = (*_identity_key(node), node.has_default)
+    existing = _INTERNED.get(key)
+    if existing is not None:
+        return existing
+    node.props = dict(node.properties)
+    node.accepts_all = key[:-1] == _EMPTY_KEY
+    node.rejects_all = node.not_ is not None and node.not_.accepts_all
+    if node.has_applicators:
+        own = Node(**{name: getattr(node, name) for name in _OWN_FIELDS})
+        own.enum_values = node.enum_values
+        node.own = intern(own)
+    else:
+        node.own = node
+    _INTERNED[key] = node
+    return node
+
+
+_OWN_FIELDS = tuple(name for name in _IDENTITY if name not in (*_APPLICATORS, "ref"))
+
+TRUE = intern(Node())
+FALSE = intern(Node(not_=TRUE))
+
+
+class Ref:
+    """A `$ref`; its target is compiled on first use, so recursive schemas terminate."""
+
+    __slots__ = ("__weakref__", "_compiler", "_node", "_target", "text")
+
+    def __init__(self, compiler: Compiler, target: Any, text: str) -> None:
+        self._compiler = compiler
+        self._target = target
+        self._node: Node | None = None
+        self.text = text
+
+    @property
+    def node(self) -> Node:
+        """The compiled target."""
+        if self._node is None:
+            self._node = self._compiler.compile(self._target)
+        return self._node
+
+    def __repr__(self) -> str:
+        return f"Ref({self.text!r})"
+
+
+class Compiler:
+    """Compiles the schema objects of one parsed schema (and its references) to nodes."""
+
+    def __init__(self, schema: JsonSchema) -> None:
+        self.schema = schema
+        self._refs: dict[int, Node] = {}
+        self._compiled: dict[int, Node] = {}
+
+    def compile(self, raw: Any) -> Node:
+        """The node for one schema object (a dict or a boolean)."""
+        if raw is True:
+            return TRUE
+        if raw is False:
+            return FALSE
+        if not isinstance(raw, dict):
+            return TRUE
+        cached = self._compiled.get(id(raw))
+        if cached is None:
+            cached = self._compile(raw, self.schema.resolved.draft(raw, self.schema.draft))
+            self._compiled[id(raw)] = cached
+        return cached
+
+    def _ref_node(self, raw: dict[str, Any], keyword: str) -> Node:
+        target = self.schema.resolved.target(raw)
+        node = self._refs.get(id(target))
+        if node is None:
+            node = intern(Node(ref=Ref(self, target, str(raw[keyword]))))
+            self._refs[id(target)] = node
+        return node
+
+    def _compile(self, raw: dict[str, Any], draft: str) -> Node:
+        ref_keyword = next(
+            (key for key in ("$ref", "$dynamicRef", "$recursiveRef") if key in raw), None
+        )
+        modern = draft in (DRAFT2019, DRAFT2020)
+        if ref_keyword is not None:
+            ref = self._ref_node(raw, ref_keyword)
+            rest = {
+                key: value
+                for key, value in raw.items()
+                if key != ref_keyword and key not in ANNOTATIONS
+            }
+            if not modern or not rest:
+                return ref if "default" not in raw else intern(_with_default(ref))
+            siblings = self._compile({k: v for k, v in raw.items() if k != ref_keyword}, draft)
+            return intern(_replace(siblings, all_of=(ref, *siblings.all_of)))
+        node = Node(has_default="default" in raw)
+        self._types_and_values(node, raw)
+        self._numbers(node, raw, draft)
+        self._objects(node, raw, draft, modern)
+        self._arrays(node, raw, draft, modern)
+        self._applicators(node, raw)
+        return intern(node)
+
+    def _types_and_values(self, node: Node, raw: dict[str, Any]) -> None:
+        kind = raw.get("type")
+        if isinstance(kind, str):
+            node.types = frozenset({kind})
+        elif isinstance(kind, list):
+            node.types = frozenset(item for item in kind if isinstance(item, str))
+        values = [raw["const"]] if "const" in raw else raw.get("enum")
+        if isinstance(values, list):
+            node.enum_keyword = "const" if "const" in raw else "enum"
+            for value in values:
+                node.enum_values.setdefault(value_key(value), value)
+            node.enum = tuple(sorted(node.enum_values))
+        node.min_length = _int(raw.get("minLength"))
+        if node.min_length == 0:
+            node.min_length = None
+        node.max_length = _int(raw.get("maxLength"))
+        pattern = raw.get("pattern")
+        node.pattern = pattern if isinstance(pattern, str) else None
+
+    def _numbers(self, node: Node, raw: dict[str, Any], draft: str) -> None:
+        node.minimum = _num(raw.get("minimum"))
+        node.maximum = _num(raw.get("maximum"))
+        low, high = raw.get("exclusiveMinimum"), raw.get("exclusiveMaximum")
+        if draft == DRAFT4:
+            if low is True and node.minimum is not None:
+                node.exclusive_minimum, node.minimum = node.minimum, None
+            if high is True and node.maximum is not None:
+                node.exclusive_maximum, node.maximum = node.maximum, None
+        else:
+            node.exclusive_minimum = _num(low)
+            node.exclusive_maximum = _num(high)
+        node.multiple_of = _num(raw.get("multipleOf"))
+
+    def _objects(self, node: Node, raw: dict[str, Any], draft: str, modern: bool) -> None:
+        properties = raw.get("properties")
+        if isinstance(properties, dict):
+            node.properties = tuple(
+                sorted((name, self.compile(value)) for name, value in properties.items())
+            )
+        required = raw.get("required")
+        if isinstance(required, list):
+            node.required = frozenset(item for item in required if isinstance(item, str))
+        if "additionalProperties" in raw:
+            node.additional = self._optional(raw["additionalProperties"])
+        elif modern and "unevaluatedProperties" in raw:
+            node.additional = self._optional(raw["unevaluatedProperties"])
+            node.additional_keyword = "unevaluatedProperties"
+        patterns = raw.get("patternProperties")
+        if isinstance(patterns, dict):
+            node.pattern_properties = tuple(
+                sorted((key, self.compile(value)) for key, value in patterns.items())
+            )
+        node.min_properties = _int(raw.get("minProperties")) or None
+        node.max_properties = _int(raw.get("maxProperties"))
+        dep_required: dict[str, frozenset[str]] = {}
+        dep_schemas: dict[str, Node] = {}
+        if modern:
+            node.dependent_required_keyword = "dependentRequired"
+            node.dependent_schemas_keyword = "dependentSchemas"
+            for name, value in _mapping(raw.get("dependentRequired")).items():
+                if isinstance(value, list):
+                    dep_required[name] = frozenset(value)
+            for name, value in _mapping(raw.get("dependentSchemas")).items():
+                dep_schemas[name] = self.compile(value)
+        else:
+            for name, value in _mapping(raw.get("dependencies")).items():
+                if isinstance(value, list):
+                    dep_required[name] = frozenset(value)
+                else:
+                    dep_schemas[name] = self.compile(value)
+        node.dependent_required = tuple(sorted((k, v) for k, v in dep_required.items() if v))
+        node.dependent_schemas = tuple(sorted(dep_schemas.items()))
+        if "propertyNames" in raw:
+            node.property_names = self._optional(raw["propertyNames"])
+
+    def _arrays(self, node: Node, raw: dict[str, Any], draft: str, modern: bool) -> None:
+        items = raw.get("items")
+        if draft == DRAFT2020:
+            prefix = raw.get("prefixItems")
+            if isinstance(prefix, list):
+                node.prefix = tuple(self.compile(item) for item in prefix)
+                node.prefix_keyword = "prefixItems"
+            if items is not None:
+                node.rest = self._optional(items)
+        elif isinstance(items, list):
+            node.prefix = tuple(self.compile(item) for item in items)
+            if "additionalItems" in raw:
+                node.rest = self._optional(raw["additionalItems"])
+                node.rest_keyword = "additionalItems"
+        elif items is not None:
+            node.rest = self._optional(items)
+        if node.rest is None and modern and "unevaluatedItems" in raw:
+            node.rest = self._optional(raw["unevaluatedItems"])
+            node.rest_keyword = "unevaluatedItems"
+        if not node.prefix and node.rest is None:
+            node.prefix_keyword = node.rest_keyword = "items"
+        node.min_items = _int(raw.get("minItems")) or None
+        node.max_items = _int(raw.get("maxItems"))
+        node.unique_items = raw.get("uniqueItems") is True
+        if "contains" in raw:
+            node.contains = self.compile(raw["contains"])
+            node.min_contains = _int(raw.get("minContains")) if modern else None
+            node.max_contains = _int(raw.get("maxContains")) if modern else None
+
+    def _applicators(self, node: Node, raw: dict[str, Any]) -> None:
+        for keyword, attribute in (("allOf", "all_of"), ("anyOf", "any_of"), ("oneOf", "one_of")):
+            branches = raw.get(keyword)
+            if isinstance(branches, list) and branches:
+                setattr(node, attribute, tuple(self.compile(item) for item in branches))
+        if "not" in raw:
+            node.not_ = self.compile(raw["not"])
+        if "if" in raw and ("then" in raw or "else" in raw):
+            node.if_ = self.compile(raw["if"])
+            node.then = self.compile(raw.get("then", True))
+            node.else_ = self.compile(raw.get("else", True))
+
+    def _optional(self, raw: Any) -> Node | None:
+        """A subschema where `true` and `{}` mean the same as leaving the keyword out."""
+        node = self.compile(raw)
+        return None if node.accepts_all else node
+
+
+def _replace(node: Node, **changes: Any) -> Node:
+    values = {name: getattr(node, name) for name in _IDENTITY}
+    values["has_default"] = node.has_default
+    values["enum_values"] = node.enum_values
+    values.update(changes)
+    return Node(**values)
+
+
+def _with_default(node: Node) -> Node:
+    return _replace(node, has_default=True)
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return int(value)
+
+
+def _num(value: Any) -> Number | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return value
+
+
+_CACHE_ATTRIBUTE = "_compatibility_root"
+
+
+def root_node(schema: JsonSchema) -> Node:
+    """The compiled root of a parsed schema, compiled once and kept with it."""
+    cached = schema.__dict__.get(_CACHE_ATTRIBUTE)
+    if cached is None:
+        cached = Compiler(schema).compile(schema.document)
+        schema.__dict__[_CACHE_ATTRIBUTE] = cached
+    return cached
