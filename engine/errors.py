@@ -98,3 +98,15 @@ class UnsupportedByBackendError(EngineError):
     """The backend cannot perform this operation (the message says why)."""
 
     kafka_error = "UNSUPPORTED_VERSION"
+
+
+class InvalidRecordError(EngineError):
+    """A record breaks a rule of its topic (e.g. a keyless record on a compacted topic)."""
+
+    kafka_error = "INVALID_RECORD"
+
+
+class InconsistentGroupProtocolError(EngineError):
+    """A member asked for an assignor the rest of its consumer group does not use."""
+
+    kafka_error = "INCONSISTENT_GROUP_PROTOCOL"

@@ -1,0 +1,597 @@
+"""`EmbeddedEngine`: the `Cluster` protocol over a directory of SQLite databases.
+
+Layout of a cluster directory:
+
+* `cluster.db`: the catalog of topics (name, id, partition count, config overrides);
+* `groups.db`: consumer groups, their members and committed offsets;
+* `topics/<topic id>.db`: the partitioned log of one topic (see `engine.embedded.log`).
+
+Splitting the log per topic keeps writers of different topics from waiting on one another,
+and keeps group heartbeats and offset commits off the log's write lock. Each thread uses its
+own connections; any number of processes may open the same directory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import logging
+import os
+import random
+import sqlite3
+import threading
+import time
+import uuid
+import weakref
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from engine.cluster import (
+    DEFAULT_FETCH_MAX_BYTES,
+    DEFAULT_FETCH_MAX_RECORDS,
+    Assignor,
+    AutoOffsetReset,
+)
+from engine.embedded import catalog, groups, log
+from engine.embedded.codec import check_headers, decode_headers, encode_headers
+from engine.embedded.sqlite import connect, data_version, write_tx
+from engine.errors import (
+    InvalidPartitionsError,
+    InvalidRecordError,
+    InvalidTopicError,
+    RecordTooLargeError,
+    TopicAlreadyExistsError,
+    UnknownTopicOrPartitionError,
+)
+from engine.topics import (
+    RESERVED_TOPICS,
+    apply_config_updates,
+    collides,
+    is_internal,
+    validate_config,
+    validate_partitions,
+    validate_topic_name,
+)
+from engine.types import (
+    ConsumedRecord,
+    GroupDescription,
+    GroupListing,
+    OffsetAndMetadata,
+    OffsetSpec,
+    PartitionInfo,
+    Record,
+    RecordMetadata,
+    TopicDescription,
+    TopicPartition,
+)
+
+if TYPE_CHECKING:
+    from engine.embedded.clients import EmbeddedConsumer, EmbeddedProducer
+
+logger = logging.getLogger(__name__)
+
+#: Default interval of the background retention and compaction pass (Kafka's
+#: `log.retention.check.interval.ms` is five minutes).
+DEFAULT_MAINTENANCE_INTERVAL_S = 300.0
+
+_CLUSTER_DB = "cluster.db"
+_GROUPS_DB = "groups.db"
+
+
+def now_ms() -> int:
+    """Wall-clock time in milliseconds (record timestamps, group sessions)."""
+    return time.time_ns() // 1_000_000
+
+
+@dataclass
+class MaintenanceReport:
+    """What one retention and compaction pass removed, per partition."""
+
+    retention_deleted: dict[TopicPartition, int] = field(default_factory=dict)
+    compaction_deleted: dict[TopicPartition, int] = field(default_factory=dict)
+
+    @property
+    def total_deleted(self) -> int:
+        """Records removed by the pass."""
+        return sum(self.retention_deleted.values()) + sum(self.compaction_deleted.values())
+
+
+class _ThreadState(threading.local):
+    def __init__(self) -> None:
+        self.conns: dict[str, sqlite3.Connection] = {}
+        self.topics: dict[str, catalog.TopicMeta] = {}
+        self.version: int | None = None
+
+
+class EmbeddedEngine:
+    """The embedded stream engine: topics, the partitioned log and consumer groups in SQLite.
+
+    `EmbeddedCluster` is the public face (it adds authorization); use this class directly
+    only where the authorization layer is not wanted."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        name: str = "default",
+        *,
+        maintenance_interval_s: float | None = DEFAULT_MAINTENANCE_INTERVAL_S,
+        durable: bool = False,
+    ) -> None:
+        self.path = Path(path)
+        self.name = name
+        self.durable = durable
+        (self.path / "topics").mkdir(parents=True, exist_ok=True)
+        self._state = _ThreadState()
+        self._all_conns: list[sqlite3.Connection] = []
+        self._conns_lock = threading.Lock()
+        self._clients: weakref.WeakSet[Any] = weakref.WeakSet()
+        self._closed = False
+        self._sticky = itertools.count(random.randrange(1 << 16))
+        catalog.init_catalog(self._db(_CLUSTER_DB))
+        groups.init_groups(self._db(_GROUPS_DB))
+        self._stop = threading.Event()
+        self._maintenance: threading.Thread | None = None
+        if maintenance_interval_s is not None:
+            self._maintenance = threading.Thread(
+                target=self._maintenance_loop,
+                args=(maintenance_interval_s,),
+                name=f"streamgov-maintenance-{name}",
+                daemon=True,
+            )
+            self._maintenance.start()
+
+    def __repr__(self) -> str:
+        return f"EmbeddedEngine({str(self.path)!r}, name={self.name!r})"
+
+    # -- connections and the catalog cache ---------------------------------------------------
+
+    def _db(self, key: str, *, create: bool = True) -> sqlite3.Connection:
+        conn = self._state.conns.get(key)
+        if conn is None:
+            if self._closed:
+                raise RuntimeError(f"cluster {self.name!r} is closed")
+            if key in (_CLUSTER_DB, _GROUPS_DB):
+                file = self.path / key
+            else:
+                file = self.path / "topics" / f"{key}.db"
+            conn = connect(file, create=create, durable=self.durable)
+            self._state.conns[key] = conn
+            with self._conns_lock:
+                self._all_conns.append(conn)
+        return conn
+
+    def _drop_conn(self, key: str) -> None:
+        conn = self._state.conns.pop(key, None)
+        if conn is not None:
+            with self._conns_lock, contextlib.suppress(ValueError):
+                self._all_conns.remove(conn)
+            conn.close()
+
+    def _topics(self) -> dict[str, catalog.TopicMeta]:
+        state = self._state
+        version = data_version(self._db(_CLUSTER_DB))
+        if version != state.version:
+            fresh = catalog.load_topics(self._db(_CLUSTER_DB))
+            live_ids = {meta.topic_id for meta in fresh.values()}
+            for meta in state.topics.values():
+                if meta.topic_id not in live_ids:
+                    self._drop_conn(meta.topic_id)
+            state.topics = fresh
+            state.version = version
+        return state.topics
+
+    def _invalidate(self) -> None:
+        # A connection's own commits do not change its data_version: reload explicitly.
+        self._state.version = None
+
+    def _meta(self, topic: str) -> catalog.TopicMeta:
+        meta = self._topics().get(topic)
+        if meta is None:
+            raise UnknownTopicOrPartitionError(f"topic {topic!r} does not exist")
+        return meta
+
+    def _log(self, meta: catalog.TopicMeta) -> sqlite3.Connection:
+        try:
+            return self._db(meta.topic_id, create=False)
+        except FileNotFoundError:
+            self._invalidate()
+            raise UnknownTopicOrPartitionError(f"topic {meta.name!r} does not exist") from None
+
+    def _partition_counts(self, topics: Iterable[str]) -> dict[str, int]:
+        known = self._topics()
+        return {t: known[t].partitions for t in topics if t in known}
+
+    # -- topics ------------------------------------------------------------------------------
+
+    def create_topic(
+        self, name: str, partitions: int = 1, config: Mapping[str, str] | None = None
+    ) -> None:
+        """Create a topic with `partitions` partitions and config overrides."""
+        validate_topic_name(name)
+        if name in RESERVED_TOPICS:
+            raise InvalidTopicError(f"Topic {name!r} is reserved for Kafka's own use")
+        validate_partitions(partitions)
+        overrides = {k: v for k, v in validate_config(config).items() if v is not None}
+        meta = catalog.TopicMeta(name, uuid.uuid4().hex, partitions, overrides)
+        if name in self._topics():
+            raise TopicAlreadyExistsError(f"Topic {name!r} already exists.")
+        file = self.path / "topics" / f"{meta.topic_id}.db"
+        log.init_topic(self._db(meta.topic_id), name, meta.topic_id, partitions)
+        conn = self._db(_CLUSTER_DB)
+        try:
+            with write_tx(conn):
+                existing = catalog.load_topics(conn)
+                if name in existing:
+                    raise TopicAlreadyExistsError(f"Topic {name!r} already exists.")
+                for other in existing:
+                    if collides(name, other):
+                        raise InvalidTopicError(
+                            f"Topic {name!r} collides with existing topic {other!r} "
+                            "('.' and '_' are interchangeable in metric names)"
+                        )
+                catalog.insert_topic(conn, meta, now_ms())
+        except BaseException:
+            self._drop_conn(meta.topic_id)
+            _unlink_db(file)
+            raise
+        finally:
+            self._invalidate()
+
+    def delete_topic(self, name: str) -> None:
+        """Delete a topic, its records and the groups' committed offsets for it."""
+        conn = self._db(_CLUSTER_DB)
+        with write_tx(conn):
+            meta = catalog.load_topics(conn).get(name)
+            if meta is None:
+                raise UnknownTopicOrPartitionError(f"topic {name!r} does not exist")
+            catalog.remove_topic(conn, name)
+        self._invalidate()
+        with contextlib.suppress(FileNotFoundError):
+            log.mark_deleted(self._db(meta.topic_id, create=False))
+        self._drop_conn(meta.topic_id)
+        _unlink_db(self.path / "topics" / f"{meta.topic_id}.db")
+        groups.forget_topic(self._db(_GROUPS_DB), name)
+
+    def list_topics(self, include_internal: bool = False) -> list[str]:
+        """Topic names, sorted; internal ones (leading underscore) only when asked."""
+        return sorted(t for t in self._topics() if include_internal or not is_internal(t))
+
+    def describe_topic(self, name: str) -> TopicDescription:
+        """Partitions with earliest/latest offsets, and the effective config."""
+        meta = self._meta(name)
+        parts = tuple(PartitionInfo(p, s, e) for p, s, e in log.all_bounds(self._log(meta)))
+        return TopicDescription(name, parts, meta.config, is_internal(name))
+
+    def add_partitions(self, name: str, total: int) -> None:
+        """Grow the topic to `total` partitions."""
+        validate_partitions(total)
+        conn = self._db(_CLUSTER_DB)
+        try:
+            with write_tx(conn):
+                meta = catalog.load_topics(conn).get(name)
+                if meta is None:
+                    raise UnknownTopicOrPartitionError(f"topic {name!r} does not exist")
+                if total == meta.partitions:
+                    raise InvalidPartitionsError(f"Topic already has {total} partitions.")
+                if total < meta.partitions:
+                    raise InvalidPartitionsError(
+                        f"Topic currently has {meta.partitions} partitions, which is higher "
+                        f"than the requested {total}."
+                    )
+                log.add_partitions(self._log(meta), total)
+                catalog.set_partitions(conn, name, total)
+        finally:
+            self._invalidate()
+
+    def alter_topic_config(self, name: str, updates: Mapping[str, str | None]) -> None:
+        """Set config overrides; None resets a key to its default."""
+        conn = self._db(_CLUSTER_DB)
+        try:
+            with write_tx(conn):
+                meta = catalog.load_topics(conn).get(name)
+                if meta is None:
+                    raise UnknownTopicOrPartitionError(f"topic {name!r} does not exist")
+                overrides = apply_config_updates(meta.overrides, updates)
+                catalog.set_overrides(conn, name, overrides)
+        finally:
+            self._invalidate()
+
+    # -- the log -----------------------------------------------------------------------------
+
+    def produce(self, topic: str, records: Sequence[Record]) -> list[RecordMetadata]:
+        """Append records atomically (one transaction) and return where each landed."""
+        stamp = now_ms()
+        rows: list[log.Row] = []
+        for record in records:
+            rows.append(
+                make_row(
+                    record.key,
+                    record.value,
+                    record.headers,
+                    stamp if record.timestamp_ms is None else record.timestamp_ms,
+                    record.partition,
+                )
+            )
+        return self.append_rows(topic, rows)
+
+    def append_rows(self, topic: str, rows: Sequence[log.Row]) -> list[RecordMetadata]:
+        """Append prepared rows (see `make_row`) in one transaction; the producer's fast path."""
+        if not rows:
+            self._meta(topic)
+            return []
+        meta = self._meta(topic)
+        limit = meta.max_message_bytes
+        largest = max(row[5] for row in rows)
+        if largest > limit:
+            raise RecordTooLargeError(
+                f"a record of {largest} bytes is larger than max.message.bytes={limit} of "
+                f"topic {topic!r}; nothing from this batch was written"
+            )
+        if meta.compacted and any(row[0] is None for row in rows):
+            raise InvalidRecordError(
+                f"topic {topic!r} is compacted (cleanup.policy={meta.config['cleanup.policy']})"
+                " and cannot accept a record without a key; nothing from this batch was written"
+            )
+        if meta.log_append_time:
+            stamp = now_ms()
+            rows = [(k, v, h, stamp, p, s) for k, v, h, _, p, s in rows]
+        try:
+            placed = log.append(self._log(meta), topic, rows, next(self._sticky))
+        except UnknownTopicOrPartitionError:
+            self._invalidate()
+            raise
+        return [
+            RecordMetadata(topic, part, offset, row[3])
+            for (part, offset), row in zip(placed, rows, strict=True)
+        ]
+
+    def fetch(
+        self,
+        topic: str,
+        partition: int,
+        offset: int,
+        max_records: int = DEFAULT_FETCH_MAX_RECORDS,
+        max_bytes: int = DEFAULT_FETCH_MAX_BYTES,
+    ) -> list[ConsumedRecord]:
+        """Records from `offset` on; `OffsetOutOfRangeError` outside [earliest, latest]."""
+        meta = self._meta(topic)
+        rows = log.fetch(self._log(meta), topic, partition, offset, max_records, max_bytes)
+        return [
+            ConsumedRecord(topic, partition, off, ts, key, value, decode_headers(h) if h else ())
+            for off, ts, key, value, h in rows
+        ]
+
+    def list_offsets(self, topic: str, spec: OffsetSpec | int) -> dict[int, int]:
+        """Per partition: earliest, latest, or the first offset at or after a timestamp."""
+        conn = self._log(self._meta(topic))
+        bounds = log.all_bounds(conn)
+        if spec is OffsetSpec.EARLIEST:
+            return {p: s for p, s, _ in bounds}
+        if spec is OffsetSpec.LATEST:
+            return {p: e for p, _, e in bounds}
+        if isinstance(spec, bool) or not isinstance(spec, int):
+            raise TypeError(f"an offset spec is OffsetSpec or a timestamp in ms, got {spec!r}")
+        return {p: log.offset_for_timestamp(conn, topic, p, spec) for p, _, _ in bounds}
+
+    # -- consumer groups ---------------------------------------------------------------------
+
+    def _check_partitions(self, offsets: Iterable[TopicPartition]) -> None:
+        known = self._topics()
+        for tp in offsets:
+            meta = known.get(tp.topic)
+            if meta is None or not 0 <= tp.partition < meta.partitions:
+                raise UnknownTopicOrPartitionError(
+                    f"cannot commit an offset for {tp.topic}-{tp.partition}: no such partition"
+                )
+
+    def commit_offsets(
+        self, group_id: str, offsets: Mapping[TopicPartition, OffsetAndMetadata]
+    ) -> None:
+        """Commit offsets as an admin or a standalone consumer (refused while members live)."""
+        self._check_partitions(offsets)
+        groups.commit(self._db(_GROUPS_DB), group_id, offsets, now_ms(), self._partition_counts)
+
+    def commit_member_offsets(
+        self,
+        group_id: str,
+        member_id: str,
+        generation: int,
+        offsets: Mapping[TopicPartition, OffsetAndMetadata],
+    ) -> None:
+        """Commit offsets as a group member of the given generation."""
+        self._check_partitions(offsets)
+        groups.commit(
+            self._db(_GROUPS_DB),
+            group_id,
+            offsets,
+            now_ms(),
+            self._partition_counts,
+            member=(member_id, generation),
+        )
+
+    def committed_offsets(
+        self, group_id: str, topics: Iterable[str] | None = None
+    ) -> dict[TopicPartition, OffsetAndMetadata]:
+        """The group's committed offsets, optionally only for some topics."""
+        return groups.committed(self._db(_GROUPS_DB), group_id, topics)
+
+    def list_groups(self) -> list[GroupListing]:
+        """Every consumer group that has members or committed offsets."""
+        return groups.list_groups(self._db(_GROUPS_DB), now_ms(), self._partition_counts)
+
+    def describe_group(self, group_id: str) -> GroupDescription:
+        """State, protocol, generation and members with their assignment."""
+        return groups.describe(self._db(_GROUPS_DB), group_id, now_ms(), self._partition_counts)
+
+    def delete_group(self, group_id: str) -> None:
+        """Delete an empty group and its offsets."""
+        groups.delete(self._db(_GROUPS_DB), group_id, now_ms(), self._partition_counts)
+
+    def group_join(
+        self, group_id: str, member_id: str | None, spec: groups.MemberSpec
+    ) -> groups.Heartbeat:
+        """Join or rejoin a group (used by `EmbeddedConsumer`)."""
+        return groups.join(
+            self._db(_GROUPS_DB), group_id, member_id, spec, now_ms(), self._partition_counts
+        )
+
+    def group_heartbeat(self, group_id: str, member_id: str) -> groups.Heartbeat:
+        """Heartbeat a member (used by `EmbeddedConsumer`)."""
+        return groups.heartbeat(
+            self._db(_GROUPS_DB), group_id, member_id, now_ms(), self._partition_counts
+        )
+
+    def group_leave(self, group_id: str, member_id: str) -> None:
+        """Leave a group (used by `EmbeddedConsumer`)."""
+        groups.leave(self._db(_GROUPS_DB), group_id, member_id, now_ms(), self._partition_counts)
+
+    # -- clients -----------------------------------------------------------------------------
+
+    def producer(self, **options: object) -> EmbeddedProducer:
+        """A batching producer: `send` buffers, `flush` writes one transaction per topic."""
+        from engine.embedded.clients import EmbeddedProducer
+
+        producer = EmbeddedProducer(self, **options)  # type: ignore[arg-type]
+        self._clients.add(producer)
+        return producer
+
+    def consumer(
+        self,
+        group_id: str | None = None,
+        *,
+        auto_offset_reset: AutoOffsetReset = "latest",
+        assignor: Assignor = "range",
+        session_timeout_ms: int = 10_000,
+        heartbeat_interval_ms: int = 3_000,
+        client_id: str = "streamgov",
+        **options: object,
+    ) -> EmbeddedConsumer:
+        """A consumer; with `group_id` it can `subscribe` and take part in rebalances."""
+        from engine.embedded.clients import EmbeddedConsumer
+
+        consumer = EmbeddedConsumer(
+            self,
+            group_id,
+            auto_offset_reset=auto_offset_reset,
+            assignor=assignor,
+            session_timeout_ms=session_timeout_ms,
+            heartbeat_interval_ms=heartbeat_interval_ms,
+            client_id=client_id,
+            **options,  # type: ignore[arg-type]
+        )
+        self._clients.add(consumer)
+        return consumer
+
+    # -- maintenance -------------------------------------------------------------------------
+
+    def run_maintenance(self, now: int | None = None) -> MaintenanceReport:
+        """Enforce retention (time, bytes) and compaction on every topic now."""
+        stamp = now_ms() if now is None else now
+        report = MaintenanceReport()
+        for meta in list(self._topics().values()):
+            try:
+                self._maintain_topic(meta, stamp, report)
+            except UnknownTopicOrPartitionError:
+                continue  # deleted meanwhile
+        self._sweep_orphans()
+        return report
+
+    def _maintain_topic(
+        self, meta: catalog.TopicMeta, stamp: int, report: MaintenanceReport
+    ) -> None:
+        config = meta.config
+        policy = config["cleanup.policy"].split(",")
+        conn = self._log(meta)
+        for part, _, _ in log.all_bounds(conn):
+            tp = TopicPartition(meta.name, part)
+            removed = 0
+            if "delete" in policy:
+                retention_ms = int(config["retention.ms"])
+                retention_bytes = int(config["retention.bytes"])
+                if retention_ms >= 0:
+                    removed += log.enforce_retention_time(conn, part, stamp - retention_ms)
+                if retention_bytes >= 0:
+                    removed += log.enforce_retention_bytes(conn, part, retention_bytes)
+            if removed:
+                report.retention_deleted[tp] = removed
+            if "compact" in policy:
+                compacted = log.compact(
+                    conn,
+                    part,
+                    stamp,
+                    int(config["delete.retention.ms"]),
+                    int(config["min.compaction.lag.ms"]),
+                )
+                if compacted:
+                    report.compaction_deleted[tp] = compacted
+
+    def _sweep_orphans(self) -> None:
+        """Remove topic databases no topic refers to (left by a crash during create/delete)."""
+        live = {meta.topic_id for meta in self._topics().values()}
+        cutoff = time.time() - 600
+        for file in (self.path / "topics").glob("*.db"):
+            with contextlib.suppress(OSError):
+                if file.stem not in live and file.stat().st_mtime < cutoff:
+                    _unlink_db(file)
+
+    def _maintenance_loop(self, interval: float) -> None:
+        while not self._stop.wait(interval):
+            try:
+                self.run_maintenance()
+            except Exception:  # keep the thread alive; the next pass retries
+                logger.exception("maintenance pass on cluster %s failed", self.name)
+
+    def close(self) -> None:
+        """Close every client made by this engine, stop maintenance, close the databases."""
+        if self._closed:
+            return
+        for client in list(self._clients):
+            with contextlib.suppress(Exception):
+                client.close()
+        self._stop.set()
+        if self._maintenance is not None and self._maintenance is not threading.current_thread():
+            self._maintenance.join(timeout=30)
+        self._closed = True
+        with self._conns_lock:
+            conns, self._all_conns = self._all_conns, []
+        for conn in conns:
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+        self._state.conns.clear()
+
+
+def make_row(
+    key: bytes | None,
+    value: bytes | None,
+    headers: Any,
+    timestamp_ms: int,
+    partition: int | None,
+) -> log.Row:
+    """Check one record's types and turn it into a storable row."""
+    if key is not None and type(key) is not bytes:
+        key = _as_bytes(key, "key")
+    if value is not None and type(value) is not bytes:
+        value = _as_bytes(value, "value")
+    blob = encode_headers(check_headers(headers)) if headers else None
+    if type(timestamp_ms) is not int:
+        raise TypeError(f"a timestamp is an int of milliseconds, got {timestamp_ms!r}")
+    if partition is not None and (type(partition) is not int or partition < 0):
+        raise UnknownTopicOrPartitionError(f"partition {partition!r} is not valid")
+    size = (0 if key is None else len(key)) + (0 if value is None else len(value))
+    if blob is not None:
+        size += len(blob)
+    return (key, value, blob, timestamp_ms, partition, size)
+
+
+def _as_bytes(data: object, what: str) -> bytes:
+    if isinstance(data, bytearray | memoryview):
+        return bytes(data)
+    raise TypeError(f"a record {what} must be bytes or None, got {type(data).__name__}")
+
+
+def _unlink_db(file: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(f"{file}{suffix}")
