@@ -11,7 +11,7 @@ which).
 from __future__ import annotations
 
 from registry.compatibility import Incompatibility
-from registry.formats.avro import AvroField, AvroSchema, AvroType
+from registry.formats.avro import PRIMITIVE_TYPES, AvroField, AvroSchema, AvroType
 from registry.formats.base import ParsedSchema
 
 # Writer types that each reader type accepts besides its own (the spec's promotions).
@@ -76,19 +76,29 @@ class _Checker:
         """Whether `reader` reads `writer` (a probe: nothing is reported)."""
         if reader.key is not None and reader.key == writer.key:
             return True
+        rkind = reader.kind
+        wkind = writer.kind
+        if (
+            rkind != wkind
+            and rkind != "union"
+            and wkind != "union"
+            and wkind not in PROMOTIONS.get(rkind, ())
+        ):
+            return False
         probe: list[Incompatibility] = []
         self.check(reader, writer, probe)
         return not probe
 
     def check(self, reader: AvroType, writer: AvroType, out: list[Incompatibility]) -> None:
         """Append to `out` every reason `reader` cannot read `writer`."""
+        key = reader.key
+        if key is not None and key == writer.key:
+            return
         rkind = reader.kind
         wkind = writer.kind
         if rkind == wkind:
-            if reader.key is not None:
-                if reader.key != writer.key and writer.key is not None:
-                    # Same primitive kind with different keys: decimals that disagree.
-                    self.decimal(reader, writer, out)
+            if rkind in PRIMITIVE_TYPES:
+                self.decimal(reader, writer, out)
                 return
             if rkind == "array":
                 assert reader.items is not None and writer.items is not None

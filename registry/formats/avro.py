@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeGuard
 
@@ -61,6 +61,25 @@ _LOGICAL_ON = {
 TAGS_PROPERTY = "confluent:tags"
 
 
+class _EmptyMapping(Mapping[str, Any]):
+    """A shared, immutable, hashable empty mapping (most nodes have no extra attributes)."""
+
+    def __getitem__(self, key: str) -> Any:
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+    def __hash__(self) -> int:
+        return 0
+
+
+EMPTY: Mapping[str, Any] = _EmptyMapping()
+
+
 @dataclass(eq=False, slots=True)
 class AvroField:
     """A record field as written at `path` (a JSON pointer such as `/fields/3`)."""
@@ -74,16 +93,18 @@ class AvroField:
     aliases: tuple[str, ...] = ()
     order: str = "ascending"
     doc: str | None = None
-    props: dict[str, Any] = field(default_factory=dict)
+    props: Mapping[str, Any] = EMPTY
 
 
 @dataclass(eq=False, slots=True)
 class AvroType:
     """One Avro type as written at `path`; identity is the node, not its content.
 
-    `key` is a cheap equality token for primitive types (their kind, plus precision and scale
-    for decimals): two primitive nodes with equal keys read each other. It is None for the
-    other kinds. `origin` is None for types written in this schema, else the name of the
+    `key` is a hashable summary of the type's structure as far as reading is concerned
+    (kinds, unqualified names, field names, symbols, sizes, decimal precision and scale):
+    two nodes with equal keys read each other, which lets the compatibility check skip
+    identical subtrees. It is None where no summary is made (recursive types, and types
+    containing them). `origin` is None for types written in this schema, else the name of the
     reference that defined it.
     """
 
@@ -93,7 +114,7 @@ class AvroType:
     logical: str | None = None
     precision: int = 0
     scale: int = 0
-    props: dict[str, Any] = field(default_factory=dict)
+    props: Mapping[str, Any] = EMPTY
     key: object = None
     label: str = ""
     # named types
@@ -103,8 +124,8 @@ class AvroType:
     doc: str | None = None
     # record
     is_error: bool = False
-    fields: list[AvroField] = field(default_factory=list)
-    field_by_name: dict[str, AvroField] = field(default_factory=dict)
+    fields: tuple[AvroField, ...] = ()
+    field_by_name: Mapping[str, AvroField] = EMPTY
     simple_fields: frozenset[tuple[str, object]] = frozenset()
     complex_fields: tuple[AvroField, ...] = ()
     # enum
@@ -171,7 +192,6 @@ class AvroSchema:
     raw: str
     references: tuple[ResolvedReference, ...]
     root: AvroType
-    document: Any
     named: dict[str, AvroType]
     tags: list[FieldTag]
     _canonical: str | None = None
@@ -209,12 +229,20 @@ class AvroSchema:
         return list(self.tags)
 
     def fastavro_schema(self) -> Any:
-        """The schema parsed by fastavro (references included), for encoding and decoding."""
-        if self._fastavro is None:
-            import fastavro
+        """The schema parsed by fastavro (references inlined), for encoding and decoding.
 
-            self._fastavro = fastavro.parse_schema(_Emitter(mode="fastavro").emit(self.root, ""))
+        Invalid logical types are left out, so fastavro reads them as their underlying type
+        as the specification says. Computed on first use and kept.
+        """
+        if self._fastavro is None:
+            self._fastavro = _fastavro_parse(self.root)
         return self._fastavro
+
+
+def _fastavro_parse(root: AvroType) -> Any:
+    import fastavro
+
+    return fastavro.parse_schema(_Emitter(mode="fastavro").emit(root, ""))
 
 
 def parse_avro(
@@ -250,7 +278,6 @@ def parse_avro(
         raw=schema,
         references=tuple(references),
         root=root,
-        document=document,
         named=names.types,
         tags=tags,
     )
@@ -261,7 +288,7 @@ def parse_avro(
 def _check_with_fastavro(parsed: AvroSchema) -> None:
     """Have fastavro, which encodes and decodes the data, accept the schema as well."""
     try:
-        parsed.fastavro_schema()
+        _fastavro_parse(parsed.root)
     except RecursionError:
         raise SchemaError("schema nests too deeply") from None
     except Exception as exc:  # fastavro raises several exception types for bad schemas
@@ -381,6 +408,7 @@ class _Parser:
                 raise SchemaError(f"{kind} schema has no `{attribute}`", path)
             child = self.parse(value[attribute], _pointer(path, attribute), namespace, depth + 1)
             node = AvroType(kind, path, self.origin, props=_custom(value, _SCHEMA_ATTRIBUTES))
+            node.key = (kind, child.key) if child.key is not None else None
             if kind == "array":
                 node.items = child
             else:
@@ -434,7 +462,9 @@ class _Parser:
                 )
             seen[identity] = index
             branches.append(branch)
-        return AvroType("union", path, self.origin, branches=tuple(branches))
+        keys = [branch.key for branch in branches]
+        key = ("union", frozenset(keys)) if None not in keys else None
+        return AvroType("union", path, self.origin, branches=tuple(branches), key=key)
 
     def parse_named(
         self, kind: str, value: dict[str, Any], path: str, namespace: str, depth: int
@@ -484,8 +514,11 @@ class _Parser:
         self.names.types[fullname] = node
         if kind in ("record", "error"):
             self.parse_fields(node, value, path, space, depth)
+            if not node.complex_fields:
+                node.key = ("record", node.short_name, node.simple_fields)
         elif kind == "enum":
             self.parse_enum(node, value, path)
+            node.key = ("enum", node.short_name, node.symbol_set)
         else:
             size = value.get("size")
             if not _is_int(size) or size < 0:
@@ -495,6 +528,7 @@ class _Parser:
                 )
             node.size = size
             _apply_logical(node, value)
+            node.key = ("fixed", node.short_name, size, node.logical, node.precision, node.scale)
         return node
 
     def parse_aliases(
@@ -526,6 +560,8 @@ class _Parser:
         if not isinstance(fields, list):
             raise SchemaError("record `fields` must be an array", fields_path)
         simple: list[tuple[str, object]] = []
+        field_list: list[AvroField] = []
+        by_name: dict[str, AvroField] = {}
         complex_fields: list[AvroField] = []
         for index, raw in enumerate(fields):
             field_path = _pointer(fields_path, index)
@@ -539,7 +575,7 @@ class _Parser:
                     f"field name {json.dumps(name)} is not a valid Avro name",
                     _pointer(field_path, "name"),
                 )
-            if name in node.field_by_name:
+            if name in by_name:
                 raise SchemaError(
                     f"field {name!r} appears twice in record {node.fullname!r}",
                     _pointer(field_path, "name"),
@@ -573,12 +609,14 @@ class _Parser:
                 self.pending_defaults.append(avro_field)
             if TAGS_PROPERTY in raw and self.tags is not None:
                 self.tags.append(FieldTag(field_path, name, _tags(raw[TAGS_PROPERTY], field_path)))
-            node.fields.append(avro_field)
-            node.field_by_name[name] = avro_field
+            field_list.append(avro_field)
+            by_name[name] = avro_field
             if field_type.key is not None:
                 simple.append((name, field_type.key))
             else:
                 complex_fields.append(avro_field)
+        node.fields = tuple(field_list)
+        node.field_by_name = by_name
         node.simple_fields = frozenset(simple)
         node.complex_fields = tuple(complex_fields)
 
@@ -610,7 +648,9 @@ class _Parser:
             node.enum_default = default
 
 
-def _custom(value: dict[str, Any], reserved: frozenset[str]) -> dict[str, Any]:
+def _custom(value: dict[str, Any], reserved: frozenset[str]) -> Mapping[str, Any]:
+    if value.keys() <= reserved:
+        return EMPTY
     return {key: item for key, item in value.items() if key not in reserved}
 
 
