@@ -43,6 +43,7 @@ from engine.kafka.clients import (
     to_consumed,
 )
 from engine.kafka.errors import kafka_error_of, translate, translate_exception
+from engine.resets import group_is_active
 from engine.types import (
     ConsumedRecord,
     GroupDescription,
@@ -559,11 +560,7 @@ class KafkaCluster:
 
         The emptiness check is also made client-side, for brokers that do not make it."""
         description = self.describe_group(group_id)
-        if description.members or description.state in {
-            GroupState.STABLE,
-            GroupState.PREPARING_REBALANCE,
-            GroupState.COMPLETING_REBALANCE,
-        }:
+        if group_is_active(description):
             raise GroupNotEmptyError(
                 f"Consumer group {group_id!r} has active members "
                 f"({description.state.value}); stop them before deleting it"
