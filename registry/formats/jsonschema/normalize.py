@@ -12,6 +12,7 @@ from registry.formats.jsonschema.keywords import LIST, MAP, SINGLE, walk
 _NEUTRAL_VALUES: dict[str, tuple[Any, ...]] = {
     "additionalProperties": (True, {}),
     "additionalItems": (True, {}),
+    "items": (True, {}),
     "unevaluatedProperties": (True, {}),
     "unevaluatedItems": (True, {}),
     "propertyNames": (True, {}),

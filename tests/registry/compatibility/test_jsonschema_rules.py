@@ -213,6 +213,495 @@ CASES: list[Case] = [
 ]
 
 
+CLOSED = {"additionalProperties": False}
+STRING_EXTRAS = {"additionalProperties": S}
+PATTERNS = {"additionalProperties": False, "patternProperties": {"^S_": S, "^I_": I}}
+
+OBJECT_CASES: list[Case] = [
+    (
+        "property added to open model",
+        obj({"foo": S}),
+        obj({"foo": S, "bar": N}),
+        {"OPTIONAL_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL"},
+    ),
+    (
+        "required property added to open model",
+        obj({"foo": S}),
+        obj({"foo": S, "bar": N}, required=["bar"]),
+        {"REQUIRED_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL"},
+    ),
+    (
+        "required property with default added to open model",
+        obj({"foo": S}),
+        obj({"foo": S, "bar": {**N, "default": 1}}, required=["bar"]),
+        {"REQUIRED_PROPERTY_WITH_DEFAULT_ADDED_TO_OPEN_CONTENT_MODEL"},
+    ),
+    ("empty-schema property added to open model", obj({}), obj({"foo": True}), set()),
+    ("empty-object property added to open model", obj({}), obj({"foo": {}}), set()),
+    ("property removed from open model", obj({"foo": S}), obj({}), set()),
+    (
+        "properties swapped in open model",
+        {"properties": {"foo": S}},
+        {"properties": {"bar": S}},
+        {"OPTIONAL_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL"},
+    ),
+    ("property type changed", obj({"foo": S}), obj({"foo": N}), {"TYPE_CHANGED"}),
+    (
+        "optional property added to closed model",
+        obj({"foo": S}, **CLOSED),
+        obj({"foo": S, "bar": N}, **CLOSED),
+        set(),
+    ),
+    (
+        "required property added to closed model",
+        obj({"foo": S}, **CLOSED),
+        obj({"foo": S, "bar": N}, required=["bar"], **CLOSED),
+        {"REQUIRED_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL"},
+    ),
+    (
+        "required property with default added to closed model",
+        obj({"foo": S}, **CLOSED),
+        obj({"foo": S, "bar": {**N, "default": 0}}, required=["bar"], **CLOSED),
+        set(),
+    ),
+    (
+        "property removed from closed model",
+        obj({"foo": S, "bar": S}, **CLOSED),
+        obj({"foo": S}, **CLOSED),
+        {"PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL"},
+    ),
+    (
+        "false property removed from closed model",
+        obj({"foo": False}, **CLOSED),
+        obj({}, **CLOSED),
+        set(),
+    ),
+    (
+        "false property added to closed model",
+        obj({}, **CLOSED),
+        obj({"foo": False}, **CLOSED),
+        set(),
+    ),
+    (
+        "property added, covered by pattern",
+        obj({"foo": S}, **PATTERNS),
+        obj({"foo": S, "I_123": N}, **PATTERNS),
+        set(),
+    ),
+    (
+        "property added, covered by additionalProperties",
+        obj({"foo": S}, **STRING_EXTRAS),
+        obj({"foo": S, "bar": S}, **STRING_EXTRAS),
+        set(),
+    ),
+    (
+        "property added, not covered by additionalProperties",
+        obj({"foo": S}, **STRING_EXTRAS),
+        obj({"foo": S, "bar": N}, **STRING_EXTRAS),
+        {"TYPE_CHANGED", "PROPERTY_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL"},
+    ),
+    (
+        "required property added to partially open model",
+        obj({"foo": S}, **STRING_EXTRAS),
+        obj({"foo": S, "bar": S}, required=["bar"], **STRING_EXTRAS),
+        {"REQUIRED_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL"},
+    ),
+    (
+        "property removed, covered by pattern",
+        obj({"foo": S, "I_123": I}, **CLOSED),
+        obj({"foo": S}, additionalProperties=False, patternProperties={"^S_": S, "^I_": N}),
+        set(),
+    ),
+    (
+        "property removed, covered by additionalProperties",
+        obj({"foo": S, "bar": S}, **CLOSED),
+        obj({"foo": S}, **STRING_EXTRAS),
+        set(),
+    ),
+    (
+        "property removed, not covered by additionalProperties",
+        obj({"foo": S, "bar": N}, **CLOSED),
+        obj({"foo": S}, **STRING_EXTRAS),
+        {"TYPE_CHANGED", "PROPERTY_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL"},
+    ),
+    (
+        "nullable property removed, covered by oneOf additionalProperties",
+        obj({"foo": S, "bar": {"oneOf": [{"type": "null"}, S]}}, **CLOSED),
+        obj({"foo": S}, additionalProperties={"oneOf": [{"type": "null"}, S]}),
+        set(),
+    ),
+    (
+        "property removed, covered by wider oneOf",
+        obj({"foo": S, "bar": S}, **CLOSED),
+        obj({"foo": S}, additionalProperties={"oneOf": [{"type": "null"}, S]}),
+        set(),
+    ),
+    ("required removed", obj({"foo": S}, required=["foo"]), obj({"foo": S}), set()),
+    (
+        "required added",
+        obj({"foo": S}),
+        obj({"foo": S}, required=["foo"]),
+        {"REQUIRED_ATTRIBUTE_ADDED"},
+    ),
+    (
+        "required with default added",
+        obj({"foo": S}),
+        obj({"foo": {**S, "default": ""}}, required=["foo"]),
+        set(),
+    ),
+    (
+        "required switched",
+        obj({"foo": S}, required=["foo"]),
+        obj({"foo": S}, required=["bar"]),
+        {"REQUIRED_ATTRIBUTE_ADDED"},
+    ),
+    ("maxProperties removed", {"properties": {}, "maxProperties": 1}, {"properties": {}}, set()),
+    ("maxProperties increased", {"maxProperties": 1}, {"maxProperties": 2}, set()),
+    (
+        "maxProperties decreased",
+        {"maxProperties": 2},
+        {"maxProperties": 1},
+        {"MAX_PROPERTIES_DECREASED"},
+    ),
+    ("minProperties removed", {"properties": {}, "minProperties": 2}, {"properties": {}}, set()),
+    (
+        "minProperties increased",
+        {"minProperties": 1},
+        {"minProperties": 2},
+        {"MIN_PROPERTIES_INCREASED"},
+    ),
+    ("minProperties decreased", {"minProperties": 2}, {"minProperties": 1}, set()),
+    ("additionalProperties false to open", {"properties": {}, **CLOSED}, {"properties": {}}, set()),
+    (
+        "additionalProperties true to false",
+        {"additionalProperties": True},
+        CLOSED,
+        {"ADDITIONAL_PROPERTIES_REMOVED"},
+    ),
+    (
+        "additionalProperties narrowed",
+        {"additionalProperties": True},
+        {"additionalProperties": N},
+        {"ADDITIONAL_PROPERTIES_NARROWED"},
+    ),
+    (
+        "additionalProperties schema changed",
+        STRING_EXTRAS,
+        {"additionalProperties": N},
+        {"TYPE_CHANGED"},
+    ),
+    ("additionalProperties schema extended", STRING_EXTRAS, {"additionalProperties": True}, set()),
+    (
+        "pattern property added to open model",
+        obj({}),
+        obj({}, patternProperties={"^x_": S}),
+        {"PATTERN_PROPERTIES_NARROWED"},
+    ),
+    (
+        "pattern property added to closed model",
+        obj({}, **CLOSED),
+        obj({}, patternProperties={"^x_": S}, **CLOSED),
+        set(),
+    ),
+    (
+        "pattern property schema changed",
+        obj({}, patternProperties={"^x_": S}),
+        obj({}, patternProperties={"^x_": N}),
+        {"TYPE_CHANGED"},
+    ),
+    (
+        "unevaluatedProperties false added (2020-12)",
+        {"$schema": "https://json-schema.org/draft/2020-12/schema", **obj({"a": S})},
+        {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            **obj({"a": S}),
+            "unevaluatedProperties": False,
+        },
+        {"UNEVALUATED_PROPERTIES_REMOVED"},
+    ),
+    (
+        "property added to unevaluatedProperties-closed model (2020-12)",
+        {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            **obj({"a": S}),
+            "unevaluatedProperties": False,
+        },
+        {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            **obj({"a": S, "b": N}),
+            "unevaluatedProperties": False,
+        },
+        set(),
+    ),
+    (
+        "dependency arrays swapped",
+        obj({"foo": N, "bar": S}, dependencies={"foo": ["bar"]}),
+        obj({"foo": N, "bar": S}, dependencies={"bar": ["foo"]}),
+        {"DEPENDENCY_ARRAY_ADDED"},
+    ),
+    (
+        "dependency array narrowed",
+        obj({}, dependencies={"a": ["b", "c"]}),
+        obj({}, dependencies={"a": ["b"]}),
+        set(),
+    ),
+    (
+        "dependency array extended",
+        obj({}, dependencies={"a": ["b"]}),
+        obj({}, dependencies={"a": ["b", "c"]}),
+        {"DEPENDENCY_ARRAY_EXTENDED"},
+    ),
+    (
+        "dependency array changed",
+        obj({}, dependencies={"a": ["b"]}),
+        obj({}, dependencies={"a": ["c"]}),
+        {"DEPENDENCY_ARRAY_CHANGED"},
+    ),
+    (
+        "dependency schema removed",
+        {"dependencies": {"foo": S, "bar": S}},
+        {"dependencies": {"foo": S}},
+        set(),
+    ),
+    ("all dependency schemas removed", {"dependencies": {"foo": S}}, {"dependencies": {}}, set()),
+    (
+        "dependency schema changed",
+        {"dependencies": {"foo": S}},
+        {"dependencies": {"foo": N}},
+        {"TYPE_CHANGED"},
+    ),
+    (
+        "dependency schema swapped",
+        {"dependencies": {"foo": S}},
+        {"dependencies": {"bar": S}},
+        {"DEPENDENCY_SCHEMA_ADDED"},
+    ),
+    (
+        "dependentRequired extended (2019-09)",
+        {
+            "$schema": "https://json-schema.org/draft/2019-09/schema",
+            "dependentRequired": {"a": ["b"]},
+        },
+        {
+            "$schema": "https://json-schema.org/draft/2019-09/schema",
+            "dependentRequired": {"a": ["b", "c"]},
+        },
+        {"DEPENDENCY_ARRAY_EXTENDED"},
+    ),
+    (
+        "dependentRequired removed (2019-09)",
+        {
+            "$schema": "https://json-schema.org/draft/2019-09/schema",
+            "dependentRequired": {"a": ["b"]},
+        },
+        {"$schema": "https://json-schema.org/draft/2019-09/schema"},
+        set(),
+    ),
+    (
+        "propertyNames added",
+        obj({}),
+        obj({}, propertyNames={"maxLength": 3}),
+        {"PROPERTY_NAMES_NARROWED"},
+    ),
+    (
+        "propertyNames widened",
+        obj({}, propertyNames={"maxLength": 3}),
+        obj({}, propertyNames={"maxLength": 5}),
+        set(),
+    ),
+]
+
+A = {"type": "array"}
+ARRAY_CASES: list[Case] = [
+    ("items schema added", A, {**A, "items": S}, {"SCHEMA_ADDED"}),
+    ("items schema removed", {**A, "items": S}, A, set()),
+    ("items type changed", {**A, "items": S}, {**A, "items": N}, {"TYPE_CHANGED"}),
+    ("tuple removed", {**A, "items": [S, N]}, A, set()),
+    (
+        "item added, covered by additionalItems",
+        {**A, "items": [S, N], "additionalItems": S},
+        {**A, "items": [S, N, S], "additionalItems": S},
+        set(),
+    ),
+    (
+        "item added, not covered by additionalItems",
+        {**A, "items": [S, N], "additionalItems": S},
+        {**A, "items": [S, N, N], "additionalItems": S},
+        {"TYPE_CHANGED", "ITEM_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL"},
+    ),
+    (
+        "item removed, covered by additionalItems",
+        {**A, "items": [S, N, S], "additionalItems": S},
+        {**A, "items": [S, N], "additionalItems": S},
+        set(),
+    ),
+    (
+        "item removed, not covered by additionalItems",
+        {**A, "items": [S, N, N], "additionalItems": S},
+        {**A, "items": [S, N], "additionalItems": S},
+        {"TYPE_CHANGED", "ITEM_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL"},
+    ),
+    ("tuple item changed", {**A, "items": [S]}, {**A, "items": [N]}, {"TYPE_CHANGED"}),
+    ("maxItems decreased", {**A, "maxItems": 2}, {**A, "maxItems": 1}, {"MAX_ITEMS_DECREASED"}),
+    ("maxItems added", A, {**A, "maxItems": 1}, {"MAX_ITEMS_ADDED"}),
+    ("minItems removed", {**A, "minItems": 1}, A, set()),
+    ("minItems increased", {**A, "minItems": 1}, {**A, "minItems": 2}, {"MIN_ITEMS_INCREASED"}),
+    ("minItems decreased", {**A, "minItems": 2}, {**A, "minItems": 1}, set()),
+    ("uniqueItems removed", {**A, "uniqueItems": True}, A, set()),
+    ("uniqueItems added", A, {**A, "uniqueItems": True}, {"UNIQUE_ITEMS_ADDED"}),
+    ("additionalItems true to false", {"additionalItems": True}, {"additionalItems": False}, set()),
+    (
+        "additionalItems closed on a tuple",
+        {**A, "items": [S], "additionalItems": True},
+        {**A, "items": [S], "additionalItems": False},
+        {"ADDITIONAL_ITEMS_REMOVED"},
+    ),
+    (
+        "additionalItems schema changed",
+        {**A, "items": [S], "additionalItems": S},
+        {**A, "items": [S], "additionalItems": N},
+        {"TYPE_CHANGED"},
+    ),
+    ("empty item added to open tuple", {**A, "items": [N]}, {**A, "items": [N, True]}, set()),
+    (
+        "item added to open tuple",
+        {**A, "items": [N]},
+        {**A, "items": [N, S]},
+        {"ITEM_ADDED_TO_OPEN_CONTENT_MODEL"},
+    ),
+    ("empty item removed from open tuple", {**A, "items": [N, True]}, {**A, "items": [N]}, set()),
+    (
+        "false item added to closed tuple",
+        {**A, "items": [N], "additionalItems": False},
+        {**A, "items": [N, False], "additionalItems": False},
+        set(),
+    ),
+    (
+        "false item removed from closed tuple",
+        {**A, "items": [N, False], "additionalItems": False},
+        {**A, "items": [N], "additionalItems": False},
+        set(),
+    ),
+    (
+        "item added to closed tuple, then opened",
+        {**A, "items": [S, N], "additionalItems": False},
+        {**A, "items": [S, N, {"type": "boolean"}], "additionalItems": True},
+        set(),
+    ),
+    (
+        "item removed from closed tuple",
+        {**A, "items": [S, N], "additionalItems": False},
+        {**A, "items": [S], "additionalItems": False},
+        {"ITEM_REMOVED_FROM_CLOSED_CONTENT_MODEL"},
+    ),
+    (
+        "item removed from closed tuple, covered",
+        {**A, "items": [S, N], "additionalItems": False},
+        {**A, "items": [S], "additionalItems": N},
+        set(),
+    ),
+    (
+        "prefixItems extended (2020-12)",
+        {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "prefixItems": [S],
+            "items": False,
+        },
+        {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "prefixItems": [S, N],
+            "items": False,
+        },
+        set(),
+    ),
+    (
+        "tuple closed (2020-12)",
+        {"$schema": "https://json-schema.org/draft/2020-12/schema", "prefixItems": [S]},
+        {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "prefixItems": [S],
+            "items": False,
+        },
+        {"ADDITIONAL_ITEMS_REMOVED"},
+    ),
+    ("contains added", A, {**A, "contains": S}, {"CONTAINS_ADDED"}),
+    ("contains widened", {**A, "contains": I}, {**A, "contains": N}, set()),
+    ("contains narrowed", {**A, "contains": N}, {**A, "contains": I}, {"CONTAINS_NARROWED"}),
+]
+
+DEFS = {"definitions": {"someRef": S}}
+RECURSIVE = {
+    "definitions": {"node": obj({"value": S, "next": {"$ref": "#/definitions/node"}})},
+    "$ref": "#/definitions/node",
+}
+RECURSIVE_CHANGED = {
+    "definitions": {"node": obj({"value": N, "next": {"$ref": "#/definitions/node"}})},
+    "$ref": "#/definitions/node",
+}
+REF_CASES: list[Case] = [
+    (
+        "referenced schema changed",
+        {**A, "items": {"$ref": "#/definitions/someRef"}, **DEFS},
+        {**A, "items": {"$ref": "#/definitions/someRef"}, "definitions": {"someRef": N}},
+        {"TYPE_CHANGED"},
+    ),
+    ("inline moved into a reference", S, {"$ref": "#/definitions/someRef", **DEFS}, set()),
+    ("reference moved inline", {"$ref": "#/definitions/someRef", **DEFS}, S, set()),
+    ("recursive schema unchanged", RECURSIVE, json.loads(json.dumps(RECURSIVE)), set()),
+    ("recursive schema changed", RECURSIVE, RECURSIVE_CHANGED, {"TYPE_CHANGED"}),
+    (
+        "$defs with $id anchor (2020-12)",
+        {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$ref": "#str",
+            "$defs": {"s": {"$anchor": "str", **S}},
+        },
+        {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$ref": "#str",
+            "$defs": {"s": {"$anchor": "str", **S, "maxLength": 2}},
+        },
+        {"MAX_LENGTH_ADDED"},
+    ),
+]
+
+CASES += OBJECT_CASES + ARRAY_CASES + REF_CASES
+
+
+def test_recursive_change_is_reported_at_the_reader_path() -> None:
+    found = incompatibilities(parse(RECURSIVE_CHANGED), parse(RECURSIVE))
+    assert [(item.rule, item.path) for item in found] == [("TYPE_CHANGED", "/properties/value")]
+
+
+def test_message_says_what_and_how() -> None:
+    (item,) = incompatibilities(parse(obj({"email": S})), parse(obj({})))
+    assert item.rule == "OPTIONAL_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL"
+    assert item.path == "/properties/email"
+    assert "`/properties/email`" in item.message
+    assert "additionalProperties: false" in item.message
+    assert "OPTIONAL_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL" in item.confluent_message()
+
+
+def test_transitive_levels_check_every_version() -> None:
+    v1 = parse(obj({"a": S}, **CLOSED))
+    v2 = parse(obj({"a": S, "b": S}, **CLOSED))
+    v3 = parse(obj({"a": S, "b": S}, required=["b"], **CLOSED))
+    existing = [VersionedSchema(1, v1), VersionedSchema(2, v2)]
+    assert check(v3, existing, "BACKWARD").compatible is False
+    v3_default = parse(obj({"a": S, "b": {**S, "default": ""}}, required=["b"], **CLOSED))
+    assert check(v3_default, existing, "BACKWARD").compatible
+    v4 = parse(obj({"a": S}, **CLOSED))
+    assert check(v4, [VersionedSchema(1, v2)], "FORWARD").compatible
+    assert check(v4, [VersionedSchema(1, v2)], "BACKWARD").compatible is False
+    assert check(v4, existing, "FORWARD_TRANSITIVE").compatible
+    backward = check(v4, existing, "BACKWARD_TRANSITIVE")
+    assert {item.version for item in backward.incompatibilities} == {2}
+    deleted = parse(obj({}, **CLOSED))
+    result = check(deleted, existing, "BACKWARD_TRANSITIVE")
+    assert {item.version for item in result.incompatibilities} == {1, 2}
+    assert check(deleted, existing, "BACKWARD").incompatibilities[0].version == 2
+
+
 @pytest.mark.parametrize(("name", "old", "new", "expected"), CASES, ids=[c[0] for c in CASES])
 def test_backward_rules(name: str, old: Any, new: Any, expected: set[str]) -> None:
     assert rules(old, new) == expected
