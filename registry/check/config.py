@@ -102,7 +102,7 @@ class FileRule:
 
 @dataclass(frozen=True, slots=True)
 class CheckConfig:
-    """The check's configuration; `source` is None when conventions apply (no section)."""
+    """The check's configuration; `source` is None when there is no `schemas:` section."""
 
     source: str | None = None
     rules: tuple[FileRule, ...] = ()
@@ -112,8 +112,8 @@ class CheckConfig:
 
     @property
     def conventions(self) -> bool:
-        """True when no `schemas:` section exists and files are found by convention."""
-        return self.source is None
+        """True when no files are listed, so schema files are found by convention."""
+        return not self.rules
 
     def deletion_allowed(self, subject: str) -> bool:
         """Whether `subject` may disappear without failing the check."""

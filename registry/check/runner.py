@@ -19,7 +19,7 @@ from registry.check.baselines import (
 from registry.check.config import CONFIG_FILE, CheckConfig, CheckConfigError, parse_config
 from registry.check.discovery import CONVENTIONS_NOTE, Discovery, SchemaFile, discover
 from registry.check.git import GitRepo
-from registry.check.pointers import line_of, translate
+from registry.check.pointers import line_of, split, translate
 from registry.check.references import Referenced, UnresolvedReferenceError, resolve
 from registry.check.results import CheckReport, Problem, Severity, Status, SubjectOutcome
 from registry.check.sources import DirectorySource
@@ -106,6 +106,8 @@ class _Run:
                     fix="fix the file or its entry in streamgov.yaml",
                 )
             )
+        if not self.current.files and not self.current.problems:
+            self.report.notes.append("no schema files found")
         parsed: dict[str, ParsedSchema] = {}
         for subject, item in sorted(self.current.files.items()):
             schema = self.parse(item)
@@ -270,8 +272,24 @@ def _line(found: Incompatibility, new_text: str, old_text: str | None) -> int:
     """The line in the new file a finding is about (forward findings point into the old)."""
     pointer = found.path
     if found.direction == "forward" and old_text is not None:
-        pointer = translate(pointer, _json(old_text), _json(new_text))
+        new_doc = _json(new_text)
+        carried = translate(pointer, _json(old_text), new_doc)
+        # A pointer the old schema does not fully hold may still name a place in the new one.
+        if len(split(carried)) < len(split(pointer)) and _exists(new_doc, split(pointer)):
+            carried = pointer
+        pointer = carried
     return line_of(new_text, pointer)
+
+
+def _exists(doc: Any, tokens: list[str]) -> bool:
+    for token in tokens:
+        if isinstance(doc, dict) and token in doc:
+            doc = doc[token]
+        elif isinstance(doc, list) and token.isdigit() and int(token) < len(doc):
+            doc = doc[int(token)]
+        else:
+            return False
+    return True
 
 
 def _split_fix(found: Incompatibility, level: str, label: str) -> tuple[str, str]:

@@ -1,0 +1,302 @@
+"""`streamgov check --against git:REF` on real repositories with histories."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.registry.check.conftest import SchemaRepo, field, record
+
+ORDER_V1 = record("Order", field("id", "string"), field("amount", "int"))
+
+
+def _json(repo: SchemaRepo, *args: str, code: int | None = None) -> dict[str, Any]:
+    result = repo.check("--format", "json", *args)
+    if code is not None:
+        assert result.exit_code == code, result.output
+    document: dict[str, Any] = json.loads(result.output)
+    return document
+
+
+def _statuses(document: dict[str, Any]) -> dict[str, str]:
+    return {item["subject"]: item["status"] for item in document["subjects"]}
+
+
+def _config(repo: SchemaRepo, body: str) -> None:
+    repo.write("streamgov.yaml", "schemas:\n" + body)
+
+
+@pytest.fixture()
+def orders(repo: SchemaRepo) -> SchemaRepo:
+    """A repository whose main branch holds orders-value at ORDER_V1."""
+    repo.write("schemas/orders-value.avsc", ORDER_V1)
+    repo.commit("orders v1")
+    return repo
+
+
+def test_added_field_without_default_fails_with_line(orders: SchemaRepo) -> None:
+    orders.write(
+        "schemas/orders-value.avsc",
+        record("Order", field("id", "string"), field("amount", "int"), field("note", "string")),
+    )
+    document = _json(orders, "--against", "git:main", code=1)
+    assert _statuses(document) == {"orders-value": "incompatible"}
+    (problem,) = document["problems"]
+    assert problem["file"] == "schemas/orders-value.avsc"
+    assert problem["pointer"] == "/fields/2"
+    assert problem["direction"] == "backward"
+    assert problem["version"] == "main"
+    assert "note" in problem["message"] and "default" in problem["fix"]
+    lines = (orders.root / "schemas/orders-value.avsc").read_text().splitlines()
+    assert '"note"' in lines[problem["line"] - 1]
+
+
+def test_added_field_with_default_passes(orders: SchemaRepo) -> None:
+    orders.write(
+        "schemas/orders-value.avsc",
+        record(
+            "Order",
+            field("id", "string"),
+            field("amount", "int"),
+            field("note", ["null", "string"], default=None),
+        ),
+    )
+    document = _json(orders, "--against", "git:main", code=0)
+    assert _statuses(document) == {"orders-value": "compatible"}
+
+
+def test_removed_field_passes_backward_and_fails_forward(orders: SchemaRepo) -> None:
+    orders.write("schemas/orders-value.avsc", record("Order", field("id", "string")))
+    assert _statuses(_json(orders, "--against", "git:main", code=0)) == {
+        "orders-value": "compatible"
+    }
+    _config(orders, "  compatibility: FORWARD\n")
+    document = _json(orders, "--against", "git:main", code=1)
+    (problem,) = document["problems"]
+    assert problem["direction"] == "forward"
+    assert problem["level"] == "FORWARD"
+    assert "amount" in problem["message"]
+
+
+def test_type_promotion_is_backward_but_not_full(orders: SchemaRepo) -> None:
+    orders.write(
+        "schemas/orders-value.avsc", record("Order", field("id", "string"), field("amount", "long"))
+    )
+    _json(orders, "--against", "git:main", code=0)
+    _config(orders, "  compatibility: FULL\n")
+    document = _json(orders, "--against", "git:main", code=1)
+    (problem,) = document["problems"]
+    assert problem["direction"] == "forward"
+    assert problem["pointer"] == "/fields/1/type"
+    lines = (orders.root / "schemas/orders-value.avsc").read_text().splitlines()
+    assert '"long"' in lines[problem["line"] - 1]
+
+
+def test_enum_symbol_removed(repo: SchemaRepo) -> None:
+    status = {"type": "enum", "name": "Status", "symbols": ["NEW", "PAID", "SHIPPED"]}
+    repo.write("schemas/status-value.avsc", record("Order", field("status", status)))
+    repo.commit()
+    status["symbols"] = ["NEW", "PAID"]
+    repo.write("schemas/status-value.avsc", record("Order", field("status", status)))
+    document = _json(repo, "--against", "git:HEAD", code=1)
+    (problem,) = document["problems"]
+    assert "SHIPPED" in problem["message"]
+
+
+def test_json_schema_closed_content_model(repo: SchemaRepo) -> None:
+    schema: dict[str, Any] = {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "type": "object",
+        "properties": {"id": {"type": "string"}},
+    }
+    repo.write("schemas/invoices.schema.json", schema)
+    repo.commit()
+    schema["additionalProperties"] = False
+    repo.write("schemas/invoices.schema.json", schema)
+    document = _json(repo, "--against", "git:HEAD", code=1)
+    assert _statuses(document) == {"invoices": "incompatible"}
+    (problem,) = document["problems"]
+    assert problem["pointer"] == "/additionalProperties"
+    lines = (repo.root / "schemas/invoices.schema.json").read_text().splitlines()
+    assert "additionalProperties" in lines[problem["line"] - 1]
+
+
+def test_renamed_file_keeps_its_subject_history(repo: SchemaRepo) -> None:
+    _config(repo, "  files:\n    - {path: schemas/orders.avsc, subject: orders-value}\n")
+    repo.write(
+        "schemas/orders.avsc", record("Order", field("id", "string"), field("legacy", "int"))
+    )
+    first = repo.commit("v1")
+    repo.write("schemas/orders.avsc", record("Order", field("id", "string")))
+    repo.commit("v2: drop legacy")
+    repo.move("schemas/orders.avsc", "schemas/v2/orders.avsc")
+    _config(repo, "  files:\n    - {path: schemas/v2/orders.avsc, subject: orders-value}\n")
+    repo.commit("move")
+    # Re-adding `legacy` as a string breaks version 1 only.
+    repo.write(
+        "schemas/v2/orders.avsc", record("Order", field("id", "string"), field("legacy", "string"))
+    )
+    ok = _json(repo, "--against", "git:main", code=1)
+    assert ok["problems"][0]["rule"]  # a default-less added field breaks BACKWARD on v2 too
+    repo.write(
+        "schemas/v2/orders.avsc",
+        record("Order", field("id", "string"), field("legacy", "string", default="")),
+    )
+    assert _statuses(_json(repo, "--against", "git:main", code=0)) == {"orders-value": "compatible"}
+    _config(
+        repo,
+        "  files:\n    - {path: schemas/v2/orders.avsc, subject: orders-value,"
+        " compatibility: BACKWARD_TRANSITIVE}\n",
+    )
+    document = _json(repo, "--against", "git:main", code=1)
+    (outcome,) = document["subjects"]
+    assert outcome["versions_checked"] == 2
+    (problem,) = document["problems"]
+    assert problem["version"] == f"commit {first[:10]} as schemas/orders.avsc"
+    assert "legacy" in problem["message"]
+
+
+def test_deleted_subject_fails_unless_allowed(repo: SchemaRepo) -> None:
+    _config(repo, "  files: [{glob: 'schemas/*.avsc', strategy: TopicNameStrategy}]\n")
+    repo.write("schemas/orders.avsc", ORDER_V1)
+    repo.write("schemas/refunds.avsc", record("Refund", field("id", "string")))
+    repo.commit()
+    (repo.root / "schemas/refunds.avsc").unlink()
+    document = _json(repo, "--against", "git:main", code=1)
+    assert _statuses(document) == {"orders-value": "unchanged", "refunds-value": "deleted"}
+    (problem,) = document["problems"]
+    assert problem["kind"] == "deleted" and problem["severity"] == "error"
+    assert problem["file"] == "schemas/refunds.avsc"
+    _config(
+        repo,
+        "  allow_deleted: [refunds-*]\n"
+        "  files: [{glob: 'schemas/*.avsc', strategy: TopicNameStrategy}]\n",
+    )
+    document = _json(repo, "--against", "git:main", code=0)
+    assert _statuses(document)["refunds-value"] == "deleted"
+    (problem,) = document["problems"]
+    assert problem["severity"] == "warning"
+
+
+def test_reference_change_breaks_the_referencing_subject(repo: SchemaRepo) -> None:
+    _config(
+        repo,
+        "  files:\n"
+        "    - {path: schemas/money.avsc, subject: money-value}\n"
+        "    - path: schemas/orders.avsc\n"
+        "      subject: orders-value\n"
+        "      references: [{name: com.acme.Money, subject: money-value}]\n",
+    )
+    money = record("Money", field("units", "long"))
+    repo.write("schemas/money.avsc", money)
+    repo.write("schemas/orders.avsc", record("Order", field("total", "com.acme.Money")))
+    repo.commit()
+    assert _statuses(_json(repo, "--against", "git:HEAD", code=0)) == {
+        "money-value": "unchanged",
+        "orders-value": "unchanged",
+    }
+    repo.write(
+        "schemas/money.avsc", record("Money", field("units", "long"), field("currency", "string"))
+    )
+    document = _json(repo, "--against", "git:HEAD", code=1)
+    assert _statuses(document) == {"money-value": "incompatible", "orders-value": "incompatible"}
+
+
+def test_unresolvable_reference_is_invalid(repo: SchemaRepo) -> None:
+    _config(
+        repo,
+        "  files:\n    - path: schemas/orders.avsc\n      subject: orders-value\n"
+        "      references: [{name: com.acme.Money, subject: money-value}]\n",
+    )
+    repo.write("schemas/orders.avsc", record("Order", field("total", "com.acme.Money")))
+    document = _json(repo, code=1)
+    (problem,) = document["problems"]
+    assert problem["kind"] == "invalid" and "money-value" in problem["message"]
+
+
+def test_new_subject_passes_and_unchanged_are_skipped(orders: SchemaRepo) -> None:
+    orders.write("schemas/refunds-value.avsc", record("Refund", field("id", "string")))
+    document = _json(orders, "--against", "git:main", code=0)
+    assert _statuses(document) == {"orders-value": "unchanged", "refunds-value": "new"}
+
+
+def test_transitive_level_reads_the_file_history(orders: SchemaRepo) -> None:
+    orders.write("schemas/orders-value.avsc", record("Order", field("id", "string")))
+    orders.commit("drop amount")
+    # Bringing `amount` back as a string is fine against the latest version only.
+    orders.write(
+        "schemas/orders-value.avsc",
+        record("Order", field("id", "string"), field("amount", "string", default="0")),
+    )
+    _json(orders, "--against", "git:main", code=0)
+    _config(
+        orders,
+        "  compatibility: BACKWARD_TRANSITIVE\n"
+        "  files:\n    - {path: schemas/orders-value.avsc, subject: orders-value}\n",
+    )
+    document = _json(orders, "--against", "git:main", code=1)
+    (problem,) = document["problems"]
+    assert problem["version"].startswith("commit ")
+    assert document["subjects"][0]["versions_checked"] == 2
+
+
+def test_invalid_schema_points_at_the_line(orders: SchemaRepo) -> None:
+    orders.write("schemas/orders-value.avsc", '{\n  "type": "record",\n  "name": \n}\n')
+    document = _json(orders, "--against", "git:main", code=1)
+    (problem,) = document["problems"]
+    assert problem["kind"] == "invalid" and problem["line"] == 4
+
+
+def test_working_tree_is_not_touched(orders: SchemaRepo) -> None:
+    path = orders.root / "schemas/orders-value.avsc"
+    path.write_text("{ broken")
+    before = orders.git("status", "--porcelain")
+    orders.check("--against", "git:main")
+    assert path.read_text() == "{ broken"
+    assert orders.git("status", "--porcelain") == before
+
+
+def test_directory_baseline(orders: SchemaRepo, tmp_path: Any) -> None:
+    old = tmp_path / "released"
+    (old / "schemas").mkdir(parents=True)
+    (old / "schemas/orders-value.avsc").write_text(json.dumps(ORDER_V1))
+    orders.write("schemas/orders-value.avsc", record("Order", field("id", "long")))
+    document = _json(orders, "--against", str(old), code=1)
+    assert document["against"] == str(old)
+    assert {p["subject"] for p in document["problems"]} == {"orders-value"}
+
+
+def test_validation_only_without_baseline(orders: SchemaRepo) -> None:
+    document = _json(orders, code=0)
+    assert _statuses(document) == {"orders-value": "valid"}
+    assert any("no baseline" in note for note in document["notes"])
+    assert any("by convention" in note for note in document["notes"])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--against", "git:no-such-branch"), "unknown git ref 'no-such-branch'"),
+        (("--against", "registry:ftp://example"), "must be http(s)"),
+        (("--against", "dir:/no/such/dir"), "does not exist"),
+        (("--against", "what"), "unknown baseline 'what'"),
+        (("--format", "xml"), "Invalid value for '--format'"),
+    ],
+)
+def test_usage_and_baseline_errors_exit_2(
+    orders: SchemaRepo, args: tuple[str, ...], message: str
+) -> None:
+    result = orders.check(*args)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_configuration_error_exits_2_with_file_and_line(orders: SchemaRepo) -> None:
+    _config(orders, "  files:\n    - path: a.avsc\n      subjekt: x\n")
+    result = orders.check("--against", "git:main")
+    assert result.exit_code == 2
+    assert "streamgov.yaml:4: unknown key 'subjekt'" in result.output
+    assert len(result.output.strip().splitlines()) == 1
