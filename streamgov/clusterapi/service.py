@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from engine.cluster import Cluster
 from engine.errors import GroupIdNotFoundError, UnknownTopicOrPartitionError
+from engine.topics import DEFAULT_CONFIG
 from engine.types import (
     GroupDescription,
     GroupState,
@@ -56,20 +57,6 @@ from streamgov.clusterapi.models import (
     TopicData,
 )
 
-#: Kafka's topic-level defaults: a config whose value equals these is reported as default.
-KAFKA_TOPIC_DEFAULTS: dict[str, str] = {
-    "cleanup.policy": "delete",
-    "retention.ms": "604800000",
-    "retention.bytes": "-1",
-    "max.message.bytes": "1048588",
-    "min.compaction.lag.ms": "0",
-    "delete.retention.ms": "86400000",
-    "segment.bytes": "1073741824",
-    "segment.ms": "604800000",
-    "message.timestamp.type": "CreateTime",
-    "compression.type": "producer",
-    "min.insync.replicas": "1",
-}
 MAX_RECORDS_PAGE = 1000
 _STATES = {
     GroupState.EMPTY: "EMPTY",
@@ -217,7 +204,7 @@ def find_partition(description: TopicDescription, partition: int) -> PartitionIn
 
 def config_data(links: Links, topic: str, name: str, value: str | None) -> TopicConfigData:
     """One config entry as a resource."""
-    default = KAFKA_TOPIC_DEFAULTS.get(name)
+    default = DEFAULT_CONFIG.get(name)
     is_default = value is not None and value == default
     source = "DEFAULT_CONFIG" if is_default else "DYNAMIC_TOPIC_CONFIG"
     return TopicConfigData(
