@@ -61,7 +61,7 @@ def render_human(report: CheckReport, color: bool = False) -> str:
         tag = style(problem.severity.value, fg="red" if is_error else "yellow", bold=True)
         what = _TITLES.get(problem.kind, problem.kind.value)
         level = f" at {problem.level}" if problem.level else ""
-        subject = f"{problem.subject} " if problem.subject else ""
+        subject = f"{problem.subject}: " if problem.subject else ""
         lines.append(f"{style(_location(problem), bold=True)}: {tag}: {subject}{what}{level}")
         rows = [
             ("against", problem.version),

@@ -130,6 +130,7 @@ class _Run:
             self.compare(self.current.files[subject], schema, earlier.get(subject))
         self.deletions()
         self.report.subjects.sort(key=lambda outcome: outcome.subject)
+        self.report.problems.sort(key=lambda p: (p.file or "", p.line or 0, p.subject or ""))
 
     def lookup(self, subject: str, version: int | None) -> Referenced | None:
         """References resolve to this tree's files first, then to the registry baseline."""
