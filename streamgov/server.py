@@ -22,6 +22,8 @@ class ServerSettings:
 
     lag_interval_seconds: float = 10.0
     readonly: bool = False
+    #: Largest request body the registry accepts (413 above it).
+    max_request_bytes: int = 4 * 1024 * 1024
 
 
 @dataclass
@@ -49,6 +51,16 @@ def create_app(cluster: Cluster, settings: ServerSettings | None = None) -> Fast
     )
     app.state.services = services
     # Components mount themselves here, each in its own block.
+
+    # Schema registry: Confluent-compatible paths at the root.
+    from registry.api import build_router, install_error_handlers
+    from registry.service import SchemaRegistry
+
+    schema_registry = SchemaRegistry(cluster).start()
+    services.closers.append(schema_registry.close)
+    app.state.schema_registry = schema_registry
+    install_error_handlers(app)
+    app.include_router(build_router(schema_registry, services.settings.max_request_bytes))
 
     # Cluster admin API (REST Proxy v3 shape): topics, records, consumer groups.
     from streamgov.clusterapi import router as cluster_router

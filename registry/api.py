@@ -1,0 +1,436 @@
+"""Confluent Schema Registry's REST API as a FastAPI router over a `SchemaRegistry`.
+
+Paths, bodies, status codes and error codes follow Confluent's API so that every existing client
+and serializer works unchanged. Bodies are read leniently (any content type, unknown fields
+ignored) and every failure is a JSON `{"error_code", "message"}` with a 4xx status.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from registry import errors
+from registry.service import SUPPORTED_TYPES, SchemaRegistry
+
+MEDIA_TYPE = "application/vnd.schemaregistry.v1+json"
+DEFAULT_MAX_REQUEST_BYTES = 4 * 1024 * 1024
+#: Path prefixes served by this router (error rendering follows Confluent's shape there).
+REGISTRY_PREFIXES = (
+    "/subjects",
+    "/schemas",
+    "/config",
+    "/mode",
+    "/compatibility",
+    "/contexts",
+    "/associations",
+)
+
+_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {
+        "description": text,
+        "content": {
+            MEDIA_TYPE: {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "error_code": {"type": "integer"},
+                        "message": {"type": "string"},
+                    },
+                }
+            }
+        },
+    }
+    for code, text in (
+        (404, "Not found (40401 subject, 40402 version, 40403 schema)"),
+        (409, "Incompatible schema (40901)"),
+        (422, "Invalid input (42201-42208)"),
+    )
+}
+
+_REFERENCE = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string"},
+        "subject": {"type": "string"},
+        "version": {"type": "integer"},
+    },
+}
+_SCHEMA_BODY = {
+    "type": "object",
+    "properties": {
+        "schema": {"type": "string"},
+        "schemaType": {"type": "string", "enum": ["AVRO", "JSON", "PROTOBUF"]},
+        "references": {"type": "array", "items": _REFERENCE},
+        "metadata": {"type": "object"},
+        "ruleSet": {"type": "object"},
+        "id": {"type": "integer"},
+        "version": {"type": "integer"},
+    },
+}
+_CONFIG_BODY = {
+    "type": "object",
+    "properties": {
+        "compatibility": {
+            "type": "string",
+            "enum": [
+                "NONE",
+                "BACKWARD",
+                "BACKWARD_TRANSITIVE",
+                "FORWARD",
+                "FORWARD_TRANSITIVE",
+                "FULL",
+                "FULL_TRANSITIVE",
+            ],
+        },
+        "normalize": {"type": "boolean"},
+    },
+}
+_MODE_BODY = {
+    "type": "object",
+    "properties": {"mode": {"type": "string", "enum": ["READWRITE", "READONLY", "IMPORT"]}},
+}
+
+
+def _body_spec(schema: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {MEDIA_TYPE: {"schema": schema}, "application/json": {"schema": schema}},
+        }
+    }
+
+
+class RegistryResponse(Response):
+    """JSON with Confluent's content type."""
+
+    media_type = MEDIA_TYPE
+
+    def render(self, content: Any) -> bytes:
+        if isinstance(content, bytes):
+            return content
+        return json.dumps(content, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def error_response(error: errors.RegistryError) -> RegistryResponse:
+    """Render a registry error as Confluent does."""
+    return RegistryResponse(error.to_dict(), status_code=error.http_status)
+
+
+async def _json_body(request: Request, limit: int) -> Any:
+    """The request body parsed as JSON whatever its content type, within `limit` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise errors.RegistryError(413, f"Request body is over the limit of {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise errors.RegistryError(413, f"Request body is over the limit of {limit} bytes")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if not raw.strip():
+        raise errors.RegistryError(422, "Unprocessable request: the request body is empty")
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise errors.RegistryError(400, f"Unrecognized JSON request body: {exc}") from None
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Render registry errors, and validation errors on registry paths, Confluent's way."""
+
+    async def on_registry_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, errors.RegistryError)
+        return error_response(exc)
+
+    previous = app.exception_handlers.get(RequestValidationError)
+
+    async def on_validation_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        if not request.url.path.startswith(REGISTRY_PREFIXES) and previous is not None:
+            result = previous(request, exc)
+            return await result if hasattr(result, "__await__") else result
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in item.get('loc', ()))}: {item.get('msg', 'invalid')}"
+            for item in exc.errors()
+        )
+        return error_response(errors.RegistryError(422, f"Unprocessable request: {problems}"))
+
+    app.add_exception_handler(errors.RegistryError, on_registry_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+
+
+def build_router(
+    registry: SchemaRegistry, max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
+) -> APIRouter:
+    """The registry's routes at Confluent's paths (each also with a trailing slash)."""
+    router = APIRouter(tags=["schema registry"], default_response_class=RegistryResponse)
+
+    def route(path: str, method: str, **kwargs: Any) -> Callable[[Callable[..., Any]], Any]:
+        def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+            responses = kwargs.pop("responses", _ERROR_RESPONSES)
+            router.add_api_route(path, func, methods=[method], responses=responses, **kwargs)
+            router.add_api_route(
+                path + "/", func, methods=[method], include_in_schema=False, **kwargs
+            )
+            return func
+
+        return decorate
+
+    async def call(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return await run_in_threadpool(func, *args, **kwargs)
+
+    async def body(request: Request) -> Any:
+        return await _json_body(request, max_request_bytes)
+
+    # -- schemas -----------------------------------------------------------------------------------
+    @route("/schemas/types", "GET", summary="Schema types this registry supports")
+    async def schema_types() -> list[str]:
+        return list(SUPPORTED_TYPES)
+
+    @route("/schemas/ids/{id}", "GET", summary="Schema by id")
+    async def schema_by_id(
+        id: int,
+        subject: str | None = None,
+        fetchMaxId: bool = False,  # noqa: N803
+        format: str | None = None,
+    ) -> Any:
+        found = registry.peek_schema_by_id(id)
+        if found is None:
+            found = await call(registry.schema_by_id, id)
+        if fetchMaxId:
+            found = {**found, "maxId": registry.max_id()}
+        return RegistryResponse(found)
+
+    @route("/schemas/ids/{id}/schema", "GET", summary="Schema text by id")
+    async def schema_text_by_id(id: int, subject: str | None = None) -> Any:
+        found = registry.peek_schema_by_id(id)
+        text = found["schema"] if found is not None else await call(registry.schema_text_by_id, id)
+        return Response(text, media_type=MEDIA_TYPE)
+
+    @route("/schemas/ids/{id}/subjects", "GET", summary="Subjects using a schema id")
+    async def subjects_by_id(
+        id: int,
+        subject: str | None = None,
+        deleted: bool = False,
+        offset: int = 0,
+        limit: int = -1,
+    ) -> Any:
+        return await call(registry.subjects_by_id, id, subject, deleted, offset, limit)
+
+    @route("/schemas/ids/{id}/versions", "GET", summary="Subject-versions using a schema id")
+    async def versions_by_id(
+        id: int,
+        subject: str | None = None,
+        deleted: bool = False,
+        offset: int = 0,
+        limit: int = -1,
+    ) -> Any:
+        return await call(registry.versions_by_id, id, subject, deleted, offset, limit)
+
+    @route("/schemas", "GET", summary="Every registered schema")
+    async def list_schemas(
+        subjectPrefix: str | None = None,  # noqa: N803
+        deleted: bool = False,
+        latestOnly: bool = False,  # noqa: N803
+        offset: int = 0,
+        limit: int = -1,
+    ) -> Any:
+        return await call(registry.list_schemas, subjectPrefix, deleted, latestOnly, offset, limit)
+
+    # -- subjects ----------------------------------------------------------------------------------
+    @route("/subjects", "GET", summary="List subjects")
+    async def list_subjects(
+        subjectPrefix: str | None = None,  # noqa: N803
+        deleted: bool = False,
+        deletedOnly: bool = False,  # noqa: N803
+        deleted_only: bool = Query(False, include_in_schema=False),
+        offset: int = 0,
+        limit: int = -1,
+    ) -> Any:
+        return await call(
+            registry.subjects, subjectPrefix, deleted, deletedOnly or deleted_only, offset, limit
+        )
+
+    @route("/subjects/{subject}/versions", "GET", summary="Versions of a subject")
+    async def list_versions(
+        subject: str,
+        deleted: bool = False,
+        deletedOnly: bool = False,  # noqa: N803
+        deleted_only: bool = Query(False, include_in_schema=False),
+        offset: int = 0,
+        limit: int = -1,
+    ) -> Any:
+        return await call(
+            registry.versions, subject, deleted, deletedOnly or deleted_only, offset, limit
+        )
+
+    @route(
+        "/subjects/{subject}/versions",
+        "POST",
+        summary="Register a schema under a subject",
+        openapi_extra=_body_spec(_SCHEMA_BODY),
+    )
+    async def register(subject: str, request: Request, normalize: bool = False) -> Any:
+        return await call(registry.register, subject, await body(request), normalize)
+
+    @route("/subjects/{subject}/versions/{version}", "GET", summary="A version of a subject")
+    async def get_version(subject: str, version: str, deleted: bool = False) -> Any:
+        return await call(registry.get_version, subject, version, deleted)
+
+    @route("/subjects/{subject}/versions/{version}/schema", "GET", summary="Schema text only")
+    async def get_version_schema(subject: str, version: str, deleted: bool = False) -> Any:
+        text = await call(registry.get_version_schema, subject, version, deleted)
+        return Response(text, media_type=MEDIA_TYPE)
+
+    @route(
+        "/subjects/{subject}/versions/{version}/referencedby",
+        "GET",
+        summary="Ids of schemas that reference this version",
+    )
+    async def referenced_by(subject: str, version: str, offset: int = 0, limit: int = -1) -> Any:
+        return await call(registry.referenced_by, subject, version, offset, limit)
+
+    @route("/subjects/{subject}/versions/{version}", "DELETE", summary="Delete a version")
+    async def delete_version(subject: str, version: str, permanent: bool = False) -> Any:
+        return await call(registry.delete_version, subject, version, permanent)
+
+    @route(
+        "/subjects/{subject}",
+        "POST",
+        summary="Look a schema up under a subject",
+        openapi_extra=_body_spec(_SCHEMA_BODY),
+    )
+    async def lookup(
+        subject: str, request: Request, normalize: bool = False, deleted: bool = False
+    ) -> Any:
+        return await call(registry.lookup, subject, await body(request), normalize, deleted)
+
+    @route("/subjects/{subject}", "DELETE", summary="Delete a subject")
+    async def delete_subject(subject: str, permanent: bool = False) -> Any:
+        return await call(registry.delete_subject, subject, permanent)
+
+    @route("/subjects/{subject}/metadata", "GET", summary="Latest version with metadata")
+    async def latest_with_metadata(
+        subject: str,
+        key: list[str] = Query([]),
+        value: list[str] = Query([]),
+        deleted: bool = False,
+    ) -> Any:
+        if len(key) != len(value):
+            raise errors.RegistryError(422, "Unprocessable request: give one value per key")
+        return await call(
+            registry.latest_with_metadata, subject, dict(zip(key, value, strict=True)), deleted
+        )
+
+    # -- compatibility -----------------------------------------------------------------------------
+    @route(
+        "/compatibility/subjects/{subject}/versions/{version}",
+        "POST",
+        summary="Test compatibility against one version",
+        openapi_extra=_body_spec(_SCHEMA_BODY),
+    )
+    async def compatible_with_version(
+        subject: str,
+        version: str,
+        request: Request,
+        normalize: bool = False,
+        verbose: bool = False,
+    ) -> Any:
+        payload = await body(request)
+        return await call(
+            registry.test_compatibility, subject, payload, version, normalize, verbose
+        )
+
+    @route(
+        "/compatibility/subjects/{subject}/versions",
+        "POST",
+        summary="Test compatibility against the versions the level names",
+        openapi_extra=_body_spec(_SCHEMA_BODY),
+    )
+    async def compatible_with_all(
+        subject: str, request: Request, normalize: bool = False, verbose: bool = False
+    ) -> Any:
+        payload = await body(request)
+        return await call(registry.test_compatibility, subject, payload, None, normalize, verbose)
+
+    # -- config and mode: the same three verbs, globally and per subject -------------------------
+    def settings_routes(
+        name: str,
+        what: str,
+        get: Callable[..., Any],
+        put: Callable[..., Any],
+        delete: Callable[..., Any],
+        spec: dict[str, Any],
+        with_force: bool,
+    ) -> None:
+        async def get_global() -> Any:
+            return await call(get, None)
+
+        async def put_global(request: Request, force: bool = False) -> Any:
+            extra = (force,) if with_force else ()
+            return await call(put, None, await body(request), *extra)
+
+        async def delete_global() -> Any:
+            return await call(delete, None)
+
+        async def get_subject(subject: str, defaultToGlobal: bool = False) -> Any:  # noqa: N803
+            return await call(get, subject, defaultToGlobal)
+
+        async def put_subject(subject: str, request: Request, force: bool = False) -> Any:
+            extra = (force,) if with_force else ()
+            return await call(put, subject, await body(request), *extra)
+
+        async def delete_subject(subject: str) -> Any:
+            return await call(delete, subject)
+
+        extra = {"openapi_extra": _body_spec(spec)}
+        route(f"/{name}", "GET", summary=f"Global {what}")(get_global)
+        route(f"/{name}", "PUT", summary=f"Set the global {what}", **extra)(put_global)
+        route(f"/{name}", "DELETE", summary=f"Reset the global {what}")(delete_global)
+        route(f"/{name}/{{subject}}", "GET", summary=f"A subject's {what}")(get_subject)
+        route(f"/{name}/{{subject}}", "PUT", summary=f"Set a subject's {what}", **extra)(
+            put_subject
+        )
+        route(f"/{name}/{{subject}}", "DELETE", summary=f"Drop a subject's {what}")(delete_subject)
+
+    settings_routes(
+        "config",
+        "compatibility level",
+        registry.get_config,
+        registry.set_config,
+        registry.delete_config,
+        _CONFIG_BODY,
+        with_force=False,
+    )
+    settings_routes(
+        "mode",
+        "mode",
+        registry.get_mode,
+        registry.set_mode,
+        registry.delete_mode,
+        _MODE_BODY,
+        with_force=True,
+    )
+
+    # -- contexts and associations -----------------------------------------------------------------
+    @route("/contexts", "GET", summary="Schema contexts (only the default one)")
+    async def contexts(offset: int = 0, limit: int = -1) -> list[str]:
+        return ["."]
+
+    @route(
+        "/associations/resources/{namespace}/{resource}",
+        "GET",
+        summary="Associations (none are kept: always 404)",
+    )
+    async def associations(namespace: str, resource: str) -> Any:
+        raise errors.association_not_found(resource)
+
+    return router

@@ -1,0 +1,27 @@
+"""Serializers and deserializers in Confluent's wire format, for Avro and JSON Schema."""
+
+from registry.serde.avro import AvroDeserializer, AvroSerializer
+from registry.serde.jsonschema import JSONDeserializer, JSONSerializer
+from registry.serde.strategies import (
+    STRATEGIES,
+    SubjectNameStrategy,
+    record_name_strategy,
+    topic_name_strategy,
+    topic_record_name_strategy,
+)
+from registry.serde.wire import SerdeError, frame, unframe
+
+__all__ = [
+    "STRATEGIES",
+    "AvroDeserializer",
+    "AvroSerializer",
+    "JSONDeserializer",
+    "JSONSerializer",
+    "SerdeError",
+    "SubjectNameStrategy",
+    "frame",
+    "record_name_strategy",
+    "topic_name_strategy",
+    "topic_record_name_strategy",
+    "unframe",
+]

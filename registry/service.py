@@ -1,0 +1,627 @@
+"""The schema registry over a `StateLog` on a `Cluster`: what the REST API and the CLI call.
+
+Writes validate against the local state first (bad input never reaches the log), then append a
+command and return the outcome the fold produced for it. Reads follow one sync policy:
+
+- lookups by schema id answer from memory (an id's content never changes); only an id this
+  instance has not seen yet triggers a catch-up with the log;
+- everything else (subjects, versions, config, mode) first catches up with the log, so a read
+  through any instance sees every write acknowledged before the read arrived. Concurrent
+  readers share one catch-up: a read waits for a sync that started after it arrived, never for
+  more.
+
+Answers are the JSON bodies of Confluent Schema Registry's API (plain dicts and lists).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import unicodedata
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from engine.cluster import Cluster
+from engine.errors import ClusterUnavailableError, EngineError
+from registry import errors
+from registry.compatibility import VersionedSchema, check
+from registry.formats.base import SchemaError, SchemaReference, SchemaType
+from registry.store import (
+    MAX_VERSION,
+    Mode,
+    RegistryState,
+    StoredSchema,
+    Version,
+    apply,
+    initial_state,
+    parse_level,
+    parse_or_reject,
+    register_command,
+    validate,
+)
+
+SCHEMAS_TOPIC = "_schemas"
+SUPPORTED_TYPES = [SchemaType.AVRO.value, SchemaType.JSON.value]
+MAX_SUBJECT_LENGTH = 1024
+
+Json = Any
+
+
+def parse_version(value: str | int) -> int | str:
+    """A version path segment: 1..2^31-1, or "latest" (also spelled -1); else 42202."""
+    text = str(value).strip()
+    if text.lower() == "latest" or text == "-1":
+        return "latest"
+    try:
+        number = int(text)
+    except ValueError:
+        raise errors.invalid_version(text) from None
+    if not 1 <= number <= MAX_VERSION:
+        raise errors.invalid_version(text)
+    return number
+
+
+def check_subject(subject: str) -> str:
+    """Reject empty subjects, control characters and absurd lengths (42208)."""
+    if (
+        not subject
+        or len(subject) > MAX_SUBJECT_LENGTH
+        or any(unicodedata.category(ch) == "Cc" for ch in subject)
+    ):
+        raise errors.invalid_subject(subject[:100])
+    return subject
+
+
+class SchemaRequest:
+    """The schema part of a register / lookup / compatibility request body, validated."""
+
+    __slots__ = (
+        "metadata",
+        "references",
+        "rule_set",
+        "schema",
+        "schema_id",
+        "schema_type",
+        "version",
+    )
+
+    def __init__(self, body: object) -> None:
+        if not isinstance(body, Mapping):
+            raise _bad_request("the request body must be a JSON object")
+        schema = body.get("schema")
+        if schema is not None and not isinstance(schema, str):
+            raise _bad_request("'schema' must be a string holding the schema")
+        self.schema: str = schema or ""
+        raw_type = body.get("schemaType")
+        if raw_type is not None and not isinstance(raw_type, str):
+            raise _bad_request("'schemaType' must be a string")
+        try:
+            self.schema_type = SchemaType.parse(raw_type)
+        except SchemaError as exc:
+            raise errors.invalid_schema(str(exc)) from None
+        if self.schema_type.value not in SUPPORTED_TYPES:
+            raise errors.invalid_schema(
+                f"Invalid schema type {self.schema_type.value}: supported types are "
+                + ", ".join(SUPPORTED_TYPES)
+            )
+        self.references = _parse_references(body.get("references"))
+        self.metadata = _optional_object(body, "metadata")
+        self.rule_set = _optional_object(body, "ruleSet")
+        self.schema_id = _optional_int(body, "id")
+        self.version = _optional_int(body, "version")
+
+
+def _bad_request(message: str) -> errors.RegistryError:
+    return errors.RegistryError(422, f"Unprocessable request: {message}")
+
+
+def _optional_object(body: Mapping[str, Json], name: str) -> Json:
+    value = body.get(name)
+    if value is not None and not isinstance(value, dict):
+        raise _bad_request(f"'{name}' must be a JSON object")
+    return value
+
+
+def _optional_int(body: Mapping[str, Json], name: str) -> int | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or abs(value) > MAX_VERSION:
+        raise _bad_request(f"'{name}' must be an integer between -2^31 and 2^31-1")
+    return value
+
+
+def _parse_references(raw: object) -> tuple[SchemaReference, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise _bad_request("'references' must be a list")
+    refs = []
+    for item in raw:
+        if not isinstance(item, Mapping):
+            raise _bad_request("each reference must be an object with name, subject, version")
+        name, subject, version = item.get("name"), item.get("subject"), item.get("version")
+        if not isinstance(name, str) or not name or not isinstance(subject, str) or not subject:
+            raise errors.invalid_schema("Invalid schema: each reference needs a name and a subject")
+        if (
+            isinstance(version, bool)
+            or not isinstance(version, int)
+            or not 1 <= version <= MAX_VERSION
+        ):
+            raise errors.invalid_schema(
+                f"Invalid schema: reference '{name}' needs a version between 1 and 2^31-1"
+            )
+        refs.append(SchemaReference(name, subject, version))
+    return tuple(refs)
+
+
+def _page(items: Sequence[Any], offset: int, limit: int) -> list[Any]:
+    start = max(offset, 0)
+    return list(items[start:] if limit <= 0 else items[start : start + limit])
+
+
+def _version_body(version: Version, stored: StoredSchema) -> dict[str, Json]:
+    return {
+        "subject": version.subject,
+        "version": version.version,
+        "id": stored.id,
+        **stored.body(),
+    }
+
+
+class SchemaRegistry:
+    """A schema registry instance: the fold over the `_schemas` topic of one cluster."""
+
+    def __init__(self, cluster: Cluster, topic: str = SCHEMAS_TOPIC) -> None:
+        from engine.statelog import StateLog
+
+        self._log: StateLog[RegistryState] = StateLog(cluster, topic, initial_state, apply)
+        self._sync_lock = threading.Lock()
+        self._last_sync_started = float("-inf")
+        self._bodies: dict[int, dict[str, Json]] = {}
+        self._body_epoch = -1
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def start(self) -> SchemaRegistry:
+        """Create the topic if needed and replay it."""
+        with self._store_errors("Error while initializing the schema registry"):
+            self._log.start()
+        self._last_sync_started = time.monotonic()
+        return self
+
+    def close(self) -> None:
+        """Stop following the log."""
+        self._log.close()
+
+    # -- plumbing ----------------------------------------------------------------------------------
+    @contextmanager
+    def _store_errors(self, what: str) -> Iterator[None]:
+        try:
+            yield
+        except errors.RegistryError:
+            raise
+        except (TimeoutError, ClusterUnavailableError) as exc:
+            raise errors.operation_timeout(f"{what}: {exc}") from exc
+        except EngineError as exc:
+            raise errors.store_error(f"{what}: {exc}") from exc
+
+    def sync(self) -> None:
+        """Catch up with the log, sharing a catch-up that started after this call began."""
+        requested = time.monotonic()
+        with self._sync_lock:
+            if self._last_sync_started >= requested:
+                return
+            started = time.monotonic()
+            with self._store_errors("Error while reading the schema log"):
+                self._log.sync()
+            self._last_sync_started = started
+
+    @contextmanager
+    def _fresh(self) -> Iterator[RegistryState]:
+        """The state, caught up with the log, locked for reading."""
+        self.sync()
+        with self._log.lock:
+            yield self._log.state
+
+    def _append(self, command: Mapping[str, Json], what: str) -> Json:
+        with self._store_errors(what):
+            return self._log.append(command)
+
+    def _write(self, command: Mapping[str, Json], what: str) -> Json:
+        """Check the command against the current state, then append it."""
+        with self._fresh() as state:
+            validate(state, command)
+        return self._append(command, what)
+
+    @property
+    def state(self) -> RegistryState:
+        """The local state (read it while holding `lock`)."""
+        return self._log.state
+
+    @property
+    def lock(self) -> threading.RLock:
+        """Held while the fold applies a command."""
+        return self._log.lock
+
+    # -- schemas by id -----------------------------------------------------------------------------
+    def _stored_by_id(self, schema_id: int) -> StoredSchema:
+        with self._log.lock:
+            stored = self._log.state.visible_schema(schema_id)
+        if stored is None:
+            self.sync()
+            with self._log.lock:
+                stored = self._log.state.visible_schema(schema_id)
+        if stored is None:
+            raise errors.schema_not_found(schema_id)
+        return stored
+
+    def peek_schema_by_id(self, schema_id: int) -> dict[str, Json] | None:
+        """The `GET /schemas/ids/{id}` body from memory, or None when this instance has not
+        seen the id (then call `schema_by_id`, which catches up with the log). Never blocks
+        on I/O, so the REST layer calls it on its event loop."""
+        state = self._log.state
+        if self._body_epoch != state.deletions:
+            self._bodies = {}
+            self._body_epoch = state.deletions
+        found = self._bodies.get(schema_id)
+        if found is None:
+            with self._log.lock:
+                stored = state.visible_schema(schema_id)
+            if stored is None:
+                return None
+            found = self._bodies[schema_id] = stored.body()
+        return found
+
+    def max_id(self) -> int:
+        """The highest schema id handed out so far."""
+        with self._log.lock:
+            return self._log.state.next_id - 1
+
+    def schema_by_id(self, schema_id: int) -> dict[str, Json]:
+        """`GET /schemas/ids/{id}`: the schema text, type and references."""
+        return self._stored_by_id(schema_id).body()
+
+    def schema_text_by_id(self, schema_id: int) -> str:
+        """`GET /schemas/ids/{id}/schema`: the schema text only."""
+        return self._stored_by_id(schema_id).schema
+
+    def _usages(self, schema_id: int, subject: str | None, deleted: bool) -> list[tuple[str, int]]:
+        self._stored_by_id(schema_id)
+        with self._fresh() as state:
+            found = []
+            for name, number in state.usages.get(schema_id, ()):
+                if subject is not None and name != subject:
+                    continue
+                version = state.subjects[name].versions[number]
+                if deleted or not version.deleted:
+                    found.append((name, number))
+        return sorted(found)
+
+    def subjects_by_id(
+        self,
+        schema_id: int,
+        subject: str | None = None,
+        deleted: bool = False,
+        offset: int = 0,
+        limit: int = -1,
+    ) -> list[str]:
+        """`GET /schemas/ids/{id}/subjects`."""
+        names = sorted({name for name, _ in self._usages(schema_id, subject, deleted)})
+        return _page(names, offset, limit)
+
+    def versions_by_id(
+        self,
+        schema_id: int,
+        subject: str | None = None,
+        deleted: bool = False,
+        offset: int = 0,
+        limit: int = -1,
+    ) -> list[dict[str, Json]]:
+        """`GET /schemas/ids/{id}/versions`."""
+        pairs = self._usages(schema_id, subject, deleted)
+        return _page([{"subject": s, "version": v} for s, v in pairs], offset, limit)
+
+    def list_schemas(
+        self,
+        subject_prefix: str | None = None,
+        deleted: bool = False,
+        latest_only: bool = False,
+        offset: int = 0,
+        limit: int = -1,
+    ) -> list[dict[str, Json]]:
+        """`GET /schemas`: every (subject, version) with its schema."""
+        out: list[dict[str, Json]] = []
+        with self._fresh() as state:
+            for name in sorted(state.subjects):
+                if subject_prefix and not name.startswith(subject_prefix):
+                    continue
+                versions = state.versions_of(name, include_deleted=deleted)
+                if latest_only:
+                    versions = versions[-1:]
+                out.extend(_version_body(v, state.schemas[v.schema_id]) for v in versions)
+        return _page(out, offset, limit)
+
+    # -- subjects ----------------------------------------------------------------------------------
+    def subjects(
+        self,
+        subject_prefix: str | None = None,
+        deleted: bool = False,
+        deleted_only: bool = False,
+        offset: int = 0,
+        limit: int = -1,
+    ) -> list[str]:
+        """`GET /subjects`: subjects with live versions (or soft-deleted ones when asked)."""
+        with self._fresh() as state:
+            names = []
+            for name, sub in state.subjects.items():
+                if subject_prefix and not name.startswith(subject_prefix):
+                    continue
+                flags = {v.deleted for v in sub.versions.values()}
+                if (deleted_only and True in flags) or (
+                    not deleted_only and (False in flags or (deleted and flags))
+                ):
+                    names.append(name)
+        return _page(sorted(names), offset, limit)
+
+    def versions(
+        self,
+        subject: str,
+        deleted: bool = False,
+        deleted_only: bool = False,
+        offset: int = 0,
+        limit: int = -1,
+    ) -> list[int]:
+        """`GET /subjects/{s}/versions`."""
+        with self._fresh() as state:
+            found = state.versions_of(subject, include_deleted=deleted or deleted_only)
+            if not found:
+                raise errors.subject_not_found(subject)
+            if deleted_only:
+                found = [v for v in found if v.deleted]
+        return _page([v.version for v in found], offset, limit)
+
+    def _version(
+        self, state: RegistryState, subject: str, version: str | int, deleted: bool
+    ) -> Version:
+        wanted = parse_version(version)
+        candidates = state.versions_of(subject, include_deleted=deleted)
+        if not candidates:
+            raise errors.subject_not_found(subject)
+        if wanted == "latest":
+            return candidates[-1]
+        for candidate in candidates:
+            if candidate.version == wanted:
+                return candidate
+        raise errors.version_not_found(wanted)
+
+    def get_version(
+        self, subject: str, version: str | int, deleted: bool = False
+    ) -> dict[str, Json]:
+        """`GET /subjects/{s}/versions/{v}`."""
+        with self._fresh() as state:
+            found = self._version(state, subject, version, deleted)
+            return _version_body(found, state.schemas[found.schema_id])
+
+    def get_version_schema(self, subject: str, version: str | int, deleted: bool = False) -> str:
+        """`GET /subjects/{s}/versions/{v}/schema`: the schema text only."""
+        return str(self.get_version(subject, version, deleted)["schema"])
+
+    def referenced_by(
+        self, subject: str, version: str | int, offset: int = 0, limit: int = -1
+    ) -> list[int]:
+        """`GET /subjects/{s}/versions/{v}/referencedby`: ids of schemas referencing it."""
+        with self._fresh() as state:
+            found = self._version(state, subject, version, deleted=True)
+            holders = state.referrers.get((subject, found.version), set())
+            ids = sorted({state.subjects[s].versions[v].schema_id for s, v in holders})
+        return _page(ids, offset, limit)
+
+    def latest_with_metadata(
+        self, subject: str, metadata: Mapping[str, str], deleted: bool = False
+    ) -> dict[str, Json]:
+        """`GET /subjects/{s}/metadata`: the newest version whose metadata properties match."""
+        with self._fresh() as state:
+            found = state.versions_of(subject, include_deleted=deleted)
+            if not found:
+                raise errors.subject_not_found(subject)
+            for version in reversed(found):
+                stored = state.schemas[version.schema_id]
+                meta = stored.metadata if isinstance(stored.metadata, dict) else {}
+                props = meta.get("properties")
+                props = props if isinstance(props, dict) else {}
+                if all(props.get(k) == v for k, v in metadata.items()):
+                    return _version_body(version, stored)
+        raise errors.schema_not_found()
+
+    # -- register / lookup -------------------------------------------------------------------------
+    def _prepare(
+        self, state: RegistryState, subject: str, request: SchemaRequest, normalize: bool
+    ) -> tuple[str, Any]:
+        """The final schema text (normalized when asked) and the parsed schema."""
+        resolved = state.resolve(request.references)
+        parsed = parse_or_reject(request.schema_type, request.schema, resolved)
+        return (parsed.normalized() if normalize else request.schema), parsed
+
+    def register(self, subject: str, body: object, normalize: bool = False) -> dict[str, Json]:
+        """`POST /subjects/{s}/versions`: register (or find) the schema; answers `{"id": n}`."""
+        check_subject(subject)
+        request = SchemaRequest(body)
+        with self._fresh() as state:
+            if not request.schema.strip():
+                live = state.versions_of(subject)
+                if not live:
+                    raise errors.invalid_schema("Empty schema")
+                previous = state.schemas[live[-1].schema_id]
+                request.schema, request.schema_type = previous.schema, previous.schema_type
+                request.references = previous.references
+            normalize = normalize or state.normalize(subject)
+            text, _ = self._prepare(state, subject, request, normalize)
+            command = register_command(
+                subject,
+                request.schema_type,
+                text,
+                request.references,
+                metadata=request.metadata,
+                rule_set=request.rule_set,
+                schema_id=request.schema_id,
+                version=request.version,
+            )
+            outcome = validate(state, command)
+        if not outcome["existing"]:
+            outcome = self._append(
+                command, "Register schema operation failed while writing to the log"
+            )
+        return {"id": outcome["id"]}
+
+    def lookup(
+        self, subject: str, body: object, normalize: bool = False, deleted: bool = False
+    ) -> dict[str, Json]:
+        """`POST /subjects/{s}`: the version under which this schema is registered."""
+        request = SchemaRequest(body)
+        with self._fresh() as state:
+            candidates = state.versions_of(subject, include_deleted=deleted)
+            if not candidates:
+                raise errors.subject_not_found(subject)
+            if not request.schema.strip():
+                raise errors.invalid_schema("Empty schema")
+            normalize = normalize or state.normalize(subject)
+            text, _ = self._prepare(state, subject, request, normalize)
+            wanted = {request.schema, text}
+            for version in reversed(candidates):
+                stored = state.schemas[version.schema_id]
+                if (
+                    stored.schema_type is not request.schema_type
+                    or stored.references != request.references
+                ):
+                    continue
+                if stored.schema in wanted or (
+                    normalize and state.parsed(stored).normalized() == text
+                ):
+                    return _version_body(version, stored)
+        raise errors.schema_not_found()
+
+    def test_compatibility(
+        self,
+        subject: str,
+        body: object,
+        version: str | int | None = None,
+        normalize: bool = False,
+        verbose: bool = False,
+    ) -> dict[str, Json]:
+        """`POST /compatibility/subjects/{s}/versions[/{v}]`: would this schema be accepted?"""
+        request = SchemaRequest(body)
+        wanted = parse_version(version) if version is not None else None
+        with self._fresh() as state:
+            if not request.schema.strip():
+                raise errors.invalid_schema("Empty schema")
+            normalize = normalize or state.normalize(subject)
+            _, parsed = self._prepare(state, subject, request, normalize)
+            live = state.versions_of(subject)
+            if wanted is None or wanted == "latest":
+                targets = live if wanted is None else live[-1:]
+            else:
+                if not state.versions_of(subject, include_deleted=True):
+                    raise errors.subject_not_found(subject)
+                targets = [v for v in live if v.version == wanted]
+                if not targets:
+                    raise errors.version_not_found(wanted)
+            previous = [
+                VersionedSchema(v.version, state.parsed(state.schemas[v.schema_id]))
+                for v in targets
+            ]
+            result = check(parsed, previous, state.compatibility(subject))
+        answer: dict[str, Json] = {"is_compatible": result.compatible}
+        if verbose:
+            answer["messages"] = result.messages()
+        return answer
+
+    # -- deletes -----------------------------------------------------------------------------------
+    def delete_subject(self, subject: str, permanent: bool = False) -> list[int]:
+        """`DELETE /subjects/{s}`: soft (or, after a soft one, permanent) delete."""
+        command = {"op": "delete_subject", "subject": subject, "permanent": permanent}
+        return list(self._write(command, "Error while deleting the subject"))
+
+    def delete_version(self, subject: str, version: str | int, permanent: bool = False) -> int:
+        """`DELETE /subjects/{s}/versions/{v}`."""
+        wanted = parse_version(version)
+        command = {
+            "op": "delete_version",
+            "subject": subject,
+            "version": wanted,
+            "permanent": permanent,
+        }
+        return int(self._write(command, "Error while deleting the schema version"))
+
+    # -- config and mode ---------------------------------------------------------------------------
+    def get_config(
+        self, subject: str | None = None, default_to_global: bool = False
+    ) -> dict[str, Json]:
+        """`GET /config[/{s}]`."""
+        with self._fresh() as state:
+            if subject is None:
+                return state.effective_config(None).to_dict()
+            own = state.subject_configs.get(subject)
+            if own is not None and own.compatibility is not None and not default_to_global:
+                return own.to_dict()
+            if default_to_global:
+                return state.effective_config(subject).to_dict()
+            if own is not None:
+                return own.to_dict()
+        raise errors.subject_compatibility_not_configured(subject)
+
+    def set_config(self, subject: str | None, body: object) -> dict[str, Json]:
+        """`PUT /config[/{s}]`: body `{"compatibility": LEVEL, "normalize": bool}`."""
+        if subject is not None:
+            check_subject(subject)
+        if not isinstance(body, Mapping):
+            raise _bad_request("the request body must be a JSON object")
+        level = body.get("compatibility", body.get("compatibilityLevel"))
+        normalize = body.get("normalize")
+        if level is None and normalize is None:
+            raise errors.invalid_compatibility_level()
+        if level is not None:
+            level = parse_level(level).value
+        if normalize is not None and not isinstance(normalize, bool):
+            raise _bad_request("'normalize' must be true or false")
+        command = {
+            "op": "set_config",
+            "subject": subject,
+            "compatibility": level,
+            "normalize": normalize,
+        }
+        return dict(self._write(command, "Failed to update compatibility level"))
+
+    def delete_config(self, subject: str | None = None) -> dict[str, Json]:
+        """`DELETE /config[/{s}]`: drop the setting; answers the old one."""
+        command = {"op": "delete_config", "subject": subject}
+        return dict(self._write(command, "Failed to delete compatibility level"))
+
+    def get_mode(
+        self, subject: str | None = None, default_to_global: bool = False
+    ) -> dict[str, Json]:
+        """`GET /mode[/{s}]`."""
+        with self._fresh() as state:
+            if subject is None:
+                return {"mode": state.global_mode.value}
+            own = state.subject_modes.get(subject)
+            if own is not None:
+                return {"mode": own.value}
+            if default_to_global:
+                return {"mode": state.global_mode.value}
+        raise errors.subject_mode_not_configured(subject)
+
+    def set_mode(self, subject: str | None, body: object, force: bool = False) -> dict[str, Json]:
+        """`PUT /mode[/{s}]`: body `{"mode": READWRITE|READONLY|IMPORT}`."""
+        if subject is not None:
+            check_subject(subject)
+        if not isinstance(body, Mapping):
+            raise _bad_request("the request body must be a JSON object")
+        mode = Mode.parse(body.get("mode"))
+        command = {"op": "set_mode", "subject": subject, "mode": mode.value, "force": force}
+        return dict(self._write(command, "Failed to update mode"))
+
+    def delete_mode(self, subject: str | None = None) -> dict[str, Json]:
+        """`DELETE /mode[/{s}]`: drop the setting; answers the old mode."""
+        command = {"op": "delete_mode", "subject": subject}
+        return dict(self._write(command, "Failed to delete mode"))

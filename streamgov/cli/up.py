@@ -1,0 +1,57 @@
+"""`streamgov up`: the REST API (schema registry and the other components) over a cluster."""
+
+from __future__ import annotations
+
+import socket
+
+import click
+
+from streamgov import __version__
+from streamgov.cli.common import cluster_options, open_cluster, user_errors
+from streamgov.server import ServerSettings, create_app
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8081
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Fail with one clear line when the address is taken (before anything starts)."""
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+
+
+@click.command("up")
+@cluster_options
+@click.option("--host", default=DEFAULT_HOST, show_default=True, help="Address to listen on.")
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--log-level",
+    default="warning",
+    show_default=True,
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+)
+@user_errors
+def up(
+    cluster_name: str | None, bootstrap: str | None, host: str, port: int, log_level: str
+) -> None:
+    """Serve the schema registry (Confluent-compatible, default http://127.0.0.1:8081) and
+    the other components' REST APIs, over the embedded engine or Kafka (--bootstrap)."""
+    import uvicorn
+
+    check_port_free(host, port)
+    # Components read their tunables from here; add new options above and set them below.
+    settings = ServerSettings()
+    cluster = open_cluster(cluster_name, bootstrap)
+    try:
+        app = create_app(cluster, settings)
+        click.echo(
+            f"streamgov {__version__} serving cluster '{cluster.name}' on http://{host}:{port}",
+            err=True,
+        )
+        uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
+    finally:
+        cluster.close()
