@@ -16,6 +16,8 @@ from streamgov import __version__
 #: sub-command name -> "module:attribute" of its click command. Keep sorted.
 COMMANDS: dict[str, str] = {
     "check": "streamgov.cli.check:check_command",
+    "registry": "streamgov.cli.registry:registry",
+    "up": "streamgov.cli.up:up",
 }
 
 
