@@ -92,8 +92,9 @@ class KafkaCluster:
 
     `config` holds extra librdkafka properties for every client (security settings and the
     like). `timeout` bounds every broker round trip. `atomic_produce` makes each `produce` call
-    one transaction (all records or none); when the broker refuses transactions the cluster
-    falls back to an idempotent producer and `atomic_produce` reads False afterwards.
+    of several records one transaction (all records or none); when the broker refuses
+    transactions the cluster falls back to the idempotent producer, `atomic_produce` reads
+    False and `atomic_produce_limitation` says why.
     """
 
     def __init__(
@@ -122,7 +123,7 @@ class KafkaCluster:
         self._fetch_lock = threading.Lock()
         self._atomic_wanted = atomic_produce
         self._txn_producer: confluent_kafka.Producer | None = None
-        self._transactional = False
+        self._plain_producer: confluent_kafka.Producer | None = None
         self.atomic_produce_limitation = ""
         self._fetcher: confluent_kafka.Consumer | None = None
         self._closed = False
@@ -269,44 +270,56 @@ class KafkaCluster:
             self._wait(future, "alter the config of topic", name)
 
     # -- the log -------------------------------------------------------------------------------
-    def _producer_for_produce(self) -> confluent_kafka.Producer:
-        """The producer `produce` uses: transactional when wanted and supported."""
-        if self._txn_producer is not None:
-            return self._txn_producer
-        config = {
-            **self._base,
-            "partitioner": "murmur2_random",
-            "enable.idempotence": True,
-            "linger.ms": 0,
-        }
-        if self._atomic_wanted:
-            producer = confluent_kafka.Producer(
-                {**config, "transactional.id": f"streamgov-{uuid.uuid4()}"}
-            )
-            try:
-                producer.init_transactions(self._timeout)
-            except confluent_kafka.KafkaException as exc:
-                error = kafka_error_of(exc)
-                self.atomic_produce_limitation = (
-                    "the broker refused transactions "
-                    f"({error.name() if error else exc}); a produce call that fails part-way "
-                    "may leave some of its records written"
+    def _plain(self) -> confluent_kafka.Producer:
+        """The idempotent, non-transactional producer (single records, and the fallback)."""
+        with self._lock:
+            if self._plain_producer is None:
+                self._plain_producer = confluent_kafka.Producer(
+                    {
+                        **self._base,
+                        "partitioner": "murmur2_random",
+                        "enable.idempotence": True,
+                        "linger.ms": 0,
+                    }
                 )
-            else:
-                self._transactional = True
-                self._txn_producer = producer
-                return producer
-        else:
-            self.atomic_produce_limitation = "atomic_produce=False was requested"
-        self._txn_producer = confluent_kafka.Producer(config)
-        return self._txn_producer
+            return self._plain_producer
+
+    def _transactional_producer(self) -> confluent_kafka.Producer | None:
+        """The transactional producer, or None when not wanted or the broker refuses it.
+
+        Called with `_produce_lock` held."""
+        if self._txn_producer is not None or not self._atomic_wanted:
+            return self._txn_producer
+        if self.atomic_produce_limitation:
+            return None
+        producer = confluent_kafka.Producer(
+            {
+                **self._base,
+                "partitioner": "murmur2_random",
+                "enable.idempotence": True,
+                "linger.ms": 0,
+                "transactional.id": f"streamgov-{uuid.uuid4()}",
+            }
+        )
+        try:
+            producer.init_transactions(self._timeout)
+        except confluent_kafka.KafkaException as exc:
+            error = kafka_error_of(exc)
+            self.atomic_produce_limitation = (
+                f"the broker refused transactions ({error.name() if error else exc}); a "
+                "produce call of several records that fails part-way may leave some written"
+            )
+            producer.close()
+            return None
+        self._txn_producer = producer
+        return producer
 
     @property
     def atomic_produce(self) -> bool:
-        """Whether `produce` calls are transactions (all records or none)."""
+        """Whether every `produce` call is all-or-nothing (a transaction when it has several
+        records; a single record is one batch, atomic by itself)."""
         with self._produce_lock:
-            self._producer_for_produce()
-        return self._transactional
+            return self._transactional_producer() is not None
 
     def _check_records(self, topic: str, records: Sequence[Record]) -> None:
         count = self._partition_count(topic)
@@ -329,61 +342,84 @@ class KafkaCluster:
                 )
 
     def produce(self, topic: str, records: Sequence[Record]) -> list[RecordMetadata]:
-        """Append records atomically (one transaction) and return where each landed."""
+        """Append records atomically and return where each landed.
+
+        One record is one batch, atomic by itself, and goes through the idempotent producer
+        (no transaction, so no commit marker). Several records are one transaction."""
         if not records:
             return []
         self._check_records(topic, records)
+        if len(records) == 1:
+            return self._send_all(self._plain(), topic, records, transactional=False)
         with self._produce_lock:
-            producer = self._producer_for_produce()
-            outcomes: list[RecordMetadata | EngineError | None] = [None] * len(records)
-
-            def on_delivery(index: int) -> Any:
-                def done(error: confluent_kafka.KafkaError | None, msg: Any) -> None:
-                    if error is not None:
-                        outcomes[index] = translate(error, "produce to topic", topic)
-                    else:
-                        outcomes[index] = RecordMetadata(
-                            topic, msg.partition(), msg.offset(), msg.timestamp()[1]
-                        )
-
-                return done
-
+            producer = self._transactional_producer()
+            if producer is None:
+                return self._send_all(self._plain(), topic, records, transactional=False)
             try:
-                if self._transactional:
-                    producer.begin_transaction()
-                for index, record in enumerate(records):
-                    send_with_backpressure(
-                        producer,
-                        topic,
-                        value=record.value,
-                        key=record.key,
-                        headers=list(record.headers),
-                        partition=-1 if record.partition is None else record.partition,
-                        timestamp=record.timestamp_ms or 0,
-                        on_delivery=on_delivery(index),
-                    )
-                unsent = producer.flush(self._timeout)
-                failure = next((o for o in outcomes if isinstance(o, EngineError)), None)
-                if unsent or failure is not None:
-                    raise failure or EngineError(
-                        f"{unsent} record(s) to {topic!r} were not acknowledged in time"
-                    )
-                if self._transactional:
-                    producer.commit_transaction(self._timeout)
-            except Exception as exc:
+                return self._send_all(producer, topic, records, transactional=True)
+            except EngineError:
                 self._abort(producer)
-                raise translate_exception(exc, "produce to topic", topic) from exc
+                raise
+
+    def _send_all(
+        self,
+        producer: confluent_kafka.Producer,
+        topic: str,
+        records: Sequence[Record],
+        *,
+        transactional: bool,
+    ) -> list[RecordMetadata]:
+        outcomes: list[RecordMetadata | EngineError | None] = [None] * len(records)
+
+        def on_delivery(index: int) -> Any:
+            def done(error: confluent_kafka.KafkaError | None, msg: Any) -> None:
+                if error is not None:
+                    outcomes[index] = translate(error, "produce to topic", topic)
+                else:
+                    outcomes[index] = RecordMetadata(
+                        topic, msg.partition(), msg.offset(), msg.timestamp()[1]
+                    )
+
+            return done
+
+        try:
+            if transactional:
+                producer.begin_transaction()
+            for index, record in enumerate(records):
+                send_with_backpressure(
+                    producer,
+                    topic,
+                    value=record.value,
+                    key=record.key,
+                    headers=list(record.headers),
+                    partition=-1 if record.partition is None else record.partition,
+                    timestamp=record.timestamp_ms or 0,
+                    on_delivery=on_delivery(index),
+                )
+            # Other threads may share the idempotent producer: wait for this call's records.
+            deadline = time.monotonic() + self._timeout
+            while any(o is None for o in outcomes) and time.monotonic() < deadline:
+                producer.flush(max(0.0, deadline - time.monotonic()))
+            failure = next((o for o in outcomes if isinstance(o, EngineError)), None)
+            if failure is not None:
+                raise failure
+            if any(o is None for o in outcomes):
+                raise ClusterUnavailableError(
+                    f"records to {topic!r} were not acknowledged within {self._timeout:g}s"
+                )
+            if transactional:
+                producer.commit_transaction(self._timeout)
+        except Exception as exc:
+            raise translate_exception(exc, "produce to topic", topic) from exc
         return [o for o in outcomes if isinstance(o, RecordMetadata)]
 
     def _abort(self, producer: confluent_kafka.Producer) -> None:
         """Abort the open transaction; a producer that cannot abort is replaced."""
-        if not self._transactional:
-            return
         try:
             producer.abort_transaction(self._timeout)
         except confluent_kafka.KafkaException:
+            producer.close()
             self._txn_producer = None
-            self._transactional = False
 
     def _fetch_consumer(self) -> confluent_kafka.Consumer:
         if self._fetcher is None:
@@ -636,9 +672,10 @@ class KafkaCluster:
                 self._fetcher.close()
                 self._fetcher = None
         with self._produce_lock:
-            if self._txn_producer is not None:
-                self._txn_producer.close()
-                self._txn_producer = None
+            for producer in (self._txn_producer, self._plain_producer):
+                if producer is not None:
+                    producer.close()
+            self._txn_producer = self._plain_producer = None
 
     def __repr__(self) -> str:
         return f"KafkaCluster({self.bootstrap!r})"
