@@ -121,11 +121,7 @@ class GroupStatus:
 def evaluate_group(
     partitions: Iterable[tuple[str, PartitionStatus, float]], total_lag: int
 ) -> GroupStatus:
-    """Combine partition statuses given as (label, status, completeness) triples.
-
-    The group's status is the worst partition status (STOP, STALL and REWIND count as ERR);
-    completeness is the share of partitions with a full window, as in Burrow.
-    """
+    """Combine partition statuses given as (label, status, completeness) triples."""
     worst: tuple[str, PartitionStatus] | None = None
     count = complete = not_ok = 0
     for label, partition_status, partition_completeness in partitions:
@@ -136,6 +132,21 @@ def evaluate_group(
             not_ok += 1
             if worst is None or partition_status.status.severity > worst[1].status.severity:
                 worst = (label, partition_status)
+    return summarize_group(count, complete, not_ok, worst, total_lag)
+
+
+def summarize_group(
+    count: int,
+    complete: int,
+    not_ok: int,
+    worst: tuple[str, PartitionStatus] | None,
+    total_lag: int,
+) -> GroupStatus:
+    """A group's status from the tally of its partitions.
+
+    The group's status is the worst partition status (STOP, STALL and REWIND count as ERR);
+    completeness is the share of partitions with a full window, as in Burrow.
+    """
     if count == 0:
         return GroupStatus(Status.OK, "no partitions with offsets yet", 0.0)
     completeness = complete / count

@@ -1,0 +1,282 @@
+"""Taking one sample of every monitored consumer group from a `Cluster` (the I/O edge).
+
+A sample is plain data (`ClusterSample`): per group its state, members and, for every
+partition of every topic it consumes, the committed offset, the earliest and log-end offsets
+and, where cheap, the timestamp of the oldest unconsumed record. Log-end offsets are read once
+per topic per sample, however many groups read the topic.
+
+Edge cases handled here:
+
+- a partition without a committed offset is reported with `committed=None` (partitions added
+  to a topic show up this way until the group commits on them);
+- a topic the group has offsets for but that no longer exists goes to `missing_topics`;
+- a group that disappears between listing and describing is skipped;
+- a gap between the committed offset and the log end that holds no records (transaction
+  markers, or compaction) is flagged `no_records_behind`, so the lag counts as 0 instead of
+  sitting at 1 forever;
+- a committed offset below the earliest offset (retention removed the records) reads the
+  oldest record still held.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from engine.cluster import Cluster
+from engine.errors import (
+    EngineError,
+    GroupIdNotFoundError,
+    OffsetOutOfRangeError,
+    UnknownTopicOrPartitionError,
+)
+from engine.types import GroupState, OffsetSpec, TopicPartition
+
+#: How the timestamp of the oldest unconsumed record is obtained: "fetch" reads one record per
+#: lagging partition (cheap on the embedded engine); "interpolate" never reads records and lets
+#: the end-offset table estimate time lag; "auto" fetches on the embedded engine only.
+TimestampMode = Literal["auto", "fetch", "interpolate"]
+
+#: Groups the monitor itself and the engine's helpers create; never monitored.
+INTERNAL_GROUPS = (r"^streamgov-fetch-",)
+
+MAX_PATTERN_LENGTH = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionObservation:
+    """One partition of a group at sampling time."""
+
+    topic: str
+    partition: int
+    committed: int | None
+    earliest: int
+    end: int
+    head_timestamp: float | None = None
+    no_records_behind: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class GroupObservation:
+    """One consumer group at sampling time."""
+
+    group: str
+    state: str
+    members: int
+    owners: dict[TopicPartition, tuple[str, str, str]] = field(default_factory=dict)
+    partitions: tuple[PartitionObservation, ...] = ()
+    missing_topics: tuple[str, ...] = ()
+    simple: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterSample:
+    """Everything one sampling pass saw; `complete` is False when listing the groups failed
+    (then groups absent from the sample must not be taken as deleted)."""
+
+    at: float
+    groups: tuple[GroupObservation, ...]
+    topic_offsets: dict[TopicPartition, tuple[int, int]]
+    poll_ms: float
+    complete: bool = True
+    errors: tuple[str, ...] = ()
+
+
+def compile_patterns(patterns: Iterable[str], what: str) -> tuple[re.Pattern[str], ...]:
+    """Compile group filter regexes, naming the one that is not valid."""
+    compiled = []
+    for pattern in patterns:
+        if len(pattern) > MAX_PATTERN_LENGTH:
+            raise ValueError(f"{what} pattern is longer than {MAX_PATTERN_LENGTH} characters")
+        try:
+            compiled.append(re.compile(pattern))
+        except re.error as exc:
+            raise ValueError(f"{what} pattern {pattern!r} is not a valid regex: {exc}") from exc
+    return tuple(compiled)
+
+
+class GroupFilter:
+    """Include/exclude regexes over group ids (searched, so anchor them to match whole ids)."""
+
+    def __init__(self, include: Iterable[str] = (".*",), exclude: Iterable[str] = ()) -> None:
+        self.include = compile_patterns(include, "include")
+        self.exclude = compile_patterns((*INTERNAL_GROUPS, *exclude), "exclude")
+
+    def __call__(self, group: str) -> bool:
+        """Whether the group is monitored."""
+        return any(p.search(group) for p in self.include) and not any(
+            p.search(group) for p in self.exclude
+        )
+
+
+def fetches_cheaply(cluster: Cluster) -> bool:
+    """Whether reading one record is cheap on this backend (the embedded engine)."""
+    return type(cluster).__module__.startswith("engine.embedded")
+
+
+class Sampler:
+    """Takes `ClusterSample`s from a cluster."""
+
+    def __init__(
+        self,
+        cluster: Cluster,
+        group_filter: GroupFilter | None = None,
+        timestamps: TimestampMode = "auto",
+        marker_check_max_lag: int = 2,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if timestamps not in ("auto", "fetch", "interpolate"):
+            raise ValueError(f"timestamps must be auto, fetch or interpolate, got {timestamps!r}")
+        self.cluster = cluster
+        self.group_filter = group_filter or GroupFilter()
+        self.fetch_timestamps = timestamps == "fetch" or (
+            timestamps == "auto" and fetches_cheaply(cluster)
+        )
+        self.marker_check_max_lag = marker_check_max_lag
+        self._clock = clock
+        # (tp, committed, end) -> whether the gap holds no records; a gap is probed once.
+        self._gap_cache: dict[tuple[TopicPartition, int, int], bool] = {}
+
+    def sample(self, only_group: str | None = None) -> ClusterSample:
+        """Take one sample of every monitored group (or of `only_group`)."""
+        at = self._clock()
+        started = time.perf_counter()
+        errors: list[str] = []
+        complete = True
+        if only_group is not None:
+            names = [only_group]
+        else:
+            try:
+                names = [g.group_id for g in self.cluster.list_groups()]
+            except EngineError as exc:
+                names, complete = [], False
+                errors.append(f"listing groups failed: {exc}")
+        offsets: dict[str, dict[int, tuple[int, int]] | None] = {}
+        groups = []
+        gap_keys: set[tuple[TopicPartition, int, int]] = set()
+        for name in sorted(names):
+            if only_group is None and not self.group_filter(name):
+                continue
+            try:
+                observed = self._observe_group(name, offsets, gap_keys)
+            except GroupIdNotFoundError:
+                continue
+            except EngineError as exc:
+                errors.append(f"group {name!r}: {exc}")
+                continue
+            if observed is not None:
+                groups.append(observed)
+        # Forget probes of gaps that no longer exist, so the cache stays bounded.
+        self._gap_cache = {key: self._gap_cache[key] for key in gap_keys if key in self._gap_cache}
+        topic_offsets = {
+            TopicPartition(topic, partition): bounds
+            for topic, per_partition in offsets.items()
+            if per_partition is not None
+            for partition, bounds in per_partition.items()
+        }
+        return ClusterSample(
+            at=at,
+            groups=tuple(groups),
+            topic_offsets=topic_offsets,
+            poll_ms=(time.perf_counter() - started) * 1000,
+            complete=complete,
+            errors=tuple(errors),
+        )
+
+    def _topic_offsets(
+        self, topic: str, cache: dict[str, dict[int, tuple[int, int]] | None]
+    ) -> dict[int, tuple[int, int]] | None:
+        """(earliest, end) per partition of a topic, once per sample; None if it is gone."""
+        if topic not in cache:
+            try:
+                earliest = self.cluster.list_offsets(topic, OffsetSpec.EARLIEST)
+                latest = self.cluster.list_offsets(topic, OffsetSpec.LATEST)
+            except UnknownTopicOrPartitionError:
+                cache[topic] = None
+            else:
+                cache[topic] = {
+                    p: (earliest[p], max(latest.get(p, earliest[p]), earliest[p])) for p in earliest
+                }
+        return cache[topic]
+
+    def _observe_group(
+        self,
+        name: str,
+        cache: dict[str, dict[int, tuple[int, int]] | None],
+        gap_keys: set[tuple[TopicPartition, int, int]],
+    ) -> GroupObservation | None:
+        description = self.cluster.describe_group(name)
+        committed = self.cluster.committed_offsets(name)
+        if description.state is GroupState.DEAD and not committed:
+            return None
+        owners: dict[TopicPartition, tuple[str, str, str]] = {}
+        for member in description.members:
+            for tp in member.assignment:
+                owners[tp] = (member.member_id, member.client_id, member.host)
+        topics = sorted({tp.topic for tp in committed} | {tp.topic for tp in owners})
+        partitions: list[PartitionObservation] = []
+        missing: list[str] = []
+        for topic in topics:
+            bounds = self._topic_offsets(topic, cache)
+            if bounds is None:
+                missing.append(topic)
+                continue
+            for partition in sorted(bounds):
+                earliest, end = bounds[partition]
+                tp = TopicPartition(topic, partition)
+                commit = committed.get(tp)
+                partitions.append(
+                    self._observe_partition(
+                        tp, None if commit is None else commit.offset, earliest, end, gap_keys
+                    )
+                )
+        return GroupObservation(
+            group=name,
+            state=description.state.value,
+            members=len(description.members),
+            owners=owners,
+            partitions=tuple(partitions),
+            missing_topics=tuple(missing),
+            simple=not description.members and not description.protocol,
+        )
+
+    def _observe_partition(
+        self,
+        tp: TopicPartition,
+        committed: int | None,
+        earliest: int,
+        end: int,
+        gap_keys: set[tuple[TopicPartition, int, int]],
+    ) -> PartitionObservation:
+        observation = PartitionObservation(tp.topic, tp.partition, committed, earliest, end)
+        if committed is None or committed >= end:
+            return observation
+        if self.fetch_timestamps:
+            head = self._head(tp, committed, earliest)
+            if head is None:
+                return dataclasses.replace(observation, no_records_behind=True)
+            return dataclasses.replace(observation, head_timestamp=head)
+        if end - committed <= self.marker_check_max_lag:
+            key = (tp, committed, end)
+            gap_keys.add(key)
+            if key not in self._gap_cache:
+                self._gap_cache[key] = self._head(tp, committed, earliest) is None
+            if self._gap_cache[key]:
+                return dataclasses.replace(observation, no_records_behind=True)
+        return observation
+
+    def _head(self, tp: TopicPartition, committed: int, earliest: int) -> float | None:
+        """Timestamp (epoch seconds) of the first record at or after `committed`; None when
+        no record lies between it and the log end."""
+        start = max(committed, earliest)
+        try:
+            records = self.cluster.fetch(tp.topic, tp.partition, start, max_records=1)
+        except OffsetOutOfRangeError:
+            records = self.cluster.fetch(tp.topic, tp.partition, earliest, max_records=1)
+        if not records:
+            return None
+        return records[0].timestamp_ms / 1000.0
