@@ -17,6 +17,7 @@ from streamgov import __version__
 COMMANDS: dict[str, str] = {
     "check": "streamgov.cli.check:check_command",
     "registry": "streamgov.cli.registry:registry",
+    "tui": "streamgov.cli.tui:tui",
     "up": "streamgov.cli.up:up",
 }
 

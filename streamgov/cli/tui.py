@@ -1,0 +1,117 @@
+"""`streamgov tui`: the terminal UI, on the local embedded cluster or a running server."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+import uvicorn
+from fastapi import FastAPI
+
+from streamgov.cli.common import cluster_options, open_cluster, user_errors
+from streamgov.config import streamgov_home
+
+#: Screens `--screen` accepts (kept in step with tui.screens.SCREENS by a test).
+START_SCREENS = ("topics", "schemas", "lag")
+
+
+@contextmanager
+def serve_in_thread(app: FastAPI, *, startup_timeout: float = 30.0) -> Iterator[str]:
+    """Serve `app` on a free loopback port in a background thread; yields its base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="streamgov-server", daemon=True
+    )
+    thread.start()
+    deadline = time.monotonic() + startup_timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            sock.close()
+            raise click.ClickException("the local streamgov server did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+def _log_to_file() -> None:
+    """Send the in-process server's log lines to a file: the terminal belongs to the UI."""
+    directory = streamgov_home() / "logs"
+    directory.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(directory / "tui-server.log", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+
+
+@click.command("tui")
+@click.option(
+    "--url",
+    envvar="STREAMGOV_URL",
+    default=None,
+    metavar="URL",
+    help="A running streamgov server (env STREAMGOV_URL; credentials from STREAMGOV_TOKEN or "
+    "STREAMGOV_USER/STREAMGOV_PASSWORD). Default: serve the local cluster in-process.",
+)
+@click.option(
+    "--refresh",
+    "refresh_seconds",
+    type=click.FloatRange(0.2, 3600),
+    default=2.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="How often the current screen reloads (paused while typing).",
+)
+@click.option("--readonly", is_flag=True, help="Disable every action that changes something.")
+@click.option(
+    "--screen",
+    type=click.Choice(START_SCREENS),
+    default="topics",
+    show_default=True,
+    help="The screen to start on.",
+)
+@cluster_options
+@user_errors
+def tui(
+    url: str | None,
+    refresh_seconds: float,
+    readonly: bool,
+    screen: str,
+    cluster_name: str | None,
+    bootstrap: str | None,
+) -> None:
+    """Browse topics, schemas and consumer lag in a terminal UI (k9s-style keys)."""
+    from tui.app import StreamgovApp
+    from tui.client import Credentials, StreamgovClient
+
+    def run(base_url: str) -> None:
+        client = StreamgovClient(base_url, Credentials.from_env())
+        StreamgovApp(client, refresh_seconds=refresh_seconds, readonly=readonly, start=screen).run()
+
+    if url:
+        run(url)
+        return
+    from streamgov.server import ServerSettings, create_app
+
+    cluster = open_cluster(cluster_name, bootstrap)
+    _log_to_file()
+    try:
+        app = create_app(cluster, ServerSettings(readonly=readonly))
+        with serve_in_thread(app) as local_url:
+            run(local_url)
+    finally:
+        cluster.close()

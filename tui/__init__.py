@@ -1,0 +1,1 @@
+"""The streamgov terminal UI: k9s-style screens over a streamgov server's REST API."""

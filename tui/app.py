@@ -1,0 +1,122 @@
+"""The terminal UI application: navigation, the command bar, help and live refresh."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.app import App
+from textual.binding import Binding
+from textual.screen import ModalScreen
+from textual.widgets import Input, Select, TextArea
+
+from tui.client import StreamgovClient
+from tui.decode import SchemaCache
+from tui.screens import SCREENS, open_screen
+from tui.screens.base import DataScreen
+from tui.widgets.command_bar import CommandScreen
+from tui.widgets.help import HelpScreen
+
+#: Commands of the `:` bar besides the screens.
+EXTRA_COMMANDS = ("quit",)
+
+
+class StreamgovApp(App[None]):
+    """k9s-style terminal UI over a streamgov server's REST API."""
+
+    CSS_PATH = Path(__file__).with_name("streamgov.tcss")
+    TITLE = "streamgov"
+    ENABLE_COMMAND_PALETTE = False
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    BINDINGS = [
+        Binding("colon", "command", "Cmd", key_display=":"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("q", "quit", "Quit"),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+    ]
+
+    def __init__(
+        self,
+        client: StreamgovClient,
+        *,
+        refresh_seconds: float = 2.0,
+        readonly: bool = False,
+        start: str = "topics",
+    ) -> None:
+        super().__init__()
+        if start not in SCREENS:
+            raise ValueError(f"unknown screen {start!r}; choose one of {', '.join(SCREENS)}")
+        self.client = client
+        self.refresh_seconds = refresh_seconds
+        self.readonly = readonly
+        self.start = start
+        self.schemas = SchemaCache(self._fetch_schema)
+
+    async def _fetch_schema(self, schema_id: int) -> dict[str, object]:
+        return await self.client.schema_by_id(schema_id)
+
+    def on_mount(self) -> None:
+        self.push_screen(open_screen(self.start))
+        self.set_interval(self.refresh_seconds, self.tick, name="refresh")
+
+    async def on_unmount(self) -> None:
+        await self.client.close()
+
+    # -- live refresh --------------------------------------------------------------------------
+
+    def is_typing(self) -> bool:
+        """Whether the user is typing or in a dialog (refresh pauses then)."""
+        focused = self.focused
+        return isinstance(focused, Input | TextArea | Select) or isinstance(
+            self.screen, ModalScreen
+        )
+
+    def tick(self) -> None:
+        """Reload the current screen unless the user is typing."""
+        screen = self.screen
+        if isinstance(screen, DataScreen) and screen.LIVE and not self.is_typing():
+            screen.reload()
+
+    # -- navigation ----------------------------------------------------------------------------
+
+    def goto(self, name: str | None) -> None:
+        """Replace the whole screen stack by the top-level screen `name` (or quit)."""
+        if name is None:
+            return
+        if name == "quit":
+            self.exit()
+            return
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        self.switch_screen(open_screen(name))
+
+    def back(self) -> None:
+        """Leave a detail screen; top-level screens stay."""
+        if len(self.screen_stack) > 2:
+            self.pop_screen()
+
+    def action_command(self) -> None:
+        """Open the `:` command bar."""
+        self.push_screen(CommandScreen([*SCREENS, *EXTRA_COMMANDS]), self.goto)
+
+    def action_help(self) -> None:
+        """Show every key of the current screen."""
+        screen = self.screen
+        if isinstance(screen, ModalScreen):
+            return
+        # The screen's own keys first, then the application's, then the focused widget's.
+        ranked: list[tuple[int, str, str]] = []
+        for key, active in screen.active_bindings.items():
+            binding = active.binding
+            if binding.action.startswith(("app.focus", "screen.copy")) or key == "ctrl+q":
+                continue
+            rank = 0 if active.node is screen else 1 if active.node is self else 2
+            label = binding.key_display or self.get_key_display(binding) or key
+            description = binding.description or binding.action.replace("_", " ")
+            if not active.enabled or not screen.check_action(binding.action, ()):
+                description += " (disabled: read-only)"
+            ranked.append((rank, label, description))
+        keys = [
+            (label, description) for _, label, description in sorted(ranked, key=lambda r: r[0])
+        ]
+        title = screen.title_text() if isinstance(screen, DataScreen) else ""
+        self.push_screen(HelpScreen(title, keys))

@@ -1,0 +1,236 @@
+"""Base classes of every screen: a title bar, the connection banner, the footer, live data.
+
+`DataScreen` loads its data through the app's client in `load()`, called on mount and on every
+refresh tick; an unreachable server or an API error shows in the banner instead of crashing,
+and the next tick retries. `TableScreen` adds a filterable table (`/`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Static
+
+from tui.client import ApiError, ServerUnreachableError, StreamgovClient
+
+if TYPE_CHECKING:
+    from tui.app import StreamgovApp
+
+Cell = str | Text
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """A table row: its key (stable across refreshes), its cells and the text `/` matches."""
+
+    key: str
+    cells: tuple[Cell, ...]
+
+    @property
+    def search_text(self) -> str:
+        """Every cell's plain text, lower-cased."""
+        return " ".join(c.plain if isinstance(c, Text) else c for c in self.cells).lower()
+
+
+def matches(row: Row, query: str) -> bool:
+    """Whether the row matches the filter: every word of the query appears in it."""
+    text = row.search_text
+    return all(word in text for word in query.lower().split())
+
+
+class DataScreen(Screen[None]):
+    """A screen that shows data from the server and reloads it on every refresh tick."""
+
+    #: What the title bar calls this screen (the trail after `streamgov`).
+    TITLE_TEXT: ClassVar[str] = ""
+    #: Actions that change something; disabled (and hidden) with `--readonly`.
+    WRITE_ACTIONS: ClassVar[frozenset[str]] = frozenset()
+    #: Whether the refresh tick reloads this screen (off for screens the user pages through).
+    LIVE: ClassVar[bool] = True
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", "Back")]
+
+    @property
+    def sg(self) -> StreamgovApp:
+        """The application, typed."""
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def client(self) -> StreamgovClient:
+        """The REST client."""
+        return self.sg.client
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._title_line(), id="title-bar")
+        yield Static("", id="banner")
+        yield from self.compose_body()
+        yield Footer(compact=True)
+
+    def compose_body(self) -> ComposeResult:
+        """The screen's own widgets, between the banner and the footer."""
+        yield from ()
+
+    def _title_line(self) -> Text:
+        title = Text()
+        title.append(" streamgov ", style="bold reverse")
+        title.append(f" {self.title_text()} ", style="bold")
+        title.append(f" {self.sg.client.url}", style="dim")
+        if self.sg.readonly:
+            title.append("  read-only", style="bold yellow")
+        return title
+
+    def title_text(self) -> str:
+        """The trail shown in the title bar."""
+        return self.TITLE_TEXT
+
+    def on_mount(self) -> None:
+        self.reload()
+
+    @work(exclusive=True, group="load")
+    async def reload(self) -> None:
+        """Load the data, showing failures in the banner (the next tick retries)."""
+        try:
+            await self.load()
+        except ServerUnreachableError as exc:
+            self.show_banner(f"{exc}; retrying every {self.sg.refresh_seconds:g}s")
+        except ApiError as exc:
+            self.show_banner(f"the server refused: {exc}")
+        else:
+            self.hide_banner()
+
+    async def load(self) -> None:
+        """Fetch and show this screen's data."""
+
+    def show_banner(self, message: str) -> None:
+        """Show a problem above the content."""
+        banner = self.query_one("#banner", Static)
+        banner.update(Text(f" ! {message}"))
+        banner.add_class("visible")
+
+    def hide_banner(self) -> None:
+        """Hide the banner."""
+        self.query_one("#banner", Static).remove_class("visible")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action in self.WRITE_ACTIONS and self.sg.readonly)
+
+    def action_back(self) -> None:
+        """Go back to the previous screen (nothing on a top-level screen)."""
+        self.sg.back()
+
+    async def perform(self, description: str, coro: Any) -> bool:
+        """Await a change, notify its outcome, and reload; True when it worked."""
+        try:
+            await coro
+        except (ApiError, ServerUnreachableError) as exc:
+            self.notify(f"{description} failed: {exc}", severity="error", timeout=8)
+            return False
+        self.notify(f"{description}: done")
+        self.reload()
+        return True
+
+
+class TableScreen(DataScreen):
+    """A data screen around one table that `/` filters."""
+
+    COLUMNS: ClassVar[Sequence[str]] = ()
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back"),
+        Binding("slash", "filter", "Filter", key_display="/"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._rows: list[Row] = []
+        self.filter_text = ""
+
+    def compose_body(self) -> ComposeResult:
+        yield Input(placeholder="filter (esc clears)", id="filter")
+        yield from self.compose_table()
+
+    def compose_table(self) -> ComposeResult:
+        """The table (and any panes around it)."""
+        yield self.make_table()
+
+    def make_table(self, table_id: str = "main") -> DataTable[Cell]:
+        """The screen's main table with its columns."""
+        table: DataTable[Cell] = DataTable(
+            id=table_id,
+            cursor_type="row",
+            zebra_stripes=True,
+            cursor_foreground_priority="renderable",
+        )
+        table.add_columns(*self.COLUMNS)
+        return table
+
+    def on_mount(self) -> None:
+        # Textual also runs DataScreen.on_mount (handlers run for every class in the MRO).
+        self.table.focus()
+
+    @property
+    def table(self) -> DataTable[Cell]:
+        """The main table."""
+        return self.query_one("#main", DataTable)
+
+    def set_rows(self, rows: list[Row]) -> None:
+        """Replace the table's rows, keeping the cursor on the same key when it is still there."""
+        self._rows = rows
+        self._render_rows()
+
+    def _render_rows(self) -> None:
+        table = self.table
+        current = self.selected_key()
+        table.clear()
+        for row in self._rows:
+            if not self.filter_text or matches(row, self.filter_text):
+                table.add_row(*row.cells, key=row.key)
+        if current is not None:
+            with contextlib.suppress(Exception):
+                table.move_cursor(row=table.get_row_index(current), animate=False)
+
+    def selected_key(self) -> str | None:
+        """The key of the row under the cursor, or None when the table is empty."""
+        table = self.table
+        if table.row_count == 0:
+            return None
+        try:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+        except Exception:
+            return None
+        return None if key.value is None else str(key.value)
+
+    def action_filter(self) -> None:
+        """Show the filter bar and type into it."""
+        field = self.query_one("#filter", Input)
+        field.add_class("visible")
+        field.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "filter":
+            self.filter_text = event.value
+            self._render_rows()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "filter":
+            if not event.value:
+                event.input.remove_class("visible")
+            self.table.focus()
+
+    def action_back(self) -> None:
+        """Clear the filter first; then go back."""
+        field = self.query_one("#filter", Input)
+        if field.has_class("visible") or self.filter_text:
+            field.value = ""
+            field.remove_class("visible")
+            self.filter_text = ""
+            self._render_rows()
+            self.table.focus()
+            return
+        super().action_back()

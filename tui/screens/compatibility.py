@@ -1,0 +1,114 @@
+"""Test a candidate schema against a subject's latest version, with the registry's reasons."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.widgets import Input, Select, Static, TextArea
+
+from tui.client import ApiError, ServerUnreachableError
+from tui.diff import pretty
+from tui.screens.base import DataScreen
+
+SCHEMA_TYPES = ("AVRO", "JSON", "PROTOBUF")
+#: Largest schema file the screen loads.
+MAX_SCHEMA_FILE = 1024 * 1024
+
+
+def read_schema_file(path_text: str) -> str:
+    """The text of a local schema file; ValueError naming the problem otherwise."""
+    path = Path(path_text.strip()).expanduser()
+    if not path.is_file():
+        raise ValueError(f"{path} is not a file")
+    if path.stat().st_size > MAX_SCHEMA_FILE:
+        raise ValueError(f"{path} is larger than {MAX_SCHEMA_FILE // 1024} KiB")
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"cannot read {path}: {exc}") from None
+
+
+def verdict(compatible: bool, messages: list[str]) -> Text:
+    """The outcome of a test, green or red, with the registry's messages."""
+    text = Text()
+    if compatible:
+        text.append("compatible", style="bold green")
+    else:
+        text.append("NOT compatible", style="bold red")
+    for message in messages:
+        text.append(f"\n- {message}")
+    return text
+
+
+class CompatibilityScreen(DataScreen):
+    """Paste or load a candidate, pick its type and press ctrl+t to test it."""
+
+    LIVE = False
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back"),
+        Binding("ctrl+t", "test", "Test", priority=True),
+        Binding("ctrl+o", "load", "Load file", priority=True),
+    ]
+
+    def __init__(self, subject: str) -> None:
+        super().__init__()
+        self.subject = subject
+        self._prefilled = False
+
+    def title_text(self) -> str:
+        return f"schemas > {self.subject} > test compatibility"
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="compat-controls"):
+            yield Input(placeholder="schema file to load with ctrl+o", id="schema-path")
+            yield Select(
+                [(t, t) for t in SCHEMA_TYPES], value="AVRO", allow_blank=False, id="schema-type"
+            )
+        yield TextArea(
+            id="candidate", soft_wrap=True, show_line_numbers=True, tab_behavior="indent"
+        )
+        yield Static(
+            "paste the candidate above (the latest version is loaded to start from), then ctrl+t",
+            id="compat-result",
+        )
+
+    async def load(self) -> None:
+        if self._prefilled:
+            return
+        latest = await self.client.schema_version(self.subject, "latest")
+        self.query_one("#candidate", TextArea).text = pretty(str(latest.get("schema", "")))
+        self.query_one("#schema-type", Select).value = str(latest.get("schemaType") or "AVRO")
+        self._prefilled = True
+
+    def action_load(self) -> None:
+        """Replace the candidate with the file named in the path field."""
+        result = self.query_one("#compat-result", Static)
+        try:
+            text = read_schema_file(self.query_one("#schema-path", Input).value)
+        except ValueError as exc:
+            result.update(Text(str(exc), style="red"))
+            return
+        self.query_one("#candidate", TextArea).text = text
+        result.update("loaded; ctrl+t tests it")
+
+    async def action_test(self) -> None:
+        """Ask the registry whether the candidate is compatible with the latest version."""
+        result = self.query_one("#compat-result", Static)
+        candidate = self.query_one("#candidate", TextArea).text
+        if not candidate.strip():
+            result.update(Text("the candidate is empty", style="red"))
+            return
+        schema_type = str(self.query_one("#schema-type", Select).value)
+        try:
+            compatible, messages = await self.client.test_compatibility(
+                self.subject, candidate, schema_type
+            )
+        except (ApiError, ServerUnreachableError) as exc:
+            result.update(Text(f"test failed: {exc}", style="red"))
+            return
+        result.update(verdict(compatible, messages))

@@ -1,0 +1,83 @@
+"""Consumer lag: every group with state, lag, time lag, status, history and recommendation."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable
+
+from tui import format as fmt
+from tui.screens.base import Row, TableScreen
+
+#: Status colours by severity (Burrow's vocabulary; STOP/STALL/REWIND are errors).
+SEVERITY = {
+    "OK": "green",
+    "WARN": "yellow",
+    "ERR": "bold red",
+    "STOP": "bold red",
+    "STALL": "bold red",
+    "REWIND": "bold red",
+}
+
+
+def status_cell(status: str) -> Text:
+    """A status coloured by its severity."""
+    return Text(status, style=SEVERITY.get(status.upper(), ""))
+
+
+def replicas_cell(members: int, recommended: int) -> Text:
+    """`n` when the recommendation holds, `n→m` (coloured) when it asks for a change."""
+    if recommended == members:
+        return Text(str(recommended))
+    style = "yellow" if recommended > members else "cyan"
+    return Text(f"{members}→{recommended}", style=style)
+
+
+def group_row(group: dict[str, Any]) -> Row:
+    """The table row of one monitored group (`GroupSummary` of the lag monitor API)."""
+    history = [float(p.get("lag", 0)) for p in group.get("lag_history") or []]
+    members = int(group.get("members", 0))
+    return Row(
+        str(group["group"]),
+        (
+            str(group["group"]),
+            str(group.get("state", "-")),
+            str(members),
+            fmt.count(int(group.get("total_lag", 0))),
+            fmt.seconds(group.get("time_lag_seconds"), bool(group.get("time_lag_is_lower_bound"))),
+            status_cell(str(group.get("status", "-"))),
+            Text(fmt.sparkline(history, 10), style="cyan"),
+            replicas_cell(members, int(group.get("recommended_replicas", members))),
+            str(group.get("recommendation_reason") or group.get("status_reason") or ""),
+        ),
+    )
+
+
+class LagScreen(TableScreen):
+    """All monitored consumer groups; enter opens one group's partitions."""
+
+    TITLE_TEXT = "lag"
+    COLUMNS = ("Group", "State", "Memb", "Lag", "Time lag", "Status", "History", "Replicas", "Why")
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *TableScreen.BINDINGS,
+        Binding("enter", "open", "Open", show=False),
+    ]
+
+    async def load(self) -> None:
+        body = await self.client.lag_groups()
+        groups = sorted(body.get("groups") or [], key=lambda g: str(g["group"]))
+        self.set_rows([group_row(g) for g in groups])
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    def action_open(self) -> None:
+        """Open the selected group's detail."""
+        from tui.screens.lag_detail import LagDetailScreen
+
+        group = self.selected_key()
+        if group is not None:
+            self.app.push_screen(LagDetailScreen(group))

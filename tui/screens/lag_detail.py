@@ -1,0 +1,146 @@
+"""One consumer group: lag per partition, lag history, recommendation and offset resets."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import Sparkline, Static
+
+from tui import format as fmt
+from tui.screens.base import Row, TableScreen
+from tui.screens.lag import status_cell
+from tui.widgets.confirm import ConfirmScreen
+from tui.widgets.form import FormField, FormScreen
+
+RESET_POSITIONS = ("EARLIEST", "LATEST", "OFFSET", "TIMESTAMP", "SHIFT_BY")
+
+
+def partition_row(p: dict[str, Any]) -> Row:
+    """The table row of one partition (`PartitionLagModel` of the lag monitor API)."""
+    committed = p.get("committed")
+    return Row(
+        f"{p['topic']}:{p['partition']}",
+        (
+            str(p["topic"]),
+            str(p["partition"]),
+            "-" if committed is None else fmt.count(int(committed)),
+            fmt.count(int(p.get("end_offset", 0))),
+            fmt.count(int(p.get("lag", 0))),
+            fmt.seconds(p.get("time_lag_seconds"), bool(p.get("time_lag_is_lower_bound"))),
+            status_cell(str(p.get("status", "-"))),
+            str(p.get("owner") or "-"),
+        ),
+    )
+
+
+def summary(group: dict[str, Any]) -> Text:
+    """Status, totals, rates and the recommendation of a group, in a few lines."""
+    text = Text()
+    text.append("status ")
+    text.append_text(status_cell(str(group.get("status", "-"))))
+    text.append(f"  {group.get('status_reason', '')}\n")
+    text.append(
+        f"state {group.get('state', '-')}  members {group.get('members', 0)}  "
+        f"lag {fmt.count(int(group.get('total_lag', 0)))}  time lag "
+        f"{fmt.seconds(group.get('time_lag_seconds'), bool(group.get('time_lag_is_lower_bound')))}"
+        f"  in {fmt.rate(group.get('production_rate'))}  out "
+        f"{fmt.rate(group.get('consumption_rate'))}\n"
+    )
+    text.append(f"replicas {group.get('recommended_replicas', '-')}", style="bold")
+    text.append(f"  {group.get('recommendation_reason', '')}")
+    return text
+
+
+def reset_fields(topics: list[str]) -> list[FormField]:
+    """The reset dialog's fields."""
+
+    def check_value(text: str) -> str | None:
+        if text.strip() and not text.strip().lstrip("-").isdigit():
+            return f"{text.strip()!r} is not a whole number"
+        return None
+
+    return [
+        FormField("position", "To", value="LATEST", choices=RESET_POSITIONS),
+        FormField(
+            "value",
+            "Value",
+            placeholder="offset, epoch ms, or shift (+/-)",
+            validate=check_value,
+        ),
+        FormField("topic", "Topic", value="(all)", choices=("(all)", *topics)),
+    ]
+
+
+class LagDetailScreen(TableScreen):
+    """A group's partitions with lag and status; `r` resets its offsets."""
+
+    COLUMNS = ("Topic", "P", "Committed", "End", "Lag", "Time lag", "Status", "Owner")
+    WRITE_ACTIONS = frozenset({"reset"})
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *TableScreen.BINDINGS,
+        Binding("r", "reset", "Reset offsets"),
+    ]
+
+    def __init__(self, group: str) -> None:
+        super().__init__()
+        self.group = group
+        self.topics: list[str] = []
+
+    def title_text(self) -> str:
+        return f"lag > {self.group}"
+
+    def compose_table(self) -> ComposeResult:
+        yield Static("", id="lag-summary")
+        yield Sparkline([], id="lag-history")
+        yield self.make_table()
+
+    async def load(self) -> None:
+        group = await self.client.lag_group(self.group)
+        partitions = sorted(
+            group.get("partitions") or [], key=lambda p: (str(p["topic"]), int(p["partition"]))
+        )
+        self.topics = sorted({str(p["topic"]) for p in partitions} | set(group.get("topics") or []))
+        self.query_one("#lag-summary", Static).update(summary(group))
+        self.query_one("#lag-history", Sparkline).data = [
+            float(p.get("lag", 0)) for p in group.get("lag_history") or []
+        ]
+        self.set_rows([partition_row(p) for p in partitions])
+
+    def action_reset(self) -> None:
+        """Ask where to move the group's offsets, confirm, then reset them."""
+
+        def chosen(values: dict[str, str] | None) -> None:
+            if values is None:
+                return
+            topic = None if values["topic"] == "(all)" else values["topic"]
+            value = int(values["value"]) if values["value"].strip() else None
+            where = values["position"] + ("" if value is None else f" {value}")
+
+            async def confirmed(answer: bool | None) -> None:
+                if answer:
+                    await self.perform(
+                        f"reset {self.group} to {where}",
+                        self.client.reset_offsets(
+                            self.group, values["position"], value, topic=topic
+                        ),
+                    )
+
+            self.app.push_screen(
+                ConfirmScreen(
+                    f"Reset offsets of {self.group} on {topic or 'all its topics'} to {where}?",
+                    "The group re-reads or skips records from there. Its consumers must be "
+                    "stopped.",
+                    confirm_label="Reset",
+                ),
+                confirmed,
+            )
+
+        self.app.push_screen(
+            FormScreen(
+                f"Reset offsets of {self.group}", reset_fields(self.topics), submit_label="Next"
+            ),
+            chosen,
+        )

@@ -1,0 +1,103 @@
+"""Schemas: every subject with its latest version, schema type and compatibility level."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import ClassVar
+
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable
+
+from tui.client import StreamgovClient
+from tui.screens.base import DataScreen, Row, TableScreen
+from tui.widgets.form import FormField, FormScreen
+
+LEVELS = (
+    "BACKWARD",
+    "BACKWARD_TRANSITIVE",
+    "FORWARD",
+    "FORWARD_TRANSITIVE",
+    "FULL",
+    "FULL_TRANSITIVE",
+    "NONE",
+)
+
+
+async def subject_row(client: StreamgovClient, subject: str) -> Row:
+    """The table row of one subject."""
+    latest, level = await asyncio.gather(
+        client.schema_version(subject, "latest"), client.compatibility_level(subject)
+    )
+    return Row(
+        subject,
+        (
+            subject,
+            str(latest.get("version", "-")),
+            str(latest.get("id", "-")),
+            str(latest.get("schemaType") or "AVRO"),
+            level or "-",
+        ),
+    )
+
+
+def change_level(screen: DataScreen, subject: str, current: str = "") -> None:
+    """Ask for a new compatibility level of `subject` and set it."""
+
+    async def done(values: dict[str, str] | None) -> None:
+        if values is None:
+            return
+        await screen.perform(
+            f"set {subject} to {values['level']}",
+            screen.client.set_compatibility_level(subject, values["level"]),
+        )
+
+    fields = [FormField("level", "Level", value=current or "BACKWARD", choices=LEVELS)]
+    screen.app.push_screen(
+        FormScreen(f"Compatibility of {subject}", fields, submit_label="Set"), done
+    )
+
+
+class SchemasScreen(TableScreen):
+    """All subjects; enter opens one's versions, `t` tests a candidate, `l` sets the level."""
+
+    TITLE_TEXT = "schemas"
+    COLUMNS = ("Subject", "Latest", "Id", "Type", "Compatibility")
+    WRITE_ACTIONS = frozenset({"level"})
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *TableScreen.BINDINGS,
+        Binding("enter", "open", "Open", show=False),
+        Binding("t", "test", "Test compat"),
+        Binding("l", "level", "Level"),
+    ]
+
+    async def load(self) -> None:
+        subjects = await self.client.subjects()
+        self.set_rows(list(await asyncio.gather(*(subject_row(self.client, s) for s in subjects))))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    def action_open(self) -> None:
+        """Open the selected subject's versions."""
+        from tui.screens.subject import SubjectScreen
+
+        subject = self.selected_key()
+        if subject is not None:
+            self.app.push_screen(SubjectScreen(subject))
+
+    def action_test(self) -> None:
+        """Test a candidate schema against the selected subject."""
+        from tui.screens.compatibility import CompatibilityScreen
+
+        subject = self.selected_key()
+        if subject is not None:
+            self.app.push_screen(CompatibilityScreen(subject))
+
+    def action_level(self) -> None:
+        """Change the selected subject's compatibility level."""
+        subject = self.selected_key()
+        if subject is None:
+            return
+        row = self.table.get_row(subject)
+        change_level(self, subject, str(row[4]))

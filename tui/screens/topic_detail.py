@@ -1,0 +1,130 @@
+"""One topic: per-partition offsets, its configuration and the consumer groups reading it."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Container, Vertical
+from textual.widgets import DataTable, Static
+
+from tui import format as fmt
+from tui.client import ApiError
+from tui.screens.base import Cell, Row, TableScreen
+from tui.screens.topics import alter_config, delete_topic
+
+
+def group_rows(
+    topic: str, groups: list[dict[str, Any]], lags: list[list[dict[str, Any]]]
+) -> list[Row]:
+    """One row per group with committed offsets on `topic`: state and lag on this topic."""
+    rows = []
+    for group, group_lags in zip(groups, lags, strict=True):
+        on_topic = [lag for lag in group_lags if lag["topic_name"] == topic]
+        if not on_topic:
+            continue
+        gid = str(group["consumer_group_id"])
+        total = sum(int(lag["lag"]) for lag in on_topic)
+        rows.append(Row(gid, (gid, str(group["state"]).title(), fmt.count(total))))
+    return rows
+
+
+class TopicDetailScreen(TableScreen):
+    """Partitions, configuration and reading groups of one topic."""
+
+    COLUMNS = ("Partition", "Earliest", "Latest", "Records")
+    WRITE_ACTIONS = frozenset({"alter", "delete"})
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *TableScreen.BINDINGS,
+        Binding("b", "browse", "Browse"),
+        Binding("e", "alter", "Config"),
+        Binding("ctrl+d", "delete", "Delete", key_display="^d"),
+        Binding("tab", "app.focus_next", "Next pane", show=False),
+    ]
+
+    def __init__(self, topic: str) -> None:
+        super().__init__()
+        self.topic = topic
+
+    def title_text(self) -> str:
+        return f"topics > {self.topic}"
+
+    def compose_table(self) -> ComposeResult:
+        with Container(id="panes"):
+            with Vertical(classes="pane"):
+                yield Static("Partitions", classes="pane-title")
+                yield self.make_table()
+            with Vertical(classes="pane"):
+                yield Static("Configuration", classes="pane-title")
+                configs: DataTable[Cell] = DataTable(id="configs", cursor_type="row")
+                configs.add_columns("Key", "Value")
+                yield configs
+            with Vertical(classes="pane"):
+                yield Static("Consumer groups", classes="pane-title")
+                groups: DataTable[Cell] = DataTable(id="groups", cursor_type="row")
+                groups.add_columns("Group", "State", "Lag")
+                yield groups
+
+    async def load(self) -> None:
+        partitions, configs, groups = await asyncio.gather(
+            self.client.partitions(self.topic),
+            self.client.configs(self.topic),
+            self.client.consumer_groups(),
+        )
+        lags = await asyncio.gather(*(self._lags(str(g["consumer_group_id"])) for g in groups))
+        self.set_rows(
+            [
+                Row(
+                    str(p["partition_id"]),
+                    (
+                        str(p["partition_id"]),
+                        fmt.count(int(p["earliest_offset"])),
+                        fmt.count(int(p["latest_offset"])),
+                        fmt.count(int(p["latest_offset"]) - int(p["earliest_offset"])),
+                    ),
+                )
+                for p in partitions
+            ]
+        )
+        _fill(
+            self.query_one("#configs", DataTable),
+            [Row(k, (k, v if v is not None else "-")) for k, v in sorted(configs.items())],
+        )
+        _fill(self.query_one("#groups", DataTable), group_rows(self.topic, groups, lags))
+
+    async def _lags(self, group: str) -> list[dict[str, Any]]:
+        try:
+            return await self.client.group_lags(group)
+        except ApiError:
+            return []  # the group went away between the two calls
+
+    def action_browse(self) -> None:
+        """Browse this topic's records, from the selected partition."""
+        from tui.screens.records import RecordsScreen
+
+        key = self.selected_key()
+        self.app.push_screen(RecordsScreen(self.topic, int(key) if key else 0))
+
+    def action_alter(self) -> None:
+        """Change a config key (the selected one by default)."""
+        configs = self.query_one("#configs", DataTable)
+        key = value = ""
+        if configs.has_focus and configs.row_count:
+            row = configs.get_row_at(configs.cursor_row)
+            key, value = str(row[0]), str(row[1])
+        alter_config(self, self.topic, key, value)
+
+    def action_delete(self) -> None:
+        """Delete this topic after confirmation, then go back."""
+        delete_topic(self, self.topic, then_back=True)
+
+
+def _fill(table: DataTable[Cell], rows: list[Row]) -> None:
+    cursor = table.cursor_row
+    table.clear()
+    for row in rows:
+        table.add_row(*row.cells, key=row.key)
+    if rows:
+        table.move_cursor(row=min(cursor, len(rows) - 1), animate=False)

@@ -1,0 +1,215 @@
+"""Topics: every topic with partitions, records, retention, cleanup and producers' rate."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import ClassVar
+
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable
+
+from tui import format as fmt
+from tui.client import StreamgovClient
+from tui.screens.base import Row, TableScreen
+from tui.widgets.confirm import ConfirmScreen
+from tui.widgets.form import FormField, FormScreen, integer, required
+
+CLEANUP_POLICIES = ("delete", "compact", "compact,delete")
+
+
+@dataclass(frozen=True, slots=True)
+class TopicOverview:
+    """What the topics table shows about one topic."""
+
+    name: str
+    internal: bool
+    partitions: int
+    records: int
+    log_end: int
+    retention_ms: str | None
+    cleanup_policy: str | None
+
+
+async def fetch_overview(client: StreamgovClient, topic: dict[str, object]) -> TopicOverview:
+    """Partitions and configs of one listed topic."""
+    name = str(topic["topic_name"])
+    partitions, configs = await asyncio.gather(client.partitions(name), client.configs(name))
+    return TopicOverview(
+        name=name,
+        internal=bool(topic.get("is_internal")),
+        partitions=len(partitions),
+        records=sum(int(p["latest_offset"]) - int(p["earliest_offset"]) for p in partitions),
+        log_end=sum(int(p["latest_offset"]) for p in partitions),
+        retention_ms=configs.get("retention.ms"),
+        cleanup_policy=configs.get("cleanup.policy"),
+    )
+
+
+class RateTracker:
+    """Producers' rate per topic from successive log-end offsets (records per second)."""
+
+    def __init__(self) -> None:
+        self._last: dict[str, tuple[float, int]] = {}
+
+    def update(self, name: str, log_end: int, now: float) -> float | None:
+        """Record a sample; the rate since the previous one, or None for the first."""
+        previous = self._last.get(name)
+        self._last[name] = (now, log_end)
+        if previous is None or now <= previous[0]:
+            return None
+        return max(0, log_end - previous[1]) / (now - previous[0])
+
+
+def create_topic_fields() -> list[FormField]:
+    """The create-topic dialog's fields."""
+    return [
+        FormField("name", "Name", placeholder="orders.v1", validate=required),
+        FormField("partitions", "Partitions", value="1", validate=integer(1, 10_000)),
+        FormField("cleanup", "Cleanup", value="delete", choices=CLEANUP_POLICIES),
+        FormField(
+            "retention",
+            "Retention ms",
+            placeholder="604800000 (7d); -1 keeps forever",
+            validate=integer(-1, optional=True),
+        ),
+    ]
+
+
+class TopicsScreen(TableScreen):
+    """All topics; enter opens one, `b` browses its records."""
+
+    TITLE_TEXT = "topics"
+    COLUMNS = ("Topic", "Parts", "Records", "Retention", "Cleanup", "Produce rate")
+    WRITE_ACTIONS = frozenset({"create", "alter", "delete"})
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *TableScreen.BINDINGS,
+        Binding("enter", "open", "Open", show=False),
+        Binding("b", "browse", "Browse"),
+        Binding("c", "create", "Create"),
+        Binding("e", "alter", "Config"),
+        Binding("ctrl+d", "delete", "Delete", key_display="^d"),
+        Binding("i", "toggle_internal", "Internal", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.show_internal = False
+        self.rates = RateTracker()
+
+    async def load(self) -> None:
+        topics = await self.client.topics()
+        shown = [t for t in topics if self.show_internal or not t.get("is_internal")]
+        overviews = await asyncio.gather(*(fetch_overview(self.client, t) for t in shown))
+        now = time.monotonic()
+        rows = []
+        for o in overviews:
+            rate = self.rates.update(o.name, o.log_end, now)
+            rows.append(
+                Row(
+                    o.name,
+                    (
+                        o.name,
+                        str(o.partitions),
+                        fmt.count(o.records),
+                        fmt.duration_ms(o.retention_ms),
+                        o.cleanup_policy or "-",
+                        fmt.rate(rate),
+                    ),
+                )
+            )
+        self.set_rows(rows)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    def action_open(self) -> None:
+        """Open the selected topic's detail."""
+        from tui.screens.topic_detail import TopicDetailScreen
+
+        name = self.selected_key()
+        if name is not None:
+            self.app.push_screen(TopicDetailScreen(name))
+
+    def action_browse(self) -> None:
+        """Browse the selected topic's records."""
+        from tui.screens.records import RecordsScreen
+
+        name = self.selected_key()
+        if name is not None:
+            self.app.push_screen(RecordsScreen(name))
+
+    def action_toggle_internal(self) -> None:
+        """Show or hide internal topics (state logs)."""
+        self.show_internal = not self.show_internal
+        self.reload()
+
+    def action_create(self) -> None:
+        """Ask for a new topic's settings and create it."""
+
+        async def done(values: dict[str, str] | None) -> None:
+            if values is None:
+                return
+            configs = {"cleanup.policy": values["cleanup"]}
+            if values["retention"].strip():
+                configs["retention.ms"] = values["retention"].strip()
+            await self.perform(
+                f"create topic {values['name'].strip()}",
+                self.client.create_topic(
+                    values["name"].strip(), int(values["partitions"]), configs
+                ),
+            )
+
+        self.app.push_screen(FormScreen("Create topic", create_topic_fields()), done)
+
+    def action_alter(self) -> None:
+        """Change one config key of the selected topic."""
+        name = self.selected_key()
+        if name is not None:
+            alter_config(self, name)
+
+    def action_delete(self) -> None:
+        """Delete the selected topic after confirmation."""
+        name = self.selected_key()
+        if name is not None:
+            delete_topic(self, name)
+
+
+def alter_config(screen: TableScreen, topic: str, key: str = "", value: str = "") -> None:
+    """Ask for a config key and value (empty resets it) and apply it to `topic`."""
+
+    async def done(values: dict[str, str] | None) -> None:
+        if values is None:
+            return
+        new_value = values["value"].strip() or None
+        await screen.perform(
+            f"set {values['key'].strip()} on {topic}",
+            screen.client.alter_configs(topic, {values["key"].strip(): new_value}),
+        )
+
+    fields = [
+        FormField("key", "Key", value=key, placeholder="retention.ms", validate=required),
+        FormField("value", "Value", value=value, placeholder="empty resets to the default"),
+    ]
+    screen.app.push_screen(FormScreen(f"Config of {topic}", fields, submit_label="Apply"), done)
+
+
+def delete_topic(screen: TableScreen, topic: str, *, then_back: bool = False) -> None:
+    """Delete `topic` after a confirmation naming it."""
+
+    async def done(confirmed: bool | None) -> None:
+        if not confirmed:
+            return
+        worked = await screen.perform(f"delete topic {topic}", screen.client.delete_topic(topic))
+        if worked and then_back:
+            screen.sg.back()
+
+    screen.app.push_screen(
+        ConfirmScreen(
+            f"Delete topic {topic}?",
+            "Its records are removed for good; producers and consumers of it will fail.",
+        ),
+        done,
+    )
