@@ -109,7 +109,7 @@ class _Checker:
             elif rkind == "union":
                 for index, branch in enumerate(writer.branches):
                     if not self.union_reads(reader, branch):
-                        out.append(_missing_branch(reader, branch, index))
+                        self.explain_union(reader, branch, index, out)
             else:
                 self.named(reader, writer, out)
             return
@@ -120,7 +120,7 @@ class _Checker:
             return
         if rkind == "union":
             if not self.union_reads(reader, writer):
-                out.append(_missing_branch(reader, writer, None))
+                self.explain_union(reader, writer, None, out)
             return
         if wkind in PROMOTIONS.get(rkind, ()):
             return
@@ -128,6 +128,23 @@ class _Checker:
 
     def union_reads(self, reader: AvroType, writer: AvroType) -> bool:
         return any(self.readable(branch, writer) for branch in reader.branches)
+
+    def explain_union(
+        self, reader: AvroType, writer: AvroType, index: int | None, out: list[Incompatibility]
+    ) -> None:
+        """Say why no branch of the reader's union reads `writer`.
+
+        When a branch is the one resolution would pick (the same named type, or the array or
+        map), what breaks inside it is the useful answer; otherwise the branch is missing.
+        """
+        for branch in reader.branches:
+            if branch.kind == writer.kind and (
+                branch.kind in ("array", "map")
+                or (branch.kind in _NAMED and _names_match(branch, writer))
+            ):
+                self.check(branch, writer, out)
+                return
+        out.append(_missing_branch(reader, writer, index))
 
     def decimal(self, reader: AvroType, writer: AvroType, out: list[Incompatibility]) -> None:
         if (

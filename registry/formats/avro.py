@@ -232,7 +232,8 @@ class AvroSchema:
         """The schema parsed by fastavro (references inlined), for encoding and decoding.
 
         Invalid logical types are left out, so fastavro reads them as their underlying type
-        as the specification says. Computed on first use and kept.
+        as the specification says. Computed on first use and kept. fastavro cannot represent
+        a null-namespace type used by name inside a namespace; it raises `UnknownType` then.
         """
         if self._fastavro is None:
             self._fastavro = _fastavro_parse(self.root)
@@ -287,8 +288,14 @@ def parse_avro(
 
 def _check_with_fastavro(parsed: AvroSchema) -> None:
     """Have fastavro, which encodes and decodes the data, accept the schema as well."""
+    from fastavro.schema import UnknownType
+
     try:
         _fastavro_parse(parsed.root)
+    except UnknownType:
+        # Every name was resolved above; fastavro cannot look up a type of the null namespace
+        # from inside a namespace, which Avro allows. Such schemas are valid.
+        pass
     except RecursionError:
         raise SchemaError("schema nests too deeply") from None
     except Exception as exc:  # fastavro raises several exception types for bad schemas
