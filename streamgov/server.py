@@ -66,5 +66,23 @@ def create_app(cluster: Cluster, settings: ServerSettings | None = None) -> Fast
     from streamgov.clusterapi import router as cluster_router
 
     app.include_router(cluster_router)
+
+    # Lag monitor: the sampling loop, /lag routes (KEDA endpoint included) and /metrics.
+    from lagmonitor.api import build_metrics_router
+    from lagmonitor.api import build_router as build_lag_router
+    from lagmonitor.monitor import EVENTS_TOPIC, LagMonitor, MonitorConfig
+
+    lag_monitor = LagMonitor(
+        cluster,
+        MonitorConfig(
+            interval_seconds=services.settings.lag_interval_seconds,
+            events_topic=None if services.settings.readonly else EVENTS_TOPIC,
+        ),
+    )
+    lag_monitor.start()
+    services.closers.append(lag_monitor.stop)
+    app.state.lag_monitor = lag_monitor
+    app.include_router(build_lag_router(lag_monitor))
+    app.include_router(build_metrics_router(lag_monitor))
     app.router.add_event_handler("shutdown", services.close)
     return app

@@ -34,9 +34,23 @@ def check_port_free(host: str, port: int) -> None:
     show_default=True,
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
 )
+@click.option(
+    "--lag-interval",
+    "lag_interval",
+    metavar="SECONDS",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(0.05, 3600.0),
+    help="How often the lag monitor samples consumer groups.",
+)
 @user_errors
 def up(
-    cluster_name: str | None, bootstrap: str | None, host: str, port: int, log_level: str
+    cluster_name: str | None,
+    bootstrap: str | None,
+    host: str,
+    port: int,
+    log_level: str,
+    lag_interval: float,
 ) -> None:
     """Serve the schema registry (Confluent-compatible, default http://127.0.0.1:8081) and
     the other components' REST APIs, over the embedded engine or Kafka (--bootstrap)."""
@@ -44,7 +58,7 @@ def up(
 
     check_port_free(host, port)
     # Components read their tunables from here; add new options above and set them below.
-    settings = ServerSettings()
+    settings = ServerSettings(lag_interval_seconds=lag_interval)
     cluster = open_cluster(cluster_name, bootstrap)
     try:
         app = create_app(cluster, settings)
