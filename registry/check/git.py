@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 #: Bounds on how much of a repository's history is read for one check.
-DEFAULT_MAX_COMMITS = 5_000
+DEFAULT_MAX_COMMITS = 100_000
 
 
 class GitError(Exception):
@@ -136,22 +137,39 @@ class GitRepo:
         """
         if not paths:
             return {}
-        out = _run(
-            self.root,
-            [
-                "log",
-                "--raw",
-                "--no-abbrev",
-                "-M",
-                "-z",
-                "--no-merges",
-                "--format=%x01%H",
-                f"--max-count={max_commits}",
-                commit,
-                "--",
-            ],
+        args = ["log", "--raw", "--no-abbrev", "-M", "-z", "--no-merges", "--format=%x01%H"]
+        args += [f"--max-count={max_commits}", commit, "--"]
+        # Streamed: the walk stops as soon as every path has reached its oldest version.
+        process = subprocess.Popen(
+            ["git", "-C", str(self.root), *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=_git_env(),
         )
-        return _follow(_parse_raw_log(out), paths, max_versions)
+        assert process.stdout is not None
+        try:
+            found = _follow(_parse_raw_log(_tokens(process.stdout)), paths, max_versions)
+        finally:
+            finished = process.poll() is not None
+            if not finished:
+                process.kill()
+            process.stdout.close()
+            code = process.wait()
+        if finished and code != 0:
+            raise GitError(f"git log failed for {commit[:12]} (exit status {code})")
+        return found
+
+
+def _tokens(stream: IO[bytes]) -> Iterator[str]:
+    """NUL-separated fields of a byte stream, as they arrive."""
+    pending = b""
+    while chunk := stream.read(1 << 16):
+        parts = (pending + chunk).split(b"\0")
+        pending = parts.pop()
+        for part in parts:
+            yield part.decode("utf-8", "replace")
+    if pending:
+        yield pending.decode("utf-8", "replace")
 
 
 @dataclass
@@ -168,31 +186,28 @@ class _Change:
     dst: str
 
 
-def _parse_raw_log(out: bytes) -> list[tuple[str, list[_Change]]]:
-    """Commits (newest first) with their raw changes, from `git log --raw -z` output."""
-    commits: list[tuple[str, list[_Change]]] = []
-    tokens = out.decode("utf-8", "replace").split("\0")
-    i = 0
-    while i < len(tokens):
-        token = tokens[i].lstrip("\n")
-        i += 1
+def _parse_raw_log(tokens: Iterator[str]) -> Iterator[tuple[str, list[_Change]]]:
+    """Commits (newest first) with their raw changes, from `git log --raw -z` fields."""
+    commit: str | None = None
+    changes: list[_Change] = []
+    for raw in tokens:
+        token = raw.lstrip("\n")
         if token.startswith("\x01"):
-            commits.append((token[1:].strip(), []))
-        elif token.startswith(":") and commits:
+            if commit is not None:
+                yield commit, changes
+            commit, changes = token[1:].strip(), []
+        elif token.startswith(":") and commit is not None:
             meta = token.split()
             status = meta[4][:1] if len(meta) >= 5 else "M"
-            if status in {"R", "C"}:
-                src, dst = tokens[i], tokens[i + 1]
-                i += 2
-            else:
-                src = dst = tokens[i]
-                i += 1
-            commits[-1][1].append(_Change(status, meta[3] if len(meta) >= 4 else "", src, dst))
-    return commits
+            src = next(tokens, "")
+            dst = next(tokens, "") if status in {"R", "C"} else src
+            changes.append(_Change(status, meta[3] if len(meta) >= 4 else "", src, dst))
+    if commit is not None:
+        yield commit, changes
 
 
 def _follow(
-    commits: list[tuple[str, list[_Change]]], paths: Sequence[str], max_versions: int
+    commits: Iterable[tuple[str, list[_Change]]], paths: Sequence[str], max_versions: int
 ) -> dict[str, list[FileVersion]]:
     tracked = {path: _Tracked(path) for path in paths}
     by_current = {path: tracked[path] for path in paths}
