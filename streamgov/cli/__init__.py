@@ -16,6 +16,7 @@ from streamgov import __version__
 #: sub-command name -> "module:attribute" of its click command. Keep sorted.
 COMMANDS: dict[str, str] = {
     "check": "streamgov.cli.check:check_command",
+    "lag": "streamgov.cli.lag:lag",
     "registry": "streamgov.cli.registry:registry",
     "tui": "streamgov.cli.tui:tui",
     "up": "streamgov.cli.up:up",
