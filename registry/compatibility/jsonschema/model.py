@@ -11,7 +11,9 @@ memoised by identity. `$ref`s become `Ref` nodes compiled lazily, which handles 
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
+from operator import attrgetter
 from typing import Any
 
 from registry.formats.jsonschema import JsonSchema
@@ -114,8 +116,7 @@ _APPLICATORS = ("all_of", "any_of", "one_of", "not_", "if_", "then", "else_")
 _INTERNED: weakref.WeakValueDictionary[tuple[Any, ...], Node] = weakref.WeakValueDictionary()
 
 
-def _identity_key(node: Node) -> tuple[Any, ...]:
-    return tuple(getattr(node, name) for name in _IDENTITY)
+_identity_key: Callable[[Node], tuple[Any, ...]] = attrgetter(*_IDENTITY)
 
 
 _EMPTY_KEY = _identity_key(Node())
@@ -186,7 +187,15 @@ class Compiler:
             return TRUE
         cached = self._compiled.get(id(raw))
         if cached is None:
-            cached = self._compile(raw, self.schema.resolved.draft(raw, self.schema.draft))
+            draft = self.schema.resolved.draft(raw, self.schema.draft)
+            leaf = _leaf_key(raw, draft)
+            if leaf is not None:
+                cached = _LEAVES.get(leaf)
+                if cached is None:
+                    cached = self._compile(raw, draft)
+                    _LEAVES[leaf] = cached
+            else:
+                cached = self._compile(raw, draft)
             self._compiled[id(raw)] = cached
         return cached
 
@@ -342,6 +351,25 @@ class Compiler:
         """A subschema where `true` and `{}` mean the same as leaving the keyword out."""
         node = self.compile(raw)
         return None if node.accepts_all else node
+
+
+_SCALARS = (str, int, float, bool, type(None))
+_REF_KEYWORDS = frozenset({"$ref", "$dynamicRef", "$recursiveRef"})
+# Schemas whose keywords all hold scalars compile to the same node whenever their
+# constraining keywords are equal: memoised on those, skipping compilation entirely.
+_LEAVES: weakref.WeakValueDictionary[tuple[Any, ...], Node] = weakref.WeakValueDictionary()
+
+
+def _leaf_key(raw: dict[str, Any], draft: str) -> tuple[Any, ...] | None:
+    items = []
+    for key, value in raw.items():
+        if not isinstance(value, _SCALARS) or key in _REF_KEYWORDS:
+            return None
+        if key not in ANNOTATIONS:
+            # `True == 1` for Python: the type keeps `const: true` apart from `const: 1`.
+            items.append((key, type(value).__name__, value))
+    items.sort()
+    return (draft, "default" in raw, *items)
 
 
 def _replace(node: Node, **changes: Any) -> Node:
