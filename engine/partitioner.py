@@ -2,7 +2,7 @@
 
 `partition_for_key(key, n) == toPositive(murmur2(key)) % n`, so a key lands on the same
 partition as with the Java producer and librdkafka's `murmur2_random` partitioner. A C fast path
-(`engine._murmur2`, built by `pip install` when a compiler is available) computes the same
+(`engine._fastpath`, built by `pip install` when a compiler is available) computes the same
 values; the pure-Python version below is the reference and the fallback.
 """
 
@@ -56,13 +56,13 @@ partition_for_key: Callable[[bytes, int], int]
 partitions_for_keys: Callable[[Sequence[bytes], int], list[int]]
 
 try:
-    from engine._murmur2 import (  # type: ignore[import-not-found,unused-ignore]
+    from engine._fastpath import (  # type: ignore[import-not-found,unused-ignore]
         murmur2 as _c_murmur2,
     )
-    from engine._murmur2 import (  # type: ignore[import-not-found,unused-ignore]
+    from engine._fastpath import (  # type: ignore[import-not-found,unused-ignore]
         partition_for_key as _c_partition_for_key,
     )
-    from engine._murmur2 import (  # type: ignore[import-not-found,unused-ignore]
+    from engine._fastpath import (  # type: ignore[import-not-found,unused-ignore]
         partitions_for_keys as _c_partitions_for_keys,
     )
 except ImportError:  # no compiler at install time: the reference implementation serves

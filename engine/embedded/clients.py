@@ -53,19 +53,39 @@ class EmbeddedProducer:
         """Queue one record; it is acknowledged by the next `flush`."""
         if self._closed:
             raise RuntimeError("the producer is closed")
-        row = make_row(
-            key,
-            value,
-            headers,
-            time.time_ns() // 1_000_000 if timestamp_ms is None else timestamp_ms,
-            partition,
-        )
+        if (
+            headers
+            or partition is not None
+            or (key is not None and key.__class__ is not bytes)
+            or (value is not None and value.__class__ is not bytes)
+        ):
+            row = make_row(
+                key,
+                value,
+                headers,
+                time.time_ns() // 1_000_000 if timestamp_ms is None else timestamp_ms,
+                partition,
+            )
+        else:  # the common case, inlined: bytes key and value, no headers
+            if timestamp_ms is None:
+                timestamp_ms = time.time_ns() // 1_000_000
+            elif timestamp_ms.__class__ is not int:
+                raise TypeError(f"a timestamp is an int of milliseconds, got {timestamp_ms!r}")
+            row = (
+                key,
+                value,
+                None,
+                timestamp_ms,
+                None,
+                (0 if key is None else len(key)) + (0 if value is None else len(value)),
+            )
         with self._lock:
             if topic != self._topic:
                 self._write()
                 self._topic = topic
-            self._buffer.append(row)
-            if len(self._buffer) >= self._batch_records:
+            buffer = self._buffer
+            buffer.append(row)
+            if len(buffer) >= self._batch_records:
                 self._write()
 
     def _write(self) -> None:

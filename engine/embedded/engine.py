@@ -35,7 +35,8 @@ from engine.cluster import (
     AutoOffsetReset,
 )
 from engine.embedded import catalog, groups, log
-from engine.embedded.codec import check_headers, decode_headers, encode_headers
+from engine.embedded.chunks import make_metadata
+from engine.embedded.codec import check_headers, encode_headers
 from engine.embedded.sqlite import connect, data_version, write_tx
 from engine.errors import (
     InvalidPartitionsError,
@@ -316,7 +317,7 @@ class EmbeddedEngine:
             )
         return self.append_rows(topic, rows)
 
-    def append_rows(self, topic: str, rows: Sequence[log.Row]) -> list[RecordMetadata]:
+    def append_rows(self, topic: str, rows: list[log.Row]) -> list[RecordMetadata]:
         """Append prepared rows (see `make_row`) in one transaction; the producer's fast path."""
         if not rows:
             self._meta(topic)
@@ -338,14 +339,11 @@ class EmbeddedEngine:
             stamp = now_ms()
             rows = [(k, v, h, stamp, p, s) for k, v, h, _, p, s in rows]
         try:
-            placed = log.append(self._log(meta), topic, rows, next(self._sticky))
+            parts, bases = log.append(self._log(meta), topic, rows, next(self._sticky))
         except UnknownTopicOrPartitionError:
             self._invalidate()
             raise
-        return [
-            RecordMetadata(topic, part, offset, row[3])
-            for (part, offset), row in zip(placed, rows, strict=True)
-        ]
+        return make_metadata(RecordMetadata, topic, parts, bases, rows)
 
     def fetch(
         self,
@@ -357,11 +355,7 @@ class EmbeddedEngine:
     ) -> list[ConsumedRecord]:
         """Records from `offset` on; `OffsetOutOfRangeError` outside [earliest, latest]."""
         meta = self._meta(topic)
-        rows = log.fetch(self._log(meta), topic, partition, offset, max_records, max_bytes)
-        return [
-            ConsumedRecord(topic, partition, off, ts, key, value, decode_headers(h) if h else ())
-            for off, ts, key, value, h in rows
-        ]
+        return log.fetch(self._log(meta), topic, partition, offset, max_records, max_bytes)
 
     def list_offsets(self, topic: str, spec: OffsetSpec | int) -> dict[int, int]:
         """Per partition: earliest, latest, or the first offset at or after a timestamp."""

@@ -1,47 +1,59 @@
 """The partitioned log of one topic, kept in the topic's own SQLite database.
 
 Layout of a topic database: `partitions` (one row per partition: log start offset, next
-offset, retained bytes, running maximum timestamp), one table `p<N>` per partition whose
-INTEGER PRIMARY KEY is the offset (appends go to the end of the B-tree), and `tindex`, a sparse
-time index with an entry whenever a produce raises a partition's maximum timestamp.
+offset, retained bytes, running maximum timestamp); one table `p<N>` per partition holding
+record chunks (see `engine.embedded.chunks`) keyed by their base offset, so appends go to the
+end of the B-tree and a produce call adds a few rows rather than one per record; and `tindex`,
+a sparse time index with an entry whenever a chunk raises a partition's maximum timestamp.
 
 Every function takes the connection of the calling thread; writes run in one IMMEDIATE
-transaction, which is what makes offsets dense and unique across processes.
+transaction, which is what makes offsets dense and unique across processes and a produce call
+all-or-nothing.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
+from engine.embedded.chunks import (
+    CHUNK_BYTES,
+    CHUNK_RECORDS,
+    Entry,
+    Row,
+    bucket,
+    iter_entries,
+    pack_chunks,
+    pack_entries,
+    unpack_into,
+)
 from engine.embedded.sqlite import read_tx, write_tx
 from engine.errors import OffsetOutOfRangeError, UnknownTopicOrPartitionError
 from engine.partitioner import partitions_for_keys
+from engine.types import ConsumedRecord
 
-#: A record ready to store: key, value, encoded headers, timestamp, explicit partition, size.
-Row = tuple[bytes | None, bytes | None, bytes | None, int, int | None, int]
+__all__ = ["Row"]
 
-#: A stored record as fetched: offset, timestamp, key, value, encoded headers.
-StoredRow = tuple[int, int, bytes | None, bytes | None, bytes | None]
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS partitions (
-    part INTEGER PRIMARY KEY,
-    log_start INTEGER NOT NULL,
-    next_offset INTEGER NOT NULL,
-    bytes INTEGER NOT NULL,
-    max_ts INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS tindex (
-    part INTEGER NOT NULL,
-    max_ts INTEGER NOT NULL,
-    base_offset INTEGER NOT NULL,
-    PRIMARY KEY (part, max_ts, base_offset)
-) WITHOUT ROWID;
-"""
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS partitions (
+        part INTEGER PRIMARY KEY,
+        log_start INTEGER NOT NULL,
+        next_offset INTEGER NOT NULL,
+        bytes INTEGER NOT NULL,
+        max_ts INTEGER NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS tindex (
+        part INTEGER NOT NULL,
+        max_ts INTEGER NOT NULL,
+        base_offset INTEGER NOT NULL,
+        PRIMARY KEY (part, max_ts, base_offset)
+    ) WITHOUT ROWID""",
+)
 
 _NO_TS = -(2**63)
+#: Larger pages suit the append-mostly chunk tables (set before the first table exists).
+_PAGE_SIZE = 16384
 
 
 def _table(part: int) -> str:
@@ -50,21 +62,19 @@ def _table(part: int) -> str:
 
 def _create_partition(conn: sqlite3.Connection, part: int) -> None:
     conn.execute(
-        f"CREATE TABLE IF NOT EXISTS {_table(part)} (off INTEGER PRIMARY KEY, ts INTEGER NOT NULL,"
-        " size INTEGER NOT NULL, key BLOB, value BLOB, headers BLOB)"
+        f"CREATE TABLE IF NOT EXISTS {_table(part)} (base INTEGER PRIMARY KEY, "
+        "last INTEGER NOT NULL, count INTEGER NOT NULL, max_ts INTEGER NOT NULL, "
+        "size INTEGER NOT NULL, data BLOB NOT NULL)"
     )
-    conn.execute(
-        "INSERT OR IGNORE INTO partitions VALUES (?, 0, 0, 0, ?)",
-        (part, _NO_TS),
-    )
+    conn.execute("INSERT OR IGNORE INTO partitions VALUES (?, 0, 0, 0, ?)", (part, _NO_TS))
 
 
 def init_topic(conn: sqlite3.Connection, name: str, topic_id: str, partitions: int) -> None:
     """Create the schema and the partitions of a new topic database."""
+    conn.execute(f"PRAGMA page_size={_PAGE_SIZE}")
     with write_tx(conn):
-        for statement in _SCHEMA.split(";"):
-            if statement.strip():
-                conn.execute(statement)
+        for statement in _SCHEMA:
+            conn.execute(statement)
         conn.execute("INSERT OR REPLACE INTO meta VALUES ('name', ?)", (name,))
         conn.execute("INSERT OR REPLACE INTO meta VALUES ('topic_id', ?)", (topic_id,))
         for part in range(partitions):
@@ -91,81 +101,79 @@ def partition_count(conn: sqlite3.Connection) -> int:
     return int(conn.execute("SELECT count(*) FROM partitions").fetchone()[0])
 
 
-def _missing(topic: str, part: int) -> UnknownTopicOrPartitionError:
+def _missing(topic: str, part: int | None) -> UnknownTopicOrPartitionError:
     return UnknownTopicOrPartitionError(f"topic {topic!r} has no partition {part}")
 
 
 def append(
-    conn: sqlite3.Connection, topic: str, rows: Sequence[Row], sticky: int
-) -> list[tuple[int, int]]:
-    """Append `rows` in one transaction and return (partition, offset) for each, in order.
+    conn: sqlite3.Connection, topic: str, rows: list[Row], sticky: int
+) -> tuple[list[int], list[int]]:
+    """Append `rows` in one transaction. Returns the partition of each row and the first
+    offset written to each partition (offsets then count up in row order per partition).
 
     Keyed rows are placed by murmur2; keyless rows without a partition all go to one partition
     chosen by `sticky` (Kafka's sticky partitioning, per produce call)."""
     with write_tx(conn):
-        state = conn.execute("SELECT part, next_offset, max_ts, bytes FROM partitions").fetchall()
+        state = conn.execute(
+            "SELECT part, next_offset, max_ts, bytes FROM partitions ORDER BY part"
+        ).fetchall()
         count = len(state)
         if count == 0:
             raise UnknownTopicOrPartitionError(f"topic {topic!r} does not exist")
         parts = _place(rows, count, sticky % count, topic)
+        buckets: list[list[int] | None]
         if count == 1:
-            buckets: dict[int, list[int]] = {0: list(range(len(rows)))}
+            buckets = [None]
         else:
-            buckets = {}
-            for index, part in enumerate(parts):
-                bucket = buckets.get(part)
-                if bucket is None:
-                    buckets[part] = [index]
-                else:
-                    bucket.append(index)
-        offsets = [0] * len(rows)
-        for part, indexes in buckets.items():
-            _, next_offset, max_ts, size = state[part]
-            batch = [rows[i] for i in indexes] if len(indexes) != len(rows) else list(rows)
-            conn.executemany(
-                f"INSERT INTO {_table(part)} VALUES (?, ?, ?, ?, ?, ?)",
-                [
-                    (next_offset + j, ts, sz, key, value, headers)
-                    for j, (key, value, headers, ts, _p, sz) in enumerate(batch)
-                ],
-            )
-            for j, i in enumerate(indexes):
-                offsets[i] = next_offset + j
-            batch_max = max(r[3] for r in batch)
-            added = sum(r[5] for r in batch)
-            if batch_max > max_ts:
-                conn.execute(
-                    "INSERT OR IGNORE INTO tindex VALUES (?, ?, ?)", (part, batch_max, next_offset)
-                )
-                max_ts = batch_max
+            buckets = list(bucket(parts, count))
+            for part, indexes in enumerate(buckets):
+                if indexes is not None and len(indexes) == len(rows):
+                    buckets[part] = None  # every row: no index list needed
+        bases = [int(row[1]) for row in state]
+        for part, indexes in enumerate(buckets):
+            if indexes is not None and not indexes:
+                continue
+            _, next_offset, max_ts, held = state[part]
+            base = next_offset
+            stored = []
+            for n, chunk_max, size, blob in pack_chunks(rows, indexes, CHUNK_RECORDS, CHUNK_BYTES):
+                stored.append((base, base + n - 1, n, chunk_max, size, blob))
+                if chunk_max > max_ts:
+                    conn.execute(
+                        "INSERT OR IGNORE INTO tindex VALUES (?, ?, ?)", (part, chunk_max, base)
+                    )
+                    max_ts = chunk_max
+                held += size
+                base += n
+            conn.executemany(f"INSERT INTO {_table(part)} VALUES (?, ?, ?, ?, ?, ?)", stored)
             conn.execute(
                 "UPDATE partitions SET next_offset = ?, bytes = ?, max_ts = ? WHERE part = ?",
-                (next_offset + len(batch), size + added, max_ts, part),
+                (base, held, max_ts, part),
             )
-    return list(zip(parts, offsets, strict=True))
+            if indexes is None:
+                break
+    return parts, bases
 
 
 def _place(rows: Sequence[Row], count: int, sticky: int, topic: str) -> list[int]:
     """The partition of every row."""
-    if count == 1:
-        for row in rows:
-            if row[4] not in (None, 0):
-                raise _missing(topic, row[4])
-        return [0] * len(rows)
-    keys = [row[0] for row in rows]
     explicit = [row[4] for row in rows]
-    if None not in keys and explicit.count(None) == len(explicit):
-        return partitions_for_keys(keys, count)  # type: ignore[arg-type]
+    if explicit.count(None) == len(explicit):
+        if count == 1:
+            return [0] * len(rows)
+        keys = [row[0] for row in rows]
+        if None not in keys:
+            return partitions_for_keys(keys, count)  # type: ignore[arg-type]
     result: list[int] = []
-    for key, part in zip(keys, explicit, strict=True):
+    for row, part in zip(rows, explicit, strict=True):
         if part is not None:
             if not 0 <= part < count:
                 raise _missing(topic, part)
             result.append(part)
-        elif key is None:
+        elif row[0] is None:
             result.append(sticky)
         else:
-            result.append(partitions_for_keys([key], count)[0])
+            result.append(partitions_for_keys([row[0]], count)[0])
     return result
 
 
@@ -189,6 +197,16 @@ def all_bounds(conn: sqlite3.Connection) -> list[tuple[int, int, int]]:
     ]
 
 
+def _chunks_from(conn: sqlite3.Connection, part: int, offset: int) -> sqlite3.Cursor:
+    """Chunks in offset order, starting with the one that holds `offset`."""
+    table = _table(part)
+    return conn.execute(
+        f"SELECT base, data FROM {table} WHERE base >= "
+        f"coalesce((SELECT max(base) FROM {table} WHERE base <= ?1), ?1) ORDER BY base",
+        (offset,),
+    )
+
+
 def fetch(
     conn: sqlite3.Connection,
     topic: str,
@@ -196,9 +214,10 @@ def fetch(
     offset: int,
     max_records: int,
     max_bytes: int,
-) -> list[StoredRow]:
-    """Stored records from `offset` on: at most `max_records`, and at most `max_bytes` except
-    that the first available record is always returned (as Kafka does)."""
+) -> list[ConsumedRecord]:
+    """Records from `offset` on: at most `max_records`, and at most `max_bytes` except that
+    the first available record is always returned (as Kafka does)."""
+    out: list[ConsumedRecord] = []
     with read_tx(conn):
         start, end = bounds(conn, topic, part)
         if offset < start or offset > end:
@@ -207,29 +226,26 @@ def fetch(
                 f"valid offsets are [{start}, {end}]"
             )
         if offset == end or max_records <= 0:
-            return []
-        table = _table(part)
-        # Sizes sit before the blobs in each row, so this reads no overflow pages.
-        sizes = [
-            size
-            for (size,) in conn.execute(
-                f"SELECT size FROM {table} WHERE off >= ? ORDER BY off LIMIT ?",
-                (offset, max_records),
-            )
-        ]
-        limit = len(sizes)
-        if sum(sizes) > max_bytes:
-            used = 0
-            for index, size in enumerate(sizes):
-                used += size
-                if used > max_bytes:
-                    limit = max(index, 1)
+            return out
+        cursor = _chunks_from(conn, part, offset)
+        used = 0
+        try:
+            for base, data in cursor:
+                used, full = unpack_into(
+                    out, data, base, topic, part, offset, max_records, max_bytes, used
+                )
+                if full:
                     break
-        rows: list[StoredRow] = conn.execute(
-            f"SELECT off, ts, key, value, headers FROM {table} WHERE off >= ? ORDER BY off LIMIT ?",
-            (offset, limit),
-        ).fetchall()
-        return rows
+        finally:
+            cursor.close()
+    return out
+
+
+def _entries_from(conn: sqlite3.Connection, part: int, offset: int) -> Iterator[Entry]:
+    for base, data in _chunks_from(conn, part, offset).fetchall():
+        for entry in iter_entries(data, base):
+            if entry[0] >= offset:
+                yield entry
 
 
 def offset_for_timestamp(conn: sqlite3.Connection, topic: str, part: int, ts: int) -> int:
@@ -244,29 +260,29 @@ def offset_for_timestamp(conn: sqlite3.Connection, topic: str, part: int, ts: in
         if row is None:
             return end
         # Every record before base_offset is older than ts (the running maximum says so).
-        found = conn.execute(
-            f"SELECT off FROM {_table(part)} WHERE off >= ? AND ts >= ? ORDER BY off LIMIT 1",
-            (max(int(row[0]), start), ts),
-        ).fetchone()
-        return end if found is None else int(found[0])
+        for offset, stamp, _, _, _ in _entries_from(conn, part, max(int(row[0]), start)):
+            if stamp >= ts:
+                return offset
+        return end
 
 
 # -- retention and compaction ---------------------------------------------------------------
 
 
 def _truncate_before(conn: sqlite3.Connection, part: int, new_start: int) -> int:
-    """Delete every record below `new_start` and move the log start; returns records removed."""
+    """Delete every chunk below `new_start` (a chunk boundary or the log end) and move the
+    log start; returns the records removed."""
     table = _table(part)
     removed, freed = conn.execute(
-        f"SELECT count(*), total(size) FROM {table} WHERE off < ?", (new_start,)
+        f"SELECT total(count), total(size) FROM {table} WHERE base < ?", (new_start,)
     ).fetchone()
-    conn.execute(f"DELETE FROM {table} WHERE off < ?", (new_start,))
+    conn.execute(f"DELETE FROM {table} WHERE base < ?", (new_start,))
     conn.execute(
         "UPDATE partitions SET log_start = max(log_start, ?), bytes = bytes - ? WHERE part = ?",
         (new_start, int(freed), part),
     )
     # Fold time-index entries below the new start into one entry at the start, keeping the
-    # running maximum they carried (lookups clamp to the log start anyway).
+    # running maximum they carried (lookups start at the log start anyway).
     folded = conn.execute(
         "SELECT max(max_ts) FROM tindex WHERE part = ? AND base_offset < ?", (part, new_start)
     ).fetchone()[0]
@@ -277,11 +293,13 @@ def _truncate_before(conn: sqlite3.Connection, part: int, new_start: int) -> int
 
 
 def enforce_retention_time(conn: sqlite3.Connection, part: int, cutoff_ts: int) -> int:
-    """Delete the prefix of records older than `cutoff_ts`; returns records removed."""
+    """Delete the oldest chunks whose newest record is older than `cutoff_ts`, up to the first
+    chunk that is not (Kafka does the same with segments); returns records removed."""
     with write_tx(conn):
         start, end = bounds(conn, "", part)
         row = conn.execute(
-            f"SELECT off FROM {_table(part)} WHERE ts >= ? ORDER BY off LIMIT 1", (cutoff_ts,)
+            f"SELECT base FROM {_table(part)} WHERE max_ts >= ? ORDER BY base LIMIT 1",
+            (cutoff_ts,),
         ).fetchone()
         new_start = end if row is None else int(row[0])
         if new_start <= start:
@@ -290,23 +308,20 @@ def enforce_retention_time(conn: sqlite3.Connection, part: int, cutoff_ts: int) 
 
 
 def enforce_retention_bytes(conn: sqlite3.Connection, part: int, limit: int) -> int:
-    """Delete the oldest records while the partition would still hold at least `limit` bytes
-    without them (Kafka's rule, per record instead of per segment); returns records removed."""
+    """Delete the oldest chunks while the partition would still hold at least `limit` bytes
+    without them (Kafka's rule for segments); returns records removed."""
     with write_tx(conn):
         (held,) = conn.execute("SELECT bytes FROM partitions WHERE part = ?", (part,)).fetchone()
         if held <= limit:
             return 0
-        new_start = None
+        _, end = bounds(conn, "", part)
+        new_start = end
         remaining = int(held)
-        for off, size in conn.execute(f"SELECT off, size FROM {_table(part)} ORDER BY off"):
+        for base, size in conn.execute(f"SELECT base, size FROM {_table(part)} ORDER BY base"):
             if remaining - size < limit:
-                new_start = off
+                new_start = base
                 break
             remaining -= size
-        if new_start is None:
-            (new_start,) = conn.execute(
-                "SELECT next_offset FROM partitions WHERE part = ?", (part,)
-            ).fetchone()
         return _truncate_before(conn, part, int(new_start))
 
 
@@ -317,26 +332,39 @@ def compact(
     tombstones older than `delete_retention_ms`; offsets are kept (gaps). Returns removed."""
     table = _table(part)
     with write_tx(conn):
+        chunks = conn.execute(f"SELECT base, data FROM {table} ORDER BY base").fetchall()
+        decoded = [(int(base), iter_entries(data, base)) for base, data in chunks]
         _, end = bounds(conn, "", part)
-        limit = end
+        limit = end  # the first offset that must not be cleaned yet
         if min_lag_ms > 0:
-            row = conn.execute(
-                f"SELECT off FROM {table} WHERE ts > ? ORDER BY off LIMIT 1",
-                (now_ms - min_lag_ms,),
-            ).fetchone()
-            if row is not None:
-                limit = int(row[0])
-        before = conn.total_changes
-        conn.execute(
-            f"DELETE FROM {table} WHERE off < :limit AND key IS NOT NULL AND off NOT IN "
-            f"(SELECT max(off) FROM {table} WHERE off < :limit AND key IS NOT NULL GROUP BY key)",
-            {"limit": limit},
-        )
-        conn.execute(
-            f"DELETE FROM {table} WHERE off < ? AND value IS NULL AND ts < ?",
-            (limit, now_ms - delete_retention_ms),
-        )
-        removed = conn.total_changes - before
+            young = (e[0] for _, entries in decoded for e in entries if e[1] > now_ms - min_lag_ms)
+            limit = next(young, end)
+        latest: dict[bytes, int] = {}
+        for _, entries in decoded:
+            for offset, _ts, key, _value, _headers in entries:
+                if offset < limit and key is not None:
+                    latest[key] = offset
+        tombstone_cutoff = now_ms - delete_retention_ms
+        removed = 0
+        for base, entries in decoded:
+            kept = [
+                e
+                for e in entries
+                if e[0] >= limit
+                or e[2] is None
+                or (latest[e[2]] == e[0] and not (e[3] is None and e[1] < tombstone_cutoff))
+            ]
+            if len(kept) == len(entries):
+                continue
+            removed += len(entries) - len(kept)
+            if not kept:
+                conn.execute(f"DELETE FROM {table} WHERE base = ?", (base,))
+                continue
+            size = sum(len(f) for e in kept for f in e[2:] if f)
+            conn.execute(
+                f"UPDATE {table} SET count = ?, max_ts = ?, size = ?, data = ? WHERE base = ?",
+                (len(kept), max(e[1] for e in kept), size, pack_entries(kept, base), base),
+            )
         if removed:
             (held,) = conn.execute(f"SELECT total(size) FROM {table}").fetchone()
             conn.execute("UPDATE partitions SET bytes = ? WHERE part = ?", (int(held), part))

@@ -1,0 +1,473 @@
+/*
+ * Optional C fast path of the embedded engine: Kafka's murmur2 and the packing of stored
+ * record chunks. Every function has a pure-Python twin (engine/partitioner.py,
+ * engine/embedded/chunks.py) that the tests check it against; the engine works without it.
+ *
+ * Chunk format (little-endian), one entry per record:
+ *   u32 offset delta, i64 timestamp, i32 key length, i32 value length, i32 headers length
+ *   (-1 = null), then the key, value and encoded headers bytes.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+#define ENTRY_HEADER 24
+
+static int32_t murmur2_impl(const unsigned char *data, Py_ssize_t length) {
+    const uint32_t seed = 0x9747b28c, m = 0x5bd1e995;
+    const int r = 24;
+    uint32_t h = seed ^ (uint32_t)length;
+    Py_ssize_t length4 = length / 4;
+    for (Py_ssize_t i = 0; i < length4; i++) {
+        Py_ssize_t i4 = i * 4;
+        uint32_t k = (uint32_t)data[i4] | ((uint32_t)data[i4 + 1] << 8) |
+                     ((uint32_t)data[i4 + 2] << 16) | ((uint32_t)data[i4 + 3] << 24);
+        k *= m;
+        k ^= k >> r;
+        k *= m;
+        h *= m;
+        h ^= k;
+    }
+    Py_ssize_t base = length & ~(Py_ssize_t)3;
+    switch (length % 4) {
+    case 3:
+        h ^= (uint32_t)data[base + 2] << 16;
+        /* fall through */
+    case 2:
+        h ^= (uint32_t)data[base + 1] << 8;
+        /* fall through */
+    case 1:
+        h ^= (uint32_t)data[base];
+        h *= m;
+    }
+    h ^= h >> 13;
+    h *= m;
+    h ^= h >> 15;
+    return (int32_t)h;
+}
+
+static PyObject *py_murmur2(PyObject *self, PyObject *arg) {
+    Py_buffer view;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) return NULL;
+    int32_t h = murmur2_impl(view.buf, view.len);
+    PyBuffer_Release(&view);
+    return PyLong_FromLong(h);
+}
+
+static int partition_of(PyObject *key, long partitions, long *out) {
+    if (!PyBytes_Check(key)) {
+        PyErr_Format(PyExc_TypeError, "a key must be bytes, got %.100s", Py_TYPE(key)->tp_name);
+        return -1;
+    }
+    int32_t h = murmur2_impl((const unsigned char *)PyBytes_AS_STRING(key), PyBytes_GET_SIZE(key));
+    *out = (long)(((uint32_t)h & 0x7fffffffu) % (uint32_t)partitions);
+    return 0;
+}
+
+static PyObject *py_partition_for_key(PyObject *self, PyObject *args) {
+    PyObject *key;
+    long partitions;
+    if (!PyArg_ParseTuple(args, "Ol", &key, &partitions)) return NULL;
+    if (partitions <= 0) {
+        PyErr_SetString(PyExc_ValueError, "the partition count must be positive");
+        return NULL;
+    }
+    long p;
+    if (PyBytes_Check(key)) {
+        if (partition_of(key, partitions, &p) < 0) return NULL;
+    } else {
+        Py_buffer view;
+        if (PyObject_GetBuffer(key, &view, PyBUF_SIMPLE) < 0) return NULL;
+        int32_t h = murmur2_impl(view.buf, view.len);
+        PyBuffer_Release(&view);
+        p = (long)(((uint32_t)h & 0x7fffffffu) % (uint32_t)partitions);
+    }
+    return PyLong_FromLong(p);
+}
+
+static PyObject *py_partitions_for_keys(PyObject *self, PyObject *args) {
+    PyObject *keys;
+    long partitions;
+    if (!PyArg_ParseTuple(args, "Ol", &keys, &partitions)) return NULL;
+    if (partitions <= 0) {
+        PyErr_SetString(PyExc_ValueError, "the partition count must be positive");
+        return NULL;
+    }
+    PyObject *seq = PySequence_Fast(keys, "keys must be a sequence");
+    if (seq == NULL) return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    PyObject *result = PyList_New(n);
+    if (result == NULL) goto fail;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        long p;
+        if (partition_of(items[i], partitions, &p) < 0) goto fail;
+        PyObject *value = PyLong_FromLong(p);
+        if (value == NULL) goto fail;
+        PyList_SET_ITEM(result, i, value);
+    }
+    Py_DECREF(seq);
+    return result;
+fail:
+    Py_XDECREF(result);
+    Py_DECREF(seq);
+    return NULL;
+}
+
+/* ---- chunks ---------------------------------------------------------------------------- */
+
+static int field_len(PyObject *obj, Py_ssize_t *len) {
+    if (obj == Py_None) {
+        *len = -1;
+        return 0;
+    }
+    if (!PyBytes_Check(obj)) {
+        PyErr_Format(PyExc_TypeError, "record fields must be bytes or None, got %.100s",
+                     Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    *len = PyBytes_GET_SIZE(obj);
+    if (*len > INT32_MAX) {
+        PyErr_SetString(PyExc_OverflowError, "record field larger than 2 GiB");
+        return -1;
+    }
+    return 0;
+}
+
+static void put_u32(unsigned char *p, uint32_t v) {
+    p[0] = v & 0xff; p[1] = (v >> 8) & 0xff; p[2] = (v >> 16) & 0xff; p[3] = (v >> 24) & 0xff;
+}
+static void put_i64(unsigned char *p, int64_t v) {
+    uint64_t u = (uint64_t)v;
+    for (int i = 0; i < 8; i++) p[i] = (u >> (8 * i)) & 0xff;
+}
+static uint32_t get_u32(const unsigned char *p) {
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+static int64_t get_i64(const unsigned char *p) {
+    uint64_t u = 0;
+    for (int i = 7; i >= 0; i--) u = (u << 8) | p[i];
+    return (int64_t)u;
+}
+
+/* rows: list of (key, value, headers_blob, ts, partition, size); indexes: list[int] or None.
+ * Returns a list of (count, max_ts, size, blob) chunks of at most max_records records and
+ * (unless a single record is larger) max_bytes bytes, with dense offset deltas from 0. */
+static PyObject *py_pack_chunks(PyObject *self, PyObject *args) {
+    PyObject *rows, *indexes;
+    Py_ssize_t max_records, max_bytes;
+    if (!PyArg_ParseTuple(args, "O!Onn", &PyList_Type, &rows, &indexes, &max_records, &max_bytes))
+        return NULL;
+    if (max_records < 1) max_records = 1;
+    Py_ssize_t n = indexes == Py_None ? PyList_GET_SIZE(rows) : PyList_Size(indexes);
+    if (n < 0) return NULL;
+    PyObject *chunks = PyList_New(0);
+    if (chunks == NULL) return NULL;
+    Py_ssize_t start = 0;
+    while (start < n) {
+        /* measure the chunk */
+        Py_ssize_t end = start, total = 0, payload = 0;
+        int64_t max_ts = INT64_MIN;
+        while (end < n && end - start < max_records) {
+            PyObject *row;
+            if (indexes == Py_None) {
+                row = PyList_GET_ITEM(rows, end);
+            } else {
+                Py_ssize_t idx = PyLong_AsSsize_t(PyList_GET_ITEM(indexes, end));
+                if (idx == -1 && PyErr_Occurred()) goto fail;
+                if (idx < 0 || idx >= PyList_GET_SIZE(rows)) {
+                    PyErr_SetString(PyExc_IndexError, "row index out of range");
+                    goto fail;
+                }
+                row = PyList_GET_ITEM(rows, idx);
+            }
+            if (!PyTuple_Check(row) || PyTuple_GET_SIZE(row) != 6) {
+                PyErr_SetString(PyExc_TypeError, "a row is a 6-tuple");
+                goto fail;
+            }
+            Py_ssize_t kl, vl, hl;
+            if (field_len(PyTuple_GET_ITEM(row, 0), &kl) < 0 ||
+                field_len(PyTuple_GET_ITEM(row, 1), &vl) < 0 ||
+                field_len(PyTuple_GET_ITEM(row, 2), &hl) < 0)
+                goto fail;
+            Py_ssize_t body = (kl > 0 ? kl : 0) + (vl > 0 ? vl : 0) + (hl > 0 ? hl : 0);
+            if (end > start && total + ENTRY_HEADER + body > max_bytes) break;
+            int64_t ts = PyLong_AsLongLong(PyTuple_GET_ITEM(row, 3));
+            if (ts == -1 && PyErr_Occurred()) goto fail;
+            if (ts > max_ts) max_ts = ts;
+            total += ENTRY_HEADER + body;
+            payload += body;
+            end++;
+        }
+        PyObject *blob = PyBytes_FromStringAndSize(NULL, total);
+        if (blob == NULL) goto fail;
+        unsigned char *out = (unsigned char *)PyBytes_AS_STRING(blob);
+        for (Py_ssize_t i = start; i < end; i++) {
+            PyObject *row = indexes == Py_None
+                ? PyList_GET_ITEM(rows, i)
+                : PyList_GET_ITEM(rows, PyLong_AsSsize_t(PyList_GET_ITEM(indexes, i)));
+            PyObject *fields[3] = {PyTuple_GET_ITEM(row, 0), PyTuple_GET_ITEM(row, 1),
+                                   PyTuple_GET_ITEM(row, 2)};
+            put_u32(out, (uint32_t)(i - start));
+            put_i64(out + 4, PyLong_AsLongLong(PyTuple_GET_ITEM(row, 3)));
+            Py_ssize_t lens[3];
+            for (int f = 0; f < 3; f++) {
+                lens[f] = fields[f] == Py_None ? -1 : PyBytes_GET_SIZE(fields[f]);
+                put_u32(out + 12 + 4 * f, (uint32_t)(int32_t)lens[f]);
+            }
+            out += ENTRY_HEADER;
+            for (int f = 0; f < 3; f++) {
+                if (lens[f] > 0) {
+                    memcpy(out, PyBytes_AS_STRING(fields[f]), lens[f]);
+                    out += lens[f];
+                }
+            }
+        }
+        PyObject *chunk = Py_BuildValue("(nLnN)", end - start, (long long)max_ts, payload, blob);
+        if (chunk == NULL) goto fail;
+        if (PyList_Append(chunks, chunk) < 0) {
+            Py_DECREF(chunk);
+            goto fail;
+        }
+        Py_DECREF(chunk);
+        start = end;
+    }
+    return chunks;
+fail:
+    Py_DECREF(chunks);
+    return NULL;
+}
+
+static PyObject *consumed_type = NULL; /* engine.types.ConsumedRecord */
+static PyObject *consumed_names[7];
+static PyObject *empty_tuple = NULL;
+static PyObject *decode_headers = NULL; /* engine.embedded.codec.decode_headers */
+
+static PyObject *py_configure(PyObject *self, PyObject *args) {
+    PyObject *cls, *decoder;
+    if (!PyArg_ParseTuple(args, "O!O", &PyType_Type, &cls, &decoder)) return NULL;
+    Py_XSETREF(consumed_type, Py_NewRef(cls));
+    Py_XSETREF(decode_headers, Py_NewRef(decoder));
+    Py_RETURN_NONE;
+}
+
+static PyObject *take_bytes(const unsigned char *p, int32_t len) {
+    if (len < 0) Py_RETURN_NONE;
+    return PyBytes_FromStringAndSize((const char *)p, len);
+}
+
+/* Decode records of one chunk whose offset is >= min_offset into ConsumedRecord objects,
+ * appending to `out`, while fewer than max_records are in `out` and the bytes stay within
+ * max_bytes (the first record of a fetch is always taken). Returns (bytes used, whether the
+ * fetch is full). */
+static PyObject *py_unpack_into(PyObject *self, PyObject *args) {
+    int stopped = 0;
+    PyObject *out, *topic, *partition;
+    Py_buffer view;
+    long long base, min_offset;
+    Py_ssize_t max_records, max_bytes, used;
+    if (!PyArg_ParseTuple(args, "O!y*LOOLnnn", &PyList_Type, &out, &view, &base, &topic,
+                          &partition, &min_offset, &max_records, &max_bytes, &used))
+        return NULL;
+    if (consumed_type == NULL) {
+        PyBuffer_Release(&view);
+        PyErr_SetString(PyExc_RuntimeError, "configure() was not called");
+        return NULL;
+    }
+    const unsigned char *p = view.buf, *end = p + view.len;
+    while (p + ENTRY_HEADER <= end && PyList_GET_SIZE(out) < max_records) {
+        uint32_t delta = get_u32(p);
+        int64_t ts = get_i64(p + 4);
+        int32_t lens[3] = {(int32_t)get_u32(p + 12), (int32_t)get_u32(p + 16),
+                           (int32_t)get_u32(p + 20)};
+        Py_ssize_t body = 0;
+        for (int f = 0; f < 3; f++) {
+            if (lens[f] > 0) body += lens[f];
+        }
+        if (p + ENTRY_HEADER + body > end) {
+            PyBuffer_Release(&view);
+            PyErr_SetString(PyExc_ValueError, "corrupt record chunk");
+            return NULL;
+        }
+        long long offset = base + (long long)delta;
+        if (offset < min_offset) {
+            p += ENTRY_HEADER + body;
+            continue;
+        }
+        if (PyList_GET_SIZE(out) > 0 && used + body > max_bytes) {
+            stopped = 1;
+            break;
+        }
+        const unsigned char *q = p + ENTRY_HEADER;
+        PyObject *key = take_bytes(q, lens[0]);
+        q += lens[0] > 0 ? lens[0] : 0;
+        PyObject *value = take_bytes(q, lens[1]);
+        q += lens[1] > 0 ? lens[1] : 0;
+        PyObject *headers;
+        if (lens[2] < 0) {
+            headers = Py_NewRef(empty_tuple);
+        } else {
+            PyObject *blob = take_bytes(q, lens[2]);
+            headers = blob ? PyObject_CallOneArg(decode_headers, blob) : NULL;
+            Py_XDECREF(blob);
+        }
+        PyObject *off = PyLong_FromLongLong(offset);
+        PyObject *stamp = PyLong_FromLongLong(ts);
+        PyObject *record = NULL;
+        if (key && value && headers && off && stamp) {
+            /* Filled slot by slot, as the frozen dataclass's __init__ does, without the call. */
+            PyTypeObject *cls = (PyTypeObject *)consumed_type;
+            record = cls->tp_alloc(cls, 0);
+            PyObject *fields[7] = {topic, partition, off, stamp, key, value, headers};
+            for (int f = 0; record != NULL && f < 7; f++) {
+                if (PyObject_GenericSetAttr(record, consumed_names[f], fields[f]) < 0) {
+                    Py_CLEAR(record);
+                }
+            }
+        }
+        Py_XDECREF(key);
+        Py_XDECREF(value);
+        Py_XDECREF(headers);
+        Py_XDECREF(off);
+        Py_XDECREF(stamp);
+        if (record == NULL) {
+            PyBuffer_Release(&view);
+            return NULL;
+        }
+        int rc = PyList_Append(out, record);
+        Py_DECREF(record);
+        if (rc < 0) {
+            PyBuffer_Release(&view);
+            return NULL;
+        }
+        used += body;
+        p += ENTRY_HEADER + body;
+    }
+    if (PyList_GET_SIZE(out) >= max_records) stopped = 1;
+    PyBuffer_Release(&view);
+    return Py_BuildValue("(nO)", used, stopped ? Py_True : Py_False);
+}
+
+/* bucket(parts, count) -> list of `count` lists: the row indexes of each partition. */
+static PyObject *py_bucket(PyObject *self, PyObject *args) {
+    PyObject *parts;
+    Py_ssize_t count;
+    if (!PyArg_ParseTuple(args, "O!n", &PyList_Type, &parts, &count)) return NULL;
+    PyObject *result = PyList_New(count);
+    if (result == NULL) return NULL;
+    for (Py_ssize_t p = 0; p < count; p++) {
+        PyObject *bucket = PyList_New(0);
+        if (bucket == NULL) goto fail;
+        PyList_SET_ITEM(result, p, bucket);
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(parts); i++) {
+        Py_ssize_t p = PyLong_AsSsize_t(PyList_GET_ITEM(parts, i));
+        if (p == -1 && PyErr_Occurred()) goto fail;
+        if (p < 0 || p >= count) {
+            PyErr_SetString(PyExc_IndexError, "partition out of range");
+            goto fail;
+        }
+        PyObject *index = PyLong_FromSsize_t(i);
+        if (index == NULL) goto fail;
+        int rc = PyList_Append(PyList_GET_ITEM(result, p), index);
+        Py_DECREF(index);
+        if (rc < 0) goto fail;
+    }
+    return result;
+fail:
+    Py_DECREF(result);
+    return NULL;
+}
+
+static PyObject *name_topic, *name_partition, *name_offset, *name_timestamp_ms;
+
+/* make_metadata(cls, topic, parts, bases, rows): a `cls(topic, partition, offset, ts)` per
+ * row, where the offsets of each partition count up from bases[partition] in row order. The
+ * instances are filled slot by slot, as a frozen dataclass's __init__ does. */
+static PyObject *py_make_metadata(PyObject *self, PyObject *args) {
+    PyTypeObject *cls;
+    PyObject *topic, *parts, *bases, *rows;
+    if (!PyArg_ParseTuple(args, "O!OO!O!O!", &PyType_Type, &cls, &topic, &PyList_Type, &parts,
+                          &PyList_Type, &bases, &PyList_Type, &rows))
+        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(rows), nparts = PyList_GET_SIZE(bases);
+    if (PyList_GET_SIZE(parts) != n) {
+        PyErr_SetString(PyExc_ValueError, "parts and rows differ in length");
+        return NULL;
+    }
+    long long *next = PyMem_Calloc(nparts > 0 ? nparts : 1, sizeof(long long));
+    if (next == NULL) return PyErr_NoMemory();
+    for (Py_ssize_t p = 0; p < nparts; p++) {
+        next[p] = PyLong_AsLongLong(PyList_GET_ITEM(bases, p));
+        if (next[p] == -1 && PyErr_Occurred()) goto fail_early;
+    }
+    PyObject *result = PyList_New(n);
+    if (result == NULL) goto fail_early;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *part = PyList_GET_ITEM(parts, i);
+        Py_ssize_t p = PyLong_AsSsize_t(part);
+        if (p == -1 && PyErr_Occurred()) goto fail;
+        if (p < 0 || p >= nparts) {
+            PyErr_SetString(PyExc_IndexError, "partition out of range");
+            goto fail;
+        }
+        PyObject *row = PyList_GET_ITEM(rows, i);
+        if (!PyTuple_Check(row) || PyTuple_GET_SIZE(row) < 4) {
+            PyErr_SetString(PyExc_TypeError, "a row is a tuple");
+            goto fail;
+        }
+        PyObject *obj = cls->tp_alloc(cls, 0);
+        if (obj == NULL) goto fail;
+        PyList_SET_ITEM(result, i, obj);
+        PyObject *offset = PyLong_FromLongLong(next[p]++);
+        if (offset == NULL) goto fail;
+        int rc = PyObject_GenericSetAttr(obj, name_topic, topic);
+        if (rc == 0) rc = PyObject_GenericSetAttr(obj, name_partition, part);
+        if (rc == 0) rc = PyObject_GenericSetAttr(obj, name_offset, offset);
+        if (rc == 0) rc = PyObject_GenericSetAttr(obj, name_timestamp_ms, PyTuple_GET_ITEM(row, 3));
+        Py_DECREF(offset);
+        if (rc < 0) goto fail;
+    }
+    PyMem_Free(next);
+    return result;
+fail:
+    Py_DECREF(result);
+fail_early:
+    PyMem_Free(next);
+    return NULL;
+}
+
+static PyMethodDef methods[] = {
+    {"bucket", py_bucket, METH_VARARGS, "Row indexes per partition."},
+    {"make_metadata", py_make_metadata, METH_VARARGS, "RecordMetadata for appended rows."},
+    {"murmur2", py_murmur2, METH_O, "Kafka's murmur2 of bytes, as a signed 32-bit int."},
+    {"partition_for_key", py_partition_for_key, METH_VARARGS,
+     "toPositive(murmur2(key)) % partitions."},
+    {"partitions_for_keys", py_partitions_for_keys, METH_VARARGS,
+     "The partition of every key of a sequence of bytes."},
+    {"pack_chunks", py_pack_chunks, METH_VARARGS, "Pack rows into stored record chunks."},
+    {"configure", py_configure, METH_VARARGS, "Set the record class and header decoder."},
+    {"unpack_into", py_unpack_into, METH_VARARGS, "Decode a chunk into ConsumedRecords."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "engine._fastpath",
+                                    "C fast path of the embedded engine.", -1, methods};
+
+PyMODINIT_FUNC PyInit__fastpath(void) {
+    empty_tuple = PyTuple_New(0);
+    if (empty_tuple == NULL) return NULL;
+    name_topic = PyUnicode_InternFromString("topic");
+    name_partition = PyUnicode_InternFromString("partition");
+    name_offset = PyUnicode_InternFromString("offset");
+    name_timestamp_ms = PyUnicode_InternFromString("timestamp_ms");
+    if (!name_topic || !name_partition || !name_offset || !name_timestamp_ms) return NULL;
+    const char *consumed_fields[7] = {"topic", "partition", "offset", "timestamp_ms",
+                                      "key", "value", "headers"};
+    for (int f = 0; f < 7; f++) {
+        consumed_names[f] = PyUnicode_InternFromString(consumed_fields[f]);
+        if (consumed_names[f] == NULL) return NULL;
+    }
+    return PyModule_Create(&module);
+}

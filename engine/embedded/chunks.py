@@ -1,0 +1,183 @@
+"""Stored record chunks: how a run of records of one partition is packed into one row.
+
+A produce call becomes one or more chunks per partition (at most `CHUNK_RECORDS` records or
+`CHUNK_BYTES` bytes each), so the log grows by a few rows per call instead of one row per
+record. Entry format (little-endian): u32 offset delta, i64 timestamp, i32 key length, i32
+value length, i32 headers length (-1 for null), then the bytes. Offsets inside a chunk may
+have gaps after compaction.
+
+The batch helpers of the produce path (`bucket`, `make_metadata`) live here too. The C fast
+path (`engine._fastpath`) implements every one of them; the pure-Python functions here are the
+reference and the fallback, and give identical results.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from engine.embedded.codec import decode_headers
+from engine.types import ConsumedRecord, RecordMetadata
+
+#: A record ready to store: key, value, encoded headers, timestamp, explicit partition, size.
+Row = tuple[bytes | None, bytes | None, bytes | None, int, int | None, int]
+
+#: A packed chunk: record count, maximum timestamp, payload bytes, blob.
+Chunk = tuple[int, int, int, bytes]
+
+#: A decoded entry: offset, timestamp, key, value, encoded headers.
+Entry = tuple[int, int, bytes | None, bytes | None, bytes | None]
+
+CHUNK_RECORDS = 1000
+CHUNK_BYTES = 1 << 20
+
+_HEADER = struct.Struct("<Iqiii")
+
+
+def _length(field: bytes | None) -> int:
+    return -1 if field is None else len(field)
+
+
+def pack_chunks_py(
+    rows: list[Row], indexes: list[int] | None, max_records: int, max_bytes: int
+) -> list[Chunk]:
+    """Pack `rows` (or `rows[i] for i in indexes`) into chunks with dense offset deltas."""
+    selected = rows if indexes is None else [rows[i] for i in indexes]
+    max_records = max(max_records, 1)
+    chunks: list[Chunk] = []
+    start = 0
+    while start < len(selected):
+        out = bytearray()
+        payload = 0
+        max_ts = -(2**63)
+        count = 0
+        for key, value, headers, ts, _part, _size in selected[start:]:
+            if count >= max_records:
+                break
+            body = sum(len(f) for f in (key, value, headers) if f)
+            if count and len(out) + _HEADER.size + body > max_bytes:
+                break
+            out += _HEADER.pack(count, ts, _length(key), _length(value), _length(headers))
+            for field in (key, value, headers):
+                if field:
+                    out += field
+            payload += body
+            max_ts = max(max_ts, ts)
+            count += 1
+        chunks.append((count, max_ts, payload, bytes(out)))
+        start += count
+    return chunks
+
+
+def iter_entries(blob: bytes, base: int) -> list[Entry]:
+    """Every entry of a chunk, decoded (maintenance and time lookups)."""
+    entries: list[Entry] = []
+    pos = 0
+    view = memoryview(blob)
+    while pos + _HEADER.size <= len(blob):
+        delta, ts, klen, vlen, hlen = _HEADER.unpack_from(blob, pos)
+        pos += _HEADER.size
+        fields: list[bytes | None] = []
+        for length in (klen, vlen, hlen):
+            if length < 0:
+                fields.append(None)
+            else:
+                fields.append(bytes(view[pos : pos + length]))
+                pos += length
+        entries.append((base + delta, ts, fields[0], fields[1], fields[2]))
+    return entries
+
+
+def pack_entries(entries: Sequence[Entry], base: int) -> bytes:
+    """Pack decoded entries back into a chunk based at `base` (compaction rewrites)."""
+    out = bytearray()
+    for offset, ts, key, value, headers in entries:
+        out += _HEADER.pack(offset - base, ts, _length(key), _length(value), _length(headers))
+        for field in (key, value, headers):
+            if field:
+                out += field
+    return bytes(out)
+
+
+def unpack_into_py(
+    out: list[ConsumedRecord],
+    blob: bytes,
+    base: int,
+    topic: str,
+    partition: int,
+    min_offset: int,
+    max_records: int,
+    max_bytes: int,
+    used: int,
+) -> tuple[int, bool]:
+    """Append the chunk's records at or after `min_offset` to `out` while `out` holds fewer
+    than `max_records` and the bytes stay within `max_bytes` (the first record of a fetch is
+    always taken); returns the bytes used and whether the fetch is full."""
+    pos = 0
+    size = len(blob)
+    while pos + _HEADER.size <= size and len(out) < max_records:
+        delta, ts, klen, vlen, hlen = _HEADER.unpack_from(blob, pos)
+        body = max(klen, 0) + max(vlen, 0) + max(hlen, 0)
+        start = pos + _HEADER.size
+        pos = start + body
+        if pos > size:
+            raise ValueError("corrupt record chunk")
+        offset = base + delta
+        if offset < min_offset:
+            continue
+        if out and used + body > max_bytes:
+            return used, True
+        key = None if klen < 0 else blob[start : start + klen]
+        start += max(klen, 0)
+        value = None if vlen < 0 else blob[start : start + vlen]
+        start += max(vlen, 0)
+        headers = () if hlen < 0 else decode_headers(blob[start : start + hlen])
+        out.append(ConsumedRecord(topic, partition, offset, ts, key, value, headers))
+        used += body
+    return used, len(out) >= max_records
+
+
+def bucket_py(parts: list[int], count: int) -> list[list[int]]:
+    """The row indexes of each of `count` partitions, in row order."""
+    buckets: list[list[int]] = [[] for _ in range(count)]
+    for index, part in enumerate(parts):
+        buckets[part].append(index)
+    return buckets
+
+
+def make_metadata_py(
+    cls: type[RecordMetadata], topic: str, parts: list[int], bases: list[int], rows: list[Row]
+) -> list[RecordMetadata]:
+    """Where each appended row landed: offsets count up from `bases[partition]` in row order."""
+    following = list(bases)
+    result = []
+    for part, row in zip(parts, rows, strict=True):
+        result.append(cls(topic, part, following[part], row[3]))
+        following[part] += 1
+    return result
+
+
+pack_chunks: Callable[[list[Row], list[int] | None, int, int], list[Chunk]]
+unpack_into: Callable[..., tuple[int, bool]]
+bucket: Callable[[list[int], int], list[list[int]]]
+make_metadata: Callable[
+    [type[RecordMetadata], str, list[int], list[int], list[Row]], list[RecordMetadata]
+]
+
+try:
+    from engine import _fastpath  # type: ignore[attr-defined,unused-ignore]
+except ImportError:
+    HAVE_C_CHUNKS = False
+    pack_chunks = pack_chunks_py
+    unpack_into = unpack_into_py
+    bucket = bucket_py
+    make_metadata = make_metadata_py
+else:
+    HAVE_C_CHUNKS = True
+    _fast: Any = _fastpath
+    _fast.configure(ConsumedRecord, decode_headers)
+    pack_chunks = _fast.pack_chunks
+    unpack_into = _fast.unpack_into
+    bucket = _fast.bucket
+    make_metadata = _fast.make_metadata
