@@ -8,6 +8,7 @@ unreachable cluster is a `ClusterUnavailableError`, never a hang.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -61,6 +62,11 @@ from engine.types import (
 
 T = TypeVar("T")
 
+#: librdkafka's own log lines (connection failures and the like) go to Python logging here,
+#: not to stderr; an application that configures logging sees them.
+LIBRDKAFKA_LOGGER = logging.getLogger("engine.kafka.librdkafka")
+LIBRDKAFKA_LOGGER.addHandler(logging.NullHandler())
+
 _GROUP_STATES = {
     confluent_kafka.ConsumerGroupState.EMPTY: GroupState.EMPTY,
     confluent_kafka.ConsumerGroupState.STABLE: GroupState.STABLE,
@@ -112,6 +118,7 @@ class KafkaCluster:
         self._timeout = timeout
         self._base: dict[str, Any] = {
             "allow.auto.create.topics": False,
+            "logger": LIBRDKAFKA_LOGGER,
             **_librdkafka_config(config),
             "bootstrap.servers": bootstrap,
         }

@@ -16,8 +16,12 @@ from streamgov import __version__
 #: sub-command name -> "module:attribute" of its click command. Keep sorted.
 COMMANDS: dict[str, str] = {
     "check": "streamgov.cli.check:check_command",
+    "consume": "streamgov.cli.consume:consume",
+    "groups": "streamgov.cli.groups:groups",
     "lag": "streamgov.cli.lag:lag",
+    "produce": "streamgov.cli.produce:produce",
     "registry": "streamgov.cli.registry:registry",
+    "topics": "streamgov.cli.topics:topics",
     "tui": "streamgov.cli.tui:tui",
     "up": "streamgov.cli.up:up",
 }

@@ -1,0 +1,176 @@
+"""`streamgov consume TOPIC`: print records as they arrive (kcat -C / console-consumer habits)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from engine.cluster import AutoOffsetReset, Cluster, Consumer
+from engine.types import ConsumedRecord, OffsetAndMetadata, OffsetSpec, TopicPartition
+from streamgov.cli.common import cluster_options, open_cluster, user_errors
+from streamgov.cli.output import Progress, interruptible
+
+#: How long `--exit-at-end` waits for a group to hand this consumer its partitions.
+ASSIGNMENT_WAIT_S = 60.0
+
+
+def _text(data: bytes | None, field: str, out: dict[str, Any]) -> None:
+    """Put bytes in `out[field]` as UTF-8 text, or base64 (flagged) when they are not text."""
+    if data is None:
+        out[field] = None
+        return
+    try:
+        out[field] = data.decode("utf-8")
+    except UnicodeDecodeError:
+        out[field] = base64.b64encode(data).decode("ascii")
+        out[f"{field}_encoding"] = "base64"
+
+
+def record_json(record: ConsumedRecord) -> str:
+    """One JSON line: topic, partition, offset, timestamp, key, value, headers."""
+    out: dict[str, Any] = {
+        "topic": record.topic,
+        "partition": record.partition,
+        "offset": record.offset,
+        "timestamp": record.timestamp_ms,
+    }
+    _text(record.key, "key", out)
+    _text(record.value, "value", out)
+    headers = []
+    for name, value in record.headers:
+        header: dict[str, Any] = {"key": name}
+        _text(value, "value", header)
+        headers.append(header)
+    out["headers"] = headers
+    return json.dumps(out, ensure_ascii=False)
+
+
+def record_text(record: ConsumedRecord, key_separator: str | None) -> bytes:
+    """The value (with `KEY<sep>` in front when a key separator is given) and a newline."""
+    value = record.value or b""
+    if key_separator is None:
+        return value + b"\n"
+    return (record.key or b"") + key_separator.encode() + value + b"\n"
+
+
+def _at_end(consumer: Consumer, ends: dict[TopicPartition, int]) -> bool:
+    """Whether every assigned partition has been read up to the end seen at start."""
+    assigned = consumer.assignment()
+    return bool(assigned) and all(consumer.position(tp) >= ends.get(tp, 0) for tp in assigned)
+
+
+def consume_records(
+    cluster: Cluster,
+    topic: str,
+    *,
+    group: str | None,
+    from_beginning: bool,
+    max_records: int | None,
+    exit_at_end: bool,
+    emit: Callable[[ConsumedRecord], None],
+    progress: Progress,
+) -> int:
+    """Read TOPIC and hand each record to `emit`; returns how many were emitted.
+
+    With a group, what was emitted is committed after each batch."""
+    reset: AutoOffsetReset = "earliest" if from_beginning else "latest"
+    partitions = sorted(cluster.list_offsets(topic, OffsetSpec.EARLIEST))
+    ends = {
+        TopicPartition(topic, p): end
+        for p, end in cluster.list_offsets(topic, OffsetSpec.LATEST).items()
+    }
+    consumer = cluster.consumer(group, auto_offset_reset=reset, client_id="streamgov-consume")
+    count = 0
+    started = time.monotonic()
+    try:
+        if group:
+            consumer.subscribe([topic])
+        else:
+            consumer.assign([TopicPartition(topic, p) for p in partitions])
+        while max_records is None or count < max_records:
+            wanted = 500 if max_records is None else min(500, max_records - count)
+            batch = consumer.poll(timeout=0.2, max_records=wanted)
+            for record in batch:
+                emit(record)
+            count += len(batch)
+            if batch:
+                progress.update(count)
+                if group:
+                    last: dict[TopicPartition, OffsetAndMetadata] = {}
+                    for record in batch:
+                        last[record.topic_partition] = OffsetAndMetadata(record.offset + 1)
+                    consumer.commit(last)
+            elif exit_at_end:
+                if _at_end(consumer, ends):
+                    break
+                if not consumer.assignment() and time.monotonic() - started > ASSIGNMENT_WAIT_S:
+                    raise click.ClickException(
+                        f"no partitions of {topic} were assigned to this consumer within "
+                        f"{ASSIGNMENT_WAIT_S:g}s (are other members of the group reading them?)"
+                    )
+    finally:
+        consumer.close()
+    return count
+
+
+@click.command("consume")
+@click.argument("topic")
+@click.option("--from-beginning", "-b", is_flag=True, help="Start at the earliest offset.")
+@click.option("--group", "-g", default=None, help="Consume as this group and commit progress.")
+@click.option("--max-records", "-n", type=click.IntRange(min=1), default=None, help="Stop after N.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: the value per line; json: one JSON object per record.",
+)
+@click.option("--key-separator", "-K", default=None, help="text: print KEY SEP VALUE.")
+@click.option("--exit-at-end", "-e", is_flag=True, help="Exit once the end of the log is read.")
+@cluster_options
+@user_errors
+def consume(
+    topic: str,
+    from_beginning: bool,
+    group: str | None,
+    max_records: int | None,
+    output_format: str,
+    key_separator: str | None,
+    exit_at_end: bool,
+    cluster_name: str | None,
+    bootstrap: str | None,
+) -> None:
+    """Print the records of TOPIC as they arrive (Ctrl-C stops)."""
+    out = click.get_binary_stream("stdout")
+
+    def emit(record: ConsumedRecord) -> None:
+        if output_format == "json":
+            out.write(record_json(record).encode() + b"\n")
+        else:
+            out.write(record_text(record, key_separator))
+        out.flush()
+
+    cluster = open_cluster(cluster_name, bootstrap)
+    progress = Progress("consumed")
+    count = 0
+    try:
+        with interruptible():
+            count = consume_records(
+                cluster,
+                topic,
+                group=group,
+                from_beginning=from_beginning,
+                max_records=max_records,
+                exit_at_end=exit_at_end,
+                emit=emit,
+                progress=progress,
+            )
+    finally:
+        cluster.close()
+    progress.finish(count)

@@ -1,0 +1,110 @@
+"""`streamgov produce TOPIC`: one record per line of stdin (kcat -P / console-producer habits)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import BinaryIO
+
+import click
+
+from engine.cluster import Cluster
+from engine.types import Headers
+from streamgov.cli.common import cluster_options, open_cluster, user_errors
+from streamgov.cli.output import Progress, interruptible, parse_key_values
+
+#: Records sent between two flushes: large enough to batch well, small enough to bound memory.
+FLUSH_EVERY = 5_000
+
+
+def split_line(line: bytes, separator: bytes | None, number: int) -> tuple[bytes | None, bytes]:
+    """The (key, value) of one input line; the key is everything before the first separator."""
+    if separator is None:
+        return None, line
+    key, sep, value = line.partition(separator)
+    if not sep:
+        raise click.ClickException(
+            f"line {number} has no key separator {separator.decode(errors='replace')!r}"
+        )
+    return key, value
+
+
+def read_lines(stream: BinaryIO) -> Iterator[bytes]:
+    """Lines of a binary stream without their line ending (`\\n` or `\\r\\n`)."""
+    for raw in stream:
+        yield raw.rstrip(b"\n").removesuffix(b"\r")
+
+
+def produce_lines(
+    cluster: Cluster,
+    topic: str,
+    lines: Iterable[bytes],
+    *,
+    separator: bytes | None,
+    partition: int | None,
+    headers: Headers,
+    progress: Progress,
+) -> int:
+    """Send every line as a record, flushing in batches; the number of records produced."""
+    producer = cluster.producer()
+    sent = 0
+    try:
+        for number, line in enumerate(lines, start=1):
+            key, value = split_line(line, separator, number)
+            producer.send(topic, value, key, headers=headers, partition=partition)
+            sent += 1
+            if sent % FLUSH_EVERY == 0:
+                producer.flush()
+                progress.update(sent)
+        producer.flush()
+    except click.ClickException as exc:
+        producer.flush()
+        raise click.ClickException(
+            f"{exc.message}; the {sent} record(s) before it were produced"
+        ) from exc
+    finally:
+        producer.close()
+    return sent
+
+
+@click.command("produce")
+@click.argument("topic")
+@click.option("--key-separator", "-K", default=None, help="Split each line into KEY SEP VALUE.")
+@click.option("--partition", "-p", type=int, default=None, help="Write to this partition.")
+@click.option(
+    "--header", "-H", "header_pairs", multiple=True, metavar="KEY=VALUE", help="Add a header."
+)
+@cluster_options
+@user_errors
+def produce(
+    topic: str,
+    key_separator: str | None,
+    partition: int | None,
+    header_pairs: tuple[str, ...],
+    cluster_name: str | None,
+    bootstrap: str | None,
+) -> None:
+    """Produce one record per line of stdin to TOPIC."""
+    if key_separator == "":
+        raise click.BadParameter("must not be empty", param_hint="--key-separator")
+    headers: Headers = tuple(
+        (key, value.encode()) for key, value in parse_key_values(header_pairs, "--header").items()
+    )
+    separator = key_separator.encode() if key_separator is not None else None
+    cluster = open_cluster(cluster_name, bootstrap)
+    progress = Progress("produced")
+    try:
+        with interruptible():
+            stdin = click.get_binary_stream("stdin")
+            sent = produce_lines(
+                cluster,
+                topic,
+                read_lines(stdin),
+                separator=separator,
+                partition=partition,
+                headers=headers,
+                progress=progress,
+            )
+    finally:
+        cluster.close()
+    progress.finish(sent)
+    click.echo(f"Produced {sent} record(s) to {topic}.", err=True)

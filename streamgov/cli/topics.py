@@ -1,0 +1,158 @@
+"""`streamgov topics ...`: list, create, describe, alter and delete topics (kafka-topics habits)."""
+
+from __future__ import annotations
+
+import click
+
+from engine.topics import DEFAULT_CONFIG
+from streamgov.cli.common import cluster_options, open_cluster, user_errors
+from streamgov.cli.output import echo_json, echo_table, format_option, parse_key_values
+
+
+@click.group("topics")
+def topics() -> None:
+    """Manage topics: list, create, describe, alter, delete."""
+
+
+@topics.command("list")
+@click.option("--internal", is_flag=True, help="Include internal topics (names starting '_').")
+@format_option
+@cluster_options
+@user_errors
+def list_topics(
+    internal: bool, output_format: str, cluster_name: str | None, bootstrap: str | None
+) -> None:
+    """List topic names."""
+    cluster = open_cluster(cluster_name, bootstrap)
+    try:
+        names = cluster.list_topics(include_internal=internal)
+    finally:
+        cluster.close()
+    if output_format == "json":
+        echo_json(names)
+    else:
+        for name in names:
+            click.echo(name)
+
+
+@topics.command("create")
+@click.argument("name")
+@click.option("--partitions", type=int, default=1, show_default=True, help="Partition count.")
+@click.option("--config", "configs", multiple=True, metavar="KEY=VALUE", help="Topic config.")
+@cluster_options
+@user_errors
+def create(
+    name: str,
+    partitions: int,
+    configs: tuple[str, ...],
+    cluster_name: str | None,
+    bootstrap: str | None,
+) -> None:
+    """Create topic NAME."""
+    config = parse_key_values(configs, "--config")
+    cluster = open_cluster(cluster_name, bootstrap)
+    try:
+        cluster.create_topic(name, partitions, config)
+    finally:
+        cluster.close()
+    click.echo(f"Created topic {name} with {partitions} partition(s).")
+
+
+@topics.command("describe")
+@click.argument("name")
+@format_option
+@cluster_options
+@user_errors
+def describe(
+    name: str, output_format: str, cluster_name: str | None, bootstrap: str | None
+) -> None:
+    """Show partitions (earliest/latest offsets) and the effective config of topic NAME."""
+    cluster = open_cluster(cluster_name, bootstrap)
+    try:
+        description = cluster.describe_topic(name)
+    finally:
+        cluster.close()
+    if output_format == "json":
+        echo_json(
+            {
+                "name": description.name,
+                "internal": description.internal,
+                "partitions": [
+                    {
+                        "partition": p.partition,
+                        "earliest_offset": p.earliest_offset,
+                        "latest_offset": p.latest_offset,
+                    }
+                    for p in description.partitions
+                ],
+                "config": description.config,
+            }
+        )
+        return
+    click.echo(f"Topic: {description.name}  Partitions: {len(description.partitions)}")
+    echo_table(
+        ["PARTITION", "EARLIEST", "LATEST", "RECORDS"],
+        [
+            [p.partition, p.earliest_offset, p.latest_offset, p.record_count]
+            for p in description.partitions
+        ],
+    )
+    click.echo("")
+    echo_table(
+        ["CONFIG", "VALUE", "SOURCE"],
+        [
+            [key, value, "default" if DEFAULT_CONFIG.get(key) == value else "topic"]
+            for key, value in sorted(description.config.items())
+        ],
+    )
+
+
+@topics.command("alter")
+@click.argument("name")
+@click.option("--partitions", type=int, default=None, help="Grow to this many partitions.")
+@click.option("--config", "configs", multiple=True, metavar="KEY=VALUE", help="Set a config.")
+@click.option(
+    "--delete-config", "deletes", multiple=True, metavar="KEY", help="Reset a config to default."
+)
+@cluster_options
+@user_errors
+def alter(
+    name: str,
+    partitions: int | None,
+    configs: tuple[str, ...],
+    deletes: tuple[str, ...],
+    cluster_name: str | None,
+    bootstrap: str | None,
+) -> None:
+    """Add partitions to topic NAME or change its config."""
+    updates: dict[str, str | None] = dict(parse_key_values(configs, "--config"))
+    clash = set(updates) & set(deletes)
+    if clash:
+        raise click.UsageError(f"{', '.join(sorted(clash))}: both set and deleted")
+    updates.update({key: None for key in deletes})
+    if partitions is None and not updates:
+        raise click.UsageError("nothing to alter: give --partitions, --config or --delete-config")
+    cluster = open_cluster(cluster_name, bootstrap)
+    try:
+        if updates:
+            cluster.alter_topic_config(name, updates)
+            click.echo(f"Updated config of {name}: {', '.join(sorted(updates))}.")
+        if partitions is not None:
+            cluster.add_partitions(name, partitions)
+            click.echo(f"Topic {name} now has {partitions} partitions.")
+    finally:
+        cluster.close()
+
+
+@topics.command("delete")
+@click.argument("name")
+@cluster_options
+@user_errors
+def delete(name: str, cluster_name: str | None, bootstrap: str | None) -> None:
+    """Delete topic NAME and all its records."""
+    cluster = open_cluster(cluster_name, bootstrap)
+    try:
+        cluster.delete_topic(name)
+    finally:
+        cluster.close()
+    click.echo(f"Deleted topic {name}.")
