@@ -178,10 +178,10 @@ class _Run:
         level = earlier.level
         self.report.notes.extend(earlier.notes)
         latest = earlier.latest
-        same_refs = [(r.name, r.schema) for r in latest.references] == [
-            (r.name, r.schema) for r in schema.references
-        ]
-        if latest.text == item.text and latest.schema_type is item.schema_type and same_refs:
+        if latest.schema_type is item.schema_type and _same(
+            (latest.text, *(r.schema for r in latest.references)),
+            (item.text, *(r.schema for r in schema.references)),
+        ):
             self.report.subjects.append(
                 SubjectOutcome(item.subject, item.path, Status.UNCHANGED, level.value)
             )
@@ -260,6 +260,19 @@ class _Run:
                     ),
                 )
             )
+
+
+def _same(old: tuple[str, ...], new: tuple[str, ...]) -> bool:
+    """Whether two schemas (with their references) are the same JSON, however formatted."""
+    if old == new:
+        return True
+    if len(old) != len(new):
+        return False
+    for before, after in zip(old, new, strict=True):
+        document = _json(after)
+        if document is None or _json(before) != document:
+            return False
+    return True
 
 
 def _json(text: str | None) -> Any:

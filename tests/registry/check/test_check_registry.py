@@ -1,0 +1,232 @@
+"""`streamgov check --against registry:URL` against a running streamgov registry."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from confluent_kafka.schema_registry import Schema, SchemaReference, SchemaRegistryClient
+
+from engine.embedded import EmbeddedCluster
+from streamgov.server import create_app
+from tests.registry.check.conftest import SchemaRepo, field, record
+from tests.registry.registry_server import serve_in_thread
+
+Scope = MutableMapping[str, Any]
+ASGIApp = Callable[[Scope, Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Any]
+
+USER, PASSWORD, TOKEN = "ci-user", "s3cret-pw", "tok-abc123"
+
+
+class RequireCredentials:
+    """An authenticating front for the registry: basic `USER:PASSWORD` or bearer `TOKEN`."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            headers = dict(scope["headers"])
+            basic = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+            allowed = {f"Basic {basic}".encode(), f"Bearer {TOKEN}".encode()}
+            if headers.get(b"authorization") not in allowed:
+                body = json.dumps({"error_code": 401, "message": "Unauthorized"}).encode()
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 401,
+                        "headers": [(b"content-type", b"application/json")],
+                    }
+                )
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The streamgov application over an embedded cluster."""
+    cluster = EmbeddedCluster(tmp_path_factory.mktemp("cluster"), maintenance_interval_s=None)
+    application = create_app(cluster)
+    yield application
+    application.state.services.close()
+    cluster.close()
+
+
+@pytest.fixture(scope="module")
+def registry(app: Any) -> Iterator[str]:
+    """URL of a running streamgov registry."""
+    with serve_in_thread(app) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def guarded(app: Any) -> Iterator[str]:
+    """URL of the same registry behind a credentials check."""
+    with serve_in_thread(RequireCredentials(app)) as url:
+        yield url
+
+
+@pytest.fixture()
+def client(registry: str) -> SchemaRegistryClient:
+    """The confluent-kafka registry client, pointed at the running registry."""
+    return SchemaRegistryClient({"url": registry})
+
+
+def _register(client: SchemaRegistryClient, subject: str, schema: dict[str, Any]) -> None:
+    client.register_schema(subject, Schema(json.dumps(schema), "AVRO"))
+
+
+def _json(repo: SchemaRepo, url: str, code: int, **env: str) -> dict[str, Any]:
+    from click.testing import CliRunner
+
+    from streamgov.cli import cli
+
+    result = CliRunner(env=env or None).invoke(
+        cli, ["check", "--root", str(repo.root), "--against", f"registry:{url}", "--format", "json"]
+    )
+    assert result.exit_code == code, result.output
+    document: dict[str, Any] = json.loads(result.output)
+    return document
+
+
+def _statuses(document: dict[str, Any]) -> dict[str, str]:
+    return {item["subject"]: item["status"] for item in document["subjects"]}
+
+
+V1 = record("Shipment", field("id", "string"), field("weight", "int"))
+V2 = record("Shipment", field("id", "string"))
+
+
+def test_latest_registered_version_at_the_subjects_level(
+    repo: SchemaRepo, client: SchemaRegistryClient, registry: str
+) -> None:
+    _register(client, "shipments-value", V1)
+    _register(client, "shipments-value", V2)
+    repo.write(
+        "schemas/shipments-value.avsc",
+        record("Shipment", field("id", "string"), field("carrier", "string")),
+    )
+    document = _json(repo, registry, 1)
+    (problem,) = document["problems"]
+    assert problem["version"] == "version 2"
+    assert problem["level"] == "BACKWARD"
+    assert "carrier" in problem["message"]
+    assert document["against"] == f"registry:{registry}"
+
+    client.set_compatibility(subject_name="shipments-value", level="NONE")
+    assert _statuses(_json(repo, registry, 0)) == {"shipments-value": "compatible"}
+
+    # An entry's own level wins over the registry's.
+    repo.write(
+        "streamgov.yaml",
+        "schemas:\n  files:\n    - path: schemas/shipments-value.avsc\n"
+        "      subject: shipments-value\n      compatibility: BACKWARD\n",
+    )
+    _json(repo, registry, 1)
+
+
+def test_transitive_level_checks_every_registered_version(
+    repo: SchemaRepo, client: SchemaRegistryClient, registry: str
+) -> None:
+    _register(client, "parcels-value", V1)
+    _register(client, "parcels-value", V2)
+    client.set_compatibility(subject_name="parcels-value", level="BACKWARD_TRANSITIVE")
+    # `weight` comes back as a string with a default: fine for v2, not for v1 (int data).
+    repo.write(
+        "schemas/parcels-value.avsc",
+        record("Shipment", field("id", "string"), field("weight", "string", default="")),
+    )
+    document = _json(repo, registry, 1)
+    (outcome,) = document["subjects"]
+    assert outcome["level"] == "BACKWARD_TRANSITIVE" and outcome["versions_checked"] == 2
+    (problem,) = document["problems"]
+    assert problem["version"] == "version 1"
+
+
+def test_new_subjects_pass_and_deletions_are_not_judged(
+    repo: SchemaRepo, client: SchemaRegistryClient, registry: str
+) -> None:
+    _register(client, "someone-elses-value", V1)
+    repo.write("schemas/brand-new-value.avsc", V1)
+    document = _json(repo, registry, 0)
+    assert _statuses(document) == {"brand-new-value": "new"}
+
+
+def test_references_resolve_to_registered_subjects(
+    repo: SchemaRepo, client: SchemaRegistryClient, registry: str
+) -> None:
+    _register(client, "money-value", record("Money", field("units", "long")))
+    order = record("Order", field("id", "string"), field("total", "com.acme.Money"))
+    client.register_schema(
+        "orders-value",
+        Schema(json.dumps(order), "AVRO", [SchemaReference("com.acme.Money", "money-value", 1)]),
+    )
+    repo.write(
+        "streamgov.yaml",
+        "schemas:\n  files:\n    - path: schemas/orders.avsc\n      subject: orders-value\n"
+        "      references: [{name: com.acme.Money, subject: money-value, version: 1}]\n",
+    )
+    repo.write("schemas/orders.avsc", order)
+    assert _statuses(_json(repo, registry, 0)) == {"orders-value": "unchanged"}
+    order["fields"].append(field("note", ["null", "string"], default=None))
+    repo.write("schemas/orders.avsc", order)
+    assert _statuses(_json(repo, registry, 0)) == {"orders-value": "compatible"}
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"STREAMGOV_REGISTRY_USER": USER, "STREAMGOV_REGISTRY_PASSWORD": PASSWORD},
+        {"STREAMGOV_REGISTRY_BASIC_AUTH_USER_INFO": f"{USER}:{PASSWORD}"},
+        {"STREAMGOV_REGISTRY_TOKEN": TOKEN},
+    ],
+)
+def test_credentials_from_the_environment(
+    repo: SchemaRepo, client: SchemaRegistryClient, guarded: str, env: dict[str, str]
+) -> None:
+    _register(client, "audits-value", V1)
+    repo.write("schemas/audits-value.avsc", V2)
+    document = _json(repo, guarded, 0, **env)
+    assert _statuses(document) == {"audits-value": "compatible"}
+    assert PASSWORD not in json.dumps(document) and TOKEN not in json.dumps(document)
+
+
+def test_refused_credentials_exit_2_without_leaking_secrets(repo: SchemaRepo, guarded: str) -> None:
+    from click.testing import CliRunner
+
+    from streamgov.cli import cli
+
+    repo.write("schemas/audits-value.avsc", V2)
+    result = CliRunner(
+        env={"STREAMGOV_REGISTRY_PASSWORD": "wrong-pw", "STREAMGOV_REGISTRY_USER": USER}
+    ).invoke(cli, ["check", "--root", str(repo.root), "--against", f"registry:{guarded}"])
+    assert result.exit_code == 2
+    assert "refused access (HTTP 401)" in result.output
+    assert "wrong-pw" not in result.output
+    url_with_secret = guarded.replace("http://", f"http://{USER}:hidden-pw@")
+    result = CliRunner().invoke(
+        cli, ["check", "--root", str(repo.root), "--against", f"registry:{url_with_secret}"]
+    )
+    assert result.exit_code == 2
+    assert "hidden-pw" not in result.output
+
+
+def test_unreachable_registry_exits_2(repo: SchemaRepo, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from streamgov.cli import cli
+    from tests.brokers import free_port
+
+    repo.write("schemas/audits-value.avsc", V2)
+    url = f"http://127.0.0.1:{free_port()}"
+    result = CliRunner().invoke(
+        cli, ["check", "--root", str(repo.root), "--against", f"registry:{url}", "--timeout", "2"]
+    )
+    assert result.exit_code == 2
+    assert f"cannot reach the registry at {url}" in result.output
+    assert len(result.output.strip().splitlines()) == 1
