@@ -97,13 +97,27 @@ class AvroGenerator:
         if roll < 0.80:
             return {"type": "map", "values": self.type(depth + 1)}
         if roll < 0.90:
-            other = self.type(depth + 1)
-            if isinstance(other, list) or other == "null":
-                other = "string"
-            return ["null", other] if rng.random() < 0.7 else [other, "null"]
+            return self.union(depth)
         if roll < 0.95 and self.shareable():
             return rng.choice(self.shareable())
         return self.record(depth)
+
+    def union(self, depth: int) -> Json:
+        """`null` and one to three other branches, each of a different type."""
+        branches: list[Json] = ["null"]
+        seen = {"null"}
+        for _ in range(self.rng.choice([1, 1, 2, 3])):
+            branch = self.type(depth + 1)
+            identity = _identity(branch)
+            if identity is None or identity in seen:
+                continue
+            seen.add(identity)
+            branches.append(branch)
+        if len(branches) == 1:
+            branches.append("string")
+        if self.rng.random() < 0.3:
+            branches.append(branches.pop(0))
+        return branches
 
     def shareable(self) -> list[str]:
         return [name for name, body in self.defined.items() if body["type"] != "record"]
@@ -120,14 +134,19 @@ class AvroGenerator:
         self.defined[f"{NAMESPACE}.{enum['name']}"] = enum
         return enum
 
-    def default(self, schema: Json) -> Json:
-        """A valid default for `schema` (union: for its first branch)."""
+    def default(self, schema: Json, budget: int = 20) -> Json:
+        """A valid default for `schema` (union: for its first branch).
+
+        Raises KeyError when there is none to give (a type that requires itself).
+        """
+        if budget <= 0:
+            raise KeyError("a record that always contains itself has no finite default")
         if isinstance(schema, list):
-            return self.default(schema[0])
+            return self.default(schema[0], budget - 1)
         if isinstance(schema, str):
             if schema in PRIMITIVES:
                 return _PRIMITIVE_DEFAULTS[schema]
-            return self.default(self.defined[schema])
+            return self.default(self.defined[schema], budget - 1)
         kind = schema["type"]
         if kind in PRIMITIVES:
             return _PRIMITIVE_DEFAULTS[kind]
@@ -140,8 +159,19 @@ class AvroGenerator:
         if kind == "map":
             return {}
         if kind == "record":
-            return {f["name"]: self.default(f["type"]) for f in schema["fields"]}
+            return {f["name"]: self.default(f["type"], budget - 1) for f in schema["fields"]}
         raise AssertionError(f"no default for {schema!r}")
+
+
+def _identity(schema: Json) -> str | None:
+    """What makes a union branch distinct: its type, or its name for named types."""
+    if isinstance(schema, list):
+        return None
+    if isinstance(schema, str):
+        return schema
+    if schema["type"] in ("record", "enum", "fixed"):
+        return f"{NAMESPACE}.{schema['name']}"
+    return str(schema["type"])
 
 
 _PRIMITIVE_DEFAULTS: dict[str, Json] = {
