@@ -93,6 +93,12 @@ def produce(
     cluster = open_cluster(cluster_name, bootstrap)
     progress = Progress("produced")
     try:
+        # Fail before reading input: the topic must exist and have the chosen partition.
+        partitions = len(cluster.describe_topic(topic).partitions)
+        if partition is not None and not 0 <= partition < partitions:
+            raise click.BadParameter(
+                f"topic {topic} has partitions 0 to {partitions - 1}", param_hint="--partition"
+            )
         with interruptible():
             stdin = click.get_binary_stream("stdin")
             sent = produce_lines(

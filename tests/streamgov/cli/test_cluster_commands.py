@@ -1,0 +1,197 @@
+"""`streamgov topics|produce|consume|groups` on an embedded cluster in a temporary
+STREAMGOV_HOME, through click's runner and as real subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from streamgov.cli import cli
+
+
+def run(*args: str, input: str | bytes | None = None) -> Result:
+    return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
+
+
+def ok(*args: str, input: str | bytes | None = None) -> Result:
+    result = run(*args, input=input)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_topic_lifecycle(streamgov_home: Path) -> None:
+    ok("topics", "create", "orders", "--partitions", "3", "--config", "retention.ms=60000")
+    assert ok("topics", "list").stdout.split() == ["orders"]
+    assert json.loads(ok("topics", "list", "--format", "json").stdout) == ["orders"]
+
+    described = json.loads(ok("topics", "describe", "orders", "--format", "json").stdout)
+    assert [p["partition"] for p in described["partitions"]] == [0, 1, 2]
+    assert described["config"]["retention.ms"] == "60000"
+    table = ok("topics", "describe", "orders").stdout
+    assert "PARTITION" in table and "retention.ms" in table
+
+    ok(
+        "topics", "alter", "orders", "--partitions", "4",
+        "--config", "cleanup.policy=compact", "--delete-config", "retention.ms",
+    )  # fmt: skip
+    described = json.loads(ok("topics", "describe", "orders", "--format", "json").stdout)
+    assert len(described["partitions"]) == 4
+    assert described["config"]["cleanup.policy"] == "compact"
+    assert described["config"]["retention.ms"] == "604800000"
+
+    ok("topics", "delete", "orders")
+    assert ok("topics", "list").stdout.split() == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["topics", "create", "bad name"], "illegal"),
+        (["topics", "describe", "missing"], "does not exist"),
+        (["topics", "create", "t", "--config", "retention.ms"], "KEY=VALUE"),
+        (["topics", "create", "t", "--config", "retention.ms=soon"], "retention.ms"),
+        (["topics", "alter", "t"], "nothing to alter"),
+        (["produce", "missing"], "does not exist"),
+        (["produce", "t", "--partition", "1"], "partitions 0 to 0"),
+        (["groups", "reset", "g", "--to-earliest", "--to-latest"], "exactly one"),
+        (["groups", "reset", "g", "--to-datetime", "yesterday"], "ISO 8601"),
+        (["groups", "reset", "g", "--to-earliest"], "no committed offsets"),
+        (["topics", "list", "--cluster", "../escape"], "cluster name"),
+    ],
+)
+def test_user_errors_are_one_line_without_traceback(
+    streamgov_home: Path, args: list[str], message: str
+) -> None:
+    if args[:2] == ["produce", "t"]:
+        ok("topics", "create", "t")
+    result = run(*args, input="")
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "Traceback" not in result.output
+    # One error line; usage errors add click's usage hint before it.
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("Error:")]
+    assert len(errors) == 1
+    assert set(lines) - set(errors) <= {line for line in lines if "Usage:" in line or "Try" in line}
+
+
+def test_produce_then_consume_with_keys_headers_and_json(streamgov_home: Path) -> None:
+    ok("topics", "create", "events", "--partitions", "2")
+    produced = ok(
+        "produce", "events", "--key-separator", ":", "--header", "src=test",
+        input="k1:one\nk2:two\r\nk1:three\n",
+    )  # fmt: skip
+    assert "Produced 3 record(s)" in produced.stderr
+
+    lines = ok("consume", "events", "--from-beginning", "--exit-at-end", "--format", "json")
+    records = [json.loads(line) for line in lines.stdout.splitlines()]
+    assert sorted(r["value"] for r in records) == ["one", "three", "two"]
+    by_value = {r["value"]: r for r in records}
+    assert by_value["one"]["key"] == "k1" and by_value["three"]["key"] == "k1"
+    assert by_value["one"]["partition"] == by_value["three"]["partition"]
+    assert by_value["one"]["offset"] < by_value["three"]["offset"]
+    assert all(r["headers"] == [{"key": "src", "value": "test"}] for r in records)
+    assert all(set(r) >= {"topic", "partition", "offset", "timestamp"} for r in records)
+
+    text = ok("consume", "events", "-b", "-e", "-K", "=").stdout.splitlines()
+    assert sorted(text) == ["k1=one", "k1=three", "k2=two"]
+
+
+def test_produce_to_a_partition_and_binary_values(streamgov_home: Path) -> None:
+    ok("topics", "create", "bin", "--partitions", "3")
+    ok("produce", "bin", "--partition", "2", input=b"\xff\xfe\n")
+    [line] = ok("consume", "bin", "-b", "-e", "--format", "json").stdout.splitlines()
+    record = json.loads(line)
+    assert (record["partition"], record["value_encoding"], record["value"]) == (2, "base64", "//4=")
+
+
+def test_missing_key_separator_names_the_line(streamgov_home: Path) -> None:
+    ok("topics", "create", "t")
+    result = run("produce", "t", "-K", ":", input="a:1\nno separator\n")
+    assert result.exit_code == 1
+    assert "line 2 has no key separator" in result.output
+    assert ok("consume", "t", "-b", "-e").stdout == "1\n"
+
+
+def test_consume_max_records(streamgov_home: Path) -> None:
+    ok("topics", "create", "t")
+    ok("produce", "t", input="".join(f"{i}\n" for i in range(10)))
+    assert ok("consume", "t", "-b", "-n", "4").stdout.split() == ["0", "1", "2", "3"]
+
+
+def test_group_consume_commits_and_reset(streamgov_home: Path) -> None:
+    ok("topics", "create", "t")
+    ok("produce", "t", input="a\nb\nc\n")
+    assert ok("consume", "t", "-b", "-e", "-g", "readers").stdout.split() == ["a", "b", "c"]
+    # The group resumes where it stopped: nothing new to read.
+    ok("produce", "t", input="d\n")
+    assert ok("consume", "t", "-b", "-e", "-g", "readers").stdout.split() == ["d"]
+
+    listed = json.loads(ok("groups", "list", "--format", "json").stdout)
+    assert {"group": "readers", "state": "Empty"} in listed
+    described = json.loads(ok("groups", "describe", "readers", "--format", "json").stdout)
+    assert described["offsets"] == [
+        {
+            "topic": "t",
+            "partition": 0,
+            "current_offset": 4,
+            "log_end_offset": 4,
+            "lag": 0,
+            "member": None,
+            "client": None,
+        }
+    ]
+
+    dry = ok("groups", "reset", "readers", "--topic", "t", "--shift-by", "-2", "--format", "json")
+    assert json.loads(dry.stdout)["partitions"] == [
+        {"topic": "t", "partition": 0, "current_offset": 4, "new_offset": 2}
+    ]
+    assert "Dry run" in dry.stderr
+    assert (
+        json.loads(ok("groups", "describe", "readers", "--format", "json").stdout)["offsets"][0][
+            "current_offset"
+        ]
+        == 4
+    )
+
+    ok("groups", "reset", "readers", "--to-offset", "1", "--execute")
+    assert ok("consume", "t", "-b", "-e", "-g", "readers").stdout.split() == ["b", "c", "d"]
+
+    ok("groups", "reset", "readers", "--to-datetime", "2000-01-01T00:00:00Z", "--execute")
+    assert ok("consume", "t", "-e", "-g", "readers").stdout.split() == ["a", "b", "c", "d"]
+
+    ok("groups", "delete", "readers")
+    assert "readers" not in ok("groups", "list").stdout
+
+
+def _streamgov(home: Path, *args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+    env = {**os.environ, "STREAMGOV_HOME": str(home)}
+    env.pop("STREAMGOV_BOOTSTRAP", None)
+    return subprocess.run(
+        ["streamgov", *args],
+        input=stdin,
+        capture_output=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_real_processes_produce_then_consume(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    assert _streamgov(home, "topics", "create", "lines", "--partitions", "4").returncode == 0
+    payload = b"".join(b"key-%d\tvalue-%d\n" % (i % 7, i) for i in range(3000))
+    produced = _streamgov(home, "produce", "lines", "-K", "\t", stdin=payload)
+    assert produced.returncode == 0, produced.stderr
+    consumed = _streamgov(home, "consume", "lines", "-b", "-e", "-K", "\t")
+    assert consumed.returncode == 0, consumed.stderr
+    assert sorted(consumed.stdout.splitlines()) == sorted(payload.splitlines())
+
+    failed = _streamgov(home, "consume", "nope", "-e")
+    assert failed.returncode == 1
+    assert failed.stderr.decode().strip().splitlines() == ["Error: topic 'nope' does not exist"]
