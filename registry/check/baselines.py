@@ -174,15 +174,19 @@ class TreeBaseline:
     def _histories(self, paths: list[str]) -> dict[str, list[tuple[str, str]]]:
         if self.repo is None or self.commit is None or not paths:
             return {}
-        histories = self.repo.histories(self.commit, paths, self.config.history)
+        prefix = self.source.prefix if isinstance(self.source, GitTreeSource) else ""
+        histories = self.repo.histories(
+            self.commit, [prefix + path for path in paths], self.config.history
+        )
         blobs = self.repo.read_blobs(v.blob for versions in histories.values() for v in versions)
         out: dict[str, list[tuple[str, str]]] = {}
-        for path, versions in histories.items():
+        for full_path, versions in histories.items():
+            path = full_path[len(prefix) :]
             entries: list[tuple[str, str]] = []
             for version in versions:
                 if version.blob not in blobs:
                     continue
-                where = f" as {version.path}" if version.path != path else ""
+                where = f" as {version.path}" if version.path != full_path else ""
                 text = blobs[version.blob].decode("utf-8-sig", "replace")
                 entries.append((f"commit {version.commit[:10]}{where}", text))
             if entries:
@@ -193,16 +197,19 @@ class TreeBaseline:
 
 
 def git_baseline(
-    repo: GitRepo | None, ref: str, config: CheckConfig, limits: Limits
+    repo: GitRepo | None, ref: str, root: Path, config: CheckConfig, limits: Limits
 ) -> TreeBaseline:
-    """The files at `ref`, read from git objects; the working tree is not touched."""
+    """The files at `ref` under `root`, read from git objects; the working tree is untouched."""
     if repo is None:
         raise BaselineError(f"--against git:{ref} needs a git repository, and this is not one")
     try:
         commit = repo.resolve(ref)
     except GitError as exc:
         raise BaselineError(str(exc)) from None
-    return TreeBaseline(GitTreeSource(repo, commit, ref), config, limits, repo, commit, ref)
+    inside = root.resolve().relative_to(repo.root.resolve()).as_posix()
+    prefix = "" if inside == "." else f"{inside}/"
+    source = GitTreeSource(repo, commit, ref, prefix)
+    return TreeBaseline(source, config, limits, repo, commit, ref)
 
 
 def directory_baseline(path: Path, config: CheckConfig, limits: Limits) -> TreeBaseline:
@@ -410,7 +417,7 @@ def open_baseline(
 ) -> Baseline:
     """Interpret `--against`: `git:REF`, `registry:URL`, `dir:PATH` or a directory path."""
     if spec.startswith("git:"):
-        return git_baseline(repo, spec[4:], config, limits)
+        return git_baseline(repo, spec[4:], root, config, limits)
     if spec.startswith("registry:"):
         auth = registry_auth(os.environ if env is None else env)
         return RegistryBaseline(spec[len("registry:") :], auth, timeout, limits)

@@ -28,7 +28,10 @@ class FileSource(Protocol):
 
 
 class DirectorySource:
-    """Files under a directory on disk; inside a git repository, what git tracks or would."""
+    """Files under a directory on disk; inside a git repository, what git tracks or would.
+
+    `repo`, when given, must contain `root`.
+    """
 
     def __init__(self, root: Path, repo: GitRepo | None = None) -> None:
         self.root = root
@@ -37,8 +40,12 @@ class DirectorySource:
 
     def paths(self) -> Sequence[str]:
         """Every file, skipping version-control and dependency directories."""
-        if self.repo is not None and self.repo.root.resolve() == self.root.resolve():
-            return sorted(self.repo.tracked_files())
+        if self.repo is not None:
+            inside = self.root.resolve().relative_to(self.repo.root.resolve()).as_posix()
+            prefix = "" if inside == "." else f"{inside}/"
+            return sorted(
+                path[len(prefix) :] for path in self.repo.tracked_files() if path.startswith(prefix)
+            )
         found: list[str] = []
         for directory, dirs, files in os.walk(self.root):
             dirs[:] = sorted(name for name in dirs if name not in _SKIPPED_DIRS)
@@ -62,19 +69,28 @@ class DirectorySource:
 
 
 class GitTreeSource:
-    """Files as they are in one commit, read from git objects (the working tree is untouched)."""
+    """Files as they are in one commit, read from git objects (the working tree is untouched).
 
-    def __init__(self, repo: GitRepo, commit: str, ref: str) -> None:
+    With a `prefix` (the checked directory inside the repository, ending in `/`), paths are
+    relative to that directory, like the working-tree paths they are compared with.
+    """
+
+    def __init__(self, repo: GitRepo, commit: str, ref: str, prefix: str = "") -> None:
         self.repo = repo
         self.commit = commit
+        self.prefix = prefix
         self.description = f"git:{ref}"
         self._tree: dict[str, str] | None = None
 
     @property
     def tree(self) -> dict[str, str]:
-        """Path -> blob id, read once."""
+        """Path (relative to the prefix) -> blob id, read once."""
         if self._tree is None:
-            self._tree = self.repo.tree(self.commit)
+            self._tree = {
+                path[len(self.prefix) :]: blob
+                for path, blob in self.repo.tree(self.commit).items()
+                if path.startswith(self.prefix)
+            }
         return self._tree
 
     def paths(self) -> Sequence[str]:

@@ -300,3 +300,27 @@ def test_configuration_error_exits_2_with_file_and_line(orders: SchemaRepo) -> N
     assert result.exit_code == 2
     assert "streamgov.yaml:4: unknown key 'subjekt'" in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_root_below_the_repository_top(repo: SchemaRepo) -> None:
+    repo.write("services/billing/schemas/orders-value.avsc", ORDER_V1)
+    repo.write("services/billing/.gitignore", "generated/\n")
+    repo.write("services/billing/generated/copy-value.avsc", "{ not even json")
+    repo.write("services/other/schemas/x-value.avsc", ORDER_V1)
+    repo.commit()
+    repo.write(
+        "services/billing/schemas/orders-value.avsc",
+        record("Order", field("id", "string"), field("amount", "int"), field("n", "int")),
+    )
+    from click.testing import CliRunner
+
+    from streamgov.cli import cli
+
+    root = repo.root / "services/billing"
+    result = CliRunner().invoke(
+        cli, ["check", "--root", str(root), "--against", "git:main", "--format", "json"]
+    )
+    assert result.exit_code == 1, result.output
+    document = json.loads(result.output)
+    assert _statuses(document) == {"orders-value": "incompatible"}
+    assert document["problems"][0]["file"] == "schemas/orders-value.avsc"
