@@ -1,0 +1,98 @@
+"""The server's composition root mounts the registry; `streamgov up` and `streamgov registry`
+work end to end."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from fastapi.testclient import TestClient
+
+from engine.embedded import EmbeddedCluster
+from streamgov.cli import cli
+from streamgov.server import create_app
+from tests.brokers import free_port
+from tests.registry.registry_server import serve_in_thread, start_up, stop
+
+AVRO = json.dumps({"type": "record", "name": "Cli", "fields": [{"name": "a", "type": "int"}]})
+AVRO_V2_BAD = json.dumps(
+    {
+        "type": "record",
+        "name": "Cli",
+        "fields": [{"name": "a", "type": "int"}, {"name": "b", "type": "string"}],
+    }
+)
+
+
+def test_create_app_mounts_the_registry_and_closes_it(tmp_path: Path) -> None:
+    cluster = EmbeddedCluster(tmp_path, name="srv")
+    app = create_app(cluster)
+    with TestClient(app) as client:
+        assert client.get("/schemas/types").status_code == 200
+        assert "/subjects/{subject}/versions" in client.get("/openapi.json").json()["paths"]
+    assert app.state.services.closers == []
+    cluster.close()
+
+
+@pytest.fixture()
+def registry_url(tmp_path: Path) -> Iterator[str]:
+    cluster = EmbeddedCluster(tmp_path, name="cli")
+    app = create_app(cluster)
+    with serve_in_thread(app) as url:
+        yield url
+    app.state.services.close()
+    cluster.close()
+
+
+def run(url: str, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["registry", "--url", url, *args])
+    return result.exit_code, result.output
+
+
+def test_registry_cli_round_trip(registry_url: str, tmp_path: Path) -> None:
+    schema_file = tmp_path / "v1.avsc"
+    schema_file.write_text(AVRO)
+    bad_file = tmp_path / "v2.avsc"
+    bad_file.write_text(AVRO_V2_BAD)
+    code, out = run(registry_url, "register", "cli-value", str(schema_file))
+    assert code == 0 and out.strip() == "1"
+    assert run(registry_url, "subjects") == (0, "cli-value\n")
+    assert run(registry_url, "versions", "cli-value") == (0, "1\n")
+    code, out = run(registry_url, "get", "cli-value")
+    assert code == 0 and json.loads(out)["schema"] == AVRO
+    code, out = run(registry_url, "get", "--id", "1", "--schema-only")
+    assert out.strip() == AVRO
+    code, out = run(registry_url, "compat", "cli-value", str(bad_file))
+    assert code == 1 and "incompatible" in out and "b" in out
+    code, out = run(registry_url, "register", "cli-value", str(bad_file))
+    assert code == 1 and "incompatible" in out and "Traceback" not in out
+    assert run(registry_url, "config", "cli-value", "--set", "none")[0] == 0
+    assert run(registry_url, "compat", "cli-value", str(bad_file)) == (0, "compatible\n")
+    assert json.loads(run(registry_url, "config", "cli-value")[1]) == {"compatibilityLevel": "NONE"}
+    assert run(registry_url, "mode") == (0, "READWRITE\n")
+    assert run(registry_url, "mode", "cli-value", "--set", "readonly") == (0, "READONLY\n")
+    assert run(registry_url, "mode", "cli-value", "--delete") == (0, "READONLY\n")
+    assert run(registry_url, "delete", "cli-value") == (0, "1\n")
+    assert run(registry_url, "delete", "cli-value", "--permanent") == (0, "1\n")
+    code, out = run(registry_url, "versions", "cli-value")
+    assert code == 1 and "not found" in out
+
+
+def test_registry_cli_reports_unreachable_registry_in_one_line() -> None:
+    code, out = run(f"http://127.0.0.1:{free_port()}", "subjects")
+    assert code == 1 and "cannot reach" in out and "Traceback" not in out
+
+
+def test_up_serves_with_nothing_to_configure_and_refuses_a_busy_port(tmp_path: Path) -> None:
+    port = free_port()
+    proc = start_up(tmp_path, port)
+    try:
+        assert (tmp_path / "clusters" / "default").is_dir()
+        result = CliRunner().invoke(cli, ["up", "--port", str(port)])
+        assert result.exit_code == 1
+        assert "cannot listen" in result.output
+    finally:
+        stop(proc)
