@@ -93,12 +93,12 @@ def evaluate_partition(
         if owned:
             return PartitionStatus(
                 Status.STALL,
-                f"consumer holds offset {current.committed} for {since:.0f}s while lag is "
+                f"consumer holds offset {current.committed} for {since:.1f}s while lag is "
                 f"{current.lag}",
             )
         return PartitionStatus(
             Status.STOP,
-            f"no commits for {since:.0f}s (offset {current.committed}), no live consumer, "
+            f"no commits for {since:.1f}s (offset {current.committed}), no live consumer, "
             f"lag {current.lag}",
         )
     if history.last_decrease <= start:

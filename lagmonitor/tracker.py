@@ -33,6 +33,9 @@ from lagmonitor.status import (
 
 MAX_HISTORY_SIZE = 1000
 
+#: Group states that imply live members, even when the broker does not list them.
+LIVE_STATES = frozenset({"Stable", "PreparingRebalance", "CompletingRebalance"})
+
 
 @dataclass(frozen=True, slots=True)
 class TrackerConfig:
@@ -108,6 +111,7 @@ class GroupTrack:
         self.config = config
         self.state = "Unknown"
         self.members = 0
+        self.members_unknown = False
         self.simple = False
         self.partitions: dict[TopicPartition, PartitionTrack] = {}
         self.missing_topics: tuple[str, ...] = ()
@@ -179,6 +183,9 @@ class LagTracker:
     def _ingest_group(self, track: GroupTrack, observed: GroupObservation, now: float) -> None:
         track.state = observed.state
         track.members = observed.members
+        # Some brokers report a live group's state but not its members: the group then has
+        # live consumers, we just cannot count them.
+        track.members_unknown = observed.members == 0 and observed.state in LIVE_STATES
         track.simple = observed.simple
         track.missing_topics = observed.missing_topics
         produced = consumed = 0
@@ -248,7 +255,7 @@ class LagTracker:
         max_lag = -1
         max_time: TimeLag | None = None
         # Without assignment information, any member may own any partition.
-        unassigned_members = track.members > 0 and not any(
+        unassigned_members = (track.members > 0 or track.members_unknown) and not any(
             p.owner is not None for p in track.partitions.values()
         )
         for part in track.partitions.values():
@@ -285,7 +292,7 @@ class LagTracker:
             GroupSignal(
                 at=track.sampled_at,
                 total_lag=total,
-                members=track.members,
+                members=_members_for_controller(track),
                 partitions=count,
                 production_rate=track.production_rate,
                 consumption_rate=track.consumption_rate,
@@ -332,3 +339,11 @@ class LagTracker:
         """One full cycle: ingest then evaluate."""
         self.ingest(sample, only_group)
         return self.evaluate()
+
+
+def _members_for_controller(track: GroupTrack) -> int:
+    """The member count the controller sees; when the broker does not report members of a
+    live group, the controller's own recommendation stands in (at least 1)."""
+    if track.members_unknown:
+        return max(1, track.controller.replicas or 0)
+    return track.members

@@ -106,7 +106,7 @@ def test_stop_reason_counts_time_since_the_offset_last_moved() -> None:
     rows: list[Row] = [(100, 200)] * 15
     result = evaluate_partition(history(rows, size=10), owned=False)
     assert result.status is Status.STOP
-    assert "140s" in result.reason
+    assert "140.0s" in result.reason
 
 
 @pytest.mark.parametrize(
