@@ -457,8 +457,8 @@ class KafkaCluster:
         At least one record is returned when any is available, even if it exceeds
         `max_bytes` (Kafka's rule), so a large record never blocks a reader."""
         self._check_partition(topic, partition)
-        earliest = self.list_offsets(topic, OffsetSpec.EARLIEST)[partition]
-        latest = self.list_offsets(topic, OffsetSpec.LATEST)[partition]
+        earliest = self._offsets(topic, [partition], OffsetSpec.EARLIEST)[partition]
+        latest = self._offsets(topic, [partition], OffsetSpec.LATEST)[partition]
         if not earliest <= offset <= latest:
             raise OffsetOutOfRangeError(
                 f"Offset {offset} is out of range for {topic}[{partition}]: "
@@ -504,14 +504,18 @@ class KafkaCluster:
     def list_offsets(self, topic: str, spec: OffsetSpec | int) -> dict[int, int]:
         """Per partition: earliest, latest (last stable offset), or the first offset at or after
         a timestamp in ms (the latest offset when no record is that recent)."""
-        count = self._partition_count(topic)
+        return self._offsets(topic, range(self._partition_count(topic)), spec)
+
+    def _offsets(
+        self, topic: str, partitions: Iterable[int], spec: OffsetSpec | int
+    ) -> dict[int, int]:
         if spec is OffsetSpec.EARLIEST:
             kspec = kadmin.OffsetSpec.earliest()
         elif spec is OffsetSpec.LATEST:
             kspec = kadmin.OffsetSpec.latest()
         else:
             kspec = kadmin.OffsetSpec.for_timestamp(int(spec))
-        request = {confluent_kafka.TopicPartition(topic, p): kspec for p in range(count)}
+        request = {confluent_kafka.TopicPartition(topic, p): kspec for p in partitions}
         futures = self._admin.list_offsets(
             request,
             isolation_level=confluent_kafka.IsolationLevel.READ_COMMITTED,
@@ -522,7 +526,7 @@ class KafkaCluster:
             for tp, f in futures.items()
         }
         if not isinstance(spec, OffsetSpec) and any(o < 0 for o in result.values()):
-            latest = self.list_offsets(topic, OffsetSpec.LATEST)
+            latest = self._offsets(topic, list(result), OffsetSpec.LATEST)
             result = {p: (latest[p] if o < 0 else o) for p, o in result.items()}
         return result
 
