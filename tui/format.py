@@ -40,7 +40,9 @@ def seconds(value: float | None, lower_bound: bool = False) -> str:
     total = int(value)
     if total < 3600:
         return f"{prefix}{total // 60}m{total % 60:02d}s"
-    return f"{prefix}{total // 3600}h{(total % 3600) // 60:02d}m"
+    if total < 2 * 86_400:
+        return f"{prefix}{total // 3600}h{(total % 3600) // 60:02d}m"
+    return f"{prefix}{total // 86_400}d{(total % 86_400) // 3600:02d}h"
 
 
 def rate(value: float | None) -> str:

@@ -21,11 +21,12 @@ START_SCREENS = ("topics", "schemas", "lag")
 
 
 @contextmanager
-def serve_in_thread(app: FastAPI, *, startup_timeout: float = 30.0) -> Iterator[str]:
-    """Serve `app` on a free loopback port in a background thread; yields its base URL."""
+def serve_in_thread(app: FastAPI, *, port: int = 0, startup_timeout: float = 30.0) -> Iterator[str]:
+    """Serve `app` on a loopback port (a free one by default) in a background thread; yields
+    its base URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind(("127.0.0.1", port))
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on")
     server = uvicorn.Server(config)

@@ -50,7 +50,7 @@ class CompatibilityScreen(DataScreen):
 
     LIVE = False
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back"),
+        Binding("escape", "back", "Back", priority=True),
         Binding("ctrl+t", "test", "Test", priority=True),
         Binding("ctrl+o", "load", "Load file", priority=True),
     ]
@@ -76,6 +76,9 @@ class CompatibilityScreen(DataScreen):
             "paste the candidate above (the latest version is loaded to start from), then ctrl+t",
             id="compat-result",
         )
+
+    def on_mount(self) -> None:
+        self.query_one("#candidate", TextArea).focus()
 
     async def load(self) -> None:
         if self._prefilled:

@@ -58,6 +58,7 @@ class SubjectScreen(TableScreen):
         self.versions: dict[str, dict[str, Any]] = {}
         self.marked: str | None = None
         self.level = ""
+        self._first_load = True
 
     def title_text(self) -> str:
         level = f" ({self.level})" if self.level else ""
@@ -80,8 +81,9 @@ class SubjectScreen(TableScreen):
         self.level = level
         self.query_one("#title-bar", Static).update(self._title_line())
         self._refresh_rows()
-        if self.selected_key() is None and self.table.row_count:
+        if self._first_load and self.table.row_count:
             self.table.move_cursor(row=self.table.row_count - 1, animate=False)
+            self._first_load = False
         self._show_selected()
 
     def _refresh_rows(self) -> None:

@@ -86,6 +86,11 @@ class FormScreen(ModalScreen[dict[str, str] | None]):
                 yield Button(self._submit_label, id="ok", variant="primary")
                 yield Button("Cancel", id="cancel")
 
+    def on_mount(self) -> None:
+        # Enter submits from a text field or the OK button; a choice list would swallow it.
+        inputs = self.query(Input)
+        (inputs.first() if inputs else self.query_one("#ok", Button)).focus()
+
     def values(self) -> dict[str, str]:
         """The current value of every field."""
         values: dict[str, str] = {}

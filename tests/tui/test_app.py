@@ -1,0 +1,323 @@
+"""The terminal UI driven by Textual's Pilot against a real streamgov server (uvicorn thread)."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input, Static
+
+from engine.embedded import EmbeddedCluster
+from engine.types import TopicPartition
+from streamgov.cli.tui import START_SCREENS, serve_in_thread
+from tui.app import StreamgovApp
+from tui.client import StreamgovClient
+from tui.screens import SCREENS
+from tui.screens.base import DataScreen, TableScreen
+from tui.screens.compatibility import CompatibilityScreen
+from tui.screens.lag import LagScreen
+from tui.screens.lag_detail import LagDetailScreen
+from tui.screens.records import RecordsScreen
+from tui.screens.schema_diff import DiffScreen
+from tui.screens.schemas import SchemasScreen
+from tui.screens.subject import SubjectScreen
+from tui.screens.topic_detail import TopicDetailScreen
+from tui.screens.topics import TopicsScreen
+from tui.widgets.confirm import ConfirmScreen
+from tui.widgets.form import FormScreen
+from tui.widgets.help import HelpScreen
+
+pytestmark = pytest.mark.anyio
+SIZE = (100, 30)
+
+
+def make_app(url: str, **kw: object) -> StreamgovApp:
+    return StreamgovApp(StreamgovClient(url), refresh_seconds=kw.pop("refresh", 60), **kw)  # type: ignore[arg-type]
+
+
+async def until(pilot: Pilot[None], condition: Callable[[], bool], timeout: float = 10) -> None:
+    """Let the app work until `condition` holds (loads are asynchronous)."""
+    waited = 0.0
+    while not condition():
+        if waited > timeout:
+            raise AssertionError("condition not reached")
+        await pilot.pause(0.05)
+        waited += 0.05
+
+
+def rows(screen: object, table_id: str = "main") -> list[list[str]]:
+    assert isinstance(screen, DataScreen)
+    table = screen.query_one(f"#{table_id}", DataTable)
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+def loaded(app: StreamgovApp, kind: type, table_id: str = "main") -> Callable[[], bool]:
+    return lambda: isinstance(app.screen, kind) and bool(rows(app.screen, table_id))
+
+
+async def select(pilot: Pilot[None], key: str) -> None:
+    screen = pilot.app.screen
+    assert isinstance(screen, TableScreen)
+    screen.table.move_cursor(row=screen.table.get_row_index(key))
+    await pilot.pause()
+
+
+def test_every_registered_screen_can_start_the_cli() -> None:
+    assert set(START_SCREENS) == set(SCREENS)
+
+
+async def test_topics_table_shows_counts_retention_and_cleanup(server_url: str) -> None:
+    app = make_app(server_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, loaded(app, TopicsScreen))
+        assert rows(app.screen) == [
+            ["audit.log", "2", "0", "1d", "delete", "-"],
+            ["orders", "3", "12", "7d", "delete", "-"],
+            ["payments", "1", "3", "7d", "compact", "-"],
+        ]
+        await pilot.press("i")
+        await until(pilot, lambda: any(r[0].startswith("_") for r in rows(app.screen)))
+
+
+async def test_command_bar_completes_and_jumps(server_url: str) -> None:
+    app = make_app(server_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, loaded(app, TopicsScreen))
+        await pilot.press("colon", "s", "c", "tab")
+        assert app.screen.query_one(Input).value == "schemas"
+        await pilot.press("enter")
+        await until(pilot, loaded(app, SchemasScreen))
+        assert rows(app.screen) == [
+            ["orders-value", "2", "2", "AVRO", "BACKWARD"],
+            ["payments-value", "1", "3", "JSON", "BACKWARD"],
+        ]
+        await pilot.press("colon", "n", "o", "p", "e", "enter")
+        hint = str(app.screen.query_one("#command-hint", Static).render())
+        assert "unknown command" in hint
+        await pilot.press("escape")
+        assert isinstance(app.screen, SchemasScreen)
+        await pilot.press("colon", "l", "a", "g", "enter")
+        await until(pilot, lambda: isinstance(app.screen, LagScreen))
+        assert len(app.screen_stack) == 2
+
+
+async def test_filter_help_and_back(server_url: str) -> None:
+    app = make_app(server_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, loaded(app, TopicsScreen))
+        await pilot.press("slash", "p", "a", "y")
+        assert [r[0] for r in rows(app.screen)] == ["payments"]
+        await pilot.press("enter")
+        assert isinstance(app.focused, DataTable)
+        await pilot.press("escape")
+        assert len(rows(app.screen)) == 3
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        table = app.screen.query_one(DataTable)
+        listed = {str(table.get_row_at(i)[1]) for i in range(table.row_count)}
+        assert {"Browse", "Create", "Delete", "Filter", "Quit", "Help"} <= listed
+        await pilot.press("escape")
+        assert isinstance(app.screen, TopicsScreen)
+        await select(pilot, "orders")
+        await pilot.press("enter")
+        await until(pilot, loaded(app, TopicDetailScreen))
+        assert rows(app.screen) == [
+            ["0", "0", "4", "4"],
+            ["1", "0", "4", "4"],
+            ["2", "0", "4", "4"],
+        ]
+        await until(pilot, lambda: bool(rows(app.screen, "groups")))
+        assert rows(app.screen, "groups") == [["billing", "Empty", "3"]]
+        assert ["cleanup.policy", "delete"] in rows(app.screen, "configs")
+        await pilot.press("escape")
+        assert isinstance(app.screen, TopicsScreen)
+        await pilot.press("escape")
+        assert isinstance(app.screen, TopicsScreen)
+
+
+async def test_create_alter_and_delete_topic_with_confirmation(
+    server_url: str, cluster: EmbeddedCluster
+) -> None:
+    app = make_app(server_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, loaded(app, TopicsScreen))
+        await pilot.press("c")
+        assert isinstance(app.screen, FormScreen)
+        await pilot.press(*"new.topic", "tab")
+        partitions = app.screen.query_one("#field-partitions", Input)
+        partitions.value = "x"
+        await pilot.press("enter")
+        assert "not a whole number" in str(app.screen.query_one("#form-error", Static).render())
+        partitions.value = "4"
+        app.screen.query_one("#field-retention", Input).value = "60000"
+        app.screen.query_one("#field-retention", Input).focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: "new.topic" in [r[0] for r in rows(app.screen)])
+        assert cluster.describe_topic("new.topic").config["retention.ms"] == "60000"
+        assert len(cluster.describe_topic("new.topic").partitions) == 4
+
+        await select(pilot, "new.topic")
+        await pilot.press("e")
+        await pilot.press(*"retention.ms", "tab", *"120000", "enter")
+        await until(
+            pilot, lambda: cluster.describe_topic("new.topic").config["retention.ms"] == "120000"
+        )
+
+        await pilot.press("ctrl+d")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        assert "new.topic" in cluster.list_topics()
+        await pilot.press("ctrl+d", "y")
+        await until(pilot, lambda: "new.topic" not in [r[0] for r in rows(app.screen)])
+        assert "new.topic" not in cluster.list_topics()
+
+
+async def test_readonly_disables_changes(server_url: str, cluster: EmbeddedCluster) -> None:
+    app = make_app(server_url, readonly=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, loaded(app, TopicsScreen))
+        await pilot.press("ctrl+d", "c", "e")
+        assert isinstance(app.screen, TopicsScreen)
+        assert "orders" in cluster.list_topics()
+        title = str(app.screen.query_one("#title-bar", Static).render())
+        assert "read-only" in title
+
+
+async def test_browse_records_decodes_avro_and_pages(server_url: str) -> None:
+    app = make_app(server_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, loaded(app, TopicsScreen))
+        await select(pilot, "orders")
+        await pilot.press("b")
+        await until(pilot, loaded(app, RecordsScreen))
+        table = rows(app.screen)
+        assert [r[0] for r in table] == ["0", "1", "2", "3"]
+        assert table[0][2:] == ["order-0", '{"id": 0, "note": "n0"}']
+        assert table[0][1] == "2026-01-01 00:00:00.000"
+        detail = str(app.screen.query_one("#record-text", Static).render())
+        assert "avro schema 2" in detail
+        await pilot.press("p")
+        app.screen.query_one("#field-partition", Input).value = "1"
+        await pilot.press("enter")
+        await until(pilot, lambda: rows(app.screen)[0][2] == "order-1")
+        await pilot.press("o")
+        await pilot.press("2", "enter")
+        await until(pilot, lambda: [r[0] for r in rows(app.screen)] == ["2", "3"])
+        await pilot.press("t")
+        await pilot.press(*"2026-01-01T00:00:10Z", "enter")
+        await until(pilot, lambda: [r[2] for r in rows(app.screen)] == ["order-10"])
+        await pilot.press("g")
+        await until(pilot, lambda: len(rows(app.screen)) == 4)
+
+
+async def test_schema_versions_diff_compatibility_and_level(server_url: str) -> None:
+    app = make_app(server_url, start="schemas")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, loaded(app, SchemasScreen))
+        await pilot.press("enter")
+        await until(pilot, loaded(app, SubjectScreen))
+        assert [r[0].strip() for r in rows(app.screen)] == ["1", "2"]
+        await pilot.press("d")
+        assert isinstance(app.screen, DiffScreen)
+        diff = rows(app.screen, "diff")
+        assert any(r[0] == "+" and '"note"' in r[2] for r in diff)
+        await pilot.press("escape", "t")
+        assert isinstance(app.screen, CompatibilityScreen)
+        area = app.screen.query_one("#candidate")
+        await until(pilot, lambda: '"note"' in area.text)  # type: ignore[attr-defined]
+        await pilot.press("ctrl+t")
+        result = app.screen.query_one("#compat-result", Static)
+        await until(pilot, lambda: "compatible" in str(result.render()))
+        assert "NOT" not in str(result.render())
+        area.text = area.text.replace('"long"', '"string"')  # type: ignore[attr-defined]
+        await pilot.press("ctrl+t")
+        await until(pilot, lambda: "NOT compatible" in str(result.render()))
+        await pilot.press("escape")
+        assert isinstance(app.screen, SubjectScreen)
+        await pilot.press("l")
+        assert isinstance(app.screen, FormScreen)
+        app.screen.query_one("#field-level").value = "FULL"  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await until(
+            pilot, lambda: "(FULL)" in str(app.screen.query_one("#title-bar", Static).render())
+        )
+
+
+async def test_lag_screen_and_offset_reset(server_url: str, cluster: EmbeddedCluster) -> None:
+    app = make_app(server_url, start="lag", refresh=0.3)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, loaded(app, LagScreen))
+        [billing] = rows(app.screen)
+        assert billing[:4] == ["billing", "Empty", "0", "3"]
+        assert billing[5] in {"OK", "WARN", "ERR"}
+        await pilot.press("enter")
+        await until(pilot, loaded(app, LagDetailScreen))
+        assert [r[:5] for r in rows(app.screen)] == [
+            ["orders", "0", "1", "4", "3"],
+            ["orders", "1", "4", "4", "0"],
+            ["orders", "2", "4", "4", "0"],
+        ]
+        await pilot.press("r")
+        assert isinstance(app.screen, FormScreen)
+        app.screen.query_one("#field-position").value = "EARLIEST"  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await until(
+            pilot,
+            lambda: cluster.committed_offsets("billing")[TopicPartition("orders", 1)].offset == 0,
+        )
+
+
+async def test_reset_is_refused_while_the_group_has_members(
+    server_url: str, cluster: EmbeddedCluster
+) -> None:
+    consumer = cluster.consumer("billing", auto_offset_reset="earliest")
+    consumer.subscribe(["orders"])
+    consumer.poll(0.5)
+    try:
+        app = make_app(server_url, start="lag")
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, loaded(app, LagScreen))
+            await pilot.press("enter")
+            await until(pilot, loaded(app, LagDetailScreen))
+            await pilot.press("r", "enter", "y")
+            await until(
+                pilot, lambda: any("active member" in n.message for n in app._notifications)
+            )
+            assert cluster.committed_offsets("billing")[TopicPartition("orders", 0)].offset == 1
+    finally:
+        consumer.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_unreachable_server_shows_a_banner_and_recovers(app: object) -> None:
+    port = _free_port()
+    tui = make_app(f"http://127.0.0.1:{port}", refresh=0.2)
+    async with tui.run_test(size=SIZE) as pilot:
+        banner = lambda: tui.screen.query_one("#banner", Static)  # noqa: E731
+        await until(pilot, lambda: banner().has_class("visible"))
+        assert "cannot reach" in str(banner().render())
+        with serve_in_thread(app, port=port):  # type: ignore[arg-type]
+            await until(pilot, loaded(tui, TopicsScreen))
+            assert not banner().has_class("visible")
+
+
+async def test_refresh_pauses_while_typing(server_url: str, cluster: EmbeddedCluster) -> None:
+    app = make_app(server_url, refresh=0.1)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, loaded(app, TopicsScreen))
+        await pilot.press("slash")
+        assert app.is_typing()
+        cluster.create_topic("appears.later")
+        await pilot.pause(0.5)
+        assert "appears.later" not in [r[0] for r in rows(app.screen)]
+        await pilot.press("enter")
+        await until(pilot, lambda: "appears.later" in [r[0] for r in rows(app.screen)])

@@ -1,0 +1,96 @@
+"""Pure helpers of the terminal UI: formatting, decoding, diffs and command completion."""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+
+import fastavro
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tui import format as fmt
+from tui.decode import plain, schema_id_of, with_schema
+from tui.diff import side_by_side
+from tui.screens.base import Row, matches
+from tui.widgets.command_bar import common_prefix, complete, resolve
+
+
+def test_durations_and_counts() -> None:
+    assert fmt.duration_ms("604800000") == "7d"
+    assert fmt.duration_ms("3600000") == "1h"
+    assert fmt.duration_ms(1500) == "1.5s"
+    assert fmt.duration_ms("-1") == "forever"
+    assert fmt.duration_ms(None) == "-"
+    assert fmt.count(1234567) == "1,234,567"
+    assert fmt.seconds(4.25) == "4.2s"
+    assert fmt.seconds(185) == "3m05s"
+    assert fmt.seconds(7300, lower_bound=True) == ">=2h01m"
+    assert fmt.seconds(3 * 86_400 + 7200) == "3d02h"
+    assert fmt.rate(None) == "-" and fmt.rate(2.0) == "2.0/s" and fmt.rate(1500) == "1,500/s"
+
+
+@settings(deadline=None, max_examples=60)
+@given(st.lists(st.floats(0, 1e9, allow_nan=False), max_size=30), st.integers(1, 20))
+def test_sparkline_has_one_bar_per_value_and_peaks_at_the_maximum(
+    values: list[float], width: int
+) -> None:
+    line = fmt.sparkline(values, width)
+    tail = values[-width:]
+    assert len(line) == len(tail)
+    assert set(line) <= set(fmt.SPARK_BARS)
+    if tail and max(tail) > 0:
+        assert line[tail.index(max(tail))] == fmt.SPARK_BARS[-1]
+
+
+def test_decodes_wire_format_avro_and_plain_bytes() -> None:
+    schema = {"type": "record", "name": "R", "fields": [{"name": "a", "type": "int"}]}
+    body = io.BytesIO()
+    fastavro.schemaless_writer(body, fastavro.parse_schema(schema), {"a": 5})
+    framed = struct.pack(">bI", 0, 42) + body.getvalue()
+    assert schema_id_of(framed) == 42
+    decoded = with_schema(framed, {"schema": json.dumps(schema)})
+    assert (json.loads(decoded.text), decoded.kind, decoded.schema_id) == ({"a": 5}, "avro", 42)
+    broken = with_schema(struct.pack(">bI", 0, 42), {"schema": json.dumps(schema)})
+    assert broken.kind == "error"
+    json_framed = struct.pack(">bI", 0, 7) + b'{"x": 1}'
+    assert with_schema(json_framed, {"schema": "{}", "schemaType": "JSON"}).kind == "json-schema"
+    assert schema_id_of(b"\x01abcd") is None and schema_id_of(b"\x00ab") is None
+    assert plain(b'{"k": 1}').kind == "json"
+    assert plain(b"hello").text == "hello"
+    assert plain(b"\xff\xfe").kind == "hex"
+    assert plain(None).kind == "null"
+
+
+@settings(deadline=None, max_examples=60)
+@given(
+    st.lists(st.sampled_from(["a", "b", "c", "{", "}", ""]), max_size=12),
+    st.lists(st.sampled_from(["a", "b", "d", "{", "}", ""]), max_size=12),
+)
+def test_side_by_side_keeps_every_line_of_both_sides_in_order(
+    old: list[str], new: list[str]
+) -> None:
+    rows = side_by_side("\n".join(old), "\n".join(new))
+    left = [r.left for r in rows if r.change != "added"]
+    right = [r.right for r in rows if r.change != "removed"]
+    assert left == "\n".join(old).splitlines()
+    assert right == "\n".join(new).splitlines()
+    assert all(r.left == r.right for r in rows if r.change == "same")
+
+
+def test_command_completion() -> None:
+    names = ["topics", "schemas", "lag", "quit"]
+    assert complete("t", names) == ["topics"]
+    assert complete("", names) == names
+    assert resolve("sch", names) == "schemas"
+    assert resolve("LAG", names) == "lag"
+    assert resolve("x", names) is None
+    assert common_prefix(["schemas", "schedule"]) == "sche"
+
+
+def test_filter_matches_every_word_in_any_cell() -> None:
+    row = Row("orders", ("orders", "3", "delete"))
+    assert matches(row, "ord del")
+    assert matches(row, "")
+    assert not matches(row, "ord compact")
