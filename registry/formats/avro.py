@@ -9,6 +9,7 @@ compatibility reports point at.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -254,8 +255,16 @@ def parse_avro(
     """Parse and validate an Avro schema; named types from `references` may be used.
 
     `references` are the resolved transitive references, dependencies first. Raises
-    `SchemaError` naming what is wrong and the JSON pointer where.
+    `SchemaError` naming what is wrong and the JSON pointer where. Parsed schemas are
+    immutable, so recent results are shared between callers that parse the same text.
     """
+    return _parse_cached(schema, tuple(references), limits)
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_cached(
+    schema: str, references: tuple[ResolvedReference, ...], limits: Limits
+) -> AvroSchema:
     names = _Names()
     try:
         for reference in references:

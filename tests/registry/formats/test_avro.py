@@ -533,3 +533,9 @@ def test_normalization_keeps_what_canonical_form_drops() -> None:
     assert "dropped" not in normalized
     different = parse(record([{"name": "id", "type": "long", "default": 1}])).normalized()
     assert different != parse(record([{"name": "id", "type": "long", "default": 0}])).normalized()
+
+
+def test_parsing_the_same_text_again_shares_the_result() -> None:
+    text = record([{"name": "id", "type": "long"}])
+    assert parse_avro(text) is parse_avro(text)
+    assert parse_avro(text) is not parse_avro(text + "\n")
