@@ -155,6 +155,11 @@ class _Run:
         )
 
     def parse(self, item: SchemaFile) -> ParsedSchema | None:
+        size = len(item.text.encode("utf-8"))
+        if size > self.request.limits.max_schema_bytes:
+            limit = self.request.limits.max_schema_bytes
+            self.invalid(item, f"the file is {size} bytes, over the limit of {limit} bytes")
+            return None
         try:
             json.loads(item.text)
         except ValueError as exc:

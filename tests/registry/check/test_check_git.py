@@ -6,7 +6,10 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from registry.check.runner import _same
 from tests.registry.check.conftest import SchemaRepo, field, record
 
 ORDER_V1 = record("Order", field("id", "string"), field("amount", "int"))
@@ -324,3 +327,19 @@ def test_root_below_the_repository_top(repo: SchemaRepo) -> None:
     document = json.loads(result.output)
     assert _statuses(document) == {"orders-value": "incompatible"}
     assert document["problems"][0]["file"] == "schemas/orders-value.avsc"
+
+
+def test_oversized_schema_is_invalid_not_read(orders: SchemaRepo) -> None:
+    big = record("Order", field("id", "string", doc="x" * 1_100_000))
+    orders.write("schemas/orders-value.avsc", big)
+    document = _json(orders, "--against", "git:main", code=1)
+    (problem,) = document["problems"]
+    assert problem["kind"] == "invalid" and "over the limit" in problem["message"]
+
+
+@settings(deadline=None, max_examples=40)
+@given(st.sampled_from([None, 1, 4]), st.booleans())
+def test_reformatting_is_unchanged(indent: int | None, sort_keys: bool) -> None:
+    text = json.dumps(ORDER_V1, indent=indent, sort_keys=sort_keys)
+    assert _same((json.dumps(ORDER_V1),), (text,))
+    assert not _same((json.dumps(ORDER_V1),), (text.replace('"int"', '"long"'),))

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+from typing import Any
 
-from registry.check.git import GitError, GitRepo
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from registry.check.git import FileVersion, GitError, GitRepo, _Change, _distinct, _follow
 from tests.registry.check.conftest import SchemaRepo
 
 
@@ -79,3 +83,61 @@ def test_history_at_an_older_ref(repo: SchemaRepo) -> None:
     repo.commit()
     git = GitRepo(repo.root)
     assert [v.commit for v in git.histories(c2, ["a.avsc"], 10)["a.avsc"]] == [c1, c2]
+
+
+@st.composite
+def _histories(draw: st.DrawFn) -> Any:
+    """Random add/modify/rename/delete histories, with each final file's expected versions."""
+    names = [f"f{n}.avsc" for n in range(5)]
+    state: dict[str, int] = {}
+    blobs: dict[int, str] = {}
+    entries: dict[int, list[FileVersion]] = {}
+    commits: list[tuple[str, list[_Change]]] = []
+    for number in range(draw(st.integers(1, 25))):
+        commit = f"c{number}"
+        free = [name for name in names if name not in state]
+        ops = (
+            ["add"]
+            if not state
+            else ["add", "modify", "rename", "delete"]
+            if free
+            else [
+                "modify",
+                "delete",
+            ]
+        )
+        op = draw(st.sampled_from(ops))
+        if op == "add" and free:
+            path = draw(st.sampled_from(free))
+            ident = len(blobs)
+            state[path], blobs[ident] = ident, f"b{number}"
+            entries[ident] = [FileVersion(commit, path, blobs[ident])]
+            change = _Change("A", blobs[ident], path, path)
+        elif op == "modify" or (op == "add" and not free):
+            path = draw(st.sampled_from(sorted(state)))
+            ident = state[path]
+            blobs[ident] = f"b{number}"
+            entries[ident].append(FileVersion(commit, path, blobs[ident]))
+            change = _Change("M", blobs[ident], path, path)
+        elif op == "rename":
+            path = draw(st.sampled_from(sorted(state)))
+            target = draw(st.sampled_from(free))
+            ident = state.pop(path)
+            state[target] = ident
+            entries[ident].append(FileVersion(commit, target, blobs[ident]))
+            change = _Change("R", blobs[ident], path, target)
+        else:
+            path = draw(st.sampled_from(sorted(state)))
+            del state[path]
+            change = _Change("D", "0" * 40, path, path)
+        commits.append((commit, [change]))
+    limit = draw(st.integers(1, 30))
+    expected = {path: _distinct(entries[ident][-limit:]) for path, ident in state.items()}
+    return list(reversed(commits)), expected, limit
+
+
+@settings(deadline=None, max_examples=150)
+@given(_histories())
+def test_following_matches_a_simulated_history(case: Any) -> None:
+    commits, expected, limit = case
+    assert _follow(iter(commits), sorted(expected), limit) == expected
