@@ -212,7 +212,7 @@ class AvroSchema:
     def canonical(self) -> str:
         """Avro Parsing Canonical Form; types from references are written at their first use."""
         if self._canonical is None:
-            self._canonical = _dump(_Emitter(mode="canonical").emit(self.root, ""))
+            self._canonical = _render(self.root, "canonical")
         return self._canonical
 
     def normalized(self) -> str:
@@ -222,7 +222,7 @@ class AvroSchema:
         strings, keys come in a fixed order; types from references stay references by name.
         """
         if self._normalized is None:
-            self._normalized = _dump(_Emitter(mode="normalized").emit(self.root, ""))
+            self._normalized = _render(self.root, "normalized")
         return self._normalized
 
     def field_tags(self) -> list[FieldTag]:
@@ -239,6 +239,13 @@ class AvroSchema:
         if self._fastavro is None:
             self._fastavro = _fastavro_parse(self.root)
         return self._fastavro
+
+
+def _render(root: AvroType, mode: str) -> str:
+    try:
+        return _dump(_Emitter(mode=mode).emit(root, ""))
+    except RecursionError:
+        raise SchemaError("schema nests too deeply to write out") from None
 
 
 def _fastavro_parse(root: AvroType) -> Any:

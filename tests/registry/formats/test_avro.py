@@ -539,3 +539,17 @@ def test_parsing_the_same_text_again_shares_the_result() -> None:
     text = record([{"name": "id", "type": "long"}])
     assert parse_avro(text) is parse_avro(text)
     assert parse_avro(text) is not parse_avro(text + "\n")
+
+
+def test_a_deep_chain_of_references_is_a_schema_error() -> None:
+    references: list[ResolvedReference] = []
+    previous = "int"
+    for index in range(200):
+        nested: Any = previous
+        for _ in range(30):
+            nested = {"type": "array", "items": nested}
+        body = {"type": "record", "name": f"T{index}", "fields": [{"name": "x", "type": nested}]}
+        references.append(ResolvedReference(f"T{index}", f"t{index}", 1, json.dumps(body)))
+        previous = f"T{index}"
+    with pytest.raises(SchemaError, match="nests too deeply"):
+        parse(record([{"name": "top", "type": previous}]), tuple(references))
