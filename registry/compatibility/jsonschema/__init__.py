@@ -10,15 +10,20 @@ from registry.compatibility import Incompatibility
 from registry.compatibility.jsonschema.compare import Comparison
 from registry.compatibility.jsonschema.messages import sentence
 from registry.compatibility.jsonschema.model import root_node
-from registry.formats.base import ParsedSchema
+from registry.formats.base import DEFAULT_LIMITS, ParsedSchema
 from registry.formats.jsonschema import JsonSchema
 from registry.formats.jsonschema.keywords import pointer
+from registry.formats.jsonschema.loading import ensure_recursion_headroom
 
 
 def incompatibilities(reader: ParsedSchema, writer: ParsedSchema) -> list[Incompatibility]:
     """Why `reader` cannot read every instance written under `writer`, in schema order."""
     if not isinstance(reader, JsonSchema) or not isinstance(writer, JsonSchema):
         raise TypeError("JSON Schema compatibility needs two parsed JSON schemas")
+    if _same_text(reader, writer):
+        return []
+    # Comparison recurses a few frames per nesting level and `$ref` hop (bounded in compare).
+    ensure_recursion_headroom(DEFAULT_LIMITS.max_depth)
     diffs = Comparison().compare(root_node(writer), root_node(reader))
     found: list[Incompatibility] = []
     seen: set[tuple[str, str]] = set()
@@ -29,6 +34,13 @@ def incompatibilities(reader: ParsedSchema, writer: ParsedSchema) -> list[Incomp
         seen.add((rule, path))
         found.append(Incompatibility(rule=rule, path=path, message=sentence(rule, path, detail)))
     return found
+
+
+def _same_text(a: JsonSchema, b: JsonSchema) -> bool:
+    """Equal canonical text and references: the same schema, whatever its depth."""
+    return a.canonical() == b.canonical() and [(ref.name, ref.schema) for ref in a.references] == [
+        (ref.name, ref.schema) for ref in b.references
+    ]
 
 
 __all__ = ["incompatibilities"]

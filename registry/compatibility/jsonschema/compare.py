@@ -16,6 +16,7 @@ import re
 from fractions import Fraction
 from typing import Any
 
+from registry.compatibility.jsonschema.merge import deref, flatten
 from registry.compatibility.jsonschema.model import JSON_TYPES, TRUE, Node
 
 Tokens = tuple[str, ...]
@@ -111,6 +112,7 @@ class Comparison:
 
     def compare(self, writer: Node, reader: Node) -> Diffs:
         """Why `reader` rejects instances `writer` accepts (relative paths); empty if none."""
+        writer, reader = deref(writer), deref(reader)
         if reader.accepts_all or writer.rejects_all or writer is reader:
             return _NONE
         key = (writer, reader)
@@ -153,6 +155,9 @@ class Comparison:
             return self.compare(w.ref.node, r)
         if r.ref is not None:
             return self.compare(w, r.ref.node)
+        flat_w, flat_r = flatten(w), flatten(r)
+        if flat_w is not w or flat_r is not r:
+            return self.compare(flat_w, flat_r)
         if r.rejects_all:
             return (_diff("TYPE_CHANGED", (), "the new schema rejects every value at {path}"),)
         w_comb, r_comb = w.combinator, r.combinator

@@ -75,6 +75,10 @@ class JsonSchema:
 
     def canonical(self) -> str:
         """Sorted-key, compact JSON."""
+        return self._canonical
+
+    @cached_property
+    def _canonical(self) -> str:
         return _dump(self.document)
 
     def normalized(self) -> str:

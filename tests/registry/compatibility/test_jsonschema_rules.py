@@ -167,7 +167,13 @@ CASES: list[Case] = [
     ("oneOf branch changed", {"oneOf": [S]}, {"oneOf": [N]}, {"COMBINED_TYPE_SUBSCHEMAS_CHANGED"}),
     ("oneOf extended", {"oneOf": [S]}, {"oneOf": [N, S]}, set()),
     ("oneOf narrowed", {"oneOf": [N, S]}, {"oneOf": [S]}, {"SUM_TYPE_NARROWED"}),
-    ("oneOf to allOf", {"oneOf": [S, N]}, {"allOf": [S, N]}, {"COMBINED_TYPE_CHANGED"}),
+    (
+        "oneOf to allOf",
+        {"oneOf": [S, N]},
+        {"allOf": [{"pattern": "^a"}, {"pattern": "b$"}]},
+        {"COMBINED_TYPE_CHANGED"},
+    ),
+    ("oneOf to contradictory allOf", {"oneOf": [S, N]}, {"allOf": [S, N]}, {"TYPE_CHANGED"}),
     ("oneOf to anyOf", {"oneOf": [S, N]}, {"anyOf": [S, N]}, set()),
     ("anyOf to oneOf", {"anyOf": [S, N]}, {"oneOf": [S, N]}, {"COMBINED_TYPE_CHANGED"}),
     ("singleton anyOf to oneOf", {"anyOf": [S]}, {"oneOf": [S]}, set()),
@@ -665,7 +671,111 @@ REF_CASES: list[Case] = [
     ),
 ]
 
-CASES += OBJECT_CASES + ARRAY_CASES + REF_CASES
+BASE = {"type": "object", "properties": {"id": S}, "required": ["id"]}
+D2019 = "https://json-schema.org/draft/2019-09/schema"
+COMPOSITION_CASES: list[Case] = [
+    (
+        "allOf composition flattened",
+        {
+            "allOf": [{"$ref": "#/definitions/base"}, {"properties": {"name": S}}],
+            "definitions": {"base": BASE},
+        },
+        {"type": "object", "properties": {"id": S, "name": S}, "required": ["id"]},
+        set(),
+    ),
+    (
+        "flat schema split into an allOf composition",
+        {"type": "object", "properties": {"id": S, "name": S}, "required": ["id"]},
+        {
+            "allOf": [{"$ref": "#/definitions/base"}, {"properties": {"name": S}}],
+            "definitions": {"base": BASE},
+        },
+        set(),
+    ),
+    (
+        "allOf composition with a narrowed member",
+        {
+            "allOf": [{"$ref": "#/definitions/base"}, {"properties": {"name": S}}],
+            "definitions": {"base": BASE},
+        },
+        {
+            "type": "object",
+            "properties": {"id": S, "name": {**S, "maxLength": 3}},
+            "required": ["id"],
+        },
+        {"MAX_LENGTH_ADDED"},
+    ),
+    (
+        "string and bound in allOf vs flat",
+        {"allOf": [S, {"maxLength": 5}]},
+        {**S, "maxLength": 5},
+        set(),
+    ),
+    ("integer within number in allOf", {"allOf": [I, N]}, I, set()),
+    (
+        "allOf with a closed member is not merged across members",
+        obj({"a": S}, **CLOSED),
+        {"allOf": [obj({"a": S}), CLOSED]},
+        {"PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL"},
+    ),
+    (
+        "$ref siblings apply in 2019-09",
+        {"$schema": D2019, "$defs": {"s": S}, "$ref": "#/$defs/s"},
+        {"$schema": D2019, "$defs": {"s": S}, "$ref": "#/$defs/s", "maxLength": 3},
+        {"MAX_LENGTH_ADDED"},
+    ),
+    (
+        "$ref siblings are ignored in draft 7",
+        {"definitions": {"s": S}, "$ref": "#/definitions/s"},
+        {"definitions": {"s": S}, "$ref": "#/definitions/s", "maxLength": 3},
+        set(),
+    ),
+]
+
+CASES += OBJECT_CASES + ARRAY_CASES + REF_CASES + COMPOSITION_CASES
+
+
+def test_long_reference_chains_are_bounded_not_a_recursion_error() -> None:
+    links = 1000
+    definitions = {f"d{i}": {"$ref": f"#/definitions/d{i + 1}"} for i in range(links)}
+    old = {"definitions": {**definitions, f"d{links}": S}, "$ref": "#/definitions/d0"}
+    new = {"definitions": {**definitions, f"d{links}": N}, "$ref": "#/definitions/d0"}
+    assert rules(old, new) == {"TYPE_CHANGED"}
+    nested = {
+        f"d{i}": {"properties": {"x": {"$ref": f"#/definitions/d{i + 1}"}}} for i in range(links)
+    }
+    deep_old = {"definitions": {**nested, f"d{links}": S}, "$ref": "#/definitions/d0"}
+    deep_new = {"definitions": {**nested, f"d{links}": N}, "$ref": "#/definitions/d0"}
+    assert rules(deep_old, deep_new) == {"COMPARISON_TOO_DEEP"}
+    assert rules(deep_old, json.loads(json.dumps(deep_old))) == set()
+
+
+def test_self_reference_at_the_root() -> None:
+    looped = {"type": "object", "properties": {"next": {"$ref": "#"}, "v": S}}
+    changed = {"type": "object", "properties": {"next": {"$ref": "#"}, "v": N}}
+    assert rules(looped, json.loads(json.dumps(looped))) == set()
+    found = incompatibilities(parse(changed), parse(looped))
+    assert {(item.rule, item.path) for item in found} == {("TYPE_CHANGED", "/properties/v")}
+
+
+def test_references_to_given_schemas_are_compared() -> None:
+    from registry.formats.base import ResolvedReference
+
+    def with_ref(address: Any) -> JsonSchema:
+        parsed = parse_schema(
+            "JSON",
+            json.dumps(obj({"address": {"$ref": "address.json"}})),
+            [ResolvedReference("address.json", "address", 1, json.dumps(address))],
+        )
+        assert isinstance(parsed, JsonSchema)
+        return parsed
+
+    old = with_ref(obj({"street": S}, **CLOSED))
+    new = with_ref(obj({"street": S, "zip": S}, required=["zip"], **CLOSED))
+    found = incompatibilities(new, old)
+    assert [(item.rule, item.path) for item in found] == [
+        ("REQUIRED_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL", "/properties/address/properties/zip")
+    ]
 
 
 def test_recursive_change_is_reported_at_the_reader_path() -> None:
