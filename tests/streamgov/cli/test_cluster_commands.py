@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import uuid
 from pathlib import Path
 
 import pytest
@@ -195,3 +196,29 @@ def test_real_processes_produce_then_consume(tmp_path: Path) -> None:
     failed = _streamgov(home, "consume", "nope", "-e")
     assert failed.returncode == 1
     assert failed.stderr.decode().strip().splitlines() == ["Error: topic 'nope' does not exist"]
+
+
+@pytest.mark.kafka
+def test_commands_on_kafka(kafka_bootstrap: str, streamgov_home: Path) -> None:
+    topic, group = f"cli-{uuid.uuid4().hex[:8]}", f"cli-group-{uuid.uuid4().hex[:8]}"
+    kafka = ["--bootstrap", kafka_bootstrap]
+    ok("topics", "create", topic, "--partitions", "2", *kafka)
+    assert topic in ok("topics", "list", *kafka).stdout.split()
+    # One record per call keeps the test broker's latest offsets exact (see docs/cli.md).
+    for line in ("k1:one", "k2:two"):
+        ok("produce", topic, "-K", ":", *kafka, input=line + "\n")
+    out = ok("consume", topic, "-b", "-e", "-g", group, "--format", "json", *kafka).stdout
+    assert sorted(json.loads(line)["value"] for line in out.splitlines()) == ["one", "two"]
+    plan = json.loads(
+        ok("groups", "reset", group, "--to-earliest", "--format", "json", *kafka).stdout
+    )
+    assert {row["new_offset"] for row in plan["partitions"]} == {0}
+    ok("groups", "reset", group, "--to-earliest", "--execute", *kafka)
+    assert {
+        (o["topic"], o["current_offset"])
+        for o in json.loads(ok("groups", "describe", group, "--format", "json", *kafka).stdout)[
+            "offsets"
+        ]
+    } == {(topic, 0)}
+    ok("topics", "delete", topic, *kafka)
+    assert topic not in ok("topics", "list", *kafka).stdout.split()
