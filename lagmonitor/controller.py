@@ -36,6 +36,12 @@ from lagmonitor.schemas import ScaleAction
 
 ScalingMode = Literal["rate", "lag"]
 
+#: Demand is capped here (it only matters up to the partition count anyway), so a
+#: near-zero measured rate never produces an infinite replica count.
+MAX_DEMAND = 1_000_000.0
+#: Consumption below this many records/s is treated as no measurement at all.
+MIN_MEASURABLE_RATE = 1e-6
+
 
 @dataclass(frozen=True, slots=True)
 class ControllerConfig:
@@ -151,7 +157,12 @@ class ScalingController:
         """
         previous = self._previous
         consumed = signal.consumption_rate
-        if previous is None or consumed is None or consumed <= 0 or signal.members <= 0:
+        if (
+            previous is None
+            or consumed is None
+            or consumed < MIN_MEASURABLE_RATE
+            or signal.members <= 0
+        ):
             return
         if previous.members != signal.members:
             return
@@ -184,7 +195,7 @@ class ScalingController:
         # A rate only seen while consumers idled part of the time is a lower bound of their
         # capacity, so no headroom is added on top of it (that would ratchet upwards).
         utilization = 1.0 if self.rate_is_lower_bound else config.target_utilization
-        demand = needed / (self.per_replica_rate * utilization)
+        demand = min(MAX_DEMAND, needed / (self.per_replica_rate * utilization))
         how = (
             f"(production {production:.1f}/s + lag {signal.total_lag} over "
             f"{config.target_catchup_seconds:g}s) / ({self.per_replica_rate:.1f}/s per replica "
