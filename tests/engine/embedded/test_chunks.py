@@ -96,7 +96,7 @@ def test_c_unpack_equals_python(
 )
 def test_c_batch_helpers_equal_python(parts: list[int], bases: list[int]) -> None:
     assert chunks.bucket(parts, 5) == chunks.bucket_py(parts, 5)
-    rows = [(None, b"v", None, i * 3, None, 1) for i in range(len(parts))]
+    rows: list[chunks.Row] = [(None, b"v", None, i * 3, None, 1) for i in range(len(parts))]
     fast = chunks.make_metadata(RecordMetadata, "t", parts, bases, rows)
     assert fast == chunks.make_metadata_py(RecordMetadata, "t", parts, bases, rows)
     assert all(type(m) is RecordMetadata for m in fast)

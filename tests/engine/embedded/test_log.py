@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import given, settings
@@ -191,10 +192,10 @@ def test_timestamp_lookup_matches_a_scan(
 @pytest.fixture(scope="module")
 def make_cluster_for_hypothesis(
     tmp_path_factory: pytest.TempPathFactory,
-) -> EmbeddedCluster:
+) -> Iterator[EmbeddedCluster]:
     """One cluster shared by the examples of a property test (each uses its own topic)."""
     cluster = EmbeddedCluster(tmp_path_factory.mktemp("prop"), maintenance_interval_s=None)
-    yield cluster  # type: ignore[misc]
+    yield cluster
     cluster.close()
 
 

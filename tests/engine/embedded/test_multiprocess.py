@@ -102,7 +102,7 @@ def test_a_dead_member_is_expired_and_its_partitions_reassigned(tmp_path: Path) 
         assert child.stdout is not None
         # A lone member gets every partition as soon as it joins.
         assert json.loads(child.stdout.readline()) == [0, 1, 2, 3]
-        consumer = cluster.consumer(
+        consumer = cluster.engine.consumer(
             "g", session_timeout_ms=400, heartbeat_interval_ms=50, max_poll_interval_ms=1600
         )
         consumer.subscribe(["t"])

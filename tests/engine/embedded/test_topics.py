@@ -33,9 +33,9 @@ def test_create_list_describe(cluster: EmbeddedCluster) -> None:
 
 def test_create_refuses_bad_input(cluster: EmbeddedCluster) -> None:
     cluster.create_topic("a.b")
-    with pytest.raises(TopicAlreadyExistsError, match="'a.b' already exists"):
+    with pytest.raises(TopicAlreadyExistsError, match=r"'a\.b' already exists"):
         cluster.create_topic("a.b")
-    with pytest.raises(InvalidTopicError, match="collides with existing topic 'a.b'"):
+    with pytest.raises(InvalidTopicError, match=r"collides with existing topic 'a\.b'"):
         cluster.create_topic("a_b")
     with pytest.raises(InvalidTopicError, match="character other than"):
         cluster.create_topic("bad name")
@@ -43,7 +43,7 @@ def test_create_refuses_bad_input(cluster: EmbeddedCluster) -> None:
         cluster.create_topic("__consumer_offsets")
     with pytest.raises(InvalidPartitionsError):
         cluster.create_topic("zero", 0)
-    with pytest.raises(InvalidConfigError, match="cleanup.policy"):
+    with pytest.raises(InvalidConfigError, match=r"cleanup\.policy"):
         cluster.create_topic("cfg", 1, {"cleanup.policy": "sometimes"})
     assert cluster.list_topics() == ["a.b"]
 

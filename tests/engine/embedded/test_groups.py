@@ -1,0 +1,256 @@
+"""Consumer groups on the embedded engine: offsets, membership, rebalances, generations."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+import pytest
+
+from engine.embedded import EmbeddedCluster, EmbeddedConsumer
+from engine.errors import (
+    EngineError,
+    GroupIdNotFoundError,
+    GroupNotEmptyError,
+    InconsistentGroupProtocolError,
+    OffsetOutOfRangeError,
+    RebalanceInProgressError,
+    UnknownTopicOrPartitionError,
+)
+from engine.types import ConsumedRecord, GroupState, OffsetAndMetadata, Record, TopicPartition
+
+FAST = {"session_timeout_ms": 1000, "heartbeat_interval_ms": 30, "max_poll_interval_ms": 1000}
+
+
+def fast_consumer(cluster: EmbeddedCluster, group: str, **options: object) -> EmbeddedConsumer:
+    consumer = cluster.consumer(group, **{**FAST, **options})  # type: ignore[arg-type]
+    assert isinstance(consumer, EmbeddedConsumer)
+    return consumer
+
+
+def settle(
+    consumers: Sequence[EmbeddedConsumer],
+    done: Callable[[], bool],
+    timeout: float = 15.0,
+) -> None:
+    """Poll every consumer in turn until `done()` holds."""
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, "the group did not settle"
+        for consumer in consumers:
+            consumer.poll(0.01)
+
+
+def partitions(consumer: EmbeddedConsumer) -> list[int]:
+    return sorted(tp.partition for tp in consumer.assignment())
+
+
+def test_commit_and_read_offsets(cluster: EmbeddedCluster) -> None:
+    cluster.create_topic("t", 2)
+    offsets = {
+        TopicPartition("t", 0): OffsetAndMetadata(5, "meta"),
+        TopicPartition("t", 1): OffsetAndMetadata(7),
+    }
+    cluster.commit_offsets("g", offsets)
+    assert cluster.committed_offsets("g") == offsets
+    assert cluster.committed_offsets("g", ["other"]) == {}
+    assert cluster.list_groups()[0].group_id == "g"
+    assert cluster.describe_group("g").state == GroupState.EMPTY
+    with pytest.raises(UnknownTopicOrPartitionError):
+        cluster.commit_offsets("g", {TopicPartition("t", 9): OffsetAndMetadata(1)})
+    cluster.delete_group("g")
+    assert cluster.committed_offsets("g") == {}
+    assert cluster.list_groups() == []
+    assert cluster.describe_group("g").state == GroupState.DEAD
+    with pytest.raises(GroupIdNotFoundError):
+        cluster.delete_group("g")
+
+
+def test_deleting_a_topic_forgets_its_offsets(cluster: EmbeddedCluster) -> None:
+    cluster.create_topic("t", 1)
+    cluster.commit_offsets("g", {TopicPartition("t", 0): OffsetAndMetadata(1)})
+    cluster.delete_topic("t")
+    assert cluster.committed_offsets("g") == {}
+
+
+def test_a_lone_member_gets_everything_and_commits(cluster: EmbeddedCluster) -> None:
+    cluster.create_topic("t", 3)
+    cluster.produce("t", [Record(str(i).encode(), str(i).encode()) for i in range(30)])
+    consumer = fast_consumer(cluster, "g", auto_offset_reset="earliest")
+    consumer.subscribe(["t"])
+    seen: list[ConsumedRecord] = []
+    deadline = time.monotonic() + 10
+    while len(seen) < 30 and time.monotonic() < deadline:
+        seen.extend(consumer.poll(0.1, max_records=7))
+    assert sorted(int(r.value or b"") for r in seen) == list(range(30))
+    assert partitions(consumer) == [0, 1, 2]
+    consumer.commit()
+    description = cluster.describe_group("g")
+    assert description.state == GroupState.STABLE
+    assert description.protocol == "range"
+    (member,) = description.members
+    assert member.member_id == consumer.member_id
+    assert sorted(member.assignment) == [TopicPartition("t", p) for p in range(3)]
+    committed = cluster.committed_offsets("g")
+    assert sum(om.offset for om in committed.values()) == 30
+    with pytest.raises(GroupNotEmptyError, match="active member"):
+        cluster.delete_group("g")
+    with pytest.raises(GroupNotEmptyError):
+        cluster.commit_offsets("g", {TopicPartition("t", 0): OffsetAndMetadata(0)})
+    consumer.close()
+    assert cluster.describe_group("g").state == GroupState.EMPTY
+    cluster.delete_group("g")
+
+
+def test_a_second_consumer_resumes_from_committed_offsets(cluster: EmbeddedCluster) -> None:
+    cluster.create_topic("t", 1)
+    cluster.produce("t", [Record(str(i).encode()) for i in range(10)])
+    first = fast_consumer(cluster, "g", auto_offset_reset="earliest")
+    first.subscribe(["t"])
+    records = first.poll(5, max_records=4)
+    assert [r.offset for r in records] == [0, 1, 2, 3]
+    first.commit()
+    first.close()
+    second = fast_consumer(cluster, "g", auto_offset_reset="earliest")
+    second.subscribe(["t"])
+    assert second.poll(5)[0].offset == 4
+    second.close()
+
+
+def test_join_and_leave_rebalance_with_new_generations(cluster: EmbeddedCluster) -> None:
+    cluster.create_topic("t", 4)
+    first = fast_consumer(cluster, "g")
+    first.subscribe(["t"])
+    settle([first], lambda: partitions(first) == [0, 1, 2, 3])
+    generation = first.generation
+    second = fast_consumer(cluster, "g")
+    second.subscribe(["t"])
+    settle(
+        [first, second],
+        lambda: len(first.assignment()) == 2 and len(second.assignment()) == 2,
+    )
+    assert first.generation == second.generation > generation
+    assert sorted(partitions(first) + partitions(second)) == [0, 1, 2, 3]
+    description = cluster.describe_group("g")
+    assert description.generation == first.generation
+    assert len(description.members) == 2
+    second.close()
+    settle([first], lambda: partitions(first) == [0, 1, 2, 3])
+    assert first.generation > second.generation
+    first.close()
+
+
+def test_roundrobin_assignor_across_two_topics(cluster: EmbeddedCluster) -> None:
+    cluster.create_topic("a", 2)
+    cluster.create_topic("b", 2)
+    one = fast_consumer(cluster, "g", assignor="roundrobin")
+    two = fast_consumer(cluster, "g", assignor="roundrobin")
+    one.subscribe(["a", "b"])
+    two.subscribe(["a", "b"])
+    settle([one, two], lambda: len(one.assignment()) == 2 and len(two.assignment()) == 2)
+    assert cluster.describe_group("g").protocol == "roundrobin"
+    with pytest.raises(InconsistentGroupProtocolError, match="roundrobin"):
+        fast_consumer(cluster, "g", assignor="range").subscribe(["a"])
+    one.close()
+    two.close()
+
+
+def test_stale_member_commit_is_refused(cluster: EmbeddedCluster) -> None:
+    cluster.create_topic("t", 2)
+    slow = fast_consumer(cluster, "g", max_poll_interval_ms=200)
+    slow.subscribe(["t"])
+    settle([slow], lambda: len(slow.assignment()) == 2)
+    slow.commit()  # current generation: accepted
+    other = fast_consumer(cluster, "g", max_poll_interval_ms=200)
+    other.subscribe(["t"])
+    # `slow` never polls again, so it misses the rebalance and is removed from the group.
+    settle([other], lambda: len(other.assignment()) == 2)
+    with pytest.raises(RebalanceInProgressError, match="rejoin"):
+        slow.commit()
+    with pytest.raises(RebalanceInProgressError, match="generation"):
+        cluster.engine.commit_member_offsets(
+            "g",
+            other.member_id or "",
+            other.generation - 1,
+            {TopicPartition("t", 0): OffsetAndMetadata(0)},
+        )
+    # Polling again makes it rejoin and share the partitions.
+    settle([slow, other], lambda: len(slow.assignment()) == 1 and len(other.assignment()) == 1)
+    slow.commit()
+    slow.close()
+    other.close()
+
+
+def test_adding_partitions_triggers_a_rebalance(cluster: EmbeddedCluster) -> None:
+    cluster.create_topic("t", 1)
+    consumer = fast_consumer(cluster, "g")
+    consumer.subscribe(["t"])
+    settle([consumer], lambda: partitions(consumer) == [0])
+    cluster.add_partitions("t", 3)
+    settle([consumer], lambda: partitions(consumer) == [0, 1, 2])
+    consumer.close()
+
+
+def test_manual_assignment_seek_position_and_reset(cluster: EmbeddedCluster) -> None:
+    cluster.create_topic("t", 2)
+    cluster.produce("t", [Record(b"v", partition=0)] * 5)
+    latest = cluster.consumer("g")
+    latest.assign([TopicPartition("t", 0)])
+    assert latest.position(TopicPartition("t", 0)) == 5
+    latest.seek(TopicPartition("t", 0), 2)
+    assert [r.offset for r in latest.poll(1)] == [2, 3, 4]
+    latest.commit()
+    assert cluster.committed_offsets("g")[TopicPartition("t", 0)].offset == 5
+    with pytest.raises(EngineError, match="not assigned"):
+        latest.seek(TopicPartition("t", 1), 0)
+    latest.close()
+    strict = cluster.consumer(None, auto_offset_reset="error")
+    with pytest.raises(OffsetOutOfRangeError, match="auto_offset_reset"):
+        strict.assign([TopicPartition("t", 1)])
+    with pytest.raises(EngineError, match="group_id"):
+        strict.subscribe(["t"])
+
+
+def test_consumer_resets_when_its_position_was_deleted(cluster: EmbeddedCluster) -> None:
+    cluster.create_topic("t", 1, {"retention.ms": "1000"})
+    cluster.produce("t", [Record(b"old", timestamp_ms=1)])
+    cluster.produce("t", [Record(b"new")])
+    consumer = cluster.consumer(None, auto_offset_reset="earliest")
+    consumer.assign([TopicPartition("t", 0)])
+    cluster.run_maintenance()
+    assert [r.value for r in consumer.poll(2)] == [b"new"]
+    consumer.close()
+
+
+def test_auto_commit_on_close(cluster: EmbeddedCluster) -> None:
+    cluster.create_topic("t", 1)
+    cluster.produce("t", [Record(b"v")] * 3)
+    consumer = fast_consumer(cluster, "g", auto_offset_reset="earliest", enable_auto_commit=True)
+    consumer.subscribe(["t"])
+    assert len(consumer.poll(5)) == 3
+    consumer.close()
+    assert cluster.committed_offsets("g")[TopicPartition("t", 0)].offset == 3
+
+
+def test_producer_batches_and_reports_in_send_order(cluster: EmbeddedCluster) -> None:
+    cluster.create_topic("a", 3)
+    cluster.create_topic("b", 1)
+    producer = cluster.producer(batch_records=4)
+    expected = []
+    for i in range(10):
+        topic = "a" if i % 3 else "b"
+        producer.send(topic, str(i).encode(), str(i).encode(), headers=(("n", b"1"),))
+        expected.append(topic)
+    metadata = producer.flush()
+    assert [m.topic for m in metadata] == expected
+    for i, meta in enumerate(metadata):
+        (record,) = cluster.fetch(meta.topic, meta.partition, meta.offset, max_records=1)
+        assert record.value == str(i).encode() and record.headers == (("n", b"1"),)
+    assert producer.flush() == []
+    producer.send("missing", b"v")
+    with pytest.raises(UnknownTopicOrPartitionError):
+        producer.flush()
+    producer.purge()  # type: ignore[attr-defined]
+    producer.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        producer.send("a", b"v")
