@@ -1,0 +1,99 @@
+"""`streamgov lag`: the table, the detail view, JSON output and user errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from engine.embedded import EmbeddedCluster
+from engine.types import OffsetAndMetadata, Record, TopicPartition
+from streamgov.cli import cli
+from streamgov.cli.lag import format_seconds, table
+from streamgov.config import embedded_cluster_path
+
+
+@pytest.fixture()
+def seeded(streamgov_home: Path) -> Path:
+    cluster = EmbeddedCluster(embedded_cluster_path("default"), name="default")
+    try:
+        cluster.create_topic("orders", partitions=2)
+        cluster.produce("orders", [Record(value=b"v", partition=i % 2) for i in range(20)])
+        cluster.commit_offsets("billing", {TopicPartition("orders", 0): OffsetAndMetadata(4)})
+        cluster.commit_offsets("audit", {TopicPartition("orders", 1): OffsetAndMetadata(10)})
+    finally:
+        cluster.close()
+    return streamgov_home
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["lag", *args])
+    return result.exit_code, result.output
+
+
+def test_table_of_groups(seeded: Path) -> None:
+    code, output = run("--interval", "0.05")
+    assert code == 0, output
+    header, *rows = output.splitlines()
+    assert header.split()[:5] == ["GROUP", "STATE", "MEMBERS", "PARTITIONS", "LAG"]
+    assert [row.split()[0] for row in rows] == ["audit", "billing"]
+    billing = rows[1].split()
+    assert billing[3:6] == ["2", "6", "6"]  # partitions, lag, max lag
+
+
+def test_group_detail(seeded: Path) -> None:
+    code, output = run("billing", "--samples", "1")
+    assert code == 0, output
+    assert output.startswith("group billing")
+    assert "recommended replicas" in output
+    lines = output.splitlines()
+    table_start = next(i for i, line in enumerate(lines) if line.startswith("TOPIC"))
+    first = lines[table_start + 1].split()
+    assert first[:5] == ["orders", "0", "4", "10", "6"]
+    second = lines[table_start + 2].split()
+    assert second[:5] == ["orders", "1", "-", "10", "0"]
+
+
+def test_json_output_matches_the_rest_shape(seeded: Path) -> None:
+    code, output = run("--json", "--samples", "1", "--include", "^bill")
+    assert code == 0, output
+    body = json.loads(output)
+    assert [g["group"] for g in body["groups"]] == ["billing"]
+    assert body["groups"][0]["total_lag"] == 6
+
+
+def test_exclude(seeded: Path) -> None:
+    code, output = run("--samples", "1", "--exclude", "^bill")
+    assert code == 0
+    assert "billing" not in output and "audit" in output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("nope", "--samples", "1"), "consumer group 'nope' not found"),
+        (("--include", "(", "--samples", "1"), "include pattern '(' is not a valid regex"),
+        (("--interval", "0"), "Invalid value for '--interval'"),
+    ],
+)
+def test_user_errors_are_one_line(seeded: Path, args: tuple[str, ...], message: str) -> None:
+    code, output = run(*args)
+    assert code != 0
+    assert message in output
+    assert "Traceback" not in output
+
+
+def test_no_groups(streamgov_home: Path) -> None:
+    code, output = run("--samples", "1")
+    assert code == 0
+    assert output.strip() == "no consumer groups"
+
+
+def test_formatting_helpers() -> None:
+    assert format_seconds(None) == "-"
+    assert format_seconds(2.345) == "2.3s"
+    assert format_seconds(125) == "2m05s"
+    assert format_seconds(7500, lower_bound=True) == ">=2h05m"
+    assert table(["A", "BB"], [["xyz", "1"]]) == "A    BB\nxyz  1"
