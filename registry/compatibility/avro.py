@@ -115,8 +115,12 @@ class _Checker:
             return
         if wkind == "union":
             # Whatever branch the writer picked, the reader must read it.
+            promotable = PROMOTIONS.get(rkind, frozenset())
             for branch in writer.branches:
-                self.check(reader, branch, out)
+                if branch.kind == rkind:
+                    self.check(reader, branch, out)
+                elif branch.kind not in promotable:
+                    out.append(_type_mismatch(reader, branch, writer))
             return
         if rkind == "union":
             if not self.union_reads(reader, writer):
@@ -219,19 +223,25 @@ def _subject(node: AvroType) -> str:
     return f"{node.label} at {where}" if node.label else where
 
 
-def _type_mismatch(reader: AvroType, writer: AvroType) -> Incompatibility:
+def _type_mismatch(
+    reader: AvroType, writer: AvroType, union: AvroType | None = None
+) -> Incompatibility:
+    """`writer` is what was written; `union` the writer's union it is a branch of, if any."""
     wrote = writer.describe()
-    targets = _PROMOTES_TO.get(writer.kind)
-    options = f"`{wrote}`"
-    if targets:
-        options += ", " + ", ".join(f"`{t}`" for t in targets)
+    if union is not None:
+        where = f"the writer's union `{union.describe()}` may hold `{wrote}` there"
+        fix = f"make it a union that includes `{wrote}`"
+    else:
+        where = f"the writer's schema has `{wrote}` there"
+        targets = _PROMOTES_TO.get(writer.kind, ())
+        options = ", ".join(f"`{t}`" for t in (wrote, *targets))
+        fix = f"make it {options}, or a union that includes one of them"
     return Incompatibility(
         rule="TYPE_MISMATCH",
         path=reader.path,
         message=(
-            f"{_subject(reader)} is `{reader.describe()}` but the writer's schema has `{wrote}` "
-            f"there, which `{reader.describe_brief()}` cannot read; make it {options}, or a "
-            f"union that includes one of them"
+            f"{_subject(reader)} is `{reader.describe()}` but {where}, which "
+            f"`{reader.describe_brief()}` cannot read; {fix}"
         ),
     )
 
@@ -286,7 +296,8 @@ def _missing_symbols(
         message=(
             f"enum `{reader.fullname}`{_in_reference(reader)} lacks symbol{plural} {listed} "
             f"that the writer's enum has, and has no default: data carrying {listed} cannot "
-            f"be read; add the symbol{plural} back or give the enum a `default` symbol"
+            f"be read; the reader's enum needs the symbol{plural}, or a `default` symbol to "
+            "read unknown symbols as"
         ),
     )
 
@@ -299,7 +310,8 @@ def _missing_default(reader_field: AvroField, record: AvroType) -> Incompatibili
         message=(
             f"field `{reader_field.path}` `{name}`{_in_reference(record)} has no default and "
             f"the writer's record `{record.fullname}` has no such field: a reader cannot fill "
-            f"it from data written without it; add a default to `{name}`"
+            f"it from data written without it; add a default to `{name}`, or keep the field "
+            "in both schemas"
         ),
     )
 
