@@ -595,12 +595,22 @@ class KafkaCluster:
             )
             for m in found.members
         )
+        state = _GROUP_STATES.get(found.state, GroupState.UNKNOWN)
+        if state == GroupState.EMPTY and not members and not self._group_exists(group_id):
+            # Kafka answers Dead for a group it does not know; some brokers answer Empty.
+            state = GroupState.DEAD
         return GroupDescription(
             group_id=group_id,
-            state=_GROUP_STATES.get(found.state, GroupState.UNKNOWN),
-            protocol=found.partition_assignor or "",
+            state=state,
+            protocol="" if state == GroupState.DEAD else found.partition_assignor or "",
             members=members,
         )
+
+    def _group_exists(self, group_id: str) -> bool:
+        """Whether the cluster lists the group or holds committed offsets for it."""
+        if any(g.group_id == group_id for g in self.list_groups()):
+            return True
+        return bool(self.committed_offsets(group_id))
 
     def delete_group(self, group_id: str) -> None:
         """Delete an empty group and its offsets; `GroupNotEmptyError` if it has members.
@@ -612,8 +622,7 @@ class KafkaCluster:
                 f"Consumer group {group_id!r} has active members "
                 f"({description.state.value}); stop them before deleting it"
             )
-        known = any(g.group_id == group_id for g in self.list_groups())
-        if not known and not self.committed_offsets(group_id):
+        if description.state == GroupState.DEAD or not self._group_exists(group_id):
             raise GroupIdNotFoundError(f"Consumer group {group_id!r} does not exist")
         future = self._admin.delete_consumer_groups([group_id])[group_id]
         self._wait(future, "delete consumer group", group_id)

@@ -83,6 +83,12 @@ def test_group_with_offsets_is_listed_described_and_deleted(cluster: Cluster, na
         cluster.delete_group(group)
 
 
+def test_unknown_group_is_dead(cluster: Cluster, names: Names) -> None:
+    description = cluster.describe_group(names.group("unknown"))
+    assert (description.state, description.members) == (GroupState.DEAD, ())
+    assert names.group("unknown") not in {g.group_id for g in cluster.list_groups()}
+
+
 def test_two_members_rebalance_and_one_leaves(cluster: Cluster, names: Names) -> None:
     topic, group = names.topic(), names.group()
     cluster.create_topic(topic, partitions=4)
