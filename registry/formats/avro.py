@@ -614,8 +614,7 @@ class _Parser:
                 )
             type_path = _pointer(field_path, "type")
             field_type = self.parse(raw["type"], type_path, space, depth + 3)
-            if field_type.path == type_path:
-                field_type.label = f"field `{name}`"
+            _label(field_type, f"field `{name}`", type_path)
             avro_field = AvroField(
                 name=name,
                 index=index,
@@ -669,6 +668,19 @@ class _Parser:
                     _pointer(path, "default"),
                 )
             node.enum_default = default
+
+
+def _label(node: AvroType, label: str, path: str) -> None:
+    """Name a field's type, and the unnamed types inside it, for messages."""
+    if node.path != path or node.label:
+        return  # a named type written elsewhere keeps the label of where it is written
+    node.label = label
+    if node.items is not None:
+        _label(node.items, f"the items of {label}", f"{path}/items")
+    elif node.values is not None:
+        _label(node.values, f"the values of {label}", f"{path}/values")
+    for index, branch in enumerate(node.branches):
+        _label(branch, f"branch {index} of {label}", f"{path}/{index}")
 
 
 def _custom(value: dict[str, Any], reserved: frozenset[str]) -> Mapping[str, Any]:
