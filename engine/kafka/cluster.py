@@ -137,9 +137,11 @@ class KafkaCluster:
         try:
             self._admin.list_topics(timeout=connect_timeout)
         except Exception as exc:
+            error = kafka_error_of(exc)
+            reason = f" ({error.str()})" if error is not None and error.str() else ""
             raise ClusterUnavailableError(
                 f"Kafka cluster at {bootstrap} is unreachable: no answer within "
-                f"{connect_timeout:g}s"
+                f"{connect_timeout:g}s{reason}"
             ) from exc
 
     # -- helpers -------------------------------------------------------------------------------
