@@ -284,7 +284,7 @@ class Comparison:
                     _diff(
                         "NOT_TYPE_EXTENDED",
                         ("not",),
-                        "`not` at {path} now excludes values the old schema allowed",
+                        "`not` ({path}) now excludes values the old schema allowed",
                     )
                 )
         if r.if_ is not None:
@@ -371,7 +371,7 @@ class Comparison:
                 _diff(
                     "ENUM_ARRAY_NARROWED",
                     (keyword,),
-                    f"`{keyword}` at {{path}} now restricts values the old schema left open",
+                    f"`{keyword}` ({{path}}) now restricts values the old schema left open",
                 )
             )
             return
@@ -383,7 +383,7 @@ class Comparison:
             _diff(
                 rule,
                 (keyword,),
-                f"`{keyword}` at {{path}} no longer allows {', '.join(missing[:5])}",
+                f"`{keyword}` ({{path}}) no longer allows {', '.join(missing[:5])}",
             )
         )
 
@@ -400,7 +400,7 @@ class Comparison:
                 _diff(
                     rule,
                     ("pattern",),
-                    f"strings at {{path}} must now match `{r.pattern}`"
+                    f"strings must now match `{r.pattern}` ({{path}})"
                     + (f" instead of `{w.pattern}`" if w.pattern is not None else ""),
                 )
             )
@@ -473,7 +473,7 @@ class Comparison:
                     _diff(
                         "PROPERTY_NAMES_NARROWED",
                         ("propertyNames",),
-                        "`propertyNames` at {path} now restricts property names",
+                        "`propertyNames` ({path}) now restricts property names old data may use",
                     )
                 )
             else:
@@ -687,8 +687,17 @@ class Comparison:
             elif r_item is not None:
                 self._item_added(w_rest, r_item, at, found)
         keyword = r.rest_keyword if r.rest is not None else w.rest_keyword
+        prefix = "UNEVALUATED_ITEMS" if keyword == "unevaluatedItems" else "ADDITIONAL_ITEMS"
         if r_rest.accepts_all:
             pass
+        elif r_rest.rejects_all and not w_rest.rejects_all:
+            found.append(
+                _diff(
+                    f"{prefix}_REMOVED",
+                    (keyword,),
+                    f"arrays with more than {_items(len(r.prefix))} are now rejected ({{path}})",
+                )
+            )
         elif not tuple_form and w_rest.accepts_all:
             found.append(
                 _diff(
@@ -697,17 +706,7 @@ class Comparison:
                     "array items at {path} are now constrained; old arrays may hold other items",
                 )
             )
-        elif tuple_form and r_rest.rejects_all and not w_rest.rejects_all:
-            prefix = "UNEVALUATED_ITEMS" if keyword == "unevaluatedItems" else "ADDITIONAL_ITEMS"
-            found.append(
-                _diff(
-                    f"{prefix}_REMOVED",
-                    (keyword,),
-                    f"arrays longer than {len(r.prefix)} items are now rejected at {{path}}",
-                )
-            )
         elif tuple_form and w_rest.accepts_all:
-            prefix = "UNEVALUATED_ITEMS" if keyword == "unevaluatedItems" else "ADDITIONAL_ITEMS"
             found.append(
                 _diff(
                     f"{prefix}_NARROWED",
@@ -782,7 +781,7 @@ class Comparison:
                 _diff(
                     "UNIQUE_ITEMS_ADDED",
                     ("uniqueItems",),
-                    "arrays at {path} must now hold unique items; old arrays may repeat items",
+                    "`uniqueItems` was added ({path}); old arrays may repeat items",
                 )
             )
         if r.contains is None:
@@ -792,7 +791,7 @@ class Comparison:
                 _diff(
                     "CONTAINS_ADDED",
                     ("contains",),
-                    "arrays at {path} must now contain a matching item; old arrays may not",
+                    "`contains` was added ({path}); old arrays may hold no matching item",
                 )
             )
             return
@@ -801,7 +800,7 @@ class Comparison:
                 _diff(
                     "CONTAINS_NARROWED",
                     ("contains",),
-                    "`contains` at {path} now matches fewer items than before",
+                    "`contains` ({path}) now matches fewer items than before",
                 )
             )
         w_min = w.min_contains if w.min_contains is not None else 1
@@ -824,7 +823,15 @@ def _names(types: frozenset[str] | set[str]) -> str:
 
 def _bound(rule: str, keyword: str, old: Any, new: Any) -> Diff:
     was = "absent" if old is None else f"{old}"
-    return _diff(rule, (keyword,), f"{{path}} went from {was} to {new}")
+    return _diff(
+        rule,
+        (keyword,),
+        f"`{keyword}` went from {was} to {new} ({{path}}), so old data may fall outside it",
+    )
+
+
+def _items(count: int) -> str:
+    return f"{count} item" if count == 1 else f"{count} items"
 
 
 def _rule_for(keyword: str) -> str:

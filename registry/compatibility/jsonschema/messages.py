@@ -79,7 +79,6 @@ ADVICE: dict[str, str] = {
     "MAX_CONTAINS_ADDED": "drop `maxContains`",
     "MAX_CONTAINS_DECREASED": "keep `maxContains` at least as large as before",
     "SUM_TYPE_NARROWED": "keep every old `anyOf`/`oneOf` alternative accepted",
-    "PRODUCT_TYPE_EXTENDED": "drop the new `allOf` member, or make it accept all old data",
     "COMBINED_TYPE_CHANGED": "keep the old combinator (`oneOf` may become `anyOf`, not the "
     "other way round)",
     "COMBINED_TYPE_SUBSCHEMAS_CHANGED": "make each old alternative match a new one",

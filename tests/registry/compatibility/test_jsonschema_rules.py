@@ -35,6 +35,7 @@ def obj(properties: dict[str, Any], **extra: Any) -> dict[str, Any]:
     return {"type": "object", "properties": properties, **extra}
 
 
+D2020 = "https://json-schema.org/draft/2020-12/schema"
 S = {"type": "string"}
 N = {"type": "number"}
 I = {"type": "integer"}  # noqa: E741
@@ -110,6 +111,7 @@ CASES: list[Case] = [
         {**N, "exclusiveMinimum": 5},
         {"EXCLUSIVE_MINIMUM_INCREASED"},
     ),
+    ("exclusiveMinimum added", N, {**N, "exclusiveMinimum": 0}, {"EXCLUSIVE_MINIMUM_ADDED"}),
     ("exclusiveMinimum removed", {**N, "exclusiveMinimum": 4}, N, set()),
     ("maximum to wider exclusive", {**N, "maximum": 5}, {**N, "exclusiveMaximum": 6}, set()),
     (
@@ -361,6 +363,8 @@ OBJECT_CASES: list[Case] = [
         obj({"foo": S}, required=["bar"]),
         {"REQUIRED_ATTRIBUTE_ADDED"},
     ),
+    ("maxProperties added", obj({}), obj({}, maxProperties=3), {"MAX_PROPERTIES_ADDED"}),
+    ("minProperties added", obj({}), obj({}, minProperties=1), {"MIN_PROPERTIES_ADDED"}),
     ("maxProperties removed", {"properties": {}, "maxProperties": 1}, {"properties": {}}, set()),
     ("maxProperties increased", {"maxProperties": 1}, {"maxProperties": 2}, set()),
     (
@@ -410,6 +414,12 @@ OBJECT_CASES: list[Case] = [
         set(),
     ),
     (
+        "property added to a model open through patternProperties only",
+        obj({}, patternProperties={"^x_": S}),
+        obj({"a": N}, patternProperties={"^x_": S}),
+        {"TYPE_NARROWED", "PROPERTY_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL"},
+    ),
+    (
         "pattern property schema changed",
         obj({}, patternProperties={"^x_": S}),
         obj({}, patternProperties={"^x_": N}),
@@ -424,6 +434,12 @@ OBJECT_CASES: list[Case] = [
             "unevaluatedProperties": False,
         },
         {"UNEVALUATED_PROPERTIES_REMOVED"},
+    ),
+    (
+        "unevaluatedProperties narrowed (2020-12)",
+        {"$schema": D2020, **obj({"a": S})},
+        {"$schema": D2020, **obj({"a": S}), "unevaluatedProperties": S},
+        {"UNEVALUATED_PROPERTIES_NARROWED"},
     ),
     (
         "property added to unevaluatedProperties-closed model (2020-12)",
@@ -550,6 +566,7 @@ ARRAY_CASES: list[Case] = [
     ("tuple item changed", {**A, "items": [S]}, {**A, "items": [N]}, {"TYPE_CHANGED"}),
     ("maxItems decreased", {**A, "maxItems": 2}, {**A, "maxItems": 1}, {"MAX_ITEMS_DECREASED"}),
     ("maxItems added", A, {**A, "maxItems": 1}, {"MAX_ITEMS_ADDED"}),
+    ("minItems added", A, {**A, "minItems": 1}, {"MIN_ITEMS_ADDED"}),
     ("minItems removed", {**A, "minItems": 1}, A, set()),
     ("minItems increased", {**A, "minItems": 1}, {**A, "minItems": 2}, {"MIN_ITEMS_INCREASED"}),
     ("minItems decreased", {**A, "minItems": 2}, {**A, "minItems": 1}, set()),
@@ -561,6 +578,18 @@ ARRAY_CASES: list[Case] = [
         {**A, "items": [S], "additionalItems": True},
         {**A, "items": [S], "additionalItems": False},
         {"ADDITIONAL_ITEMS_REMOVED"},
+    ),
+    (
+        "additionalItems narrowed",
+        {**A, "items": [S]},
+        {**A, "items": [S], "additionalItems": N},
+        {"ADDITIONAL_ITEMS_NARROWED"},
+    ),
+    (
+        "unevaluatedItems narrowed (2020-12)",
+        {"$schema": D2020, **A, "prefixItems": [S]},
+        {"$schema": D2020, **A, "prefixItems": [S], "unevaluatedItems": N},
+        {"UNEVALUATED_ITEMS_NARROWED"},
     ),
     (
         "additionalItems schema changed",
@@ -630,7 +659,79 @@ ARRAY_CASES: list[Case] = [
         },
         {"ADDITIONAL_ITEMS_REMOVED"},
     ),
+    (
+        "items closed (2020-12)",
+        {"$schema": D2020, "items": True},
+        {"$schema": D2020, "items": False},
+        {"ADDITIONAL_ITEMS_REMOVED"},
+    ),
+    (
+        "items schema changed (2020-12)",
+        {"$schema": D2020, "items": S},
+        {"$schema": D2020, "items": N},
+        {"TYPE_CHANGED"},
+    ),
+    (
+        "prefix item added to closed tuple and opened (2020-12)",
+        {"$schema": D2020, **A, "prefixItems": [S, N], "items": False},
+        {"$schema": D2020, **A, "prefixItems": [S, N, {"type": "boolean"}], "items": True},
+        set(),
+    ),
+    (
+        "prefix item removed, covered by items (2020-12)",
+        {"$schema": D2020, **A, "prefixItems": [S, N], "items": False},
+        {"$schema": D2020, **A, "prefixItems": [S], "items": N},
+        set(),
+    ),
+    (
+        "prefix item added, covered by items (2020-12)",
+        {"$schema": D2020, **A, "prefixItems": [S], "items": N},
+        {"$schema": D2020, **A, "prefixItems": [S, N], "items": True},
+        set(),
+    ),
+    (
+        "prefix item added to open tuple (2020-12)",
+        {"$schema": D2020, **A, "prefixItems": [S]},
+        {"$schema": D2020, **A, "prefixItems": [S, N]},
+        {"ITEM_ADDED_TO_OPEN_CONTENT_MODEL"},
+    ),
+    (
+        "unevaluatedItems closed (2020-12)",
+        {"$schema": D2020, **A, "prefixItems": [S]},
+        {"$schema": D2020, **A, "prefixItems": [S], "unevaluatedItems": False},
+        {"UNEVALUATED_ITEMS_REMOVED"},
+    ),
     ("contains added", A, {**A, "contains": S}, {"CONTAINS_ADDED"}),
+    (
+        "minContains added (2020-12)",
+        {"$schema": D2020, **A, "contains": S},
+        {"$schema": D2020, **A, "contains": S, "minContains": 2},
+        {"MIN_CONTAINS_ADDED"},
+    ),
+    (
+        "minContains increased (2020-12)",
+        {"$schema": D2020, **A, "contains": S, "minContains": 2},
+        {"$schema": D2020, **A, "contains": S, "minContains": 3},
+        {"MIN_CONTAINS_INCREASED"},
+    ),
+    (
+        "minContains decreased (2020-12)",
+        {"$schema": D2020, **A, "contains": S, "minContains": 3},
+        {"$schema": D2020, **A, "contains": S, "minContains": 2},
+        set(),
+    ),
+    (
+        "maxContains added (2020-12)",
+        {"$schema": D2020, **A, "contains": S},
+        {"$schema": D2020, **A, "contains": S, "maxContains": 2},
+        {"MAX_CONTAINS_ADDED"},
+    ),
+    (
+        "maxContains decreased (2020-12)",
+        {"$schema": D2020, **A, "contains": S, "maxContains": 3},
+        {"$schema": D2020, **A, "contains": S, "maxContains": 2},
+        {"MAX_CONTAINS_DECREASED"},
+    ),
     ("contains widened", {**A, "contains": I}, {**A, "contains": N}, set()),
     ("contains narrowed", {**A, "contains": N}, {**A, "contains": I}, {"CONTAINS_NARROWED"}),
 ]
@@ -830,3 +931,11 @@ def test_levels_agree_with_the_pair_check(
     assert forward.compatible == (not rules(new, old))
     assert full.compatible == (backward.compatible and forward.compatible)
     assert all(item.version == 1 for item in full.incompatibilities)
+
+
+def test_every_rule_with_advice_has_a_known_case() -> None:
+    """The tables cover every incompatible rule the checker can report."""
+    from registry.compatibility.jsonschema.messages import ADVICE
+
+    reported = {rule for _, _, _, expected in CASES for rule in expected}
+    assert set(ADVICE) - reported == {"COMPARISON_TOO_DEEP"}
