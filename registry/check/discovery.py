@@ -19,9 +19,10 @@ MAX_SUBJECT_LENGTH = 255
 MAX_SNIFF_BYTES = 1_048_576
 
 CONVENTIONS_NOTE = (
-    "no schema files listed (`schemas.files` in streamgov.yaml): found them by convention (*.avsc as Avro, "
-    "*.schema.json and *.json with a json-schema.org `$schema` as JSON Schema; subject = file "
-    "name without extension). Make the mapping explicit with a `schemas:` section, e.g. "
+    "no schema files listed (`schemas.files` in streamgov.yaml): found them by convention "
+    "(*.avsc as Avro, *.schema.json and *.json with a json-schema.org `$schema` as JSON "
+    "Schema; subject = file name without extension). Make the mapping explicit with a "
+    "`schemas:` section, e.g. "
     "`files: [{glob: 'schemas/**/*.avsc', strategy: TopicNameStrategy}]`."
 )
 

@@ -113,7 +113,7 @@ def render_github(report: CheckReport) -> str:
             if part
         )
         props.append(f"title={_escape_property(title)}")
-        details = [problem.message]
+        details = [problem.message.rstrip(".") + "."]
         if problem.version:
             details.append(f"Against {problem.version}.")
         if problem.pointer:

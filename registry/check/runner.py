@@ -2,29 +2,29 @@
 
 from __future__ import annotations
 
-import json
+import multiprocessing
+import os
+import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 from registry.check.baselines import (
     DEFAULT_LEVEL,
     Baseline,
-    BaselineSubject,
     RegistryBaseline,
     TreeBaseline,
     open_baseline,
 )
 from registry.check.config import CONFIG_FILE, CheckConfig, CheckConfigError, parse_config
-from registry.check.discovery import CONVENTIONS_NOTE, Discovery, SchemaFile, discover
+from registry.check.discovery import CONVENTIONS_NOTE, Discovery, discover
 from registry.check.git import GitRepo
-from registry.check.pointers import line_of, split, translate
+from registry.check.judge import Case, Verdict, invalid, judge
 from registry.check.references import Referenced, UnresolvedReferenceError, resolve
 from registry.check.results import CheckReport, Problem, Severity, Status, SubjectOutcome
 from registry.check.sources import DirectorySource
-from registry.compatibility import Incompatibility, VersionedSchema, check
-from registry.formats import DEFAULT_LIMITS, Limits, ParsedSchema, SchemaError, parse_schema
+from registry.formats import DEFAULT_LIMITS, Limits
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,8 @@ class CheckRequest:
     timeout: float = 10.0
     limits: Limits = DEFAULT_LIMITS
     env: Mapping[str, str] | None = None
+    #: Processes that judge subjects (None: one per CPU).
+    workers: int | None = None
 
 
 def load_config(root: Path, config_file: Path | None = None) -> CheckConfig:
@@ -96,6 +98,7 @@ class _Run:
         self.report = report
 
     def run(self) -> None:
+        """Resolve references, read the baseline, judge every subject, look for deletions."""
         for problem in self.current.problems:
             self.report.problems.append(
                 Problem(
@@ -108,29 +111,37 @@ class _Run:
             )
         if not self.current.files and not self.current.problems:
             self.report.notes.append("no schema files found")
-        parsed: dict[str, ParsedSchema] = {}
-        for subject, item in sorted(self.current.files.items()):
-            schema = self.parse(item)
-            if schema is not None:
-                parsed[subject] = schema
+        cases: list[Case] = []
+        for _, item in sorted(self.current.files.items()):
+            try:
+                refs = resolve(item.references, self.lookup, self.request.limits)
+            except UnresolvedReferenceError as exc:
+                self.add(invalid(item, str(exc)))
+                continue
+            cases.append(Case(item, refs, compare=self.baseline is not None))
         if self.baseline is None:
-            self.report.subjects.extend(
-                SubjectOutcome(s, self.current.files[s].path, Status.VALID) for s in parsed
-            )
             self.report.notes.append(
                 "no baseline given: schemas were validated only; compare them with "
                 "--against git:REF, --against registry:URL or --against DIR"
             )
-            return
-        wanted = {s: self.current.files[s].compatibility for s in parsed}
-        earlier = self.baseline.fetch(wanted, self.config.compatibility or DEFAULT_LEVEL)
-        if isinstance(self.baseline, TreeBaseline):
-            self.report.notes.extend(self.baseline.notes)
-        for subject, schema in parsed.items():
-            self.compare(self.current.files[subject], schema, earlier.get(subject))
-        self.deletions()
+        else:
+            wanted = {case.item.subject: case.item.compatibility for case in cases}
+            earlier = self.baseline.fetch(wanted, self.config.compatibility or DEFAULT_LEVEL)
+            if isinstance(self.baseline, TreeBaseline):
+                self.report.notes.extend(self.baseline.notes)
+            cases = [replace(case, earlier=earlier.get(case.item.subject)) for case in cases]
+        for verdict in judge_all(cases, self.request.limits, self.request.workers):
+            self.add(verdict)
+        if self.baseline is not None:
+            self.deletions(self.baseline)
         self.report.subjects.sort(key=lambda outcome: outcome.subject)
         self.report.problems.sort(key=lambda p: (p.file or "", p.line or 0, p.subject or ""))
+
+    def add(self, verdict: Verdict) -> None:
+        """Record one subject's verdict."""
+        self.report.subjects.append(verdict.outcome)
+        self.report.problems.extend(verdict.problems)
+        self.report.notes.extend(verdict.notes)
 
     def lookup(self, subject: str, version: int | None) -> Referenced | None:
         """References resolve to this tree's files first, then to the registry baseline."""
@@ -141,104 +152,9 @@ class _Run:
             return self.baseline.lookup(subject, version)
         return None
 
-    def invalid(self, item: SchemaFile, message: str, line: int | None = None) -> None:
-        self.report.subjects.append(SubjectOutcome(item.subject, item.path, Status.INVALID))
-        self.report.problems.append(
-            Problem(
-                kind=Status.INVALID,
-                subject=item.subject,
-                file=item.path,
-                line=line,
-                message=message,
-                fix="make the schema valid (and its references resolvable) before comparing it",
-            )
-        )
-
-    def parse(self, item: SchemaFile) -> ParsedSchema | None:
-        size = len(item.text.encode("utf-8"))
-        if size > self.request.limits.max_schema_bytes:
-            limit = self.request.limits.max_schema_bytes
-            self.invalid(item, f"the file is {size} bytes, over the limit of {limit} bytes")
-            return None
-        try:
-            json.loads(item.text)
-        except ValueError as exc:
-            line = getattr(exc, "lineno", None)
-            self.invalid(item, f"not valid JSON: {getattr(exc, 'msg', exc)}", line)
-            return None
-        try:
-            refs = resolve(item.references, self.lookup, self.request.limits)
-            return parse_schema(item.schema_type, item.text, refs, self.request.limits)
-        except (SchemaError, UnresolvedReferenceError) as exc:
-            path = getattr(exc, "path", "")
-            self.invalid(item, str(exc), line_of(item.text, path) if path else None)
-        return None
-
-    def compare(
-        self, item: SchemaFile, schema: ParsedSchema, earlier: BaselineSubject | None
-    ) -> None:
-        if earlier is None:
-            self.report.subjects.append(SubjectOutcome(item.subject, item.path, Status.NEW))
-            return
-        level = earlier.level
-        self.report.notes.extend(earlier.notes)
-        latest = earlier.latest
-        if latest.schema_type is item.schema_type and _same(
-            (latest.text, *(r.schema for r in latest.references)),
-            (item.text, *(r.schema for r in schema.references)),
-        ):
-            self.report.subjects.append(
-                SubjectOutcome(item.subject, item.path, Status.UNCHANGED, level.value)
-            )
-            return
-        versions: list[VersionedSchema] = []
-        texts: dict[int, str] = {}
-        labels: dict[int, str] = {}
-        for version in earlier.versions:
-            try:
-                old = parse_schema(
-                    version.schema_type, version.text, version.references, self.request.limits
-                )
-            except SchemaError as exc:
-                self.report.notes.append(
-                    f"{item.subject}: earlier {version.label} does not parse and was skipped "
-                    f"({exc})"
-                )
-                continue
-            versions.append(VersionedSchema(version.version, old))
-            texts[version.version], labels[version.version] = version.text, version.label
-        try:
-            result = check(schema, versions, level)
-        except ValueError as exc:
-            self.invalid(item, str(exc))
-            return
-        status = Status.COMPATIBLE if result.compatible else Status.INCOMPATIBLE
-        checked = len(versions) if level.transitive else min(1, len(versions))
-        self.report.subjects.append(
-            SubjectOutcome(item.subject, item.path, status, level.value, checked)
-        )
-        for found in result.incompatibilities:
-            label = labels.get(found.version or -1, "the earlier version")
-            message, fix = _split_fix(found, level.value, label)
-            self.report.problems.append(
-                Problem(
-                    kind=Status.INCOMPATIBLE,
-                    subject=item.subject,
-                    file=item.path,
-                    line=_line(found, item.text, texts.get(found.version or -1)),
-                    message=message,
-                    fix=fix,
-                    rule=found.rule,
-                    pointer=found.path or "/",
-                    version=label,
-                    direction=found.direction,
-                    level=level.value,
-                )
-            )
-
-    def deletions(self) -> None:
-        assert self.baseline is not None
-        held = self.baseline.subjects()
+    def deletions(self, baseline: Baseline) -> None:
+        """Subjects the baseline holds that no file holds any more."""
+        held = baseline.subjects()
         if held is None:
             return
         mapped = set(self.current.files) | {p.subject for p in self.current.problems}
@@ -254,7 +170,7 @@ class _Run:
                     file=path,
                     severity=Severity.WARNING if allowed else Severity.ERROR,
                     message=(
-                        f"subject {subject!r} ({path}) exists in {self.baseline.description} "
+                        f"subject {subject!r} ({path}) exists in {baseline.description} "
                         "but no file holds it any more"
                         + (" (allowed by schemas.allow_deleted)" if allowed else "")
                     ),
@@ -267,63 +183,17 @@ class _Run:
             )
 
 
-def _same(old: tuple[str, ...], new: tuple[str, ...]) -> bool:
-    """Whether two schemas (with their references) are the same JSON, however formatted."""
-    if old == new:
-        return True
-    if len(old) != len(new):
-        return False
-    for before, after in zip(old, new, strict=True):
-        document = _json(after)
-        if document is None or _json(before) != document:
-            return False
-    return True
+#: Below this many subjects to compare, judging in one process is faster than forking.
+PARALLEL_THRESHOLD = 64
 
 
-def _json(text: str | None) -> Any:
-    try:
-        return json.loads(text) if text is not None else None
-    except ValueError:
-        return None
-
-
-def _line(found: Incompatibility, new_text: str, old_text: str | None) -> int:
-    """The line in the new file a finding is about (forward findings point into the old)."""
-    pointer = found.path
-    if found.direction == "forward" and old_text is not None:
-        new_doc = _json(new_text)
-        carried = translate(pointer, _json(old_text), new_doc)
-        # A pointer the old schema does not fully hold may still name a place in the new one.
-        if len(split(carried)) < len(split(pointer)) and _exists(new_doc, split(pointer)):
-            carried = pointer
-        pointer = carried
-    return line_of(new_text, pointer)
-
-
-def _exists(doc: Any, tokens: list[str]) -> bool:
-    for token in tokens:
-        if isinstance(doc, dict) and token in doc:
-            doc = doc[token]
-        elif isinstance(doc, list) and token.isdigit() and int(token) < len(doc):
-            doc = doc[int(token)]
-        else:
-            return False
-    return True
-
-
-def _split_fix(found: Incompatibility, level: str, label: str) -> tuple[str, str]:
-    """The finding's message split into what is wrong and how to fix it.
-
-    Compatibility messages end with the remedy after their last `; `.
-    """
-    problem, sep, remedy = found.message.rpartition("; ")
-    if not sep:
-        problem = found.message
-        if found.direction == "forward":
-            remedy = f"readers on {label} must be able to read data written with this schema"
-        else:
-            remedy = f"this schema must be able to read data written with {label}"
-    return problem, (
-        f"{remedy} (needed at {level}); or, if the break is intended, publish the new shape "
-        "under a new subject"
-    )
+def judge_all(cases: list[Case], limits: Limits, workers: int | None = None) -> list[Verdict]:
+    """Judge every case, in parallel processes when there are many and more than one CPU."""
+    workers = workers if workers is not None else (os.cpu_count() or 1)
+    comparing = sum(1 for case in cases if case.earlier is not None)
+    if workers < 2 or comparing < PARALLEL_THRESHOLD or sys.platform != "linux":
+        return [judge(case, limits) for case in cases]
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        chunk = max(1, len(cases) // (workers * 8))
+        return list(pool.map(judge, cases, [limits] * len(cases), chunksize=chunk))

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from registry.check.runner import _same
+from registry.check.judge import same_schema as _same
 from tests.registry.check.conftest import SchemaRepo, field, record
 
 ORDER_V1 = record("Order", field("id", "string"), field("amount", "int"))

@@ -1,0 +1,210 @@
+"""The verdict on one subject: parse its schema and compare it with its earlier versions.
+
+Pure: plain data in, plain data out, so subjects can be judged in parallel processes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from registry.check.baselines import BaselineSubject
+from registry.check.discovery import SchemaFile
+from registry.check.pointers import line_of, split, translate
+from registry.check.results import Problem, Status, SubjectOutcome
+from registry.compatibility import Incompatibility, VersionedSchema, check
+from registry.formats import (
+    DEFAULT_LIMITS,
+    Limits,
+    ParsedSchema,
+    ResolvedReference,
+    SchemaError,
+    parse_schema,
+)
+
+INVALID_FIX = "make the schema valid (and its references resolvable) before comparing it"
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """One subject to judge: its file, resolved references, and the baseline's versions.
+
+    `compare` is False when no baseline was given (validate only); `earlier` is None when
+    the baseline does not hold the subject (a new subject).
+    """
+
+    item: SchemaFile
+    references: tuple[ResolvedReference, ...] = ()
+    earlier: BaselineSubject | None = None
+    compare: bool = True
+
+
+@dataclass
+class Verdict:
+    """What judging one subject found."""
+
+    outcome: SubjectOutcome
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def invalid(item: SchemaFile, message: str, line: int | None = None) -> Verdict:
+    """The verdict for a schema that cannot be compared."""
+    return Verdict(
+        SubjectOutcome(item.subject, item.path, Status.INVALID),
+        [
+            Problem(
+                kind=Status.INVALID,
+                subject=item.subject,
+                file=item.path,
+                line=line,
+                message=message,
+                fix=INVALID_FIX,
+            )
+        ],
+    )
+
+
+def _parse(case: Case, limits: Limits) -> ParsedSchema | Verdict:
+    item = case.item
+    size = len(item.text.encode("utf-8"))
+    if size > limits.max_schema_bytes:
+        return invalid(
+            item, f"the file is {size} bytes, over the limit of {limits.max_schema_bytes} bytes"
+        )
+    try:
+        json.loads(item.text)
+    except ValueError as exc:
+        return invalid(
+            item, f"not valid JSON: {getattr(exc, 'msg', exc)}", getattr(exc, "lineno", None)
+        )
+    try:
+        return parse_schema(item.schema_type, item.text, case.references, limits)
+    except SchemaError as exc:
+        return invalid(item, str(exc), line_of(item.text, exc.path) if exc.path else None)
+
+
+def judge(case: Case, limits: Limits = DEFAULT_LIMITS) -> Verdict:
+    """Parse the subject's schema and, when there is a baseline, compare it at its level."""
+    item, earlier = case.item, case.earlier
+    schema = _parse(case, limits)
+    if isinstance(schema, Verdict):
+        return schema
+    if not case.compare:
+        return Verdict(SubjectOutcome(item.subject, item.path, Status.VALID))
+    if earlier is None:
+        return Verdict(SubjectOutcome(item.subject, item.path, Status.NEW))
+    level = earlier.level
+    notes = list(earlier.notes)
+    latest = earlier.latest
+    if latest.schema_type is item.schema_type and same_schema(
+        (latest.text, *(r.schema for r in latest.references)),
+        (item.text, *(r.schema for r in case.references)),
+    ):
+        return Verdict(
+            SubjectOutcome(item.subject, item.path, Status.UNCHANGED, level.value), notes=notes
+        )
+    versions: list[VersionedSchema] = []
+    texts: dict[int, str] = {}
+    labels: dict[int, str] = {}
+    for version in earlier.versions:
+        try:
+            old = parse_schema(version.schema_type, version.text, version.references, limits)
+        except SchemaError as exc:
+            notes.append(
+                f"{item.subject}: earlier {version.label} does not parse and was skipped ({exc})"
+            )
+            continue
+        versions.append(VersionedSchema(version.version, old))
+        texts[version.version], labels[version.version] = version.text, version.label
+    try:
+        result = check(schema, versions, level)
+    except ValueError as exc:
+        return invalid(item, str(exc))
+    status = Status.COMPATIBLE if result.compatible else Status.INCOMPATIBLE
+    checked = len(versions) if level.transitive else min(1, len(versions))
+    verdict = Verdict(
+        SubjectOutcome(item.subject, item.path, status, level.value, checked), notes=notes
+    )
+    for found in result.incompatibilities:
+        label = labels.get(found.version or -1, "the earlier version")
+        message, fix = split_fix(found, level.value, label)
+        verdict.problems.append(
+            Problem(
+                kind=Status.INCOMPATIBLE,
+                subject=item.subject,
+                file=item.path,
+                line=finding_line(found, item.text, texts.get(found.version or -1)),
+                message=message,
+                fix=fix,
+                rule=found.rule,
+                pointer=found.path or "/",
+                version=label,
+                direction=found.direction,
+                level=level.value,
+            )
+        )
+    return verdict
+
+
+def same_schema(old: tuple[str, ...], new: tuple[str, ...]) -> bool:
+    """Whether two schemas (with their references) are the same JSON, however formatted."""
+    if old == new:
+        return True
+    if len(old) != len(new):
+        return False
+    for before, after in zip(old, new, strict=True):
+        document = _json(after)
+        if document is None or _json(before) != document:
+            return False
+    return True
+
+
+def _json(text: str | None) -> Any:
+    try:
+        return json.loads(text) if text is not None else None
+    except ValueError:
+        return None
+
+
+def finding_line(found: Incompatibility, new_text: str, old_text: str | None) -> int:
+    """The line in the new file a finding is about (forward findings point into the old)."""
+    pointer = found.path
+    if found.direction == "forward" and old_text is not None:
+        new_doc = _json(new_text)
+        carried = translate(pointer, _json(old_text), new_doc)
+        # A pointer the old schema does not fully hold may still name a place in the new one.
+        if len(split(carried)) < len(split(pointer)) and _exists(new_doc, split(pointer)):
+            carried = pointer
+        pointer = carried
+    return line_of(new_text, pointer)
+
+
+def _exists(doc: Any, tokens: list[str]) -> bool:
+    for token in tokens:
+        if isinstance(doc, dict) and token in doc:
+            doc = doc[token]
+        elif isinstance(doc, list) and token.isdigit() and int(token) < len(doc):
+            doc = doc[int(token)]
+        else:
+            return False
+    return True
+
+
+def split_fix(found: Incompatibility, level: str, label: str) -> tuple[str, str]:
+    """The finding's message split into what is wrong and how to fix it.
+
+    Compatibility messages end with the remedy after their last `; `.
+    """
+    problem, sep, remedy = found.message.rpartition("; ")
+    if not sep:
+        problem = found.message
+        if found.direction == "forward":
+            remedy = f"readers on {label} must be able to read data written with this schema"
+        else:
+            remedy = f"this schema must be able to read data written with {label}"
+    return problem, (
+        f"{remedy} (needed at {level}); or, if the break is intended, publish the new shape "
+        "under a new subject"
+    )
