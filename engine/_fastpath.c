@@ -335,6 +335,8 @@ static PyObject *py_unpack_into(PyObject *self, PyObject *args) {
             PyBuffer_Release(&view);
             return NULL;
         }
+        /* Holds only str, int, bytes and tuples of them: never part of a cycle. */
+        if (PyObject_GC_IsTracked(record)) PyObject_GC_UnTrack(record);
         int rc = PyList_Append(out, record);
         Py_DECREF(record);
         if (rc < 0) {
@@ -428,6 +430,9 @@ static PyObject *py_make_metadata(PyObject *self, PyObject *args) {
         if (rc == 0) rc = PyObject_GenericSetAttr(obj, name_timestamp_ms, PyTuple_GET_ITEM(row, 3));
         Py_DECREF(offset);
         if (rc < 0) goto fail;
+        /* Holds only str and int: it can never be part of a cycle, so keep it out of the
+         * collector's way (it would otherwise rescan every record of a big flush). */
+        if (PyObject_GC_IsTracked(obj)) PyObject_GC_UnTrack(obj);
     }
     PyMem_Free(next);
     return result;

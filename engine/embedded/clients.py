@@ -19,6 +19,8 @@ from engine.types import ConsumedRecord, Headers, OffsetAndMetadata, RecordMetad
 
 logger = logging.getLogger(__name__)
 
+_time_ns = time.time_ns
+
 #: Records a producer buffers before it writes them without waiting for `flush`.
 DEFAULT_BATCH_RECORDS = 100_000
 
@@ -51,35 +53,26 @@ class EmbeddedProducer:
         timestamp_ms: int | None = None,
     ) -> None:
         """Queue one record; it is acknowledged by the next `flush`."""
-        if self._closed:
-            raise RuntimeError("the producer is closed")
+        row: log.Row
         if (
-            headers
-            or partition is not None
-            or (key is not None and key.__class__ is not bytes)
-            or (value is not None and value.__class__ is not bytes)
-        ):
+            timestamp_ms is None
+            and not headers
+            and partition is None
+            and key.__class__ is bytes
+            and value.__class__ is bytes
+        ):  # the common case, inlined
+            row = (key, value, None, _time_ns() // 1_000_000, None, len(key) + len(value))
+        else:
             row = make_row(
                 key,
                 value,
                 headers,
-                time.time_ns() // 1_000_000 if timestamp_ms is None else timestamp_ms,
+                _time_ns() // 1_000_000 if timestamp_ms is None else timestamp_ms,
                 partition,
             )
-        else:  # the common case, inlined: bytes key and value, no headers
-            if timestamp_ms is None:
-                timestamp_ms = time.time_ns() // 1_000_000
-            elif timestamp_ms.__class__ is not int:
-                raise TypeError(f"a timestamp is an int of milliseconds, got {timestamp_ms!r}")
-            row = (
-                key,
-                value,
-                None,
-                timestamp_ms,
-                None,
-                (0 if key is None else len(key)) + (0 if value is None else len(value)),
-            )
         with self._lock:
+            if self._closed:
+                raise RuntimeError("the producer is closed")
             if topic != self._topic:
                 self._write()
                 self._topic = topic
