@@ -14,7 +14,7 @@ from typing import Any
 
 import confluent_kafka
 
-from engine.errors import EngineError
+from engine.errors import ClusterUnavailableError, EngineError
 from engine.kafka.errors import translate, translate_exception
 from engine.types import (
     ConsumedRecord,
@@ -66,6 +66,22 @@ def send_with_backpressure(producer: confluent_kafka.Producer, topic: str, **kwa
             producer.poll(0.05)
 
 
+class DeliveryOutcome:
+    """Where one sent record's delivery report lands (metadata or the error)."""
+
+    __slots__ = ("result",)
+
+    def __init__(self) -> None:
+        self.result: RecordMetadata | EngineError | None = None
+
+    def delivered(self, error: confluent_kafka.KafkaError | None, msg: Any) -> None:
+        topic = msg.topic() or ""
+        if error is not None:
+            self.result = translate(error, "produce to topic", topic)
+        else:
+            self.result = RecordMetadata(topic, msg.partition(), msg.offset(), msg.timestamp()[1])
+
+
 class KafkaProducer:
     """The engine `Producer` over an idempotent confluent-kafka producer."""
 
@@ -73,7 +89,7 @@ class KafkaProducer:
         self._timeout = timeout
         self._producer = confluent_kafka.Producer(dict(config))
         self._lock = threading.Lock()
-        self._pending: list[RecordMetadata | EngineError | None] = []
+        self._pending: list[DeliveryOutcome] = []
 
     def send(
         self,
@@ -86,9 +102,9 @@ class KafkaProducer:
         timestamp_ms: int | None = None,
     ) -> None:
         """Queue one record; it is acknowledged by the next `flush`."""
+        outcome = DeliveryOutcome()
         with self._lock:
-            index = len(self._pending)
-            self._pending.append(None)
+            self._pending.append(outcome)
         try:
             send_with_backpressure(
                 self._producer,
@@ -98,47 +114,29 @@ class KafkaProducer:
                 headers=list(headers),
                 partition=-1 if partition is None else partition,
                 timestamp=timestamp_ms or 0,
-                on_delivery=self._on_delivery(index),
+                on_delivery=outcome.delivered,
             )
         except (confluent_kafka.KafkaException, BufferError) as exc:
-            with self._lock:
-                self._pending[index] = translate_exception(exc, "produce to topic", topic)
-
-    def _on_delivery(
-        self, index: int
-    ) -> Callable[[confluent_kafka.KafkaError | None, confluent_kafka.Message], None]:
-        def done(error: confluent_kafka.KafkaError | None, msg: confluent_kafka.Message) -> None:
-            topic = msg.topic() or ""
-            outcome: RecordMetadata | EngineError
-            if error is not None:
-                outcome = translate(error, "produce to topic", topic)
-            else:
-                partition, offset = msg.partition(), msg.offset()
-                assert partition is not None and offset is not None
-                outcome = RecordMetadata(topic, partition, offset, msg.timestamp()[1])
-            with self._lock:
-                self._pending[index] = outcome
-
-        return done
+            outcome.result = translate_exception(exc, "produce to topic", topic)
 
     def flush(self, timeout: float | None = None) -> list[RecordMetadata]:
         """Wait until every queued record is acknowledged; their metadata in send order.
 
-        Raises the first failure (after all records settled) so no failure goes unnoticed."""
-        remaining = self._producer.flush(self._timeout if timeout is None else timeout)
+        Raises the first failure once the records settled, so none goes unnoticed. Records
+        not acknowledged in time stay pending for the next `flush`."""
+        self._producer.flush(self._timeout if timeout is None else timeout)
         with self._lock:
-            outcomes, self._pending = self._pending, []
-        if remaining:
-            raise EngineError(
-                f"{remaining} record(s) were not acknowledged within the flush timeout"
+            settled = [o for o in self._pending if o.result is not None]
+            self._pending = [o for o in self._pending if o.result is None]
+            unsettled = len(self._pending)
+        for outcome in settled:
+            if isinstance(outcome.result, EngineError):
+                raise outcome.result
+        if unsettled:
+            raise ClusterUnavailableError(
+                f"{unsettled} record(s) were not acknowledged within the flush timeout"
             )
-        results: list[RecordMetadata] = []
-        for outcome in outcomes:
-            if isinstance(outcome, EngineError):
-                raise outcome
-            assert outcome is not None
-            results.append(outcome)
-        return results
+        return [o.result for o in settled if isinstance(o.result, RecordMetadata)]
 
     def close(self) -> None:
         """Flush and release resources."""

@@ -38,6 +38,7 @@ from engine.errors import (
     UnsupportedByBackendError,
 )
 from engine.kafka.clients import (
+    DeliveryOutcome,
     KafkaConsumer,
     KafkaProducer,
     send_with_backpressure,
@@ -378,23 +379,11 @@ class KafkaCluster:
         *,
         transactional: bool,
     ) -> list[RecordMetadata]:
-        outcomes: list[RecordMetadata | EngineError | None] = [None] * len(records)
-
-        def on_delivery(index: int) -> Any:
-            def done(error: confluent_kafka.KafkaError | None, msg: Any) -> None:
-                if error is not None:
-                    outcomes[index] = translate(error, "produce to topic", topic)
-                else:
-                    outcomes[index] = RecordMetadata(
-                        topic, msg.partition(), msg.offset(), msg.timestamp()[1]
-                    )
-
-            return done
-
+        outcomes = [DeliveryOutcome() for _ in records]
         try:
             if transactional:
                 producer.begin_transaction()
-            for index, record in enumerate(records):
+            for outcome, record in zip(outcomes, records, strict=True):
                 send_with_backpressure(
                     producer,
                     topic,
@@ -403,16 +392,16 @@ class KafkaCluster:
                     headers=list(record.headers),
                     partition=-1 if record.partition is None else record.partition,
                     timestamp=record.timestamp_ms or 0,
-                    on_delivery=on_delivery(index),
+                    on_delivery=outcome.delivered,
                 )
             # Other threads may share the idempotent producer: wait for this call's records.
             deadline = time.monotonic() + self._timeout
-            while any(o is None for o in outcomes) and time.monotonic() < deadline:
+            while any(o.result is None for o in outcomes) and time.monotonic() < deadline:
                 producer.flush(max(0.0, deadline - time.monotonic()))
-            failure = next((o for o in outcomes if isinstance(o, EngineError)), None)
-            if failure is not None:
-                raise failure
-            if any(o is None for o in outcomes):
+            for outcome in outcomes:
+                if isinstance(outcome.result, EngineError):
+                    raise outcome.result
+            if any(o.result is None for o in outcomes):
                 raise ClusterUnavailableError(
                     f"records to {topic!r} were not acknowledged within {self._timeout:g}s"
                 )
@@ -420,7 +409,7 @@ class KafkaCluster:
                 producer.commit_transaction(self._timeout)
         except Exception as exc:
             raise translate_exception(exc, "produce to topic", topic) from exc
-        return [o for o in outcomes if isinstance(o, RecordMetadata)]
+        return [o.result for o in outcomes if isinstance(o.result, RecordMetadata)]
 
     def _abort(self, producer: confluent_kafka.Producer) -> None:
         """Abort the open transaction; a producer that cannot abort is replaced."""
