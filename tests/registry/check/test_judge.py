@@ -1,0 +1,81 @@
+"""The pure per-subject verdict, and judging many subjects in parallel processes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from registry.check.baselines import BaselineSubject, BaselineVersion
+from registry.check.discovery import SchemaFile
+from registry.check.judge import Case, judge
+from registry.check.results import Status
+from registry.check.runner import PARALLEL_THRESHOLD, judge_all
+from registry.compatibility import CompatibilityLevel
+from registry.formats import DEFAULT_LIMITS, SchemaType
+from tests.registry.check.conftest import field, record
+
+OLD = record("Order", field("id", "string"))
+
+
+def _case(new: Any, *old: Any, level: str = "BACKWARD", subject: str = "orders-value") -> Case:
+    text = new if isinstance(new, str) else json.dumps(new, indent=2)
+    versions = tuple(
+        BaselineVersion(n, f"v{n}", SchemaType.AVRO, json.dumps(schema))
+        for n, schema in enumerate(old, start=1)
+    )
+    earlier = (
+        BaselineSubject(subject, CompatibilityLevel.parse(level), versions) if versions else None
+    )
+    return Case(SchemaFile(f"{subject}.avsc", subject, SchemaType.AVRO, text), (), earlier)
+
+
+def test_new_unchanged_compatible() -> None:
+    assert judge(_case(OLD)).outcome.status is Status.NEW
+    assert judge(_case(OLD, OLD)).outcome.status is Status.UNCHANGED
+    grown = record("Order", field("id", "string"), field("n", "int", default=0))
+    assert judge(_case(grown, OLD)).outcome.status is Status.COMPATIBLE
+
+
+def test_incompatible_with_label_line_and_fix() -> None:
+    grown = record("Order", field("id", "string"), field("n", "int"))
+    verdict = judge(_case(grown, OLD))
+    assert verdict.outcome.status is Status.INCOMPATIBLE
+    (problem,) = verdict.problems
+    assert problem.version == "v1" and problem.level == "BACKWARD"
+    lines = json.dumps(grown, indent=2).splitlines()
+    assert problem.line is not None and '"n"' in lines[problem.line - 1]
+    assert problem.fix.startswith("add a default")
+
+
+def test_transitive_checks_every_version_and_counts_them() -> None:
+    middle = record("Order", field("id", "string"), field("n", "int", default=0))
+    new = record("Order", field("id", "string"), field("n", "long", default=0))
+    assert judge(_case(new, OLD, middle, level="FULL")).outcome.status is Status.INCOMPATIBLE
+    verdict = judge(_case(new, OLD, middle, level="BACKWARD_TRANSITIVE"))
+    assert verdict.outcome.status is Status.COMPATIBLE
+    assert verdict.outcome.versions_checked == 2
+
+
+def test_invalid_and_unparseable_earlier_versions() -> None:
+    verdict = judge(_case('{\n  "type": "record",\n  "name": ,\n}', OLD))
+    assert verdict.outcome.status is Status.INVALID and verdict.problems[0].line == 3
+    broken_old = judge(_case(OLD, {"type": "record"}, OLD | {"doc": "x"}))
+    assert broken_old.outcome.status is Status.COMPATIBLE
+    assert any("v1 does not parse" in note for note in broken_old.notes)
+
+
+def test_validate_only() -> None:
+    case = Case(SchemaFile("a.avsc", "a", SchemaType.AVRO, json.dumps(OLD)), compare=False)
+    assert judge(case).outcome.status is Status.VALID
+
+
+def test_parallel_judging_gives_the_same_verdicts() -> None:
+    grown = record("Order", field("id", "string"), field("n", "int"))
+    cases = [
+        _case(grown if n % 3 == 0 else OLD, OLD, subject=f"s{n}")
+        for n in range(PARALLEL_THRESHOLD + 6)
+    ]
+    sequential = judge_all(cases, DEFAULT_LIMITS, workers=1)
+    parallel = judge_all(cases, DEFAULT_LIMITS, workers=2)
+    assert parallel == sequential
+    assert sum(v.outcome.status is Status.INCOMPATIBLE for v in parallel) == 24
