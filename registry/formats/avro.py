@@ -606,7 +606,7 @@ class _Parser:
             if "type" not in raw:
                 raise SchemaError(f"field {name!r} has no `type`", field_path)
             order = raw.get("order", "ascending")
-            if order not in FIELD_ORDERS:
+            if not isinstance(order, str) or order not in FIELD_ORDERS:
                 raise SchemaError(
                     f"field {name!r} has order {json.dumps(order)}: expected ascending, "
                     "descending or ignore",
@@ -661,7 +661,7 @@ class _Parser:
         node.symbol_set = frozenset(symbols)
         if "default" in value:
             default = value["default"]
-            if default not in node.symbol_set:
+            if not isinstance(default, str) or default not in node.symbol_set:
                 raise SchemaError(
                     f"enum default {json.dumps(default)} is not one of the symbols of "
                     f"{node.fullname!r}",

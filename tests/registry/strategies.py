@@ -186,33 +186,33 @@ _PRIMITIVE_DEFAULTS: dict[str, Json] = {
 }
 
 
-def _records(schema: Json) -> list[Json]:
-    """Every record definition inside `schema`."""
+def _containers(schema: Json) -> list[Json]:
+    """Every object and array inside `schema` (default values excluded), itself included."""
     found: list[Json] = []
     stack = [schema]
     while stack:
         node = stack.pop()
         if isinstance(node, list):
+            found.append(node)
             stack.extend(node)
         elif isinstance(node, dict):
-            if node.get("type") == "record" and "fields" in node:
-                found.append(node)
-            stack.extend(node.values())
+            found.append(node)
+            stack.extend(value for key, value in node.items() if key != "default")
     return found
+
+
+def _records(schema: Json) -> list[Json]:
+    """Every record definition inside `schema`."""
+    return _definitions(schema, "record")
 
 
 def _definitions(schema: Json, kind: str) -> list[Json]:
-    found: list[Json] = []
-    stack = [schema]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, list):
-            stack.extend(node)
-        elif isinstance(node, dict):
-            if node.get("type") == kind and "name" in node:
-                found.append(node)
-            stack.extend(value for key, value in node.items() if key != "default")
-    return found
+    """Every definition of a named type of `kind` inside `schema`."""
+    return [
+        node
+        for node in _containers(schema)
+        if isinstance(node, dict) and node.get("type") == kind and "name" in node
+    ]
 
 
 Mutation = Callable[[random.Random, Json, AvroGenerator], bool]
@@ -445,3 +445,58 @@ def _shuffled(mapping: dict[str, Json], rng: random.Random) -> dict[str, Json]:
     keys = list(mapping)
     rng.shuffle(keys)
     return {key: mapping[key] for key in keys}
+
+
+_JUNK: list[Json] = [
+    "int",
+    "string",
+    "null",
+    "record",
+    "enum",
+    "fixed",
+    "array",
+    "map",
+    "R",
+    f"{NAMESPACE}.Rec1",
+    "",
+    "decimal",
+    None,
+    1,
+    -1,
+    2.5,
+    True,
+    [],
+    {},
+    ["x"],
+    {"a": 1},
+    ["null", "int"],
+    {"type": "int"},
+]
+_KEYS = ["type", "default", "name", "logicalType", "size", "precision", "scale", "order"]
+_KEYS += ["aliases", "namespace", "symbols", "fields", "items", "values"]
+
+
+def corrupt(schema: Json, rng: random.Random, steps: int = 1) -> Json:
+    """A copy of `schema` with `steps` random attributes or items replaced by junk or removed."""
+    damaged = copy.deepcopy(schema)
+    for _ in range(steps):
+        target = rng.choice(_containers(damaged))
+        junk = copy.deepcopy(rng.choice(_JUNK))
+        if isinstance(target, dict):
+            key = rng.choice([*target, *_KEYS])
+            if key in target and rng.random() < 0.2:
+                del target[key]
+            else:
+                target[key] = junk
+        elif target:
+            target[rng.randrange(len(target))] = junk
+    return damaged
+
+
+def damaged_avro_schemas() -> st.SearchStrategy[Json]:
+    """Generated schemas with a few random parts replaced by junk: mostly invalid."""
+
+    def build(rng: random.Random) -> Json:
+        return corrupt(AvroGenerator(rng).schema(), rng, rng.randint(1, 3))
+
+    return st.randoms(use_true_random=False).map(build)

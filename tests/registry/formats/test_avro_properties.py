@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from registry.formats.avro import parse_avro
-from tests.registry.strategies import avro_schemas, respell
+from registry.formats.base import SchemaError
+from tests.registry.strategies import avro_schemas, damaged_avro_schemas, respell
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -59,3 +60,81 @@ def test_canonical_form_matches_the_avro_package_and_fastavro(document: Any) -> 
 def test_field_tags_survive_normalization(document: Any) -> None:
     original = parse_avro(json.dumps(document))
     assert parse_avro(original.normalized()).field_tags() == original.field_tags()
+
+
+ATTRIBUTES = [
+    "type",
+    "name",
+    "namespace",
+    "fields",
+    "symbols",
+    "items",
+    "values",
+    "size",
+    "default",
+    "aliases",
+    "logicalType",
+    "precision",
+    "scale",
+    "order",
+    "doc",
+    "confluent:tags",
+]
+WORDS = [
+    "int",
+    "long",
+    "string",
+    "bytes",
+    "null",
+    "double",
+    "record",
+    "enum",
+    "fixed",
+    "array",
+    "map",
+    "error",
+    "decimal",
+    "date",
+    "R",
+    "S",
+    "com.x.R",
+    "ascending",
+    "",
+    "1x",
+]
+ANY_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-3, max_value=20)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.sampled_from(WORDS),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.sampled_from(ATTRIBUTES), children, max_size=6)
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ANY_JSON)
+def test_arbitrary_json_is_a_schema_or_a_schema_error(document: Any) -> None:
+    assert_schema_or_schema_error(document)
+
+
+def assert_schema_or_schema_error(document: Any) -> None:
+    """Parsing fails only with a SchemaError; what parses has stable normal forms."""
+    try:
+        parsed = parse_avro(json.dumps(document))
+    except SchemaError as exc:
+        assert exc.reason
+        return
+    normalized = parsed.normalized()
+    assert parse_avro(normalized).normalized() == normalized
+    assert parse_avro(normalized).canonical() == parsed.canonical()
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(damaged_avro_schemas())
+def test_damaged_schemas_are_schemas_or_schema_errors(document: Any) -> None:
+    assert_schema_or_schema_error(document)
