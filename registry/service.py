@@ -447,7 +447,25 @@ class SchemaRegistry:
         """`POST /subjects/{s}/versions`: register (or find) the schema; answers `{"id": n}`."""
         check_subject(subject)
         request = SchemaRequest(body)
-        with self._fresh() as state:
+        try:
+            command, outcome = self._plan_register(subject, request, normalize)
+        except errors.RegistryError:
+            # The local state may lag the log (a reference or setting made through another
+            # instance): catch up and decide again before refusing.
+            self.sync()
+            command, outcome = self._plan_register(subject, request, normalize)
+        if not outcome["existing"]:
+            outcome = self._append(
+                command, "Register schema operation failed while writing to the log"
+            )
+        return {"id": outcome["id"]}
+
+    def _plan_register(
+        self, subject: str, request: SchemaRequest, normalize: bool
+    ) -> tuple[dict[str, Json], dict[str, Json]]:
+        """The register command for the request, and what it would do on the local state."""
+        with self._log.lock:
+            state = self._log.state
             if not request.schema.strip():
                 live = state.versions_of(subject)
                 if not live:
@@ -467,12 +485,7 @@ class SchemaRegistry:
                 schema_id=request.schema_id,
                 version=request.version,
             )
-            outcome = validate(state, command)
-        if not outcome["existing"]:
-            outcome = self._append(
-                command, "Register schema operation failed while writing to the log"
-            )
-        return {"id": outcome["id"]}
+            return command, validate(state, command)
 
     def lookup(
         self, subject: str, body: object, normalize: bool = False, deleted: bool = False

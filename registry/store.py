@@ -290,6 +290,13 @@ def schema_key(
     )
 
 
+def compared_versions(live: list[Version], level: CompatibilityLevel) -> list[Version]:
+    """The versions a compatibility check at `level` looks at (the rest need no parsing)."""
+    if level is CompatibilityLevel.NONE:
+        return []
+    return live if level.transitive else live[-1:]
+
+
 def initial_state() -> RegistryState:
     """The state of an empty log."""
     return RegistryState()
@@ -401,7 +408,8 @@ def _register(state: RegistryState, command: Mapping[str, Json], commit: bool) -
     if mode is not Mode.IMPORT:
         level = state.compatibility(subject)
         previous = [
-            VersionedSchema(v.version, state.parsed(state.schemas[v.schema_id])) for v in live
+            VersionedSchema(v.version, state.parsed(state.schemas[v.schema_id]))
+            for v in compared_versions(live, level)
         ]
         result = check(parsed, previous, level)
         if not result.compatible:

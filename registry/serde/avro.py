@@ -12,9 +12,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from fastavro import parse_schema, schemaless_reader, schemaless_writer
+from fastavro.schema import SchemaParseException, UnknownType
 
 from registry.client import RegistryClient
 from registry.formats.base import SchemaReference
+from registry.serde.avro_writer import Encoder, ShapeMismatchError, compile_writer
 from registry.serde.base import SubjectSchemas, referenced_schemas, writer_schema
 from registry.serde.strategies import SubjectNameStrategy, topic_name_strategy
 from registry.serde.wire import SerdeError, unframe
@@ -25,17 +27,30 @@ ParsedAvro = Any
 def _parse(schema: str, named: dict[str, Any] | None = None) -> ParsedAvro:
     try:
         return parse_schema(json.loads(schema), named_schemas=named if named is not None else {})
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+    except (
+        SchemaParseException,
+        UnknownType,
+        ValueError,
+        TypeError,
+        KeyError,
+        AttributeError,
+    ) as exc:
         raise SerdeError(f"invalid Avro schema: {exc}") from exc
 
 
 def _parse_with_references(
     client: RegistryClient, schema: str, references: Iterable[SchemaReference]
 ) -> ParsedAvro:
+    return _parse_named(client, schema, references)[0]
+
+
+def _parse_named(
+    client: RegistryClient, schema: str, references: Iterable[SchemaReference]
+) -> tuple[ParsedAvro, dict[str, Any]]:
     named: dict[str, Any] = {}
     for _, text in referenced_schemas(client, references):
         _parse(text, named)
-    return _parse(schema, named)
+    return _parse(schema, named), named
 
 
 def _record_name(parsed: ParsedAvro) -> str | None:
@@ -60,10 +75,11 @@ class AvroSerializer:
     ) -> None:
         self._client = client
         self._references = tuple(references)
-        parsed = (
-            _parse_with_references(client, schema, self._references) if schema is not None else None
-        )
-        self._parsed: dict[str, ParsedAvro] = {schema: parsed} if schema is not None else {}
+        self._parsed: dict[str, tuple[ParsedAvro, Encoder | None]] = {}
+        parsed = None
+        if schema is not None:
+            parsed, named = _parse_named(client, schema, self._references)
+            self._parsed[schema] = (parsed, compile_writer(parsed, named))
         self._schemas = SubjectSchemas(
             client,
             schema,
@@ -75,30 +91,38 @@ class AvroSerializer:
             normalize=normalize,
             subject_name_strategy=subject_name_strategy,
         )
-        self._writers: dict[tuple[str, bool], tuple[bytes, ParsedAvro]] = {}
+        self._writers: dict[tuple[str, bool], tuple[bytes, ParsedAvro, Encoder | None]] = {}
 
-    def _writer(self, topic: str, is_key: bool) -> tuple[bytes, ParsedAvro]:
+    def _writer(self, topic: str, is_key: bool) -> tuple[bytes, ParsedAvro, Encoder | None]:
         found = self._schemas.writer(topic, is_key)
-        parsed = self._parsed.get(found.schema)
-        if parsed is None:
+        compiled = self._parsed.get(found.schema)
+        if compiled is None:
             registered = writer_schema(self._client, found.schema_id)
-            parsed = self._parsed[found.schema] = _parse_with_references(
-                self._client, registered.schema, registered.references
-            )
-        entry = self._writers[(topic, is_key)] = (found.prefix, parsed)
+            parsed, named = _parse_named(self._client, registered.schema, registered.references)
+            compiled = self._parsed[found.schema] = (parsed, compile_writer(parsed, named))
+        entry = self._writers[(topic, is_key)] = (found.prefix, *compiled)
         return entry
 
     def __call__(self, value: Any, topic: str, is_key: bool = False) -> bytes | None:
         """The framed Avro bytes of `value` (None stays None)."""
         if value is None:
             return None
-        entry = self._writers.get((topic, is_key)) or self._writer(topic, is_key)
+        prefix, parsed, encode = self._writers.get((topic, is_key)) or self._writer(topic, is_key)
+        if encode is not None:
+            buffer = bytearray(prefix)
+            try:
+                encode(buffer, value)
+                return bytes(buffer)
+            except (ShapeMismatchError, RecursionError):
+                pass  # not the plain shape: let fastavro decide (and explain)
         out = io.BytesIO()
-        out.write(entry[0])
+        out.write(prefix)
         try:
-            schemaless_writer(out, entry[1], value)
+            schemaless_writer(out, parsed, value)
         except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
             raise SerdeError(f"value does not match the Avro schema: {exc}") from exc
+        except RecursionError:
+            raise SerdeError("value is nested too deeply to serialize") from None
         return out.getvalue()
 
 
