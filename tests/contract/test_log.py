@@ -10,9 +10,12 @@ it is the embedded engine's own.
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from engine.cluster import Cluster
 from engine.errors import OffsetOutOfRangeError, RecordTooLargeError, UnknownTopicOrPartitionError
@@ -213,3 +216,18 @@ def test_latest_offset_after_batched_sends(
     metadata = producer.flush()
     producer.close()
     assert cluster.list_offsets(topic, OffsetSpec.LATEST)[0] == metadata[-1].offset + 1
+
+
+@settings(
+    deadline=None,
+    max_examples=8,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(st.lists(st.binary(max_size=24), min_size=1, max_size=30), st.integers(1, 12))
+def test_any_keys_land_on_their_murmur2_partition(
+    cluster: Cluster, names: Names, keys: list[bytes], partitions: int
+) -> None:
+    topic = names.topic(f"p{partitions}-{uuid.uuid4().hex[:6]}")
+    cluster.create_topic(topic, partitions=partitions)
+    metadata = cluster.produce(topic, [Record(b"v", key) for key in keys])
+    assert [m.partition for m in metadata] == [partition_for_key(k, partitions) for k in keys]
