@@ -152,7 +152,10 @@ class TreeBaseline:
             except UnresolvedReferenceError as exc:
                 notes.append(f"{self.description}: {exc}")
                 refs = ()
-            versions = histories.get(item.path) or [(self.ref or self.description, item.text)]
+            versions = list(histories.get(item.path, []))
+            if not versions or versions[-1][1] != item.text:
+                # No history asked for, or the version at REF came from a merge commit.
+                versions.append((self.ref or self.description, item.text))
             out[subject] = BaselineSubject(
                 subject=subject,
                 level=levels[subject],

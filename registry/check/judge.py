@@ -118,6 +118,8 @@ def judge(case: Case, limits: Limits = DEFAULT_LIMITS) -> Verdict:
             continue
         versions.append(VersionedSchema(version.version, old))
         texts[version.version], labels[version.version] = version.text, version.label
+    if not versions:
+        return Verdict(SubjectOutcome(item.subject, item.path, Status.NEW), notes=notes)
     try:
         result = check(schema, versions, level)
     except ValueError as exc:

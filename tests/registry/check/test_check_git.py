@@ -339,3 +339,40 @@ def test_reformatting_is_unchanged(indent: int | None, sort_keys: bool) -> None:
     text = json.dumps(ORDER_V1, indent=indent, sort_keys=sort_keys)
     assert _same((json.dumps(ORDER_V1),), (text,))
     assert not _same((json.dumps(ORDER_V1),), (text.replace('"int"', '"long"'),))
+
+
+def test_history_includes_the_merged_version(repo: SchemaRepo) -> None:
+    def schema(doc: str, namespace: str) -> dict[str, Any]:
+        return {
+            "type": "record",
+            "name": "Order",
+            "doc": doc,
+            "namespace": namespace,
+            "fields": [
+                {"name": "id", "type": "string"},
+                {"name": "amount", "type": "int"},
+            ],
+        }
+
+    repo.write("schemas/orders-value.avsc", schema("v1", "com.acme"))
+    repo.commit("v1")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.write("schemas/orders-value.avsc", schema("v2", "com.acme"))
+    repo.commit("doc")
+    repo.git("checkout", "-q", "main")
+    text = json.dumps(schema("v1", "com.acme"), indent=2).replace('"int"', '"long"')
+    repo.write("schemas/orders-value.avsc", text + "\n")
+    repo.commit("widen amount")
+    repo.git("merge", "-q", "--no-edit", "feature")
+    merged = (repo.root / "schemas/orders-value.avsc").read_text()
+    assert '"v2"' in merged and '"long"' in merged
+    _config(repo, "  compatibility: FULL_TRANSITIVE\n")
+    repo.write("schemas/orders-value.avsc", merged.replace('"v2"', '"v3"'))
+    document = _json(repo, "--against", "git:main", code=1)
+    (outcome,) = document["subjects"]
+    assert outcome["versions_checked"] == 4
+    # Readers of the two `int` versions cannot read `long` data; the merged one can.
+    problems = document["problems"]
+    assert len(problems) == 2
+    assert all(p["direction"] == "forward" for p in problems)
+    assert all(p["version"].startswith("commit ") for p in problems)
