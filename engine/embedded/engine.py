@@ -99,9 +99,27 @@ class MaintenanceReport:
         return sum(self.retention_deleted.values()) + sum(self.compaction_deleted.values())
 
 
-class _ThreadState(threading.local):
+class _Connections:
+    """One thread's connections by database; closed when the thread ends (its thread-local
+    state is dropped) or when the engine closes."""
+
     def __init__(self) -> None:
-        self.conns: dict[str, sqlite3.Connection] = {}
+        self.by_key: dict[str, sqlite3.Connection] = {}
+
+    def close_all(self) -> None:
+        by_key, self.by_key = self.by_key, {}
+        for conn in by_key.values():
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+
+    def __del__(self) -> None:
+        self.close_all()
+
+
+class _ThreadState(threading.local):
+    def __init__(self, registry: weakref.WeakSet[_Connections]) -> None:
+        self.conns = _Connections()
+        registry.add(self.conns)
         self.topics: dict[str, catalog.TopicMeta] = {}
         self.version: int | None = None
 
@@ -124,9 +142,8 @@ class EmbeddedEngine:
         self.name = name
         self.durable = durable
         (self.path / "topics").mkdir(parents=True, exist_ok=True)
-        self._state = _ThreadState()
-        self._all_conns: list[sqlite3.Connection] = []
-        self._conns_lock = threading.Lock()
+        self._registry: weakref.WeakSet[_Connections] = weakref.WeakSet()
+        self._state = _ThreadState(self._registry)
         self._clients: weakref.WeakSet[Any] = weakref.WeakSet()
         self._closed = False
         self._sticky = itertools.count(random.randrange(1 << 16))
@@ -149,7 +166,7 @@ class EmbeddedEngine:
     # -- connections and the catalog cache ---------------------------------------------------
 
     def _db(self, key: str, *, create: bool = True) -> sqlite3.Connection:
-        conn = self._state.conns.get(key)
+        conn = self._state.conns.by_key.get(key)
         if conn is None:
             if self._closed:
                 raise RuntimeError(f"cluster {self.name!r} is closed")
@@ -158,16 +175,12 @@ class EmbeddedEngine:
             else:
                 file = self.path / "topics" / f"{key}.db"
             conn = connect(file, create=create, durable=self.durable)
-            self._state.conns[key] = conn
-            with self._conns_lock:
-                self._all_conns.append(conn)
+            self._state.conns.by_key[key] = conn
         return conn
 
     def _drop_conn(self, key: str) -> None:
-        conn = self._state.conns.pop(key, None)
+        conn = self._state.conns.by_key.pop(key, None)
         if conn is not None:
-            with self._conns_lock, contextlib.suppress(ValueError):
-                self._all_conns.remove(conn)
             conn.close()
 
     def _topics(self) -> dict[str, catalog.TopicMeta]:
@@ -548,12 +561,8 @@ class EmbeddedEngine:
         if self._maintenance is not None and self._maintenance is not threading.current_thread():
             self._maintenance.join(timeout=30)
         self._closed = True
-        with self._conns_lock:
-            conns, self._all_conns = self._all_conns, []
-        for conn in conns:
-            with contextlib.suppress(sqlite3.Error):
-                conn.close()
-        self._state.conns.clear()
+        for conns in list(self._registry):
+            conns.close_all()
 
 
 def make_row(
