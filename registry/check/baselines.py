@@ -153,9 +153,12 @@ class TreeBaseline:
                 notes.append(f"{self.description}: {exc}")
                 refs = ()
             versions = list(histories.get(item.path, []))
-            if not versions or versions[-1][1] != item.text:
+            here = self.ref or self.description
+            if versions and versions[-1][1] == item.text:
+                versions[-1] = (f"{versions[-1][0]} ({here})", item.text)
+            else:
                 # No history asked for, or the version at REF came from a merge commit.
-                versions.append((self.ref or self.description, item.text))
+                versions.append((here, item.text))
             out[subject] = BaselineSubject(
                 subject=subject,
                 level=levels[subject],
@@ -192,10 +195,7 @@ class TreeBaseline:
                 where = f" as {version.path}" if version.path != full_path else ""
                 text = blobs[version.blob].decode("utf-8-sig", "replace")
                 entries.append((f"commit {version.commit[:10]}{where}", text))
-            if entries:
-                label, text = entries[-1]
-                entries[-1] = (f"{label} ({self.ref})", text)
-                out[path] = entries
+            out[path] = entries
         return out
 
 
