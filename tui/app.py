@@ -28,8 +28,10 @@ class StreamgovApp(App[None]):
     ENABLE_COMMAND_PALETTE = False
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     BINDINGS = [
-        Binding("colon", "command", "Cmd", key_display=":"),
-        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding(
+            "colon", "command", "Cmd", key_display=":", tooltip="Command bar: jump to a screen"
+        ),
+        Binding("question_mark", "help", "Help", key_display="?", tooltip="Show every key"),
         Binding("q", "quit", "Quit"),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
     ]
@@ -111,7 +113,7 @@ class StreamgovApp(App[None]):
                 continue
             rank = 0 if active.node is screen else 1 if active.node is self else 2
             label = binding.key_display or self.get_key_display(binding) or key
-            description = binding.description or binding.action.replace("_", " ")
+            description = binding.tooltip or binding.description or binding.action.replace("_", " ")
             if not active.enabled or not screen.check_action(binding.action, ()):
                 description += " (disabled: read-only)"
             ranked.append((rank, label, description))

@@ -117,7 +117,15 @@ async def test_filter_help_and_back(server_url: str) -> None:
         assert isinstance(app.screen, HelpScreen)
         table = app.screen.query_one(DataTable)
         listed = {str(table.get_row_at(i)[1]) for i in range(table.row_count)}
-        assert {"Browse", "Create", "Delete", "Filter", "Quit", "Help"} <= listed
+        assert {
+            "Browse the records",
+            "Create a topic",
+            "Delete the topic (asks first)",
+            "Filter the table",
+            "Show or hide internal topics",
+            "Command bar: jump to a screen",
+            "Quit",
+        } <= listed
         await pilot.press("escape")
         assert isinstance(app.screen, TopicsScreen)
         await select(pilot, "orders")

@@ -55,7 +55,9 @@ class DataScreen(Screen[None]):
     WRITE_ACTIONS: ClassVar[frozenset[str]] = frozenset()
     #: Whether the refresh tick reloads this screen (off for screens the user pages through).
     LIVE: ClassVar[bool] = True
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", "Back")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", tooltip="Clear the filter, or go back")
+    ]
 
     @property
     def sg(self) -> StreamgovApp:
@@ -142,8 +144,8 @@ class TableScreen(DataScreen):
 
     COLUMNS: ClassVar[Sequence[str]] = ()
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back"),
-        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("escape", "back", "Back", tooltip="Clear the filter, or go back"),
+        Binding("slash", "filter", "Filter", key_display="/", tooltip="Filter the table"),
     ]
 
     def __init__(self) -> None:

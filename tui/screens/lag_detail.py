@@ -81,7 +81,7 @@ class LagDetailScreen(TableScreen):
     WRITE_ACTIONS = frozenset({"reset"})
     BINDINGS: ClassVar[list[BindingType]] = [
         *TableScreen.BINDINGS,
-        Binding("r", "reset", "Reset offsets"),
+        Binding("r", "reset", "Reset offsets", tooltip="Move the group's offsets (asks first)"),
     ]
 
     def __init__(self, group: str) -> None:

@@ -95,13 +95,13 @@ class RecordsScreen(TableScreen):
     COLUMNS = ("Offset", "Timestamp (UTC)", "Key", "Value")
     BINDINGS: ClassVar[list[BindingType]] = [
         *TableScreen.BINDINGS,
-        Binding("g", "beginning", "Begin"),
-        Binding("G", "end", "End", key_display="G"),
-        Binding("o", "offset", "Offset"),
-        Binding("t", "timestamp", "Time"),
-        Binding("p", "partition", "Partition"),
-        Binding("n", "next_page", "Next"),
-        Binding("r", "reload_page", "Reload", show=False),
+        Binding("g", "beginning", "Begin", tooltip="Read from the first record"),
+        Binding("G", "end", "End", key_display="G", tooltip="Read the newest records"),
+        Binding("o", "offset", "Offset", tooltip="Read from an offset"),
+        Binding("t", "timestamp", "Time", tooltip="Read from a time"),
+        Binding("p", "partition", "Partition", tooltip="Switch partition"),
+        Binding("n", "next_page", "Next", tooltip="Next page of records"),
+        Binding("r", "reload_page", "Reload", show=False, tooltip="Read this page again"),
     ]
 
     def __init__(self, topic: str, partition: int = 0) -> None:

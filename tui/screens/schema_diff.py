@@ -30,7 +30,9 @@ class DiffScreen(DataScreen):
     """Two versions side by side: `-` only left, `+` only right, `~` changed."""
 
     LIVE = False
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", "Back")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", tooltip="Clear the filter, or go back")
+    ]
 
     def __init__(self, subject: str, old: dict[str, Any], new: dict[str, Any]) -> None:
         super().__init__()

@@ -65,9 +65,9 @@ class SchemasScreen(TableScreen):
     WRITE_ACTIONS = frozenset({"level"})
     BINDINGS: ClassVar[list[BindingType]] = [
         *TableScreen.BINDINGS,
-        Binding("enter", "open", "Open", show=False),
-        Binding("t", "test", "Test compat"),
-        Binding("l", "level", "Level"),
+        Binding("enter", "open", "Open", show=False, tooltip="Open the selected row"),
+        Binding("t", "test", "Test compat", tooltip="Test a candidate schema"),
+        Binding("l", "level", "Level", tooltip="Change the compatibility level"),
     ]
 
     async def load(self) -> None:

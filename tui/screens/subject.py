@@ -46,10 +46,10 @@ class SubjectScreen(TableScreen):
     WRITE_ACTIONS = frozenset({"level"})
     BINDINGS: ClassVar[list[BindingType]] = [
         *TableScreen.BINDINGS,
-        Binding("space", "mark", "Mark"),
-        Binding("d", "diff", "Diff"),
-        Binding("t", "test", "Test compat"),
-        Binding("l", "level", "Level"),
+        Binding("space", "mark", "Mark", tooltip="Mark a version to diff against"),
+        Binding("d", "diff", "Diff", tooltip="Diff marked (or previous) and selected versions"),
+        Binding("t", "test", "Test compat", tooltip="Test a candidate schema"),
+        Binding("l", "level", "Level", tooltip="Change the compatibility level"),
     ]
 
     def __init__(self, subject: str) -> None:

@@ -38,9 +38,11 @@ class TopicDetailScreen(TableScreen):
     WRITE_ACTIONS = frozenset({"alter", "delete"})
     BINDINGS: ClassVar[list[BindingType]] = [
         *TableScreen.BINDINGS,
-        Binding("b", "browse", "Browse"),
-        Binding("e", "alter", "Config"),
-        Binding("ctrl+d", "delete", "Delete", key_display="^d"),
+        Binding("b", "browse", "Browse", tooltip="Browse the records"),
+        Binding("e", "alter", "Config", tooltip="Set or reset a config key"),
+        Binding(
+            "ctrl+d", "delete", "Delete", key_display="^d", tooltip="Delete the topic (asks first)"
+        ),
         Binding("tab", "app.focus_next", "Next pane", show=False),
     ]
 

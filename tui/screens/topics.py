@@ -85,12 +85,16 @@ class TopicsScreen(TableScreen):
     WRITE_ACTIONS = frozenset({"create", "alter", "delete"})
     BINDINGS: ClassVar[list[BindingType]] = [
         *TableScreen.BINDINGS,
-        Binding("enter", "open", "Open", show=False),
-        Binding("b", "browse", "Browse"),
-        Binding("c", "create", "Create"),
-        Binding("e", "alter", "Config"),
-        Binding("ctrl+d", "delete", "Delete", key_display="^d"),
-        Binding("i", "toggle_internal", "Internal", show=False),
+        Binding("enter", "open", "Open", show=False, tooltip="Open the selected row"),
+        Binding("b", "browse", "Browse", tooltip="Browse the records"),
+        Binding("c", "create", "Create", tooltip="Create a topic"),
+        Binding("e", "alter", "Config", tooltip="Set or reset a config key"),
+        Binding(
+            "ctrl+d", "delete", "Delete", key_display="^d", tooltip="Delete the topic (asks first)"
+        ),
+        Binding(
+            "i", "toggle_internal", "Internal", show=False, tooltip="Show or hide internal topics"
+        ),
     ]
 
     def __init__(self) -> None:

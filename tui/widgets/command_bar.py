@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
@@ -47,15 +48,17 @@ class CommandScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="command-bar"):
-            yield Input(placeholder="topics | schemas | lag | quit", id="command")
+            with Horizontal(id="command-line"):
+                yield Static(":", id="command-prompt")
+                yield Input(placeholder="topics, schemas, lag, quit (tab completes)", id="command")
             yield Static(self._hint(""), id="command-hint")
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
 
-    def _hint(self, text: str) -> str:
+    def _hint(self, text: str) -> Text:
         matches = complete(text, self._names)
-        return "  ".join(f":{m}" for m in matches) if matches else "no such command"
+        return Text("  ".join(f":{m}" for m in matches) if matches else "no such command")
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self.query_one("#command-hint", Static).update(self._hint(event.value))
@@ -64,7 +67,7 @@ class CommandScreen(ModalScreen[str | None]):
         name = resolve(event.value, self._names)
         if name is None:
             self.query_one("#command-hint", Static).update(
-                f"unknown command {event.value.strip()!r}: {self._hint('')}"
+                Text(f"unknown command {event.value.strip()!r}: ") + self._hint("")
             )
             return
         self.dismiss(name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -26,12 +27,12 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog confirm"):
-            yield Static(self._title, classes="dialog-title")
+            yield Static(Text(self._title), classes="dialog-title")
             if self._detail:
-                yield Static(self._detail, classes="dialog-detail")
+                yield Static(Text(self._detail), classes="dialog-detail")
             with Horizontal(classes="dialog-buttons"):
-                yield Button(f"{self._confirm_label} [y]", id="yes", variant="error")
-                yield Button("Cancel [n]", id="no")
+                yield Button(Text(f"{self._confirm_label} [y]"), id="yes", variant="error")
+                yield Button(Text("Cancel [n]"), id="no")
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -66,7 +67,7 @@ class FormScreen(ModalScreen[dict[str, str] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog form"):
-            yield Static(self._title, classes="dialog-title")
+            yield Static(Text(self._title), classes="dialog-title")
             for spec in self._fields:
                 with Horizontal(classes="form-row"):
                     yield Label(spec.label, classes="form-label")
@@ -107,7 +108,7 @@ class FormScreen(ModalScreen[dict[str, str] | None]):
         for spec in self._fields:
             problem = spec.validate(values[spec.name]) if spec.validate else None
             if problem:
-                self.query_one("#form-error", Static).update(f"{spec.label}: {problem}")
+                self.query_one("#form-error", Static).update(Text(f"{spec.label}: {problem}"))
                 return
         self.dismiss(values)
 

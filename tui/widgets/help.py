@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -25,10 +26,10 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog help"):
-            yield Static(f"Keys: {self._title}", classes="dialog-title")
-            table: DataTable[str] = DataTable(cursor_type="none", zebra_stripes=True)
+            yield Static(Text(f"Keys: {self._title}"), classes="dialog-title")
+            table: DataTable[Text] = DataTable(cursor_type="none", zebra_stripes=True)
             table.add_columns("Key", "Action")
             for key, description in self._keys:
-                table.add_row(key, description)
+                table.add_row(Text(key, style="bold"), Text(description))
             yield table
             yield Static("esc closes", classes="dialog-hint")
