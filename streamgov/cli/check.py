@@ -76,7 +76,7 @@ def check_command(
 ) -> None:
     """Check that schema files parse and stay compatible with a baseline.
 
-    Exit status: 0 compatible, 1 incompatible or invalid, 2 usage, configuration or
+    Exit status: 0 compatible, 1 incompatible, invalid or deleted, 2 usage, configuration or
     baseline error. Credentials for registry baselines come from STREAMGOV_REGISTRY_USER and
     STREAMGOV_REGISTRY_PASSWORD (or STREAMGOV_REGISTRY_BASIC_AUTH_USER_INFO=user:password),
     or STREAMGOV_REGISTRY_TOKEN for a bearer token.
