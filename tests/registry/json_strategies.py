@@ -388,3 +388,41 @@ json_values = st.recursive(
     ),
     max_leaves=8,
 )
+
+
+_KEYWORDS = [
+    *("type", "properties", "required", "additionalProperties", "items", "prefixItems"),
+    *("additionalItems", "enum", "const", "allOf", "anyOf", "oneOf", "not", "$ref", "$id"),
+    *("id", "$defs", "definitions", "minimum", "maximum", "exclusiveMinimum"),
+    *("exclusiveMaximum", "multipleOf", "minLength", "maxLength", "pattern"),
+    *("patternProperties", "dependencies", "dependentRequired", "dependentSchemas", "if"),
+    *("then", "else", "contains", "minContains", "propertyNames", "unevaluatedProperties"),
+    *("unevaluatedItems", "$schema", "$anchor", "$dynamicRef", "$dynamicAnchor"),
+    *("$recursiveRef", "uniqueItems", "minItems", "maxItems", "default", "a", "b"),
+]
+_WORDS = [
+    *("string", "object", "array", "number", "integer", "null", "boolean", "#", "#a", "a"),
+    *("#/definitions/a", "#/$defs/a", "http://example.com/y", "^a"),
+    "https://json-schema.org/draft/2020-12/schema",
+    "http://json-schema.org/draft-04/schema#",
+]
+_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-3, 3)
+    | st.floats(allow_nan=False, allow_infinity=False, width=16)
+    | st.sampled_from(_WORDS)
+)
+keyword_soup = st.dictionaries(
+    st.sampled_from(_KEYWORDS),
+    st.recursive(
+        _scalars,
+        lambda children: (
+            st.lists(children, max_size=3)
+            | st.dictionaries(st.sampled_from(_KEYWORDS), children, max_size=4)
+        ),
+        max_leaves=12,
+    ),
+    max_size=5,
+)
+"""Arbitrary documents built from JSON Schema keywords: mostly invalid, sometimes odd but valid."""

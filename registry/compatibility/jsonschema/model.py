@@ -17,7 +17,7 @@ from operator import attrgetter
 from typing import Any
 
 from registry.formats.jsonschema import JsonSchema
-from registry.formats.jsonschema.keywords import ANNOTATIONS
+from registry.formats.jsonschema.keywords import ANNOTATIONS, REFS
 from registry.formats.jsonschema.loading import DRAFT4, DRAFT2019, DRAFT2020
 from registry.formats.jsonschema.normalize import value_key
 
@@ -200,7 +200,7 @@ class Compiler:
         return cached
 
     def _ref_node(self, raw: dict[str, Any], keyword: str) -> Node:
-        target = self.schema.resolved.target(raw)
+        target = self.schema.resolved.target(raw, keyword)
         node = self._refs.get(id(target))
         if node is None:
             node = intern(Node(ref=Ref(self, target, str(raw[keyword]))))
@@ -208,21 +208,15 @@ class Compiler:
         return node
 
     def _compile(self, raw: dict[str, Any], draft: str) -> Node:
-        ref_keyword = next(
-            (key for key in ("$ref", "$dynamicRef", "$recursiveRef") if key in raw), None
-        )
+        present = [key for key in REFS[draft] if key in raw]
         modern = draft in (DRAFT2019, DRAFT2020)
-        if ref_keyword is not None:
-            ref = self._ref_node(raw, ref_keyword)
-            rest = {
-                key: value
-                for key, value in raw.items()
-                if key != ref_keyword and key not in ANNOTATIONS
-            }
-            if not modern or not rest:
-                return ref if "default" not in raw else intern(_with_default(ref))
-            siblings = self._compile({k: v for k, v in raw.items() if k != ref_keyword}, draft)
-            return intern(_replace(siblings, all_of=(ref, *siblings.all_of)))
+        if present:
+            refs = [self._ref_node(raw, keyword) for keyword in present]
+            rest = {key: value for key, value in raw.items() if key not in present}
+            if not modern or (len(refs) == 1 and not set(rest) - ANNOTATIONS):
+                return refs[0] if "default" not in raw else intern(_with_default(refs[0]))
+            siblings = self._compile(rest, draft)
+            return intern(_replace(siblings, all_of=(*refs, *siblings.all_of)))
         node = Node(has_default="default" in raw)
         self._types_and_values(node, raw)
         self._numbers(node, raw, draft)
@@ -354,7 +348,7 @@ class Compiler:
 
 
 _SCALARS = (str, int, float, bool, type(None))
-_REF_KEYWORDS = frozenset({"$ref", "$dynamicRef", "$recursiveRef"})
+_REF_KEYWORDS = frozenset(key for keys in REFS.values() for key in keys)
 # Schemas whose keywords all hold scalars compile to the same node whenever their
 # constraining keywords are equal: memoised on those, skipping compilation entirely.
 _LEAVES: weakref.WeakValueDictionary[tuple[Any, ...], Node] = weakref.WeakValueDictionary()

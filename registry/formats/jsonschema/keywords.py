@@ -46,6 +46,15 @@ MAP: dict[str, frozenset[str]] = {
     DRAFT2020: frozenset((_MAP_BASE - {"dependencies"}) | {"$defs", "dependentSchemas"}),
 }
 
+# Reference keywords per draft (`$recursiveRef` is 2019-09 only, `$dynamicRef` 2020-12 only).
+REFS: dict[str, tuple[str, ...]] = {
+    DRAFT4: ("$ref",),
+    DRAFT6: ("$ref",),
+    DRAFT7: ("$ref",),
+    DRAFT2019: ("$ref", "$recursiveRef"),
+    DRAFT2020: ("$ref", "$dynamicRef"),
+}
+
 # Keywords that never change which instances validate.
 ANNOTATIONS = frozenset(
     {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import sys
 from typing import Any
@@ -62,17 +63,28 @@ def _reject_constant(name: str) -> Any:
     raise SchemaError(f"schema is not valid JSON: {name} is not a JSON number")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise SchemaError(f"schema holds the number {text[:40]}, too large to represent")
+    return value
+
+
 def load_json(text: str, limits: Limits, what: str = "schema") -> Any:
     """Parse JSON text after checking its nesting depth, so hostile input cannot recurse deeply."""
     depth = nesting_depth(text)
     if depth > limits.max_depth:
         raise SchemaError(f"{what} nests {depth} levels deep, over the limit of {limits.max_depth}")
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except json.JSONDecodeError as error:
         raise SchemaError(
             f"{what} is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
         ) from None
+    except SchemaError:
+        raise
+    except ValueError as error:  # e.g. an integer literal beyond the interpreter's digit limit
+        raise SchemaError(f"{what} is not usable JSON: {error}") from None
     except RecursionError:  # pragma: no cover - the depth check above prevents it
         raise SchemaError(f"{what} nests too deeply") from None
 

@@ -18,7 +18,7 @@ from referencing._core import Resolver
 from referencing.exceptions import NoSuchResource, Unresolvable
 
 from registry.formats.base import Limits, ResolvedReference, SchemaError
-from registry.formats.jsonschema.keywords import pointer, subschemas, walk
+from registry.formats.jsonschema.keywords import REFS, pointer, subschemas, walk
 from registry.formats.jsonschema.loading import (
     DRAFT4,
     DRAFT6,
@@ -36,7 +36,6 @@ SPECIFICATIONS = {
     DRAFT2019: rj.DRAFT201909,
     DRAFT2020: rj.DRAFT202012,
 }
-REF_KEYWORDS = ("$ref", "$dynamicRef", "$recursiveRef")
 
 
 def _refuse(uri: str) -> Resource[Any]:
@@ -54,15 +53,16 @@ class Document:
 
 @dataclass(slots=True)
 class ResolvedRefs:
-    """Where each `$ref` points: keyed by `id()` of the schema object carrying it."""
+    """Where each `$ref` points: keyed by `id()` of the schema object carrying it and the
+    reference keyword."""
 
-    targets: dict[int, Any]
+    targets: dict[tuple[int, str], Any]
     drafts: dict[int, str]
     registry: Registry[Any]
 
-    def target(self, node: dict[str, Any]) -> Any:
-        """The schema `node`'s `$ref` resolves to."""
-        return self.targets[id(node)]
+    def target(self, node: dict[str, Any], keyword: str = "$ref") -> Any:
+        """The schema `node`'s `$ref` (or other reference `keyword`) resolves to."""
+        return self.targets[(id(node), keyword)]
 
     def draft(self, node: Any, default: str) -> str:
         """The draft of the document `node` belongs to."""
@@ -100,7 +100,7 @@ def resolve_references(root: Document, references: Sequence[Document]) -> Resolv
             drafts[id(node)] = document.draft
     registry = registry.crawl()
     resolver = registry.resolver_with_root(root_resource)
-    targets: dict[int, Any] = {}
+    targets: dict[tuple[int, str], Any] = {}
     seen: set[int] = set()
     work: list[tuple[Any, Resolver[Any], str, str]] = [(root.contents, resolver, root.draft, "")]
     while work:
@@ -115,7 +115,7 @@ def _resolve_tree(
     resolver: Resolver[Any],
     draft: str,
     where: str,
-    targets: dict[int, Any],
+    targets: dict[tuple[int, str], Any],
     drafts: dict[int, str],
     work: list[tuple[Any, Resolver[Any], str, str]],
     seen: set[int],
@@ -130,10 +130,10 @@ def _resolve_tree(
         resource = specification.create_resource(node)
         if resource.id() is not None and tokens:
             node_resolver = node_resolver.in_subresource(resource)
-        for keyword in REF_KEYWORDS:
-            ref = node.get(keyword)
-            if ref is None:
+        for keyword in REFS[draft]:
+            if keyword not in node:
                 continue
+            ref = node[keyword]
             location = where + pointer((*tokens, keyword))
             if not isinstance(ref, str):
                 raise SchemaError(f"`{keyword}` must be a string", location)
@@ -143,7 +143,7 @@ def _resolve_tree(
                 raise SchemaError(_unresolvable(ref, error), location) from None
             if not isinstance(resolved.contents, dict | bool):
                 raise SchemaError(f"`{keyword}` {ref!r} does not point to a schema", location)
-            targets[id(node)] = resolved.contents
+            targets[(id(node), keyword)] = resolved.contents
             target_draft = drafts.get(id(resolved.contents), draft)
             work.append((resolved.contents, resolved.resolver, target_draft, f"{ref} -> "))
         stack.extend((tokens + rel, child, node_resolver) for rel, child in subschemas(node, draft))

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from registry.compatibility import CompatibilityLevel, VersionedSchema, check
 from registry.compatibility.jsonschema import incompatibilities
-from registry.formats.base import DEFAULT_LIMITS
+from registry.formats.base import DEFAULT_LIMITS, SchemaError
 from registry.formats.jsonschema import JsonSchema, parse_json_schema
 from registry.formats.jsonschema.loading import ensure_recursion_headroom
 from tests.registry.json_strategies import (
@@ -19,6 +19,7 @@ from tests.registry.json_strategies import (
     json_schema_histories,
     json_schemas,
     json_values,
+    keyword_soup,
 )
 
 # Parsing raises the recursion ceiling once; do it before hypothesis records the limit.
@@ -102,3 +103,22 @@ def test_backward_compatible_means_old_data_validates_under_the_new_schema(
     for instance in candidates:
         if old_validator.is_valid(instance):
             assert new_validator.is_valid(instance), (old_doc, new_doc, instance)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(keyword_soup, keyword_soup)
+def test_arbitrary_documents_are_rejected_cleanly_or_compared(a: Any, b: Any) -> None:
+    """Bad input is a `SchemaError`; whatever parses can be compared, normalized and tagged."""
+    parsed = []
+    for document in (a, b):
+        try:
+            parsed.append(parse(document))
+        except SchemaError as error:
+            assert str(error)
+    for schema in parsed:
+        assert incompatibilities(schema, schema) == []
+        assert parse_json_schema(schema.normalized()).normalized() == schema.normalized()
+        schema.field_tags()
+    if len(parsed) == 2:
+        for item in incompatibilities(parsed[0], parsed[1]) + incompatibilities(*parsed[::-1]):
+            assert item.rule.isupper() and item.message

@@ -68,7 +68,20 @@ def test_meta_schema_violations_name_the_place(document: Any, fragment: str) -> 
     assert fragment in str(error.value)
 
 
-@pytest.mark.parametrize("text", ["", "{", "[1, 2]", "42", '"x"', '{"a": NaN}'])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "{",
+        "[1, 2]",
+        "42",
+        '"x"',
+        '{"a": NaN}',
+        '{"maximum": Infinity}',
+        '{"maximum": 1e400}',
+        '{"maximum": ' + "9" * 5000 + "}",
+    ],
+)
 def test_not_a_schema(text: str) -> None:
     with pytest.raises(SchemaError):
         parse_json_schema(text)
