@@ -367,6 +367,17 @@ class EmbeddedEngine:
         max_bytes: int = DEFAULT_FETCH_MAX_BYTES,
     ) -> list[ConsumedRecord]:
         """Records from `offset` on; `OffsetOutOfRangeError` outside [earliest, latest]."""
+        return self.fetch_to_end(topic, partition, offset, max_records, max_bytes)[0]
+
+    def fetch_to_end(
+        self,
+        topic: str,
+        partition: int,
+        offset: int,
+        max_records: int = DEFAULT_FETCH_MAX_RECORDS,
+        max_bytes: int = DEFAULT_FETCH_MAX_BYTES,
+    ) -> tuple[list[ConsumedRecord], int]:
+        """`fetch`, plus the log end offset of the same snapshot (used by the consumer)."""
         meta = self._meta(topic)
         return log.fetch(self._log(meta), topic, partition, offset, max_records, max_bytes)
 

@@ -214,9 +214,11 @@ def fetch(
     offset: int,
     max_records: int,
     max_bytes: int,
-) -> list[ConsumedRecord]:
+) -> tuple[list[ConsumedRecord], int]:
     """Records from `offset` on: at most `max_records`, and at most `max_bytes` except that
-    the first available record is always returned (as Kafka does)."""
+    the first available record is always returned (as Kafka does). Also returns the log end
+    offset seen by the same snapshot (a reader whose fetch came back empty below it is in a
+    compacted gap that reaches the end)."""
     out: list[ConsumedRecord] = []
     with read_tx(conn):
         start, end = bounds(conn, topic, part)
@@ -226,7 +228,7 @@ def fetch(
                 f"valid offsets are [{start}, {end}]"
             )
         if offset == end or max_records <= 0:
-            return out
+            return out, end
         cursor = _chunks_from(conn, part, offset)
         used = 0
         try:
@@ -238,7 +240,7 @@ def fetch(
                     break
         finally:
             cursor.close()
-    return out
+    return out, end
 
 
 def _entries_from(conn: sqlite3.Connection, part: int, offset: int) -> Iterator[Entry]:

@@ -121,3 +121,17 @@ def test_background_maintenance_runs_on_its_own(
     while cluster.list_offsets("t", OffsetSpec.EARLIEST) != {0: 1}:
         assert time.monotonic() < deadline, "the background pass never ran"
         time.sleep(0.02)
+
+
+def test_a_consumer_skips_a_gap_that_reaches_the_log_end(cluster: EmbeddedCluster) -> None:
+    now = int(time.time() * 1000)
+    cluster.create_topic("t", 1, {"cleanup.policy": "compact", "delete.retention.ms": "0"})
+    cluster.produce("t", [Record(b"v", b"k", timestamp_ms=now - 10)])
+    cluster.produce("t", [Record(None, b"k", timestamp_ms=now - 10)])
+    cluster.run_maintenance(now)
+    assert values(cluster, "t") == []
+    consumer = cluster.engine.consumer(auto_offset_reset="earliest")
+    consumer.assign([TopicPartition("t", 0)])
+    assert consumer.poll(0.05) == []
+    assert consumer.position(TopicPartition("t", 0)) == 2
+    consumer.close()
