@@ -8,7 +8,7 @@ subjects with the configuration found in that tree, so a renamed file keeps its 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +26,7 @@ from registry.check.config import (
 )
 from registry.check.discovery import Discovery, SchemaFile, discover
 from registry.check.git import GitError, GitRepo
-from registry.check.references import Referenced, UnresolvedReferenceError, resolve
+from registry.check.references import Lookup, Referenced, UnresolvedReferenceError, resolve
 from registry.check.sources import DirectorySource, FileSource, GitTreeSource
 from registry.compatibility import CompatibilityLevel
 from registry.formats import DEFAULT_LIMITS, Limits, ResolvedReference, SchemaType
@@ -144,40 +144,71 @@ class TreeBaseline:
         histories = self._histories(
             [item.path for subject, item in present.items() if levels[subject].transitive]
         )
+        here = self.ref or self.description
         out: dict[str, BaselineSubject] = {}
-        for subject, item in present.items():
-            notes: list[str] = []
-            try:
-                refs = resolve(item.references, self._lookup, self.limits)
-            except UnresolvedReferenceError as exc:
-                notes.append(f"{self.description}: {exc}")
-                refs = ()
-            versions = list(histories.get(item.path, []))
-            here = self.ref or self.description
-            if versions and versions[-1][1] == item.text:
-                versions[-1] = (f"{versions[-1][0]} ({here})", item.text)
+        for item in present.values():
+            entries = list(histories.get(item.path, []))
+            if entries and entries[-1].text == item.text:
+                entries[-1] = _Entry(f"{entries[-1].label} ({here})", item.text)
             else:
                 # No history asked for, or the version at REF came from a merge commit.
-                versions.append((here, item.text))
+                entries.append(_Entry(here, item.text))
+            histories[item.path] = entries
+        referenced = self._referenced_texts(present, histories)
+        for subject, item in present.items():
+            notes: list[str] = []
+            versions: list[BaselineVersion] = []
+            for number, entry in enumerate(histories[item.path], start=1):
+                try:
+                    refs = resolve(item.references, self._lookup(entry, referenced), self.limits)
+                except UnresolvedReferenceError as exc:
+                    notes.append(f"{self.description}: {entry.label}: {exc}")
+                    refs = ()
+                versions.append(
+                    BaselineVersion(number, entry.label, item.schema_type, entry.text, refs)
+                )
             out[subject] = BaselineSubject(
-                subject=subject,
-                level=levels[subject],
-                versions=tuple(
-                    BaselineVersion(number, label, item.schema_type, text, refs)
-                    for number, (label, text) in enumerate(versions, start=1)
-                ),
-                path=item.path,
-                notes=tuple(notes),
+                subject, levels[subject], tuple(versions), item.path, tuple(notes)
             )
         return out
 
-    def _lookup(self, subject: str, version: int | None) -> Referenced | None:
-        item: SchemaFile | None = self.discovery.files.get(subject)
-        if item is None:
-            return None
-        return Referenced(item.text, version or 1, item.references)
+    def _lookup(self, entry: _Entry, referenced: Mapping[tuple[str, str], str]) -> Lookup:
+        """References of a version resolve to the referenced files as of the same commit."""
+        files = self.discovery.files
 
-    def _histories(self, paths: list[str]) -> dict[str, list[tuple[str, str]]]:
+        def lookup(subject: str, version: int | None) -> Referenced | None:
+            item: SchemaFile | None = files.get(subject)
+            if item is None:
+                return None
+            text = referenced.get((entry.commit, subject), item.text) if entry.commit else item.text
+            return Referenced(text, version or 1, item.references)
+
+        return lookup
+
+    def _referenced_texts(
+        self, present: Mapping[str, SchemaFile], histories: Mapping[str, list[_Entry]]
+    ) -> dict[tuple[str, str], str]:
+        """(commit, subject) -> text of each referenced file at each historical commit."""
+        if self.repo is None:
+            return {}
+        prefix = self.source.prefix if isinstance(self.source, GitTreeSource) else ""
+        files = self.discovery.files
+        names: dict[str, tuple[str, str]] = {}
+        for item in present.values():
+            commits = [e.commit for e in histories.get(item.path, []) if e.commit is not None]
+            if not item.references or not commits:
+                continue
+            for subject in _closure(item.references, files, self.limits.max_references):
+                for commit in commits:
+                    names[f"{commit}:{prefix}{files[subject].path}"] = (commit, subject)
+        blobs = self.repo.read_blobs(names)
+        return {
+            key: blobs[name].decode("utf-8-sig", "replace")
+            for name, key in names.items()
+            if name in blobs
+        }
+
+    def _histories(self, paths: list[str]) -> dict[str, list[_Entry]]:
         if self.repo is None or self.commit is None or not paths:
             return {}
         prefix = self.source.prefix if isinstance(self.source, GitTreeSource) else ""
@@ -185,18 +216,41 @@ class TreeBaseline:
             self.commit, [prefix + path for path in paths], self.config.history
         )
         blobs = self.repo.read_blobs(v.blob for versions in histories.values() for v in versions)
-        out: dict[str, list[tuple[str, str]]] = {}
+        out: dict[str, list[_Entry]] = {}
         for full_path, versions in histories.items():
-            path = full_path[len(prefix) :]
-            entries: list[tuple[str, str]] = []
+            entries: list[_Entry] = []
             for version in versions:
                 if version.blob not in blobs:
                     continue
                 where = f" as {version.path}" if version.path != full_path else ""
                 text = blobs[version.blob].decode("utf-8-sig", "replace")
-                entries.append((f"commit {version.commit[:10]}{where}", text))
-            out[path] = entries
+                entries.append(_Entry(f"commit {version.commit[:10]}{where}", text, version.commit))
+            out[full_path[len(prefix) :]] = entries
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """One version read from a tree: `commit` is None for the version at the baseline itself."""
+
+    label: str
+    text: str
+    commit: str | None = None
+
+
+def _closure(
+    specs: Sequence[ReferenceSpec], files: Mapping[str, SchemaFile], limit: int
+) -> list[str]:
+    """Every subject reachable through references (that the tree holds), at most `limit`."""
+    seen: dict[str, None] = {}
+    pending = [spec.subject for spec in specs]
+    while pending and len(seen) < limit:
+        subject = pending.pop()
+        if subject in seen or subject not in files:
+            continue
+        seen[subject] = None
+        pending.extend(spec.subject for spec in files[subject].references)
+    return list(seen)
 
 
 def git_baseline(

@@ -376,3 +376,29 @@ def test_history_includes_the_merged_version(repo: SchemaRepo) -> None:
     assert len(problems) == 2
     assert all(p["direction"] == "forward" for p in problems)
     assert all(p["version"].startswith("commit ") for p in problems)
+
+
+def test_earlier_versions_use_their_references_as_of_their_commit(repo: SchemaRepo) -> None:
+    _config(
+        repo,
+        "  files:\n"
+        "    - {path: schemas/money.avsc, subject: money-value}\n"
+        "    - path: schemas/orders.avsc\n"
+        "      subject: orders-value\n"
+        "      compatibility: FULL_TRANSITIVE\n"
+        "      references: [{name: com.acme.Money, subject: money-value}]\n",
+    )
+    repo.write("schemas/money.avsc", record("Money", field("units", "int")))
+    repo.write("schemas/orders.avsc", record("Order", field("total", "com.acme.Money")))
+    first = repo.commit("v1: int units")
+    repo.write("schemas/money.avsc", record("Money", field("units", "long")))
+    optional = field("note", ["null", "string"], default=None)
+    repo.write("schemas/orders.avsc", record("Order", field("total", "com.acme.Money"), optional))
+    repo.commit("v2: long units")
+    repo.write("schemas/orders.avsc", record("Order", field("total", "com.acme.Money")))
+    document = _json(repo, "--against", "git:main", code=1)
+    # Readers of the first orders version saw Money with `int` units: they cannot read `long`.
+    (problem,) = document["problems"]
+    assert problem["subject"] == "orders-value"
+    assert problem["version"] == f"commit {first[:10]}"
+    assert problem["direction"] == "forward"
