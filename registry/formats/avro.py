@@ -352,11 +352,12 @@ def _json_depth(document: Any, limit: int) -> int:
     return deepest
 
 
-def _pointer(path: str, *tokens: str | int) -> str:
-    for token in tokens:
-        text = str(token).replace("~", "~0").replace("/", "~1")
-        path = f"{path}/{text}"
-    return path
+def _pointer(path: str, token: str | int) -> str:
+    """`path` extended by one JSON-pointer token (escaped when it needs to be)."""
+    text = str(token)
+    if "~" in text or "/" in text:
+        text = text.replace("~", "~0").replace("/", "~1")
+    return f"{path}/{text}"
 
 
 def _is_int(value: Any) -> TypeGuard[int]:
