@@ -50,8 +50,10 @@ def _location(problem: Problem) -> str:
 def render_human(report: CheckReport, color: bool = False) -> str:
     """One block per problem, notes first, then a summary line."""
 
-    def style(text: str, **kwargs: object) -> str:
-        return click.style(text, **kwargs) if color else text  # type: ignore[arg-type]
+    def style(
+        text: str, fg: str | None = None, bold: bool | None = None, dim: bool | None = None
+    ) -> str:
+        return click.style(text, fg=fg, bold=bold, dim=dim) if color else text
 
     lines: list[str] = [style(f"note: {note}", dim=True) for note in report.notes]
     if lines:
