@@ -202,17 +202,18 @@ def build_router(
         fetchMaxId: bool = False,  # noqa: N803
         format: str | None = None,
     ) -> Any:
-        found = registry.peek_schema_by_id(id)
-        if found is None:
-            found = await call(registry.schema_by_id, id)
+        cached = registry.peek_schema_by_id(id)
+        if cached is not None and not fetchMaxId:
+            return RegistryResponse(cached[1])
+        found = cached[0] if cached is not None else await call(registry.schema_by_id, id)
         if fetchMaxId:
             found = {**found, "maxId": registry.max_id()}
         return RegistryResponse(found)
 
     @route("/schemas/ids/{id}/schema", "GET", summary="Schema text by id")
     async def schema_text_by_id(id: int, subject: str | None = None) -> Any:
-        found = registry.peek_schema_by_id(id)
-        text = found["schema"] if found is not None else await call(registry.schema_text_by_id, id)
+        cached = registry.peek_schema_by_id(id)
+        text = cached[0]["schema"] if cached else await call(registry.schema_text_by_id, id)
         return Response(text, media_type=MEDIA_TYPE)
 
     @route("/schemas/ids/{id}/subjects", "GET", summary="Subjects using a schema id")

@@ -15,6 +15,7 @@ Answers are the JSON bodies of Confluent Schema Registry's API (plain dicts and 
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import unicodedata
@@ -179,7 +180,7 @@ class SchemaRegistry:
         self._log: StateLog[RegistryState] = StateLog(cluster, topic, initial_state, apply)
         self._sync_lock = threading.Lock()
         self._last_sync_started = float("-inf")
-        self._bodies: dict[int, dict[str, Json]] = {}
+        self._bodies: dict[int, tuple[dict[str, Json], bytes]] = {}
         self._body_epoch = -1
 
     # -- lifecycle ---------------------------------------------------------------------------------
@@ -256,10 +257,10 @@ class SchemaRegistry:
             raise errors.schema_not_found(schema_id)
         return stored
 
-    def peek_schema_by_id(self, schema_id: int) -> dict[str, Json] | None:
-        """The `GET /schemas/ids/{id}` body from memory, or None when this instance has not
-        seen the id (then call `schema_by_id`, which catches up with the log). Never blocks
-        on I/O, so the REST layer calls it on its event loop."""
+    def peek_schema_by_id(self, schema_id: int) -> tuple[dict[str, Json], bytes] | None:
+        """The `GET /schemas/ids/{id}` body from memory, as a dict and as encoded JSON, or
+        None when this instance has not seen the id (then call `schema_by_id`, which catches
+        up with the log). Never blocks on I/O, so the REST layer calls it on its event loop."""
         state = self._log.state
         if self._body_epoch != state.deletions:
             self._bodies = {}
@@ -270,7 +271,9 @@ class SchemaRegistry:
                 stored = state.visible_schema(schema_id)
             if stored is None:
                 return None
-            found = self._bodies[schema_id] = stored.body()
+            body = stored.body()
+            encoded = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+            found = self._bodies[schema_id] = (body, encoded)
         return found
 
     def max_id(self) -> int:
