@@ -472,12 +472,13 @@ def open_baseline(
     timeout: float = 10.0,
     env: Mapping[str, str] | None = None,
 ) -> Baseline:
-    """Interpret `--against`: `git:REF`, `registry:URL`, `dir:PATH` or a directory path."""
+    """Interpret `--against`: `git:REF`, `registry:URL` (or a bare http(s) URL), `dir:PATH`
+    or a directory path."""
     if spec.startswith("git:"):
         return git_baseline(repo, spec[4:], root, config, limits)
-    if spec.startswith("registry:"):
+    if spec.startswith(("registry:", "http://", "https://")):
         auth = registry_auth(os.environ if env is None else env)
-        return RegistryBaseline(spec[len("registry:") :], auth, timeout, limits)
+        return RegistryBaseline(spec.removeprefix("registry:"), auth, timeout, limits)
     path = Path(spec.removeprefix("dir:"))
     if spec.startswith("dir:") or path.exists() or "/" in spec or spec.startswith("."):
         return directory_baseline(path if path.is_absolute() else Path.cwd() / path, config, limits)

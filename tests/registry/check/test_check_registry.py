@@ -155,6 +155,12 @@ def test_new_subjects_pass_and_deletions_are_not_judged(
     repo.write("schemas/brand-new-value.avsc", V1)
     document = _json(repo, registry, 0)
     assert _statuses(document) == {"brand-new-value": "new"}
+    from click.testing import CliRunner
+
+    from streamgov.cli import cli
+
+    bare = CliRunner().invoke(cli, ["check", "--root", str(repo.root), "--against", registry])
+    assert bare.exit_code == 0, bare.output
 
 
 def test_references_resolve_to_registered_subjects(
