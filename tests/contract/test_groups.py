@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import pytest
 
@@ -197,3 +201,44 @@ def test_assigned_consumer_seek_and_position(cluster: Cluster, names: Names) -> 
         assert again == [b"2", b"3"]
     finally:
         consumer.close()
+
+
+@pytest.mark.slow
+def test_a_member_that_dies_is_expired_and_its_partitions_reassigned(
+    cluster: Cluster, names: Names, backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    topic, group = names.topic(), names.group()
+    cluster.create_topic(topic, partitions=4)
+    where = (
+        str(tmp_path / "cluster")
+        if backend == "embedded"
+        else str(request.getfixturevalue("kafka_bootstrap"))
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tests.contract.member_process", backend, where, group, topic],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    survivor = cluster.consumer(group, client_id="survivor", **FAST_GROUP)
+    everything = {TopicPartition(topic, p) for p in range(4)}
+    try:
+        assert child.stdout is not None
+        first = child.stdout.readline().strip()  # the child owns partitions
+        assert first, "the member process ended before it was assigned partitions"
+        survivor.subscribe([topic])
+
+        def shared() -> bool:
+            mine = set(survivor.assignment())
+            return bool(mine) and mine != everything
+
+        poll_until([survivor], shared, timeout=40)
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=10)
+        # No LeaveGroup was sent: the group notices only when the session times out.
+        poll_until([survivor], lambda: set(survivor.assignment()) == everything, timeout=40)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        survivor.close()
