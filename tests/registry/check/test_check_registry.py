@@ -9,10 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from confluent_kafka.schema_registry import Schema, SchemaReference, SchemaRegistryClient
 
 from engine.embedded import EmbeddedCluster
+from streamgov.cli import cli
 from streamgov.server import create_app
+from tests.brokers import free_port
 from tests.registry.check.conftest import SchemaRepo, field, record
 from tests.registry.registry_server import serve_in_thread
 
@@ -82,10 +85,6 @@ def _register(client: SchemaRegistryClient, subject: str, schema: dict[str, Any]
 
 
 def _json(repo: SchemaRepo, url: str, code: int, **env: str) -> dict[str, Any]:
-    from click.testing import CliRunner
-
-    from streamgov.cli import cli
-
     result = CliRunner(env=env or None).invoke(
         cli, ["check", "--root", str(repo.root), "--against", f"registry:{url}", "--format", "json"]
     )
@@ -155,10 +154,6 @@ def test_new_subjects_pass_and_deletions_are_not_judged(
     repo.write("schemas/brand-new-value.avsc", V1)
     document = _json(repo, registry, 0)
     assert _statuses(document) == {"brand-new-value": "new"}
-    from click.testing import CliRunner
-
-    from streamgov.cli import cli
-
     bare = CliRunner().invoke(cli, ["check", "--root", str(repo.root), "--against", registry])
     assert bare.exit_code == 0, bare.output
 
@@ -203,10 +198,6 @@ def test_credentials_from_the_environment(
 
 
 def test_refused_credentials_exit_2_without_leaking_secrets(repo: SchemaRepo, guarded: str) -> None:
-    from click.testing import CliRunner
-
-    from streamgov.cli import cli
-
     repo.write("schemas/audits-value.avsc", V2)
     result = CliRunner(
         env={"STREAMGOV_REGISTRY_PASSWORD": "wrong-pw", "STREAMGOV_REGISTRY_USER": USER}
@@ -223,11 +214,6 @@ def test_refused_credentials_exit_2_without_leaking_secrets(repo: SchemaRepo, gu
 
 
 def test_unreachable_registry_exits_2(repo: SchemaRepo, tmp_path: Path) -> None:
-    from click.testing import CliRunner
-
-    from streamgov.cli import cli
-    from tests.brokers import free_port
-
     repo.write("schemas/audits-value.avsc", V2)
     url = f"http://127.0.0.1:{free_port()}"
     result = CliRunner().invoke(
