@@ -1,0 +1,135 @@
+"""The registry service over the state log: read-your-writes across instances, the sync
+policy, replay after restart, and instances that always converge on the same state."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from engine.embedded import EmbeddedCluster
+from registry import errors
+from registry.service import SchemaRegistry, parse_version
+
+
+def record(name: str, *fields: str) -> str:
+    return json.dumps(
+        {
+            "type": "record",
+            "name": name,
+            "fields": [{"name": f, "type": "int", "default": 0} for f in fields],
+        }
+    )
+
+
+@pytest.fixture()
+def pair(tmp_path: Path) -> Iterator[tuple[SchemaRegistry, SchemaRegistry]]:
+    clusters = [EmbeddedCluster(tmp_path, name="svc") for _ in range(2)]
+    registries = [SchemaRegistry(cluster).start() for cluster in clusters]
+    yield registries[0], registries[1]
+    for registry, cluster in zip(registries, clusters, strict=True):
+        registry.close()
+        cluster.close()
+
+
+def test_parse_version() -> None:
+    assert parse_version("latest") == "latest"
+    assert parse_version("-1") == "latest"
+    assert parse_version("7") == 7
+    for bad in ("0", "x", "2147483648", "-3"):
+        with pytest.raises(errors.RegistryError) as excinfo:
+            parse_version(bad)
+        assert excinfo.value.error_code == errors.INVALID_VERSION
+
+
+def test_a_write_through_one_instance_is_read_through_the_other(
+    pair: tuple[SchemaRegistry, SchemaRegistry],
+) -> None:
+    a, b = pair
+    schema_id = a.register("orders-value", {"schema": record("Order", "id")})["id"]
+    assert b.get_version("orders-value", "latest")["id"] == schema_id
+    assert b.subjects() == ["orders-value"]
+    a.set_config("orders-value", {"compatibility": "FULL"})
+    assert b.get_config("orders-value") == {"compatibilityLevel": "FULL"}
+
+
+def test_reads_by_id_answer_from_memory_and_catch_up_only_on_a_miss(
+    pair: tuple[SchemaRegistry, SchemaRegistry],
+) -> None:
+    a, b = pair
+    schema_id = a.register("s", {"schema": record("A", "x")})["id"]
+    assert b.peek_schema_by_id(schema_id) is None, "b has not read the log yet"
+    assert b.schema_by_id(schema_id)["schema"] == record("A", "x")
+    cached = b.peek_schema_by_id(schema_id)
+    assert cached is not None and json.loads(cached[1]) == cached[0]
+    with pytest.raises(errors.RegistryError) as excinfo:
+        b.schema_by_id(12345)
+    assert excinfo.value.error_code == errors.SCHEMA_NOT_FOUND
+
+
+def test_a_stale_instance_accepts_references_made_elsewhere(
+    pair: tuple[SchemaRegistry, SchemaRegistry],
+) -> None:
+    a, b = pair
+    b.subjects()  # b is now "warm" but will miss what a does next
+    a.register("addr", {"schema": record("Address", "zip")})
+    user = json.dumps(
+        {"type": "record", "name": "User", "fields": [{"name": "home", "type": "Address"}]}
+    )
+    out = b.register(
+        "user",
+        {"schema": user, "references": [{"name": "Address", "subject": "addr", "version": 1}]},
+    )
+    assert a.referenced_by("addr", 1) == [out["id"]]
+
+
+def test_concurrent_registrations_converge_on_one_state(
+    pair: tuple[SchemaRegistry, SchemaRegistry],
+) -> None:
+    a, b = pair
+    a.set_config(None, {"compatibility": "BACKWARD"})
+    schemas = [record("E", *[f"f{j}" for j in range(i + 1)]) for i in range(6)]
+    jobs = [(inst, schema) for schema in schemas for inst in (a, b)]
+
+    def register(job: tuple[SchemaRegistry, str]) -> int:
+        return int(job[0].register("evolving", {"schema": job[1]})["id"])
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        ids = list(pool.map(register, jobs))
+    for i in range(0, len(ids), 2):
+        assert ids[i] == ids[i + 1], "the same schema got two ids"
+    assert len(set(ids)) == len(schemas)
+    a.sync()
+    b.sync()
+    with a.lock, b.lock:
+        assert a.state == b.state
+
+
+def test_state_survives_a_restart(tmp_path: Path) -> None:
+    cluster = EmbeddedCluster(tmp_path, name="restart")
+    first = SchemaRegistry(cluster).start()
+    ids = [first.register(f"s{i}", {"schema": record(f"R{i}", "a")})["id"] for i in range(5)]
+    first.delete_subject("s0")
+    first.close()
+    cluster.close()
+    cluster = EmbeddedCluster(tmp_path, name="restart")
+    second = SchemaRegistry(cluster).start()
+    assert second.subjects() == ["s1", "s2", "s3", "s4"]
+    assert [second.get_version(f"s{i}", 1)["id"] for i in range(1, 5)] == ids[1:]
+    assert second.schema_by_id(ids[0])["schema"] == record("R0", "a")
+    second.close()
+    cluster.close()
+
+
+def test_empty_schema_reuses_the_latest_version(
+    pair: tuple[SchemaRegistry, SchemaRegistry],
+) -> None:
+    a, _ = pair
+    first = a.register("s", {"schema": record("A", "x")})["id"]
+    assert a.register("s", {"schema": ""})["id"] == first
+    with pytest.raises(errors.RegistryError) as excinfo:
+        a.register("nothing-here", {})
+    assert excinfo.value.error_code == errors.INVALID_SCHEMA
