@@ -153,3 +153,33 @@ def test_double_star_spans_any_directories(parts: list[str]) -> None:
     path = "/".join([*parts, "x.avsc"])
     assert re.fullmatch(glob_to_regex("**/*.avsc"), path)
     assert re.fullmatch(glob_to_regex(f"{parts[0]}/**"), path)
+
+
+_KEY = st.from_regex(r"[a-z][a-z_]{0,12}", fullmatch=True).filter(
+    lambda key: (
+        key
+        not in {
+            "path",
+            "glob",
+            "subject",
+            "strategy",
+            "topic",
+            "key",
+            "type",
+            "compatibility",
+            "references",
+        }
+    )
+)
+
+
+@settings(deadline=None, max_examples=60)
+@given(_KEY, st.integers(0, 5), st.integers(0, 3))
+def test_unknown_key_is_named_with_its_line(key: str, entries_before: int, blank: int) -> None:
+    lines = ["schemas:", *([""] * blank), "  files:"]
+    for n in range(entries_before):
+        lines += [f"    - path: s{n}.avsc", f"      subject: s{n}"]
+    lines += ["    - path: x.avsc", f"      {key}: 1"]
+    with pytest.raises(CheckConfigError) as caught:
+        parse_config("\n".join(lines) + "\n")
+    assert str(caught.value).startswith(f"streamgov.yaml:{len(lines)}: unknown key {key!r}")
