@@ -216,25 +216,20 @@ def build_router(
         text = cached[0]["schema"] if cached else await call(registry.schema_text_by_id, id)
         return Response(text, media_type=MEDIA_TYPE)
 
-    @route("/schemas/ids/{id}/subjects", "GET", summary="Subjects using a schema id")
-    async def subjects_by_id(
-        id: int,
-        subject: str | None = None,
-        deleted: bool = False,
-        offset: int = 0,
-        limit: int = -1,
-    ) -> Any:
-        return await call(registry.subjects_by_id, id, subject, deleted, offset, limit)
+    def usages_route(suffix: str, lister: Callable[..., Any], summary: str) -> None:
+        async def usages(
+            id: int,
+            subject: str | None = None,
+            deleted: bool = False,
+            offset: int = 0,
+            limit: int = -1,
+        ) -> Any:
+            return await call(lister, id, subject, deleted, offset, limit)
 
-    @route("/schemas/ids/{id}/versions", "GET", summary="Subject-versions using a schema id")
-    async def versions_by_id(
-        id: int,
-        subject: str | None = None,
-        deleted: bool = False,
-        offset: int = 0,
-        limit: int = -1,
-    ) -> Any:
-        return await call(registry.versions_by_id, id, subject, deleted, offset, limit)
+        route(f"/schemas/ids/{{id}}/{suffix}", "GET", summary=summary)(usages)
+
+    usages_route("subjects", registry.subjects_by_id, "Subjects using a schema id")
+    usages_route("versions", registry.versions_by_id, "Subject-versions using a schema id")
 
     @route("/schemas", "GET", summary="Every registered schema")
     async def list_schemas(
