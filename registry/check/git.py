@@ -88,7 +88,7 @@ class GitRepo:
         return [name for name in seen if (self.root / name).is_file()]
 
     def tree(self, commit: str) -> dict[str, str]:
-        """Path -> blob id of every file in the tree of `commit`."""
+        """Path -> blob id of every regular file in the tree of `commit`."""
         out = _run(self.root, ["ls-tree", "-r", "-z", "--full-tree", commit])
         files: dict[str, str] = {}
         for entry in out.decode("utf-8", "replace").split("\0"):
@@ -96,7 +96,8 @@ class GitRepo:
                 continue
             meta, _, path = entry.partition("\t")
             parts = meta.split()
-            if len(parts) == 3 and parts[1] == "blob":
+            # Regular files only: symbolic links (120000) and submodules are not schemas.
+            if len(parts) == 3 and parts[1] == "blob" and parts[0] != "120000":
                 files[path] = parts[2]
         return files
 

@@ -26,6 +26,14 @@ def test_reads_blobs_and_trees_at_a_ref(repo: SchemaRepo) -> None:
     assert (repo.root / "a.avsc").read_text() == "working tree only"
 
 
+def test_symbolic_links_are_not_files(repo: SchemaRepo) -> None:
+    repo.write("a.avsc", "x")
+    (repo.root / "link.avsc").symlink_to("/etc/hostname")
+    repo.commit()
+    git = GitRepo(repo.root)
+    assert set(git.tree(git.resolve("HEAD"))) == {"a.avsc"}
+
+
 def test_unknown_ref_is_a_clear_error(repo: SchemaRepo) -> None:
     repo.write("a.avsc", "x")
     repo.commit()
