@@ -41,7 +41,7 @@ def connect(path: Path, *, create: bool, durable: bool = False) -> sqlite3.Conne
         # Larger checkpoints amortise the cost of copying the WAL back into the database.
         conn.execute("PRAGMA wal_autocheckpoint=4000")
         conn.execute("PRAGMA cache_size=-16000")
-    except sqlite3.OperationalError as exc:
+    except sqlite3.DatabaseError as exc:  # locked for too long, or not a database at all
         conn.close()
         raise ClusterUnavailableError(f"cannot use database {path}: {exc}") from exc
     return conn

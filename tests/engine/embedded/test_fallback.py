@@ -1,0 +1,51 @@
+"""The engine end to end on the pure-Python fallback (as on a machine without a C compiler)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from engine.embedded import EmbeddedCluster, chunks, engine, log
+from engine.errors import ClusterUnavailableError
+from engine.types import ConsumedRecord, Record, TopicPartition
+
+
+@pytest.fixture()
+def pure_python(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setattr(log, "pack_chunks", chunks.pack_chunks_py)
+    monkeypatch.setattr(log, "unpack_into", chunks.unpack_into_py)
+    monkeypatch.setattr(log, "bucket", chunks.bucket_py)
+    monkeypatch.setattr(engine, "make_metadata", chunks.make_metadata_py)
+    yield
+
+
+def test_round_trip_without_the_c_fast_path(pure_python: None, cluster: EmbeddedCluster) -> None:
+    cluster.create_topic("t", 3)
+    records = [
+        Record(f"v{i}".encode(), f"k{i % 7}".encode(), headers=(("i", str(i).encode()),))
+        for i in range(2500)
+    ]
+    metadata = cluster.produce("t", records)
+    producer = cluster.producer()
+    producer.send("t", b"last", b"k0")
+    metadata += producer.flush()
+    consumer = cluster.consumer(auto_offset_reset="earliest")
+    consumer.assign([TopicPartition("t", p) for p in range(3)])
+    seen: dict[tuple[int, int], ConsumedRecord] = {}
+    while len(seen) < 2501:
+        for record in consumer.poll(1, max_records=333):
+            seen[(record.partition, record.offset)] = record
+    for meta, sent in zip(metadata, [*records, Record(b"last", b"k0")], strict=True):
+        stored = seen[(meta.partition, meta.offset)]
+        assert (stored.key, stored.value, stored.headers) == (sent.key, sent.value, sent.headers)
+    consumer.close()
+
+
+def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
+    root = tmp_path / "broken"
+    root.mkdir()
+    (root / "cluster.db").write_bytes(b"this is not a database" * 100)
+    with pytest.raises(ClusterUnavailableError, match="cannot use database"):
+        EmbeddedCluster(root, maintenance_interval_s=None)
