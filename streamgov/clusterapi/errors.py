@@ -15,6 +15,7 @@ from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
 
 from engine import errors as engine_errors
 from streamgov.clusterapi.models import ErrorBody
@@ -129,6 +130,8 @@ class ClusterApiRoute(APIRoute):
                 return error_response(
                     ClusterApiError(UNPROCESSABLE, _describe_validation(exc.errors()))
                 )
+            except HTTPException as exc:  # e.g. a body that is not valid JSON or UTF-8
+                return error_response(ClusterApiError(exc.status_code, str(exc.detail)))
             except engine_errors.EngineError as exc:
                 return error_response(from_engine(exc))
             except ValueError as exc:

@@ -18,6 +18,8 @@ MAX_DATA_BYTES = 8 * 1024 * 1024
 MAX_HEADERS = 100
 MAX_CONFIGS = 200
 MAX_PARTITIONS = 10_000
+#: Largest integer every JSON client reads exactly (2^53); offsets and timestamps stay below.
+MAX_JSON_INT = 2**53
 
 ConsumerGroupState = Literal[
     "UNKNOWN", "PREPARING_REBALANCE", "COMPLETING_REBALANCE", "STABLE", "DEAD", "EMPTY"
@@ -414,7 +416,7 @@ class ResetOffsetsRequest(BaseModel):
     topic_name: str | None = Field(default=None, min_length=1, max_length=MAX_TOPIC_NAME)
     partition_id: int | None = Field(default=None, ge=0)
     position: ResetPosition
-    value: int | None = Field(default=None, ge=-(2**63), le=2**63 - 1)
+    value: int | None = Field(default=None, ge=-MAX_JSON_INT, le=MAX_JSON_INT)
     validate_only: bool = False
 
 

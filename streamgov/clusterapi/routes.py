@@ -20,6 +20,7 @@ from streamgov.clusterapi.errors import (
 )
 from streamgov.clusterapi.links import Links
 from streamgov.clusterapi.models import (
+    MAX_JSON_INT,
     MAX_TOPIC_NAME,
     AlterConfigBatchRequest,
     ClusterData,
@@ -226,7 +227,7 @@ def browse_records(
     cluster_id: ClusterId,
     topic_name: TopicName,
     partition_id: PartitionId,
-    offset: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
+    offset: Annotated[int | None, Query(ge=0, le=MAX_JSON_INT)] = None,
     timestamp: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
     position: Annotated[Literal["earliest", "latest"] | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=service.MAX_RECORDS_PAGE)] = 100,

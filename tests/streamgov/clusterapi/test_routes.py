@@ -132,6 +132,14 @@ def test_malformed_json_is_422_not_500(client: TestClient) -> None:
     assert response.json()["error_code"] == 422
 
 
+def test_body_that_is_not_utf8_is_400_not_500(client: TestClient) -> None:
+    response = client.patch(
+        f"{BASE}/topics/t", content=b"\xcf", headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.json()["error_code"] == 400
+
+
 def test_validate_only_creates_nothing(client: TestClient) -> None:
     response = client.post(
         f"{BASE}/topics", json={"topic_name": "dry", "partitions_count": 2, "validate_only": True}
