@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections import deque
-from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class Status(StrEnum):
@@ -24,7 +23,7 @@ class Status(StrEnum):
     @property
     def severity(self) -> int:
         """Ordering used to pick the worst status (OK lowest)."""
-        return _SEVERITY[self]
+        return SEVERITY[self]
 
     @property
     def group_level(self) -> Status:
@@ -32,7 +31,8 @@ class Status(StrEnum):
         return Status.ERR if self in _ERRORS else self
 
 
-_SEVERITY = {
+#: Ordering of statuses, OK lowest (used to pick the worst).
+SEVERITY = {
     Status.OK: 0,
     Status.WARN: 1,
     Status.ERR: 2,
@@ -43,8 +43,7 @@ _SEVERITY = {
 _ERRORS = frozenset({Status.STOP, Status.STALL, Status.REWIND})
 
 
-@dataclass(frozen=True, slots=True)
-class OffsetSample:
+class OffsetSample(NamedTuple):
     """One observation of a partition at `at` (epoch seconds).
 
     `committed` is the group's committed offset (None when it has never committed on this
@@ -81,8 +80,9 @@ class PartitionHistory:
         if size < 1:
             raise ValueError(f"history size must be at least 1, got {size}")
         self.size = size
-        self.window: deque[OffsetSample] = deque(maxlen=size)
-        self.lags: deque[int] = deque(maxlen=size)
+        # Plain lists trimmed from the front: a fraction of a deque's memory at this size.
+        self.window: list[OffsetSample] = []
+        self.lags: list[int] = []
         self.committed_since: float | None = None
         self.seq = 0
         self.last_move = -1
@@ -110,7 +110,10 @@ class PartitionHistory:
         if last is not None and sample.lag < last.lag:
             self.last_decrease = index
         window.append(sample)
-        self.lags.append(sample.lag)
+        lags = self.lags
+        lags.append(sample.lag)
+        if len(window) > self.size:
+            del window[0], lags[0]
         self.seq = index + 1
 
     def clear(self) -> None:

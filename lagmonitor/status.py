@@ -46,46 +46,76 @@ class StatusPolicy:
             raise ValueError(f"min_samples must be at least 2, got {self.min_samples}")
 
 
-@dataclass(frozen=True, slots=True)
 class PartitionStatus:
-    """The status of one partition and why."""
+    """The status of one partition and why.
 
-    status: Status
-    reason: str
+    The reason is kept as a template and its values and formatted only when read, so a cycle
+    over many partitions does not pay for text nobody looks at.
+    """
+
+    __slots__ = ("_args", "_template", "status")
+
+    def __init__(self, status: Status, template: str, *args: object) -> None:
+        self.status = status
+        self._template = template
+        self._args = args
+
+    @property
+    def reason(self) -> str:
+        """The reason in words."""
+        return self._template.format(*self._args) if self._args else self._template
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PartitionStatus):
+            return NotImplemented
+        return self.status is other.status and self.reason == other.reason
+
+    def __hash__(self) -> int:
+        return hash((self.status, self.reason))
+
+    def __repr__(self) -> str:
+        return f"PartitionStatus({self.status.value}, {self.reason!r})"
+
+
+_NO_SAMPLES = PartitionStatus(Status.OK, "no samples yet")
+#: The status of a partition with a commit and no lag (shared: it is by far the most common).
+CAUGHT_UP = PartitionStatus(Status.OK, "caught up (no lag)")
+_DEFAULT_POLICY = StatusPolicy()
 
 
 def evaluate_partition(
-    history: PartitionHistory, owned: bool, policy: StatusPolicy = StatusPolicy()
+    history: PartitionHistory, owned: bool, policy: StatusPolicy = _DEFAULT_POLICY
 ) -> PartitionStatus:
     """Apply the rules to one partition's window; `owned` says a live member holds it."""
     window = history.window
     if not window:
-        return PartitionStatus(Status.OK, "no samples yet")
+        return _NO_SAMPLES
     current = window[-1]
+    lag = current.lag
     if current.committed is None:
-        return PartitionStatus(
-            Status.OK, f"no committed offset; lag counted as {current.lag} by policy"
-        )
+        return PartitionStatus(Status.OK, "no committed offset; lag counted as {} by policy", lag)
     allowed = policy.allowed_lag
-    if current.lag <= allowed:
+    if lag <= allowed:
         if allowed:
-            return PartitionStatus(Status.OK, f"caught up (lag {current.lag} <= {allowed})")
-        return PartitionStatus(Status.OK, "caught up (no lag)")
+            return PartitionStatus(Status.OK, "caught up (lag {} <= {})", lag, allowed)
+        return CAUGHT_UP
     if min(history.lags) <= allowed:
         return PartitionStatus(
-            Status.OK, f"lag {current.lag}, but it was within {allowed} inside the window"
+            Status.OK, "lag {}, but it was within {} inside the window", lag, allowed
         )
-    start = history.start
+    count = len(window)
+    start = history.seq - count
     if history.last_rewind > start:
         return PartitionStatus(
             Status.REWIND,
-            f"committed offset went backwards inside the window (now {current.committed}); "
-            f"lag {current.lag}",
+            "committed offset went backwards inside the window (now {}); lag {}",
+            current.committed,
+            lag,
         )
     needed = policy.min_samples or history.size
-    if len(window) < needed:
+    if count < needed:
         return PartitionStatus(
-            Status.OK, f"lag {current.lag}; window {len(window)}/{needed} samples, not judged yet"
+            Status.OK, "lag {}; window {}/{} samples, not judged yet", lag, count, needed
         )
     if history.last_move <= start:
         moved_at = history.committed_since
@@ -93,20 +123,26 @@ def evaluate_partition(
         if owned:
             return PartitionStatus(
                 Status.STALL,
-                f"consumer holds offset {current.committed} for {since:.1f}s while lag is "
-                f"{current.lag}",
+                "consumer holds offset {} for {:.1f}s while lag is {}",
+                current.committed,
+                since,
+                lag,
             )
         return PartitionStatus(
             Status.STOP,
-            f"no commits for {since:.1f}s (offset {current.committed}), no live consumer, "
-            f"lag {current.lag}",
+            "no commits for {:.1f}s (offset {}), no live consumer, lag {}",
+            since,
+            current.committed,
+            lag,
         )
     if history.last_decrease <= start:
         return PartitionStatus(
             Status.WARN,
-            f"lag grew across the window ({window[0].lag} -> {current.lag}); consumer too slow",
+            "lag grew across the window ({} -> {}); consumer too slow",
+            window[0].lag,
+            lag,
         )
-    return PartitionStatus(Status.OK, f"consumer is making progress; lag {current.lag}")
+    return PartitionStatus(Status.OK, "consumer is making progress; lag {}", lag)
 
 
 @dataclass(frozen=True, slots=True)

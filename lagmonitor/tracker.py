@@ -15,15 +15,17 @@ from engine.types import TopicPartition
 from lagmonitor.controller import ControllerConfig, GroupSignal, Recommendation, ScalingController
 from lagmonitor.lag import (
     DEFAULT_TABLE_POINTS,
+    ZERO_TIME_LAG,
     EndOffsetTable,
     NoCommitPolicy,
     TimeLag,
     offset_lag,
     time_lag_from_timestamp,
 )
-from lagmonitor.model import OffsetSample, PartitionHistory, Status
+from lagmonitor.model import SEVERITY, OffsetSample, PartitionHistory, Status
 from lagmonitor.sampler import ClusterSample, GroupObservation, PartitionObservation
 from lagmonitor.status import (
+    CAUGHT_UP,
     GroupStatus,
     PartitionStatus,
     StatusPolicy,
@@ -87,9 +89,11 @@ class PartitionTrack:
         "status",
         "time_lag",
         "topic",
+        "tp",
     )
 
     def __init__(self, tp: TopicPartition, size: int) -> None:
+        self.tp = tp
         self.topic = tp.topic
         self.partition = tp.partition
         self.label = f"{tp.topic}[{tp.partition}]"
@@ -112,6 +116,7 @@ class GroupTrack:
         self.state = "Unknown"
         self.members = 0
         self.members_unknown = False
+        self.owners_known = False
         self.simple = False
         self.partitions: dict[TopicPartition, PartitionTrack] = {}
         self.missing_topics: tuple[str, ...] = ()
@@ -189,31 +194,42 @@ class LagTracker:
         track.simple = observed.simple
         track.missing_topics = observed.missing_topics
         produced = consumed = 0
-        known_owners = bool(observed.owners)
+        known_owners = track.owners_known = bool(observed.owners)
         kept: dict[TopicPartition, PartitionTrack] = {}
         size = self.config.history_size
         no_commit = self.config.no_commit
+        existing = track.partitions
+        owners = observed.owners
         for partition in observed.partitions:
-            tp = TopicPartition(partition.topic, partition.partition)
-            part = track.partitions.get(tp) or PartitionTrack(tp, size)
-            kept[tp] = part
-            previous = part.history.window[-1] if part.history.window else None
-            lag = (
-                0
-                if partition.no_records_behind
-                else offset_lag(partition.committed, partition.end, partition.earliest, no_commit)
-            )
-            part.history.add(OffsetSample(now, partition.committed, partition.end, lag))
-            if previous is not None and len(part.history.window) > 1:
-                produced += max(0, partition.end - previous.end)
-                if partition.committed is not None and previous.committed is not None:
-                    consumed += max(0, partition.committed - previous.committed)
-            part.committed = partition.committed
+            committed, end = partition.committed, partition.end
+            # TopicPartition is a named tuple: a plain tuple finds the same dict entry.
+            part = existing.get((partition.topic, partition.partition))  # type: ignore[call-overload]
+            if part is None:
+                part = PartitionTrack(TopicPartition(partition.topic, partition.partition), size)
+            kept[part.tp] = part
+            history = part.history
+            previous = history.window[-1] if history.window else None
+            if partition.no_records_behind:
+                lag = 0
+            elif committed is not None:
+                lag = end - committed if end > committed else 0
+            else:
+                lag = offset_lag(committed, end, partition.earliest, no_commit)
+            history.add(OffsetSample(now, committed, end, lag))
+            if previous is not None and len(history.window) > 1:
+                if end > previous.end:
+                    produced += end - previous.end
+                before = previous.committed
+                if committed is not None and before is not None and committed > before:
+                    consumed += committed - before
+            part.committed = committed
             part.earliest = partition.earliest
-            part.end = partition.end
+            part.end = end
             part.lag = lag
-            part.owner = observed.owners.get(tp) if known_owners else None
-            part.time_lag = self._time_lag(tp, partition, lag, now)
+            part.owner = owners.get(part.tp) if known_owners else None
+            part.time_lag = (
+                ZERO_TIME_LAG if lag <= 0 else self._time_lag(part.tp, partition, lag, now)
+            )
         track.partitions = kept
         elapsed = None if track.previous_at is None else now - track.previous_at
         if elapsed is not None and elapsed > 0:
@@ -228,7 +244,7 @@ class LagTracker:
         self, tp: TopicPartition, partition: PartitionObservation, lag: int, now: float
     ) -> TimeLag | None:
         if lag <= 0:
-            return TimeLag(0.0)
+            return ZERO_TIME_LAG
         if partition.committed is None:
             return None
         if partition.head_timestamp is not None:
@@ -255,24 +271,25 @@ class LagTracker:
         max_lag = -1
         max_time: TimeLag | None = None
         # Without assignment information, any member may own any partition.
-        unassigned_members = (track.members > 0 or track.members_unknown) and not any(
-            p.owner is not None for p in track.partitions.values()
-        )
+        unassigned_members = (track.members > 0 or track.members_unknown) and not track.owners_known
+        fast = policy.allowed_lag == 0
         for part in track.partitions.values():
             history = part.history
-            part_status = evaluate_partition(
-                history, unassigned_members or part.owner is not None, policy
-            )
-            part.status = part_status
             lag = part.lag
+            if fast and lag == 0 and part.committed is not None:
+                part_status = part.status = CAUGHT_UP  # the common case, without a call
+            else:
+                part_status = part.status = evaluate_partition(
+                    history, unassigned_members or part.owner is not None, policy
+                )
             total += lag
             if lag > max_lag:
                 max_lag, max_track = lag, part
             if len(history.window) == history.size:
                 complete += 1
-            severity = part_status.status.severity
-            if severity:
+            if part_status.status is not Status.OK:
                 not_ok += 1
+                severity = SEVERITY[part_status.status]
                 if severity > worst_severity:
                     worst, worst_severity = part, severity
             time_lag = part.time_lag
