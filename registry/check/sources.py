@@ -54,12 +54,13 @@ class DirectorySource:
         return found
 
     def read(self, paths: Iterable[str]) -> dict[str, bytes]:
-        """Read each file that exists and is a regular file inside the root."""
+        """Read each file that exists and is a regular file inside the root (not a link)."""
         out: dict[str, bytes] = {}
         root = self.root.resolve()
         for path in paths:
-            full = (self.root / path).resolve()
-            if not full.is_relative_to(root) or not full.is_file():
+            given = self.root / path
+            full = given.resolve()
+            if given.is_symlink() or not full.is_relative_to(root) or not full.is_file():
                 continue
             try:
                 out[path] = full.read_bytes()
