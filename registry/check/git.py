@@ -82,10 +82,14 @@ class GitRepo:
         return out.decode().strip()
 
     def tracked_files(self) -> list[str]:
-        """Working-tree files that git tracks or would track (ignored files excluded)."""
+        """Working-tree regular files that git tracks or would track (not ignored, not links)."""
         out = _run(self.root, ["ls-files", "-z", "--cached", "--others", "--exclude-standard"])
         seen = dict.fromkeys(name for name in out.decode("utf-8", "replace").split("\0") if name)
-        return [name for name in seen if (self.root / name).is_file()]
+        return [
+            name
+            for name in seen
+            if (self.root / name).is_file() and not (self.root / name).is_symlink()
+        ]
 
     def tree(self, commit: str) -> dict[str, str]:
         """Path -> blob id of every regular file in the tree of `commit`."""

@@ -50,7 +50,11 @@ class DirectorySource:
         for directory, dirs, files in os.walk(self.root):
             dirs[:] = sorted(name for name in dirs if name not in _SKIPPED_DIRS)
             base = Path(directory).relative_to(self.root)
-            found.extend((base / name).as_posix() for name in sorted(files))
+            found.extend(
+                (base / name).as_posix()
+                for name in sorted(files)
+                if not os.path.islink(os.path.join(directory, name))
+            )
         return found
 
     def read(self, paths: Iterable[str]) -> dict[str, bytes]:

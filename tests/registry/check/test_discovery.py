@@ -39,6 +39,7 @@ def test_conventions(tmp_path: Path) -> None:
             "README.md": "hello",
         },
     )
+    (tmp_path / "schemas/alias-value.avsc").symlink_to(tmp_path / "schemas/orders-value.avsc")
     found = discover(source, CheckConfig())
     assert {s: (f.path, f.schema_type) for s, f in found.files.items()} == {
         "orders-value": ("schemas/orders-value.avsc", SchemaType.AVRO),
