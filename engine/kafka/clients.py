@@ -7,6 +7,7 @@ types and errors, and fill the gaps between librdkafka's and the protocol's sema
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -164,16 +165,21 @@ class KafkaConsumer:
         self._start_position = start_position
         self._subscribed = False
         self._closed = False
+        # librdkafka reports the new position only once a record from there is consumed;
+        # until then `position` answers the offset sought, as the Java client does.
+        self._sought: dict[TopicPartition, int] = {}
 
     def subscribe(self, topics: Sequence[str]) -> None:
         """Join the group and take part in partition assignment for these topics."""
         if not self._group:
             raise EngineError("subscribe needs a consumer created with a group_id")
         self._subscribed = True
+        self._sought.clear()
         self._consumer.subscribe(list(topics))
 
     def assign(self, partitions: Sequence[TopicPartition]) -> None:
         """Read exactly these partitions, without group membership."""
+        self._sought.clear()
         self._consumer.assign(
             [confluent_kafka.TopicPartition(tp.topic, tp.partition) for tp in partitions]
         )
@@ -189,7 +195,9 @@ class KafkaConsumer:
         for message in messages:
             error = message.error()
             if error is None:
-                records.append(to_consumed(message))
+                record = to_consumed(message)
+                self._sought.pop(record.topic_partition, None)
+                records.append(record)
             elif error.code() != confluent_kafka.KafkaError._PARTITION_EOF:
                 raise translate(error, "consume from topic", message.topic() or "")
         return records
@@ -197,8 +205,14 @@ class KafkaConsumer:
     def commit(self, offsets: Mapping[TopicPartition, OffsetAndMetadata] | None = None) -> None:
         """Commit the given offsets, or the current positions when none are given."""
         if offsets is None:
-            positions = self._consumer.position(self._consumer.assignment())
-            to_commit = [tp for tp in positions if tp.offset >= 0]
+            to_commit = []
+            for assigned in self.assignment():
+                with contextlib.suppress(EngineError):
+                    to_commit.append(
+                        confluent_kafka.TopicPartition(
+                            assigned.topic, assigned.partition, self.position(assigned)
+                        )
+                    )
         else:
             to_commit = [
                 confluent_kafka.TopicPartition(tp.topic, tp.partition, om.offset, om.metadata)
@@ -223,6 +237,7 @@ class KafkaConsumer:
                 f"cannot seek {partition.topic}[{partition.partition}]: it is not assigned "
                 "to this consumer"
             )
+        self._sought[partition] = offset
         try:
             self._consumer.seek(target)
         except confluent_kafka.KafkaException as exc:
@@ -236,20 +251,14 @@ class KafkaConsumer:
 
     def position(self, partition: TopicPartition) -> int:
         """The next offset this consumer will read from the partition."""
+        if partition in self._sought:
+            return self._sought[partition]
         [tp] = self._consumer.position(
             [confluent_kafka.TopicPartition(partition.topic, partition.partition)]
         )
         if tp.offset >= 0:
             return int(tp.offset)
         return self._start_position(partition)
-
-    def committed(self, partition: TopicPartition) -> int | None:
-        """The group's committed offset for a partition, if any."""
-        [tp] = self._consumer.committed(
-            [confluent_kafka.TopicPartition(partition.topic, partition.partition)],
-            timeout=self._timeout,
-        )
-        return int(tp.offset) if tp.offset >= 0 else None
 
     def close(self) -> None:
         """Leave the group (the others rebalance) and release resources."""

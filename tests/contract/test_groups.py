@@ -170,6 +170,14 @@ def test_group_members_commit_and_a_new_member_resumes(cluster: Cluster, names: 
             rest.extend(r.value for r in resumed.poll(timeout=0.2))
         assert rest == [b"3", b"4"]
         resumed.commit()
+        # A member may seek within its assignment, like any consumer.
+        resumed.seek(TopicPartition(topic, 0), 1)
+        assert resumed.position(TopicPartition(topic, 0)) == 1
+        again: list[bytes | None] = []
+        deadline = time.monotonic() + 30
+        while len(again) < 4 and time.monotonic() < deadline:
+            again.extend(r.value for r in resumed.poll(timeout=0.2))
+        assert again == [b"1", b"2", b"3", b"4"]
     finally:
         resumed.close()
     assert cluster.committed_offsets(group)[TopicPartition(topic, 0)].offset > 4
