@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from registry import errors
 from registry.service import SUPPORTED_TYPES, SchemaRegistry
 
 MEDIA_TYPE = "application/vnd.schemaregistry.v1+json"
+_STATUSES = {status.value for status in HTTPStatus}
 DEFAULT_MAX_REQUEST_BYTES = 4 * 1024 * 1024
 #: Path prefixes served by this router (error rendering follows Confluent's shape there).
 REGISTRY_PREFIXES = (
@@ -163,8 +166,23 @@ def install_error_handlers(app: FastAPI) -> None:
         )
         return error_response(errors.RegistryError(422, f"Unprocessable request: {problems}"))
 
+    previous_http = app.exception_handlers.get(StarletteHTTPException)
+
+    async def on_http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        if not request.url.path.startswith(REGISTRY_PREFIXES) and previous_http is not None:
+            result = previous_http(request, exc)
+            return await result if hasattr(result, "__await__") else result
+        phrase = HTTPStatus(exc.status_code).phrase if exc.status_code in _STATUSES else "Error"
+        return RegistryResponse(
+            {"error_code": exc.status_code, "message": f"HTTP {exc.status_code} {phrase}"},
+            status_code=exc.status_code,
+            headers=exc.headers,
+        )
+
     app.add_exception_handler(errors.RegistryError, on_registry_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
 
 
 def build_router(

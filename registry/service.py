@@ -26,7 +26,7 @@ from typing import Any
 from engine.cluster import Cluster
 from engine.errors import ClusterUnavailableError, EngineError
 from registry import errors
-from registry.compatibility import VersionedSchema, check
+from registry.compatibility import VersionedSchema
 from registry.formats.base import SchemaError, SchemaReference, SchemaType
 from registry.store import (
     MAX_VERSION,
@@ -35,7 +35,9 @@ from registry.store import (
     StoredSchema,
     Version,
     apply,
+    check_compatibility,
     initial_state,
+    normalized_text,
     parse_level,
     parse_or_reject,
     register_command,
@@ -444,7 +446,7 @@ class SchemaRegistry:
         """The final schema text (normalized when asked) and the parsed schema."""
         resolved = state.resolve(request.references)
         parsed = parse_or_reject(request.schema_type, request.schema, resolved)
-        return (parsed.normalized() if normalize else request.schema), parsed
+        return (normalized_text(parsed) if normalize else request.schema), parsed
 
     def register(self, subject: str, body: object, normalize: bool = False) -> dict[str, Json]:
         """`POST /subjects/{s}/versions`: register (or find) the schema; answers `{"id": n}`."""
@@ -512,7 +514,7 @@ class SchemaRegistry:
                 ):
                     continue
                 if stored.schema in wanted or (
-                    normalize and state.parsed(stored).normalized() == text
+                    normalize and normalized_text(state.parsed(stored)) == text
                 ):
                     return _version_body(version, stored)
         raise errors.schema_not_found()
@@ -546,7 +548,7 @@ class SchemaRegistry:
                 VersionedSchema(v.version, state.parsed(state.schemas[v.schema_id]))
                 for v in targets
             ]
-            result = check(parsed, previous, state.compatibility(subject))
+            result = check_compatibility(parsed, previous, state.compatibility(subject))
         answer: dict[str, Json] = {"is_compatible": result.compatible}
         if verbose:
             answer["messages"] = result.messages()

@@ -21,12 +21,16 @@ from enum import StrEnum
 from typing import Any
 
 from registry import errors
-from registry.compatibility import CompatibilityLevel, VersionedSchema, check
+from registry.compatibility import (
+    CompatibilityLevel,
+    CompatibilityResult,
+    VersionedSchema,
+    check,
+)
 from registry.formats.base import (
     DEFAULT_LIMITS,
     ParsedSchema,
     ResolvedReference,
-    SchemaError,
     SchemaReference,
     SchemaType,
     parse_schema,
@@ -267,10 +271,30 @@ def parse_or_reject(
     """Parse a schema, turning every parse failure into a 42201 with the reason."""
     try:
         return parse_cached(schema_type, text, references)
-    except SchemaError as exc:
+    except errors.RegistryError:
+        raise
+    except Exception as exc:  # a schema no parser path handles is invalid input, not a crash
         raise errors.invalid_schema(f"Invalid schema: {exc}") from None
-    except (RecursionError, ValueError, TypeError) as exc:
-        raise errors.invalid_schema(f"Invalid schema: {exc}") from None
+
+
+def normalized_text(parsed: ParsedSchema) -> str:
+    """The normalized form of a schema, a failure of the normalizer reported as invalid input."""
+    try:
+        return parsed.normalized()
+    except Exception as exc:
+        raise errors.invalid_schema(f"Invalid schema: cannot normalize: {exc}") from None
+
+
+def check_compatibility(
+    parsed: ParsedSchema, previous: list[VersionedSchema], level: CompatibilityLevel
+) -> CompatibilityResult:
+    """`check`, with a failure of the checker itself reported as invalid input."""
+    try:
+        return check(parsed, previous, level)
+    except Exception as exc:
+        raise errors.invalid_schema(
+            f"Invalid schema: compatibility could not be checked: {exc}"
+        ) from None
 
 
 def schema_key(
@@ -411,7 +435,7 @@ def _register(state: RegistryState, command: Mapping[str, Json], commit: bool) -
             VersionedSchema(v.version, state.parsed(state.schemas[v.schema_id]))
             for v in compared_versions(live, level)
         ]
-        result = check(parsed, previous, level)
+        result = check_compatibility(parsed, previous, level)
         if not result.compatible:
             raise errors.incompatible_schema(subject, result.messages())
 

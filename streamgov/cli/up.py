@@ -6,6 +6,7 @@ import socket
 
 import click
 
+from registry.errors import RegistryError
 from streamgov import __version__
 from streamgov.cli.common import cluster_options, open_cluster, user_errors
 from streamgov.server import ServerSettings, create_app
@@ -61,7 +62,10 @@ def up(
     settings = ServerSettings(lag_interval_seconds=lag_interval)
     cluster = open_cluster(cluster_name, bootstrap)
     try:
-        app = create_app(cluster, settings)
+        try:
+            app = create_app(cluster, settings)
+        except RegistryError as exc:
+            raise click.ClickException(f"cannot start the schema registry: {exc}") from exc
         click.echo(
             f"streamgov {__version__} serving cluster '{cluster.name}' on http://{host}:{port}",
             err=True,

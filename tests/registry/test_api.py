@@ -253,3 +253,9 @@ def test_openapi_document_lists_the_registry(api: TestClient) -> None:
         "/mode",
     ):
         assert path in paths
+
+
+def test_unknown_registry_paths_and_methods_answer_in_the_registry_shape(api: TestClient) -> None:
+    assert_error(api.get("/subjects/a%2Fb/versions"), 404, 404)
+    assert_error(api.patch("/subjects"), 405, 405)
+    assert_error(api.get("/schemas/ids/not-a-number"), 422, 422)
