@@ -1,4 +1,4 @@
-"""Consumer-group lag and offset-reset arithmetic: pure functions over plain offsets."""
+"""Consumer-group lag arithmetic: pure functions over plain offsets."""
 
 from __future__ import annotations
 
@@ -71,39 +71,3 @@ def max_lag(lags: list[PartitionLag]) -> PartitionLag | None:
 def clamp(offset: int, earliest: int, latest: int) -> int:
     """Bring an offset into a partition's valid range [earliest, latest]."""
     return max(earliest, min(latest, offset))
-
-
-def reset_target(
-    position: str,
-    value: int | None,
-    *,
-    current: int | None,
-    earliest: int,
-    latest: int,
-    at_timestamp: int | None = None,
-) -> int:
-    """The offset a reset moves a partition to, clamped into [earliest, latest].
-
-    `at_timestamp` is the first offset at or after the requested timestamp (TIMESTAMP only).
-    SHIFT_BY from a partition with no commit shifts from the earliest offset.
-    """
-    if position == "EARLIEST":
-        target = earliest
-    elif position == "LATEST":
-        target = latest
-    elif position == "OFFSET":
-        target = _required(value, position)
-    elif position == "TIMESTAMP":
-        _required(value, position)
-        target = latest if at_timestamp is None else at_timestamp
-    elif position == "SHIFT_BY":
-        target = (earliest if current is None else current) + _required(value, position)
-    else:
-        raise ValueError(f"unknown reset position {position!r}")
-    return clamp(target, earliest, latest)
-
-
-def _required(value: int | None, position: str) -> int:
-    if value is None:
-        raise ValueError(f"position {position} needs a 'value'")
-    return value

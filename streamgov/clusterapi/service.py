@@ -13,12 +13,12 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from engine.cluster import Cluster
-from engine.errors import GroupIdNotFoundError, UnknownTopicOrPartitionError
+from engine.errors import GroupIdNotFoundError, GroupNotEmptyError, UnknownTopicOrPartitionError
+from engine.resets import ResetKind, ResetTarget, apply_reset, plan_reset
 from engine.topics import DEFAULT_CONFIG
 from engine.types import (
     GroupDescription,
     GroupState,
-    OffsetAndMetadata,
     OffsetSpec,
     PartitionInfo,
     Record,
@@ -589,67 +589,52 @@ def lag_summary(
     )
 
 
+_RESET_KINDS = {
+    "EARLIEST": ResetKind.EARLIEST,
+    "LATEST": ResetKind.LATEST,
+    "OFFSET": ResetKind.OFFSET,
+    "TIMESTAMP": ResetKind.DATETIME,
+    "SHIFT_BY": ResetKind.SHIFT_BY,
+}
+
+
 def reset_offsets(
     cluster: Cluster, group_id: str, request: ResetOffsetsRequest
 ) -> list[OffsetResetData]:
-    """Move a group's committed offsets; refused while the group has live members."""
-    known = {g.group_id for g in cluster.list_groups()}
-    if group_id in known:
-        group = cluster.describe_group(group_id)
-        if group.members:
-            raise ClusterApiError(
-                40901,
-                f"Consumer group {group_id} has {len(group.members)} active member(s); stop "
-                "its consumers before resetting offsets.",
-            )
-    elif request.topic_name is None:
-        raise group_not_found(group_id)
-    committed = cluster.committed_offsets(group_id)
-    if request.topic_name is None:
-        topics = sorted({tp.topic for tp in committed})
-    else:
-        topics = [request.topic_name]
-    plan: list[OffsetResetData] = []
-    for topic in topics:
-        try:
-            description = cluster.describe_topic(topic)
-        except UnknownTopicOrPartitionError:
-            if request.topic_name is not None:
-                raise
-            continue  # the group still has offsets on a deleted topic
-        infos = list(description.partitions)
+    """Move a group's committed offsets (the engine's reset rules: clamped into the log,
+    refused while the group has live members). Without `topic_name`, every partition the
+    group has a committed offset for on a topic that still exists."""
+    try:
+        target = ResetTarget(_RESET_KINDS[request.position], request.value)
+    except ValueError as exc:
+        raise bad_request(f"position {request.position}: {exc}") from None
+    if request.topic_name is not None:
+        spec = request.topic_name
         if request.partition_id is not None:
-            infos = [find_partition(description, request.partition_id)]
-        at_ts = (
-            cluster.list_offsets(topic, request.value)
-            if request.position == "TIMESTAMP" and request.value is not None
-            else {}
+            spec = f"{spec}:{request.partition_id}"
+        specs = [spec]
+    else:
+        if group_id not in {g.group_id for g in cluster.list_groups()}:
+            raise group_not_found(group_id)
+        existing = set(cluster.list_topics(include_internal=True))
+        committed = sorted(tp for tp in cluster.committed_offsets(group_id) if tp.topic in existing)
+        by_topic: dict[str, list[int]] = {}
+        for tp in committed:
+            if request.partition_id is None or tp.partition == request.partition_id:
+                by_topic.setdefault(tp.topic, []).append(tp.partition)
+        specs = [f"{t}:{','.join(map(str, ps))}" for t, ps in by_topic.items()]
+    plan = plan_reset(cluster, group_id, specs, target) if specs else []
+    if not request.validate_only:
+        try:
+            apply_reset(cluster, group_id, plan)
+        except GroupNotEmptyError as exc:
+            raise ClusterApiError(40901, str(exc)) from None
+    return [
+        OffsetResetData(
+            topic_name=row.topic,
+            partition_id=row.partition,
+            previous_offset=row.current,
+            offset=row.new,
         )
-        for info in infos:
-            tp = TopicPartition(topic, info.partition)
-            current = committed[tp].offset if tp in committed else None
-            target = lagmath.reset_target(
-                request.position,
-                request.value,
-                current=current,
-                earliest=info.earliest_offset,
-                latest=info.latest_offset,
-                at_timestamp=at_ts.get(info.partition),
-            )
-            plan.append(
-                OffsetResetData(
-                    topic_name=topic,
-                    partition_id=info.partition,
-                    previous_offset=current,
-                    offset=target,
-                )
-            )
-    if not request.validate_only and plan:
-        cluster.commit_offsets(
-            group_id,
-            {
-                TopicPartition(e.topic_name, e.partition_id): OffsetAndMetadata(e.offset)
-                for e in plan
-            },
-        )
-    return plan
+        for row in plan
+    ]

@@ -293,7 +293,7 @@ async def test_reset_is_refused_while_the_group_has_members(
             await until(pilot, loaded(app, LagDetailScreen))
             await pilot.press("r", "enter", "y")
             await until(
-                pilot, lambda: any("active member" in n.message for n in app._notifications)
+                pilot, lambda: any("stop its consumers" in n.message for n in app._notifications)
             )
             assert cluster.committed_offsets("billing")[TopicPartition("orders", 0)].offset == 1
     finally:

@@ -429,7 +429,7 @@ def test_live_members_and_their_assignments(cluster: EmbeddedCluster, client: Te
         )
         assert refused.status_code == 409
         assert refused.json()["error_code"] == 40901
-        assert "active member" in refused.json()["message"]
+        assert "stop its consumers" in refused.json()["message"]
     finally:
         consumer.close()
 
@@ -450,9 +450,9 @@ def test_resets_offsets_of_an_empty_group(cluster: EmbeddedCluster, client: Test
     url = f"{BASE}/consumer-groups/g/offsets:reset"
 
     dry = client.post(url, json={"position": "EARLIEST", "validate_only": True}).json()
+    # Without a topic: the partitions the group has committed offsets for.
     assert [(d["partition_id"], d["previous_offset"], d["offset"]) for d in dry["data"]] == [
-        (0, 4, 0),
-        (1, None, 0),
+        (0, 4, 0)
     ]
     assert cluster.committed_offsets("g")[TopicPartition("t", 0)].offset == 4
 
