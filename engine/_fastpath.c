@@ -239,6 +239,123 @@ fail:
     return NULL;
 }
 
+/* One partition's chunk being built by pack_partitions. */
+typedef struct {
+    unsigned char *buf;
+    Py_ssize_t len, cap, count, payload;
+    int64_t max_ts;
+    PyObject *chunks; /* list of finished (count, max_ts, payload, blob) */
+} Builder;
+
+static int builder_finish(Builder *b) {
+    if (b->count == 0) return 0;
+    PyObject *blob = PyBytes_FromStringAndSize((const char *)b->buf, b->len);
+    if (blob == NULL) return -1;
+    PyObject *chunk = Py_BuildValue("(nLnN)", b->count, (long long)b->max_ts, b->payload, blob);
+    if (chunk == NULL) return -1;
+    int rc = PyList_Append(b->chunks, chunk);
+    Py_DECREF(chunk);
+    b->len = b->count = b->payload = 0;
+    b->max_ts = INT64_MIN;
+    return rc;
+}
+
+/* pack_partitions(rows, parts, count, max_records, max_bytes): in one pass over the rows in
+ * order, the chunks of every partition (a list of `count` lists of (count, max_ts, payload,
+ * blob)), as pack_chunks would make them from each partition's rows. */
+static PyObject *py_pack_partitions(PyObject *self, PyObject *args) {
+    PyObject *rows, *parts;
+    Py_ssize_t count, max_records, max_bytes;
+    if (!PyArg_ParseTuple(args, "O!O!nnn", &PyList_Type, &rows, &PyList_Type, &parts, &count,
+                          &max_records, &max_bytes))
+        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(rows);
+    if (PyList_GET_SIZE(parts) != n || count < 1) {
+        PyErr_SetString(PyExc_ValueError, "parts must match rows and count be positive");
+        return NULL;
+    }
+    if (max_records < 1) max_records = 1;
+    Builder *builders = PyMem_Calloc(count, sizeof(Builder));
+    if (builders == NULL) return PyErr_NoMemory();
+    PyObject *result = PyList_New(count);
+    if (result == NULL) goto fail;
+    for (Py_ssize_t p = 0; p < count; p++) {
+        builders[p].max_ts = INT64_MIN;
+        builders[p].chunks = PyList_New(0);
+        if (builders[p].chunks == NULL) goto fail;
+        PyList_SET_ITEM(result, p, Py_NewRef(builders[p].chunks));
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t p = PyLong_AsSsize_t(PyList_GET_ITEM(parts, i));
+        if (p == -1 && PyErr_Occurred()) goto fail;
+        if (p < 0 || p >= count) {
+            PyErr_SetString(PyExc_IndexError, "partition out of range");
+            goto fail;
+        }
+        PyObject *row = PyList_GET_ITEM(rows, i);
+        if (!PyTuple_Check(row) || PyTuple_GET_SIZE(row) < 4) {
+            PyErr_SetString(PyExc_TypeError, "a row is a tuple (key, value, headers, ts, ...)");
+            goto fail;
+        }
+        Py_ssize_t lens[3];
+        for (int f = 0; f < 3; f++) {
+            if (field_len(PyTuple_GET_ITEM(row, f), &lens[f]) < 0) goto fail;
+        }
+        int64_t ts = PyLong_AsLongLong(PyTuple_GET_ITEM(row, 3));
+        if (ts == -1 && PyErr_Occurred()) goto fail;
+        Py_ssize_t body = (lens[0] > 0 ? lens[0] : 0) + (lens[1] > 0 ? lens[1] : 0) +
+                          (lens[2] > 0 ? lens[2] : 0);
+        Builder *b = &builders[p];
+        if (b->count > 0 &&
+            (b->count >= max_records || b->len + ENTRY_HEADER + body > max_bytes)) {
+            if (builder_finish(b) < 0) goto fail;
+        }
+        if (b->len + ENTRY_HEADER + body > b->cap) {
+            Py_ssize_t cap = b->cap ? b->cap * 2 : 65536;
+            while (cap < b->len + ENTRY_HEADER + body) cap *= 2;
+            unsigned char *grown = PyMem_Realloc(b->buf, cap);
+            if (grown == NULL) {
+                PyErr_NoMemory();
+                goto fail;
+            }
+            b->buf = grown;
+            b->cap = cap;
+        }
+        unsigned char *out = b->buf + b->len;
+        put_u32(out, (uint32_t)b->count);
+        put_i64(out + 4, ts);
+        for (int f = 0; f < 3; f++) put_u32(out + 12 + 4 * f, (uint32_t)(int32_t)lens[f]);
+        out += ENTRY_HEADER;
+        for (int f = 0; f < 3; f++) {
+            if (lens[f] > 0) {
+                memcpy(out, PyBytes_AS_STRING(PyTuple_GET_ITEM(row, f)), lens[f]);
+                out += lens[f];
+            }
+        }
+        b->len += ENTRY_HEADER + body;
+        b->count++;
+        b->payload += body;
+        if (ts > b->max_ts) b->max_ts = ts;
+    }
+    for (Py_ssize_t p = 0; p < count; p++) {
+        if (builder_finish(&builders[p]) < 0) goto fail;
+    }
+    for (Py_ssize_t p = 0; p < count; p++) {
+        PyMem_Free(builders[p].buf);
+        Py_XDECREF(builders[p].chunks);
+    }
+    PyMem_Free(builders);
+    return result;
+fail:
+    for (Py_ssize_t p = 0; p < count; p++) {
+        PyMem_Free(builders[p].buf);
+        Py_XDECREF(builders[p].chunks);
+    }
+    PyMem_Free(builders);
+    Py_XDECREF(result);
+    return NULL;
+}
+
 static PyObject *consumed_type = NULL; /* engine.types.ConsumedRecord */
 static PyObject *consumed_names[7];
 static PyObject *empty_tuple = NULL;
@@ -351,37 +468,6 @@ static PyObject *py_unpack_into(PyObject *self, PyObject *args) {
     return Py_BuildValue("(nO)", used, stopped ? Py_True : Py_False);
 }
 
-/* bucket(parts, count) -> list of `count` lists: the row indexes of each partition. */
-static PyObject *py_bucket(PyObject *self, PyObject *args) {
-    PyObject *parts;
-    Py_ssize_t count;
-    if (!PyArg_ParseTuple(args, "O!n", &PyList_Type, &parts, &count)) return NULL;
-    PyObject *result = PyList_New(count);
-    if (result == NULL) return NULL;
-    for (Py_ssize_t p = 0; p < count; p++) {
-        PyObject *bucket = PyList_New(0);
-        if (bucket == NULL) goto fail;
-        PyList_SET_ITEM(result, p, bucket);
-    }
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(parts); i++) {
-        Py_ssize_t p = PyLong_AsSsize_t(PyList_GET_ITEM(parts, i));
-        if (p == -1 && PyErr_Occurred()) goto fail;
-        if (p < 0 || p >= count) {
-            PyErr_SetString(PyExc_IndexError, "partition out of range");
-            goto fail;
-        }
-        PyObject *index = PyLong_FromSsize_t(i);
-        if (index == NULL) goto fail;
-        int rc = PyList_Append(PyList_GET_ITEM(result, p), index);
-        Py_DECREF(index);
-        if (rc < 0) goto fail;
-    }
-    return result;
-fail:
-    Py_DECREF(result);
-    return NULL;
-}
-
 static PyObject *name_topic, *name_partition, *name_offset, *name_timestamp_ms;
 
 /* make_metadata(cls, topic, parts, bases, rows): a `cls(topic, partition, offset, ts)` per
@@ -444,7 +530,7 @@ fail_early:
 }
 
 static PyMethodDef methods[] = {
-    {"bucket", py_bucket, METH_VARARGS, "Row indexes per partition."},
+    {"pack_partitions", py_pack_partitions, METH_VARARGS, "Chunks of every partition."},
     {"make_metadata", py_make_metadata, METH_VARARGS, "RecordMetadata for appended rows."},
     {"murmur2", py_murmur2, METH_O, "Kafka's murmur2 of bytes, as a signed 32-bit int."},
     {"partition_for_key", py_partition_for_key, METH_VARARGS,

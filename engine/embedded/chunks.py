@@ -6,7 +6,7 @@ record. Entry format (little-endian): u32 offset delta, i64 timestamp, i32 key l
 value length, i32 headers length (-1 for null), then the bytes. Offsets inside a chunk may
 have gaps after compaction.
 
-The batch helpers of the produce path (`bucket`, `make_metadata`) live here too. The C fast
+The batch helpers of the produce path (`pack_partitions`, `make_metadata`) live here too. The C fast
 path (`engine._fastpath`) implements every one of them; the pure-Python functions here are the
 reference and the fallback, and give identical results.
 """
@@ -138,12 +138,14 @@ def unpack_into_py(
     return used, len(out) >= max_records
 
 
-def bucket_py(parts: list[int], count: int) -> list[list[int]]:
-    """The row indexes of each of `count` partitions, in row order."""
+def pack_partitions_py(
+    rows: list[Row], parts: list[int], count: int, max_records: int, max_bytes: int
+) -> list[list[Chunk]]:
+    """The chunks of each of `count` partitions: `pack_chunks` of the rows placed on it."""
     buckets: list[list[int]] = [[] for _ in range(count)]
     for index, part in enumerate(parts):
         buckets[part].append(index)
-    return buckets
+    return [pack_chunks_py(rows, indexes, max_records, max_bytes) for indexes in buckets]
 
 
 def make_metadata_py(
@@ -160,7 +162,7 @@ def make_metadata_py(
 
 pack_chunks: Callable[[list[Row], list[int] | None, int, int], list[Chunk]]
 unpack_into: Callable[..., tuple[int, bool]]
-bucket: Callable[[list[int], int], list[list[int]]]
+pack_partitions: Callable[[list[Row], list[int], int, int, int], list[list[Chunk]]]
 make_metadata: Callable[
     [type[RecordMetadata], str, list[int], list[int], list[Row]], list[RecordMetadata]
 ]
@@ -171,7 +173,7 @@ except ImportError:
     HAVE_C_CHUNKS = False
     pack_chunks = pack_chunks_py
     unpack_into = unpack_into_py
-    bucket = bucket_py
+    pack_partitions = pack_partitions_py
     make_metadata = make_metadata_py
 else:
     HAVE_C_CHUNKS = True
@@ -179,5 +181,5 @@ else:
     _fast.configure(ConsumedRecord, decode_headers)
     pack_chunks = _fast.pack_chunks
     unpack_into = _fast.unpack_into
-    bucket = _fast.bucket
+    pack_partitions = _fast.pack_partitions
     make_metadata = _fast.make_metadata

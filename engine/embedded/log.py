@@ -21,10 +21,10 @@ from engine.embedded.chunks import (
     CHUNK_RECORDS,
     Entry,
     Row,
-    bucket,
     iter_entries,
     pack_chunks,
     pack_entries,
+    pack_partitions,
     unpack_into,
 )
 from engine.embedded.sqlite import read_tx, write_tx
@@ -121,22 +121,18 @@ def append(
         if count == 0:
             raise UnknownTopicOrPartitionError(f"topic {topic!r} does not exist")
         parts = _place(rows, count, sticky % count, topic)
-        buckets: list[list[int] | None]
-        if count == 1:
-            buckets = [None]
+        first = parts[0]
+        if count == 1 or parts.count(first) == len(parts):
+            per_partition = {first: pack_chunks(rows, None, CHUNK_RECORDS, CHUNK_BYTES)}
         else:
-            buckets = list(bucket(parts, count))
-            for part, indexes in enumerate(buckets):
-                if indexes is not None and len(indexes) == len(rows):
-                    buckets[part] = None  # every row: no index list needed
+            packed = pack_partitions(rows, parts, count, CHUNK_RECORDS, CHUNK_BYTES)
+            per_partition = {p: chunks for p, chunks in enumerate(packed) if chunks}
         bases = [int(row[1]) for row in state]
-        for part, indexes in enumerate(buckets):
-            if indexes is not None and not indexes:
-                continue
+        for part, chunks in per_partition.items():
             _, next_offset, max_ts, held = state[part]
             base = next_offset
             stored = []
-            for n, chunk_max, size, blob in pack_chunks(rows, indexes, CHUNK_RECORDS, CHUNK_BYTES):
+            for n, chunk_max, size, blob in chunks:
                 stored.append((base, base + n - 1, n, chunk_max, size, blob))
                 if chunk_max > max_ts:
                     conn.execute(
@@ -150,8 +146,6 @@ def append(
                 "UPDATE partitions SET next_offset = ?, bytes = ?, max_ts = ? WHERE part = ?",
                 (base, held, max_ts, part),
             )
-            if indexes is None:
-                break
     return parts, bases
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -95,11 +97,29 @@ def test_c_unpack_equals_python(
     bases=st.lists(st.integers(0, 99), min_size=5, max_size=5),
 )
 def test_c_batch_helpers_equal_python(parts: list[int], bases: list[int]) -> None:
-    assert chunks.bucket(parts, 5) == chunks.bucket_py(parts, 5)
     rows: list[chunks.Row] = [(None, b"v", None, i * 3, None, 1) for i in range(len(parts))]
     fast = chunks.make_metadata(RecordMetadata, "t", parts, bases, rows)
     assert fast == chunks.make_metadata_py(RecordMetadata, "t", parts, bases, rows)
     assert all(type(m) is RecordMetadata for m in fast)
+
+
+@needs_c
+@settings(deadline=None, max_examples=60)
+@given(
+    rows=rows,
+    seed=st.randoms(use_true_random=False),
+    count=st.integers(1, 4),
+    max_records=st.integers(1, 7),
+    max_bytes=st.integers(1, 400),
+)
+def test_c_pack_partitions_equals_python(
+    rows: list[chunks.Row], seed: Any, count: int, max_records: int, max_bytes: int
+) -> None:
+    parts = [seed.randrange(count) for _ in rows]
+    expected = chunks.pack_partitions_py(rows, parts, count, max_records, max_bytes)
+    assert chunks.pack_partitions(rows, parts, count, max_records, max_bytes) == expected
+    indexes = [[i for i, p in enumerate(parts) if p == part] for part in range(count)]
+    assert expected == [chunks.pack_chunks_py(rows, idx, max_records, max_bytes) for idx in indexes]
 
 
 def test_corrupt_chunks_are_detected() -> None:

@@ -16,7 +16,7 @@ from engine.types import ConsumedRecord, Record, TopicPartition
 def pure_python(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(log, "pack_chunks", chunks.pack_chunks_py)
     monkeypatch.setattr(log, "unpack_into", chunks.unpack_into_py)
-    monkeypatch.setattr(log, "bucket", chunks.bucket_py)
+    monkeypatch.setattr(log, "pack_partitions", chunks.pack_partitions_py)
     monkeypatch.setattr(engine, "make_metadata", chunks.make_metadata_py)
     yield
 
