@@ -10,10 +10,13 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from engine.embedded import EmbeddedCluster
 from registry.api import MEDIA_TYPE
 from streamgov.server import ServerSettings, create_app
+from tests.registry.strategies import avro_evolutions
 
 RECORD = json.dumps({"type": "record", "name": "R", "fields": [{"name": "a", "type": "int"}]})
 
@@ -259,3 +262,21 @@ def test_unknown_registry_paths_and_methods_answer_in_the_registry_shape(api: Te
     assert_error(api.get("/subjects/a%2Fb/versions"), 404, 404)
     assert_error(api.patch("/subjects"), 405, 405)
     assert_error(api.get("/schemas/ids/not-a-number"), 422, 422)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(avro_evolutions(steps=3), st.sampled_from(["BACKWARD", "FORWARD_TRANSITIVE", "FULL"]))
+def test_evolving_real_schemas_never_breaks_the_server(
+    api: TestClient, evolution: tuple[object, object], level: str
+) -> None:
+    name = subject()
+    api.put(f"/config/{name}", json={"compatibility": level}).raise_for_status()
+    old, new = (json.dumps(schema) for schema in evolution)
+    assert api.post(f"/subjects/{name}/versions", json={"schema": old}).status_code == 200
+    check = api.post(f"/compatibility/subjects/{name}/versions?verbose=true", json={"schema": new})
+    assert check.status_code in (200, 422), check.text
+    register = api.post(f"/subjects/{name}/versions", json={"schema": new})
+    assert register.status_code in (200, 409, 422), register.text
+    if check.status_code == 200:
+        # the test endpoint and registration agree
+        assert (register.status_code == 200) == check.json()["is_compatible"]
