@@ -178,7 +178,8 @@ def main() -> None:
                     f"  {level:<20} {elapsed:6.2f} s  {checked} subjects checked "
                     f"({summary['incompatible']} incompatible)  "
                     f"ratio to anchor {elapsed / ANCHOR_SECONDS:.2f}x "
-                    f"({'within' if elapsed <= ANCHOR_SECONDS else 'OVER'} the goal)"
+                    f"({'within' if elapsed <= ANCHOR_SECONDS else 'OVER'} the goal; "
+                    f"load average {os.getloadavg()[0]:.1f})"
                 )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
