@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from engine.types import TopicPartition
+from lagmonitor.lag import offset_lag
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +53,7 @@ def partition_lags(
                 partition=tp.partition,
                 current_offset=current,
                 log_end_offset=end,
-                lag=max(0, end - current),
+                lag=offset_lag(current, end),
                 owner=owners.get(tp, NO_OWNER),
             )
         )
