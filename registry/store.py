@@ -458,9 +458,8 @@ def _register(state: RegistryState, command: Mapping[str, Json], commit: bool) -
             raise errors.operation_not_permitted(
                 f"Overwrite new schema with id {requested_id} is not permitted."
             )
-        for version in live:
-            if version.schema_id == existing_id and existing_id != requested_id:
-                raise errors.id_does_not_match(existing_id, requested_id)
+        if existing_id is not None and existing_id != requested_id:
+            raise errors.id_does_not_match(existing_id, requested_id)
         schema_id = requested_id
     elif existing_id is not None:
         schema_id = existing_id

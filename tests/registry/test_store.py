@@ -195,6 +195,11 @@ def test_import_mode_rules() -> None:
     with pytest.raises(errors.RegistryError) as excinfo:
         register(state, "imp", record("J", "y"), schema_id=100, version=6)
     assert code_of(excinfo) == errors.OPERATION_NOT_PERMITTED
+    # a known schema imported under another id is refused
+    with pytest.raises(errors.RegistryError) as excinfo:
+        register(state, "imp2", record("A", "x"), schema_id=300)
+    assert code_of(excinfo) == errors.ID_DOES_NOT_MATCH
+    assert register(state, "imp2", record("A", "x"), schema_id=1)["id"] == 1
     # without an id, IMPORT refuses
     with pytest.raises(errors.RegistryError) as excinfo:
         register(state, "imp", record("K", "z"))
