@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
 from registry.check.config import CheckConfig, FileRule, ReferenceSpec, Strategy
+from registry.check.pointers import load_json
 from registry.check.sources import FileSource
 from registry.compatibility import CompatibilityLevel
 from registry.formats import SchemaType
@@ -83,7 +83,7 @@ def is_json_schema(content: bytes) -> bool:
     if len(content) > MAX_SNIFF_BYTES or b"$schema" not in content:
         return False
     try:
-        document = json.loads(content)
+        document = load_json(content)
     except ValueError:
         return False
     marker = document.get("$schema") if isinstance(document, dict) else None
@@ -93,7 +93,7 @@ def is_json_schema(content: bytes) -> bool:
 def record_name(schema_type: SchemaType, text: str) -> str | None:
     """The fully-qualified record name (Avro) or `title` (JSON Schema), for record strategies."""
     try:
-        document: Any = json.loads(text)
+        document: Any = load_json(text)
     except ValueError:
         return None
     if not isinstance(document, dict):

@@ -5,13 +5,12 @@ Pure: plain data in, plain data out, so subjects can be judged in parallel proce
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from registry.check.baselines import BaselineSubject
 from registry.check.discovery import SchemaFile
-from registry.check.pointers import line_of, split, translate
+from registry.check.pointers import line_of, load_json, split, translate
 from registry.check.results import Problem, Status, SubjectOutcome
 from registry.compatibility import Incompatibility, VersionedSchema, check
 from registry.formats import (
@@ -74,7 +73,7 @@ def _parse(case: Case, limits: Limits) -> ParsedSchema | Verdict:
             item, f"the file is {size} bytes, over the limit of {limits.max_schema_bytes} bytes"
         )
     try:
-        json.loads(item.text)
+        load_json(item.text)
     except ValueError as exc:
         return invalid(
             item, f"not valid JSON: {getattr(exc, 'msg', exc)}", getattr(exc, "lineno", None)
@@ -165,7 +164,7 @@ def same_schema(old: tuple[str, ...], new: tuple[str, ...]) -> bool:
 
 def _json(text: str | None) -> Any:
     try:
-        return json.loads(text) if text is not None else None
+        return load_json(text) if text is not None else None
     except ValueError:
         return None
 

@@ -19,6 +19,14 @@ _SPACE = re.compile(r"[ \t\r\n]*")
 MAX_DEPTH = 256
 
 
+def load_json(text: str | bytes) -> Any:
+    """`json.loads` that reports nesting too deep for the parser as a `ValueError`."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply to read") from None
+
+
 def escape(token: str) -> str:
     """Escape one reference token for a JSON pointer (RFC 6901)."""
     return token.replace("~", "~0").replace("/", "~1")

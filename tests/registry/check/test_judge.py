@@ -79,3 +79,11 @@ def test_parallel_judging_gives_the_same_verdicts() -> None:
     parallel = judge_all(cases, DEFAULT_LIMITS, workers=2)
     assert parallel == sequential
     assert sum(v.outcome.status is Status.INCOMPATIBLE for v in parallel) == 24
+
+
+def test_json_nested_too_deeply_is_invalid_not_a_crash() -> None:
+    bomb = "[" * 200_000 + "]" * 200_000
+    verdict = judge(_case(bomb, OLD))
+    assert verdict.outcome.status is Status.INVALID
+    assert "nested too deeply" in verdict.problems[0].message
+    assert judge(_case(OLD, {"type": "record"}, OLD)).outcome.status is Status.UNCHANGED
