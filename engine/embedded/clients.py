@@ -159,6 +159,7 @@ class EmbeddedConsumer:
         self._member_id: str | None = None
         self._generation = -1
         self._needs_join = False
+        self._awaiting = False
         self._last_heartbeat = 0.0
         self._closed = False
         self._stop = threading.Event()
@@ -259,6 +260,7 @@ class EmbeddedConsumer:
     def _handle(self, answer: Heartbeat) -> None:
         self._last_heartbeat = time.monotonic()
         self._member_id = answer.member_id
+        self._awaiting = answer.status == Status.AWAITING
         if answer.status == Status.STABLE:
             if answer.generation != self._generation or (
                 not self._assignment and answer.assignment
@@ -281,11 +283,17 @@ class EmbeddedConsumer:
         assert self.group_id is not None
         if self._needs_join or self._member_id is None:
             self._join()
-        elif time.monotonic() - self._last_heartbeat >= self._heartbeat_s or self._generation < 0:
+        elif self._awaiting or time.monotonic() - self._last_heartbeat >= self._heartbeat_s:
+            # While awaiting the others, ask on every poll round: the answer is the assignment.
             self._handle(self._engine.group_heartbeat(self.group_id, self._member_id))
         if self._needs_join:
             self._join()
-        return not self._needs_join and self._generation >= 0 and bool(self._member_id)
+        return (
+            not self._needs_join
+            and not self._awaiting
+            and self._generation >= 0
+            and bool(self._member_id)
+        )
 
     def _heartbeat_loop(self) -> None:
         while not self._stop.wait(self._heartbeat_s / 2):
