@@ -419,7 +419,8 @@ class RegistryBaseline:
         body = self._version(subject, version)
         if body is None:
             return None
-        return Referenced(body["schema"], int(body.get("version") or 0), _specs(body))
+        number = body.get("version")
+        return Referenced(body["schema"], number if isinstance(number, int) else 0, _specs(body))
 
     def _subject(
         self, subject: str, override: CompatibilityLevel | None, default: CompatibilityLevel
@@ -441,8 +442,9 @@ class RegistryBaseline:
             except UnresolvedReferenceError as exc:
                 notes.append(f"{subject} version {number}: {exc}")
                 refs = ()
+            kind = body.get("schemaType")
             try:
-                schema_type = SchemaType.parse(body.get("schemaType"))
+                schema_type = SchemaType.parse(kind if isinstance(kind, str) else str(kind or ""))
             except ValueError:
                 notes.append(f"{subject} version {number}: unknown schema type, skipped")
                 continue
@@ -455,11 +457,16 @@ class RegistryBaseline:
 
 
 def _specs(body: Mapping[str, Any]) -> tuple[ReferenceSpec, ...]:
-    refs = body.get("references") or []
+    """The references of a registered version; malformed entries are left out."""
+    refs = body.get("references")
     return tuple(
-        ReferenceSpec(str(ref["name"]), str(ref["subject"]), int(ref["version"]))
-        for ref in refs
-        if isinstance(ref, dict) and {"name", "subject", "version"} <= ref.keys()
+        ReferenceSpec(ref["name"], ref["subject"], ref["version"])
+        for ref in (refs if isinstance(refs, list) else [])
+        if isinstance(ref, dict)
+        and isinstance(ref.get("name"), str)
+        and isinstance(ref.get("subject"), str)
+        and isinstance(ref.get("version"), int)
+        and not isinstance(ref.get("version"), bool)
     )
 
 
