@@ -195,6 +195,7 @@ class AvroSchema:
     root: AvroType
     named: dict[str, AvroType]
     tags: list[FieldTag]
+    limits: Limits = DEFAULT_LIMITS
     _canonical: str | None = None
     _normalized: str | None = None
     _fastavro: Any = None
@@ -212,7 +213,7 @@ class AvroSchema:
     def canonical(self) -> str:
         """Avro Parsing Canonical Form; types from references are written at their first use."""
         if self._canonical is None:
-            self._canonical = _render(self.root, "canonical")
+            self._canonical = _render(self.root, "canonical", self.limits)
         return self._canonical
 
     def normalized(self) -> str:
@@ -222,7 +223,7 @@ class AvroSchema:
         strings, keys come in a fixed order; types from references stay references by name.
         """
         if self._normalized is None:
-            self._normalized = _render(self.root, "normalized")
+            self._normalized = _render(self.root, "normalized", self.limits)
         return self._normalized
 
     def field_tags(self) -> list[FieldTag]:
@@ -237,21 +238,18 @@ class AvroSchema:
         a null-namespace type used by name inside a namespace; it raises `UnknownType` then.
         """
         if self._fastavro is None:
-            self._fastavro = _fastavro_parse(self.root)
+            self._fastavro = _fastavro_parse(self.root, self.limits)
         return self._fastavro
 
 
-def _render(root: AvroType, mode: str) -> str:
-    try:
-        return _dump(_Emitter(mode=mode).emit(root, ""))
-    except RecursionError:
-        raise SchemaError("schema nests too deeply to write out") from None
+def _render(root: AvroType, mode: str, limits: Limits) -> str:
+    return _dump(_Emitter(mode, limits.max_depth).emit(root, ""))
 
 
-def _fastavro_parse(root: AvroType) -> Any:
+def _fastavro_parse(root: AvroType, limits: Limits) -> Any:
     import fastavro
 
-    return fastavro.parse_schema(_Emitter(mode="fastavro").emit(root, ""))
+    return fastavro.parse_schema(_Emitter("fastavro", limits.max_depth).emit(root, ""))
 
 
 def parse_avro(
@@ -297,6 +295,7 @@ def _parse_cached(
         root=root,
         named=names.types,
         tags=tags,
+        limits=limits,
     )
     _check_with_fastavro(parsed)
     return parsed
@@ -304,10 +303,12 @@ def _parse_cached(
 
 def _check_with_fastavro(parsed: AvroSchema) -> None:
     """Have fastavro, which encodes and decodes the data, accept the schema as well."""
+    import fastavro
     from fastavro.schema import UnknownType
 
+    document = _Emitter("fastavro", parsed.limits.max_depth).emit(parsed.root, "")
     try:
-        _fastavro_parse(parsed.root)
+        fastavro.parse_schema(document)
     except UnknownType:
         # Every name was resolved above; fastavro cannot look up a type of the null namespace
         # from inside a namespace, which Avro allows. Such schemas are valid.
@@ -853,11 +854,13 @@ class _Emitter:
     as the spec says: as their underlying type).
     """
 
-    def __init__(self, mode: str) -> None:
+    def __init__(self, mode: str, max_depth: int) -> None:
         self.mode = mode
+        self.max_depth = max_depth
         self.defined: set[int] = set()
 
-    def emit(self, node: AvroType, namespace: str) -> Any:
+    def emit(self, node: AvroType, namespace: str, depth: int = 1) -> Any:
+        """The JSON of `node`, which sits `depth` containers deep in the output."""
         mode = self.mode
         kind = node.kind
         if kind in PRIMITIVE_TYPES:
@@ -865,13 +868,19 @@ class _Emitter:
                 return kind
             extra = self.extra(node)
             return {"type": kind, **extra} if extra else kind
+        if depth > self.max_depth:
+            # Only reachable through references: each schema's own depth was checked.
+            raise SchemaError(
+                f"schema nests deeper than the limit of {self.max_depth} levels once the "
+                "types from its references are written out"
+            )
         if kind == "union":
-            return [self.emit(branch, namespace) for branch in node.branches]
+            return [self.emit(branch, namespace, depth + 1) for branch in node.branches]
         if kind == "array" or kind == "map":
             child = node.items if kind == "array" else node.values
             assert child is not None
             out: dict[str, Any] = {"type": kind}
-            out["items" if kind == "array" else "values"] = self.emit(child, namespace)
+            out["items" if kind == "array" else "values"] = self.emit(child, namespace, depth + 1)
             if mode != "canonical":
                 out.update(self.extra(node))
             return out
@@ -889,7 +898,7 @@ class _Emitter:
             if node.aliases:
                 out["aliases"] = sorted(set(node.aliases))
         if kind == "record":
-            out["fields"] = [self.emit_field(f, node.namespace) for f in node.fields]
+            out["fields"] = [self.emit_field(f, node.namespace, depth + 2) for f in node.fields]
         elif kind == "enum":
             out["symbols"] = list(node.symbols)
             if mode != "canonical" and node.enum_default is not None:
@@ -900,9 +909,9 @@ class _Emitter:
             out.update(self.extra(node))
         return out
 
-    def emit_field(self, avro_field: AvroField, namespace: str) -> dict[str, Any]:
+    def emit_field(self, avro_field: AvroField, namespace: str, depth: int) -> dict[str, Any]:
         out: dict[str, Any] = {"name": avro_field.name}
-        out["type"] = self.emit(avro_field.type, namespace)
+        out["type"] = self.emit(avro_field.type, namespace, depth + 1)
         if self.mode == "canonical":
             return out
         if avro_field.has_default:
