@@ -20,7 +20,6 @@ Edge cases handled here:
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -140,12 +139,14 @@ class Sampler:
         self._clock = clock
         # (tp, committed, end) -> whether the gap holds no records; a gap is probed once.
         self._gap_cache: dict[tuple[TopicPartition, int, int], bool] = {}
+        self._read_errors: list[str] = []
 
     def sample(self, only_group: str | None = None) -> ClusterSample:
         """Take one sample of every monitored group (or of `only_group`)."""
         at = self._clock()
         started = time.perf_counter()
         errors: list[str] = []
+        self._read_errors = []
         complete = True
         if only_group is not None:
             names = [only_group]
@@ -170,6 +171,11 @@ class Sampler:
                 continue
             if observed is not None:
                 groups.append(observed)
+        if self._read_errors:
+            errors.append(
+                f"{len(self._read_errors)} record reads failed (time lag unknown there), "
+                f"first: {self._read_errors[0]}"
+            )
         # Forget probes of gaps that no longer exist, so the cache stays bounded.
         self._gap_cache = {key: self._gap_cache[key] for key in gap_keys if key in self._gap_cache}
         topic_offsets = {
@@ -252,22 +258,26 @@ class Sampler:
         end: int,
         gap_keys: set[tuple[TopicPartition, int, int]],
     ) -> PartitionObservation:
-        observation = PartitionObservation(tp.topic, tp.partition, committed, earliest, end)
         if committed is None or committed >= end:
-            return observation
-        if self.fetch_timestamps:
-            head = self._head(tp, committed, earliest)
-            if head is None:
-                return dataclasses.replace(observation, no_records_behind=True)
-            return dataclasses.replace(observation, head_timestamp=head)
-        if end - committed <= self.marker_check_max_lag:
-            key = (tp, committed, end)
-            gap_keys.add(key)
-            if key not in self._gap_cache:
-                self._gap_cache[key] = self._head(tp, committed, earliest) is None
-            if self._gap_cache[key]:
-                return dataclasses.replace(observation, no_records_behind=True)
-        return observation
+            return PartitionObservation(tp.topic, tp.partition, committed, earliest, end)
+        head: float | None = None
+        behind = False
+        try:
+            if self.fetch_timestamps:
+                head = self._head(tp, committed, earliest)
+                behind = head is None
+            elif end - committed <= self.marker_check_max_lag:
+                key = (tp, committed, end)
+                gap_keys.add(key)
+                if key not in self._gap_cache:
+                    self._gap_cache[key] = self._head(tp, committed, earliest) is None
+                behind = self._gap_cache[key]
+        except EngineError as exc:
+            # A failed read costs only this partition's exact time lag, not the sample.
+            self._read_errors.append(f"reading {tp.topic}[{tp.partition}]: {exc}")
+        return PartitionObservation(
+            tp.topic, tp.partition, committed, earliest, end, head, no_records_behind=behind
+        )
 
     def _head(self, tp: TopicPartition, committed: int, earliest: int) -> float | None:
         """Timestamp (epoch seconds) of the first record at or after `committed`; None when
