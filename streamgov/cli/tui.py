@@ -57,6 +57,7 @@ def _log_to_file() -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per UI request is noise
 
 
 @click.command("tui")
