@@ -179,10 +179,15 @@ def _construct_map(loader: _Loader, node: yaml.MappingNode) -> Any:
     data.line = node.start_mark.line + 1
     data.key_lines = {}
     yield data
-    data.update({str(k): v for k, v in loader.construct_mapping(node).items()})
-    for key_node, _ in node.value:
+    loader.flatten_mapping(node)
+    for key_node, value_node in node.value:
+        # Keys as written: `y:` stays "y" rather than YAML 1.1's boolean True.
         if isinstance(key_node, yaml.ScalarNode):
-            data.key_lines[str(key_node.value)] = key_node.start_mark.line + 1
+            key = str(key_node.value)
+        else:
+            key = str(loader.construct_object(key_node, deep=True))
+        data[key] = loader.construct_object(value_node, deep=True)
+        data.key_lines[key] = key_node.start_mark.line + 1
 
 
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
