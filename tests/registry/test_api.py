@@ -216,8 +216,11 @@ def test_normalize_gives_equivalent_spellings_one_id(api: TestClient) -> None:
 def test_import_mode_over_rest(api: TestClient) -> None:
     name = subject()
     assert api.put(f"/mode/{name}", json={"mode": "IMPORT"}).json() == {"mode": "IMPORT"}
+    unique = json.dumps(
+        {"type": "record", "name": "Imp", "namespace": name.replace("-", "_"), "fields": []}
+    )
     imported = api.post(
-        f"/subjects/{name}/versions", json={"schema": RECORD, "id": 50_000, "version": 3}
+        f"/subjects/{name}/versions", json={"schema": unique, "id": 50_000, "version": 3}
     )
     assert imported.json() == {"id": 50_000}
     assert api.get(f"/subjects/{name}/versions").json() == [3]

@@ -38,8 +38,9 @@ def value_for(schema: Any, named: dict[str, Any], rng: random.Random, depth: int
             return PRIMITIVE_VALUES[schema](rng)
         return value_for(named[schema], named, rng, depth)
     if isinstance(schema, list):
-        options = [b for b in schema if b != "null" or depth > 3] if depth > 3 else schema
-        return value_for(rng.choice(options or schema), named, rng, depth + 1)
+        # deep down, take null where the union allows it so recursive types end
+        options = ["null"] if depth > 3 and "null" in schema else schema
+        return value_for(rng.choice(options), named, rng, depth + 1)
     kind = schema["type"]
     if kind in PRIMITIVE_VALUES:
         return PRIMITIVE_VALUES[kind](rng)
