@@ -36,7 +36,7 @@ schema = schemathesis.pytest.from_fixture("registry_openapi").include(path_regex
 @pytest.mark.slow
 @schema.parametrize()
 @settings(
-    max_examples=80,
+    max_examples=50,
     deadline=None,
     suppress_health_check=list(HealthCheck),
     derandomize=True,
