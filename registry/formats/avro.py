@@ -160,12 +160,8 @@ class AvroType:
         return self.kind
 
     def describe_brief(self) -> str:
-        """Like `describe`, one level deep only."""
-        if self.kind in NAMED_TYPES:
-            return self.fullname
-        if self.kind in PRIMITIVE_TYPES:
-            return self.kind
-        return self.kind
+        """The fullname of a named type, else the kind: `com.acme.User`, `int`, `array`."""
+        return self.fullname if self.kind in NAMED_TYPES else self.kind
 
 
 @dataclass(slots=True)
@@ -823,22 +819,24 @@ def _dump(document: Any) -> str:
     return json.dumps(document, separators=(",", ":"), ensure_ascii=False)
 
 
-def normalize_default(node: AvroType, value: Any) -> Any:
+def _normalize_default(node: AvroType, value: Any) -> Any:
     """A default in one spelling per value: 1 and 1.0 for a double are both 1.0."""
     kind = node.kind
     if kind == "union":
-        return normalize_default(node.branches[0], value) if node.branches else value
+        return _normalize_default(node.branches[0], value) if node.branches else value
     if kind in ("float", "double") and isinstance(value, int | float):
         return float(value)
     if kind == "array" and isinstance(value, list) and node.items is not None:
         items = node.items
-        return [normalize_default(items, item) for item in value]
+        return [_normalize_default(items, item) for item in value]
     if kind == "map" and isinstance(value, dict) and node.values is not None:
         values = node.values
-        return {key: normalize_default(values, value[key]) for key in sorted(value)}
+        return {key: _normalize_default(values, value[key]) for key in sorted(value)}
     if kind == "record" and isinstance(value, dict):
         return {
-            f.name: normalize_default(f.type, value[f.name]) for f in node.fields if f.name in value
+            f.name: _normalize_default(f.type, value[f.name])
+            for f in node.fields
+            if f.name in value
         }
     return value
 
@@ -915,7 +913,7 @@ class _Emitter:
         if self.mode == "canonical":
             return out
         if avro_field.has_default:
-            out["default"] = normalize_default(avro_field.type, avro_field.default)
+            out["default"] = _normalize_default(avro_field.type, avro_field.default)
         if avro_field.aliases:
             out["aliases"] = sorted(set(avro_field.aliases))
         if avro_field.order != "ascending":
@@ -944,29 +942,9 @@ class _Emitter:
         return out
 
 
-def iter_types(root: AvroType) -> Iterator[AvroType]:
-    """Every node reachable from `root`, each once (iterative, cycles allowed)."""
-    seen: set[int] = set()
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        yield node
-        stack.extend(f.type for f in node.fields)
-        stack.extend(node.branches)
-        if node.items is not None:
-            stack.append(node.items)
-        if node.values is not None:
-            stack.append(node.values)
-
-
 __all__ = [
     "AvroField",
     "AvroSchema",
     "AvroType",
-    "iter_types",
-    "normalize_default",
     "parse_avro",
 ]
