@@ -83,7 +83,7 @@ def _pointer(problem: Problem) -> str | None:
     if problem.pointer is None:
         return None
     if problem.direction == "forward":
-        return f"{problem.pointer} (in {problem.version}, read as the reader)"
+        return f"{problem.pointer} in {problem.version}"
     return problem.pointer
 
 
