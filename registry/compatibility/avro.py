@@ -55,10 +55,6 @@ def incompatibilities(reader: ParsedSchema, writer: ParsedSchema) -> list[Incomp
     return list(dict.fromkeys(checker.found))
 
 
-def _where(node: AvroType, suffix: str = "") -> str:
-    return node.path + suffix
-
-
 def _in_reference(node: AvroType) -> str:
     return f" (in referenced schema `{node.origin}`)" if node.origin is not None else ""
 
@@ -179,14 +175,14 @@ class _Checker:
         else:
             if reader.size != writer.size:
                 found.append(_fixed_size(reader, writer))
-            elif reader.logical == "decimal" and writer.logical == "decimal":
+            else:
                 self.decimal(reader, writer, found)
         self.memo[pair] = found
         out.extend(found)
 
     def record(self, reader: AvroType, writer: AvroType, out: list[Incompatibility]) -> None:
         by_name = writer.field_by_name
-        # Fields whose name and primitive type both match read trivially; a set difference
+        # Fields whose name and structural key both match read trivially; a set difference
         # finds the rest without a Python-level loop over every field.
         unmatched = reader.simple_fields - writer.simple_fields
         fields = reader.field_by_name
