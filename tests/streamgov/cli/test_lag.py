@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from engine.embedded import EmbeddedCluster
-from engine.types import OffsetAndMetadata, Record, TopicPartition
+from engine.types import OffsetAndMetadata, OffsetSpec, Record, TopicPartition
 from streamgov.cli import cli
 from streamgov.cli.lag import format_seconds, table
 from streamgov.config import embedded_cluster_path
@@ -97,3 +97,27 @@ def test_formatting_helpers() -> None:
     assert format_seconds(125) == "2m05s"
     assert format_seconds(7500, lower_bound=True) == ">=2h05m"
     assert table(["A", "BB"], [["xyz", "1"]]) == "A    BB\nxyz  1"
+
+
+@pytest.mark.kafka
+def test_table_on_kafka(kafka_bootstrap: str, streamgov_home: Path) -> None:
+    import uuid
+
+    from engine.kafka import KafkaCluster
+
+    topic, group = f"cli-{uuid.uuid4().hex[:8]}", f"cli-group-{uuid.uuid4().hex[:8]}"
+    cluster = KafkaCluster(kafka_bootstrap)
+    try:
+        cluster.create_topic(topic, partitions=2)
+        cluster.produce(topic, [Record(b"v", partition=0) for _ in range(12)])
+        cluster.commit_offsets(group, {TopicPartition(topic, 0): OffsetAndMetadata(2)})
+        expected_lag = cluster.list_offsets(topic, OffsetSpec.LATEST)[0] - 2  # offsets, as Kafka
+    finally:
+        cluster.close()
+    code, output = run("--bootstrap", kafka_bootstrap, "--samples", "1", "--include", f"^{group}$")
+    assert code == 0, output
+    [row] = [line for line in output.splitlines() if line.startswith(group)]
+    assert row.split()[3:5] == ["2", str(expected_lag)]
+    code, output = run(group, "--bootstrap", kafka_bootstrap, "--samples", "1")
+    assert code == 0, output
+    assert f"group {group}" in output
