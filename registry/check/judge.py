@@ -196,16 +196,16 @@ def _exists(doc: Any, tokens: list[str]) -> bool:
 def split_fix(found: Incompatibility, level: str, label: str) -> tuple[str, str]:
     """The finding's message split into what is wrong and how to fix it.
 
-    Compatibility messages end with the remedy after their last `; `.
+    Compatibility messages end with the remedy after their last `; `, phrased for the
+    reader's schema. For forward findings the reader is the earlier version, which cannot be
+    changed any more, so the fix says what the new schema must keep instead.
     """
     problem, sep, remedy = found.message.rpartition("; ")
     if not sep:
-        problem = found.message
-        if found.direction == "forward":
-            remedy = f"readers on {label} must be able to read data written with this schema"
-        else:
-            remedy = f"this schema must be able to read data written with {label}"
-    return problem, (
-        f"{remedy} (needed at {level}); or, if the break is intended, publish the new shape "
-        "under a new subject"
-    )
+        problem, remedy = found.message, ""
+    tail = f" (needed at {level}); or, if the break is intended, publish it under a new subject"
+    if found.direction == "forward":
+        problem = f"readers still on {label} cannot read data written with this schema: {problem}"
+        hint = f" (for them the remedy would be: {remedy})" if remedy else ""
+        return problem, f"keep writing what readers on {label} can read{hint}{tail}"
+    return problem, (remedy or f"make this schema read data written with {label}") + tail
