@@ -176,9 +176,13 @@ def _version_body(version: Version, stored: StoredSchema) -> dict[str, Json]:
 class SchemaRegistry:
     """A schema registry instance: the fold over the `_schemas` topic of one cluster."""
 
-    def __init__(self, cluster: Cluster, topic: str = SCHEMAS_TOPIC) -> None:
+    def __init__(
+        self, cluster: Cluster, topic: str = SCHEMAS_TOPIC, *, readonly: bool = False
+    ) -> None:
+        """`readonly` serves reads only: every write is refused with 42205."""
         from engine.statelog import StateLog
 
+        self.readonly = readonly
         self._log: StateLog[RegistryState] = StateLog(cluster, topic, initial_state, apply)
         self._sync_lock = threading.Lock()
         self._last_sync_started = float("-inf")
@@ -227,12 +231,21 @@ class SchemaRegistry:
         with self._log.lock:
             yield self._log.state
 
+    def _check_writable(self) -> None:
+        if self.readonly:
+            raise errors.operation_not_permitted(
+                "This registry instance is read-only: it serves reads, lookups and "
+                "compatibility tests only"
+            )
+
     def _append(self, command: Mapping[str, Json], what: str) -> Json:
+        self._check_writable()
         with self._store_errors(what):
             return self._log.append(command)
 
     def _write(self, command: Mapping[str, Json], what: str) -> Json:
         """Check the command against the current state, then append it."""
+        self._check_writable()
         with self._fresh() as state:
             validate(state, command)
         return self._append(command, what)
@@ -450,6 +463,7 @@ class SchemaRegistry:
 
     def register(self, subject: str, body: object, normalize: bool = False) -> dict[str, Json]:
         """`POST /subjects/{s}/versions`: register (or find) the schema; answers `{"id": n}`."""
+        self._check_writable()
         check_subject(subject)
         request = SchemaRequest(body)
         try:

@@ -56,7 +56,7 @@ def create_app(cluster: Cluster, settings: ServerSettings | None = None) -> Fast
     from registry.api import build_router, install_error_handlers
     from registry.service import SchemaRegistry
 
-    schema_registry = SchemaRegistry(cluster).start()
+    schema_registry = SchemaRegistry(cluster, readonly=services.settings.readonly).start()
     services.closers.append(schema_registry.close)
     app.state.schema_registry = schema_registry
     install_error_handlers(app)

@@ -133,3 +133,26 @@ def test_empty_schema_reuses_the_latest_version(
     with pytest.raises(errors.RegistryError) as excinfo:
         a.register("nothing-here", {})
     assert excinfo.value.error_code == errors.INVALID_SCHEMA
+
+
+def test_a_readonly_instance_serves_reads_and_refuses_writes(tmp_path: Path) -> None:
+    cluster = EmbeddedCluster(tmp_path, name="ro")
+    writer = SchemaRegistry(cluster).start()
+    schema_id = writer.register("s", {"schema": record("A", "x")})["id"]
+    reader = SchemaRegistry(cluster, readonly=True).start()
+    assert reader.schema_by_id(schema_id)["schema"] == record("A", "x")
+    assert reader.lookup("s", {"schema": record("A", "x")})["id"] == schema_id
+    assert reader.test_compatibility("s", {"schema": record("A", "x", "y")}) == {
+        "is_compatible": True
+    }
+    for write in (
+        lambda: reader.register("s", {"schema": record("B", "y")}),
+        lambda: reader.delete_subject("s"),
+        lambda: reader.set_config(None, {"compatibility": "NONE"}),
+    ):
+        with pytest.raises(errors.RegistryError) as excinfo:
+            write()
+        assert excinfo.value.error_code == errors.OPERATION_NOT_PERMITTED
+    writer.close()
+    reader.close()
+    cluster.close()
