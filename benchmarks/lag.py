@@ -110,18 +110,20 @@ def main() -> None:
     wall: list[float] = []
     cpu: list[float] = []
     ingest_ms: list[float] = []
+    ingest_cpu: list[float] = []
     cycle = config.history_size
     for _ in range(args.cycles):
         sample = make_sample(cycle, args.groups, args.partitions, kinds, rng)
         cycle += 1
         gc.collect()
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         tracker.ingest(sample)
-        ingested, cpu_start = time.perf_counter(), time.process_time()
+        ingested, cpu_ingested = time.perf_counter(), time.process_time()
         tracker.evaluate()
         wall.append((time.perf_counter() - ingested) * 1000)
-        cpu.append((time.process_time() - cpu_start) * 1000)
+        cpu.append((time.process_time() - cpu_ingested) * 1000)
         ingest_ms.append((ingested - started) * 1000)
+        ingest_cpu.append((cpu_ingested - cpu_started) * 1000)
 
     # Peak memory of one evaluation cycle, measured in a separate (slower) traced pass.
     tracker.ingest(make_sample(cycle, args.groups, args.partitions, kinds, rng))
@@ -145,7 +147,10 @@ def main() -> None:
         f"{args.cycles} cycles)"
     )
     print(f"  per partition: {evaluation * 1000 / total:.2f} us wall")
-    print(f"ingest (append one sample to every window and table): median {ingest:.1f} ms")
+    print(
+        f"ingest (append one sample to every window and table): median {ingest:.1f} ms wall, "
+        f"{statistics.median(ingest_cpu):.1f} ms CPU"
+    )
     print(f"peak memory allocated during one evaluation cycle: {peak / 2**20:.1f} MiB")
     print(f"resident memory of the windows, tables and controllers: {state_mib:.0f} MiB")
     verdict = "within" if evaluation <= GOAL_MS else "over"
