@@ -102,7 +102,8 @@ def render_github(report: CheckReport) -> str:
         command = "error" if problem.severity is Severity.ERROR else "warning"
         props: list[str] = []
         if problem.file:
-            props.append(f"file={_escape_property(problem.file)}")
+            # Annotations name files from the repository top, wherever the check ran.
+            props.append(f"file={_escape_property(report.prefix + problem.file)}")
             if problem.line:
                 props.append(f"line={problem.line}")
         title = " ".join(
@@ -131,6 +132,7 @@ def render_json(report: CheckReport) -> str:
     document = {
         "ok": report.ok,
         "against": report.against,
+        "prefix": report.prefix,
         "summary": {
             **report.counts(),
             "errors": sum(p.severity is Severity.ERROR for p in report.problems),

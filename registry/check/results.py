@@ -59,6 +59,9 @@ class CheckReport:
     """Everything one run of the check found."""
 
     against: str | None
+    #: The checked root relative to the repository top ("" or ending in "/"); file paths in
+    #: problems are relative to the checked root.
+    prefix: str = ""
     subjects: list[SubjectOutcome] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)

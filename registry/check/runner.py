@@ -70,6 +70,9 @@ def run_check(request: CheckRequest) -> CheckReport:
         else None
     )
     report = CheckReport(against=baseline.description if baseline else None)
+    if repo is not None:
+        inside = root.relative_to(repo.root.resolve()).as_posix()
+        report.prefix = "" if inside == "." else f"{inside}/"
     if config.conventions:
         report.notes.append(CONVENTIONS_NOTE)
     try:

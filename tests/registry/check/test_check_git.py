@@ -318,6 +318,8 @@ def test_root_below_the_repository_top(repo: SchemaRepo) -> None:
     document = json.loads(result.output)
     assert _statuses(document) == {"orders-value": "incompatible"}
     assert document["problems"][0]["file"] == "schemas/orders-value.avsc"
+    github = repo.check("--root", str(root), "--against", "git:main", "--format", "github")
+    assert "::error file=services/billing/schemas/orders-value.avsc,line=" in github.output
 
 
 def test_oversized_schema_is_invalid_not_read(orders: SchemaRepo) -> None:
