@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from registry.check.config import (
+    _RULE_KEYS,
     CheckConfigError,
     ReferenceSpec,
     Strategy,
@@ -155,22 +156,7 @@ def test_double_star_spans_any_directories(parts: list[str]) -> None:
     assert re.fullmatch(glob_to_regex(f"{parts[0]}/**"), path)
 
 
-_KEY = st.from_regex(r"[a-z][a-z_]{0,12}", fullmatch=True).filter(
-    lambda key: (
-        key
-        not in {
-            "path",
-            "glob",
-            "subject",
-            "strategy",
-            "topic",
-            "key",
-            "type",
-            "compatibility",
-            "references",
-        }
-    )
-)
+_KEY = st.from_regex(r"[a-z][a-z_]{0,12}", fullmatch=True).filter(lambda key: key not in _RULE_KEYS)
 
 
 @settings(deadline=None, max_examples=60)
