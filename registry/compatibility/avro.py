@@ -182,15 +182,15 @@ class _Checker:
 
     def record(self, reader: AvroType, writer: AvroType, out: list[Incompatibility]) -> None:
         by_name = writer.field_by_name
+        fields = reader.field_by_name
         # Fields whose name and structural key both match read trivially; a set difference
         # finds the rest without a Python-level loop over every field.
-        unmatched = reader.simple_fields - writer.simple_fields
-        fields = reader.field_by_name
-        pending: list[AvroField] = [fields[name] for name, _ in unmatched]
+        pending = [fields[name] for name, _ in reader.simple_fields - writer.simple_fields]
         pending.extend(reader.complex_fields)
-        if len(pending) > 1:
-            pending.sort(key=_field_index)
+        found: list[Incompatibility] = []
+        spans: list[tuple[int, int, int]] = []  # (field index, start, end) in `found`
         for reader_field in pending:
+            start = len(found)
             writer_field = by_name.get(reader_field.name)
             if writer_field is None:
                 for alias in reader_field.aliases:
@@ -199,13 +199,14 @@ class _Checker:
                         break
             if writer_field is None:
                 if not reader_field.has_default:
-                    out.append(_missing_default(reader_field, reader))
-                continue
-            self.check(reader_field.type, writer_field.type, out)
-
-
-def _field_index(item: AvroField) -> int:
-    return item.index
+                    found.append(_missing_default(reader_field, reader))
+            else:
+                self.check(reader_field.type, writer_field.type, found)
+            if len(found) > start:
+                spans.append((reader_field.index, start, len(found)))
+        # Report in field order (the set difference has none), sorting only what was found.
+        for _, start, end in sorted(spans):
+            out.extend(found[start:end])
 
 
 def _names_match(reader: AvroType, writer: AvroType) -> bool:
