@@ -91,3 +91,21 @@ def test_normalization_and_respelling_preserve_verdicts(
         (new, old, new_spelled, old_spelled),
     ):
         assert verdict(reader_twin, writer_twin) == verdict(reader, writer)
+
+
+def resolve_pointer(document: Any, pointer: str) -> Any:
+    """The value a JSON pointer names (KeyError/IndexError when it names nothing)."""
+    for token in pointer.split("/")[1:]:
+        token = token.replace("~1", "/").replace("~0", "~")
+        document = document[int(token)] if isinstance(document, list) else document[token]
+    return document
+
+
+@SETTINGS
+@given(avro_evolutions())
+def test_every_path_points_into_the_reader_schema(pair: tuple[Any, Any]) -> None:
+    old, new = valid(pair[0]), valid(pair[1])
+    for reader, writer, document in ((new, old, pair[1]), (old, new, pair[0])):
+        for item in incompatibilities(reader, writer):
+            resolve_pointer(document, item.path)
+            assert item.message
