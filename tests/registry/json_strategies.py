@@ -426,3 +426,43 @@ keyword_soup = st.dictionaries(
     max_size=5,
 )
 """Arbitrary documents built from JSON Schema keywords: mostly invalid, sometimes odd but valid."""
+
+
+DRAFT_2020 = "https://json-schema.org/draft/2020-12/schema"
+
+
+def to_2020(schema: Json) -> Json:
+    """The same schema spelled in draft 2020-12: tuples as `prefixItems`, `$defs`, and
+    dependency arrays as `dependentRequired`."""
+    out = _to_2020(schema)
+    if isinstance(out, dict):
+        out = {"$schema": DRAFT_2020, **out}
+    return out
+
+
+def _to_2020(node: Json) -> Json:
+    if not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in ("properties", "patternProperties"):
+            out[key] = {name: _to_2020(sub) for name, sub in value.items()}
+        elif key == "definitions":
+            out["$defs"] = {name: _to_2020(sub) for name, sub in value.items()}
+        elif key == "$ref":
+            out[key] = value.replace("#/definitions/", "#/$defs/")
+        elif key == "items" and isinstance(value, list):
+            out["prefixItems"] = [_to_2020(sub) for sub in value]
+            if "additionalItems" in node:
+                out["items"] = _to_2020(node["additionalItems"])
+        elif key == "additionalItems":
+            continue
+        elif key == "dependencies":
+            out["dependentRequired"] = value
+        elif key in ("anyOf", "oneOf", "allOf"):
+            out[key] = [_to_2020(sub) for sub in value]
+        elif key in ("items", "additionalProperties", "not"):
+            out[key] = _to_2020(value)
+        else:
+            out[key] = value
+    return out

@@ -20,11 +20,12 @@ def incompatibilities(reader: ParsedSchema, writer: ParsedSchema) -> list[Incomp
     """Why `reader` cannot read every instance written under `writer`, in schema order."""
     if not isinstance(reader, JsonSchema) or not isinstance(writer, JsonSchema):
         raise TypeError("JSON Schema compatibility needs two parsed JSON schemas")
-    if _same_text(reader, writer):
-        return []
+    old, new = root_node(writer), root_node(reader)
+    if (old.has_refs or new.has_refs) and _same_text(reader, writer):
+        return []  # equal nodes without references are the same node: compared at once
     # Comparison recurses a few frames per nesting level and `$ref` hop (bounded in compare).
     ensure_recursion_headroom(DEFAULT_LIMITS.max_depth)
-    diffs = Comparison().compare(root_node(writer), root_node(reader))
+    diffs = Comparison().compare(old, new)
     found: list[Incompatibility] = []
     seen: set[tuple[str, str]] = set()
     for rule, tokens, detail in diffs:

@@ -23,8 +23,10 @@ Tokens = tuple[str, ...]
 Diff = tuple[str, Tokens, str]
 Diffs = tuple[Diff, ...]
 
+# Shared across comparisons, for nodes without `$ref`s only: such nodes hold no document, so
+# the table cannot keep parsed schemas alive. Bounded; cleared when full.
 _MEMO: dict[tuple[Node, Node], Diffs] = {}
-_MEMO_LIMIT = 500_000
+_MEMO_LIMIT = 20_000
 _MAX_DEPTH = 400
 _NONE: Diffs = ()
 
@@ -108,6 +110,7 @@ class Comparison:
 
     def __init__(self) -> None:
         self._stack: dict[tuple[Node, Node], int] = {}
+        self._local: dict[tuple[Node, Node], Diffs] = {}
         self._low = _MAX_DEPTH * 2
 
     def compare(self, writer: Node, reader: Node) -> Diffs:
@@ -116,7 +119,8 @@ class Comparison:
         if reader.accepts_all or writer.rejects_all or writer is reader:
             return _NONE
         key = (writer, reader)
-        cached = _MEMO.get(key)
+        shared = not (writer.has_refs or reader.has_refs)
+        cached = (_MEMO if shared else self._local).get(key)
         if cached is not None:
             return cached
         depth = self._stack.get(key)
@@ -140,9 +144,12 @@ class Comparison:
             del self._stack[key]
         inner_low = self._low
         if inner_low >= mine:
-            if len(_MEMO) >= _MEMO_LIMIT:
-                _MEMO.clear()
-            _MEMO[key] = result
+            if not shared:
+                self._local[key] = result
+            else:
+                if len(_MEMO) >= _MEMO_LIMIT:
+                    _MEMO.clear()
+                _MEMO[key] = result
             self._low = outer_low
         else:
             self._low = min(outer_low, inner_low)
@@ -436,33 +443,19 @@ class Comparison:
     # -- objects ----------------------------------------------------------------------------
 
     def _objects(self, w: Node, r: Node, found: list[Diff]) -> None:
-        w_open, r_open = _is_open(w), _is_open(r)
-        for name, r_prop in r.properties:
-            w_prop = w.props.get(name)
-            at = ("properties", name)
-            if w_prop is not None:
-                found.extend(_under(at, self.compare(w_prop, r_prop)))
-                if name in r.required and name not in w.required and not r_prop.has_default:
-                    found.append(
-                        _diff(
-                            "REQUIRED_ATTRIBUTE_ADDED",
-                            ("required",),
-                            f"property `{name}` became required at {{path}}: old data may lack it",
-                        )
+        # Tuples of (name, node) pairs compare by node identity: equal means unchanged.
+        if w.properties != r.properties:
+            self._properties(w, r, found)
+        for name in sorted(r.required - w.required):
+            r_prop = r.props.get(name)
+            if r_prop is None or (name in w.props and not r_prop.has_default):
+                found.append(
+                    _diff(
+                        "REQUIRED_ATTRIBUTE_ADDED",
+                        ("required",),
+                        f"`{name}` became required at {{path}}: old data may lack it",
                     )
-                continue
-            self._property_added(w, w_open, name, r_prop, name in r.required, at, found)
-        for name, w_prop in w.properties:
-            if name not in r.props:
-                self._property_removed(r, r_open, name, w_prop, ("properties", name), found)
-        for name in sorted(r.required - w.required - set(r.props)):
-            found.append(
-                _diff(
-                    "REQUIRED_ATTRIBUTE_ADDED",
-                    ("required",),
-                    f"`{name}` became required at {{path}}: old data may lack it",
                 )
-            )
         self._additional(w, r, found)
         self._pattern_properties(w, r, found)
         self._property_counts(w, r, found)
@@ -480,6 +473,22 @@ class Comparison:
                 found.extend(
                     _under(("propertyNames",), self.compare(w.property_names, r.property_names))
                 )
+
+    def _properties(self, w: Node, r: Node, found: list[Diff]) -> None:
+        w_open, r_open = _is_open(w), _is_open(r)
+        w_props, r_props = w.props, r.props
+        for name, r_prop in r.properties:
+            w_prop = w_props.get(name)
+            if w_prop is r_prop:
+                continue
+            at = ("properties", name)
+            if w_prop is not None:
+                found.extend(_under(at, self.compare(w_prop, r_prop)))
+            else:
+                self._property_added(w, w_open, name, r_prop, name in r.required, at, found)
+        for name, w_prop in w.properties:
+            if name not in r_props:
+                self._property_removed(r, r_open, name, w_prop, ("properties", name), found)
 
     def _property_added(
         self,
@@ -842,25 +851,24 @@ Bound = tuple[float | int, bool, str]
 
 
 def _upper(node: Node) -> Bound | None:
-    candidates: list[Bound] = []
-    if node.maximum is not None:
-        candidates.append((node.maximum, False, "maximum"))
-    if node.exclusive_maximum is not None:
-        candidates.append((node.exclusive_maximum, True, "exclusiveMaximum"))
-    if not candidates:
-        return None
-    return min(candidates, key=lambda bound: (bound[0], not bound[1]))
+    """The tightest upper bound: the smallest value, exclusive before inclusive on ties."""
+    candidates = _bounds((node.maximum, "maximum"), (node.exclusive_maximum, "exclusiveMaximum"))
+    return min(candidates, key=lambda bound: (bound[0], not bound[1]), default=None)
 
 
 def _lower(node: Node) -> Bound | None:
-    candidates: list[Bound] = []
-    if node.minimum is not None:
-        candidates.append((node.minimum, False, "minimum"))
-    if node.exclusive_minimum is not None:
-        candidates.append((node.exclusive_minimum, True, "exclusiveMinimum"))
-    if not candidates:
-        return None
-    return max(candidates, key=lambda bound: (bound[0], bound[1]))
+    """The tightest lower bound: the largest value, exclusive before inclusive on ties."""
+    candidates = _bounds((node.minimum, "minimum"), (node.exclusive_minimum, "exclusiveMinimum"))
+    return max(candidates, key=lambda bound: (bound[0], bound[1]), default=None)
+
+
+def _bounds(inclusive: tuple[Any, str], exclusive: tuple[Any, str]) -> list[Bound]:
+    found: list[Bound] = []
+    if inclusive[0] is not None:
+        found.append((inclusive[0], False, inclusive[1]))
+    if exclusive[0] is not None:
+        found.append((exclusive[0], True, exclusive[1]))
+    return found
 
 
 def _tighter_upper(new: Bound, old: Bound) -> bool:

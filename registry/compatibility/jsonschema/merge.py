@@ -10,12 +10,10 @@ patterns) make `flatten` leave the node as it is.
 
 from __future__ import annotations
 
-import weakref
 from typing import Any
 
-from registry.compatibility.jsonschema.model import _IDENTITY, Node, intern
+from registry.compatibility.jsonschema.model import IDENTITY_FIELDS, Node, intern
 
-_FLAT: weakref.WeakKeyDictionary[Node, Node] = weakref.WeakKeyDictionary()
 _MAX_NESTING = 16
 
 
@@ -35,14 +33,13 @@ def flatten(node: Node) -> Node:
     """`node` with its `allOf` merged into its own keywords, or `node` when not exact."""
     if not node.all_of:
         return node
-    cached = _FLAT.get(node)
-    if cached is None:
+    if node.flat is None:
+        # Kept on the node (not in a global table) so that nothing outlives the schemas.
         try:
-            cached = _flatten(node, _MAX_NESTING)
+            node.flat = _flatten(node, _MAX_NESTING)
         except _CannotMergeError:
-            cached = node
-        _FLAT[node] = cached
-    return cached
+            node.flat = node
+    return node.flat
 
 
 def _flatten(node: Node, budget: int) -> Node:
@@ -61,7 +58,7 @@ def _flatten(node: Node, budget: int) -> Node:
 
 
 def _without_all_of(node: Node) -> Node:
-    values = {name: getattr(node, name) for name in _IDENTITY}
+    values = {name: getattr(node, name) for name in IDENTITY_FIELDS}
     values["all_of"] = ()
     copy = Node(**values)
     copy.has_default = node.has_default

@@ -83,6 +83,8 @@ class Node:
     props: dict[str, Node] = field(default_factory=dict, repr=False)
     enum_values: dict[str, Any] = field(default_factory=dict, repr=False)
     own: Node | None = field(default=None, repr=False)
+    has_refs: bool = field(default=False, repr=False)
+    flat: Node | None = field(default=None, repr=False)
 
     @property
     def combinator(self) -> tuple[str, tuple[Node, ...]] | None:
@@ -107,16 +109,17 @@ class Node:
         return bool(self.all_of or self.any_of or self.one_of or self.not_ is not None or self.if_)
 
 
-_IDENTITY = tuple(
-    f.name
-    for f in fields(Node)
-    if f.name not in {"rejects_all", "accepts_all", "props", "own", "has_default", "enum_values"}
+# The fields that make two nodes the same node.
+_DERIVED = frozenset(
+    {"rejects_all", "accepts_all", "props", "own", "has_default", "enum_values", "has_refs"}
+    | {"flat"}
 )
+IDENTITY_FIELDS = tuple(f.name for f in fields(Node) if f.name not in _DERIVED)
 _APPLICATORS = ("all_of", "any_of", "one_of", "not_", "if_", "then", "else_")
 _INTERNED: weakref.WeakValueDictionary[tuple[Any, ...], Node] = weakref.WeakValueDictionary()
 
 
-_identity_key: Callable[[Node], tuple[Any, ...]] = attrgetter(*_IDENTITY)
+_identity_key: Callable[[Node], tuple[Any, ...]] = attrgetter(*IDENTITY_FIELDS)
 
 
 _EMPTY_KEY = _identity_key(Node())
@@ -131,6 +134,7 @@ def intern(node: Node) -> Node:
     node.props = dict(node.properties)
     node.accepts_all = key[:-1] == _EMPTY_KEY
     node.rejects_all = node.not_ is not None and node.not_.accepts_all
+    node.has_refs = _has_refs(node)
     if node.has_applicators:
         own = Node(**{name: getattr(node, name) for name in _OWN_FIELDS})
         own.enum_values = node.enum_values
@@ -141,7 +145,29 @@ def intern(node: Node) -> Node:
     return node
 
 
-_OWN_FIELDS = tuple(name for name in _IDENTITY if name not in (*_APPLICATORS, "ref"))
+_NODE_FIELDS = (
+    *("additional", "property_names", "rest", "contains"),
+    *("not_", "if_", "then", "else_"),
+)
+_NODE_TUPLES = ("prefix", "all_of", "any_of", "one_of")
+_PAIR_TUPLES = ("properties", "pattern_properties", "dependent_schemas")
+
+
+def _has_refs(node: Node) -> bool:
+    """Whether the node holds a `$ref`, itself or through any subschema."""
+    if node.ref is not None:
+        return True
+    for name in _NODE_FIELDS:
+        child = getattr(node, name)
+        if child is not None and child.has_refs:
+            return True
+    for name in _NODE_TUPLES:
+        if any(child.has_refs for child in getattr(node, name)):
+            return True
+    return any(child.has_refs for name in _PAIR_TUPLES for _, child in getattr(node, name))
+
+
+_OWN_FIELDS = tuple(name for name in IDENTITY_FIELDS if name not in (*_APPLICATORS, "ref"))
 
 TRUE = intern(Node())
 FALSE = intern(Node(not_=TRUE))
@@ -367,7 +393,7 @@ def _leaf_key(raw: dict[str, Any], draft: str) -> tuple[Any, ...] | None:
 
 
 def _replace(node: Node, **changes: Any) -> Node:
-    values = {name: getattr(node, name) for name in _IDENTITY}
+    values = {name: getattr(node, name) for name in IDENTITY_FIELDS}
     values["has_default"] = node.has_default
     values["enum_values"] = node.enum_values
     values.update(changes)
