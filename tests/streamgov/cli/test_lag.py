@@ -121,3 +121,12 @@ def test_table_on_kafka(kafka_bootstrap: str, streamgov_home: Path) -> None:
     code, output = run(group, "--bootstrap", kafka_bootstrap, "--samples", "1")
     assert code == 0, output
     assert f"group {group}" in output
+
+
+def test_up_takes_the_lag_interval() -> None:
+    result = CliRunner().invoke(cli, ["up", "--help"])
+    assert result.exit_code == 0
+    assert "--lag-interval SECONDS" in result.output
+    bad = CliRunner().invoke(cli, ["up", "--lag-interval", "0.001"])
+    assert bad.exit_code != 0
+    assert "Invalid value for '--lag-interval'" in bad.output
