@@ -59,6 +59,13 @@ class CheckUsageError(click.ClickException):
 )
 @click.option("--color/--no-color", default=None, help="Color human output (default: on a TTY).")
 @click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1, max=256),
+    default=None,
+    help="Processes that compare schemas (default: one per CPU).",
+)
+@click.option(
     "--timeout",
     type=click.FloatRange(min=0.1, max=600),
     default=10.0,
@@ -72,6 +79,7 @@ def check_command(
     root: Path | None,
     output: Path | None,
     color: bool | None,
+    jobs: int | None,
     timeout: float,
 ) -> None:
     """Check that schema files parse and stay compatible with a baseline.
@@ -86,7 +94,13 @@ def check_command(
         root = repo.root if repo is not None else Path.cwd()
     try:
         report = run_check(
-            CheckRequest(root=root, against=against, config_file=config_file, timeout=timeout)
+            CheckRequest(
+                root=root,
+                against=against,
+                config_file=config_file,
+                timeout=timeout,
+                workers=jobs,
+            )
         )
     except (CheckConfigError, BaselineError, GitError) as exc:
         raise CheckUsageError(str(exc)) from None
