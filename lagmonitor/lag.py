@@ -71,7 +71,7 @@ class EndOffsetTable:
     two compact arrays (16 bytes a point) searched by bisection.
     """
 
-    __slots__ = ("_ends", "_last_seen", "_max_points", "_times", "samples")
+    __slots__ = ("_ends", "_last_seen", "_max_points", "_times", "samples", "updated_at")
 
     def __init__(self, max_points: int = DEFAULT_TABLE_POINTS) -> None:
         if max_points < 2:
@@ -81,10 +81,13 @@ class EndOffsetTable:
         self._times = array("d")
         self._last_seen = 0.0
         self.samples = 0
+        #: When `add` was last called (None: never).
+        self.updated_at: float | None = None
 
     def add(self, end: int, at: float) -> None:
         """Record that the log end was `end` at time `at`; an end that shrank resets the table
         (the topic was deleted and recreated, so older points describe another log)."""
+        self.updated_at = at
         ends, times = self._ends, self._times
         if ends:
             newest = ends[-1]

@@ -23,7 +23,7 @@ from lagmonitor.lag import (
     time_lag_from_timestamp,
 )
 from lagmonitor.model import SEVERITY, OffsetSample, PartitionHistory, Status
-from lagmonitor.sampler import ClusterSample, GroupObservation, PartitionObservation
+from lagmonitor.sampler import ClusterSample, GroupObservation
 from lagmonitor.status import (
     CAUGHT_UP,
     GroupStatus,
@@ -87,6 +87,7 @@ class PartitionTrack:
         "owner",
         "partition",
         "status",
+        "table",
         "time_lag",
         "topic",
         "tp",
@@ -104,6 +105,7 @@ class PartitionTrack:
         self.end = 0
         self.lag = 0
         self.time_lag: TimeLag | None = None
+        self.table: EndOffsetTable | None = None
         self.status = PartitionStatus(Status.OK, "no samples yet")
 
 
@@ -158,11 +160,6 @@ class LagTracker:
         """Append one sample to the windows; groups gone from a complete sample are dropped
         (a deleted group stops being reported and alerting at once)."""
         now = sample.at
-        for tp, (_, end) in sample.topic_offsets.items():
-            table = self.tables.get(tp)
-            if table is None:
-                table = self.tables[tp] = EndOffsetTable(self.config.table_points)
-            table.add(end, now)
         if sample.complete and only_group is None:
             self.topic_offsets = dict(sample.topic_offsets)
             for tp in [tp for tp in self.tables if tp not in sample.topic_offsets]:
@@ -207,6 +204,11 @@ class LagTracker:
             if part is None:
                 part = PartitionTrack(TopicPartition(partition.topic, partition.partition), size)
             kept[part.tp] = part
+            table = part.table
+            if table is None:  # new partition (a table is dropped only with its partitions)
+                table = part.table = self._table(part.tp)
+            if table.updated_at != now:  # once per sample, however many groups read it
+                table.add(end, now)
             history = part.history
             previous = history.window[-1] if history.window else None
             if partition.no_records_behind:
@@ -227,9 +229,14 @@ class LagTracker:
             part.end = end
             part.lag = lag
             part.owner = owners.get(part.tp) if known_owners else None
-            part.time_lag = (
-                ZERO_TIME_LAG if lag <= 0 else self._time_lag(part.tp, partition, lag, now)
-            )
+            if lag <= 0:
+                part.time_lag = ZERO_TIME_LAG
+            elif committed is None:
+                part.time_lag = None
+            elif partition.head_timestamp is not None:
+                part.time_lag = time_lag_from_timestamp(lag, partition.head_timestamp, now)
+            else:
+                part.time_lag = table.time_lag(committed, now)
         track.partitions = kept
         elapsed = None if track.previous_at is None else now - track.previous_at
         if elapsed is not None and elapsed > 0:
@@ -240,17 +247,12 @@ class LagTracker:
         track.previous_at = now
         track.sampled_at = now
 
-    def _time_lag(
-        self, tp: TopicPartition, partition: PartitionObservation, lag: int, now: float
-    ) -> TimeLag | None:
-        if lag <= 0:
-            return ZERO_TIME_LAG
-        if partition.committed is None:
-            return None
-        if partition.head_timestamp is not None:
-            return time_lag_from_timestamp(lag, partition.head_timestamp, now)
+    def _table(self, tp: TopicPartition) -> EndOffsetTable:
+        """The end-offset table of a topic partition, created on first use."""
         table = self.tables.get(tp)
-        return None if table is None else table.time_lag(partition.committed, now)
+        if table is None:
+            table = self.tables[tp] = EndOffsetTable(self.config.table_points)
+        return table
 
     # -- evaluate --------------------------------------------------------------------------
     def evaluate(self) -> list[LagEvent]:
