@@ -67,6 +67,18 @@ def _serve(kind: str, port: int, home: str) -> None:
             return body
 
         target: Any = app
+    elif kind == "registry":
+        # the registry alone, as the server mounts it (no other component's background work)
+        from fastapi import FastAPI
+
+        from engine.embedded import EmbeddedCluster
+        from registry.api import build_router, install_error_handlers
+        from registry.service import SchemaRegistry
+
+        target = FastAPI()
+        install_error_handlers(target)
+        registry = SchemaRegistry(EmbeddedCluster(Path(home), name="bench")).start()
+        target.include_router(build_router(registry))
     else:
         from engine.embedded import EmbeddedCluster
         from streamgov.server import create_app

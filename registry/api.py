@@ -101,6 +101,24 @@ _MODE_BODY = {
 }
 
 
+_BY_ID_QUERY = [
+    {
+        "name": "subject",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": "Accepted for compatibility; schema ids are global.",
+    },
+    {"name": "format", "in": "query", "required": False, "schema": {"type": "string"}},
+    {"name": "fetchMaxId", "in": "query", "required": False, "schema": {"type": "boolean"}},
+]
+
+
+def _flag(value: str | None) -> bool:
+    """A boolean query parameter, read as Confluent reads it: `true` in any case."""
+    return value is not None and value.strip().lower() == "true"
+
+
 def _body_spec(schema: dict[str, Any]) -> dict[str, Any]:
     return {
         "requestBody": {
@@ -213,18 +231,22 @@ def build_router(
     async def schema_types() -> list[str]:
         return list(SUPPORTED_TYPES)
 
-    @route("/schemas/ids/{id}", "GET", summary="Schema by id")
-    async def schema_by_id(
-        id: int,
-        subject: str | None = None,
-        fetchMaxId: bool = False,  # noqa: N803
-        format: str | None = None,
-    ) -> Any:
+    # The hottest path of every deployment (each deserializer asks it once per schema id):
+    # its query parameters are read by hand, because FastAPI's per-parameter validation would
+    # cost more than the whole answer; they are documented through `openapi_extra`.
+    @route(
+        "/schemas/ids/{id}",
+        "GET",
+        summary="Schema by id",
+        openapi_extra={"parameters": _BY_ID_QUERY},
+    )
+    async def schema_by_id(id: int, request: Request) -> Any:
+        fetch_max_id = _flag(request.query_params.get("fetchMaxId"))
         cached = registry.peek_schema_by_id(id)
-        if cached is not None and not fetchMaxId:
+        if cached is not None and not fetch_max_id:
             return RegistryResponse(cached[1])
         found = cached[0] if cached is not None else await call(registry.schema_by_id, id)
-        if fetchMaxId:
+        if fetch_max_id:
             found = {**found, "maxId": registry.max_id()}
         return RegistryResponse(found)
 
