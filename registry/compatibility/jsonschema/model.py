@@ -126,22 +126,29 @@ _EMPTY_KEY = _identity_key(Node())
 
 
 def intern(node: Node) -> Node:
-    """The one shared node equal to `node` (by constraints and `has_default`)."""
-    key = (*_identity_key(node), node.has_default)
-    existing = _INTERNED.get(key)
-    if existing is not None:
-        return existing
+    """The one shared node equal to `node` (by constraints and `has_default`).
+
+    Nodes holding a `$ref` are not shared: a reference leads back to its document, and a
+    global table holding it would keep every parsed schema alive.
+    """
+    has_refs = _has_refs(node)
+    key = None if has_refs else (*_identity_key(node), node.has_default)
+    if key is not None:
+        existing = _INTERNED.get(key)
+        if existing is not None:
+            return existing
+    node.has_refs = has_refs
     node.props = dict(node.properties)
-    node.accepts_all = key[:-1] == _EMPTY_KEY
+    node.accepts_all = key is not None and key[:-1] == _EMPTY_KEY
     node.rejects_all = node.not_ is not None and node.not_.accepts_all
-    node.has_refs = _has_refs(node)
     if node.has_applicators:
         own = Node(**{name: getattr(node, name) for name in _OWN_FIELDS})
         own.enum_values = node.enum_values
         node.own = intern(own)
     else:
         node.own = node
-    _INTERNED[key] = node
+    if key is not None:
+        _INTERNED[key] = node
     return node
 
 
