@@ -11,6 +11,7 @@
 #include <Python.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #define ENTRY_HEADER 24
 
@@ -529,6 +530,225 @@ fail_early:
     return NULL;
 }
 
+/* ---- SendBuffer: the producer's send path ------------------------------------------------
+ *
+ * Base class of EmbeddedProducer. `send` queues a row (key, value, headers, timestamp,
+ * partition, size) in a list while the rows are for one topic; a subclass supplies
+ * `_send_slow(topic, value, key, headers, partition, timestamp_ms)` for records that need
+ * checking (headers, an explicit partition or timestamp, non-bytes fields) and `_spill()`,
+ * which writes what `_take()` returns. Everything here runs under the GIL without calling
+ * back into Python between reading and changing the buffer, so it needs no lock of its own.
+ */
+typedef struct {
+    PyObject_HEAD
+    PyObject *rows;  /* list */
+    PyObject *topic; /* str or None */
+    Py_ssize_t limit;
+    int closed;
+} SendBuffer;
+
+static PyObject *name_spill, *name_send_slow;
+
+static int SendBuffer_init(SendBuffer *self, PyObject *args, PyObject *kwds) {
+    Py_ssize_t limit;
+    static char *kwlist[] = {"batch_records", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "n", kwlist, &limit)) return -1;
+    if (limit < 1) {
+        PyErr_SetString(PyExc_ValueError, "batch_records must be a positive integer");
+        return -1;
+    }
+    Py_XSETREF(self->rows, PyList_New(0));
+    if (self->rows == NULL) return -1;
+    Py_XSETREF(self->topic, Py_NewRef(Py_None));
+    self->limit = limit;
+    self->closed = 0;
+    return 0;
+}
+
+static int SendBuffer_traverse(SendBuffer *self, visitproc visit, void *arg) {
+    Py_VISIT(self->rows);
+    Py_VISIT(self->topic);
+    return 0;
+}
+
+static int SendBuffer_clear(SendBuffer *self) {
+    Py_CLEAR(self->rows);
+    Py_CLEAR(self->topic);
+    return 0;
+}
+
+static void SendBuffer_dealloc(SendBuffer *self) {
+    PyObject_GC_UnTrack(self);
+    SendBuffer_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int spill(SendBuffer *self) {
+    PyObject *r = PyObject_CallMethodNoArgs((PyObject *)self, name_spill);
+    if (r == NULL) return -1;
+    Py_DECREF(r);
+    return 0;
+}
+
+/* Append `row` for `topic`, writing out a buffer of another topic first, and the buffer
+ * itself once it is full. Steals nothing. */
+static int push(SendBuffer *self, PyObject *topic, PyObject *row) {
+    for (;;) {
+        if (self->closed || self->rows == NULL) {
+            PyErr_SetString(PyExc_RuntimeError, "the producer is closed");
+            return -1;
+        }
+        if (PyList_GET_SIZE(self->rows) == 0 || self->topic == topic) break;
+        int same = PyObject_RichCompareBool(self->topic, topic, Py_EQ);
+        if (same < 0) return -1;
+        if (same) break;
+        if (spill(self) < 0) return -1;
+    }
+    if (self->topic != topic) Py_SETREF(self->topic, Py_NewRef(topic));
+    if (PyList_Append(self->rows, row) < 0) return -1;
+    if (PyList_GET_SIZE(self->rows) >= self->limit) return spill(self);
+    return 0;
+}
+
+static PyObject *SendBuffer_push(SendBuffer *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "_push(topic, row)");
+        return NULL;
+    }
+    if (push(self, args[0], args[1]) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *SendBuffer_send(SendBuffer *self, PyObject *const *args, Py_ssize_t nargs,
+                                 PyObject *kwnames) {
+    PyObject *topic = NULL, *value = NULL, *key = Py_None, *headers = NULL,
+             *partition = Py_None, *timestamp = Py_None;
+    if (nargs < 2 || nargs > 3) {
+        PyErr_SetString(PyExc_TypeError, "send(topic, value, key=None, *, headers=(), "
+                                         "partition=None, timestamp_ms=None)");
+        return NULL;
+    }
+    topic = args[0];
+    value = args[1];
+    if (nargs == 3) key = args[2];
+    if (kwnames != NULL) {
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(kwnames); i++) {
+            const char *name = PyUnicode_AsUTF8(PyTuple_GET_ITEM(kwnames, i));
+            PyObject *arg = args[nargs + i];
+            if (name == NULL) return NULL;
+            if (strcmp(name, "headers") == 0) headers = arg;
+            else if (strcmp(name, "partition") == 0) partition = arg;
+            else if (strcmp(name, "timestamp_ms") == 0) timestamp = arg;
+            else if (strcmp(name, "key") == 0 && nargs < 3) key = arg;
+            else {
+                PyErr_Format(PyExc_TypeError, "send() got an unexpected keyword argument '%s'",
+                             name);
+                return NULL;
+            }
+        }
+    }
+    int plain_headers = headers == NULL || headers == Py_None ||
+                        (PyTuple_Check(headers) && PyTuple_GET_SIZE(headers) == 0);
+    if (!plain_headers || partition != Py_None || timestamp != Py_None ||
+        (key != Py_None && !PyBytes_CheckExact(key)) ||
+        (value != Py_None && !PyBytes_CheckExact(value)) || !PyUnicode_CheckExact(topic)) {
+        PyObject *call[7] = {(PyObject *)self, topic, value, key,
+                             headers ? headers : empty_tuple, partition, timestamp};
+        return PyObject_VectorcallMethod(name_send_slow, call,
+                                         7 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+    }
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    long long stamp = (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    Py_ssize_t size = (key == Py_None ? 0 : PyBytes_GET_SIZE(key)) +
+                      (value == Py_None ? 0 : PyBytes_GET_SIZE(value));
+    PyObject *row = Py_BuildValue("(OOOLOn)", key, value, Py_None, stamp, Py_None, size);
+    if (row == NULL) return NULL;
+    int rc = push(self, topic, row);
+    Py_DECREF(row);
+    if (rc < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *SendBuffer_take(SendBuffer *self, PyObject *unused) {
+    PyObject *fresh = PyList_New(0);
+    if (fresh == NULL) return NULL;
+    PyObject *rows = self->rows ? self->rows : PyList_New(0);
+    if (rows == NULL) {
+        Py_DECREF(fresh);
+        return NULL;
+    }
+    self->rows = fresh;
+    PyObject *result = PyTuple_Pack(2, self->topic ? self->topic : Py_None, rows);
+    Py_DECREF(rows);
+    return result;
+}
+
+static PyObject *SendBuffer_restore(SendBuffer *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2 || !PyList_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "_restore(topic, rows)");
+        return NULL;
+    }
+    PyObject *topic = args[0], *rows = args[1];
+    if (self->rows == NULL) Py_RETURN_FALSE;
+    int same = PyList_GET_SIZE(self->rows) == 0;
+    if (!same) {
+        same = PyObject_RichCompareBool(self->topic, topic, Py_EQ);
+        if (same < 0) return NULL;
+    }
+    if (!same) Py_RETURN_FALSE; /* other rows were queued meanwhile: the caller reports */
+    PyObject *merged = PySequence_Concat(rows, self->rows);
+    if (merged == NULL) return NULL;
+    Py_SETREF(self->rows, merged);
+    Py_SETREF(self->topic, Py_NewRef(topic));
+    Py_RETURN_TRUE;
+}
+
+static PyObject *SendBuffer_close_buffer(SendBuffer *self, PyObject *unused) {
+    self->closed = 1;
+    Py_RETURN_NONE;
+}
+
+static PyObject *SendBuffer_pending(SendBuffer *self, void *closure) {
+    return PyLong_FromSsize_t(self->rows ? PyList_GET_SIZE(self->rows) : 0);
+}
+
+static PyObject *SendBuffer_is_closed(SendBuffer *self, void *closure) {
+    return PyBool_FromLong(self->closed);
+}
+
+static PyMethodDef SendBuffer_methods[] = {
+    {"send", (PyCFunction)(void (*)(void))SendBuffer_send, METH_FASTCALL | METH_KEYWORDS,
+     "Queue one record; it is acknowledged by the next `flush`."},
+    {"_push", (PyCFunction)(void (*)(void))SendBuffer_push, METH_FASTCALL,
+     "Queue a prepared row for a topic."},
+    {"_take", (PyCFunction)SendBuffer_take, METH_NOARGS, "Take (topic, rows) out."},
+    {"_restore", (PyCFunction)(void (*)(void))SendBuffer_restore, METH_FASTCALL,
+     "Put rows that could not be written back in front."},
+    {"_close_buffer", (PyCFunction)SendBuffer_close_buffer, METH_NOARGS, "Refuse new rows."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef SendBuffer_getset[] = {
+    {"pending", (getter)SendBuffer_pending, NULL, "Rows queued and not written yet.", NULL},
+    {"closed", (getter)SendBuffer_is_closed, NULL, "Whether new rows are refused.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyTypeObject SendBufferType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "engine._fastpath.SendBuffer",
+    .tp_basicsize = sizeof(SendBuffer),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "The producer's record buffer and send path.",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)SendBuffer_init,
+    .tp_dealloc = (destructor)SendBuffer_dealloc,
+    .tp_traverse = (traverseproc)SendBuffer_traverse,
+    .tp_clear = (inquiry)SendBuffer_clear,
+    .tp_methods = SendBuffer_methods,
+    .tp_getset = SendBuffer_getset,
+};
+
 static PyMethodDef methods[] = {
     {"pack_partitions", py_pack_partitions, METH_VARARGS, "Chunks of every partition."},
     {"make_metadata", py_make_metadata, METH_VARARGS, "RecordMetadata for appended rows."},
@@ -560,5 +780,15 @@ PyMODINIT_FUNC PyInit__fastpath(void) {
         consumed_names[f] = PyUnicode_InternFromString(consumed_fields[f]);
         if (consumed_names[f] == NULL) return NULL;
     }
-    return PyModule_Create(&module);
+    name_spill = PyUnicode_InternFromString("_spill");
+    name_send_slow = PyUnicode_InternFromString("_send_slow");
+    if (!name_spill || !name_send_slow) return NULL;
+    if (PyType_Ready(&SendBufferType) < 0) return NULL;
+    PyObject *mod = PyModule_Create(&module);
+    if (mod == NULL) return NULL;
+    if (PyModule_AddObjectRef(mod, "SendBuffer", (PyObject *)&SendBufferType) < 0) {
+        Py_DECREF(mod);
+        return NULL;
+    }
+    return mod;
 }

@@ -11,6 +11,8 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable, Sequence
 
+from engine.fastpath import native
+
 _SEED = 0x9747B28C
 _M = 0x5BD1E995
 _MASK = 0xFFFFFFFF
@@ -55,26 +57,16 @@ murmur2: Callable[[bytes], int]
 partition_for_key: Callable[[bytes, int], int]
 partitions_for_keys: Callable[[Sequence[bytes], int], list[int]]
 
-try:
-    from engine._fastpath import (  # type: ignore[import-not-found,unused-ignore]
-        murmur2 as _c_murmur2,
-    )
-    from engine._fastpath import (  # type: ignore[import-not-found,unused-ignore]
-        partition_for_key as _c_partition_for_key,
-    )
-    from engine._fastpath import (  # type: ignore[import-not-found,unused-ignore]
-        partitions_for_keys as _c_partitions_for_keys,
-    )
-except ImportError:  # no compiler at install time: the reference implementation serves
+if native is None:
     HAVE_C_MURMUR2 = False
     murmur2 = murmur2_py
     partition_for_key = partition_for_key_py
     partitions_for_keys = partitions_for_keys_py
 else:
     HAVE_C_MURMUR2 = True
-    murmur2 = _c_murmur2
-    partition_for_key = _c_partition_for_key
-    partitions_for_keys = _c_partitions_for_keys
+    murmur2 = native.murmur2
+    partition_for_key = native.partition_for_key
+    partitions_for_keys = native.partitions_for_keys
 
 
 def to_positive(value: int) -> int:

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from engine.embedded.codec import decode_headers
+from engine.fastpath import native
 from engine.types import ConsumedRecord, RecordMetadata
 
 #: A record ready to store: key, value, encoded headers, timestamp, explicit partition, size.
@@ -167,9 +167,7 @@ make_metadata: Callable[
     [type[RecordMetadata], str, list[int], list[int], list[Row]], list[RecordMetadata]
 ]
 
-try:
-    from engine import _fastpath  # type: ignore[attr-defined,unused-ignore]
-except ImportError:
+if native is None:
     HAVE_C_CHUNKS = False
     pack_chunks = pack_chunks_py
     unpack_into = unpack_into_py
@@ -177,9 +175,8 @@ except ImportError:
     make_metadata = make_metadata_py
 else:
     HAVE_C_CHUNKS = True
-    _fast: Any = _fastpath
-    _fast.configure(ConsumedRecord, decode_headers)
-    pack_chunks = _fast.pack_chunks
-    unpack_into = _fast.unpack_into
-    pack_partitions = _fast.pack_partitions
-    make_metadata = _fast.make_metadata
+    native.configure(ConsumedRecord, decode_headers)
+    pack_chunks = native.pack_chunks
+    unpack_into = native.unpack_into
+    pack_partitions = native.pack_partitions
+    make_metadata = native.make_metadata

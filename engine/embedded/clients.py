@@ -9,12 +9,14 @@ import socket
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from engine.cluster import Assignor, AutoOffsetReset
 from engine.embedded import log
 from engine.embedded.engine import EmbeddedEngine, make_row, now_ms
 from engine.embedded.groups import Heartbeat, MemberSpec, Status
 from engine.errors import EngineError, OffsetOutOfRangeError
+from engine.fastpath import native
 from engine.types import ConsumedRecord, Headers, OffsetAndMetadata, RecordMetadata, TopicPartition
 
 logger = logging.getLogger(__name__)
@@ -25,22 +27,22 @@ _time_ns = time.time_ns
 DEFAULT_BATCH_RECORDS = 100_000
 
 
-class EmbeddedProducer:
-    """Buffers records; `flush` writes each topic's buffer in one transaction.
+class SendBufferPy:
+    """The producer's record buffer and send path in pure Python: the reference for (and the
+    fallback of) `engine._fastpath.SendBuffer`, which does the same without a lock because it
+    runs entirely under the GIL.
 
-    Records written early (when a buffer reaches `batch_records`) are acknowledged and their
-    metadata is returned by the next `flush`, in send order."""
+    `send` queues rows for one topic at a time; a subclass supplies `_send_slow` (records
+    that need checking) and `_spill` (writes what `_take` returns)."""
 
-    def __init__(self, engine: EmbeddedEngine, *, batch_records: int = DEFAULT_BATCH_RECORDS):
+    def __init__(self, batch_records: int) -> None:
         if not isinstance(batch_records, int) or batch_records < 1:
             raise ValueError("batch_records must be a positive integer")
-        self._engine = engine
-        self._batch_records = batch_records
-        self._buffer: list[log.Row] = []
+        self._rows: list[log.Row] = []
         self._topic: str | None = None
-        self._written: list[RecordMetadata] = []
-        self._lock = threading.Lock()
-        self._closed = False
+        self._limit = batch_records
+        self._is_closed = False
+        self._guard = threading.Lock()
 
     def send(
         self,
@@ -53,62 +55,142 @@ class EmbeddedProducer:
         timestamp_ms: int | None = None,
     ) -> None:
         """Queue one record; it is acknowledged by the next `flush`."""
-        row: log.Row
         if (
-            timestamp_ms is None
-            and not headers
-            and partition is None
-            and key.__class__ is bytes
-            and value.__class__ is bytes
-        ):  # the common case, inlined
-            row = (key, value, None, _time_ns() // 1_000_000, None, len(key) + len(value))
-        else:
-            row = make_row(
-                key,
-                value,
-                headers,
-                _time_ns() // 1_000_000 if timestamp_ms is None else timestamp_ms,
-                partition,
-            )
-        with self._lock:
-            if self._closed:
-                raise RuntimeError("the producer is closed")
-            if topic != self._topic:
-                self._write()
-                self._topic = topic
-            buffer = self._buffer
-            buffer.append(row)
-            if len(buffer) >= self._batch_records:
-                self._write()
+            headers
+            or partition is not None
+            or timestamp_ms is not None
+            or topic.__class__ is not str
+            or (key is not None and key.__class__ is not bytes)
+            or (value is not None and value.__class__ is not bytes)
+        ):
+            self._send_slow(topic, value, key, headers, partition, timestamp_ms)
+            return
+        size = (0 if key is None else len(key)) + (0 if value is None else len(value))
+        self._push(topic, (key, value, None, _time_ns() // 1_000_000, None, size))
 
-    def _write(self) -> None:
-        if self._buffer and self._topic is not None:
-            rows, self._buffer = self._buffer, []
+    def _send_slow(
+        self,
+        topic: str,
+        value: bytes | None,
+        key: bytes | None,
+        headers: Headers,
+        partition: int | None,
+        timestamp_ms: int | None,
+    ) -> None:
+        raise NotImplementedError  # supplied by the producer
+
+    def _spill(self) -> None:
+        raise NotImplementedError  # supplied by the producer
+
+    def _push(self, topic: str, row: log.Row) -> None:
+        while True:
+            with self._guard:
+                if self._is_closed:
+                    raise RuntimeError("the producer is closed")
+                if not self._rows or self._topic == topic:
+                    self._topic = topic
+                    self._rows.append(row)
+                    full = len(self._rows) >= self._limit
+                    break
+            self._spill()  # rows of another topic are queued: write them first
+        if full:
+            self._spill()
+
+    def _take(self) -> tuple[str | None, list[log.Row]]:
+        with self._guard:
+            rows, self._rows = self._rows, []
+            return self._topic, rows
+
+    def _restore(self, topic: str, rows: list[log.Row]) -> bool:
+        with self._guard:
+            if self._rows and self._topic != topic:
+                return False
+            self._rows = rows + self._rows
+            self._topic = topic
+            return True
+
+    def _close_buffer(self) -> None:
+        self._is_closed = True
+
+    @property
+    def pending(self) -> int:
+        """Rows queued and not written yet."""
+        return len(self._rows)
+
+    @property
+    def closed(self) -> bool:
+        """Whether new rows are refused."""
+        return self._is_closed
+
+
+if TYPE_CHECKING:  # the C class has the same interface
+    _SendBuffer = SendBufferPy
+else:
+    _SendBuffer = SendBufferPy if native is None else native.SendBuffer
+
+
+class EmbeddedProducer(_SendBuffer):
+    """Buffers records; `flush` writes each topic's buffer in one transaction.
+
+    Records written early (when the buffer reaches `batch_records`, or when a record for
+    another topic follows) are acknowledged, and their metadata is returned by the next
+    `flush`, in send order. Thread-safe."""
+
+    def __init__(self, engine: EmbeddedEngine, *, batch_records: int = DEFAULT_BATCH_RECORDS):
+        super().__init__(batch_records)
+        self._engine = engine
+        self._written: list[RecordMetadata] = []
+        self._write_lock = threading.RLock()
+
+    def _send_slow(
+        self,
+        topic: str,
+        value: bytes | None,
+        key: bytes | None,
+        headers: Headers,
+        partition: int | None,
+        timestamp_ms: int | None,
+    ) -> None:
+        if not isinstance(topic, str):
+            raise TypeError(f"a topic name is a str, got {type(topic).__name__}")
+        stamp = _time_ns() // 1_000_000 if timestamp_ms is None else timestamp_ms
+        self._push(topic, make_row(key, value, headers, stamp, partition))
+
+    def _spill(self) -> None:
+        with self._write_lock:
+            topic, rows = self._take()
+            if not rows or topic is None:
+                return
             try:
-                self._written.extend(self._engine.append_rows(self._topic, rows))
+                self._written.extend(self._engine.append_rows(topic, rows))
             except BaseException:
-                self._buffer = rows + self._buffer
+                if not self._restore(topic, rows):
+                    logger.warning(
+                        "dropped %d unwritten records for %s: records for another topic "
+                        "were queued meanwhile",
+                        len(rows),
+                        topic,
+                    )
                 raise
 
     def flush(self, timeout: float | None = None) -> list[RecordMetadata]:
         """Write everything buffered and return the metadata of every record since the last
         flush. On error nothing of the failing batch is written and it stays buffered."""
-        with self._lock:
-            self._write()
+        with self._write_lock:
+            self._spill()
             written, self._written = self._written, []
             return written
 
     def purge(self) -> int:
         """Drop buffered records that were not written yet; returns how many."""
-        with self._lock:
-            dropped, self._buffer = len(self._buffer), []
-            return dropped
+        with self._write_lock:
+            return len(self._take()[1])
 
     def close(self) -> None:
         """Flush and release the producer."""
-        if not self._closed:
+        if not self.closed:
             self.flush()
-            self._closed = True
+            self._close_buffer()
 
 
 class EmbeddedConsumer:

@@ -171,10 +171,10 @@ class EmbeddedEngine:
             if self._closed:
                 raise RuntimeError(f"cluster {self.name!r} is closed")
             if key in (_CLUSTER_DB, _GROUPS_DB):
-                file = self.path / key
+                file, page_size = self.path / key, None
             else:
-                file = self.path / "topics" / f"{key}.db"
-            conn = connect(file, create=create, durable=self.durable)
+                file, page_size = self.path / "topics" / f"{key}.db", log.PAGE_SIZE
+            conn = connect(file, create=create, durable=self.durable, page_size=page_size)
             self._state.conns.by_key[key] = conn
         return conn
 

@@ -19,9 +19,15 @@ from engine.errors import ClusterUnavailableError
 #: How long a writer waits for another process's transaction before giving up.
 BUSY_TIMEOUT_S = 30.0
 
+#: WAL size at which a commit checkpoints it into the database.
+WAL_CHECKPOINT_BYTES = 16 << 20
 
-def connect(path: Path, *, create: bool, durable: bool = False) -> sqlite3.Connection:
-    """Open one database file in autocommit mode (transactions are explicit)."""
+
+def connect(
+    path: Path, *, create: bool, durable: bool = False, page_size: int | None = None
+) -> sqlite3.Connection:
+    """Open one database file in autocommit mode (transactions are explicit). `page_size`
+    applies when the file is new (it is fixed once the first page is written)."""
     mode = "rwc" if create else "rw"
     uri = f"file:{quote(str(path))}?mode={mode}"
     try:
@@ -36,10 +42,15 @@ def connect(path: Path, *, create: bool, durable: bool = False) -> sqlite3.Conne
     except sqlite3.OperationalError as exc:
         raise FileNotFoundError(f"cannot open {path}: {exc}") from exc
     try:
+        if page_size is not None:
+            conn.execute(f"PRAGMA page_size={int(page_size)}")
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
-        # Larger checkpoints amortise the cost of copying the WAL back into the database.
-        conn.execute("PRAGMA wal_autocheckpoint=4000")
+        # Checkpoint about every 16 MiB of WAL (larger checkpoints amortise copying the WAL
+        # back into the database) and cut the file back to that size afterwards.
+        actual_page = int(conn.execute("PRAGMA page_size").fetchone()[0])
+        conn.execute(f"PRAGMA wal_autocheckpoint={max(1000, WAL_CHECKPOINT_BYTES // actual_page)}")
+        conn.execute(f"PRAGMA journal_size_limit={WAL_CHECKPOINT_BYTES}")
         conn.execute("PRAGMA cache_size=-16000")
     except sqlite3.DatabaseError as exc:  # locked for too long, or not a database at all
         conn.close()

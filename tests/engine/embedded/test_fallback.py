@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +12,7 @@ import pytest
 
 from engine.embedded import EmbeddedCluster, chunks, engine, log
 from engine.errors import ClusterUnavailableError
+from engine.fastpath import native
 from engine.types import ConsumedRecord, Record, TopicPartition
 
 
@@ -49,3 +53,24 @@ def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
     (root / "cluster.db").write_bytes(b"this is not a database" * 100)
     with pytest.raises(ClusterUnavailableError, match="cannot use database"):
         EmbeddedCluster(root, maintenance_interval_s=None)
+
+
+@pytest.mark.skipif(native is None, reason="the whole suite already runs on the fallback")
+def test_the_engine_suite_passes_on_the_pure_python_path() -> None:
+    root = Path(__file__).resolve().parents[3]
+    suite = [
+        "tests/engine/embedded/test_log.py",
+        "tests/engine/embedded/test_producer.py",
+        "tests/engine/embedded/test_maintenance.py",
+        "tests/engine/test_partitioner.py",
+    ]
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *suite],
+        cwd=root,
+        env={**os.environ, "STREAMGOV_PURE_PYTHON": "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert " passed" in result.stdout

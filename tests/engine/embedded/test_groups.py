@@ -230,27 +230,3 @@ def test_auto_commit_on_close(cluster: EmbeddedCluster) -> None:
     assert len(consumer.poll(5)) == 3
     consumer.close()
     assert cluster.committed_offsets("g")[TopicPartition("t", 0)].offset == 3
-
-
-def test_producer_batches_and_reports_in_send_order(cluster: EmbeddedCluster) -> None:
-    cluster.create_topic("a", 3)
-    cluster.create_topic("b", 1)
-    producer = cluster.producer(batch_records=4)
-    expected = []
-    for i in range(10):
-        topic = "a" if i % 3 else "b"
-        producer.send(topic, str(i).encode(), str(i).encode(), headers=(("n", b"1"),))
-        expected.append(topic)
-    metadata = producer.flush()
-    assert [m.topic for m in metadata] == expected
-    for i, meta in enumerate(metadata):
-        (record,) = cluster.fetch(meta.topic, meta.partition, meta.offset, max_records=1)
-        assert record.value == str(i).encode() and record.headers == (("n", b"1"),)
-    assert producer.flush() == []
-    producer.send("missing", b"v")
-    with pytest.raises(UnknownTopicOrPartitionError):
-        producer.flush()
-    producer.purge()  # type: ignore[attr-defined]
-    producer.close()
-    with pytest.raises(RuntimeError, match="closed"):
-        producer.send("a", b"v")
