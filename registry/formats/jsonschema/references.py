@@ -73,9 +73,15 @@ def load_references(
     references: Sequence[ResolvedReference], default_draft: str, limits: Limits
 ) -> list[Document]:
     """Load each given reference's schema text, with the same bounds as the root."""
+    if len(references) > limits.max_references:
+        raise SchemaError(
+            f"schema has {len(references)} references, over the limit of {limits.max_references}"
+        )
     documents = []
     for reference in references:
         what = f"referenced schema {reference.name!r}"
+        if len(reference.schema.encode("utf-8")) > limits.max_schema_bytes:
+            raise SchemaError(f"{what} is over the limit of {limits.max_schema_bytes} bytes")
         contents = load_json(reference.schema, limits, what)
         if not isinstance(contents, dict | bool):
             raise SchemaError(f"{what} must be a JSON object or boolean")

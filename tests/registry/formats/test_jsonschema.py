@@ -162,6 +162,38 @@ def test_refs_inside_references_are_confined_too() -> None:
     assert "https://evil.example/x" in str(error.value)
 
 
+def test_draft4_ids_anchor_references() -> None:
+    schema = parse(
+        {
+            "$schema": "http://json-schema.org/draft-04/schema#",
+            "properties": {"a": {"$ref": "#num"}},
+            "definitions": {"n": {"id": "#num", "type": "integer"}},
+        }
+    )
+    assert schema.is_valid({"a": 1})
+    assert not schema.is_valid({"a": "1"})
+
+
+def test_a_reference_keeps_its_own_draft() -> None:
+    tuple_2020 = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "prefixItems": [{"type": "string"}],
+        "items": False,
+    }
+    schema = parse({"properties": {"t": {"$ref": "t.json"}}}, (reference("t.json", tuple_2020),))
+    assert schema.is_valid({"t": ["x"]})
+    assert not schema.is_valid({"t": ["x", "y"]})
+
+
+def test_reference_count_and_size_limits() -> None:
+    many = tuple(reference(f"r{i}.json", {}) for i in range(3))
+    with pytest.raises(SchemaError, match="references"):
+        parse_json_schema("{}", many, Limits(max_references=2))
+    big = (reference("big.json", {"description": "x" * 500}),)
+    with pytest.raises(SchemaError, match=r"big\.json"):
+        parse_json_schema("{}", big, Limits(max_schema_bytes=100))
+
+
 def test_dangling_local_ref() -> None:
     with pytest.raises(SchemaError, match="points to nothing"):
         parse({"$ref": "#/definitions/missing"})
