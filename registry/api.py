@@ -227,6 +227,16 @@ def build_router(
         return await _json_body(request, max_request_bytes)
 
     # -- schemas -----------------------------------------------------------------------------------
+    # The two hottest paths come first: routes are matched in order.
+    @route(
+        "/subjects/{subject}/versions",
+        "POST",
+        summary="Register a schema under a subject",
+        openapi_extra=_body_spec(_SCHEMA_BODY),
+    )
+    async def register(subject: str, request: Request, normalize: bool = False) -> Any:
+        return await call(registry.register, subject, await body(request), normalize)
+
     @route("/schemas/types", "GET", summary="Schema types this registry supports")
     async def schema_types() -> list[str]:
         return list(SUPPORTED_TYPES)
@@ -307,15 +317,6 @@ def build_router(
         return await call(
             registry.versions, subject, deleted, deletedOnly or deleted_only, offset, limit
         )
-
-    @route(
-        "/subjects/{subject}/versions",
-        "POST",
-        summary="Register a schema under a subject",
-        openapi_extra=_body_spec(_SCHEMA_BODY),
-    )
-    async def register(subject: str, request: Request, normalize: bool = False) -> Any:
-        return await call(registry.register, subject, await body(request), normalize)
 
     @route("/subjects/{subject}/versions/{version}", "GET", summary="A version of a subject")
     async def get_version(subject: str, version: str, deleted: bool = False) -> Any:

@@ -419,9 +419,10 @@ def _register(state: RegistryState, command: Mapping[str, Json], commit: bool) -
 
     # Already registered under this subject: answer with it, change nothing.
     if existing_id is not None and requested_id in (None, existing_id):
-        for version in sub.live():
-            if version.schema_id == existing_id and requested_version in (None, version.version):
-                return {"id": existing_id, "version": version.version, "existing": True}
+        for name, number in sorted(state.usages.get(existing_id, ())):
+            version = sub.versions.get(number) if name == subject else None
+            if version is not None and not version.deleted and requested_version in (None, number):
+                return {"id": existing_id, "version": number, "existing": True}
 
     if requested_id is not None and mode is not Mode.IMPORT:
         raise errors.operation_not_permitted(f"Subject {subject} is not in import mode")
