@@ -14,12 +14,11 @@ all-or-nothing.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 from engine.embedded.chunks import (
     CHUNK_BYTES,
     CHUNK_RECORDS,
-    Entry,
     Row,
     iter_entries,
     pack_chunks,
@@ -239,13 +238,6 @@ def fetch(
     return out, end
 
 
-def _entries_from(conn: sqlite3.Connection, part: int, offset: int) -> Iterator[Entry]:
-    for base, data in _chunks_from(conn, part, offset).fetchall():
-        for entry in iter_entries(data, base):
-            if entry[0] >= offset:
-                yield entry
-
-
 def offset_for_timestamp(conn: sqlite3.Connection, topic: str, part: int, ts: int) -> int:
     """The first offset whose timestamp is at or after `ts`, else the next offset."""
     with read_tx(conn):
@@ -258,9 +250,15 @@ def offset_for_timestamp(conn: sqlite3.Connection, topic: str, part: int, ts: in
         if row is None:
             return end
         # Every record before base_offset is older than ts (the running maximum says so).
-        for offset, stamp, _, _, _ in _entries_from(conn, part, max(int(row[0]), start)):
-            if stamp >= ts:
-                return offset
+        first = max(int(row[0]), start)
+        cursor = _chunks_from(conn, part, first)
+        try:
+            for base, data in cursor:  # one chunk at a time: usually the first one answers
+                for offset, stamp, _, _, _ in iter_entries(data, base):
+                    if offset >= first and stamp >= ts:
+                        return offset
+        finally:
+            cursor.close()
         return end
 
 
