@@ -833,7 +833,87 @@ COMPOSITION_CASES: list[Case] = [
     ),
 ]
 
-CASES += OBJECT_CASES + ARRAY_CASES + REF_CASES + COMPOSITION_CASES
+
+def prop1(schema: Any) -> Any:
+    """Confluent's combined-schema examples wrap each schema as property `prop1`."""
+    return obj({"prop1": schema})
+
+
+ENUM3 = {"enum": ["one", "two", "three"]}
+# Confluent's diff-combined-schema-examples.json; where our rule name differs, Confluent's
+# is in the comment.
+COMBINED_CASES: list[Case] = [
+    (
+        "allOf members reordered",
+        prop1({"allOf": [ENUM3, S, {"maxLength": 5}]}),
+        prop1({"allOf": [{"maxLength": 5}, ENUM3, S]}),
+        set(),
+    ),
+    # Confluent: COMBINED_TYPE_SUBSCHEMAS_CHANGED
+    (
+        "allOf member changed type",
+        prop1({"allOf": [ENUM3, S, {"maxLength": 5}]}),
+        prop1({"allOf": [{"maxLength": 5}, ENUM3, N]}),
+        {"TYPE_CHANGED"},
+    ),
+    ("allOf with duplicates in the old", prop1({"allOf": [S, S]}), prop1({"allOf": [S]}), set()),
+    ("allOf with duplicates in the new", prop1({"allOf": [S]}), prop1({"allOf": [S, S]}), set()),
+    ("oneOf gains a type", prop1({"oneOf": [S]}), prop1({"oneOf": [N, S]}), set()),
+    (
+        "oneOf gains types",
+        prop1({"oneOf": [S]}),
+        prop1({"oneOf": [{"type": "boolean"}, N, S]}),
+        set(),
+    ),
+    (
+        "oneOf member widened",
+        prop1({"oneOf": [{**S, "maxLength": 5}]}),
+        prop1({"oneOf": [{"type": "boolean"}, N, {"title": "my string", **S, "maxLength": 8}]}),
+        set(),
+    ),
+    ("oneOf loses a type", prop1({"oneOf": [N, S]}), prop1({"oneOf": [S]}), {"SUM_TYPE_NARROWED"}),
+    ("allOf loses the enum", prop1({"allOf": [ENUM3, S]}), prop1({"allOf": [S]}), set()),
+    # Confluent: PRODUCT_TYPE_EXTENDED
+    (
+        "allOf gains an enum",
+        prop1({"allOf": [S]}),
+        prop1({"allOf": [ENUM3, S]}),
+        {"ENUM_ARRAY_NARROWED"},
+    ),
+    ("oneOf to anyOf", prop1({"oneOf": [S]}), prop1({"anyOf": [S]}), set()),
+    ("oneOf to wider anyOf", prop1({"oneOf": [S]}), prop1({"anyOf": [N, S]}), set()),
+    ("allOf to anyOf", prop1({"allOf": [S]}), prop1({"anyOf": [S]}), set()),
+    ("allOf to wider anyOf", prop1({"allOf": [S]}), prop1({"anyOf": [N, S]}), set()),
+    ("singleton anyOf to wider oneOf", prop1({"anyOf": [S]}), prop1({"oneOf": [N, S]}), set()),
+    (
+        "anyOf to narrower oneOf",
+        prop1({"anyOf": [N, S]}),
+        prop1({"oneOf": [S]}),
+        {"COMBINED_TYPE_CHANGED"},
+    ),
+    ("allOf to wider oneOf", prop1({"allOf": [N]}), prop1({"oneOf": [N, S]}), set()),
+    ("anyOf to allOf", prop1({"anyOf": [S]}), prop1({"allOf": [S]}), set()),
+    ("oneOf to allOf", prop1({"oneOf": [S]}), prop1({"allOf": [S]}), set()),
+    # Confluent: COMBINED_TYPE_CHANGED (the new allOf accepts nothing)
+    (
+        "anyOf to contradictory allOf",
+        prop1({"anyOf": [S]}),
+        prop1({"allOf": [N, S]}),
+        {"TYPE_CHANGED"},
+    ),
+    (
+        "oneOf to contradictory allOf",
+        prop1({"oneOf": [S]}),
+        prop1({"allOf": [N, S]}),
+        {"TYPE_CHANGED"},
+    ),
+    ("plain to anyOf", prop1(S), prop1({"anyOf": [N, S]}), set()),
+    ("plain to oneOf", prop1(S), prop1({"oneOf": [N, S]}), set()),
+    ("plain to allOf", prop1(S), prop1({"allOf": [S]}), set()),
+    ("plain to contradictory allOf", prop1(S), prop1({"allOf": [N, S]}), {"TYPE_CHANGED"}),
+]
+
+CASES += OBJECT_CASES + ARRAY_CASES + REF_CASES + COMPOSITION_CASES + COMBINED_CASES
 
 
 def test_long_reference_chains_are_bounded_not_a_recursion_error() -> None:
