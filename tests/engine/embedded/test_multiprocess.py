@@ -144,3 +144,39 @@ def test_state_logs_in_two_processes_agree(tmp_path: Path, instances: int) -> No
             else:
                 assert "is taken" in outcome
     assert winners == ids
+
+
+def _settled(cluster: EmbeddedCluster, members: int, partitions: int) -> bool:
+    description = cluster.describe_group("g")
+    assigned = [tp for m in description.members for tp in m.assignment]
+    return (
+        description.state == "Stable"
+        and len(description.members) == members
+        and sorted(assigned) == [TopicPartition("t", p) for p in range(partitions)]
+    )
+
+
+def test_members_in_several_processes_share_the_partitions(tmp_path: Path) -> None:
+    path = tmp_path / "c"
+    with EmbeddedCluster(path, maintenance_interval_s=None) as cluster:
+        cluster.create_topic("t", 6)
+        children = [spawn("member", path, "g", "t", 600) for _ in range(3)]
+        try:
+            deadline = time.monotonic() + 30
+            while not _settled(cluster, 3, 6):
+                assert time.monotonic() < deadline, cluster.describe_group("g")
+                time.sleep(0.05)
+            sizes = sorted(len(m.assignment) for m in cluster.describe_group("g").members)
+            assert sizes == [2, 2, 2]
+            children[0].send_signal(signal.SIGKILL)
+            children[0].wait(timeout=10)
+            while not _settled(cluster, 2, 6):
+                assert time.monotonic() < deadline, cluster.describe_group("g")
+                time.sleep(0.05)
+        finally:
+            for child in children:
+                child.kill()
+                child.wait(timeout=10)
+                for stream in (child.stdout, child.stderr):
+                    if stream is not None:
+                        stream.close()
