@@ -228,19 +228,6 @@ def build_router(
 
     # -- schemas -----------------------------------------------------------------------------------
     # The two hottest paths come first: routes are matched in order.
-    @route(
-        "/subjects/{subject}/versions",
-        "POST",
-        summary="Register a schema under a subject",
-        openapi_extra=_body_spec(_SCHEMA_BODY),
-    )
-    async def register(subject: str, request: Request, normalize: bool = False) -> Any:
-        return await call(registry.register, subject, await body(request), normalize)
-
-    @route("/schemas/types", "GET", summary="Schema types this registry supports")
-    async def schema_types() -> list[str]:
-        return list(SUPPORTED_TYPES)
-
     # The hottest path of every deployment (each deserializer asks it once per schema id):
     # its query parameters are read by hand, because FastAPI's per-parameter validation would
     # cost more than the whole answer; they are documented through `openapi_extra`.
@@ -259,6 +246,19 @@ def build_router(
         if fetch_max_id:
             found = {**found, "maxId": registry.max_id()}
         return RegistryResponse(found)
+
+    @route(
+        "/subjects/{subject}/versions",
+        "POST",
+        summary="Register a schema under a subject",
+        openapi_extra=_body_spec(_SCHEMA_BODY),
+    )
+    async def register(subject: str, request: Request, normalize: bool = False) -> Any:
+        return await call(registry.register, subject, await body(request), normalize)
+
+    @route("/schemas/types", "GET", summary="Schema types this registry supports")
+    async def schema_types() -> list[str]:
+        return list(SUPPORTED_TYPES)
 
     @route("/schemas/ids/{id}/schema", "GET", summary="Schema text by id")
     async def schema_text_by_id(id: int, subject: str | None = None) -> Any:
