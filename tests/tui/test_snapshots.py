@@ -9,7 +9,8 @@ Regenerate with `pytest tests/tui/test_snapshots.py --snapshot-update`.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,7 +19,10 @@ from fastapi import FastAPI
 from textual.pilot import Pilot
 from textual.widgets import Static
 
+from engine.embedded import EmbeddedCluster
 from lagmonitor.schemas import GroupDetail, GroupList
+from streamgov.server import ServerSettings, create_app
+from tests.tui.conftest import populate
 from tui.app import StreamgovApp
 from tui.client import StreamgovClient
 from tui.screens.base import TableScreen
@@ -132,6 +136,17 @@ BILLING_DETAIL = GroupDetail.model_validate(
 ).model_dump(mode="json")
 
 
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
+    """One populated application for every snapshot (they only read)."""
+    path: Path = tmp_path_factory.mktemp("snapshots") / "cluster"
+    with EmbeddedCluster(path, name="local", maintenance_interval_s=None) as cluster:
+        application = create_app(cluster, ServerSettings(lag_interval_seconds=3600))
+        populate(cluster, application)
+        yield application
+        application.state.services.close()
+
+
 class FixedLag(httpx.AsyncBaseTransport):
     """Answers `/lag/...` with fixed bodies and sends everything else to the real app."""
 
@@ -161,6 +176,8 @@ async def settle(pilot: Pilot[None]) -> None:
             busy = True
         if not busy:
             break
+    for widget in pilot.app.screen.query("Input, TextArea"):
+        widget.cursor_blink = False  # type: ignore[attr-defined]  # a steady cursor
     await pilot.pause(0.1)
 
 
