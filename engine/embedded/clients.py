@@ -316,7 +316,7 @@ class EmbeddedConsumer:
 
     def _revoke(self) -> None:
         if self._auto_commit and self._member_id and self._assignment:
-            with contextlib.suppress(EngineError):
+            with contextlib.suppress(EngineError, RuntimeError):
                 self._commit_positions()
         self._assignment = []
         self._positions = {}
@@ -398,7 +398,8 @@ class EmbeddedConsumer:
     def _leave(self) -> None:
         if self.group_id and self._member_id:
             self._revoke()
-            with contextlib.suppress(EngineError):
+            # A closed cluster (RuntimeError) has nobody left to tell; the session expires.
+            with contextlib.suppress(EngineError, RuntimeError):
                 self._engine.group_leave(self.group_id, self._member_id)
         self._member_id = None
         self._generation = -1
