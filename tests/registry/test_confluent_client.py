@@ -327,3 +327,48 @@ def test_use_latest_and_record_name_strategies(
         "id": 3,
         "name": "c",
     }
+
+
+def test_metadata_server_config_and_deleted_lookups(client: SchemaRegistryClient) -> None:
+    from confluent_kafka.schema_registry import (
+        ConfigCompatibilityLevel,
+        Metadata,
+        MetadataProperties,
+        ServerConfig,
+    )
+
+    name = subject()
+    metadata = Metadata(
+        tags=None, properties=MetadataProperties({"owner": "payments"}), sensitive=[]
+    )
+    schema_id = client.register_schema(name, Schema(USER, "AVRO", metadata=metadata))
+    found = client.get_latest_with_metadata(name, {"owner": "payments"})
+    assert found.schema_id == schema_id
+    assert found.schema.metadata is not None
+    assert found.schema.metadata.properties.properties == {"owner": "payments"}
+
+    config = client.set_config(name, ServerConfig(compatibility=ConfigCompatibilityLevel.FORWARD))
+    assert config["compatibility"] == "FORWARD"
+    assert client.get_config(name).compatibility_level == "FORWARD"
+
+    client.delete_version(name, 1)
+    with pytest.raises(SchemaRegistryError):
+        client.lookup_schema(name, Schema(USER, "AVRO", metadata=metadata))
+    found = client.lookup_schema(name, Schema(USER, "AVRO", metadata=metadata), deleted=True)
+    assert (found.schema_id, found.version) == (schema_id, 1)
+    assert name in client.get_subjects(deleted_only=True)
+    assert name not in client.get_subjects()
+
+
+def test_import_mode_through_the_client(client: SchemaRegistryClient) -> None:
+    name = subject()
+    assert client.update_mode(name, "IMPORT") == "IMPORT"
+    sr = client._rest_client
+    imported = sr.post(
+        f"subjects/{name}/versions",
+        body={"schema": avro_record("Imported", ("x", "int")), "id": 77_000, "version": 5},
+    )
+    assert imported["id"] == 77_000
+    assert client.get_version(name, 5).schema_id == 77_000
+    assert client.get_schema(77_000).schema_str == avro_record("Imported", ("x", "int"))
+    client.delete_mode(name)
