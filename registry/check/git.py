@@ -70,9 +70,19 @@ class GitRepo:
         return cls(Path(top))
 
     def resolve(self, ref: str) -> str:
-        """The commit id `ref` names; `GitError` says so when git does not know it."""
+        """The commit id `ref` names; `GitError` says so when git does not know it.
+
+        `REF...` names the merge base of REF and HEAD (what `git diff REF...` compares with),
+        so a branch is not blamed for what changed on REF after it forked.
+        """
         if not ref or ref.startswith("-") or "\n" in ref:
             raise GitError(f"unknown git ref {ref!r}")
+        if ref.endswith("...") and len(ref) > 3:
+            tip = self.resolve(ref[:-3])
+            try:
+                return _run(self.root, ["merge-base", tip, "HEAD"]).decode().strip()
+            except GitError:
+                raise GitError(f"{ref[:-3]!r} and HEAD have no common ancestor") from None
         try:
             out = _run(self.root, ["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"])
         except GitError:

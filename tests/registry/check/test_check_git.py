@@ -399,3 +399,20 @@ def test_earlier_versions_use_their_references_as_of_their_commit(repo: SchemaRe
     assert problem["subject"] == "orders-value"
     assert problem["version"] == f"commit {first[:10]}"
     assert problem["direction"] == "forward"
+
+
+def test_merge_base_baseline_ignores_what_changed_on_the_target_since(
+    orders: SchemaRepo,
+) -> None:
+    orders.git("checkout", "-q", "-b", "feature")
+    orders.write("schemas/orders-value.avsc", record("Order", field("id", "string")))
+    orders.commit("feature: drop amount")
+    orders.git("checkout", "-q", "main")
+    orders.write("schemas/refunds-value.avsc", record("Refund", field("id", "string")))
+    orders.commit("main: new subject")
+    orders.git("checkout", "-q", "feature")
+    # Against main's tip the branch seems to delete refunds-value; against the fork point not.
+    assert _statuses(_json(orders, "--against", "git:main", code=1))["refunds-value"] == "deleted"
+    document = _json(orders, "--against", "git:main...", code=0)
+    assert _statuses(document) == {"orders-value": "compatible"}
+    assert document["against"] == "git:main..."
