@@ -127,7 +127,10 @@ def get(
         answer = client.request("GET", f"/subjects/{_quote(subject)}/versions/{_quote(version)}")
     else:
         raise click.UsageError("give a SUBJECT (and optionally a VERSION), or --id")
-    click.echo(answer["schema"]) if schema_only else _echo_json(answer)
+    if schema_only:
+        click.echo(answer["schema"])
+    else:
+        _echo_json(answer)
 
 
 def _quote(text: str) -> str:
