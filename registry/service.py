@@ -189,9 +189,10 @@ class SchemaRegistry:
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> SchemaRegistry:
         """Create the topic if needed and replay it."""
+        started = time.monotonic()
         with self._store_errors("Error while initializing the schema registry"):
             self._log.start()
-        self._last_sync_started = time.monotonic()
+        self._last_sync_started = started
         return self
 
     def close(self) -> None:
