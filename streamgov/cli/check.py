@@ -57,6 +57,13 @@ class CheckUsageError(click.ClickException):
     default=None,
     help="Write the report to this file instead of standard output.",
 )
+@click.option(
+    "--report",
+    "reports",
+    metavar="FORMAT:FILE",
+    multiple=True,
+    help="Also write the report in FORMAT to FILE (repeatable), e.g. junit:schemas.xml.",
+)
 @click.option("--color/--no-color", default=None, help="Color human output (default: on a TTY).")
 @click.option(
     "--jobs",
@@ -78,6 +85,7 @@ def check_command(
     config_file: Path | None,
     root: Path | None,
     output: Path | None,
+    reports: tuple[str, ...],
     color: bool | None,
     jobs: int | None,
     timeout: float,
@@ -89,6 +97,7 @@ def check_command(
     STREAMGOV_REGISTRY_PASSWORD (or STREAMGOV_REGISTRY_BASIC_AUTH_USER_INFO=user:password),
     or STREAMGOV_REGISTRY_TOKEN for a bearer token.
     """
+    extra = [_report_target(spec) for spec in reports]
     if root is None:
         repo = GitRepo.find(Path.cwd())
         root = repo.root if repo is not None else Path.cwd()
@@ -107,13 +116,34 @@ def check_command(
     fmt = OutputFormat(output_format)
     if color is None:
         color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    for extra_format, target in extra:
+        _write(target, render(report, extra_format))
     text = render(report, fmt, color=color)
     if output is not None:
-        try:
-            output.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise CheckUsageError(f"cannot write {output}: {exc.strerror or exc}") from None
+        _write(output, text)
         click.echo(summary(report))
     else:
         click.echo(text, nl=False, color=color)
     sys.exit(0 if report.ok else 1)
+
+
+def _report_target(spec: str) -> tuple[OutputFormat, Path]:
+    """Parse `FORMAT:FILE` of `--report`."""
+    name, sep, path = spec.partition(":")
+    try:
+        if not sep or not path:
+            raise ValueError
+        return OutputFormat(name.strip().lower()), Path(path)
+    except ValueError:
+        formats = ", ".join(f.value for f in OutputFormat)
+        raise click.BadParameter(
+            f"{spec!r}: expected FORMAT:FILE with FORMAT one of {formats}",
+            param_hint="--report",
+        ) from None
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise CheckUsageError(f"cannot write {path}: {exc.strerror or exc}") from None

@@ -173,3 +173,23 @@ def test_github_escaping_round_trips(text: str) -> None:
     assert "\n" not in data and "\r" not in data
     assert not {",", ":", "\n"} & set(prop)
     assert _unescape(prop) == text
+
+
+def test_extra_reports_beside_the_main_format(broken: SchemaRepo, tmp_path: Path) -> None:
+    junit, document = tmp_path / "schemas.xml", tmp_path / "schemas.json"
+    result = broken.check(
+        "--against",
+        "git:main",
+        "--format",
+        "github",
+        "--report",
+        f"junit:{junit}",
+        "--report",
+        f"json:{document}",
+    )
+    assert result.exit_code == 1
+    assert GITHUB.match(result.output.splitlines()[0])
+    assert ET.parse(junit).getroot().tag == "testsuites"
+    assert json.loads(document.read_text())["summary"]["errors"] == 3
+    bad = broken.check("--against", "git:main", "--report", "xml:out.xml")
+    assert bad.exit_code == 2 and "expected FORMAT:FILE" in bad.output
