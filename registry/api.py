@@ -164,6 +164,13 @@ async def _json_body(request: Request, limit: int) -> Any:
         raise errors.RegistryError(400, f"Unrecognized JSON request body: {exc}") from None
 
 
+async def _delegate(handler: Callable[..., Any], request: Request, exc: Exception) -> Response:
+    """Hand an error outside the registry's paths to the handler that was there before."""
+    result = handler(request, exc)
+    answer: Response = await result if hasattr(result, "__await__") else result
+    return answer
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Render registry errors, and validation errors on registry paths, Confluent's way."""
 
@@ -176,8 +183,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def on_validation_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
         if not request.url.path.startswith(REGISTRY_PREFIXES) and previous is not None:
-            result = previous(request, exc)
-            return await result if hasattr(result, "__await__") else result
+            return await _delegate(previous, request, exc)
         problems = "; ".join(
             f"{'.'.join(str(p) for p in item.get('loc', ()))}: {item.get('msg', 'invalid')}"
             for item in exc.errors()
@@ -189,8 +195,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def on_http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         if not request.url.path.startswith(REGISTRY_PREFIXES) and previous_http is not None:
-            result = previous_http(request, exc)
-            return await result if hasattr(result, "__await__") else result
+            return await _delegate(previous_http, request, exc)
         phrase = HTTPStatus(exc.status_code).phrase if exc.status_code in _STATUSES else "Error"
         return RegistryResponse(
             {"error_code": exc.status_code, "message": f"HTTP {exc.status_code} {phrase}"},
