@@ -23,6 +23,11 @@ import time
 from pathlib import Path
 
 ANCHOR_SECONDS = 10.0
+#: The installed console script when there is one, else the same entry point through Python.
+_SCRIPT = shutil.which("streamgov")
+_COMMAND = (
+    [_SCRIPT] if _SCRIPT else [sys.executable, "-c", "from streamgov.cli import main; main()"]
+)
 
 
 def _git(root: Path, *args: str) -> None:
@@ -137,9 +142,7 @@ def time_check(root: Path, jobs: int | None = None) -> tuple[float, float, dict[
     started = time.perf_counter()
     done = subprocess.run(
         [
-            sys.executable,
-            "-c",
-            "from streamgov.cli import main; main()",
+            *_COMMAND,
             "check",
             "--against",
             "git:main",
