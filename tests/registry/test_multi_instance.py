@@ -45,7 +45,10 @@ def snapshot(url: str, prefix: str) -> dict[str, object]:
 
 def race(urls: list[str], prefix: str) -> None:
     """Register the same schemas through every server at once, then compare answers."""
-    httpx.put(f"{urls[0]}/config", json={"compatibility": "NONE"}).raise_for_status()
+    for s in range(SUBJECTS):  # per subject: the cluster may be shared with other tests
+        httpx.put(
+            f"{urls[0]}/config/{prefix}-{s}", json={"compatibility": "NONE"}
+        ).raise_for_status()
     jobs = [
         (url, f"{prefix}-{i % SUBJECTS}", schema_text(i)) for i in range(SCHEMAS) for url in urls
     ]
