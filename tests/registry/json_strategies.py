@@ -45,7 +45,7 @@ class JsonSchemaGenerator:
         kinds = ["string", "number", "integer", "boolean", "null", "enum", "const", "any"]
         if depth < self.max_depth:
             kinds += ["object", "object", "array", "tuple", "anyOf", "oneOf", "allOf", "not"]
-            kinds += ["typelist"]
+            kinds += ["typelist", "composed"]
         kind = rnd.choice(kinds)
         return getattr(self, f"_{kind}")(depth)
 
@@ -155,6 +155,22 @@ class JsonSchemaGenerator:
 
     def _allOf(self, depth: int) -> Json:  # noqa: N802
         return self._combined(depth, "allOf")
+
+    def _composed(self, depth: int) -> Json:
+        """An object built from a member schema plus its own properties; closed, when it is,
+        by `unevaluatedProperties` (only a keyword from 2019-09 on)."""
+        rnd = self.rnd
+        member = self._object(depth + 1)
+        member.pop("additionalProperties", None)
+        member.pop("patternProperties", None)
+        out: dict[str, Any] = {
+            "type": "object",
+            rnd.choice(["allOf", "anyOf"]): [member],
+            "properties": {name: self.node(depth + 1) for name in rnd.sample(NAMES, 2)},
+        }
+        if rnd.random() < 0.6:
+            out["unevaluatedProperties"] = rnd.choice([False, {"type": "string"}])
+        return out
 
     def _not(self, depth: int) -> Json:
         return {
@@ -313,10 +329,16 @@ def instance_for(schema: Json, rnd: random.Random, root: Json = None, depth: int
         return rnd.choice(schema["enum"])
     if "const" in schema:
         return schema["const"]
+    members = schema.get("allOf") or schema.get("anyOf")
+    if schema.get("type") == "object" and members:
+        member = instance_for(members[0], rnd, root, depth + 1)
+        own_schema = {key: value for key, value in schema.items() if key not in ("allOf", "anyOf")}
+        own = instance_for(own_schema, rnd, root, depth + 1)
+        return {**member, **own} if isinstance(member, dict) else own
     for keyword in ("anyOf", "oneOf"):
-        if keyword in schema:
+        if schema.get(keyword):
             return instance_for(rnd.choice(schema[keyword]), rnd, root, depth + 1)
-    if "allOf" in schema:
+    if schema.get("allOf"):
         return instance_for(schema["allOf"][0], rnd, root, depth + 1)
     kind = schema.get("type")
     if isinstance(kind, list):

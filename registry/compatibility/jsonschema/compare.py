@@ -17,7 +17,7 @@ from fractions import Fraction
 from typing import Any
 
 from registry.compatibility.jsonschema.merge import deref, flatten
-from registry.compatibility.jsonschema.model import JSON_TYPES, TRUE, Node
+from registry.compatibility.jsonschema.model import JSON_TYPES, TRUE, Node, settle
 
 Tokens = tuple[str, ...]
 Diff = tuple[str, Tokens, str]
@@ -162,7 +162,7 @@ class Comparison:
             return self.compare(w.ref.node, r)
         if r.ref is not None:
             return self.compare(w, r.ref.node)
-        flat_w, flat_r = flatten(w), flatten(r)
+        flat_w, flat_r = settle(flatten(w)), settle(flatten(r))
         if flat_w is not w or flat_r is not r:
             return self.compare(flat_w, flat_r)
         if r.rejects_all:
@@ -177,7 +177,50 @@ class Comparison:
         found: list[Diff] = []
         self._own(w.own or w, r.own or r, found)
         self._applicators(w, r, found)
+        self._unsettled(w, r, found)
         return tuple(found)
+
+    def _unsettled(self, w: Node, r: Node, found: list[Diff]) -> None:
+        """`unevaluated*` next to subschemas that evaluate too: what is left for it depends
+        on which subschemas match. Safe only when the writer has the same keyword and the
+        same subschemas and the reader lists at least the writer's properties or items (so
+        less is left unevaluated); otherwise reported. On the writer side it is ignored,
+        which only makes the writer look more permissive."""
+        same_subschemas = (w.all_of, w.any_of, w.one_of, w.if_, w.then, w.else_) == (
+            r.all_of,
+            r.any_of,
+            r.one_of,
+            r.if_,
+            r.then,
+            r.else_,
+        ) and (w.ref, w.dependent_schemas, w.contains) == (r.ref, r.dependent_schemas, r.contains)
+        if r.unevaluated_properties is not None and not (
+            same_subschemas
+            and w.unevaluated_properties is r.unevaluated_properties
+            and set(w.props) <= set(r.props)
+            and {p for p, _ in w.pattern_properties} <= {p for p, _ in r.pattern_properties}
+        ):
+            found.append(
+                _diff(
+                    "UNEVALUATED_PROPERTIES_NARROWED",
+                    ("unevaluatedProperties",),
+                    "`unevaluatedProperties` ({path}) now applies to properties the old schema "
+                    "accepted otherwise",
+                )
+            )
+        if r.unevaluated_items is not None and not (
+            same_subschemas
+            and w.unevaluated_items is r.unevaluated_items
+            and len(w.prefix) <= len(r.prefix)
+        ):
+            found.append(
+                _diff(
+                    "UNEVALUATED_ITEMS_NARROWED",
+                    ("unevaluatedItems",),
+                    "`unevaluatedItems` ({path}) now applies to items the old schema accepted "
+                    "otherwise",
+                )
+            )
 
     # -- combinators --------------------------------------------------------------------------
 

@@ -89,17 +89,15 @@ def _high(a: Any, b: Any) -> Any:
     return b if a is None else a if b is None else min(a, b)
 
 
-def _has_object_content(node: Node) -> bool:
-    return bool(node.properties) or node.additional is not None or bool(node.pattern_properties)
-
-
-def _has_content_model(node: Node) -> bool:
-    return node.additional is not None or bool(node.pattern_properties)
+def _names_properties(node: Node) -> bool:
+    return bool(node.properties) or bool(node.pattern_properties)
 
 
 def _merge(a: Node, b: Node) -> Node:
-    if (_has_content_model(a) and _has_object_content(b)) or (
-        _has_content_model(b) and _has_object_content(a)
+    # `additionalProperties` only sees its own subschema's properties and patterns, so it
+    # cannot join another member's; `unevaluatedProperties` sees them all and can.
+    if (a.additional is not None and _names_properties(b)) or (
+        b.additional is not None and _names_properties(a)
     ):
         raise _CannotMergeError
     a_items, b_items = (a.prefix, a.rest), (b.prefix, b.rest)
@@ -120,9 +118,14 @@ def _merge(a: Node, b: Node) -> Node:
     out.multiple_of = _pick(a.multiple_of, b.multiple_of)
     out.properties = _merge_properties(a, b)
     out.required = a.required | b.required
-    source = a if _has_content_model(a) else b
-    out.additional, out.additional_keyword = source.additional, source.additional_keyword
-    out.pattern_properties = source.pattern_properties
+    out.additional = _pick(a.additional, b.additional)
+    out.additional_keyword = a.additional_keyword if a.additional else b.additional_keyword
+    patterns = dict(a.pattern_properties)
+    for pattern, schema in b.pattern_properties:
+        patterns[pattern] = _pick(patterns.get(pattern), schema)
+    out.pattern_properties = tuple(sorted(patterns.items()))
+    out.unevaluated_properties = _pick(a.unevaluated_properties, b.unevaluated_properties)
+    out.unevaluated_items = _pick(a.unevaluated_items, b.unevaluated_items)
     out.min_properties = _low(a.min_properties, b.min_properties)
     out.max_properties = _high(a.max_properties, b.max_properties)
     out.dependent_required = _merge_dependencies(a.dependent_required, b.dependent_required)

@@ -55,6 +55,9 @@ class Node:
     dependent_schemas: tuple[tuple[str, Node], ...] = ()
     dependent_schemas_keyword: str = "dependencies"
     property_names: Node | None = None
+    # `unevaluatedProperties`/`unevaluatedItems` as written; see `settle`
+    unevaluated_properties: Node | None = None
+    unevaluated_items: Node | None = None
     # arrays
     prefix: tuple[Node, ...] = ()
     prefix_keyword: str = "items"
@@ -85,6 +88,7 @@ class Node:
     own: Node | None = field(default=None, repr=False)
     has_refs: bool = field(default=False, repr=False)
     flat: Node | None = field(default=None, repr=False)
+    settled: Node | None = field(default=None, repr=False)
 
     @property
     def combinator(self) -> tuple[str, tuple[Node, ...]] | None:
@@ -112,7 +116,7 @@ class Node:
 # The fields that make two nodes the same node.
 _DERIVED = frozenset(
     {"rejects_all", "accepts_all", "props", "own", "has_default", "enum_values", "has_refs"}
-    | {"flat"}
+    | {"flat", "settled"}
 )
 IDENTITY_FIELDS = tuple(f.name for f in fields(Node) if f.name not in _DERIVED)
 _APPLICATORS = ("all_of", "any_of", "one_of", "not_", "if_", "then", "else_")
@@ -154,6 +158,7 @@ def intern(node: Node) -> Node:
 
 _NODE_FIELDS = (
     *("additional", "property_names", "rest", "contains"),
+    *("unevaluated_properties", "unevaluated_items"),
     *("not_", "if_", "then", "else_"),
 )
 _NODE_TUPLES = ("prefix", "all_of", "any_of", "one_of")
@@ -302,9 +307,8 @@ class Compiler:
             node.required = frozenset(item for item in required if isinstance(item, str))
         if "additionalProperties" in raw:
             node.additional = self._optional(raw["additionalProperties"])
-        elif modern and "unevaluatedProperties" in raw:
-            node.additional = self._optional(raw["unevaluatedProperties"])
-            node.additional_keyword = "unevaluatedProperties"
+        if modern and "unevaluatedProperties" in raw:
+            node.unevaluated_properties = self._optional(raw["unevaluatedProperties"])
         patterns = raw.get("patternProperties")
         if isinstance(patterns, dict):
             node.pattern_properties = tuple(
@@ -349,9 +353,8 @@ class Compiler:
                 node.rest_keyword = "additionalItems"
         elif items is not None:
             node.rest = self._optional(items)
-        if node.rest is None and modern and "unevaluatedItems" in raw:
-            node.rest = self._optional(raw["unevaluatedItems"])
-            node.rest_keyword = "unevaluatedItems"
+        if modern and "unevaluatedItems" in raw:
+            node.unevaluated_items = self._optional(raw["unevaluatedItems"])
         if not node.prefix and node.rest is None:
             node.prefix_keyword = node.rest_keyword = "items"
         node.min_items = _int(raw.get("minItems")) or None
@@ -397,6 +400,46 @@ def _leaf_key(raw: dict[str, Any], draft: str) -> tuple[Any, ...] | None:
             items.append((key, type(value).__name__, value))
     items.sort()
     return (draft, "default" in raw, *items)
+
+
+def settle(node: Node) -> Node:
+    """`node` with `unevaluated*` folded into the content model where that is exact.
+
+    With no subschema that could evaluate properties or items (no combinator, conditional,
+    reference or dependent schema), `unevaluatedProperties` is `additionalProperties` and
+    `unevaluatedItems` is the schema for items after the tuple (absent `contains`); next to
+    `additionalProperties` or `items` it has nothing left to apply to. Otherwise it stays,
+    compared conservatively (see `compare`).
+    """
+    if node.unevaluated_properties is None and node.unevaluated_items is None:
+        return node
+    if node.settled is not None:
+        return node.settled
+    node.settled = node
+    if _evaluates_in_subschemas(node):
+        return node
+    changes: dict[str, Any] = {"unevaluated_properties": None, "unevaluated_items": None}
+    if node.additional is None and node.unevaluated_properties is not None:
+        changes["additional"] = node.unevaluated_properties
+        changes["additional_keyword"] = "unevaluatedProperties"
+    if node.unevaluated_items is not None and node.rest is None:
+        if node.contains is not None:
+            return node
+        changes["rest"] = node.unevaluated_items
+        changes["rest_keyword"] = "unevaluatedItems"
+    node.settled = intern(_replace(node, **changes))
+    return node.settled
+
+
+def _evaluates_in_subschemas(node: Node) -> bool:
+    return bool(
+        node.all_of
+        or node.any_of
+        or node.one_of
+        or node.if_ is not None
+        or node.ref is not None
+        or node.dependent_schemas
+    )
 
 
 def _replace(node: Node, **changes: Any) -> Node:

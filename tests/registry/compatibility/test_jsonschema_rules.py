@@ -913,7 +913,106 @@ COMBINED_CASES: list[Case] = [
     ("plain to contradictory allOf", prop1(S), prop1({"allOf": [N, S]}), {"TYPE_CHANGED"}),
 ]
 
+
+def d2020(schema: Any) -> Any:
+    return {"$schema": D2020, **schema}
+
+
+BASE_DEFS = {"$defs": {"base": {"properties": {"id": S}, "required": ["id"]}}}
+UNEVALUATED_CASES: list[Case] = [
+    (
+        "optional property added next to a $ref, closed by unevaluatedProperties",
+        d2020(
+            {
+                "$ref": "#/$defs/base",
+                "properties": {"a": S},
+                "unevaluatedProperties": False,
+                **BASE_DEFS,
+            }
+        ),
+        d2020(
+            {
+                "$ref": "#/$defs/base",
+                "properties": {"a": S, "b": N},
+                "unevaluatedProperties": False,
+                **BASE_DEFS,
+            }
+        ),
+        set(),
+    ),
+    (
+        "property removed next to a $ref, closed by unevaluatedProperties",
+        d2020(
+            {
+                "$ref": "#/$defs/base",
+                "properties": {"a": S},
+                "unevaluatedProperties": False,
+                **BASE_DEFS,
+            }
+        ),
+        d2020({"$ref": "#/$defs/base", "unevaluatedProperties": False, **BASE_DEFS}),
+        {"PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL"},
+    ),
+    (
+        "property removed next to a $ref and an anyOf, closed by unevaluatedProperties",
+        d2020(
+            {
+                "$ref": "#/$defs/base",
+                "anyOf": [S, N, obj({})],
+                "properties": {"a": S},
+                "unevaluatedProperties": False,
+                **BASE_DEFS,
+            }
+        ),
+        d2020(
+            {
+                "$ref": "#/$defs/base",
+                "anyOf": [S, N, obj({})],
+                "unevaluatedProperties": False,
+                **BASE_DEFS,
+            }
+        ),
+        {"UNEVALUATED_PROPERTIES_NARROWED"},
+    ),
+    (
+        "properties evaluated in anyOf are not lost",
+        d2020({"anyOf": [{"properties": {"a": S}}], "unevaluatedProperties": False}),
+        d2020({"type": "object", "properties": {}, "additionalProperties": False}),
+        {"TYPE_NARROWED", "ADDITIONAL_PROPERTIES_REMOVED"},
+    ),
+    (
+        "unevaluatedProperties added next to anyOf",
+        d2020({"anyOf": [{"properties": {"a": S}}, {"properties": {"b": S}}]}),
+        d2020(
+            {
+                "anyOf": [{"properties": {"a": S}}, {"properties": {"b": S}}],
+                "unevaluatedProperties": False,
+            }
+        ),
+        {"UNEVALUATED_PROPERTIES_NARROWED"},
+    ),
+    (
+        "allOf closed by unevaluatedProperties, flattened",
+        d2020({"allOf": [obj({"a": S})], "unevaluatedProperties": False}),
+        d2020(obj({"a": S}, additionalProperties=False)),
+        set(),
+    ),
+    (
+        "flat closed object split into allOf with unevaluatedProperties",
+        d2020(obj({"a": S}, additionalProperties=False)),
+        d2020({"allOf": [obj({"a": S})], "unevaluatedProperties": False}),
+        set(),
+    ),
+    (
+        "unevaluatedItems next to allOf with prefixItems",
+        d2020({"allOf": [{"prefixItems": [S]}], "unevaluatedItems": False}),
+        d2020({"type": "array", "prefixItems": [S], "items": False}),
+        {"TYPE_NARROWED"},
+    ),
+]
+
 CASES += OBJECT_CASES + ARRAY_CASES + REF_CASES + COMPOSITION_CASES + COMBINED_CASES
+CASES += UNEVALUATED_CASES
 
 
 def test_long_reference_chains_are_bounded_not_a_recursion_error() -> None:
