@@ -79,7 +79,7 @@ def _serve(kind: str, port: int, home: str) -> None:
         install_error_handlers(target)
         registry = SchemaRegistry(EmbeddedCluster(Path(home), name="bench")).start()
         target.include_router(build_router(registry))
-    else:
+    else:  # "server": everything `streamgov up` serves
         from engine.embedded import EmbeddedCluster
         from streamgov.server import create_app
 
@@ -192,7 +192,7 @@ def bench_http(seconds: float, connections: int, rounds: int = 3) -> None:
     with (
         tempfile.TemporaryDirectory() as home,
         Server("ceiling", home) as ceiling,
-        Server("registry", home) as registry,
+        Server("server", home) as registry,
     ):
         url = f"http://127.0.0.1:{registry.port}"
         httpx.put(f"{url}/config", json={"compatibility": "NONE"}).raise_for_status()
