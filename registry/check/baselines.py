@@ -8,7 +8,7 @@ subjects with the configuration found in that tree, so a renamed file keeps its 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -324,6 +324,7 @@ class RegistryBaseline:
         auth: httpx.Auth | None = None,
         timeout: float = 10.0,
         limits: Limits = DEFAULT_LIMITS,
+        owns: Callable[[str], bool] | None = None,
     ) -> None:
         parts = urlsplit(url)
         if parts.scheme not in {"http", "https"} or not parts.hostname:
@@ -333,7 +334,7 @@ class RegistryBaseline:
         self.base = redact(url).rstrip("/")
         self.description = f"registry:{self.base}"
         self.limits = limits
-        self.notes: list[str] = []
+        self.owns = owns
         self._client = httpx.Client(
             base_url=self.base,
             auth=auth,
@@ -347,9 +348,18 @@ class RegistryBaseline:
         """Release the HTTP connections."""
         self._client.close()
 
-    def subjects(self) -> None:
-        """A registry holds other repositories' subjects too, so deletions are not judged."""
-        return None
+    def subjects(self) -> Mapping[str, str | None] | None:
+        """The registered subjects this repository owns (`schemas.owned_subjects`).
+
+        A registry holds other repositories' subjects too, so without that setting
+        deletions are not judged (None).
+        """
+        if self.owns is None:
+            return None
+        names = self._get("/subjects")
+        if not isinstance(names, list):
+            raise BaselineError(f"the registry at {self.base} sent a malformed subject list")
+        return {name: None for name in names if isinstance(name, str) and self.owns(name)}
 
     def fetch(
         self, wanted: Mapping[str, CompatibilityLevel | None], default: CompatibilityLevel
@@ -485,7 +495,8 @@ def open_baseline(
         return git_baseline(repo, spec[4:], root, config, limits)
     if spec.startswith(("registry:", "http://", "https://")):
         auth = registry_auth(os.environ if env is None else env)
-        return RegistryBaseline(spec.removeprefix("registry:"), auth, timeout, limits)
+        owns = config.owns if config.owned_subjects else None
+        return RegistryBaseline(spec.removeprefix("registry:"), auth, timeout, limits, owns)
     path = Path(spec.removeprefix("dir:"))
     if spec.startswith("dir:") or path.exists() or "/" in spec or spec.startswith("."):
         return directory_baseline(path if path.is_absolute() else Path.cwd() / path, config, limits)

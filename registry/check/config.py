@@ -4,6 +4,7 @@
 schemas:
   compatibility: BACKWARD          # default level for git and directory baselines
   allow_deleted: [legacy-value]    # subjects (globs) that may disappear; `true` for all
+  owned_subjects: ["orders-*"]     # registry subjects this repository owns (deletions)
   history: 20                      # versions read from git history for *_TRANSITIVE levels
   files:
     - path: schemas/orders.avsc    # an explicit entry
@@ -108,6 +109,7 @@ class CheckConfig:
     rules: tuple[FileRule, ...] = ()
     compatibility: CompatibilityLevel | None = None
     allow_deleted: tuple[str, ...] = ()
+    owned_subjects: tuple[str, ...] = ()
     history: int = DEFAULT_HISTORY
 
     @property
@@ -118,6 +120,10 @@ class CheckConfig:
     def deletion_allowed(self, subject: str) -> bool:
         """Whether `subject` may disappear without failing the check."""
         return any(_compiled(pattern).fullmatch(subject) for pattern in self.allow_deleted)
+
+    def owns(self, subject: str) -> bool:
+        """Whether a registry subject belongs to this repository (`owned_subjects`)."""
+        return any(_compiled(pattern).fullmatch(subject) for pattern in self.owned_subjects)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -215,7 +221,7 @@ def parse_config(text: str, source: str = CONFIG_FILE) -> CheckConfig:
     return reader.config(reader.mapping(section, SECTION, document.key_lines.get(SECTION, 1)))
 
 
-_SECTION_KEYS = ("compatibility", "allow_deleted", "history", "files")
+_SECTION_KEYS = ("compatibility", "allow_deleted", "owned_subjects", "history", "files")
 _RULE_KEYS = (
     "path",
     "glob",
@@ -291,12 +297,13 @@ class _Reader:
                 for index, item in enumerate(files)
             ),
             compatibility=self.level(section, SECTION),
-            allow_deleted=self.allow_deleted(section),
+            allow_deleted=self.subject_globs(section, "allow_deleted"),
+            owned_subjects=self.subject_globs(section, "owned_subjects"),
             history=history,
         )
 
-    def allow_deleted(self, section: _Map) -> tuple[str, ...]:
-        value = section.get("allow_deleted", False)
+    def subject_globs(self, section: _Map, key: str) -> tuple[str, ...]:
+        value = section.get(key, False)
         if value is True:
             return ("*",)
         if value is False or value is None:
@@ -304,8 +311,8 @@ class _Reader:
         if isinstance(value, list) and all(isinstance(item, str) for item in value):
             return tuple(value)
         raise self.fail(
-            section.key_lines.get("allow_deleted", section.line),
-            "allow_deleted must be true, false or a list of subjects (globs allowed)",
+            section.key_lines.get(key, section.line),
+            f"{key} must be true, false or a list of subjects (globs allowed)",
         )
 
     def rule(self, value: Any, where: str, line: int) -> FileRule:

@@ -173,8 +173,8 @@ class _Run:
                     file=path,
                     severity=Severity.WARNING if allowed else Severity.ERROR,
                     message=(
-                        f"subject {subject!r} ({path}) exists in {baseline.description} "
-                        "but no file holds it any more"
+                        f"subject {subject!r}{f' ({path})' if path else ''} exists in "
+                        f"{baseline.description} but no file holds it any more"
                         + (" (allowed by schemas.allow_deleted)" if allowed else "")
                     ),
                     fix=(

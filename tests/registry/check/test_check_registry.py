@@ -222,3 +222,20 @@ def test_unreachable_registry_exits_2(repo: SchemaRepo, tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert f"cannot reach the registry at {url}" in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_owned_subjects_missing_from_the_repository_are_deleted(
+    repo: SchemaRepo, client: SchemaRegistryClient, registry: str
+) -> None:
+    for subject in ("inv-a-value", "inv-b-value", "unrelated-value"):
+        _register(client, subject, V1)
+    repo.write("schemas/inv-a-value.avsc", V1)
+    repo.write("streamgov.yaml", "schemas:\n  owned_subjects: [inv-*]\n")
+    document = _json(repo, registry, 1)
+    assert _statuses(document) == {"inv-a-value": "unchanged", "inv-b-value": "deleted"}
+    (problem,) = document["problems"]
+    assert problem["file"] is None and "inv-b-value" in problem["message"]
+    repo.write(
+        "streamgov.yaml", "schemas:\n  owned_subjects: [inv-*]\n  allow_deleted: [inv-b-value]\n"
+    )
+    assert _json(repo, registry, 0)["problems"][0]["severity"] == "warning"
