@@ -73,6 +73,10 @@ def test_deletions_allowed_by_glob_or_true() -> None:
     assert not config.deletion_allowed("orders-value")
     assert parse_config("schemas: {allow_deleted: true}").deletion_allowed("anything")
     assert not parse_config("schemas: {}").deletion_allowed("anything")
+    owned = parse_config("schemas: {owned_subjects: [orders-*]}")
+    assert owned.owns("orders-value") and not owned.owns("payments-value")
+    with pytest.raises(CheckConfigError, match=r":1: owned_subjects must be true, false or a list"):
+        parse_config("schemas: {owned_subjects: 3}")
 
 
 @pytest.mark.parametrize(
