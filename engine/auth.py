@@ -104,15 +104,18 @@ class _Guard:
         self.principal = principal
 
     def allowed(self, operation: Operation, resource_type: ResourceType, name: str) -> bool:
+        """Whether the principal may (everything is allowed without an authorizer)."""
         if self.authorizer is None:
             return True
         return bool(self.authorizer.authorize(self.principal, operation, resource_type, name))
 
     def check(self, operation: Operation, resource_type: ResourceType, name: str) -> None:
+        """Raise `AuthorizationError` unless allowed."""
         if not self.allowed(operation, resource_type, name):
             raise AuthorizationError(self.principal, operation, resource_type, name)
 
     def topics(self, operation: Operation, names: Iterable[str]) -> None:
+        """Check the operation on every topic named."""
         for name in dict.fromkeys(names):
             self.check(operation, ResourceType.TOPIC, name)
 

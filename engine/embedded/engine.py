@@ -107,6 +107,7 @@ class _Connections:
         self.by_key: dict[str, sqlite3.Connection] = {}
 
     def close_all(self) -> None:
+        """Close every connection of the thread."""
         by_key, self.by_key = self.by_key, {}
         for conn in by_key.values():
             with contextlib.suppress(sqlite3.Error):
