@@ -12,7 +12,7 @@ from registry.check.baselines import BaselineSubject
 from registry.check.discovery import SchemaFile
 from registry.check.pointers import line_of, load_json, split, translate
 from registry.check.results import Problem, Status, SubjectOutcome
-from registry.compatibility import Incompatibility, VersionedSchema, check
+from registry.compatibility import CompatibilityLevel, Incompatibility, VersionedSchema, check
 from registry.formats import (
     DEFAULT_LIMITS,
     Limits,
@@ -124,7 +124,10 @@ def judge(case: Case, limits: Limits = DEFAULT_LIMITS) -> Verdict:
     except ValueError as exc:
         return invalid(item, str(exc))
     status = Status.COMPATIBLE if result.compatible else Status.INCOMPATIBLE
-    checked = len(versions) if level.transitive else min(1, len(versions))
+    if level is CompatibilityLevel.NONE:
+        checked = 0
+    else:
+        checked = len(versions) if level.transitive else min(1, len(versions))
     verdict = Verdict(
         SubjectOutcome(item.subject, item.path, status, level.value, checked), notes=notes
     )
