@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from tui import format as fmt
 from tui.decode import plain, schema_id_of, with_schema
-from tui.diff import side_by_side
+from tui.diff import pretty, side_by_side
 from tui.screens.base import Row, matches
 from tui.widgets.command_bar import common_prefix, complete, resolve
 
@@ -74,8 +74,9 @@ def test_side_by_side_keeps_every_line_of_both_sides_in_order(
     rows = side_by_side("\n".join(old), "\n".join(new))
     left = [r.left for r in rows if r.change != "added"]
     right = [r.right for r in rows if r.change != "removed"]
-    assert left == "\n".join(old).splitlines()
-    assert right == "\n".join(new).splitlines()
+    # Both sides are shown pretty-printed (JSON texts are re-indented first).
+    assert left == pretty("\n".join(old)).splitlines()
+    assert right == pretty("\n".join(new)).splitlines()
     assert all(r.left == r.right for r in rows if r.change == "same")
 
 

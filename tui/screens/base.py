@@ -16,6 +16,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
@@ -98,8 +99,12 @@ class DataScreen(Screen[None]):
     @work(exclusive=True, group="load")
     async def reload(self) -> None:
         """Load the data, showing failures in the banner (the next tick retries)."""
+        if not self.is_mounted:
+            return
         try:
             await self.load()
+        except NoMatches:
+            return  # the screen was closed (or not yet composed) while loading
         except ServerUnreachableError as exc:
             self.show_banner(f"{exc}; retrying every {self.sg.refresh_seconds:g}s")
         except ApiError as exc:
@@ -112,13 +117,14 @@ class DataScreen(Screen[None]):
 
     def show_banner(self, message: str) -> None:
         """Show a problem above the content."""
-        banner = self.query_one("#banner", Static)
-        banner.update(Text(f" ! {message}"))
-        banner.add_class("visible")
+        for banner in self.query("#banner").results(Static):  # none before compose ends
+            banner.update(Text(f" ! {message}"))
+            banner.add_class("visible")
 
     def hide_banner(self) -> None:
         """Hide the banner."""
-        self.query_one("#banner", Static).remove_class("visible")
+        for banner in self.query("#banner").results(Static):
+            banner.remove_class("visible")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return not (action in self.WRITE_ACTIONS and self.sg.readonly)
