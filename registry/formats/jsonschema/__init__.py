@@ -45,8 +45,10 @@ class JsonSchema:
         draft: str,
         references: tuple[ResolvedReference, ...],
         resolved: ResolvedRefs,
+        documents: tuple[Document, ...] = (),
     ) -> None:
         self._raw = raw
+        self._documents = documents
         self.document = document
         self.draft = draft
         self._references = references
@@ -87,7 +89,13 @@ class JsonSchema:
 
     @cached_property
     def _normalized(self) -> str:
-        return _dump(normalize_document(self.document, self.draft))
+        normalized = normalize_document(self.document, self.draft)
+        try:
+            # A `$ref` may point into a keyword that constrains nothing; keep those then.
+            resolve_references(Document("", normalized, self.draft), self._documents)
+        except SchemaError:
+            normalized = normalize_document(self.document, self.draft, drop_neutral=False)
+        return _dump(normalized)
 
     def field_tags(self) -> list[FieldTag]:
         """Every property carrying `confluent:tags`, in schema order."""
@@ -123,8 +131,9 @@ def parse_json_schema(
     draft = draft_of(document)
     _check_against_meta_schema(document, draft, limits)
     root = Document("", document, draft)
-    resolved = resolve_references(root, load_references(references, draft, limits))
-    return JsonSchema(schema, document, draft, tuple(references), resolved)
+    documents = tuple(load_references(references, draft, limits))
+    resolved = resolve_references(root, documents)
+    return JsonSchema(schema, document, draft, tuple(references), resolved, documents)
 
 
 def _check_against_meta_schema(document: Any, draft: str, limits: Limits) -> None:

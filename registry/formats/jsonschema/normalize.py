@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import unquote
 
-from registry.formats.jsonschema.keywords import LIST, MAP, SINGLE, walk
+from registry.formats.jsonschema.keywords import LIST, MAP, SINGLE
 
 # Keywords whose value, when equal to the listed one, means the same as leaving them out.
 _NEUTRAL_VALUES: dict[str, tuple[Any, ...]] = {
@@ -48,42 +47,26 @@ def _canonical_numbers(value: Any) -> Any:
     return value
 
 
-def _protected_paths(document: Any, draft: str) -> set[tuple[str, ...]]:
-    """Prefixes of every local JSON-pointer `$ref`: locations normalization must keep."""
-    protected: set[tuple[str, ...]] = set()
-    for _, node in walk(document, draft):
-        ref = node.get("$ref") if isinstance(node, dict) else None
-        if isinstance(ref, str) and ref.startswith("#/"):
-            tokens = tuple(
-                unquote(token).replace("~1", "/").replace("~0", "~") for token in ref[2:].split("/")
-            )
-            protected.update(tokens[:length] for length in range(1, len(tokens) + 1))
-    return protected
-
-
-def normalize_document(document: Any, draft: str) -> Any:
+def normalize_document(document: Any, draft: str, drop_neutral: bool = True) -> Any:
     """A normalized copy: sorted, deduplicated `type`/`required`, deduplicated `enum`,
-    neutral keywords dropped, single-element `type` lists spelled as a string."""
-    return _normalize(document, draft, (), _protected_paths(document, draft))
+    single-element `type` lists spelled as a string, and (with `drop_neutral`) keywords
+    that constrain nothing left out."""
+    return _normalize(document, draft, drop_neutral)
 
 
-def _normalize(node: Any, draft: str, at: tuple[str, ...], protected: set[tuple[str, ...]]) -> Any:
+def _normalize(node: Any, draft: str, drop: bool) -> Any:
     if not isinstance(node, dict):
         return node
     single, listed, mapped = SINGLE[draft], LIST[draft], MAP[draft]
     out: dict[str, Any] = {}
     for key, value in node.items():
-        here = (*at, key)
         if key in single and isinstance(value, dict | bool):
-            value = _normalize(value, draft, here, protected)
+            value = _normalize(value, draft, drop)
         elif key in listed and isinstance(value, list):
-            value = [
-                _normalize(item, draft, (*here, str(index)), protected)
-                for index, item in enumerate(value)
-            ]
+            value = [_normalize(item, draft, drop) for item in value]
         elif key in mapped and isinstance(value, dict):
             value = {
-                name: _normalize(item, draft, (*here, name), protected)
+                name: _normalize(item, draft, drop)
                 if isinstance(item, dict | bool)
                 else _sorted_names(item)
                 for name, item in value.items()
@@ -97,7 +80,7 @@ def _normalize(node: Any, draft: str, at: tuple[str, ...], protected: set[tuple[
             value = _sorted_names(value)
         elif key == "enum" and isinstance(value, list):
             value = _dedupe(value)
-        if _is_neutral(key, value) and here not in protected:
+        if drop and _is_neutral(key, value):
             continue
         out[key] = value
     return out

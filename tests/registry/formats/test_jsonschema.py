@@ -343,6 +343,20 @@ def test_normalization_keeps_locations_a_ref_points_to() -> None:
     assert "items" in json.loads(again.normalized())["properties"]["a"]
 
 
+def test_normalization_keeps_locations_a_nested_resource_ref_points_to() -> None:
+    schema = parse(
+        {
+            "$id": "https://example.com/root.json",
+            "properties": {
+                "n": {"$id": "nested.json", "properties": {"a": {"items": {}}}},
+                "m": {"$ref": "nested.json#/properties/a/items"},
+            },
+        }
+    )
+    again = parse_json_schema(schema.normalized())
+    assert again.normalized() == schema.normalized()
+
+
 def test_normalized_form_parses_and_is_idempotent() -> None:
     schema = parse({"type": ["null", "string"], "required": [], "enum": [None, "a", "a"]})
     again = parse_json_schema(schema.normalized())
