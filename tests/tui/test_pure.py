@@ -7,6 +7,7 @@ import json
 import struct
 
 import fastavro
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,6 +15,7 @@ from tui import format as fmt
 from tui.decode import plain, schema_id_of, with_schema
 from tui.diff import pretty, side_by_side
 from tui.screens.base import Row, matches
+from tui.screens.lag_detail import reset_value
 from tui.widgets.command_bar import common_prefix, complete, resolve
 
 
@@ -88,6 +90,18 @@ def test_command_completion() -> None:
     assert resolve("LAG", names) == "lag"
     assert resolve("x", names) is None
     assert common_prefix(["schemas", "schedule"]) == "sche"
+
+
+def test_reset_values() -> None:
+    assert reset_value("") is None
+    assert reset_value(" -3 ") == -3
+    assert reset_value("+5") == 5
+    assert reset_value("2026-01-01T00:00:00Z") == 1_767_225_600_000
+    assert reset_value("2026-01-01T00:00:00") == 1_767_225_600_000
+    with pytest.raises(ValueError, match="neither a whole number"):
+        reset_value("soon")
+    with pytest.raises(ValueError):
+        reset_value("-+5")
 
 
 def test_filter_matches_every_word_in_any_cell() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -54,12 +56,31 @@ def summary(group: dict[str, Any]) -> Text:
     return text
 
 
+def reset_value(text: str) -> int | None:
+    """The reset dialog's value: a whole number (offset, shift, epoch ms) or an ISO-8601 time
+    (as epoch ms); None when empty. ValueError names what is wrong."""
+    stripped = text.strip()
+    if not stripped:
+        return None
+    if re.fullmatch(r"[+-]?\d+", stripped):
+        return int(stripped)
+    try:
+        moment = datetime.fromisoformat(stripped)
+    except ValueError:
+        raise ValueError(f"{stripped!r} is neither a whole number nor an ISO-8601 time") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
 def reset_fields(topics: list[str]) -> list[FormField]:
     """The reset dialog's fields."""
 
     def check_value(text: str) -> str | None:
-        if text.strip() and not text.strip().lstrip("-").isdigit():
-            return f"{text.strip()!r} is not a whole number"
+        try:
+            reset_value(text)
+        except ValueError as exc:
+            return str(exc)
         return None
 
     return [
@@ -67,7 +88,7 @@ def reset_fields(topics: list[str]) -> list[FormField]:
         FormField(
             "value",
             "Value",
-            placeholder="offset, epoch ms, or shift (+/-)",
+            placeholder="offset, shift (+/-), or time (ISO-8601 / epoch ms)",
             validate=check_value,
         ),
         FormField("topic", "Topic", value="(all)", choices=("(all)", *topics)),
@@ -116,7 +137,7 @@ class LagDetailScreen(TableScreen):
             if values is None:
                 return
             topic = None if values["topic"] == "(all)" else values["topic"]
-            value = int(values["value"]) if values["value"].strip() else None
+            value = reset_value(values["value"])
             where = values["position"] + ("" if value is None else f" {value}")
 
             async def confirmed(answer: bool | None) -> None:
