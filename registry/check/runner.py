@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -196,7 +197,11 @@ def judge_all(cases: list[Case], limits: Limits, workers: int | None = None) -> 
     comparing = sum(1 for case in cases if case.earlier is not None)
     if workers < 2 or comparing < PARALLEL_THRESHOLD or sys.platform != "linux":
         return [judge(case, limits) for case in cases]
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        chunk = max(1, len(cases) // (workers * 8))
-        return list(pool.map(judge, cases, [limits] * len(cases), chunksize=chunk))
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            chunk = max(1, len(cases) // (workers * 8))
+            return list(pool.map(judge, cases, [limits] * len(cases), chunksize=chunk))
+    except (OSError, BrokenProcessPool):
+        # No process pool here (no /dev/shm, a worker killed): judge in this process.
+        return [judge(case, limits) for case in cases]
