@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
@@ -82,7 +83,7 @@ def iso(ms: int) -> str:
 def parse_timestamp(text: str) -> int:
     """Epoch milliseconds from ISO-8601 text or an integer string of milliseconds."""
     stripped = text.strip()
-    if stripped.lstrip("-").isdigit():
+    if re.fullmatch(r"-?\d{1,16}", stripped):
         return int(stripped)
     try:
         moment = datetime.fromisoformat(stripped)

@@ -354,6 +354,8 @@ def test_browse_rejects_conflicting_or_bad_parameters(
     assert both.status_code == 400
     assert "at most one" in both.json()["message"]
     assert client.get(url, params={"timestamp": "yesterday"}).status_code == 400
+    assert client.get(url, params={"timestamp": "9" * 30}).status_code == 400
+    assert client.get(url, params={"timestamp": "--5"}).status_code == 400
     assert client.get(url, params={"limit": 0}).status_code == 422
     assert client.get(url, params={"limit": 100_000}).status_code == 422
     assert client.get(url, params={"position": "middle"}).status_code == 422
