@@ -74,7 +74,7 @@ class FormScreen(ModalScreen[dict[str, str] | None]):
                     if spec.choices:
                         yield Select(
                             [(c, c) for c in spec.choices],
-                            value=spec.value or spec.choices[0],
+                            value=spec.value if spec.value in spec.choices else spec.choices[0],
                             allow_blank=False,
                             id=f"field-{spec.name}",
                         )
