@@ -533,6 +533,16 @@ class Comparison:
             if name not in r_props:
                 self._property_removed(r, r_open, name, w_prop, ("properties", name), found)
 
+    def _covered(
+        self, w: Node, r: Node, at: Tokens, rule: str, detail: str, found: list[Diff]
+    ) -> None:
+        """A property or tuple position moved between an explicit schema and the schema for
+        the rest: compatible when the reader's side accepts all the writer's side did."""
+        diffs = self.compare(w, r)
+        if diffs:
+            found.extend(_under(at, diffs))
+            found.append(_diff(rule, at, detail))
+
     def _property_added(
         self,
         w: Node,
@@ -564,18 +574,16 @@ class Comparison:
             return
         covering = _schema_for_unlisted(w, name)
         if covering is not None:
-            diffs = self.compare(covering, r_prop)
-            if diffs:
-                found.extend(_under(at, diffs))
-                found.append(
-                    _diff(
-                        "PROPERTY_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL",
-                        at,
-                        f"property {{path}} was added, but old data may carry `{name}` with "
-                        "values the old `additionalProperties`/`patternProperties` allowed "
-                        "and the new property schema rejects",
-                    )
-                )
+            self._covered(
+                covering,
+                r_prop,
+                at,
+                "PROPERTY_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL",
+                f"property {{path}} was added, but old data may carry `{name}` with values the "
+                "old `additionalProperties`/`patternProperties` allowed and the new property "
+                "schema rejects",
+                found,
+            )
         if required and not r_prop.has_default:
             found.append(
                 _diff(
@@ -592,18 +600,16 @@ class Comparison:
             return
         covering = _schema_for_unlisted(r, name)
         if covering is not None:
-            diffs = self.compare(w_prop, covering)
-            if diffs:
-                found.extend(_under(at, diffs))
-                found.append(
-                    _diff(
-                        "PROPERTY_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL",
-                        at,
-                        f"property {{path}} was removed, and the new "
-                        "`additionalProperties`/`patternProperties` reject some of its old "
-                        f"values, so old data carrying `{name}` is rejected",
-                    )
-                )
+            self._covered(
+                w_prop,
+                covering,
+                at,
+                "PROPERTY_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL",
+                "property {path} was removed, and the new `additionalProperties`/"
+                "`patternProperties` reject some of its old values, so old data carrying "
+                f"`{name}` is rejected",
+                found,
+            )
             return
         if w_prop.rejects_all:
             return
@@ -784,17 +790,15 @@ class Comparison:
                 )
             )
             return
-        diffs = self.compare(w_item, r_rest)
-        if diffs:
-            found.extend(_under(at, diffs))
-            found.append(
-                _diff(
-                    "ITEM_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL",
-                    at,
-                    "tuple position {path} was removed, and the schema for additional items "
-                    "rejects some of its old values",
-                )
-            )
+        self._covered(
+            w_item,
+            r_rest,
+            at,
+            "ITEM_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL",
+            "tuple position {path} was removed, and the schema for additional items rejects "
+            "some of its old values",
+            found,
+        )
 
     def _item_added(self, w_rest: Node, r_item: Node, at: Tokens, found: list[Diff]) -> None:
         if w_rest.rejects_all or r_item.accepts_all:
@@ -809,17 +813,15 @@ class Comparison:
                 )
             )
             return
-        diffs = self.compare(w_rest, r_item)
-        if diffs:
-            found.extend(_under(at, diffs))
-            found.append(
-                _diff(
-                    "ITEM_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL",
-                    at,
-                    "tuple position {path} was added, but the old schema for additional items "
-                    "allowed values it rejects",
-                )
-            )
+        self._covered(
+            w_rest,
+            r_item,
+            at,
+            "ITEM_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL",
+            "tuple position {path} was added, but the old schema for additional items allowed "
+            "values it rejects",
+            found,
+        )
 
     def _item_counts(self, w: Node, r: Node, found: list[Diff]) -> None:
         if r.max_items is not None and (w.max_items is None or r.max_items < w.max_items):
