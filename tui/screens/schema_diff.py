@@ -52,9 +52,11 @@ class DiffScreen(DataScreen):
             classes="pane-title",
         )
         table: DataTable[Text] = DataTable(id="diff", cursor_type="row", zebra_stripes=False)
+        # Each side gets half the terminal; longer lines are cut (the subject screen shows all).
+        half = max(20, (self.app.size.width - 8) // 2)
         table.add_column("", width=1)
-        table.add_column(f"v{self.old['version']} (id {self.old.get('id', '-')})")
-        table.add_column(f"v{self.new['version']} (id {self.new.get('id', '-')})")
+        table.add_column(f"v{self.old['version']} (id {self.old.get('id', '-')})", width=half)
+        table.add_column(f"v{self.new['version']} (id {self.new.get('id', '-')})", width=half)
         for row in rows:
             table.add_row(*cells(row))
         yield table
