@@ -275,20 +275,24 @@ class LagTracker:
         # Without assignment information, any member may own any partition.
         unassigned_members = (track.members > 0 or track.members_unknown) and not track.owners_known
         fast = policy.allowed_lag == 0
+        size = self.config.history_size
+        caught_up = 0
         for part in track.partitions.values():
             history = part.history
+            if len(history.window) == size:
+                complete += 1
             lag = part.lag
             if fast and lag == 0 and part.committed is not None:
-                part_status = part.status = CAUGHT_UP  # the common case, without a call
-            else:
-                part_status = part.status = evaluate_partition(
-                    history, unassigned_members or part.owner is not None, policy
-                )
+                # The common case, without a call: OK, no lag, a time lag of 0.
+                part.status = CAUGHT_UP
+                caught_up += 1
+                continue
+            part_status = part.status = evaluate_partition(
+                history, unassigned_members or part.owner is not None, policy
+            )
             total += lag
             if lag > max_lag:
                 max_lag, max_track = lag, part
-            if len(history.window) == history.size:
-                complete += 1
             if part_status.status is not Status.OK:
                 not_ok += 1
                 severity = SEVERITY[part_status.status]
@@ -297,6 +301,11 @@ class LagTracker:
             time_lag = part.time_lag
             if time_lag is not None and (max_time is None or time_lag.seconds > max_time.seconds):
                 max_time = time_lag
+        if caught_up:
+            if max_track is None:
+                max_track = next(iter(track.partitions.values()))
+            if max_time is None:
+                max_time = ZERO_TIME_LAG
         count = len(track.partitions)
         track.total_lag = total
         track.max_lag_track = max_track
