@@ -380,7 +380,10 @@ class EmbeddedConsumer:
     def _heartbeat_loop(self) -> None:
         while not self._stop.wait(self._heartbeat_s / 2):
             with self._lock:
-                if self._closed or self._manual or self._member_id is None or self._needs_join:
+                # Beats go on while a rejoin is pending, as in Kafka: then the rebalance
+                # timeout (max_poll_interval_ms), not the session, bounds how long the group
+                # waits for this member to poll again.
+                if self._closed or self._manual or self._member_id is None:
                     continue
                 if time.monotonic() - self._last_heartbeat < self._heartbeat_s:
                     continue

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 
 import pytest
 
-from engine.embedded import EmbeddedCluster, EmbeddedConsumer
+from engine.embedded import EmbeddedCluster, EmbeddedConsumer, groups
+from engine.embedded.sqlite import connect
 from engine.errors import (
     EngineError,
     GroupIdNotFoundError,
@@ -19,7 +21,9 @@ from engine.errors import (
 )
 from engine.types import ConsumedRecord, GroupState, OffsetAndMetadata, Record, TopicPartition
 
-FAST = {"session_timeout_ms": 1000, "heartbeat_interval_ms": 30, "max_poll_interval_ms": 1000}
+# Short heartbeats make rebalances quick; generous timeouts keep a loaded machine from
+# expiring members that are merely slow to be scheduled.
+FAST = {"session_timeout_ms": 3000, "heartbeat_interval_ms": 30, "max_poll_interval_ms": 3000}
 
 
 def fast_consumer(cluster: EmbeddedCluster, group: str, **options: object) -> EmbeddedConsumer:
@@ -157,11 +161,11 @@ def test_roundrobin_assignor_across_two_topics(cluster: EmbeddedCluster) -> None
 
 def test_stale_member_commit_is_refused(cluster: EmbeddedCluster) -> None:
     cluster.create_topic("t", 2)
-    slow = fast_consumer(cluster, "g", max_poll_interval_ms=200)
+    slow = fast_consumer(cluster, "g", max_poll_interval_ms=500)
     slow.subscribe(["t"])
     settle([slow], lambda: len(slow.assignment()) == 2)
     slow.commit()  # current generation: accepted
-    other = fast_consumer(cluster, "g", max_poll_interval_ms=200)
+    other = fast_consumer(cluster, "g", max_poll_interval_ms=500)
     other.subscribe(["t"])
     # `slow` never polls again, so it misses the rebalance and is removed from the group.
     settle([other], lambda: len(other.assignment()) == 2)
@@ -230,3 +234,51 @@ def test_auto_commit_on_close(cluster: EmbeddedCluster) -> None:
     assert len(consumer.poll(5)) == 3
     consumer.close()
     assert cluster.committed_offsets("g")[TopicPartition("t", 0)].offset == 3
+
+
+def test_the_rebalance_timeout_not_the_session_bounds_a_slow_rejoin(
+    cluster: EmbeddedCluster,
+) -> None:
+    cluster.create_topic("t", 2)
+    options = {"session_timeout_ms": 1000, "heartbeat_interval_ms": 50}
+    slow = fast_consumer(cluster, "g", max_poll_interval_ms=10_000, **options)
+    slow.subscribe(["t"])
+    settle([slow], lambda: len(slow.assignment()) == 2)
+    other = fast_consumer(cluster, "g", max_poll_interval_ms=10_000, **options)
+    other.subscribe(["t"])
+    time.sleep(2.5)  # `slow` does not poll for over two session timeouts; its heartbeats go on
+    description = cluster.describe_group("g")
+    assert description.state == GroupState.PREPARING_REBALANCE
+    assert len(description.members) == 2
+    settle([slow, other], lambda: len(slow.assignment()) == 1 and len(other.assignment()) == 1)
+    slow.close()
+    other.close()
+
+
+def test_coordinator_waits_for_the_rebalance_timeout(tmp_path: Path) -> None:
+    """The same rule on the coordinator with a simulated clock."""
+    conn = connect(tmp_path / "groups.db", create=True)
+    groups.init_groups(conn)
+    spec = groups.MemberSpec("c", "h", ("t",), "range", 300, 2000)
+
+    def partition_counts(topics: Iterable[str]) -> dict[str, int]:
+        return {t: 2 for t in topics if t == "t"}
+
+    first = groups.join(conn, "g", None, spec, 0, partition_counts)
+    assert first.status == groups.Status.STABLE
+    second = groups.join(conn, "g", None, spec, 100, partition_counts)
+    assert second.status == groups.Status.AWAITING
+    for now in range(250, 2100, 250):  # both keep beating; `first` never rejoins
+        assert groups.heartbeat(conn, "g", first.member_id, now, partition_counts).status == (
+            groups.Status.REJOIN
+        )
+        groups.heartbeat(conn, "g", second.member_id, now, partition_counts)
+    assert len(groups.describe(conn, "g", 2099, partition_counts).members) == 2
+    # Past the rebalance timeout (2000 ms after the rebalance began) `first` is removed.
+    answer = groups.heartbeat(conn, "g", second.member_id, 2101, partition_counts)
+    assert answer.status == groups.Status.STABLE
+    assert answer.assignment == (TopicPartition("t", 0), TopicPartition("t", 1))
+    assert groups.heartbeat(conn, "g", first.member_id, 2102, partition_counts).status == (
+        groups.Status.UNKNOWN_MEMBER
+    )
+    conn.close()
