@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Callable
 
+import httpx
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
@@ -329,3 +330,18 @@ async def test_refresh_pauses_while_typing(server_url: str, cluster: EmbeddedClu
         assert "appears.later" not in [r[0] for r in rows(app.screen)]
         await pilot.press("enter")
         await until(pilot, lambda: "appears.later" in [r[0] for r in rows(app.screen)])
+
+
+async def test_an_answer_of_another_shape_is_a_banner_not_a_crash() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v3/clusters":
+            return httpx.Response(200, json={"data": [{"cluster_id": "c"}]})
+        return httpx.Response(200, json={"data": [{"unexpected": True}]})
+
+    client = StreamgovClient("http://old.server", transport=httpx.MockTransport(answer))
+    app = StreamgovApp(client, refresh_seconds=60)
+    async with app.run_test(size=SIZE) as pilot:
+        banner = app.screen.query_one("#banner", Static)
+        await until(pilot, lambda: banner.has_class("visible"))
+        assert "unexpected answer" in str(banner.render())
+        assert app.is_running

@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 
 Cell = str | Text
 
+#: Data-shape errors: an answer of an unexpected shape (another server version).
+SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError)
+
 
 @dataclass(frozen=True, slots=True)
 class Row:
@@ -109,6 +112,9 @@ class DataScreen(Screen[None]):
             self.show_banner(f"{exc}; retrying every {self.sg.refresh_seconds:g}s")
         except ApiError as exc:
             self.show_banner(f"the server refused: {exc}")
+        except SHAPE_ERRORS as exc:
+            # An answer of an unexpected shape (another server version): say so, keep running.
+            self.show_banner(f"unexpected answer from {self.client.url}: {exc!r}")
         else:
             self.hide_banner()
 
@@ -137,7 +143,7 @@ class DataScreen(Screen[None]):
         """Await a change, notify its outcome, and reload; True when it worked."""
         try:
             await coro
-        except (ApiError, ServerUnreachableError) as exc:
+        except (ApiError, ServerUnreachableError, *SHAPE_ERRORS) as exc:
             self.notify(f"{description} failed: {exc}", severity="error", timeout=8)
             return False
         self.notify(f"{description}: done")

@@ -13,7 +13,7 @@ from textual.widgets import Input, Select, Static, TextArea
 
 from tui.client import ApiError, ServerUnreachableError
 from tui.diff import pretty
-from tui.screens.base import DataScreen
+from tui.screens.base import SHAPE_ERRORS, DataScreen
 
 SCHEMA_TYPES = ("AVRO", "JSON", "PROTOBUF")
 #: Largest schema file the screen loads.
@@ -111,7 +111,7 @@ class CompatibilityScreen(DataScreen):
             compatible, messages = await self.client.test_compatibility(
                 self.subject, candidate, schema_type
             )
-        except (ApiError, ServerUnreachableError) as exc:
+        except (ApiError, ServerUnreachableError, *SHAPE_ERRORS) as exc:
             result.update(Text(f"test failed: {exc}", style="red"))
             return
         result.update(verdict(compatible, messages))
