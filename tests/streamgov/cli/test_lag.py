@@ -130,3 +130,33 @@ def test_up_takes_the_lag_interval() -> None:
     bad = CliRunner().invoke(cli, ["up", "--lag-interval", "0.001"])
     assert bad.exit_code != 0
     assert "Invalid value for '--lag-interval'" in bad.output
+
+
+def test_watch_refreshes_until_interrupted(seeded: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-c", "from streamgov.cli import main; main()"]
+    proc = subprocess.Popen(
+        [*command, "lag", "--watch", "--interval", "0.1", "--samples", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "STREAMGOV_HOME": str(seeded)},
+    )
+    assert proc.stdout is not None
+    refreshes = 0
+    try:
+        for line in proc.stdout:
+            if "(Ctrl-C to stop)" in line:
+                refreshes += 1
+                if refreshes == 2:
+                    break
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=30)
+    assert refreshes == 2
+    assert proc.returncode == 0
+    assert "Traceback" not in out
