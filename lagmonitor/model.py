@@ -89,8 +89,9 @@ class PartitionHistory:
         self.last_rewind = -1
         self.last_decrease = -1
 
-    def add(self, sample: OffsetSample) -> None:
-        """Append a sample; a log end that went backwards (topic recreated) clears history."""
+    def add(self, sample: OffsetSample) -> OffsetSample | None:
+        """Append a sample and return the one before it (None: first, or history cleared
+        because the log end went backwards, i.e. the topic was recreated)."""
         window = self.window
         last = window[-1] if window else None
         if last is not None and sample.end < last.end:
@@ -115,6 +116,7 @@ class PartitionHistory:
         if len(window) > self.size:
             del window[0], lags[0]
         self.seq = index + 1
+        return last
 
     def clear(self) -> None:
         """Forget every sample (the partition's log was replaced)."""

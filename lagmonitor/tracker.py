@@ -209,16 +209,14 @@ class LagTracker:
                 table = part.table = self._table(part.tp)
             if table.updated_at != now:  # once per sample, however many groups read it
                 table.add(end, now)
-            history = part.history
-            previous = history.window[-1] if history.window else None
             if partition.no_records_behind:
                 lag = 0
             elif committed is not None:
                 lag = end - committed if end > committed else 0
             else:
                 lag = offset_lag(committed, end, partition.earliest, no_commit)
-            history.add(OffsetSample(now, committed, end, lag))
-            if previous is not None and len(history.window) > 1:
+            previous = part.history.add(OffsetSample(now, committed, end, lag))
+            if previous is not None:
                 if end > previous.end:
                     produced += end - previous.end
                 before = previous.committed
