@@ -11,20 +11,16 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from registry.check.baselines import (
-    DEFAULT_LEVEL,
-    Baseline,
-    RegistryBaseline,
-    TreeBaseline,
-    open_baseline,
-)
+from registry.check.baselines import DEFAULT_LEVEL, Baseline, BaselineError
 from registry.check.config import CONFIG_FILE, CheckConfig, CheckConfigError, parse_config
 from registry.check.discovery import CONVENTIONS_NOTE, Discovery, discover
 from registry.check.git import GitRepo
 from registry.check.judge import Case, Verdict, invalid, judge
 from registry.check.references import Referenced, UnresolvedReferenceError, resolve
+from registry.check.registry_baseline import RegistryBaseline, registry_auth
 from registry.check.results import CheckReport, Problem, Severity, Status, SubjectOutcome
 from registry.check.sources import DirectorySource
+from registry.check.tree_baseline import TreeBaseline, directory_baseline, git_baseline
 from registry.formats import DEFAULT_LIMITS, Limits
 
 
@@ -55,6 +51,31 @@ def load_config(root: Path, config_file: Path | None = None) -> CheckConfig:
         raise CheckConfigError(f"cannot read {path}: {exc}") from None
     shown = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
     return parse_config(text, shown)
+
+
+def open_baseline(
+    spec: str,
+    root: Path,
+    repo: GitRepo | None,
+    config: CheckConfig,
+    limits: Limits = DEFAULT_LIMITS,
+    timeout: float = 10.0,
+    env: Mapping[str, str] | None = None,
+) -> Baseline:
+    """Interpret `--against`: `git:REF`, `registry:URL` (or a bare http(s) URL), `dir:PATH`
+    or a directory path."""
+    if spec.startswith("git:"):
+        return git_baseline(repo, spec[4:], root, config, limits)
+    if spec.startswith(("registry:", "http://", "https://")):
+        auth = registry_auth(os.environ if env is None else env)
+        owns = config.owns if config.owned_subjects else None
+        return RegistryBaseline(spec.removeprefix("registry:"), auth, timeout, limits, owns)
+    path = Path(spec.removeprefix("dir:"))
+    if spec.startswith("dir:") or path.exists() or "/" in spec or spec.startswith("."):
+        return directory_baseline(path if path.is_absolute() else Path.cwd() / path, config, limits)
+    raise BaselineError(
+        f"unknown baseline {spec!r}: use git:REF, registry:URL or the path of a directory"
+    )
 
 
 def run_check(request: CheckRequest) -> CheckReport:

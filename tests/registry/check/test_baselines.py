@@ -9,15 +9,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from registry.check.baselines import (
-    BaselineError,
-    RegistryBaseline,
-    _specs,
-    open_baseline,
-    redact,
-    registry_auth,
-)
+from registry.check.baselines import BaselineError
 from registry.check.config import CheckConfig, ReferenceSpec
+from registry.check.registry_baseline import RegistryBaseline, _specs, redact, registry_auth
+from registry.check.runner import open_baseline
 
 
 def test_malformed_references_are_left_out() -> None:
