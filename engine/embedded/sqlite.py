@@ -9,7 +9,9 @@ switches to `synchronous=FULL` (an fsync per commit) for that stronger guarantee
 from __future__ import annotations
 
 import contextlib
+import random
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -62,10 +64,7 @@ def connect(
 def write_tx(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """An IMMEDIATE transaction: takes the write lock up front (waiting for other writers), so
     reads inside it see the latest committed state and the commit cannot fail on a lock."""
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-    except sqlite3.OperationalError as exc:
-        raise ClusterUnavailableError(f"database is locked by another writer: {exc}") from exc
+    _begin_immediate(conn)
     try:
         yield conn
     except BaseException:
@@ -74,6 +73,38 @@ def write_tx(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         raise
     else:
         conn.execute("COMMIT")
+
+
+def _begin_immediate(conn: sqlite3.Connection) -> None:
+    """Take the write lock, retrying every millisecond or two while another process holds it.
+
+    SQLite's own busy handler backs off to 100 ms sleeps, which under steady contention lets
+    one writer wait that long for a lock that is free again within a millisecond."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    delay = 0.0002
+    conn.execute("PRAGMA busy_timeout=0")
+    try:
+        while True:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc):
+                    raise
+                if time.monotonic() > deadline:
+                    raise ClusterUnavailableError(
+                        f"database is locked by another writer for over {BUSY_TIMEOUT_S:.0f}s"
+                    ) from exc
+            time.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, 0.002)
+    finally:
+        # Other statements keep SQLite's own busy handler (readers rarely meet a lock).
+        conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    message = str(exc)
+    return "locked" in message or "busy" in message
 
 
 @contextlib.contextmanager
