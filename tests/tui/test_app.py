@@ -140,6 +140,11 @@ async def test_filter_help_and_back(server_url: str) -> None:
         await until(pilot, lambda: bool(rows(app.screen, "groups")))
         assert rows(app.screen, "groups") == [["billing", "Empty", "3"]]
         assert ["cleanup.policy", "delete"] in rows(app.screen, "configs")
+        app.screen.query_one("#groups", DataTable).focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, LagDetailScreen))
+        await pilot.press("escape")
+        assert isinstance(app.screen, TopicDetailScreen)
         await pilot.press("escape")
         assert isinstance(app.screen, TopicsScreen)
         await pilot.press("escape")

@@ -102,6 +102,16 @@ class TopicDetailScreen(TableScreen):
         except ApiError:
             return []  # the group went away between the two calls
 
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """`enter` on a partition browses it; on a consumer group opens its lag."""
+        event.stop()
+        if event.data_table.id == "groups" and event.row_key.value is not None:
+            from tui.screens.lag_detail import LagDetailScreen
+
+            self.app.push_screen(LagDetailScreen(str(event.row_key.value)))
+        elif event.data_table.id == "main":
+            self.action_browse()
+
     def action_browse(self) -> None:
         """Browse this topic's records, from the selected partition."""
         from tui.screens.records import RecordsScreen
