@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from engine.embedded import EmbeddedCluster
-from engine.types import OffsetSpec, TopicPartition
+from engine.types import OffsetSpec, Record, TopicPartition
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -92,6 +92,11 @@ def test_sigkill_during_produce_loses_no_acknowledged_batch_and_leaves_no_partia
     assert set(acknowledged) <= set(per_batch)
     assert all(count == batch for count in per_batch.values()), "a batch was written partially"
     assert sorted(per_batch) == list(range(len(per_batch)))
+    # The killed writer left no lock behind: the log goes on densely.
+    with EmbeddedCluster(path, maintenance_interval_s=None) as cluster:
+        before = cluster.list_offsets("t", OffsetSpec.LATEST)
+        (meta,) = cluster.produce("t", [Record(b"after", partition=0)])
+        assert meta.offset == before[0]
 
 
 def test_a_dead_member_is_expired_and_its_partitions_reassigned(tmp_path: Path) -> None:
