@@ -66,7 +66,7 @@ def test_sigkill_during_produce_loses_no_acknowledged_batch_and_leaves_no_partia
     path = tmp_path / "c"
     with EmbeddedCluster(path, maintenance_interval_s=None) as cluster:
         cluster.create_topic("t", 3)
-    batch = 250
+    batch = 2000  # large enough that the kill often lands inside a transaction
     child = spawn("produce_until_killed", path, "t", batch)
     acknowledged: list[int] = []
     assert child.stdout is not None
