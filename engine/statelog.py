@@ -96,7 +96,9 @@ class StateLog(Generic[S]):
         produced for it (re-raising what `apply` raised)."""
         if not self._started:
             raise StateLogError(f"state log {self.topic!r} is not started")
-        payload = json.dumps(dict(command), separators=(",", ":"), sort_keys=True).encode()
+        payload = json.dumps(
+            dict(command), separators=(",", ":"), sort_keys=True, allow_nan=False
+        ).encode()
         sequence = next(self._sequence)
         token = f"{self._origin}:{sequence}".encode()
         (meta,) = self._cluster.produce(

@@ -118,3 +118,12 @@ def test_append_before_start_is_refused(cluster: EmbeddedCluster) -> None:
     log: StateLog[dict[str, Any]] = StateLog(cluster, "_x", dict, register)
     with pytest.raises(StateLogError, match="not started"):
         log.append({"op": "register", "name": "a"})
+
+
+def test_commands_must_be_plain_json(cluster: EmbeddedCluster) -> None:
+    log = make(cluster)
+    with pytest.raises(ValueError, match="JSON"):
+        log.append({"op": "register", "name": float("nan")})
+    with pytest.raises(TypeError):
+        log.append({"op": "register", "name": object()})
+    assert log.applied_offset == 0  # nothing was written
