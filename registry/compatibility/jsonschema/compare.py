@@ -251,8 +251,9 @@ class Comparison:
                     best = diffs
             return best or _NONE
         found: list[Diff] = []
-        for branch in branches:
-            found.extend(diff for diff in self.compare(branch, r) if diff not in found)
+        for index, branch in enumerate(branches):
+            for rule, tokens, detail in self.compare(branch, r):
+                found.append((rule, tokens, f"old `{keyword}` alternative {index}: {detail}"))
         return tuple(found)
 
     def _combinator_changed(
