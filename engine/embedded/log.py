@@ -325,24 +325,28 @@ def compact(
     conn: sqlite3.Connection, part: int, now_ms: int, delete_retention_ms: int, min_lag_ms: int
 ) -> int:
     """Keep only the latest record per key among records older than `min_lag_ms`, and drop
-    tombstones older than `delete_retention_ms`; offsets are kept (gaps). Returns removed."""
+    tombstones older than `delete_retention_ms`; offsets are kept (gaps). Returns removed.
+
+    Two passes over the chunks, one chunk in memory at a time: the first finds the cleanable
+    part and each key's latest offset in it, the second rewrites the chunks that change."""
     table = _table(part)
     with write_tx(conn):
-        chunks = conn.execute(f"SELECT base, data FROM {table} ORDER BY base").fetchall()
-        decoded = [(int(base), iter_entries(data, base)) for base, data in chunks]
         _, end = bounds(conn, "", part)
         limit = end  # the first offset that must not be cleaned yet
-        if min_lag_ms > 0:
-            young = (e[0] for _, entries in decoded for e in entries if e[1] > now_ms - min_lag_ms)
-            limit = next(young, end)
+        young = now_ms - min_lag_ms
         latest: dict[bytes, int] = {}
-        for _, entries in decoded:
-            for offset, _ts, key, _value, _headers in entries:
+        for base, data in conn.execute(f"SELECT base, data FROM {table} ORDER BY base"):
+            for offset, ts, key, _value, _headers in iter_entries(data, base):
+                if min_lag_ms > 0 and ts > young and offset < limit:
+                    limit = offset
                 if offset < limit and key is not None:
                     latest[key] = offset
         tombstone_cutoff = now_ms - delete_retention_ms
+        bases = [b for (b,) in conn.execute(f"SELECT base FROM {table} WHERE base < ?", (limit,))]
         removed = 0
-        for base, entries in decoded:
+        for base in bases:
+            (data,) = conn.execute(f"SELECT data FROM {table} WHERE base = ?", (base,)).fetchone()
+            entries = iter_entries(data, base)
             kept = [
                 e
                 for e in entries

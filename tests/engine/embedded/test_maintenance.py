@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.embedded import EmbeddedCluster
 from engine.types import OffsetSpec, Record, TopicPartition
@@ -135,3 +140,59 @@ def test_a_consumer_skips_a_gap_that_reaches_the_log_end(cluster: EmbeddedCluste
     assert consumer.poll(0.05) == []
     assert consumer.position(TopicPartition("t", 0)) == 2
     consumer.close()
+
+
+_TOPICS = itertools.count()
+
+
+@settings(deadline=None, max_examples=30)
+@given(
+    batches=st.lists(
+        st.lists(
+            st.tuples(st.sampled_from([b"a", b"b", b"c", b"d"]), st.booleans(), st.integers(0, 9)),
+            min_size=1,
+            max_size=6,
+        ),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_compaction_matches_a_model(
+    shared_cluster: EmbeddedCluster, batches: list[list[tuple[bytes, bool, int]]]
+) -> None:
+    now = 10 * DAY
+    topic = f"c{next(_TOPICS)}"
+    shared_cluster.create_topic(
+        topic, 1, {"cleanup.policy": "compact", "delete.retention.ms": str(5 * DAY)}
+    )
+    offset = 0
+    records: list[tuple[int, bytes, bytes | None, int]] = []
+    for batch in batches:
+        shared_cluster.produce(
+            topic,
+            [
+                Record(None if tomb else f"{offset + i}".encode(), key, timestamp_ms=day * DAY)
+                for i, (key, tomb, day) in enumerate(batch)
+            ],
+        )
+        for key, tomb, day in batch:
+            records.append((offset, key, None if tomb else f"{offset}".encode(), day * DAY))
+            offset += 1
+    shared_cluster.run_maintenance(now)
+    latest = {key: (off, value, ts) for off, key, value, ts in records}
+    expected = sorted(
+        (off, value)
+        for off, value, ts in latest.values()
+        if not (value is None and ts < now - 5 * DAY)
+    )
+    assert values(shared_cluster, topic) == expected
+    assert shared_cluster.list_offsets(topic, OffsetSpec.LATEST) == {0: offset}
+    shared_cluster.run_maintenance(now)  # idempotent
+    assert values(shared_cluster, topic) == expected
+
+
+@pytest.fixture(scope="module")
+def shared_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedCluster]:
+    """One cluster for the examples of a property test (each uses its own topic)."""
+    with EmbeddedCluster(tmp_path_factory.mktemp("compaction"), maintenance_interval_s=None) as c:
+        yield c
