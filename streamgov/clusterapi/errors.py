@@ -31,6 +31,7 @@ UNPROCESSABLE = 422
 FORBIDDEN = 403
 READ_ONLY = 40301
 GROUP_NOT_EMPTY = 40901
+PAYLOAD_TOO_LARGE = 41301
 UNAVAILABLE = 50302
 UNSUPPORTED = 50101
 
@@ -74,6 +75,7 @@ ErrorBodyResponses: dict[int | str, dict[str, Any]] = {
         (403, "Read-only server"),
         (404, "Unknown cluster, topic, partition or group"),
         (409, "Consumer group has active members"),
+        (413, "Request body too large"),
         (422, "Invalid request body or parameters"),
     )
 }
@@ -115,6 +117,25 @@ def error_response(exc: ClusterApiError) -> JSONResponse:
     )
 
 
+async def _read_limited_body(request: Request) -> None:
+    """Read the body up front, refusing one over the server's request size limit (413)."""
+    limit = int(request.app.state.services.settings.max_request_bytes)
+    too_large = ClusterApiError(
+        PAYLOAD_TOO_LARGE, f"Request body is over the limit of {limit} bytes"
+    )
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    request._body = b"".join(chunks)  # FastAPI's body parsing reads this cache
+
+
 class ClusterApiRoute(APIRoute):
     """An APIRoute that turns validation, engine and API errors into REST Proxy error bodies."""
 
@@ -123,6 +144,8 @@ class ClusterApiRoute(APIRoute):
 
         async def guarded(request: Request) -> Response:
             try:
+                if request.method in {"POST", "PUT", "PATCH"}:
+                    await _read_limited_body(request)
                 return await handler(request)
             except ClusterApiError as exc:
                 return error_response(exc)

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from engine.embedded import EmbeddedCluster
-from engine.types import OffsetAndMetadata, Record, TopicPartition
+from engine.types import OffsetAndMetadata, OffsetSpec, Record, TopicPartition
 from streamgov.clusterapi import router
 from streamgov.server import ServerSettings, Services
 
@@ -138,6 +138,35 @@ def test_body_that_is_not_utf8_is_400_not_500(client: TestClient) -> None:
     )
     assert response.status_code == 400
     assert response.json()["error_code"] == 400
+
+
+def test_bodies_over_the_size_limit_are_413(cluster: EmbeddedCluster) -> None:
+    cluster.create_topic("t")
+    app = make_app(cluster)
+    app.state.services.settings.max_request_bytes = 1000
+    with TestClient(app) as client:
+        big = {"value": {"type": "STRING", "data": "x" * 2000}}
+        response = client.post(f"{BASE}/topics/t/records", json=big)
+        assert response.status_code == 413
+        assert response.json()["error_code"] == 41301
+
+        def chunked() -> Iterator[bytes]:
+            yield b'{"value": {"type": "STRING", "data": "'
+            for _ in range(20):
+                yield b"y" * 100
+            yield b'"}}'
+
+        streamed = client.post(
+            f"{BASE}/topics/t/records",
+            content=chunked(),
+            headers={"Content-Type": "application/json"},
+        )
+        assert streamed.status_code == 413
+        small = client.post(
+            f"{BASE}/topics/t/records", json={"value": {"type": "STRING", "data": "ok"}}
+        )
+        assert small.status_code == 200
+    assert cluster.list_offsets("t", OffsetSpec.LATEST) == {0: 1}
 
 
 def test_validate_only_creates_nothing(client: TestClient) -> None:
@@ -295,7 +324,7 @@ def test_refuses_values_it_cannot_encode(
     response = client.post(f"{BASE}/topics/t/records", json={"value": value})
     assert response.status_code == 400
     assert fragment in response.json()["message"]
-    assert cluster.list_offsets("t", 0) == {0: 0}
+    assert cluster.list_offsets("t", OffsetSpec.LATEST) == {0: 0}
 
 
 def test_produce_to_a_missing_topic_or_partition_is_404(
