@@ -1,0 +1,1 @@
+"""Side-by-side benchmarks; each prints its figures next to a named anchor."""
