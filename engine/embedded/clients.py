@@ -9,7 +9,7 @@ import socket
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from engine.cluster import Assignor, AutoOffsetReset
 from engine.embedded import log
@@ -25,6 +25,53 @@ _time_ns = time.time_ns
 
 #: Records a producer buffers before it writes them without waiting for `flush`.
 DEFAULT_BATCH_RECORDS = 100_000
+
+#: Options the embedded producer and consumer act on.
+PRODUCER_OPTIONS = frozenset({"batch_records"})
+CONSUMER_OPTIONS = frozenset(
+    {"max_poll_interval_ms", "enable_auto_commit", "auto_commit_interval_ms"}
+)
+
+#: Kafka client options (librdkafka names with '_') that mean nothing to the embedded engine:
+#: accepted and ignored, so the same call works on both backends.
+IGNORED_OPTIONS = frozenset(
+    {
+        "acks",
+        "batch_num_messages",
+        "batch_size",
+        "compression_type",
+        "enable_idempotence",
+        "fetch_max_bytes",
+        "fetch_max_wait_ms",
+        "fetch_min_bytes",
+        "isolation_level",
+        "linger_ms",
+        "max_in_flight_requests_per_connection",
+        "max_partition_fetch_bytes",
+        "message_max_bytes",
+        "queue_buffering_max_kbytes",
+        "queue_buffering_max_messages",
+        "queue_buffering_max_ms",
+        "request_timeout_ms",
+        "retries",
+        "retry_backoff_ms",
+        "socket_keepalive_enable",
+        "statistics_interval_ms",
+    }
+)
+
+
+def client_options(
+    options: Mapping[str, object], accepted: frozenset[str], what: str
+) -> dict[str, Any]:
+    """The options a client acts on; Kafka-only options are dropped, unknown ones refused."""
+    unknown = sorted(set(options) - accepted - IGNORED_OPTIONS)
+    if unknown:
+        raise TypeError(
+            f"unknown {what} option(s) {', '.join(unknown)}; the embedded {what} takes "
+            f"{', '.join(sorted(accepted))}"
+        )
+    return {key: value for key, value in options.items() if key in accepted}
 
 
 class SendBufferPy:

@@ -469,10 +469,13 @@ class EmbeddedEngine:
     # -- clients -----------------------------------------------------------------------------
 
     def producer(self, **options: object) -> EmbeddedProducer:
-        """A batching producer: `send` buffers, `flush` writes one transaction per topic."""
-        from engine.embedded.clients import EmbeddedProducer
+        """A batching producer: `send` buffers, `flush` writes one transaction per topic.
 
-        producer = EmbeddedProducer(self, **options)  # type: ignore[arg-type]
+        `batch_records` is its one option; Kafka client options with no meaning here
+        (`linger_ms`, `acks`, ...) are accepted and ignored, so callers work on both backends."""
+        from engine.embedded.clients import PRODUCER_OPTIONS, EmbeddedProducer, client_options
+
+        producer = EmbeddedProducer(self, **client_options(options, PRODUCER_OPTIONS, "producer"))
         self._clients.add(producer)
         return producer
 
@@ -487,8 +490,11 @@ class EmbeddedEngine:
         client_id: str = "streamgov",
         **options: object,
     ) -> EmbeddedConsumer:
-        """A consumer; with `group_id` it can `subscribe` and take part in rebalances."""
-        from engine.embedded.clients import EmbeddedConsumer
+        """A consumer; with `group_id` it can `subscribe` and take part in rebalances.
+
+        Options: `max_poll_interval_ms`, `enable_auto_commit`, `auto_commit_interval_ms`;
+        Kafka client options with no meaning here (`fetch_min_bytes`, ...) are ignored."""
+        from engine.embedded.clients import CONSUMER_OPTIONS, EmbeddedConsumer, client_options
 
         consumer = EmbeddedConsumer(
             self,
@@ -498,7 +504,7 @@ class EmbeddedEngine:
             session_timeout_ms=session_timeout_ms,
             heartbeat_interval_ms=heartbeat_interval_ms,
             client_id=client_id,
-            **options,  # type: ignore[arg-type]
+            **client_options(options, CONSUMER_OPTIONS, "consumer"),
         )
         self._clients.add(consumer)
         return consumer

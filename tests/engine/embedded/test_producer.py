@@ -115,3 +115,18 @@ def test_threads_sharing_a_producer_lose_nothing(cluster: EmbeddedCluster) -> No
 
 def test_reports_which_send_path_is_used() -> None:
     assert (native is None) == (EmbeddedProducer.__mro__[1].__name__ == "SendBufferPy")
+
+
+def test_kafka_only_options_are_ignored_and_unknown_ones_refused(
+    cluster: EmbeddedCluster,
+) -> None:
+    cluster.create_topic("t", 1)
+    producer = cluster.producer(linger_ms=5, acks="all", batch_records=10)
+    producer.send("t", b"v")
+    assert len(producer.flush()) == 1
+    consumer = cluster.consumer("g", fetch_min_bytes=1, enable_auto_commit=True)
+    consumer.close()
+    with pytest.raises(TypeError, match=r"unknown producer option.*lingerms"):
+        cluster.producer(lingerms=5)
+    with pytest.raises(TypeError, match="max_poll_interval_ms"):
+        cluster.consumer("g", max_poll_ms=5)
