@@ -15,7 +15,7 @@ from engine.cluster import Assignor, AutoOffsetReset
 from engine.embedded import log
 from engine.embedded.engine import EmbeddedEngine, make_row, now_ms
 from engine.embedded.groups import Heartbeat, MemberSpec, Status
-from engine.errors import EngineError, OffsetOutOfRangeError
+from engine.errors import EngineError, OffsetOutOfRangeError, UnknownTopicOrPartitionError
 from engine.fastpath import native
 from engine.types import ConsumedRecord, Headers, OffsetAndMetadata, RecordMetadata, TopicPartition
 
@@ -496,6 +496,10 @@ class EmbeddedConsumer:
                 if self._reset == "error":
                     raise
                 self._positions[tp] = self._reset_position(tp)
+                continue
+            except UnknownTopicOrPartitionError:
+                # Deleted meanwhile: nothing to read (a group rebalances it away), as a Kafka
+                # consumer keeps polling through a missing topic.
                 continue
             if records:
                 self._positions[tp] = records[-1].offset + 1

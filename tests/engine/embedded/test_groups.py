@@ -282,3 +282,15 @@ def test_coordinator_waits_for_the_rebalance_timeout(tmp_path: Path) -> None:
         groups.Status.UNKNOWN_MEMBER
     )
     conn.close()
+
+
+def test_a_deleted_topic_is_rebalanced_away(cluster: EmbeddedCluster) -> None:
+    cluster.create_topic("keep", 1)
+    cluster.create_topic("drop", 1)
+    consumer = fast_consumer(cluster, "g")
+    consumer.subscribe(["keep", "drop"])
+    settle([consumer], lambda: len(consumer.assignment()) == 2)
+    cluster.delete_topic("drop")
+    assert consumer.poll(0.05) == []  # no error for the vanished partition
+    settle([consumer], lambda: consumer.assignment() == [TopicPartition("keep", 0)])
+    consumer.close()
