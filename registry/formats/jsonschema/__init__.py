@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from functools import cached_property
 from typing import Any
 
-from jsonschema.exceptions import SchemaError as MetaSchemaError
 from jsonschema.protocols import Validator
 
 from registry.formats.base import (
@@ -18,13 +17,13 @@ from registry.formats.base import (
     SchemaError,
     SchemaType,
 )
-from registry.formats.jsonschema.keywords import pointer
 from registry.formats.jsonschema.loading import (
     VALIDATORS,
     draft_of,
     ensure_recursion_headroom,
     load_json,
 )
+from registry.formats.jsonschema.metaschema import check_against_meta_schema
 from registry.formats.jsonschema.normalize import normalize_document
 from registry.formats.jsonschema.references import (
     Document,
@@ -137,13 +136,10 @@ def parse_json_schema(
 
 
 def _check_against_meta_schema(document: Any, draft: str, limits: Limits) -> None:
-    validator_class = VALIDATORS[draft]
+    # Keywords kept whole by the shallow check (deprecated ones) may still nest.
     ensure_recursion_headroom(limits.max_depth)
     try:
-        validator_class.check_schema(document)
-    except MetaSchemaError as error:
-        where = pointer([str(token) for token in error.path])
-        raise SchemaError(f"not a valid {draft} JSON Schema: {error.message}", where) from None
+        check_against_meta_schema(document, draft)
     except RecursionError:
         raise SchemaError("schema nests too deeply to validate") from None
 
