@@ -14,6 +14,7 @@ reference and the fallback, and give identical results.
 from __future__ import annotations
 
 import struct
+from dataclasses import fields
 from collections.abc import Callable, Sequence
 
 from engine.embedded.codec import decode_headers
@@ -167,7 +168,24 @@ make_metadata: Callable[
     [type[RecordMetadata], str, list[int], list[int], list[Row]], list[RecordMetadata]
 ]
 
-if native is None:
+# The C path fills these records slot by slot: use it only while their fields are the ones it
+# knows (a changed record type falls back to the Python path instead of half-built records).
+_C_FIELDS_MATCH = tuple(f.name for f in fields(ConsumedRecord)) == (
+    "topic",
+    "partition",
+    "offset",
+    "timestamp_ms",
+    "key",
+    "value",
+    "headers",
+) and tuple(f.name for f in fields(RecordMetadata)) == (
+    "topic",
+    "partition",
+    "offset",
+    "timestamp_ms",
+)
+
+if native is None or not _C_FIELDS_MATCH:
     HAVE_C_CHUNKS = False
     pack_chunks = pack_chunks_py
     unpack_into = unpack_into_py
