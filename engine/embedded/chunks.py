@@ -14,8 +14,8 @@ reference and the fallback, and give identical results.
 from __future__ import annotations
 
 import struct
-from dataclasses import fields
 from collections.abc import Callable, Sequence
+from dataclasses import fields
 
 from engine.embedded.codec import decode_headers
 from engine.fastpath import native
