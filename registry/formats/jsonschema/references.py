@@ -133,9 +133,10 @@ def _resolve_tree(
         seen.add(id(node))
         if not isinstance(node, dict):
             continue
-        resource = specification.create_resource(node)
-        if resource.id() is not None and tokens:
-            node_resolver = node_resolver.in_subresource(resource)
+        if tokens and ("$id" in node or "id" in node):
+            resource = specification.create_resource(node)
+            if resource.id() is not None:
+                node_resolver = node_resolver.in_subresource(resource)
         for keyword in REFS[draft]:
             if keyword not in node:
                 continue
