@@ -17,7 +17,8 @@ from registry.formats.jsonschema.loading import ensure_recursion_headroom
 
 
 def incompatibilities(reader: ParsedSchema, writer: ParsedSchema) -> list[Incompatibility]:
-    """Why `reader` cannot read every instance written under `writer`, in schema order."""
+    """Why `reader` cannot read every instance written under `writer`: one entry per rule and
+    path, in a deterministic order (keywords in a fixed order, properties by name)."""
     if not isinstance(reader, JsonSchema) or not isinstance(writer, JsonSchema):
         raise TypeError("JSON Schema compatibility needs two parsed JSON schemas")
     old, new = root_node(writer), root_node(reader)
