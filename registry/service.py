@@ -36,8 +36,8 @@ from registry.store import (
     Version,
     apply,
     check_compatibility,
+    identity_text,
     initial_state,
-    normalized_text,
     parse_level,
     parse_or_reject,
     register_command,
@@ -454,10 +454,11 @@ class SchemaRegistry:
     def _prepare(
         self, state: RegistryState, subject: str, request: SchemaRequest, normalize: bool
     ) -> tuple[str, Any]:
-        """The final schema text (normalized when asked) and the parsed schema."""
+        """The schema's identity text (Confluent's canonical string, of the normalized form
+        when asked: what is registered and compared) and the parsed schema."""
         resolved = state.resolve(request.references)
         parsed = parse_or_reject(request.schema_type, request.schema, resolved)
-        return (normalized_text(parsed) if normalize else request.schema), parsed
+        return identity_text(parsed, normalize), parsed
 
     def register(self, subject: str, body: object, normalize: bool = False) -> dict[str, Json]:
         """`POST /subjects/{s}/versions`: register (or find) the schema; answers `{"id": n}`."""
@@ -517,7 +518,6 @@ class SchemaRegistry:
                 raise errors.invalid_schema("Empty schema")
             normalize = normalize or state.normalize(subject)
             text, _ = self._prepare(state, subject, request, normalize)
-            wanted = {request.schema, text}
             for version in reversed(candidates):
                 stored = state.schemas[version.schema_id]
                 if (
@@ -525,9 +525,7 @@ class SchemaRegistry:
                     or stored.references != request.references
                 ):
                     continue
-                if stored.schema in wanted or (
-                    normalize and normalized_text(state.parsed(stored)) == text
-                ):
+                if identity_text(state.parsed(stored), normalize) == text:
                     return _version_body(version, stored)
         raise errors.schema_not_found()
 

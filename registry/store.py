@@ -21,6 +21,7 @@ from enum import StrEnum
 from typing import Any
 
 from registry import errors
+from registry.canonical import canonical_string
 from registry.compatibility import (
     CompatibilityLevel,
     CompatibilityResult,
@@ -155,7 +156,15 @@ class RegistryState:
     """Everything the registry knows; built only by `apply`."""
 
     schemas: dict[int, StoredSchema] = field(default_factory=dict)
+    #: identity (Confluent's canonical string, see `registry.canonical`) -> the first id with it
     ids_by_key: dict[SchemaKey, int] = field(default_factory=dict)
+    #: schema id -> its identity
+    keys_by_id: dict[int, SchemaKey] = field(default_factory=dict)
+    #: exact text -> id, for commands written before identities were canonical strings; their
+    #: replay must hand out the ids it handed out then
+    legacy_ids: dict[SchemaKey, int] = field(default_factory=dict)
+    #: identities that more than one id has (possible only through such older commands)
+    shared_keys: set[SchemaKey] = field(default_factory=set)
     subjects: dict[str, Subject] = field(default_factory=dict)
     #: schema id -> every (subject, version) that uses it, soft-deleted ones included
     usages: dict[int, set[tuple[str, int]]] = field(default_factory=dict)
@@ -285,6 +294,32 @@ def normalized_text(parsed: ParsedSchema) -> str:
         raise errors.invalid_schema(f"Invalid schema: cannot normalize: {exc}") from None
 
 
+@functools.lru_cache(maxsize=8192)
+def _canonical_cached(
+    schema_type: SchemaType, text: str, references: tuple[ResolvedReference, ...]
+) -> str:
+    return canonical_string(parse_cached(schema_type, text, references))
+
+
+def canonical_text(parsed: ParsedSchema) -> str:
+    """Confluent's canonical string of a schema (cached by text), failures as invalid input."""
+    try:
+        return _canonical_cached(parsed.schema_type, parsed.raw, parsed.references)
+    except errors.RegistryError:
+        raise
+    except Exception as exc:
+        raise errors.invalid_schema(f"Invalid schema: cannot write it canonically: {exc}") from None
+
+
+def identity_text(parsed: ParsedSchema, normalize: bool) -> str:
+    """The text a schema is registered and identified as: Confluent's canonical string, of
+    the normalized form when `normalize` is set."""
+    if not normalize:
+        return canonical_text(parsed)
+    normalized = parse_or_reject(parsed.schema_type, normalized_text(parsed), parsed.references)
+    return canonical_text(normalized)
+
+
 def check_compatibility(
     parsed: ParsedSchema, previous: list[VersionedSchema], level: CompatibilityLevel
 ) -> CompatibilityResult:
@@ -338,12 +373,15 @@ def register_command(
     schema_id: int | None = None,
     version: int | None = None,
 ) -> dict[str, Json]:
-    """The log command that registers `schema` (final text: normalized already if wanted)."""
+    """The log command that registers `schema`, given as its `identity_text` (normalized
+    already if wanted). Such commands carry `"canonical": true`; commands without it come
+    from before identities were canonical strings and are identified by their exact text."""
     command: dict[str, Json] = {
         "op": "register",
         "subject": subject,
         "schemaType": schema_type.value,
         "schema": schema,
+        "canonical": True,
         "references": [
             {"name": r.name, "subject": r.subject, "version": r.version} for r in references
         ],
@@ -413,16 +451,26 @@ def _register(state: RegistryState, command: Mapping[str, Json], commit: bool) -
 
     mode = _check_writable(state, subject)
     parsed = parse_or_reject(schema_type, text, state.resolve(references))
-    key = schema_key(schema_type, text, references, metadata, rule_set)
+    # The text of a canonical command is its identity; an older command keeps the id its
+    # exact text got then, and is indexed under its identity for the commands that follow.
+    legacy_key = None
+    if command.get("canonical") is True:
+        key = schema_key(schema_type, text, references, metadata, rule_set)
+        existing_id = state.ids_by_key.get(key)
+    else:
+        legacy_key = schema_key(schema_type, text, references, metadata, rule_set)
+        key = schema_key(schema_type, canonical_text(parsed), references, metadata, rule_set)
+        existing_id = state.legacy_ids.get(legacy_key)
     sub = state.subjects.get(subject) or Subject()
-    existing_id = state.ids_by_key.get(key)
 
     # Already registered under this subject: answer with it, change nothing.
     if existing_id is not None and requested_id in (None, existing_id):
-        for name, number in sorted(state.usages.get(existing_id, ())):
-            version = sub.versions.get(number) if name == subject else None
-            if version is not None and not version.deleted and requested_version in (None, number):
-                return {"id": existing_id, "version": number, "existing": True}
+        shared = legacy_key is None and key in state.shared_keys
+        found = _registered_under(
+            state, sub, subject, existing_id, key if shared else None, requested_version
+        )
+        if found is not None:
+            return {"id": found[0], "version": found[1], "existing": True}
 
     if requested_id is not None and mode is not Mode.IMPORT:
         raise errors.operation_not_permitted(f"Subject {subject} is not in import mode")
@@ -449,13 +497,14 @@ def _register(state: RegistryState, command: Mapping[str, Json], commit: bool) -
 
     if requested_id is not None:
         taken = state.schemas.get(requested_id)
-        if (
-            taken is not None
-            and schema_key(
+        taken_key: SchemaKey | None
+        if legacy_key is not None and taken is not None:
+            taken_key = schema_key(
                 taken.schema_type, taken.schema, taken.references, taken.metadata, taken.rule_set
             )
-            != key
-        ):
+        else:
+            taken_key = state.keys_by_id.get(requested_id)
+        if taken is not None and taken_key != (legacy_key or key):
             raise errors.operation_not_permitted(
                 f"Overwrite new schema with id {requested_id} is not permitted."
             )
@@ -474,7 +523,11 @@ def _register(state: RegistryState, command: Mapping[str, Json], commit: bool) -
         state.schemas[schema_id] = StoredSchema(
             schema_id, schema_type, text, references, metadata, rule_set
         )
-    state.ids_by_key.setdefault(key, schema_id)
+    if state.ids_by_key.setdefault(key, schema_id) != schema_id:
+        state.shared_keys.add(key)
+    state.keys_by_id.setdefault(schema_id, key)
+    if legacy_key is not None:
+        state.legacy_ids.setdefault(legacy_key, schema_id)
     state.next_id = max(state.next_id, schema_id + 1)
     state.subjects[subject] = sub
     # An import may overwrite a version; a re-registration retires soft-deleted copies.
@@ -490,6 +543,34 @@ def _register(state: RegistryState, command: Mapping[str, Json], commit: bool) -
     for ref in references:
         state.referrers.setdefault((ref.subject, ref.version), set()).add((subject, new_version))
     return {"id": schema_id, "version": new_version, "existing": False}
+
+
+def _registered_under(
+    state: RegistryState,
+    sub: Subject,
+    subject: str,
+    schema_id: int,
+    shared_key: SchemaKey | None,
+    wanted_version: int | None,
+) -> tuple[int, int] | None:
+    """The (id, version) under which the subject already has this schema live, if any.
+
+    With `shared_key` (an identity several ids have), any of those ids counts.
+    """
+    pairs = [
+        (schema_id, number) for name, number in state.usages.get(schema_id, ()) if name == subject
+    ]
+    if shared_key is not None:
+        pairs = [
+            (v.schema_id, v.version)
+            for v in sub.live()
+            if state.keys_by_id[v.schema_id] == shared_key
+        ]
+    for found_id, number in sorted(pairs, key=lambda pair: pair[1]):
+        version = sub.versions.get(number)
+        if version is not None and not version.deleted and wanted_version in (None, number):
+            return found_id, number
+    return None
 
 
 def _unreference(state: RegistryState, version: Version) -> None:

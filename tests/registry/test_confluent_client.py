@@ -37,6 +37,11 @@ def avro_record(name: str, *fields: tuple[str, str], defaults: bool = False) -> 
     return json.dumps({"type": "record", "name": name, "namespace": "com.example", "fields": spec})
 
 
+def compact(text: str) -> str:
+    """How the registry answers a schema written in Avro's key order: compact."""
+    return json.dumps(json.loads(text), separators=(",", ":"))
+
+
 USER = avro_record("User", ("id", "long"), ("name", "string"))
 USER_PLUS_DEFAULT = json.dumps(
     {
@@ -101,7 +106,7 @@ def test_register_lookup_versions_latest(client: SchemaRegistryClient) -> None:
     assert client.register_schema(name, Schema(USER, "AVRO")) == schema_id
     other = subject()
     assert client.register_schema(other, Schema(USER, "AVRO")) == schema_id, "same schema, same id"
-    assert client.get_schema(schema_id).schema_str == USER
+    assert client.get_schema(schema_id).schema_str == compact(USER)
     found = client.lookup_schema(name, Schema(USER, "AVRO"))
     assert (found.schema_id, found.version, found.subject) == (schema_id, 1, name)
     second = client.register_schema(name, Schema(USER_PLUS_DEFAULT, "AVRO"))
@@ -111,7 +116,7 @@ def test_register_lookup_versions_latest(client: SchemaRegistryClient) -> None:
     assert (latest.version, latest.schema_id, latest.schema.schema_str) == (
         2,
         second,
-        USER_PLUS_DEFAULT,
+        compact(USER_PLUS_DEFAULT),
     )
     assert client.get_version(name, 1).schema_id == schema_id
     assert name in client.get_subjects()
@@ -212,7 +217,7 @@ def test_soft_and_permanent_deletes(client: SchemaRegistryClient) -> None:
     assert error_of(excinfo) == (404, 40406)
     assert client.get_versions(name) == [2]
     assert client.get_versions(name, deleted=True) == [1, 2]
-    assert client.get_schema(first).schema_str == USER, "soft-deleted ids still resolve"
+    assert client.get_schema(first).schema_str == compact(USER), "soft-deleted ids still resolve"
     assert client.delete_version(name, 1, permanent=True) == 1
     with pytest.raises(SchemaRegistryError) as excinfo:
         client.delete_subject(name, permanent=True)
@@ -370,5 +375,5 @@ def test_import_mode_through_the_client(client: SchemaRegistryClient) -> None:
     )
     assert imported["id"] == 77_000
     assert client.get_version(name, 5).schema_id == 77_000
-    assert client.get_schema(77_000).schema_str == avro_record("Imported", ("x", "int"))
+    assert client.get_schema(77_000).schema_str == compact(avro_record("Imported", ("x", "int")))
     client.delete_mode(name)
