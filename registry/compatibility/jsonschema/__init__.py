@@ -27,15 +27,12 @@ def incompatibilities(reader: ParsedSchema, writer: ParsedSchema) -> list[Incomp
     # Comparison recurses a few frames per nesting level and `$ref` hop (bounded in compare).
     ensure_recursion_headroom(DEFAULT_LIMITS.max_depth)
     diffs = Comparison().compare(old, new)
-    found: list[Incompatibility] = []
-    seen: set[tuple[str, str]] = set()
+    found: dict[tuple[str, str, str], Incompatibility] = {}
     for rule, tokens, detail in diffs:
         path = pointer(tokens)
-        if (rule, path) in seen:
-            continue
-        seen.add((rule, path))
-        found.append(Incompatibility(rule=rule, path=path, message=sentence(rule, path, detail)))
-    return found
+        message = sentence(rule, path, detail)
+        found.setdefault((rule, path, message), Incompatibility(rule, path, message))
+    return list(found.values())
 
 
 def _same_text(a: JsonSchema, b: JsonSchema) -> bool:

@@ -1063,6 +1063,16 @@ def test_recursive_change_is_reported_at_the_reader_path() -> None:
     assert [(item.rule, item.path) for item in found] == [("TYPE_CHANGED", "/properties/value")]
 
 
+def test_each_newly_required_property_is_reported() -> None:
+    found = incompatibilities(
+        parse(obj({"a": S, "b": S}, required=["a", "b"])), parse(obj({"a": S, "b": S}))
+    )
+    assert [(item.rule, item.path) for item in found] == [
+        ("REQUIRED_ATTRIBUTE_ADDED", "/required")
+    ] * 2
+    assert "`a`" in found[0].message and "`b`" in found[1].message
+
+
 def test_message_says_what_and_how() -> None:
     (item,) = incompatibilities(parse(obj({"email": S})), parse(obj({})))
     assert item.rule == "OPTIONAL_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL"
