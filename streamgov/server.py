@@ -24,6 +24,8 @@ class ServerSettings:
     readonly: bool = False
     #: Largest request body the registry accepts (413 above it).
     max_request_bytes: int = 4 * 1024 * 1024
+    #: The topic holding the schema registry's log.
+    schemas_topic: str = "_schemas"
 
 
 @dataclass
@@ -56,7 +58,9 @@ def create_app(cluster: Cluster, settings: ServerSettings | None = None) -> Fast
     from registry.api import build_router, install_error_handlers
     from registry.service import SchemaRegistry
 
-    schema_registry = SchemaRegistry(cluster, readonly=services.settings.readonly).start()
+    schema_registry = SchemaRegistry(
+        cluster, services.settings.schemas_topic, readonly=services.settings.readonly
+    ).start()
     services.closers.append(schema_registry.close)
     app.state.schema_registry = schema_registry
     install_error_handlers(app)

@@ -6,7 +6,10 @@ import socket
 
 import click
 
+from engine.errors import InvalidTopicError
+from engine.topics import RESERVED_TOPICS, validate_topic_name
 from registry.errors import RegistryError
+from registry.service import SCHEMAS_TOPIC
 from streamgov import __version__
 from streamgov.cli.common import cluster_options, open_cluster, user_errors
 from streamgov.server import ServerSettings, create_app
@@ -23,6 +26,17 @@ def check_port_free(host: str, port: int) -> None:
             probe.bind((host, port))
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+
+
+def check_schemas_topic(_ctx: click.Context, _param: click.Parameter, name: str) -> str:
+    """A legal Kafka topic name that is not one of Kafka's own topics."""
+    try:
+        validate_topic_name(name)
+    except InvalidTopicError as exc:
+        raise click.BadParameter(str(exc)) from None
+    if name in RESERVED_TOPICS:
+        raise click.BadParameter(f"{name!r} is one of Kafka's own topics")
+    return name
 
 
 @click.command("up")
@@ -44,6 +58,16 @@ def check_port_free(host: str, port: int) -> None:
     type=click.FloatRange(0.05, 3600.0),
     help="How often the lag monitor samples consumer groups.",
 )
+@click.option(
+    "--schemas-topic",
+    "schemas_topic",
+    metavar="NAME",
+    default=SCHEMAS_TOPIC,
+    show_default=True,
+    callback=check_schemas_topic,
+    help="The topic holding the schema registry's state; give another one to keep apart from "
+    "a registry that already uses _schemas on the same Kafka cluster.",
+)
 @user_errors
 def up(
     cluster_name: str | None,
@@ -52,6 +76,7 @@ def up(
     port: int,
     log_level: str,
     lag_interval: float,
+    schemas_topic: str,
 ) -> None:
     """Serve the schema registry (Confluent-compatible, default http://127.0.0.1:8081) and
     the other components' REST APIs, over the embedded engine or Kafka (--bootstrap)."""
@@ -59,7 +84,7 @@ def up(
 
     check_port_free(host, port)
     # Components read their tunables from here; add new options above and set them below.
-    settings = ServerSettings(lag_interval_seconds=lag_interval)
+    settings = ServerSettings(lag_interval_seconds=lag_interval, schemas_topic=schemas_topic)
     cluster = open_cluster(cluster_name, bootstrap)
     try:
         try:

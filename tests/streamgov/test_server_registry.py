@@ -7,12 +7,15 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from engine.embedded import EmbeddedCluster
+from registry.service import SchemaRegistry
 from streamgov.cli import cli
+from streamgov.config import ClusterSettings
 from streamgov.server import create_app
 from tests.brokers import free_port
 from tests.registry.registry_server import serve_in_thread, start_up, stop
@@ -98,3 +101,35 @@ def test_up_serves_with_nothing_to_configure_and_refuses_a_busy_port(tmp_path: P
         assert "cannot listen" in result.output
     finally:
         stop(proc)
+
+
+def test_up_keeps_the_registry_on_the_schemas_topic_it_is_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = free_port()
+    proc = start_up(tmp_path, port, "--schemas-topic", "_schemas_streamgov")
+    try:
+        url = f"http://127.0.0.1:{port}"
+        answer = httpx.post(f"{url}/subjects/kept-value/versions", json={"schema": AVRO})
+        assert answer.json() == {"id": 1}
+    finally:
+        stop(proc)
+    monkeypatch.setenv("STREAMGOV_HOME", str(tmp_path))
+    monkeypatch.delenv("STREAMGOV_BOOTSTRAP", raising=False)
+    with ClusterSettings.resolve(None, None).open() as cluster:
+        assert "_schemas_streamgov" in cluster.list_topics(include_internal=True)
+        on_default = SchemaRegistry(cluster).start()
+        on_given = SchemaRegistry(cluster, "_schemas_streamgov").start()
+        try:
+            assert on_default.subjects() == []
+            assert on_given.subjects() == ["kept-value"]
+        finally:
+            on_default.close()
+            on_given.close()
+
+
+def test_up_refuses_an_illegal_schemas_topic_in_one_line() -> None:
+    result = CliRunner().invoke(cli, ["up", "--schemas-topic", "no spaces"])
+    assert result.exit_code == 2
+    assert "--schemas-topic" in result.output and "illegal" in result.output
+    assert "Traceback" not in result.output
