@@ -157,20 +157,16 @@ def strings(w: Node, r: Node, found: list[Diff]) -> None:
 
 def numbers(w: Node, r: Node, found: list[Diff]) -> None:
     """Bounds and `multipleOf` that reject old numbers."""
-    w_high = _upper(w)
-    r_high = _upper(r)
-    if r_high is not None and (w_high is None or _tighter_upper(r_high, w_high)):
-        keyword = r_high[2]
-        same = w_high is not None and w_high[2] == keyword
-        rule = _rule_for(keyword) + ("_DECREASED" if same else "_ADDED")
-        found.append(bound(rule, keyword, w_high[0] if w_high else None, r_high[0]))
-    w_low = _lower(w)
-    r_low = _lower(r)
-    if r_low is not None and (w_low is None or _tighter_lower(r_low, w_low)):
-        keyword = r_low[2]
-        same = w_low is not None and w_low[2] == keyword
-        rule = _rule_for(keyword) + ("_INCREASED" if same else "_ADDED")
-        found.append(bound(rule, keyword, w_low[0] if w_low else None, r_low[0]))
+    for side, tighter, moved in (
+        (_upper, _tighter_upper, "_DECREASED"),
+        (_lower, _tighter_lower, "_INCREASED"),
+    ):
+        old, new = side(w), side(r)
+        if new is not None and (old is None or tighter(new, old)):
+            keyword = new[2]
+            same = old is not None and old[2] == keyword
+            rule = _rule_for(keyword) + (moved if same else "_ADDED")
+            found.append(bound(rule, keyword, old[0] if old else None, new[0]))
     if r.multiple_of is not None and r.multiple_of != w.multiple_of:
         if w.multiple_of is None:
             rule = "MULTIPLE_OF_ADDED"
