@@ -7,7 +7,7 @@ under the writer schema (empty when it accepts all of it).
 from __future__ import annotations
 
 from registry.compatibility import Incompatibility
-from registry.compatibility.jsonschema.compare import Comparison
+from registry.compatibility.jsonschema.compare import TOO_DEEP, Comparison
 from registry.compatibility.jsonschema.messages import sentence
 from registry.compatibility.jsonschema.model import root_node
 from registry.formats.base import DEFAULT_LIMITS, ParsedSchema
@@ -21,12 +21,15 @@ def incompatibilities(reader: ParsedSchema, writer: ParsedSchema) -> list[Incomp
     path, in a deterministic order (keywords in a fixed order, properties by name)."""
     if not isinstance(reader, JsonSchema) or not isinstance(writer, JsonSchema):
         raise TypeError("JSON Schema compatibility needs two parsed JSON schemas")
-    old, new = root_node(writer), root_node(reader)
-    if (old.has_refs or new.has_refs) and _same_text(reader, writer):
-        return []  # equal nodes without references are the same node: compared at once
     # Comparison recurses a few frames per nesting level and `$ref` hop (bounded in compare).
     ensure_recursion_headroom(DEFAULT_LIMITS.max_depth)
-    diffs = Comparison().compare(old, new)
+    try:
+        old, new = root_node(writer), root_node(reader)
+        if (old.has_refs or new.has_refs) and _same_text(reader, writer):
+            return []  # equal nodes without references are the same node: compared at once
+        diffs = Comparison().compare(old, new)
+    except RecursionError:  # only with nesting limits raised far beyond the defaults
+        diffs = ((TOO_DEEP, (), "the schemas nest too deeply to compare at {path}"),)
     found: dict[tuple[str, str, str], Incompatibility] = {}
     for rule, tokens, detail in diffs:
         path = pointer(tokens)

@@ -24,6 +24,7 @@ from registry.compatibility.jsonschema.objects import ObjectRules
 _MEMO: dict[tuple[Node, Node], Diffs] = {}
 _MEMO_LIMIT = 20_000
 _MAX_DEPTH = 400
+TOO_DEEP = "COMPARISON_TOO_DEEP"
 
 
 class Comparison(ObjectRules, ArrayRules):
@@ -51,7 +52,7 @@ class Comparison(ObjectRules, ArrayRules):
         if len(self._stack) >= _MAX_DEPTH:
             return (
                 diff(
-                    "COMPARISON_TOO_DEEP",
+                    TOO_DEEP,
                     (),
                     "the schemas nest or reference each other too deeply to compare at {path}",
                 ),

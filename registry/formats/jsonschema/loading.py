@@ -75,6 +75,7 @@ def load_json(text: str, limits: Limits, what: str = "schema") -> Any:
     depth = nesting_depth(text)
     if depth > limits.max_depth:
         raise SchemaError(f"{what} nests {depth} levels deep, over the limit of {limits.max_depth}")
+    ensure_recursion_headroom(limits.max_depth)
     try:
         return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except json.JSONDecodeError as error:
@@ -85,7 +86,7 @@ def load_json(text: str, limits: Limits, what: str = "schema") -> Any:
         raise
     except ValueError as error:  # e.g. an integer literal beyond the interpreter's digit limit
         raise SchemaError(f"{what} is not usable JSON: {error}") from None
-    except RecursionError:  # pragma: no cover - the depth check above prevents it
+    except RecursionError:  # only with a depth limit raised far beyond the default
         raise SchemaError(f"{what} nests too deeply") from None
 
 
@@ -109,6 +110,7 @@ def ensure_recursion_headroom(depth: int) -> None:
     Meta-schema validation recurses through several frames per nesting level; the ceiling is
     only ever raised, never lowered, so concurrent callers cannot undercut each other.
     """
-    needed = 2000 + depth * 40
+    # Capped: a far higher ceiling would let deep recursion overflow the C stack instead.
+    needed = min(2000 + depth * 40, 20_000)
     if sys.getrecursionlimit() < needed:
         sys.setrecursionlimit(needed)

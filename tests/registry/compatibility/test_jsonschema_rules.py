@@ -1128,3 +1128,16 @@ def test_every_rule_with_advice_has_a_known_case() -> None:
 
     reported = {rule for _, _, _, expected in CASES for rule in expected}
     assert set(ADVICE) - reported == {"COMPARISON_TOO_DEEP"}
+
+
+def test_raised_depth_limits_never_raise_recursion_errors() -> None:
+    from registry.formats.base import Limits
+
+    def deep(levels: int, leaf: str) -> str:
+        return '{"properties":{"a":' * levels + leaf + "}}" * levels
+
+    limits = Limits(max_depth=10_000, max_schema_bytes=10_000_000)
+    old = parse_schema("JSON", deep(3000, '{"type":"string"}'), limits=limits)
+    new = parse_schema("JSON", deep(3000, '{"type":"number"}'), limits=limits)
+    assert [item.rule for item in incompatibilities(new, old)] == ["COMPARISON_TOO_DEEP"]
+    assert json.loads(old.normalized()) == json.loads(old.canonical())
