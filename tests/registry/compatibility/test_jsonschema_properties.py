@@ -6,6 +6,7 @@ import json
 import random
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -25,6 +26,9 @@ from tests.registry.json_strategies import (
 
 # Parsing raises the recursion ceiling once; do it before hypothesis records the limit.
 ensure_recursion_headroom(DEFAULT_LIMITS.max_depth)
+# Parsing may raise the interpreter's recursion ceiling (never lower it); hypothesis notes
+# that it then cannot restore the value it had set.
+pytestmark = pytest.mark.filterwarnings("ignore:The recursion limit will not be reset")
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
