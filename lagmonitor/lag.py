@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -87,27 +87,7 @@ class EndOffsetTable:
     def add(self, end: int, at: float) -> None:
         """Record that the log end was `end` at time `at`; an end that shrank resets the table
         (the topic was deleted and recreated, so older points describe another log)."""
-        self.updated_at = at
-        ends, times = self._ends, self._times
-        if ends:
-            newest = ends[-1]
-            if end == newest:
-                self._last_seen = at
-                self.samples += 1
-                return
-            if end < newest:
-                del ends[:], times[:]
-                self.samples = 0
-            elif self._last_seen > times[-1]:
-                ends.append(newest)
-                times.append(self._last_seen)
-        ends.append(end)
-        times.append(at)
-        self._last_seen = at
-        self.samples += 1
-        excess = len(ends) - self._max_points
-        if excess > 0:
-            del ends[:excess], times[:excess]
+        record_ends((self,), (end,), at, once=False)
 
     @property
     def points(self) -> list[tuple[int, float]]:
@@ -117,27 +97,6 @@ class EndOffsetTable:
             points.append((points[-1][0], self._last_seen))
         return points
 
-    def produced_at(self, offset: int) -> tuple[float, bool] | None:
-        """When the record at `offset` was appended, as (epoch seconds, lower_bound).
-
-        `lower_bound` is True when the record predates the table: the time returned is then
-        the oldest point's, and the record is at least that old. None when nothing is known
-        yet (fewer than 2 samples) or the record is not in the log yet.
-        """
-        ends = self._ends
-        if self.samples < 2 or not ends or offset >= ends[-1]:
-            return None
-        # The record at `offset` exists once the end passed it: the first point with
-        # end > offset; the point before it (if any) still had end <= offset.
-        index = bisect_right(ends, offset)
-        times = self._times
-        if index == 0:
-            return times[0], True
-        prev_end, end = ends[index - 1], ends[index]
-        prev_at = times[index - 1]
-        share = (offset + 1 - prev_end) / (end - prev_end)
-        return prev_at + share * (times[index] - prev_at), False
-
     def time_lag(self, committed: int | None, now: float) -> TimeLag | None:
         """Interpolated time lag of a group committed at `committed` (None: unknown)."""
         ends = self._ends
@@ -145,11 +104,51 @@ class EndOffsetTable:
             return None
         if committed >= ends[-1]:
             return ZERO_TIME_LAG
-        produced = self.produced_at(committed)
-        if produced is None:
+        if self.samples < 2:
             return None
-        at, lower_bound = produced
-        return TimeLag(max(0.0, now - at), lower_bound=lower_bound)
+        # The record at `committed` exists once the end passed it: the first point with
+        # end > committed; the point before it (if any) still had end <= committed. A record
+        # older than the table is at least as old as the oldest point (a lower bound).
+        index = bisect_right(ends, committed)
+        times = self._times
+        if index == 0:
+            return TimeLag(max(0.0, now - times[0]), lower_bound=True)
+        prev_end = ends[index - 1]
+        prev_at = times[index - 1]
+        share = (committed + 1 - prev_end) / (ends[index] - prev_end)
+        return TimeLag(max(0.0, now - (prev_at + share * (times[index] - prev_at))))
+
+
+def record_ends(
+    tables: Iterable[EndOffsetTable], ends: Iterable[int], at: float, once: bool = True
+) -> None:
+    """`EndOffsetTable.add(end, at)` for each pair of table and end, in one loop (a sample
+    updates a table per partition). With `once`, a table already updated at `at` is skipped
+    (several groups read the same partition)."""
+    for table, end in zip(tables, ends, strict=True):
+        if once and table.updated_at == at:
+            continue
+        table.updated_at = at
+        table.samples += 1
+        points = table._ends
+        times = table._times
+        if points:
+            newest = points[-1]
+            if end == newest:
+                table._last_seen = at
+                continue
+            if end < newest:
+                del points[:], times[:]
+                table.samples = 1
+            elif table._last_seen > times[-1]:
+                points.append(newest)
+                times.append(table._last_seen)
+        points.append(end)
+        times.append(at)
+        table._last_seen = at
+        excess = len(points) - table._max_points
+        if excess > 0:
+            del points[:excess], times[:excess]
 
 
 def rate(times: Sequence[float], values: Sequence[int | None]) -> float | None:

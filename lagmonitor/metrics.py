@@ -72,8 +72,7 @@ def render(tracker: LagTracker, cluster_name: str) -> str:
         simple = (*group, ("is_simple_consumer", str(track.simple).lower()))
         topic_sums: dict[str, int] = {}
         max_seconds = 0.0
-        for tp in sorted(track.partitions):
-            part = track.partitions[tp]
+        for part in track.partitions():
             member_id, client_id, host = part.owner or ("", "", "")
             part_labels = (
                 *group,

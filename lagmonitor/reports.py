@@ -4,7 +4,7 @@ cycle, so a cycle over many groups never pays for serialisation)."""
 from __future__ import annotations
 
 from lagmonitor.controller import Recommendation
-from lagmonitor.lag import catch_up_seconds, rate
+from lagmonitor.lag import catch_up_seconds
 from lagmonitor.model import Status
 from lagmonitor.schemas import (
     GroupDetail,
@@ -15,7 +15,7 @@ from lagmonitor.schemas import (
     PartitionLagModel,
     RecommendationModel,
 )
-from lagmonitor.tracker import GroupTrack, LagTracker, PartitionTrack
+from lagmonitor.tracker import GroupTrack, LagTracker, PartitionView
 
 
 def recommendation_model(recommendation: Recommendation) -> RecommendationModel:
@@ -31,24 +31,14 @@ def recommendation_model(recommendation: Recommendation) -> RecommendationModel:
     )
 
 
-def _window_rates(part: PartitionTrack) -> tuple[float | None, float | None]:
-    window = part.history.window
-    if len(window) < 2:
-        return None, None
-    first, last = window[0], window[-1]
-    times = (first.at, last.at)
-    return rate(times, (first.end, last.end)), rate(times, (first.committed, last.committed))
-
-
 def _sum(values: list[float | None]) -> float | None:
     known = [v for v in values if v is not None]
     return sum(known) if known else None
 
 
-def _summary_fields(track: GroupTrack) -> dict[str, object]:
-    rates = [_window_rates(part) for part in track.partitions.values()]
-    production = _sum([p for p, _ in rates])
-    consumption = _sum([c for _, c in rates])
+def _summary_fields(track: GroupTrack, partitions: list[PartitionView]) -> dict[str, object]:
+    production = _sum([part.production_rate for part in partitions])
+    consumption = _sum([part.consumption_rate for part in partitions])
     status = track.status
     recommendation = track.recommendation
     assert status is not None and recommendation is not None
@@ -59,7 +49,7 @@ def _summary_fields(track: GroupTrack) -> dict[str, object]:
         "state": track.state,
         "members": track.members,
         "topics": track.topics(),
-        "partition_count": len(track.partitions),
+        "partition_count": len(partitions),
         "total_lag": track.total_lag,
         "max_lag": 0 if worst is None else worst.lag,
         "max_lag_topic": None if worst is None else worst.topic,
@@ -89,12 +79,12 @@ def _evaluated(track: GroupTrack | None) -> bool:
 
 def group_summary(track: GroupTrack) -> GroupSummary:
     """One group for `GET /lag/groups`."""
-    return GroupSummary.model_validate(_summary_fields(track))
+    return GroupSummary.model_validate(_summary_fields(track, track.partitions()))
 
 
-def partition_model(part: PartitionTrack) -> PartitionLagModel:
+def partition_model(part: PartitionView) -> PartitionLagModel:
     """One partition for `GET /lag/groups/{group}`."""
-    production, consumption = _window_rates(part)
+    production, consumption = part.production_rate, part.consumption_rate
     time_lag = part.time_lag
     return PartitionLagModel(
         topic=part.topic,
@@ -108,7 +98,7 @@ def partition_model(part: PartitionTrack) -> PartitionLagModel:
         status=part.status.status,
         reason=part.status.reason,
         owner=None if part.owner is None else part.owner[1],
-        completeness=round(part.history.completeness, 4),
+        completeness=round(part.completeness, 4),
         production_rate=None if production is None else round(production, 3),
         consumption_rate=None if consumption is None else round(consumption, 3),
     )
@@ -116,12 +106,11 @@ def partition_model(part: PartitionTrack) -> PartitionLagModel:
 
 def group_detail(track: GroupTrack) -> GroupDetail:
     """One group with partitions and recommendation history."""
+    partitions = track.partitions()
     return GroupDetail.model_validate(
         {
-            **_summary_fields(track),
-            "partitions": [
-                partition_model(track.partitions[tp]) for tp in sorted(track.partitions)
-            ],
+            **_summary_fields(track, partitions),
+            "partitions": [partition_model(part) for part in partitions],
             "recommendation_history": [recommendation_model(r) for r in track.recommendations],
             "missing_topics": list(track.missing_topics),
         }

@@ -221,8 +221,9 @@ class Sampler:
             return None
         owners: dict[TopicPartition, tuple[str, str, str]] = {}
         for member in description.members:
+            owner = (member.member_id, member.client_id, member.host)  # one per member
             for tp in member.assignment:
-                owners[tp] = (member.member_id, member.client_id, member.host)
+                owners[tp] = owner
         topics = sorted({tp.topic for tp in committed} | {tp.topic for tp in owners})
         partitions: list[PartitionObservation] = []
         missing: list[str] = []

@@ -20,10 +20,11 @@ until then the partition is OK and its completeness says how much of the window 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from lagmonitor.model import PartitionHistory, Status
+from lagmonitor.model import Status
+from lagmonitor.window import NO_COMMIT, GroupWindow
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,72 +78,114 @@ class PartitionStatus:
         return f"PartitionStatus({self.status.value}, {self.reason!r})"
 
 
-_NO_SAMPLES = PartitionStatus(Status.OK, "no samples yet")
+NO_SAMPLES = PartitionStatus(Status.OK, "no samples yet")
 #: The status of a partition with a commit and no lag (shared: it is by far the most common).
 CAUGHT_UP = PartitionStatus(Status.OK, "caught up (no lag)")
 _DEFAULT_POLICY = StatusPolicy()
 
 
 def evaluate_partition(
-    history: PartitionHistory, owned: bool, policy: StatusPolicy = _DEFAULT_POLICY
+    window: GroupWindow, index: int, owned: bool, policy: StatusPolicy = _DEFAULT_POLICY
 ) -> PartitionStatus:
-    """Apply the rules to one partition's window; `owned` says a live member holds it."""
-    window = history.window
-    if not window:
-        return _NO_SAMPLES
-    current = window[-1]
-    lag = current.lag
-    if current.committed is None:
-        return PartitionStatus(Status.OK, "no committed offset; lag counted as {} by policy", lag)
+    """Apply the rules to partition `index` of a group's window; `owned` says a live member
+    holds it."""
+    return evaluate_partitions(window, (index,), lambda _: owned, policy)[0]
+
+
+def evaluate_partitions(
+    window: GroupWindow,
+    indices: Iterable[int],
+    owned: Callable[[int], bool],
+    policy: StatusPolicy = _DEFAULT_POLICY,
+) -> list[PartitionStatus]:
+    """Apply the rules to the given partitions of a group's window, in one loop.
+
+    `owned(index)` says whether a live member holds a partition (asked only for partitions
+    whose offset stands still).
+    """
+    size, seq = window.size, window.seq
+    newest = (seq - 1) % size
+    now = window.times[newest]
+    lags, committed_ring, first = window.lags, window.committed, window.first
+    last_rewind, last_move = window.last_rewind, window.last_move
     allowed = policy.allowed_lag
-    if lag <= allowed:
-        if allowed:
-            return PartitionStatus(Status.OK, "caught up (lag {} <= {})", lag, allowed)
-        return CAUGHT_UP
-    if min(history.lags) <= allowed:
-        return PartitionStatus(
-            Status.OK, "lag {}, but it was within {} inside the window", lag, allowed
-        )
-    count = len(window)
-    start = history.seq - count
-    if history.last_rewind > start:
-        return PartitionStatus(
-            Status.REWIND,
-            "committed offset went backwards inside the window (now {}); lag {}",
-            current.committed,
-            lag,
-        )
-    needed = policy.min_samples or history.size
-    if count < needed:
-        return PartitionStatus(
-            Status.OK, "lag {}; window {}/{} samples, not judged yet", lag, count, needed
-        )
-    if history.last_move <= start:
-        moved_at = history.committed_since
-        since = current.at - (window[0].at if moved_at is None else moved_at)
-        if owned:
-            return PartitionStatus(
-                Status.STALL,
-                "consumer holds offset {} for {:.1f}s while lag is {}",
-                current.committed,
-                since,
-                lag,
+    needed = policy.min_samples or size
+    statuses: list[PartitionStatus] = []
+    append = statuses.append
+    for index in indices:
+        count = seq - first[index]
+        if count <= 0:
+            append(NO_SAMPLES)
+            continue
+        if count > size:
+            count = size
+        base = index * size
+        lag = lags[base + newest]
+        committed = committed_ring[base + newest]
+        if committed == NO_COMMIT:
+            append(
+                PartitionStatus(Status.OK, "no committed offset; lag counted as {} by policy", lag)
             )
+        elif lag <= allowed:
+            if allowed:
+                append(PartitionStatus(Status.OK, "caught up (lag {} <= {})", lag, allowed))
+            else:
+                append(CAUGHT_UP)
+        elif (min(lags[base : base + size]) if count == size else window.min_lag(index)) <= allowed:
+            append(
+                PartitionStatus(
+                    Status.OK, "lag {}, but it was within {} inside the window", lag, allowed
+                )
+            )
+        elif last_rewind[index] > seq - count:
+            append(
+                PartitionStatus(
+                    Status.REWIND,
+                    "committed offset went backwards inside the window (now {}); lag {}",
+                    committed,
+                    lag,
+                )
+            )
+        elif count < needed:
+            append(
+                PartitionStatus(
+                    Status.OK, "lag {}; window {}/{} samples, not judged yet", lag, count, needed
+                )
+            )
+        elif last_move[index] <= seq - count:
+            append(_stuck(committed, lag, now - window.moved_at[index], owned(index)))
+        elif window.last_decrease[index] <= seq - count:
+            oldest = base + (seq - count) % size
+            append(
+                PartitionStatus(
+                    Status.WARN,
+                    "lag grew across the window ({} -> {}); consumer too slow",
+                    lags[oldest],
+                    lag,
+                )
+            )
+        else:
+            append(PartitionStatus(Status.OK, "consumer is making progress; lag {}", lag))
+    return statuses
+
+
+def _stuck(committed: int, lag: int, since: float, owned: bool) -> PartitionStatus:
+    """STALL when a live member owns the partition, else STOP."""
+    if owned:
         return PartitionStatus(
-            Status.STOP,
-            "no commits for {:.1f}s (offset {}), no live consumer, lag {}",
+            Status.STALL,
+            "consumer holds offset {} for {:.1f}s while lag is {}",
+            committed,
             since,
-            current.committed,
             lag,
         )
-    if history.last_decrease <= start:
-        return PartitionStatus(
-            Status.WARN,
-            "lag grew across the window ({} -> {}); consumer too slow",
-            window[0].lag,
-            lag,
-        )
-    return PartitionStatus(Status.OK, "consumer is making progress; lag {}", lag)
+    return PartitionStatus(
+        Status.STOP,
+        "no commits for {:.1f}s (offset {}), no live consumer, lag {}",
+        since,
+        committed,
+        lag,
+    )
 
 
 @dataclass(frozen=True, slots=True)

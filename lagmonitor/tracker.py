@@ -3,13 +3,19 @@ the events their changes produce. Pure: it takes `ClusterSample`s and gives back
 
 One cycle is `ingest(sample)` (append the sample to the windows and tables) followed by
 `evaluate()` (statuses, group totals, one controller step per group, events for changes).
+Both work a group at a time on columns (one value per partition), so the per-partition work
+left in Python is the end-offset tables and the rules of partitions that have lag.
 """
 
 from __future__ import annotations
 
+from array import array
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from itertools import compress, repeat
+from operator import attrgetter, eq, sub
+from typing import Any, NamedTuple
 
 from engine.types import TopicPartition
 from lagmonitor.controller import ControllerConfig, GroupSignal, Recommendation, ScalingController
@@ -20,23 +26,34 @@ from lagmonitor.lag import (
     NoCommitPolicy,
     TimeLag,
     offset_lag,
+    rate,
+    record_ends,
     time_lag_from_timestamp,
 )
-from lagmonitor.model import SEVERITY, OffsetSample, PartitionHistory, Status
-from lagmonitor.sampler import ClusterSample, GroupObservation
+from lagmonitor.model import SEVERITY, Status
+from lagmonitor.sampler import ClusterSample, GroupObservation, PartitionObservation
 from lagmonitor.status import (
     CAUGHT_UP,
+    NO_SAMPLES,
     GroupStatus,
     PartitionStatus,
     StatusPolicy,
-    evaluate_partition,
+    evaluate_partitions,
     summarize_group,
 )
+from lagmonitor.window import NO_COMMIT, GroupWindow
 
 MAX_HISTORY_SIZE = 1000
 
 #: Group states that imply live members, even when the broker does not list them.
 LIVE_STATES = frozenset({"Stable", "PreparingRebalance", "CompletingRebalance"})
+
+_KEY = attrgetter("topic", "partition")
+_COMMITTED = attrgetter("committed")
+_END = attrgetter("end")
+_EARLIEST = attrgetter("earliest")
+_NOTHING_BEHIND = attrgetter("no_records_behind")
+_NOT_JUDGED = NO_SAMPLES
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,43 +91,38 @@ class LagEvent:
         return {"type": self.kind, "group": self.group, "at": self.at, **self.data}
 
 
-class PartitionTrack:
-    """What the tracker keeps for one partition of one group."""
+class PartitionView(NamedTuple):
+    """One partition of a group as last sampled and judged (built when read)."""
 
-    __slots__ = (
-        "committed",
-        "earliest",
-        "end",
-        "history",
-        "label",
-        "lag",
-        "owner",
-        "partition",
-        "status",
-        "table",
-        "time_lag",
-        "topic",
-        "tp",
-    )
+    tp: TopicPartition
+    committed: int | None
+    earliest: int
+    end: int
+    lag: int
+    owner: tuple[str, str, str] | None
+    time_lag: TimeLag | None
+    status: PartitionStatus
+    completeness: float
+    production_rate: float | None
+    consumption_rate: float | None
 
-    def __init__(self, tp: TopicPartition, size: int) -> None:
-        self.tp = tp
-        self.topic = tp.topic
-        self.partition = tp.partition
-        self.label = f"{tp.topic}[{tp.partition}]"
-        self.history = PartitionHistory(size)
-        self.owner: tuple[str, str, str] | None = None
-        self.committed: int | None = None
-        self.earliest = 0
-        self.end = 0
-        self.lag = 0
-        self.time_lag: TimeLag | None = None
-        self.table: EndOffsetTable | None = None
-        self.status = PartitionStatus(Status.OK, "no samples yet")
+    @property
+    def topic(self) -> str:
+        """The partition's topic."""
+        return self.tp.topic
+
+    @property
+    def partition(self) -> int:
+        """The partition number."""
+        return self.tp.partition
 
 
 class GroupTrack:
-    """What the tracker keeps for one consumer group."""
+    """What the tracker keeps for one consumer group.
+
+    Partitions are columns in the order of the latest sample (`keys`): their windows live in
+    one `GroupWindow`, and the other per-partition values in plain lists and arrays.
+    """
 
     def __init__(self, group: str, config: TrackerConfig) -> None:
         self.group = group
@@ -118,9 +130,14 @@ class GroupTrack:
         self.state = "Unknown"
         self.members = 0
         self.members_unknown = False
-        self.owners_known = False
         self.simple = False
-        self.partitions: dict[TopicPartition, PartitionTrack] = {}
+        self.keys: list[TopicPartition] = []
+        self.window = GroupWindow(config.history_size)
+        self.earliest = array("q")
+        self.owners: dict[TopicPartition, tuple[str, str, str]] = {}
+        self.tables: list[EndOffsetTable] = []
+        self.time_lags: list[TimeLag | None] = []
+        self.statuses: list[PartitionStatus] = []
         self.missing_topics: tuple[str, ...] = ()
         self.lag_history: deque[tuple[float, int, float | None]] = deque(
             maxlen=config.lag_history_points
@@ -134,12 +151,48 @@ class GroupTrack:
         self.production_rate: float | None = None
         self.consumption_rate: float | None = None
         self.total_lag = 0
-        self.max_lag_track: PartitionTrack | None = None
+        self.max_lag_index: int | None = None
         self.time_lag: TimeLag | None = None
 
     def topics(self) -> list[str]:
         """Topics the group consumes (that still exist)."""
-        return sorted({track.topic for track in self.partitions.values()})
+        return sorted({tp.topic for tp in self.keys})
+
+    def partition(self, index: int) -> PartitionView:
+        """Partition `index` (in `keys` order) as last sampled and judged."""
+        window = self.window
+        slot = window.slot(index)
+        committed = window.committed[slot]
+        production = consumption = None
+        span = window.span(index)
+        if span is not None:
+            (first_at, first_end, first_committed), (at, end, last_committed) = span
+            times = (first_at, at)
+            production = rate(times, (first_end, end))
+            consumption = rate(times, (first_committed, last_committed))
+        return PartitionView(
+            tp=self.keys[index],
+            committed=None if committed == NO_COMMIT else committed,
+            earliest=self.earliest[index],
+            end=window.ends[slot],
+            lag=window.lags[slot],
+            owner=self.owners.get(self.keys[index]),
+            time_lag=self.time_lags[index],
+            status=self.statuses[index] if index < len(self.statuses) else _NOT_JUDGED,
+            completeness=window.completeness(index),
+            production_rate=production,
+            consumption_rate=consumption,
+        )
+
+    def partitions(self) -> list[PartitionView]:
+        """Every partition, sorted by topic and partition."""
+        order = sorted(range(len(self.keys)), key=self.keys.__getitem__)
+        return [self.partition(index) for index in order]
+
+    @property
+    def max_lag_track(self) -> PartitionView | None:
+        """The partition with the largest lag (the first of equals; None without partitions)."""
+        return None if self.max_lag_index is None else self.partition(self.max_lag_index)
 
 
 class LagTracker:
@@ -161,11 +214,12 @@ class LagTracker:
         (a deleted group stops being reported and alerting at once)."""
         now = sample.at
         if sample.complete and only_group is None:
-            self.topic_offsets = dict(sample.topic_offsets)
-            for tp in [tp for tp in self.tables if tp not in sample.topic_offsets]:
+            # Never changed in place (below, a partial sample makes a new dict), so shared.
+            self.topic_offsets = sample.topic_offsets
+            for tp in self.tables.keys() - sample.topic_offsets.keys():
                 del self.tables[tp]
         else:
-            self.topic_offsets.update(sample.topic_offsets)
+            self.topic_offsets = {**self.topic_offsets, **sample.topic_offsets}
         seen = set()
         for observation in sample.groups:
             seen.add(observation.group)
@@ -190,52 +244,39 @@ class LagTracker:
         track.members_unknown = observed.members == 0 and observed.state in LIVE_STATES
         track.simple = observed.simple
         track.missing_topics = observed.missing_topics
-        produced = consumed = 0
-        known_owners = track.owners_known = bool(observed.owners)
-        kept: dict[TopicPartition, PartitionTrack] = {}
-        size = self.config.history_size
-        no_commit = self.config.no_commit
-        existing = track.partitions
-        owners = observed.owners
-        for partition in observed.partitions:
-            committed, end = partition.committed, partition.end
-            # TopicPartition is a named tuple: a plain tuple finds the same dict entry.
-            part = existing.get((partition.topic, partition.partition))  # type: ignore[call-overload]
-            if part is None:
-                part = PartitionTrack(TopicPartition(partition.topic, partition.partition), size)
-            kept[part.tp] = part
-            table = part.table
-            if table is None:  # new partition (a table is dropped only with its partitions)
-                table = part.table = self._table(part.tp)
-            if table.updated_at != now:  # once per sample, however many groups read it
-                table.add(end, now)
-            if partition.no_records_behind:
-                lag = 0
-            elif committed is not None:
-                lag = end - committed if end > committed else 0
+        parts = observed.partitions
+        if list(map(_KEY, parts)) != track.keys:
+            parts = self._relayout(track, parts)
+        committed = list(map(_COMMITTED, parts))
+        ends = list(map(_END, parts))
+        no_commit = None in committed
+        if no_commit or self.config.no_commit != "latest" or any(map(_NOTHING_BEHIND, parts)):
+            lags = [self._lag(partition) for partition in parts]
+        else:
+            lags = list(map(sub, ends, committed))
+            if lags and min(lags) < 0:
+                lags = [lag if lag > 0 else 0 for lag in lags]
+        stored: list[int] = (
+            [NO_COMMIT if c is None else c for c in committed] if no_commit else committed
+        )
+        produced, consumed = track.window.append(now, stored, ends, lags)
+        track.earliest = array("q", map(_EARLIEST, parts))
+        # Kept as sampled (looking every partition up here would cost more than the rest of
+        # the append): only partitions that stand still and the views read it.
+        track.owners = observed.owners
+        record_ends(track.tables, ends, now)  # once per sample, however many groups read it
+        time_lags: list[TimeLag | None] = [ZERO_TIME_LAG] * len(parts)
+        for index in compress(range(len(parts)), lags):
+            offset = committed[index]
+            if offset is None:
+                time_lags[index] = None
+                continue
+            head = parts[index].head_timestamp
+            if head is not None:
+                time_lags[index] = time_lag_from_timestamp(lags[index], head, now)
             else:
-                lag = offset_lag(committed, end, partition.earliest, no_commit)
-            previous = part.history.add(OffsetSample(now, committed, end, lag))
-            if previous is not None:
-                if end > previous.end:
-                    produced += end - previous.end
-                before = previous.committed
-                if committed is not None and before is not None and committed > before:
-                    consumed += committed - before
-            part.committed = committed
-            part.earliest = partition.earliest
-            part.end = end
-            part.lag = lag
-            part.owner = owners.get(part.tp) if known_owners else None
-            if lag <= 0:
-                part.time_lag = ZERO_TIME_LAG
-            elif committed is None:
-                part.time_lag = None
-            elif partition.head_timestamp is not None:
-                part.time_lag = time_lag_from_timestamp(lag, partition.head_timestamp, now)
-            else:
-                part.time_lag = table.time_lag(committed, now)
-        track.partitions = kept
+                time_lags[index] = track.tables[index].time_lag(offset, now)
+        track.time_lags = time_lags
         elapsed = None if track.previous_at is None else now - track.previous_at
         if elapsed is not None and elapsed > 0:
             track.production_rate = produced / elapsed
@@ -244,6 +285,37 @@ class LagTracker:
             track.production_rate = track.consumption_rate = None
         track.previous_at = now
         track.sampled_at = now
+
+    def _lag(self, partition: PartitionObservation) -> int:
+        """A partition's lag, with the no-commit policy and the gap-without-records case."""
+        if partition.no_records_behind:
+            return 0
+        committed, end = partition.committed, partition.end
+        if committed is not None:
+            return end - committed if end > committed else 0
+        return offset_lag(committed, end, partition.earliest, self.config.no_commit)
+
+    def _relayout(
+        self, track: GroupTrack, parts: tuple[PartitionObservation, ...]
+    ) -> tuple[PartitionObservation, ...]:
+        """Follow a change in the group's partitions: kept ones keep their window and table,
+        new ones start empty. Returns the partitions to use (a repeated one counts once)."""
+        unique: dict[TopicPartition, PartitionObservation] = {}
+        for partition in parts:
+            unique.setdefault(TopicPartition(partition.topic, partition.partition), partition)
+        keys = list(unique)
+        old = {tp: index for index, tp in enumerate(track.keys)}
+        sources = [old.get(tp) for tp in keys]
+        track.window.relayout(sources)
+        track.tables = [
+            self._table(tp) if source is None else track.tables[source]
+            for tp, source in zip(keys, sources, strict=True)
+        ]
+        track.statuses = [
+            _NOT_JUDGED if source is None else track.statuses[source] for source in sources
+        ]
+        track.keys = keys
+        return tuple(unique.values())
 
     def _table(self, tp: TopicPartition) -> EndOffsetTable:
         """The end-offset table of a topic partition, created on first use."""
@@ -264,55 +336,68 @@ class LagTracker:
         return events
 
     def _evaluate_group(self, track: GroupTrack, policy: StatusPolicy) -> list[LagEvent]:
-        total = complete = not_ok = 0
-        worst: PartitionTrack | None = None
-        worst_severity = 0
-        max_track: PartitionTrack | None = None
-        max_lag = -1
-        max_time: TimeLag | None = None
+        window = track.window
+        count = window.width
+        lags = window.current(window.lags)
         # Without assignment information, any member may own any partition.
-        unassigned_members = (track.members > 0 or track.members_unknown) and not track.owners_known
-        fast = policy.allowed_lag == 0
-        size = self.config.history_size
-        caught_up = 0
-        for part in track.partitions.values():
-            history = part.history
-            if len(history.window) == size:
-                complete += 1
-            lag = part.lag
-            if fast and lag == 0 and part.committed is not None:
-                # The common case, without a call: OK, no lag, a time lag of 0.
-                part.status = CAUGHT_UP
-                caught_up += 1
-                continue
-            part_status = part.status = evaluate_partition(
-                history, unassigned_members or part.owner is not None, policy
-            )
-            total += lag
-            if lag > max_lag:
-                max_lag, max_track = lag, part
+        unassigned_members = (track.members > 0 or track.members_unknown) and not track.owners
+        candidates: Sequence[int]
+        if policy.allowed_lag == 0:
+            # The common case needs no rules: a partition with a commit and no lag is OK.
+            statuses = [CAUGHT_UP] * count
+            candidates = list(compress(range(count), lags))
+            current = window.current(window.committed)
+            if NO_COMMIT in current:
+                candidates = sorted(
+                    {*candidates, *compress(range(count), map(eq, current, repeat(NO_COMMIT)))}
+                )
+        else:
+            statuses = [_NOT_JUDGED] * count
+            candidates = range(count)
+        owners, keys = track.owners, track.keys
+        time_lags = track.time_lags
+        not_ok = 0
+        worst: int | None = None
+        worst_severity = 0
+        max_time: TimeLag | None = None
+        judged = evaluate_partitions(
+            window,
+            candidates,
+            (lambda _: True) if unassigned_members else (lambda index: keys[index] in owners),
+            policy,
+        )
+        for index, part_status in zip(candidates, judged, strict=True):
+            statuses[index] = part_status
             if part_status.status is not Status.OK:
                 not_ok += 1
                 severity = SEVERITY[part_status.status]
                 if severity > worst_severity:
-                    worst, worst_severity = part, severity
-            time_lag = part.time_lag
+                    worst, worst_severity = index, severity
+            time_lag = time_lags[index]
             if time_lag is not None and (max_time is None or time_lag.seconds > max_time.seconds):
                 max_time = time_lag
-        if caught_up:
-            if max_track is None:
-                max_track = next(iter(track.partitions.values()))
-            if max_time is None:
-                max_time = ZERO_TIME_LAG
-        count = len(track.partitions)
+        if len(candidates) < count and max_time is None:
+            max_time = ZERO_TIME_LAG  # caught-up partitions have a time lag of 0
+        total = sum(lags)
+        max_lag = max(lags, default=0)
+        if max_lag > 0:
+            track.max_lag_index = lags.index(max_lag)
+        elif count:
+            track.max_lag_index = candidates[0] if candidates else 0
+        else:
+            track.max_lag_index = None
+        track.statuses = statuses
         track.total_lag = total
-        track.max_lag_track = max_track
         track.time_lag = max_time
         track.lag_history.append(
             (track.sampled_at, total, None if max_time is None else max_time.seconds)
         )
         status = summarize_group(
-            count, complete, not_ok, None if worst is None else (worst.label, worst.status), total
+            count,
+            window.complete(),
+            not_ok,
+            None if worst is None else (_label(track.keys[worst]), statuses[worst]),
+            total,
         )
         recommendation = track.controller.observe(
             GroupSignal(
@@ -365,6 +450,10 @@ class LagTracker:
         """One full cycle: ingest then evaluate."""
         self.ingest(sample, only_group)
         return self.evaluate()
+
+
+def _label(tp: TopicPartition) -> str:
+    return f"{tp.topic}[{tp.partition}]"
 
 
 def _members_for_controller(track: GroupTrack) -> int:

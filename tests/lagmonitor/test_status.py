@@ -5,22 +5,24 @@ from __future__ import annotations
 import pytest
 
 from lagmonitor.lag import offset_lag
-from lagmonitor.model import OffsetSample, PartitionHistory, Status
+from lagmonitor.model import Status
 from lagmonitor.status import (
     PartitionStatus,
     StatusPolicy,
     evaluate_group,
     evaluate_partition,
 )
+from lagmonitor.window import NO_COMMIT, GroupWindow
 
 Row = tuple[int | None, int]  # (committed, end) per sample
 
 
-def history(rows: list[Row], size: int | None = None, interval: float = 10.0) -> PartitionHistory:
-    """A partition history with one sample per row, `interval` seconds apart."""
-    built = PartitionHistory(size or len(rows))
+def history(rows: list[Row], size: int | None = None, interval: float = 10.0) -> GroupWindow:
+    """The window of a one-partition group with one sample per row, `interval` seconds apart."""
+    built = GroupWindow(size or len(rows), width=1)
     for index, (committed, end) in enumerate(rows):
-        built.add(OffsetSample(index * interval, committed, end, offset_lag(committed, end)))
+        stored = NO_COMMIT if committed is None else committed
+        built.append(index * interval, [stored], [end], [offset_lag(committed, end)])
     return built
 
 
@@ -65,26 +67,26 @@ TABLE = [
 )
 def test_partition_rules(rows: list[Row], owned: bool, expected: Status, words: str) -> None:
     size = 10
-    result = evaluate_partition(history(rows, size), owned)
+    result = evaluate_partition(history(rows, size), 0, owned)
     assert result.status is expected, result.reason
     assert words in result.reason
 
 
 def test_rewind_reported_before_the_window_is_full() -> None:
-    result = evaluate_partition(history([(600, 1000), (500, 1000)], size=10), owned=True)
+    result = evaluate_partition(history([(600, 1000), (500, 1000)], size=10), 0, owned=True)
     assert result.status is Status.REWIND
 
 
 def test_rewind_that_left_the_window_is_forgotten() -> None:
     rows: list[Row] = [(600, 1000), (500, 1000)] + [(500 + 10 * i, 1000 + 5 * i) for i in range(12)]
-    result = evaluate_partition(history(rows, size=5), owned=True)
+    result = evaluate_partition(history(rows, size=5), 0, owned=True)
     assert result.status is Status.OK
 
 
 def test_allowed_lag_treats_small_lag_as_caught_up() -> None:
     rows: list[Row] = [(99, 100)] * 10  # a transaction marker the backend cannot see past
-    assert evaluate_partition(history(rows), owned=True).status is Status.STALL
-    relaxed = evaluate_partition(history(rows), owned=True, policy=StatusPolicy(allowed_lag=1))
+    assert evaluate_partition(history(rows), 0, owned=True).status is Status.STALL
+    relaxed = evaluate_partition(history(rows), 0, owned=True, policy=StatusPolicy(allowed_lag=1))
     assert relaxed.status is Status.OK
     assert "<= 1" in relaxed.reason
 
@@ -92,19 +94,19 @@ def test_allowed_lag_treats_small_lag_as_caught_up() -> None:
 def test_min_samples_judges_earlier() -> None:
     rows: list[Row] = [(500, 600 + i) for i in range(3)]
     policy = StatusPolicy(min_samples=3)
-    assert evaluate_partition(history(rows, size=10), True, policy).status is Status.STALL
+    assert evaluate_partition(history(rows, size=10), 0, True, policy).status is Status.STALL
 
 
 def test_recreated_topic_clears_the_window() -> None:
     built = history([(500, 600 + i) for i in range(10)])
-    built.add(OffsetSample(100.0, 0, 5, 5))  # the log end went backwards: a new log
-    assert len(built.window) == 1
-    assert evaluate_partition(built, owned=True).status is Status.OK
+    built.append(100.0, [0], [5], [5])  # the log end went backwards: a new log
+    assert built.count(0) == 1
+    assert evaluate_partition(built, 0, owned=True).status is Status.OK
 
 
 def test_stop_reason_counts_time_since_the_offset_last_moved() -> None:
     rows: list[Row] = [(100, 200)] * 15
-    result = evaluate_partition(history(rows, size=10), owned=False)
+    result = evaluate_partition(history(rows, size=10), 0, owned=False)
     assert result.status is Status.STOP
     assert "140.0s" in result.reason
 
@@ -119,7 +121,7 @@ def test_policy_rejects_bad_values(bad: dict[str, int]) -> None:
 
 def test_history_size_must_be_positive() -> None:
     with pytest.raises(ValueError, match="at least 1"):
-        PartitionHistory(0)
+        GroupWindow(0)
 
 
 def test_group_status_is_worst_partition_with_errors_as_err() -> None:
