@@ -14,7 +14,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -51,8 +51,10 @@ _ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         },
     }
     for code, text in (
+        (400, "Malformed JSON request body"),
         (404, "Not found (40401 subject, 40402 version, 40403 schema)"),
         (409, "Incompatible schema (40901)"),
+        (413, "Request body too large"),
         (422, "Invalid input (42201-42208)"),
     )
 }
@@ -101,6 +103,61 @@ _MODE_BODY = {
 }
 
 
+# -- answers: the 200 bodies, for the OpenAPI description ----------------------------------------
+_STRINGS = {"type": "array", "items": {"type": "string"}}
+_INTEGERS = {"type": "array", "items": {"type": "integer"}}
+_SCHEMA_FIELDS = {
+    "schema": {"type": "string"},
+    "schemaType": {"type": "string"},
+    "references": {"type": "array", "items": _REFERENCE},
+    "metadata": {"type": "object"},
+    "ruleSet": {"type": "object"},
+}
+_SCHEMA_ANSWER = {
+    "type": "object",
+    "properties": {**_SCHEMA_FIELDS, "maxId": {"type": "integer"}},
+    "required": ["schema"],
+}
+_VERSION_ANSWER = {
+    "type": "object",
+    "properties": {
+        "subject": {"type": "string"},
+        "version": {"type": "integer"},
+        "id": {"type": "integer"},
+        **_SCHEMA_FIELDS,
+    },
+    "required": ["subject", "version", "id", "schema"],
+}
+_SUBJECT_VERSION = {
+    "type": "object",
+    "properties": {"subject": {"type": "string"}, "version": {"type": "integer"}},
+    "required": ["subject", "version"],
+}
+_LEVEL = _CONFIG_BODY["properties"]["compatibility"]  # type: ignore[index]
+_CONFIG_ANSWER = {
+    "type": "object",
+    "properties": {
+        "compatibilityLevel": _LEVEL,
+        "compatibility": _LEVEL,
+        "normalize": {"type": "boolean"},
+    },
+}
+_MODE_ANSWER = {
+    "type": "object",
+    "properties": {"mode": {"type": "string"}},
+    "required": ["mode"],
+}
+_COMPATIBILITY_ANSWER = {
+    "type": "object",
+    "properties": {
+        "is_compatible": {"type": "boolean"},
+        "messages": {"type": "array", "items": {"type": "string"}},
+    },
+    "required": ["is_compatible"],
+}
+#: any JSON: the schema text endpoints answer the schema itself
+_ANY_JSON: dict[str, Any] = {}
+
 _BY_ID_QUERY = [
     {
         "name": "subject",
@@ -128,7 +185,7 @@ def _body_spec(schema: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class RegistryResponse(Response):
+class RegistryResponse(JSONResponse):
     """JSON with Confluent's content type."""
 
     media_type = MEDIA_TYPE
@@ -216,7 +273,12 @@ def build_router(
 
     def route(path: str, method: str, **kwargs: Any) -> Callable[[Callable[..., Any]], Any]:
         def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
-            responses = kwargs.pop("responses", _ERROR_RESPONSES)
+            responses = dict(kwargs.pop("responses", _ERROR_RESPONSES))
+            answer = kwargs.pop("returns")
+            responses[200] = {
+                "description": "Successful Response",
+                "content": {MEDIA_TYPE: {"schema": answer}},
+            }
             router.add_api_route(path, func, methods=[method], responses=responses, **kwargs)
             router.add_api_route(
                 path + "/", func, methods=[method], include_in_schema=False, **kwargs
@@ -241,6 +303,7 @@ def build_router(
         "GET",
         summary="Schema by id",
         openapi_extra={"parameters": _BY_ID_QUERY},
+        returns=_SCHEMA_ANSWER,
     )
     async def schema_by_id(id: int, request: Request) -> Any:
         fetch_max_id = _flag(request.query_params.get("fetchMaxId"))
@@ -257,21 +320,24 @@ def build_router(
         "POST",
         summary="Register a schema under a subject",
         openapi_extra=_body_spec(_SCHEMA_BODY),
+        returns={"type": "object", "properties": {"id": {"type": "integer"}}, "required": ["id"]},
     )
     async def register(subject: str, request: Request, normalize: bool = False) -> Any:
         return await call(registry.register, subject, await body(request), normalize)
 
-    @route("/schemas/types", "GET", summary="Schema types this registry supports")
+    @route("/schemas/types", "GET", summary="Schema types this registry supports", returns=_STRINGS)
     async def schema_types() -> list[str]:
         return list(SUPPORTED_TYPES)
 
-    @route("/schemas/ids/{id}/schema", "GET", summary="Schema text by id")
+    @route("/schemas/ids/{id}/schema", "GET", summary="Schema text by id", returns=_ANY_JSON)
     async def schema_text_by_id(id: int, subject: str | None = None) -> Any:
         cached = registry.peek_schema_by_id(id)
         text = cached[0]["schema"] if cached else await call(registry.schema_text_by_id, id)
         return Response(text, media_type=MEDIA_TYPE)
 
-    def usages_route(suffix: str, lister: Callable[..., Any], summary: str) -> None:
+    def usages_route(
+        suffix: str, lister: Callable[..., Any], summary: str, returns: dict[str, Any]
+    ) -> None:
         async def usages(
             id: int,
             subject: str | None = None,
@@ -281,12 +347,22 @@ def build_router(
         ) -> Any:
             return await call(lister, id, subject, deleted, offset, limit)
 
-        route(f"/schemas/ids/{{id}}/{suffix}", "GET", summary=summary)(usages)
+        route(f"/schemas/ids/{{id}}/{suffix}", "GET", summary=summary, returns=returns)(usages)
 
-    usages_route("subjects", registry.subjects_by_id, "Subjects using a schema id")
-    usages_route("versions", registry.versions_by_id, "Subject-versions using a schema id")
+    usages_route("subjects", registry.subjects_by_id, "Subjects using a schema id", _STRINGS)
+    usages_route(
+        "versions",
+        registry.versions_by_id,
+        "Subject-versions using a schema id",
+        {"type": "array", "items": _SUBJECT_VERSION},
+    )
 
-    @route("/schemas", "GET", summary="Every registered schema")
+    @route(
+        "/schemas",
+        "GET",
+        summary="Every registered schema",
+        returns={"type": "array", "items": _VERSION_ANSWER},
+    )
     async def list_schemas(
         subjectPrefix: str | None = None,  # noqa: N803
         deleted: bool = False,
@@ -297,7 +373,7 @@ def build_router(
         return await call(registry.list_schemas, subjectPrefix, deleted, latestOnly, offset, limit)
 
     # -- subjects ----------------------------------------------------------------------------------
-    @route("/subjects", "GET", summary="List subjects")
+    @route("/subjects", "GET", summary="List subjects", returns=_STRINGS)
     async def list_subjects(
         subjectPrefix: str | None = None,  # noqa: N803
         deleted: bool = False,
@@ -310,7 +386,9 @@ def build_router(
             registry.subjects, subjectPrefix, deleted, deletedOnly or deleted_only, offset, limit
         )
 
-    @route("/subjects/{subject}/versions", "GET", summary="Versions of a subject")
+    @route(
+        "/subjects/{subject}/versions", "GET", summary="Versions of a subject", returns=_INTEGERS
+    )
     async def list_versions(
         subject: str,
         deleted: bool = False,
@@ -323,11 +401,21 @@ def build_router(
             registry.versions, subject, deleted, deletedOnly or deleted_only, offset, limit
         )
 
-    @route("/subjects/{subject}/versions/{version}", "GET", summary="A version of a subject")
+    @route(
+        "/subjects/{subject}/versions/{version}",
+        "GET",
+        summary="A version of a subject",
+        returns=_VERSION_ANSWER,
+    )
     async def get_version(subject: str, version: str, deleted: bool = False) -> Any:
         return await call(registry.get_version, subject, version, deleted)
 
-    @route("/subjects/{subject}/versions/{version}/schema", "GET", summary="Schema text only")
+    @route(
+        "/subjects/{subject}/versions/{version}/schema",
+        "GET",
+        summary="Schema text only",
+        returns=_ANY_JSON,
+    )
     async def get_version_schema(subject: str, version: str, deleted: bool = False) -> Any:
         text = await call(registry.get_version_schema, subject, version, deleted)
         return Response(text, media_type=MEDIA_TYPE)
@@ -336,11 +424,17 @@ def build_router(
         "/subjects/{subject}/versions/{version}/referencedby",
         "GET",
         summary="Ids of schemas that reference this version",
+        returns=_INTEGERS,
     )
     async def referenced_by(subject: str, version: str, offset: int = 0, limit: int = -1) -> Any:
         return await call(registry.referenced_by, subject, version, offset, limit)
 
-    @route("/subjects/{subject}/versions/{version}", "DELETE", summary="Delete a version")
+    @route(
+        "/subjects/{subject}/versions/{version}",
+        "DELETE",
+        summary="Delete a version",
+        returns={"type": "integer"},
+    )
     async def delete_version(subject: str, version: str, permanent: bool = False) -> Any:
         return await call(registry.delete_version, subject, version, permanent)
 
@@ -349,17 +443,23 @@ def build_router(
         "POST",
         summary="Look a schema up under a subject",
         openapi_extra=_body_spec(_SCHEMA_BODY),
+        returns=_VERSION_ANSWER,
     )
     async def lookup(
         subject: str, request: Request, normalize: bool = False, deleted: bool = False
     ) -> Any:
         return await call(registry.lookup, subject, await body(request), normalize, deleted)
 
-    @route("/subjects/{subject}", "DELETE", summary="Delete a subject")
+    @route("/subjects/{subject}", "DELETE", summary="Delete a subject", returns=_INTEGERS)
     async def delete_subject(subject: str, permanent: bool = False) -> Any:
         return await call(registry.delete_subject, subject, permanent)
 
-    @route("/subjects/{subject}/metadata", "GET", summary="Latest version with metadata")
+    @route(
+        "/subjects/{subject}/metadata",
+        "GET",
+        summary="Latest version with metadata",
+        returns=_VERSION_ANSWER,
+    )
     async def latest_with_metadata(
         subject: str,
         key: list[str] = Query([]),
@@ -378,6 +478,7 @@ def build_router(
         "POST",
         summary="Test compatibility against one version",
         openapi_extra=_body_spec(_SCHEMA_BODY),
+        returns=_COMPATIBILITY_ANSWER,
     )
     async def compatible_with_version(
         subject: str,
@@ -396,6 +497,7 @@ def build_router(
         "POST",
         summary="Test compatibility against the versions the level names",
         openapi_extra=_body_spec(_SCHEMA_BODY),
+        returns=_COMPATIBILITY_ANSWER,
     )
     async def compatible_with_all(
         subject: str, request: Request, normalize: bool = False, verbose: bool = False
@@ -411,6 +513,7 @@ def build_router(
         put: Callable[..., Any],
         delete: Callable[..., Any],
         spec: dict[str, Any],
+        answer: dict[str, Any],
         with_force: bool,
     ) -> None:
         async def get_global() -> Any:
@@ -433,15 +536,18 @@ def build_router(
         async def delete_subject(subject: str) -> Any:
             return await call(delete, subject)
 
-        extra = {"openapi_extra": _body_spec(spec)}
-        route(f"/{name}", "GET", summary=f"Global {what}")(get_global)
+        extra = {"openapi_extra": _body_spec(spec), "returns": answer}
+        plain = {"returns": answer}
+        route(f"/{name}", "GET", summary=f"Global {what}", **plain)(get_global)
         route(f"/{name}", "PUT", summary=f"Set the global {what}", **extra)(put_global)
-        route(f"/{name}", "DELETE", summary=f"Reset the global {what}")(delete_global)
-        route(f"/{name}/{{subject}}", "GET", summary=f"A subject's {what}")(get_subject)
+        route(f"/{name}", "DELETE", summary=f"Reset the global {what}", **plain)(delete_global)
+        route(f"/{name}/{{subject}}", "GET", summary=f"A subject's {what}", **plain)(get_subject)
         route(f"/{name}/{{subject}}", "PUT", summary=f"Set a subject's {what}", **extra)(
             put_subject
         )
-        route(f"/{name}/{{subject}}", "DELETE", summary=f"Drop a subject's {what}")(delete_subject)
+        route(f"/{name}/{{subject}}", "DELETE", summary=f"Drop a subject's {what}", **plain)(
+            delete_subject
+        )
 
     settings_routes(
         "config",
@@ -450,6 +556,7 @@ def build_router(
         registry.set_config,
         registry.delete_config,
         _CONFIG_BODY,
+        _CONFIG_ANSWER,
         with_force=False,
     )
     settings_routes(
@@ -459,11 +566,12 @@ def build_router(
         registry.set_mode,
         registry.delete_mode,
         _MODE_BODY,
+        _MODE_ANSWER,
         with_force=True,
     )
 
     # -- contexts and associations -----------------------------------------------------------------
-    @route("/contexts", "GET", summary="Schema contexts (only the default one)")
+    @route("/contexts", "GET", summary="Schema contexts (only the default one)", returns=_STRINGS)
     async def contexts(offset: int = 0, limit: int = -1) -> list[str]:
         return ["."]
 
@@ -471,6 +579,7 @@ def build_router(
         "/associations/resources/{namespace}/{resource}",
         "GET",
         summary="Associations (none are kept: always 404)",
+        returns=_ANY_JSON,
     )
     async def associations(namespace: str, resource: str) -> Any:
         raise errors.association_not_found(resource)

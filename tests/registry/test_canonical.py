@@ -136,16 +136,35 @@ def test_json_schema_is_compact_with_keys_and_numbers_as_written() -> None:
     )
 
 
+#: attributes Avro writes in its own order; every other key is a property, kept in written order
+OWN_ATTRIBUTES = frozenset(
+    {"type", "name", "namespace", "doc", "fields", "symbols", "items", "values", "size"}
+    | {"aliases", "default", "order"}
+)
+
+
+def _shuffled_keys(keys: list[str], rng: random.Random) -> list[str]:
+    """Avro's own attributes in random order, properties interleaved in their written order."""
+    own = [key for key in keys if key in OWN_ATTRIBUTES]
+    rng.shuffle(own)
+    properties = [key for key in keys if key not in OWN_ATTRIBUTES]
+    out: list[str] = []
+    while own or properties:
+        take_own = own and (not properties or rng.random() < 0.5)
+        out.append(own.pop() if take_own else properties.pop(0))
+    return out
+
+
 def respell(schema: Any, rng: random.Random) -> Any:
-    """The same Avro schema written differently: key order, whitespace-free primitives as
-    objects, an explicit ascending order."""
+    """The same Avro schema written differently: attribute order, primitives as objects, an
+    explicit ascending order."""
     if isinstance(schema, list):
         return [respell(item, rng) for item in schema]
     if isinstance(schema, str):
         return {"type": schema} if schema in PRIMITIVE_TYPES and rng.random() < 0.5 else schema
     if not isinstance(schema, dict):
         return schema
-    out = {key: schema[key] for key in rng.sample(list(schema), len(schema))}
+    out = {key: schema[key] for key in _shuffled_keys(list(schema), rng)}
     for key in ("items", "values", "type"):
         if key in out and not isinstance(out[key], str):
             out[key] = respell(out[key], rng)
