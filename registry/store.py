@@ -459,7 +459,11 @@ def _register(state: RegistryState, command: Mapping[str, Json], commit: bool) -
         existing_id = state.ids_by_key.get(key)
     else:
         legacy_key = schema_key(schema_type, text, references, metadata, rule_set)
-        key = schema_key(schema_type, canonical_text(parsed), references, metadata, rule_set)
+        try:
+            identity = canonical_text(parsed)
+        except errors.RegistryError:  # replay must not refuse what was accepted then
+            identity = text
+        key = schema_key(schema_type, identity, references, metadata, rule_set)
         existing_id = state.legacy_ids.get(legacy_key)
     sub = state.subjects.get(subject) or Subject()
 
