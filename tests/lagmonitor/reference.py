@@ -1,0 +1,147 @@
+"""A straightforward model of the tracker's lag and status rules, for differential tests.
+
+Every partition keeps its whole list of samples; the rules are read off the last `size` of
+them by scanning, exactly as the docs state them. Slow and obviously right.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import pairwise
+
+from engine.types import TopicPartition
+from lagmonitor.lag import NoCommitPolicy, offset_lag
+from lagmonitor.model import Status
+from lagmonitor.sampler import ClusterSample, GroupObservation, PartitionObservation
+from lagmonitor.status import StatusPolicy
+from lagmonitor.tracker import LIVE_STATES
+
+Sample = tuple[float, int | None, int, int]  # (at, committed, end, lag)
+
+
+@dataclass
+class RefPartition:
+    """All samples of one partition since it appeared (or its log was replaced)."""
+
+    samples: list[Sample] = field(default_factory=list)
+    committed_since: float = 0.0
+
+    def add(self, sample: Sample) -> Sample | None:
+        """Append; returns the previous sample (None when there is none or the log end went
+        backwards, which starts the history over)."""
+        previous = self.samples[-1] if self.samples else None
+        if previous is not None and sample[2] < previous[2]:
+            self.samples = []
+            previous = None
+        if previous is None or sample[1] != previous[1]:
+            self.committed_since = sample[0]
+        self.samples.append(sample)
+        return previous
+
+
+def ref_status(
+    part: RefPartition, size: int, owned: bool, policy: StatusPolicy
+) -> tuple[Status, str]:
+    """The partition's status and reason, by scanning its window."""
+    window = part.samples[-size:]
+    at, committed, _, lag = window[-1]
+    allowed = policy.allowed_lag
+    if committed is None:
+        return Status.OK, f"no committed offset; lag counted as {lag} by policy"
+    if lag <= allowed:
+        return Status.OK, f"caught up (lag {lag} <= {allowed})" if allowed else "caught up (no lag)"
+    if min(sample[3] for sample in window) <= allowed:
+        return Status.OK, f"lag {lag}, but it was within {allowed} inside the window"
+    if any(a[1] is not None and b[1] is not None and b[1] < a[1] for a, b in pairwise(window)):
+        return (
+            Status.REWIND,
+            f"committed offset went backwards inside the window (now {committed}); lag {lag}",
+        )
+    needed = policy.min_samples or size
+    if len(window) < needed:
+        return Status.OK, f"lag {lag}; window {len(window)}/{needed} samples, not judged yet"
+    if all(sample[1] == committed for sample in window):
+        since = at - part.committed_since
+        if owned:
+            return (
+                Status.STALL,
+                f"consumer holds offset {committed} for {since:.1f}s while lag is {lag}",
+            )
+        return (
+            Status.STOP,
+            f"no commits for {since:.1f}s (offset {committed}), no live consumer, lag {lag}",
+        )
+    if all(b[3] >= a[3] for a, b in pairwise(window)):
+        return (
+            Status.WARN,
+            f"lag grew across the window ({window[0][3]} -> {lag}); consumer too slow",
+        )
+    return Status.OK, f"consumer is making progress; lag {lag}"
+
+
+@dataclass
+class RefGroup:
+    """One group in the model: its partitions in the order of the latest sample."""
+
+    partitions: dict[TopicPartition, RefPartition] = field(default_factory=dict)
+    order: list[TopicPartition] = field(default_factory=list)
+    observed: GroupObservation | None = None
+    produced: int = 0
+    consumed: int = 0
+
+
+def lag_of(partition: PartitionObservation, no_commit: NoCommitPolicy) -> int:
+    """A partition's lag: 0 when no records are behind the commit, else the offset lag."""
+    if partition.no_records_behind:
+        return 0
+    return offset_lag(partition.committed, partition.end, partition.earliest, no_commit)
+
+
+class RefTracker:
+    """The model of `LagTracker` for the values the differential tests compare."""
+
+    def __init__(self, size: int, policy: StatusPolicy, no_commit: NoCommitPolicy) -> None:
+        self.size = size
+        self.policy = policy
+        self.no_commit = no_commit
+        self.groups: dict[str, RefGroup] = {}
+
+    def record(self, sample: ClusterSample) -> None:
+        """Take one complete sample."""
+        groups: dict[str, RefGroup] = {}
+        for observed in sample.groups:
+            group = self.groups.get(observed.group, RefGroup())
+            kept: dict[TopicPartition, RefPartition] = {}
+            group.produced = group.consumed = 0
+            for partition in observed.partitions:
+                tp = TopicPartition(partition.topic, partition.partition)
+                if tp in kept:
+                    continue  # a repeated partition counts once
+                part = kept[tp] = group.partitions.get(tp, RefPartition())
+                lag = lag_of(partition, self.no_commit)
+                previous = part.add((sample.at, partition.committed, partition.end, lag))
+                if previous is None:
+                    continue
+                group.produced += max(0, partition.end - previous[2])
+                before = previous[1]
+                if partition.committed is not None and before is not None:
+                    group.consumed += max(0, partition.committed - before)
+            group.partitions, group.order, group.observed = kept, list(kept), observed
+            groups[observed.group] = group
+        self.groups = groups
+
+    def statuses(self, name: str) -> list[tuple[TopicPartition, int, Status, str, float]]:
+        """(partition, lag, status, reason, completeness) of every partition of a group."""
+        group = self.groups[name]
+        observed = group.observed
+        assert observed is not None
+        live = observed.members > 0 or observed.state in LIVE_STATES
+        everyone = live and not observed.owners
+        rows = []
+        for tp in group.order:
+            part = group.partitions[tp]
+            owned = everyone or tp in observed.owners
+            status, reason = ref_status(part, self.size, owned, self.policy)
+            completeness = min(len(part.samples), self.size) / self.size
+            rows.append((tp, part.samples[-1][3], status, reason, completeness))
+        return rows
