@@ -116,7 +116,8 @@ def test_up_keeps_the_registry_on_the_schemas_topic_it_is_given(
         stop(proc)
     monkeypatch.setenv("STREAMGOV_HOME", str(tmp_path))
     monkeypatch.delenv("STREAMGOV_BOOTSTRAP", raising=False)
-    with ClusterSettings.resolve(None, None).open() as cluster:
+    cluster = ClusterSettings.resolve(None, None).open()
+    try:
         assert "_schemas_streamgov" in cluster.list_topics(include_internal=True)
         on_default = SchemaRegistry(cluster).start()
         on_given = SchemaRegistry(cluster, "_schemas_streamgov").start()
@@ -126,6 +127,8 @@ def test_up_keeps_the_registry_on_the_schemas_topic_it_is_given(
         finally:
             on_default.close()
             on_given.close()
+    finally:
+        cluster.close()
 
 
 def test_up_refuses_an_illegal_schemas_topic_in_one_line() -> None:
