@@ -127,6 +127,21 @@ def test_register_lookup_versions_latest(client: SchemaRegistryClient) -> None:
     assert client.get_contexts() == ["."]
 
 
+def test_respelled_schemas_are_one_schema_through_the_client(client: SchemaRegistryClient) -> None:
+    name = subject()
+    pretty = json.dumps(json.loads(USER), indent=2)
+    respelled = json.dumps(dict(reversed(list(json.loads(USER).items()))))
+    schema_id = client.register_schema(name, Schema(pretty, "AVRO"))
+    found = client.lookup_schema(name, Schema(respelled, "AVRO"))
+    assert (found.schema_id, found.version) == (schema_id, 1)
+    assert client.register_schema(name, Schema(respelled, "AVRO")) == schema_id
+    assert client.get_versions(name) == [1]
+    assert client.get_schema(schema_id).schema_str == compact(USER)
+    primitive = subject()
+    string_id = client.register_schema(primitive, Schema('{"type": "string"}', "AVRO"))
+    assert client.register_schema(subject(), Schema('"string"', "AVRO")) == string_id
+
+
 def test_lookup_errors(client: SchemaRegistryClient) -> None:
     with pytest.raises(SchemaRegistryError) as excinfo:
         client.lookup_schema(subject(), Schema(USER, "AVRO"))
