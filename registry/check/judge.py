@@ -5,10 +5,12 @@ Pure: plain data in, plain data out, so subjects can be judged in parallel proce
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from registry.check.baselines import BaselineSubject
+from registry.canonical import canonical_string
+from registry.check.baselines import BaselineSubject, BaselineVersion
 from registry.check.discovery import SchemaFile
 from registry.check.pointers import line_of, load_json, split, translate
 from registry.check.results import Problem, Status, SubjectOutcome
@@ -19,6 +21,7 @@ from registry.formats import (
     ParsedSchema,
     ResolvedReference,
     SchemaError,
+    SchemaType,
     parse_schema,
 )
 
@@ -30,13 +33,16 @@ class Case:
     """One subject to judge: its file, resolved references, and the baseline's versions.
 
     `compare` is False when no baseline was given (validate only); `earlier` is None when
-    the baseline does not hold the subject (a new subject).
+    the baseline does not hold the subject (a new subject). `reference_files` maps the name
+    of each reference held by a file of the tree to that file, so findings inside a
+    referenced schema point at the file that defines it.
     """
 
     item: SchemaFile
     references: tuple[ResolvedReference, ...] = ()
     earlier: BaselineSubject | None = None
     compare: bool = True
+    reference_files: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -81,7 +87,12 @@ def _parse(case: Case, limits: Limits) -> ParsedSchema | Verdict:
     try:
         return parse_schema(item.schema_type, item.text, case.references, limits)
     except SchemaError as exc:
-        return invalid(item, str(exc), line_of(item.text, exc.path) if exc.path else None)
+        verdict = invalid(item, str(exc), line_of(item.text, exc.path) if exc.path else None)
+        match = _REFERENCE_ERROR.match(str(exc))
+        if match is not None:
+            where = _Where.of(case, match.group(1), exc.path or "", None)
+            verdict.problems[0] = replace(verdict.problems[0], file=where.file, line=where.line)
+        return verdict
 
 
 def judge(case: Case, limits: Limits = DEFAULT_LIMITS) -> Verdict:
@@ -97,9 +108,12 @@ def judge(case: Case, limits: Limits = DEFAULT_LIMITS) -> Verdict:
     level = earlier.level
     notes = list(earlier.notes)
     latest = earlier.latest
-    if latest.schema_type is item.schema_type and same_schema(
-        (latest.text, *(r.schema for r in latest.references)),
-        (item.text, *(r.schema for r in case.references)),
+    if latest.schema_type is item.schema_type and (
+        same_schema(
+            (latest.text, *(r.schema for r in latest.references)),
+            (item.text, *(r.schema for r in case.references)),
+        )
+        or _same_canonical(schema, case.references, latest, limits)
     ):
         return Verdict(
             SubjectOutcome(item.subject, item.path, Status.UNCHANGED, level.value), notes=notes
@@ -134,12 +148,20 @@ def judge(case: Case, limits: Limits = DEFAULT_LIMITS) -> Verdict:
     for found in result.incompatibilities:
         label = labels.get(found.version or -1, "the earlier version")
         message, fix = split_fix(found, level.value, label)
+        origin = _REFERENCE_FINDING.search(found.message)
+        if origin is None:
+            file: str | None = item.path
+            line: int | None = finding_line(found, item.text, texts.get(found.version or -1))
+        else:
+            was = next((v for v in earlier.versions if v.version == found.version), None)
+            where = _Where.of(case, origin.group(1), found.path, was, found)
+            file, line = where.file, where.line
         verdict.problems.append(
             Problem(
                 kind=Status.INCOMPATIBLE,
                 subject=item.subject,
-                file=item.path,
-                line=finding_line(found, item.text, texts.get(found.version or -1)),
+                file=file,
+                line=line,
                 message=message,
                 fix=fix,
                 rule=found.rule,
@@ -150,6 +172,39 @@ def judge(case: Case, limits: Limits = DEFAULT_LIMITS) -> Verdict:
             )
         )
     return verdict
+
+
+#: How compatibility findings and parse errors name a referenced schema they are inside.
+_REFERENCE_FINDING = re.compile(r"\(in referenced schema `([^`]+)`\)")
+_REFERENCE_ERROR = re.compile(r"in referenced schema '([^']+)' \(subject ")
+
+
+@dataclass(frozen=True, slots=True)
+class _Where:
+    """The file and line of a place inside a referenced schema."""
+
+    file: str | None
+    line: int | None
+
+    @classmethod
+    def of(
+        cls,
+        case: Case,
+        name: str,
+        pointer: str,
+        old: BaselineVersion | None,
+        found: Incompatibility | None = None,
+    ) -> _Where:
+        """Where `pointer` into reference `name` is: its file when the tree holds it, else
+        the referencing file without a line (its text lives in the registry)."""
+        files = dict(case.reference_files)
+        text = next((r.schema for r in case.references if r.name == name), None)
+        if name not in files or text is None:
+            return cls(case.item.path, None)
+        if found is None:
+            return cls(files[name], line_of(text, pointer))
+        old_text = next((r.schema for r in old.references if r.name == name), None) if old else None
+        return cls(files[name], finding_line(found, text, old_text))
 
 
 def same_schema(old: tuple[str, ...], new: tuple[str, ...]) -> bool:
@@ -163,6 +218,45 @@ def same_schema(old: tuple[str, ...], new: tuple[str, ...]) -> bool:
         if document is None or _json(before) != document:
             return False
     return True
+
+
+def _same_canonical(
+    schema: ParsedSchema,
+    references: tuple[ResolvedReference, ...],
+    latest: BaselineVersion,
+    limits: Limits,
+) -> bool:
+    """Whether the latest earlier version differs from `schema` only in spelling.
+
+    A registry hands back Confluent's canonical string (Avro names written relative to their
+    namespace, attributes in Avro's order), so a file registered as it is rarely matches it
+    as JSON. References are compared one by one, each parsed with the ones before it.
+    """
+    if len(references) != len(latest.references):
+        return False
+    try:
+        old = parse_schema(latest.schema_type, latest.text, latest.references, limits)
+        if canonical_string(old) != canonical_string(schema):
+            return False
+        for index, (before, after) in enumerate(zip(latest.references, references, strict=True)):
+            if before.name != after.name:
+                return False
+            if _canonical(schema.schema_type, before, latest.references[:index], limits) != (
+                _canonical(schema.schema_type, after, references[:index], limits)
+            ):
+                return False
+    except (ValueError, TypeError, KeyError):  # SchemaError included: not the same, then
+        return False
+    return True
+
+
+def _canonical(
+    kind: SchemaType,
+    reference: ResolvedReference,
+    before: tuple[ResolvedReference, ...],
+    limits: Limits,
+) -> str:
+    return canonical_string(parse_schema(kind, reference.schema, before, limits))
 
 
 def _json(text: str | None) -> Any:

@@ -143,7 +143,12 @@ class _Run:
             except UnresolvedReferenceError as exc:
                 self.add(invalid(item, str(exc)))
                 continue
-            cases.append(Case(item, refs, compare=self.baseline is not None))
+            held = tuple(
+                (ref.name, self.current.files[ref.subject].path)
+                for ref in refs
+                if ref.subject in self.current.files
+            )
+            cases.append(Case(item, refs, compare=self.baseline is not None, reference_files=held))
         if self.baseline is None:
             self.report.notes.append(
                 "no baseline given: schemas were validated only; compare them with "

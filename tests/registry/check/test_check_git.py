@@ -179,7 +179,8 @@ def test_deleted_subject_fails_unless_allowed(repo: SchemaRepo) -> None:
     assert problem["severity"] == "warning"
 
 
-def test_reference_change_breaks_the_referencing_subject(repo: SchemaRepo) -> None:
+def _money_and_orders_config(repo: SchemaRepo) -> None:
+    """Map money.avsc and orders.avsc, which references the Money type."""
     _config(
         repo,
         "  files:\n"
@@ -188,6 +189,10 @@ def test_reference_change_breaks_the_referencing_subject(repo: SchemaRepo) -> No
         "      subject: orders-value\n"
         "      references: [{name: com.acme.Money, subject: money-value}]\n",
     )
+
+
+def test_reference_change_breaks_the_referencing_subject(repo: SchemaRepo) -> None:
+    _money_and_orders_config(repo)
     money = record("Money", field("units", "long"))
     repo.write("schemas/money.avsc", money)
     repo.write("schemas/orders.avsc", record("Order", field("total", "com.acme.Money")))
@@ -201,6 +206,29 @@ def test_reference_change_breaks_the_referencing_subject(repo: SchemaRepo) -> No
     )
     document = _json(repo, "--against", "git:HEAD", code=1)
     assert _statuses(document) == {"money-value": "incompatible", "orders-value": "incompatible"}
+    # The finding about the referencing subject points into the file that defines the type.
+    money_lines = (repo.root / "schemas/money.avsc").read_text().splitlines()
+    currency_line = next(i for i, line in enumerate(money_lines, 1) if '"currency"' in line)
+    by_subject = {p["subject"]: p for p in document["problems"]}
+    assert by_subject["orders-value"]["file"] == "schemas/money.avsc"
+    assert by_subject["orders-value"]["line"] == currency_line
+    assert by_subject["orders-value"]["pointer"] == "/fields/1"
+    assert "com.acme.Money" in by_subject["orders-value"]["message"]
+
+
+def test_invalid_referenced_schema_points_at_its_file(repo: SchemaRepo) -> None:
+    _money_and_orders_config(repo)
+    repo.write(
+        "schemas/money.avsc", record("Money", field("units", "long"), field("cur", "Currency"))
+    )
+    repo.write("schemas/orders.avsc", record("Order", field("total", "com.acme.Money")))
+    document = _json(repo, code=1)
+    money_lines = (repo.root / "schemas/money.avsc").read_text().splitlines()
+    bad_line = next(i for i, line in enumerate(money_lines, 1) if '"Currency"' in line)
+    by_subject = {p["subject"]: p for p in document["problems"]}
+    assert by_subject["orders-value"]["file"] == "schemas/money.avsc"
+    assert by_subject["orders-value"]["line"] == bad_line
+    assert "in referenced schema 'com.acme.Money'" in by_subject["orders-value"]["message"]
 
 
 def test_unresolvable_reference_is_invalid(repo: SchemaRepo) -> None:
