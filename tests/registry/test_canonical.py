@@ -189,3 +189,34 @@ def test_respellings_share_one_canonical_string_which_means_the_same(
     again = parse_schema("AVRO", canonical)
     assert canonical_string(again) == canonical, "the canonical string is a fixed point"
     assert again.canonical() == original.canonical(), "and the same schema (parsing form)"
+
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(JSON_VALUES, st.sampled_from([None, 0, 2]))
+def test_json_canonical_string_ignores_layout_and_keeps_the_document(
+    document: Any, indent: int | None
+) -> None:
+    compact = json_canonical_string(json.dumps(document))
+    assert json_canonical_string(json.dumps(document, indent=indent, ensure_ascii=True)) == compact
+    assert json_canonical_string(compact) == compact, "a fixed point"
+    assert json.loads(compact) == document
+    assert compact.encode("utf-8"), "always storable as UTF-8"
+
+
+def test_an_unpaired_surrogate_stays_escaped() -> None:
+    canonical = json_canonical_string('{"title": "\\ud800 and \\u00e9"}')
+    assert canonical == '{"title":"\\uD800 and \u00e9"}'
+    assert canonical.encode("utf-8")
