@@ -290,6 +290,26 @@ def _exists(doc: Any, tokens: list[str]) -> bool:
     return True
 
 
+def _split_remedy(message: str) -> tuple[str, str]:
+    """`message` cut at its last `; ` outside parentheses and backticks (the remedy may hold
+    an aside with its own `; `)."""
+    depth, quoted, cut = 0, False, -1
+    for index, char in enumerate(message):
+        if char == "`":
+            quoted = not quoted
+        elif quoted:
+            continue
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth = max(0, depth - 1)
+        elif char == ";" and depth == 0 and message.startswith("; ", index):
+            cut = index
+    if cut < 0:
+        return message, ""
+    return message[:cut], message[cut + 2 :]
+
+
 def split_fix(found: Incompatibility, level: str, label: str) -> tuple[str, str]:
     """The finding's message split into what is wrong and how to fix it.
 
@@ -297,9 +317,7 @@ def split_fix(found: Incompatibility, level: str, label: str) -> tuple[str, str]
     reader's schema. For forward findings the reader is the earlier version, which cannot be
     changed any more, so the fix says what the new schema must keep instead.
     """
-    problem, sep, remedy = found.message.rpartition("; ")
-    if not sep:
-        problem, remedy = found.message, ""
+    problem, remedy = _split_remedy(found.message)
     tail = f" (needed at {level}); or, if the break is intended, publish it under a new subject"
     if found.direction == "forward":
         problem = f"readers still on {label} cannot read data written with this schema: {problem}"

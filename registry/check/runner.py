@@ -13,9 +13,9 @@ from pathlib import Path
 
 from registry.check.baselines import DEFAULT_LEVEL, Baseline, BaselineError
 from registry.check.config import CONFIG_FILE, CheckConfig, CheckConfigError, parse_config
-from registry.check.discovery import CONVENTIONS_NOTE, Discovery, discover
+from registry.check.discovery import CONVENTIONS_NOTE, Discovery, SchemaFile, discover
 from registry.check.git import GitRepo
-from registry.check.judge import Case, Verdict, invalid, judge
+from registry.check.judge import Case, Verdict, invalid, judge, same_schema
 from registry.check.references import Referenced, UnresolvedReferenceError, resolve
 from registry.check.registry_baseline import RegistryBaseline, registry_auth
 from registry.check.results import CheckReport, Problem, Severity, Status, SubjectOutcome
@@ -192,6 +192,7 @@ class _Run:
             if subject in mapped:
                 continue
             allowed = self.config.deletion_allowed(subject)
+            moved = self.moved_to(baseline, subject)
             self.report.subjects.append(SubjectOutcome(subject, path, Status.DELETED))
             self.report.problems.append(
                 Problem(
@@ -203,6 +204,11 @@ class _Run:
                         f"subject {subject!r}{f' ({path})' if path else ''} exists in "
                         f"{baseline.description} but no file holds it any more"
                         + (" (allowed by schemas.allow_deleted)" if allowed else "")
+                        + (
+                            f"; the same schema is now in {moved.path} as subject {moved.subject!r}"
+                            if moved
+                            else ""
+                        )
                     ),
                     fix=(
                         "restore the file, map its new location to the same subject in "
@@ -211,6 +217,24 @@ class _Run:
                     ),
                 )
             )
+
+    def moved_to(self, baseline: Baseline, subject: str) -> SchemaFile | None:
+        """A new subject whose file holds the deleted subject's schema, as it was: a file
+        renamed without mapping it to its old subject."""
+        if not isinstance(baseline, TreeBaseline):
+            return None
+        old = baseline.discovery.files.get(subject)
+        if old is None:
+            return None
+        held = set(baseline.discovery.files)
+        return next(
+            (
+                item
+                for item in self.current.files.values()
+                if item.subject not in held and same_schema((old.text,), (item.text,))
+            ),
+            None,
+        )
 
 
 #: Below this many subjects to compare, judging in one process is faster than forking.

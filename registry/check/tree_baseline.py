@@ -81,7 +81,12 @@ class TreeBaseline:
         histories = self._histories(
             [item.path for subject, item in present.items() if levels[subject].transitive]
         )
-        here = self.ref or self.description
+        # The commit as well as the ref: a moving branch name alone does not say what was read.
+        here = (
+            f"commit {self.commit[:10]} ({self.ref})"
+            if self.commit and self.ref and not self.commit.startswith(self.ref)
+            else self.ref or self.description
+        )
         out: dict[str, BaselineSubject] = {}
         for item in present.values():
             entries = list(histories.get(item.path, []))

@@ -50,7 +50,8 @@ def test_added_field_without_default_fails_with_line(orders: SchemaRepo) -> None
     assert problem["file"] == "schemas/orders-value.avsc"
     assert problem["pointer"] == "/fields/2"
     assert problem["direction"] == "backward"
-    assert problem["version"] == "main"
+    main = orders.git("rev-parse", "main")
+    assert problem["version"] == f"commit {main[:10]} (main)"
     assert "note" in problem["message"] and "default" in problem["fix"]
     lines = (orders.root / "schemas/orders-value.avsc").read_text().splitlines()
     assert '"note"' in lines[problem["line"] - 1]
@@ -177,6 +178,17 @@ def test_deleted_subject_fails_unless_allowed(repo: SchemaRepo) -> None:
     assert _statuses(document)["refunds-value"] == "deleted"
     (problem,) = document["problems"]
     assert problem["severity"] == "warning"
+
+
+def test_renamed_file_with_a_new_subject_names_where_the_schema_went(repo: SchemaRepo) -> None:
+    _config(repo, "  files: [{glob: 'schemas/*.avsc', strategy: TopicNameStrategy}]\n")
+    repo.write("schemas/refunds.avsc", record("Refund", field("id", "string")))
+    repo.commit()
+    repo.move("schemas/refunds.avsc", "schemas/returns.avsc")
+    document = _json(repo, "--against", "git:main", code=1)
+    assert _statuses(document) == {"refunds-value": "deleted", "returns-value": "new"}
+    (problem,) = document["problems"]
+    assert "now in schemas/returns.avsc as subject 'returns-value'" in problem["message"]
 
 
 def _money_and_orders_config(repo: SchemaRepo) -> None:

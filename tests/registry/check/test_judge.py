@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from registry.check.baselines import BaselineSubject, BaselineVersion
 from registry.check.discovery import SchemaFile
-from registry.check.judge import Case, judge
+from registry.check.judge import Case, _split_remedy, judge, split_fix
 from registry.check.results import Status
 from registry.check.runner import PARALLEL_THRESHOLD, judge_all
-from registry.compatibility import CompatibilityLevel
+from registry.compatibility import CompatibilityLevel, Incompatibility
 from registry.formats import DEFAULT_LIMITS, SchemaType
 from tests.registry.check.conftest import field, record
 
@@ -87,3 +90,26 @@ def test_json_nested_too_deeply_is_invalid_not_a_crash() -> None:
     assert verdict.outcome.status is Status.INVALID
     assert "nested too deeply" in verdict.problems[0].message
     assert judge(_case(OLD, {"type": "record"}, OLD)).outcome.status is Status.UNCHANGED
+
+
+def test_fix_is_cut_at_the_last_semicolon_outside_an_aside() -> None:
+    found = Incompatibility(
+        rule="TYPE_NARROWED",
+        path="/properties/age",
+        message=(
+            "narrowed from `number` to `integer`: old data may hold `number`; keep every old "
+            "type allowed (an `integer` cannot read fractions; widen to `number` instead)"
+        ),
+    )
+    problem, fix = split_fix(found, "BACKWARD", "v1")
+    assert problem == "narrowed from `number` to `integer`: old data may hold `number`"
+    assert fix.startswith("keep every old type allowed (an `integer` cannot read fractions; ")
+    assert fix.count("(") == fix.count(")")
+
+
+@given(st.lists(st.sampled_from(["a", " ", ";", "(", ")", "`"]), max_size=30).map("".join))
+@settings(deadline=None, max_examples=200)
+def test_problem_and_fix_keep_every_character(message: str) -> None:
+    found = Incompatibility(rule="R", path="", message=message)
+    problem, remedy = _split_remedy(found.message)
+    assert problem == message or f"{problem}; {remedy}" == message
