@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from enum import IntEnum
 
 from lagmonitor.model import Status
 from lagmonitor.window import NO_COMMIT, GroupWindow
@@ -48,11 +49,7 @@ class StatusPolicy:
 
 
 class PartitionStatus:
-    """The status of one partition and why.
-
-    The reason is kept as a template and its values and formatted only when read, so a cycle
-    over many partitions does not pay for text nobody looks at.
-    """
+    """The status of one partition and why (the reason is formatted only when read)."""
 
     __slots__ = ("_args", "_template", "status")
 
@@ -84,108 +81,153 @@ CAUGHT_UP = PartitionStatus(Status.OK, "caught up (no lag)")
 _DEFAULT_POLICY = StatusPolicy()
 
 
+class Verdict(IntEnum):
+    """Which rule decided a partition's status: one byte per partition in a group's cycle.
+
+    The reason's values (lag, offsets, times) are all in the window, so the status with its
+    reason is built from the verdict only when someone reads it (`describe`).
+    """
+
+    CAUGHT_UP = 0
+    NO_SAMPLES = 1
+    NO_COMMIT = 2
+    WITHIN_ALLOWED = 3
+    WAS_WITHIN = 4
+    NOT_JUDGED = 5
+    PROGRESS = 6
+    WARN = 7
+    STOP = 8
+    STALL = 9
+    REWIND = 10
+
+
+#: Verdicts that are not OK, worst first (the order of `SEVERITY`).
+FAILING = (Verdict.REWIND, Verdict.STALL, Verdict.STOP, Verdict.WARN)
+
+
 def evaluate_partition(
     window: GroupWindow, index: int, owned: bool, policy: StatusPolicy = _DEFAULT_POLICY
 ) -> PartitionStatus:
     """Apply the rules to partition `index` of a group's window; `owned` says a live member
     holds it."""
-    return evaluate_partitions(window, (index,), lambda _: owned, policy)[0]
+    verdicts = bytearray(window.width)
+    evaluate_partitions(window, (index,), lambda _: owned, verdicts, policy)
+    return describe(window, index, Verdict(verdicts[index]), policy)
 
 
 def evaluate_partitions(
     window: GroupWindow,
     indices: Iterable[int],
     owned: Callable[[int], bool],
+    verdicts: bytearray,
     policy: StatusPolicy = _DEFAULT_POLICY,
-) -> list[PartitionStatus]:
-    """Apply the rules to the given partitions of a group's window, in one loop.
+) -> None:
+    """Apply the rules to the given partitions of a group's window, in one loop, writing
+    partition `i`'s verdict to `verdicts[i]`.
 
     `owned(index)` says whether a live member holds a partition (asked only for partitions
     whose offset stands still).
     """
     size, seq = window.size, window.seq
     newest = (seq - 1) % size
-    now = window.times[newest]
-    lags, committed_ring, first = window.lags, window.committed, window.first
-    last_rewind, last_move = window.last_rewind, window.last_move
+    lags, first = window.lags, window.first
+    last_rewind, last_move, last_decrease = (
+        window.last_rewind,
+        window.last_move,
+        window.last_decrease,
+    )
     allowed = policy.allowed_lag
     needed = policy.min_samples or size
-    statuses: list[PartitionStatus] = []
-    append = statuses.append
     for index in indices:
         count = seq - first[index]
         if count <= 0:
-            append(NO_SAMPLES)
+            verdicts[index] = _NO_SAMPLES
             continue
         if count > size:
             count = size
         base = index * size
         lag = lags[base + newest]
-        committed = committed_ring[base + newest]
-        if committed == NO_COMMIT:
-            append(
-                PartitionStatus(Status.OK, "no committed offset; lag counted as {} by policy", lag)
-            )
+        start = seq - count
+        if window.committed[base + newest] == NO_COMMIT:
+            verdicts[index] = _NO_COMMIT
         elif lag <= allowed:
-            if allowed:
-                append(PartitionStatus(Status.OK, "caught up (lag {} <= {})", lag, allowed))
-            else:
-                append(CAUGHT_UP)
+            verdicts[index] = _WITHIN_ALLOWED if allowed else _CAUGHT_UP
         elif (min(lags[base : base + size]) if count == size else window.min_lag(index)) <= allowed:
-            append(
-                PartitionStatus(
-                    Status.OK, "lag {}, but it was within {} inside the window", lag, allowed
-                )
-            )
-        elif last_rewind[index] > seq - count:
-            append(
-                PartitionStatus(
-                    Status.REWIND,
-                    "committed offset went backwards inside the window (now {}); lag {}",
-                    committed,
-                    lag,
-                )
-            )
+            verdicts[index] = _WAS_WITHIN
+        elif last_rewind[index] > start:
+            verdicts[index] = _REWIND
         elif count < needed:
-            append(
-                PartitionStatus(
-                    Status.OK, "lag {}; window {}/{} samples, not judged yet", lag, count, needed
-                )
-            )
-        elif last_move[index] <= seq - count:
-            append(_stuck(committed, lag, now - window.moved_at[index], owned(index)))
-        elif window.last_decrease[index] <= seq - count:
-            oldest = base + (seq - count) % size
-            append(
-                PartitionStatus(
-                    Status.WARN,
-                    "lag grew across the window ({} -> {}); consumer too slow",
-                    lags[oldest],
-                    lag,
-                )
-            )
+            verdicts[index] = _NOT_JUDGED
+        elif last_move[index] <= start:
+            verdicts[index] = _STALL if owned(index) else _STOP
+        elif last_decrease[index] <= start:
+            verdicts[index] = _WARN
         else:
-            append(PartitionStatus(Status.OK, "consumer is making progress; lag {}", lag))
-    return statuses
+            verdicts[index] = _PROGRESS
 
 
-def _stuck(committed: int, lag: int, since: float, owned: bool) -> PartitionStatus:
-    """STALL when a live member owns the partition, else STOP."""
-    if owned:
+# Plain ints for the loop above (an enum member costs an attribute lookup each time).
+_CAUGHT_UP, _NO_SAMPLES, _NO_COMMIT, _WITHIN_ALLOWED, _WAS_WITHIN, _NOT_JUDGED = range(6)
+_PROGRESS, _WARN, _STOP, _STALL, _REWIND = range(6, 11)
+
+
+def describe(
+    window: GroupWindow, index: int, verdict: Verdict, policy: StatusPolicy = _DEFAULT_POLICY
+) -> PartitionStatus:
+    """The status and reason of partition `index` given its verdict from the current window."""
+    if verdict is Verdict.CAUGHT_UP:
+        return CAUGHT_UP
+    if verdict is Verdict.NO_SAMPLES:
+        return NO_SAMPLES
+    count = window.count(index)
+    slot = window.slot(index)
+    lag, committed = window.lags[slot], window.committed[slot]
+    allowed = policy.allowed_lag
+    if verdict is Verdict.NO_COMMIT:
+        return PartitionStatus(Status.OK, "no committed offset; lag counted as {} by policy", lag)
+    if verdict is Verdict.WITHIN_ALLOWED:
+        return PartitionStatus(Status.OK, "caught up (lag {} <= {})", lag, allowed)
+    if verdict is Verdict.WAS_WITHIN:
         return PartitionStatus(
-            Status.STALL,
-            "consumer holds offset {} for {:.1f}s while lag is {}",
+            Status.OK, "lag {}, but it was within {} inside the window", lag, allowed
+        )
+    if verdict is Verdict.NOT_JUDGED:
+        needed = policy.min_samples or window.size
+        return PartitionStatus(
+            Status.OK, "lag {}; window {}/{} samples, not judged yet", lag, count, needed
+        )
+    if verdict is Verdict.REWIND:
+        return PartitionStatus(
+            Status.REWIND,
+            "committed offset went backwards inside the window (now {}); lag {}",
             committed,
-            since,
             lag,
         )
-    return PartitionStatus(
-        Status.STOP,
-        "no commits for {:.1f}s (offset {}), no live consumer, lag {}",
-        since,
-        committed,
-        lag,
-    )
+    if verdict is Verdict.STALL or verdict is Verdict.STOP:
+        since = window.time() - window.moved_at[index]
+        if verdict is Verdict.STALL:
+            return PartitionStatus(
+                Status.STALL,
+                "consumer holds offset {} for {:.1f}s while lag is {}",
+                committed,
+                since,
+                lag,
+            )
+        return PartitionStatus(
+            Status.STOP,
+            "no commits for {:.1f}s (offset {}), no live consumer, lag {}",
+            since,
+            committed,
+            lag,
+        )
+    if verdict is Verdict.WARN:
+        return PartitionStatus(
+            Status.WARN,
+            "lag grew across the window ({} -> {}); consumer too slow",
+            window.lags[window.slot(index, count - 1)],
+            lag,
+        )
+    return PartitionStatus(Status.OK, "consumer is making progress; lag {}", lag)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import compress, repeat
-from operator import attrgetter, eq, sub
+from operator import attrgetter, eq, ne, sub
 from typing import Any, NamedTuple
 
 from engine.types import TopicPartition
@@ -30,14 +30,14 @@ from lagmonitor.lag import (
     record_ends,
     time_lag_from_timestamp,
 )
-from lagmonitor.model import SEVERITY, Status
 from lagmonitor.sampler import ClusterSample, GroupObservation, PartitionObservation
 from lagmonitor.status import (
-    CAUGHT_UP,
-    NO_SAMPLES,
+    FAILING,
     GroupStatus,
     PartitionStatus,
     StatusPolicy,
+    Verdict,
+    describe,
     evaluate_partitions,
     summarize_group,
 )
@@ -53,7 +53,7 @@ _COMMITTED = attrgetter("committed")
 _END = attrgetter("end")
 _EARLIEST = attrgetter("earliest")
 _NOTHING_BEHIND = attrgetter("no_records_behind")
-_NOT_JUDGED = NO_SAMPLES
+_UPDATED_AT = attrgetter("updated_at")
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,8 +136,11 @@ class GroupTrack:
         self.earliest = array("q")
         self.owners: dict[TopicPartition, tuple[str, str, str]] = {}
         self.tables: list[EndOffsetTable] = []
-        self.time_lags: list[TimeLag | None] = []
-        self.statuses: list[PartitionStatus] = []
+        # Time lag in seconds per partition (-1: unknown) and which are lower bounds.
+        self.lag_seconds = array("d")
+        self.lower_bounds: set[int] = set()
+        # How the rules judged each partition (a `Verdict`); the status is built when read.
+        self.verdicts = bytearray()
         self.missing_topics: tuple[str, ...] = ()
         self.lag_history: deque[tuple[float, int, float | None]] = deque(
             maxlen=config.lag_history_points
@@ -177,12 +180,18 @@ class GroupTrack:
             end=window.ends[slot],
             lag=window.lags[slot],
             owner=self.owners.get(self.keys[index]),
-            time_lag=self.time_lags[index],
-            status=self.statuses[index] if index < len(self.statuses) else _NOT_JUDGED,
+            time_lag=self._time_lag(index),
+            status=describe(window, index, Verdict(self.verdicts[index]), self.config.status),
             completeness=window.completeness(index),
             production_rate=production,
             consumption_rate=consumption,
         )
+
+    def _time_lag(self, index: int) -> TimeLag | None:
+        seconds = self.lag_seconds[index]
+        if seconds < 0:
+            return None
+        return TimeLag(seconds, index in self.lower_bounds) if seconds else ZERO_TIME_LAG
 
     def partitions(self) -> list[PartitionView]:
         """Every partition, sorted by topic and partition."""
@@ -216,8 +225,6 @@ class LagTracker:
         if sample.complete and only_group is None:
             # Never changed in place (below, a partial sample makes a new dict), so shared.
             self.topic_offsets = sample.topic_offsets
-            for tp in self.tables.keys() - sample.topic_offsets.keys():
-                del self.tables[tp]
         else:
             self.topic_offsets = {**self.topic_offsets, **sample.topic_offsets}
         seen = set()
@@ -229,6 +236,7 @@ class LagTracker:
             self._ingest_group(track, observation, now)
             self._dirty[observation.group] = track
         if sample.complete and only_group is None:
+            self._drop_tables(sample)
             for name in [name for name in self.groups if name not in seen]:
                 del self.groups[name]
                 self._dirty.pop(name, None)
@@ -265,18 +273,25 @@ class LagTracker:
         # the append): only partitions that stand still and the views read it.
         track.owners = observed.owners
         record_ends(track.tables, ends, now)  # once per sample, however many groups read it
-        time_lags: list[TimeLag | None] = [ZERO_TIME_LAG] * len(parts)
+        seconds = track.lag_seconds = array("d", bytes(8 * len(parts)))  # no lag: 0 s
+        lower_bounds = track.lower_bounds = set()
+        tables = track.tables
         for index in compress(range(len(parts)), lags):
             offset = committed[index]
             if offset is None:
-                time_lags[index] = None
+                seconds[index] = -1.0
                 continue
             head = parts[index].head_timestamp
             if head is not None:
-                time_lags[index] = time_lag_from_timestamp(lags[index], head, now)
+                time_lag = time_lag_from_timestamp(lags[index], head, now)
             else:
-                time_lags[index] = track.tables[index].time_lag(offset, now)
-        track.time_lags = time_lags
+                time_lag = tables[index].time_lag(offset, now)
+            if time_lag is None:
+                seconds[index] = -1.0
+            else:
+                seconds[index] = time_lag.seconds
+                if time_lag.lower_bound:
+                    lower_bounds.add(index)
         elapsed = None if track.previous_at is None else now - track.previous_at
         if elapsed is not None and elapsed > 0:
             track.production_rate = produced / elapsed
@@ -311,11 +326,20 @@ class LagTracker:
             self._table(tp) if source is None else track.tables[source]
             for tp, source in zip(keys, sources, strict=True)
         ]
-        track.statuses = [
-            _NOT_JUDGED if source is None else track.statuses[source] for source in sources
-        ]
+        track.verdicts = bytearray(
+            Verdict.NO_SAMPLES if source is None else track.verdicts[source] for source in sources
+        )
         track.keys = keys
         return tuple(unique.values())
+
+    def _drop_tables(self, sample: ClusterSample) -> None:
+        """Forget the tables of partitions that no longer exist. A table some group read in
+        this sample is current (the sampler reads a group's partitions from the same offsets),
+        so only the others are looked up."""
+        tables, offsets, now = self.tables, sample.topic_offsets, sample.at
+        stale = compress(tables, map(ne, map(_UPDATED_AT, tables.values()), repeat(now)))
+        for tp in [tp for tp in stale if tp not in offsets]:
+            del tables[tp]
 
     def _table(self, tp: TopicPartition) -> EndOffsetTable:
         """The end-offset table of a topic partition, created on first use."""
@@ -342,9 +366,9 @@ class LagTracker:
         # Without assignment information, any member may own any partition.
         unassigned_members = (track.members > 0 or track.members_unknown) and not track.owners
         candidates: Sequence[int]
+        verdicts = bytearray(count)  # all CAUGHT_UP
         if policy.allowed_lag == 0:
             # The common case needs no rules: a partition with a commit and no lag is OK.
-            statuses = [CAUGHT_UP] * count
             candidates = list(compress(range(count), lags))
             current = window.current(window.committed)
             if NO_COMMIT in current:
@@ -352,32 +376,18 @@ class LagTracker:
                     {*candidates, *compress(range(count), map(eq, current, repeat(NO_COMMIT)))}
                 )
         else:
-            statuses = [_NOT_JUDGED] * count
             candidates = range(count)
         owners, keys = track.owners, track.keys
-        time_lags = track.time_lags
-        not_ok = 0
-        worst: int | None = None
-        worst_severity = 0
-        max_time: TimeLag | None = None
-        judged = evaluate_partitions(
+        evaluate_partitions(
             window,
             candidates,
             (lambda _: True) if unassigned_members else (lambda index: keys[index] in owners),
+            verdicts,
             policy,
         )
-        for index, part_status in zip(candidates, judged, strict=True):
-            statuses[index] = part_status
-            if part_status.status is not Status.OK:
-                not_ok += 1
-                severity = SEVERITY[part_status.status]
-                if severity > worst_severity:
-                    worst, worst_severity = index, severity
-            time_lag = time_lags[index]
-            if time_lag is not None and (max_time is None or time_lag.seconds > max_time.seconds):
-                max_time = time_lag
-        if len(candidates) < count and max_time is None:
-            max_time = ZERO_TIME_LAG  # caught-up partitions have a time lag of 0
+        not_ok = sum(map(verdicts.count, FAILING))
+        worst = next((i for i in map(verdicts.find, FAILING) if i >= 0), None)
+        max_time = _max_time_lag(track, candidates, len(candidates) < count)
         total = sum(lags)
         max_lag = max(lags, default=0)
         if max_lag > 0:
@@ -386,7 +396,7 @@ class LagTracker:
             track.max_lag_index = candidates[0] if candidates else 0
         else:
             track.max_lag_index = None
-        track.statuses = statuses
+        track.verdicts = verdicts
         track.total_lag = total
         track.time_lag = max_time
         track.lag_history.append(
@@ -396,7 +406,9 @@ class LagTracker:
             count,
             window.complete(),
             not_ok,
-            None if worst is None else (_label(track.keys[worst]), statuses[worst]),
+            None
+            if worst is None
+            else (_label(keys[worst]), describe(window, worst, Verdict(verdicts[worst]), policy)),
             total,
         )
         recommendation = track.controller.observe(
@@ -450,6 +462,22 @@ class LagTracker:
         """One full cycle: ingest then evaluate."""
         self.ingest(sample, only_group)
         return self.evaluate()
+
+
+def _max_time_lag(track: GroupTrack, candidates: Sequence[int], caught_up: bool) -> TimeLag | None:
+    """The group's time lag: the first of the largest among the partitions the rules looked
+    at; 0 when none of them is known but some partition is caught up (those have 0)."""
+    seconds = track.lag_seconds
+    largest = max(seconds, default=-1.0)
+    if largest > 0:  # only partitions with lag have more than 0, and the rules saw them all
+        index = seconds.index(largest)
+        return TimeLag(largest, index in track.lower_bounds)
+    if largest < 0:
+        return None
+    zero = next((i for i in candidates if seconds[i] == 0.0), None)
+    if zero is not None:
+        return TimeLag(0.0, zero in track.lower_bounds)
+    return ZERO_TIME_LAG if caught_up else None
 
 
 def _label(tp: TopicPartition) -> str:
