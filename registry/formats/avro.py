@@ -10,6 +10,7 @@ compatibility reports point at.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import math
 import re
@@ -285,7 +286,10 @@ def _parse_cached(
         raise SchemaError(
             f"schema nests too deeply (the limit is {limits.max_depth} levels)"
         ) from None
-    parsed = AvroSchema(
+    if references:
+        # Each text was within the depth limit; the types they share may nest deeper together.
+        _Emitter("fastavro", limits.max_depth).emit(root, "")
+    return AvroSchema(
         raw=schema,
         references=tuple(references),
         root=root,
@@ -293,60 +297,37 @@ def _parse_cached(
         tags=tags,
         limits=limits,
     )
-    _check_with_fastavro(parsed)
-    return parsed
-
-
-def _check_with_fastavro(parsed: AvroSchema) -> None:
-    """Have fastavro, which encodes and decodes the data, accept the schema as well."""
-    import fastavro
-    from fastavro.schema import UnknownType
-
-    document = _Emitter("fastavro", parsed.limits.max_depth).emit(parsed.root, "")
-    try:
-        fastavro.parse_schema(document)
-    except UnknownType:
-        # Every name was resolved above; fastavro cannot look up a type of the null namespace
-        # from inside a namespace, which Avro allows. Such schemas are valid.
-        pass
-    except RecursionError:
-        raise SchemaError("schema nests too deeply") from None
-    except Exception as exc:  # fastavro raises several exception types for bad schemas
-        raise SchemaError(f"fastavro rejects the schema: {exc}") from None
 
 
 def _load(text: str, limits: Limits, what: str) -> Any:
+    if _too_deep(text, limits.max_depth):
+        raise SchemaError(f"{what} nests deeper than the limit of {limits.max_depth} levels")
     try:
-        document = json.loads(text)
+        return json.loads(text)
     except RecursionError:
         raise SchemaError(
             f"{what} nests too deeply (the limit is {limits.max_depth} levels)"
         ) from None
     except ValueError as exc:
         raise SchemaError(f"{what} is not valid JSON: {exc}") from None
-    depth = _json_depth(document, limits.max_depth)
-    if depth > limits.max_depth:
-        raise SchemaError(f"{what} nests deeper than the limit of {limits.max_depth} levels")
-    return document
 
 
-def _json_depth(document: Any, limit: int) -> int:
-    """Nesting depth of containers (a scalar has depth 0); stops early past `limit`."""
-    deepest = 0
-    stack: list[tuple[Any, int]] = [(document, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if isinstance(value, dict):
-            children: Any = value.values()
-        elif isinstance(value, list):
-            children = value
-        else:
-            continue
-        deepest = max(deepest, depth)
-        if deepest > limit:
-            return deepest
-        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
-    return deepest
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_BRACKETS = re.compile(r"[\[\]{}]")
+_BRACKET_STEP = {"{": 1, "[": 1, "}": -1, "]": -1}
+
+
+def _too_deep(text: str, limit: int) -> bool:
+    """Whether the containers in JSON `text` nest more than `limit` deep.
+
+    A bound first: the depth is at most the number of opening brackets, so most schemas are
+    done with two counts. Otherwise the brackets outside strings are summed up in C (regex,
+    `accumulate`, `max`). Malformed text gets some answer; `json.loads` then rejects it.
+    """
+    if text.count("{") + text.count("[") <= limit:
+        return False
+    brackets = _BRACKETS.findall(_JSON_STRING.sub("", text))
+    return max(itertools.accumulate(map(_BRACKET_STEP.__getitem__, brackets)), default=0) > limit
 
 
 def _pointer(path: str, token: str | int) -> str:
@@ -442,7 +423,7 @@ class _Parser:
 
     def type_by_name(self, name: str, path: str, namespace: str) -> AvroType:
         if name in PRIMITIVE_TYPES:
-            return self.primitive(name, {}, path)
+            return AvroType(name, path, self.origin, key=name)
         if name in ("record", "error", "enum", "fixed", "array", "map"):
             raise SchemaError(
                 f"type {name!r} must be written as an object with its attributes", path

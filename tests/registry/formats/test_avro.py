@@ -14,6 +14,7 @@ from fastavro.schema import to_parsing_canonical_form
 
 from registry.formats.avro import AvroSchema, parse_avro
 from registry.formats.base import (
+    DEFAULT_LIMITS,
     FieldTag,
     Limits,
     ParsedSchema,
@@ -332,6 +333,24 @@ def test_deep_json_outside_the_schema_is_bounded_too() -> None:
     deep = "[" * 3000 + "]" * 3000
     text = record([{"name": "f", "type": "int", "x-prop": "DEEP"}]).replace('"DEEP"', deep)
     assert "nests" in error_of(text, Limits(max_schema_bytes=10_000_000)).reason
+
+
+def test_brackets_inside_strings_do_not_count_towards_the_depth() -> None:
+    noisy = '[{"\\"[' * 100
+    text = record([{"name": "f", "type": "int", "doc": noisy, "x-prop": {"k": [noisy]}}])
+    assert text.count("[") > DEFAULT_LIMITS.max_depth
+    assert parse(text).root.fields[0].doc == noisy
+
+
+@pytest.mark.parametrize("depth", [3, 4, 5])
+def test_the_depth_limit_is_exact(depth: int) -> None:
+    # A record (1) > fields (2) > field (3) > property value nested `depth - 3` more.
+    value: Any = 0
+    for _ in range(depth - 3):
+        value = [value]
+    text = record([{"name": "f", "type": "int", "x-prop": value}])
+    parse_schema("AVRO", text, limits=Limits(max_depth=depth))
+    assert "nests" in error_of(text, Limits(max_depth=depth - 1)).reason
 
 
 def test_size_limit() -> None:

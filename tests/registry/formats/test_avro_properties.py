@@ -9,11 +9,11 @@ from typing import Any
 
 import avro.schema
 import fastavro
-from fastavro.schema import to_parsing_canonical_form
+from fastavro.schema import UnknownType, to_parsing_canonical_form
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from registry.formats.avro import parse_avro
+from registry.formats.avro import AvroSchema, parse_avro
 from registry.formats.base import SchemaError
 from tests.registry.strategies import avro_schemas, damaged_avro_schemas, respell
 
@@ -53,6 +53,12 @@ def test_canonical_form_matches_the_avro_package_and_fastavro(document: Any) -> 
         # The avro package writes annotated primitives as {"type": ...}, against the spec's
         # [PRIMITIVES] rule (docs/compatibility.md); elsewhere the forms agree.
         assert ours == theirs
+
+
+@SETTINGS
+@given(avro_schemas())
+def test_fastavro_accepts_every_generated_schema(document: Any) -> None:
+    assert_fastavro_accepts(parse_avro(json.dumps(document)))
 
 
 @SETTINGS
@@ -132,6 +138,21 @@ def assert_schema_or_schema_error(document: Any) -> None:
     normalized = parsed.normalized()
     assert parse_avro(normalized).normalized() == normalized
     assert parse_avro(normalized).canonical() == parsed.canonical()
+    assert_fastavro_accepts(parsed)
+
+
+def assert_fastavro_accepts(parsed: AvroSchema) -> None:
+    """fastavro, which encodes and decodes the data, accepts every schema we accept.
+
+    Parsing does not ask fastavro (our validation is the stricter one); this pins that.
+    The one exception is documented on `fastavro_schema`: fastavro cannot look up a type of
+    the null namespace from inside a namespace, which Avro allows.
+    """
+    try:
+        fastavro.parse_schema(json.loads(json.dumps(parsed.fastavro_schema())))
+    except UnknownType:
+        spaces = {node.namespace for node in parsed.named.values()}
+        assert "" in spaces and len(spaces) > 1, "fastavro rejects a schema we accept"
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
