@@ -118,7 +118,8 @@ class Cluster(Protocol):
         ...
 
     def describe_topic(self, name: str) -> TopicDescription:
-        """Partitions with earliest/latest offsets, and the effective config."""
+        """Partitions with earliest/latest offsets and (where the backend can tell) the bytes
+        each holds, and the effective config."""
         ...
 
     def add_partitions(self, name: str, total: int) -> None:

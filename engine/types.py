@@ -61,11 +61,13 @@ class ConsumedRecord:
 
 @dataclass(frozen=True, slots=True)
 class PartitionInfo:
-    """One partition of a described topic: its earliest and latest (log-end) offsets."""
+    """One partition of a described topic: its earliest and latest (log-end) offsets, and
+    the bytes it currently holds (`size_bytes`, None where the backend cannot tell)."""
 
     partition: int
     earliest_offset: int
     latest_offset: int
+    size_bytes: int | None = None
 
     @property
     def record_count(self) -> int:

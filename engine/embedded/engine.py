@@ -274,9 +274,14 @@ class EmbeddedEngine:
         return sorted(t for t in self._topics() if include_internal or not is_internal(t))
 
     def describe_topic(self, name: str) -> TopicDescription:
-        """Partitions with earliest/latest offsets, and the effective config."""
+        """Partitions with earliest/latest offsets and bytes held, and the effective config.
+
+        The size is the key, value and header bytes of the records the partition holds
+        (storage overhead not counted), read from a per-partition counter: no scan."""
         meta = self._meta(name)
-        parts = tuple(PartitionInfo(p, s, e) for p, s, e in log.all_bounds(self._log(meta)))
+        parts = tuple(
+            PartitionInfo(p, s, e, b) for p, s, e, b in log.partition_states(self._log(meta))
+        )
         return TopicDescription(name, parts, meta.config, is_internal(name))
 
     def add_partitions(self, name: str, total: int) -> None:

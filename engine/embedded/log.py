@@ -192,6 +192,18 @@ def all_bounds(conn: sqlite3.Connection) -> list[tuple[int, int, int]]:
     ]
 
 
+def partition_states(conn: sqlite3.Connection) -> list[tuple[int, int, int, int]]:
+    """(partition, log start, next offset, bytes held) of every partition, in partition
+    order; the byte counts are kept up to date by appends, retention and compaction."""
+    with read_tx(conn):
+        return [
+            (int(p), int(s), int(e), int(b))
+            for p, s, e, b in conn.execute(
+                "SELECT part, log_start, next_offset, bytes FROM partitions ORDER BY part"
+            )
+        ]
+
+
 def _chunks_from(conn: sqlite3.Connection, part: int, offset: int) -> sqlite3.Cursor:
     """Chunks in offset order, starting with the one that holds `offset`."""
     table = _table(part)

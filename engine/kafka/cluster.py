@@ -221,7 +221,10 @@ class KafkaCluster:
         return sorted(n for n in names if include_internal or not topic_rules.is_internal(n))
 
     def describe_topic(self, name: str) -> TopicDescription:
-        """Partitions with earliest/latest offsets, and the effective config."""
+        """Partitions with earliest/latest offsets, and the effective config.
+
+        Partition sizes are None: they need the DescribeLogDirs API, which the confluent-kafka
+        AdminClient does not offer."""
         count = self._partition_count(name)
         earliest = self.list_offsets(name, OffsetSpec.EARLIEST)
         latest = self.list_offsets(name, OffsetSpec.LATEST)

@@ -45,6 +45,18 @@ def echo_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         )
 
 
+def human_size(size: int | None) -> str | None:
+    """Bytes as people read them (`512 B`, `1.5 KiB`, `3.0 MiB`); None stays None (unknown)."""
+    if size is None:
+        return None
+    amount = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if amount < 1024 or unit == "TiB":
+            return f"{size} B" if unit == "B" else f"{amount:.1f} {unit}"
+        amount /= 1024
+    raise AssertionError("unreachable")
+
+
 def parse_key_values(pairs: Sequence[str], option: str) -> dict[str, str]:
     """`KEY=VALUE` strings as a dict; a pair without `=` is a usage error naming the option."""
     result: dict[str, str] = {}

@@ -5,8 +5,15 @@ from __future__ import annotations
 import click
 
 from engine.topics import DEFAULT_CONFIG
+from engine.types import PartitionInfo
 from streamgov.cli.common import cluster_options, open_cluster, user_errors
-from streamgov.cli.output import echo_json, echo_table, format_option, parse_key_values
+from streamgov.cli.output import (
+    echo_json,
+    echo_table,
+    format_option,
+    human_size,
+    parse_key_values,
+)
 
 
 @click.group("topics")
@@ -14,25 +21,63 @@ def topics() -> None:
     """Manage topics: list, create, describe, alter, delete."""
 
 
+def total_size(partitions: tuple[PartitionInfo, ...]) -> int | None:
+    """The bytes a topic holds, or None when any partition's size is unknown."""
+    sizes = [p.size_bytes for p in partitions]
+    if any(size is None for size in sizes):
+        return None
+    return sum(size for size in sizes if size is not None)
+
+
 @topics.command("list")
 @click.option("--internal", is_flag=True, help="Include internal topics (names starting '_').")
+@click.option(
+    "--sizes",
+    is_flag=True,
+    help="Also show partitions, records and bytes held per topic (describes every topic).",
+)
 @format_option
 @cluster_options
 @user_errors
 def list_topics(
-    internal: bool, output_format: str, cluster_name: str | None, bootstrap: str | None
+    internal: bool,
+    sizes: bool,
+    output_format: str,
+    cluster_name: str | None,
+    bootstrap: str | None,
 ) -> None:
     """List topic names."""
     cluster = open_cluster(cluster_name, bootstrap)
     try:
         names = cluster.list_topics(include_internal=internal)
+        described = [cluster.describe_topic(name) for name in names] if sizes else []
     finally:
         cluster.close()
+    if not sizes:
+        if output_format == "json":
+            echo_json(names)
+        else:
+            for name in names:
+                click.echo(name)
+        return
+    rows = [
+        (
+            d.name,
+            len(d.partitions),
+            sum(p.record_count for p in d.partitions),
+            total_size(d.partitions),
+        )
+        for d in described
+    ]
     if output_format == "json":
-        echo_json(names)
+        echo_json(
+            [{"name": n, "partitions": p, "records": r, "size_bytes": b} for n, p, r, b in rows]
+        )
     else:
-        for name in names:
-            click.echo(name)
+        echo_table(
+            ["TOPIC", "PARTITIONS", "RECORDS", "SIZE"],
+            [[n, p, r, human_size(b)] for n, p, r, b in rows],
+        )
 
 
 @topics.command("create")
@@ -66,7 +111,8 @@ def create(
 def describe(
     name: str, output_format: str, cluster_name: str | None, bootstrap: str | None
 ) -> None:
-    """Show partitions (earliest/latest offsets) and the effective config of topic NAME."""
+    """Show partitions (earliest/latest offsets, records, bytes held) and the effective
+    config of topic NAME. A size shows as `-` where the cluster cannot tell it (Kafka)."""
     cluster = open_cluster(cluster_name, bootstrap)
     try:
         description = cluster.describe_topic(name)
@@ -82,18 +128,29 @@ def describe(
                         "partition": p.partition,
                         "earliest_offset": p.earliest_offset,
                         "latest_offset": p.latest_offset,
+                        "size_bytes": p.size_bytes,
                     }
                     for p in description.partitions
                 ],
+                "size_bytes": total_size(description.partitions),
                 "config": description.config,
             }
         )
         return
-    click.echo(f"Topic: {description.name}  Partitions: {len(description.partitions)}")
+    total = human_size(total_size(description.partitions)) or "unknown"
+    click.echo(
+        f"Topic: {description.name}  Partitions: {len(description.partitions)}  Size: {total}"
+    )
     echo_table(
-        ["PARTITION", "EARLIEST", "LATEST", "RECORDS"],
+        ["PARTITION", "EARLIEST", "LATEST", "RECORDS", "SIZE"],
         [
-            [p.partition, p.earliest_offset, p.latest_offset, p.record_count]
+            [
+                p.partition,
+                p.earliest_offset,
+                p.latest_offset,
+                p.record_count,
+                human_size(p.size_bytes),
+            ]
             for p in description.partitions
         ],
     )

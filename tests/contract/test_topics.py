@@ -16,6 +16,7 @@ from engine.errors import (
     UnknownTopicOrPartitionError,
 )
 from engine.topics import DEFAULT_CONFIG
+from engine.types import Record
 from tests.contract.conftest import Names
 
 
@@ -134,3 +135,19 @@ def test_add_partitions_never_shrinks(cluster: Cluster, names: Names, total: int
     with pytest.raises(InvalidPartitionsError):
         cluster.add_partitions(topic, total)
     assert len(cluster.describe_topic(topic).partitions) == 2
+
+
+def test_partition_size_grows_with_produce(cluster: Cluster, names: Names, backend: str) -> None:
+    """Embedded reports the bytes each partition holds; Kafka reports None (the installed
+    confluent-kafka AdminClient has no DescribeLogDirs), as docs/engine.md says."""
+    topic = names.topic()
+    cluster.create_topic(topic, partitions=2)
+    before = cluster.describe_topic(topic).partitions
+    cluster.produce(topic, [Record(b"v" * 100, key=b"k", partition=1) for _ in range(3)])
+    after = cluster.describe_topic(topic).partitions
+    if backend == "kafka":
+        assert all(p.size_bytes is None for p in before + after)
+        return
+    assert [p.size_bytes for p in before] == [0, 0]
+    assert after[0].size_bytes == 0
+    assert after[1].size_bytes is not None and after[1].size_bytes >= 3 * 101

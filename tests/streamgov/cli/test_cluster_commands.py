@@ -33,8 +33,19 @@ def test_topic_lifecycle(streamgov_home: Path) -> None:
     described = json.loads(ok("topics", "describe", "orders", "--format", "json").stdout)
     assert [p["partition"] for p in described["partitions"]] == [0, 1, 2]
     assert described["config"]["retention.ms"] == "60000"
+    assert all(p["size_bytes"] == 0 for p in described["partitions"])
+    assert described["size_bytes"] == 0
     table = ok("topics", "describe", "orders").stdout
-    assert "PARTITION" in table and "retention.ms" in table
+    assert "PARTITION" in table and "SIZE" in table and "retention.ms" in table
+
+    ok("produce", "orders", "--partition", "1", input="a" * 2000 + "\n")
+    described = json.loads(ok("topics", "describe", "orders", "--format", "json").stdout)
+    assert [p["size_bytes"] for p in described["partitions"]] == [0, 2000, 0]
+    assert described["size_bytes"] == 2000
+    assert "2.0 KiB" in ok("topics", "describe", "orders").stdout
+    listed = json.loads(ok("topics", "list", "--sizes", "--format", "json").stdout)
+    assert listed == [{"name": "orders", "partitions": 3, "records": 1, "size_bytes": 2000}]
+    assert "2.0 KiB" in ok("topics", "list", "--sizes").stdout
 
     ok(
         "topics", "alter", "orders", "--partitions", "4",
