@@ -56,6 +56,7 @@ def test_retention_bytes_keeps_at_least_the_limit(cluster: EmbeddedCluster) -> N
     kept = values(cluster, "t")
     assert [offset for offset, _ in kept] == [7, 8, 9]  # 300 bytes: without 7 it would be 200
     assert cluster.describe_topic("t").partitions[0].earliest_offset == 7
+    assert cluster.describe_topic("t").partitions[0].size_bytes == 300
 
 
 def test_compaction_keeps_the_latest_value_per_key_and_the_offsets(
@@ -187,6 +188,9 @@ def test_compaction_matches_a_model(
     )
     assert values(shared_cluster, topic) == expected
     assert shared_cluster.list_offsets(topic, OffsetSpec.LATEST) == {0: offset}
+    kept = {off for off, _ in expected}
+    held = sum(len(key) + len(value or b"") for off, key, value, _ in records if off in kept)
+    assert shared_cluster.describe_topic(topic).partitions[0].size_bytes == held
     shared_cluster.run_maintenance(now)  # idempotent
     assert values(shared_cluster, topic) == expected
 
