@@ -1,13 +1,17 @@
-"""Lag monitor benchmark: one evaluation cycle over 1,000 groups x 100 partitions.
+"""Lag monitor benchmark: one monitor cycle over 1,000 groups x 100 partitions.
 
-An evaluation cycle is what the monitor does after each sample besides I/O: the Burrow-style
-status of every partition and group and one controller step (recommendation) per group. The
-samples are built in memory (a realistic mix: most partitions caught up, some lagging but
-progressing, some falling behind, a few stuck), the windows are filled first, then cycles are
-timed. Appending the sample to the windows (ingest) is timed separately.
+A cycle is what the monitor does with each sample besides I/O: append it to every partition's
+window and end-offset table (append), then the Burrow-style status of every partition and
+group and one controller step per group (evaluate). The samples are built in memory (a
+realistic mix: most partitions caught up, some lagging but progressing, some falling behind, a
+few stuck), the windows are filled first, then cycles are timed: append, evaluate and the
+whole cycle, in wall-clock and CPU time, each against the goal; the peak memory allocated
+during a cycle; and the memory held by the windows and by the tracker as a whole. The machine
+may be shared, so the load average is printed with the figures.
 
 Anchor: the goal of 200 ms per cycle. Also prints the simulation table (this controller
-against the naive one). Run: `python benchmarks/lag.py [--groups N] [--partitions N]`.
+against the naive one). Run: `python benchmarks/lag.py [--groups N] [--partitions N]
+[--cycles N]`.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import sys
 import time
 import tracemalloc
 from pathlib import Path
+from types import FunctionType, ModuleType
 
 # Run as a script, this directory comes first on sys.path and its engine.py would shadow the
 # engine package: put the repository root first.
@@ -47,6 +52,8 @@ def make_sample(
         topic = f"topic-{g}"
         owners = {}
         parts = []
+        # As the sampler does: one owner tuple per member, shared by its partitions.
+        members = [(f"member-{m}", f"client-{m}", "host") for m in range(8)]
         for p in range(partitions):
             kind = kinds[g][p]
             end = 1000 + cycle * 100 + rng.randint(0, 5)
@@ -60,7 +67,7 @@ def make_sample(
                 committed = 1200
             tp = TopicPartition(topic, p)
             parts.append(PartitionObservation(topic, p, min(committed, end), 0, end))
-            owners[tp] = (f"member-{p % 8}", f"client-{p % 8}", "host")
+            owners[tp] = members[p % 8]
             offsets[tp] = (0, end)
         observations.append(GroupObservation(f"group-{g}", "Stable", 8, owners, tuple(parts)))
     return ClusterSample(at, tuple(observations), offsets, poll_ms=0.0)
@@ -87,11 +94,38 @@ def rss_mib() -> float:
         return 0.0
 
 
+def deep_size(root: object) -> int:
+    """Bytes of every object reachable from `root` (each counted once; classes, modules and
+    functions left out)."""
+    seen: set[int] = set()
+    stack = [root]
+    total = 0
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen or isinstance(obj, type | ModuleType | FunctionType):
+            continue
+        seen.add(id(obj))
+        total += sys.getsizeof(obj)
+        stack.extend(gc.get_referents(obj))
+    return total
+
+
+def load() -> str:
+    """The 1-minute load average, for the record."""
+    return f"{os.getloadavg()[0]:.2f}"
+
+
+def ms(seconds: list[float]) -> str:
+    """Median, min and max of timings, in ms."""
+    values = [s * 1000 for s in seconds]
+    return f"{statistics.median(values):6.1f} ms (min {min(values):.1f}, max {max(values):.1f})"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--groups", type=int, default=1000)
     parser.add_argument("--partitions", type=int, default=100)
-    parser.add_argument("--cycles", type=int, default=3)
+    parser.add_argument("--cycles", type=int, default=5)
     args = parser.parse_args()
     rng = random.Random(11)
     kinds = group_kinds(args.groups, args.partitions, rng)
@@ -99,6 +133,7 @@ def main() -> None:
     tracker = LagTracker(config)
     total = args.groups * args.partitions
     print(f"lag monitor: {args.groups} groups x {args.partitions} partitions = {total:,}")
+    print(f"load average at start: {load()} (2 cores; other work may share the machine)")
 
     gc.collect()
     before = rss_mib()
@@ -107,10 +142,9 @@ def main() -> None:
     gc.collect()
     state_mib = rss_mib() - before
 
-    wall: list[float] = []
-    cpu: list[float] = []
-    ingest_ms: list[float] = []
-    ingest_cpu: list[float] = []
+    timings: dict[str, list[float]] = {
+        name: [] for name in ("append", "append cpu", "evaluate", "evaluate cpu")
+    }
     cycle = config.history_size
     for _ in range(args.cycles):
         sample = make_sample(cycle, args.groups, args.partitions, kinds, rng)
@@ -118,47 +152,61 @@ def main() -> None:
         gc.collect()
         started, cpu_started = time.perf_counter(), time.process_time()
         tracker.ingest(sample)
-        ingested, cpu_ingested = time.perf_counter(), time.process_time()
+        appended, cpu_appended = time.perf_counter(), time.process_time()
         tracker.evaluate()
-        wall.append((time.perf_counter() - ingested) * 1000)
-        cpu.append((time.process_time() - cpu_ingested) * 1000)
-        ingest_ms.append((ingested - started) * 1000)
-        ingest_cpu.append((cpu_ingested - cpu_started) * 1000)
+        done, cpu_done = time.perf_counter(), time.process_time()
+        timings["append"].append(appended - started)
+        timings["append cpu"].append(cpu_appended - cpu_started)
+        timings["evaluate"].append(done - appended)
+        timings["evaluate cpu"].append(cpu_done - cpu_appended)
+    wall = [a + e for a, e in zip(timings["append"], timings["evaluate"], strict=True)]
+    cpu = [a + e for a, e in zip(timings["append cpu"], timings["evaluate cpu"], strict=True)]
 
-    # Peak memory of one evaluation cycle, measured in a separate (slower) traced pass.
-    tracker.ingest(make_sample(cycle, args.groups, args.partitions, kinds, rng))
+    # Peak memory of one whole cycle, measured in a separate (slower) traced pass.
+    sample = make_sample(cycle, args.groups, args.partitions, kinds, rng)
     gc.collect()
     tracemalloc.start()
-    tracker.evaluate()
+    tracker.record(sample)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
+    del sample
 
     statuses: dict[str, int] = {}
     for track in tracker.groups.values():
         assert track.status is not None
         statuses[track.status.status.value] = statuses.get(track.status.status.value, 0) + 1
-    evaluation = statistics.median(wall)
-    evaluation_cpu = statistics.median(cpu)
-    ingest = statistics.median(ingest_ms)
+    windows = sum(deep_size(track.window) for track in tracker.groups.values())
+    held = deep_size(tracker)
+    goal = GOAL_MS / 1000
     print(f"group statuses after {cycle + 1} samples: {dict(sorted(statuses.items()))}")
+    print(f"median of {args.cycles} cycles, each / goal of {GOAL_MS:.0f} ms:")
+    rows = [
+        ("append (ingest)", timings["append"], timings["append cpu"]),
+        ("evaluate", timings["evaluate"], timings["evaluate cpu"]),
+        ("whole cycle", wall, cpu),
+    ]
+    for name, wall_times, cpu_times in rows:
+        print(
+            f"  {name:16} wall {ms(wall_times)} = {statistics.median(wall_times) / goal:.2f}"
+            f"   CPU {ms(cpu_times)} = {statistics.median(cpu_times) / goal:.2f}"
+        )
+    verdict = "within" if statistics.median(wall) <= goal else "over"
+    print(f"  whole cycle per partition: {statistics.median(cpu) * 1e6 / total:.2f} us CPU")
     print(
-        f"evaluation cycle (status + recommendation): median {evaluation:.1f} ms wall, "
-        f"{evaluation_cpu:.1f} ms CPU (wall min {min(wall):.1f}, max {max(wall):.1f}; "
-        f"{args.cycles} cycles)"
+        f"anchor: whole cycle / goal = {statistics.median(wall) / goal:.2f} wall ({verdict} "
+        f"the goal), {statistics.median(cpu) / goal:.2f} CPU"
     )
-    print(f"  per partition: {evaluation * 1000 / total:.2f} us wall")
+    print(f"peak memory allocated during one cycle: {peak / 2**20:.1f} MiB")
     print(
-        f"ingest (append one sample to every window and table): median {ingest:.1f} ms wall, "
-        f"{statistics.median(ingest_cpu):.1f} ms CPU"
+        f"memory held by the windows: {windows / 2**20:.1f} MiB ({windows / total:.0f} bytes "
+        "per partition)"
     )
-    print(f"peak memory allocated during one evaluation cycle: {peak / 2**20:.1f} MiB")
-    print(f"resident memory of the windows, tables and controllers: {state_mib:.0f} MiB")
-    verdict = "within" if evaluation <= GOAL_MS else "over"
     print(
-        f"anchor: goal {GOAL_MS:.0f} ms per cycle; evaluation / goal = "
-        f"{evaluation / GOAL_MS:.2f} wall ({verdict} the goal), {evaluation_cpu / GOAL_MS:.2f} CPU"
+        f"memory held by the tracker (windows, tables, controllers, the last sample's offsets "
+        f"and owners): {held / 2**20:.1f} MiB ({held / total:.0f} bytes per partition); "
+        f"resident growth while filling: {state_mib:.0f} MiB"
     )
-    print(f"  (ingest + evaluation) / goal = {(ingest + evaluation) / GOAL_MS:.2f}")
+    print(f"load average at end: {load()}")
     print()
     print("simulation: this controller (hysteresis) against the naive ceil(lag / threshold)")
     print(format_table(compare()))

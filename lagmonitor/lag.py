@@ -99,11 +99,19 @@ class EndOffsetTable:
 
     def time_lag(self, committed: int | None, now: float) -> TimeLag | None:
         """Interpolated time lag of a group committed at `committed` (None: unknown)."""
+        if committed is None:
+            return None
+        found = self.seconds_behind(committed, now)
+        return None if found is None else TimeLag(*found)
+
+    def seconds_behind(self, committed: int, now: float) -> tuple[float, bool] | None:
+        """`time_lag` as a plain (seconds, lower_bound) pair (it runs for every lagging
+        partition on every sample)."""
         ends = self._ends
-        if committed is None or not ends:
+        if not ends:
             return None
         if committed >= ends[-1]:
-            return ZERO_TIME_LAG
+            return 0.0, False
         if self.samples < 2:
             return None
         # The record at `committed` exists once the end passed it: the first point with
@@ -112,11 +120,11 @@ class EndOffsetTable:
         index = bisect_right(ends, committed)
         times = self._times
         if index == 0:
-            return TimeLag(max(0.0, now - times[0]), lower_bound=True)
+            return max(0.0, now - times[0]), True
         prev_end = ends[index - 1]
         prev_at = times[index - 1]
         share = (committed + 1 - prev_end) / (ends[index] - prev_end)
-        return TimeLag(max(0.0, now - (prev_at + share * (times[index] - prev_at))))
+        return max(0.0, now - (prev_at + share * (times[index] - prev_at))), False
 
 
 def record_ends(

@@ -282,15 +282,16 @@ class LagTracker:
                 seconds[index] = -1.0
                 continue
             head = parts[index].head_timestamp
-            if head is not None:
-                time_lag = time_lag_from_timestamp(lags[index], head, now)
+            if head is not None:  # exact: the oldest unconsumed record's timestamp is known
+                exact = time_lag_from_timestamp(lags[index], head, now)
+                found = None if exact is None else (exact.seconds, False)
             else:
-                time_lag = tables[index].time_lag(offset, now)
-            if time_lag is None:
+                found = tables[index].seconds_behind(offset, now)
+            if found is None:
                 seconds[index] = -1.0
             else:
-                seconds[index] = time_lag.seconds
-                if time_lag.lower_bound:
+                seconds[index], lower_bound = found
+                if lower_bound:
                     lower_bounds.add(index)
         elapsed = None if track.previous_at is None else now - track.previous_at
         if elapsed is not None and elapsed > 0:

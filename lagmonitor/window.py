@@ -117,10 +117,21 @@ class GroupWindow:
         self.lags[pos::size] = array("q", lags)
         self.times[pos] = at
 
-        last_move, moved_at = self.last_move, self.moved_at
-        for i in compress(range(width), map(ne, committed, prev_committed)):
-            last_move[i] = seq
-            moved_at[i] = at
+        moved = list(compress(range(width), map(ne, committed, prev_committed)))
+        if 2 * len(moved) > width:
+            # Most offsets moved (the usual case): start from "all moved" and put back the
+            # others, so the Python loop runs over the fewer.
+            old_move, old_at = self.last_move, self.moved_at
+            last_move = self.last_move = array("q", [seq]) * width
+            moved_at = self.moved_at = array("d", [at]) * width
+            for i in compress(range(width), map(eq, committed, prev_committed)):
+                last_move[i] = old_move[i]
+                moved_at[i] = old_at[i]
+        else:
+            last_move, moved_at = self.last_move, self.moved_at
+            for i in moved:
+                last_move[i] = seq
+                moved_at[i] = at
         # Excluded from the consumption sum: rewinds, and any pair with no commit on a side.
         excluded = set(fresh)
         last_rewind = self.last_rewind
