@@ -136,6 +136,15 @@ def pair_incompatibilities(reader: ParsedSchema, writer: ParsedSchema) -> list[I
     return _pair_checker(reader.schema_type)(reader, writer)
 
 
+def _forward_message(version: int, message: str) -> str:
+    """A FORWARD finding compares the other way round: say so, and where the fix must go."""
+    return (
+        f"version {version} cannot read data written with the new schema (below, the new "
+        f"schema is the writer and the 'old' side): {message.rstrip('.')}. Version {version} is "
+        "registered and cannot change: undo this difference in the new schema"
+    )
+
+
 def check(
     new: ParsedSchema,
     existing: Sequence[VersionedSchema],
@@ -160,7 +169,12 @@ def check(
             )
         if level.forward:
             found.extend(
-                replace(item, version=target.version, direction="forward")
+                replace(
+                    item,
+                    version=target.version,
+                    direction="forward",
+                    message=_forward_message(target.version, item.message),
+                )
                 for item in pair_incompatibilities(target.schema, new)
             )
     return CompatibilityResult(level, tuple(found))

@@ -98,6 +98,18 @@ def test_findings_carry_version_and_direction_newest_first() -> None:
     ]
 
 
+def test_forward_findings_say_which_version_cannot_read_and_where_the_fix_goes() -> None:
+    # int -> long: BACKWARD holds, FORWARD fails because version 1 (int) cannot read long.
+    result = check(LONG, history(INT), CompatibilityLevel.FULL)
+    (finding,) = result.incompatibilities
+    assert finding.direction == "forward" and finding.version == 1
+    assert finding.message.startswith("version 1 cannot read data written with the new schema")
+    assert finding.message.endswith("undo this difference in the new schema")
+    assert "`int`" in finding.message and "`long`" in finding.message
+    backward = check(INT, history(LONG), CompatibilityLevel.BACKWARD).incompatibilities
+    assert backward and not backward[0].message.startswith("version 1 cannot read")
+
+
 def test_messages_are_confluent_shaped() -> None:
     result = check(STRING, history(INT), "BACKWARD")
     [message] = result.messages()
