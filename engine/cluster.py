@@ -143,7 +143,11 @@ class Cluster(Protocol):
         max_records: int = DEFAULT_FETCH_MAX_RECORDS,
         max_bytes: int = DEFAULT_FETCH_MAX_BYTES,
     ) -> list[ConsumedRecord]:
-        """Records from `offset` on; `OffsetOutOfRangeError` outside [earliest, latest]."""
+        """Records from `offset` on; `OffsetOutOfRangeError` outside [earliest, latest].
+
+        An empty answer for an offset below the latest one means the offsets from there up to
+        the latest offset seen by the fetch hold no records (compacted gaps, Kafka's
+        transaction markers); a backend that cannot tell raises `ClusterUnavailableError`."""
         ...
 
     def list_offsets(self, topic: str, spec: OffsetSpec | int) -> dict[int, int]:

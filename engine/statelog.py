@@ -132,20 +132,17 @@ class StateLog(Generic[S]):
     def _catch_up(self, target: int) -> None:
         deadline = time.monotonic() + _CATCH_UP_TIMEOUT_S
         while self._applied < target:
-            try:
-                records = self._cluster.fetch(self.topic, 0, self._applied, _FETCH_BATCH)
-            except OffsetOutOfRangeError:
-                earliest = self._cluster.list_offsets(self.topic, OffsetSpec.EARLIEST).get(0, 0)
-                if earliest <= self._applied:
-                    raise
-                logger.error(
-                    "state log %s: offsets %d..%d were deleted before being applied",
-                    self.topic,
-                    self._applied,
-                    earliest - 1,
-                )
-                self._applied = earliest
-                continue
+            records = self._fetch()
+            if not records:
+                end = self._end()
+                if end > self._applied:
+                    # A fetch below the end found nothing. Ask once more: that fetch covers
+                    # [applied, its own end >= end), so if it is empty too, the offsets up to
+                    # `end` hold no records (Kafka's transaction markers, a compacted gap).
+                    records = self._fetch()
+                    if not records:
+                        self._applied = end
+                        continue
             if not records:
                 if time.monotonic() > deadline:
                     raise StateLogError(
@@ -157,6 +154,24 @@ class StateLog(Generic[S]):
             for record in records:
                 self._apply_record(record)
                 self._applied = record.offset + 1
+
+    def _fetch(self) -> list[ConsumedRecord]:
+        """The next records from the applied offset; offsets deleted before they were applied
+        are logged and skipped."""
+        while True:
+            try:
+                return self._cluster.fetch(self.topic, 0, self._applied, _FETCH_BATCH)
+            except OffsetOutOfRangeError:
+                earliest = self._cluster.list_offsets(self.topic, OffsetSpec.EARLIEST).get(0, 0)
+                if earliest <= self._applied:
+                    raise
+                logger.error(
+                    "state log %s: offsets %d..%d were deleted before being applied",
+                    self.topic,
+                    self._applied,
+                    earliest - 1,
+                )
+                self._applied = earliest
 
     def _apply_record(self, record: ConsumedRecord) -> None:
         mine = self._own_sequence(record)

@@ -491,6 +491,12 @@ class KafkaCluster:
                 [position] = consumer.position([tp])
                 if position.offset >= end:
                     return records
+            if not records:
+                # An empty answer would say the range holds no records; it may, unread.
+                raise ClusterUnavailableError(
+                    f"fetch from {topic}[{partition}] at offset {offset} read nothing within "
+                    f"{_FETCH_FIRST_WAIT_S:.0f}s although the log ends at {end}"
+                )
             return records
         finally:
             consumer.unassign()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from typing import Any
 
 from engine.cluster import Cluster
 from engine.statelog import StateLog
+from engine.types import OffsetSpec, Record
 from tests.contract.conftest import Names
 
 
@@ -55,3 +57,32 @@ def test_two_instances_appending_concurrently_agree(
     assert late.state == first
     for log in [*logs, late]:
         log.close()
+
+
+def test_a_batch_written_into_the_log_is_applied(
+    cluster: Cluster, open_cluster: Callable[[], Cluster], names: Names
+) -> None:
+    """A multi-record produce on Kafka ends in a transaction marker that holds an offset but
+    no record; catching up must step over it rather than wait for a record there."""
+    topic = "_" + names.topic("state")
+    log = StateLog(cluster, topic, dict, _register)
+    log.start()
+    assert log.append({"name": "a"}) == 1
+    batch = [Record(json.dumps({"name": n}).encode(), partition=0) for n in ("b", "c")]
+    cluster.produce(topic, batch)
+    log.sync()
+    with log.lock:
+        assert log.state == {"a": 1, "b": 2, "c": 3}
+    assert log.applied_offset == cluster.list_offsets(topic, OffsetSpec.LATEST)[0]
+    assert log.append({"name": "d"}) == 4
+    cluster.produce(topic, batch)  # the log now ends in a marker (on Kafka)
+
+    late = StateLog(open_cluster(), topic, dict, _register)
+    late.start()
+    assert late.state == {"a": 1, "b": 2, "c": 3, "d": 4}
+    assert late.append({"name": "e"}) == 5
+    log.sync()
+    with log.lock:
+        assert log.state == late.state
+    for each in (log, late):
+        each.close()
