@@ -663,7 +663,7 @@ def _label(node: AvroType, label: str, path: str) -> None:
 
 
 def _custom(value: dict[str, Any], reserved: frozenset[str]) -> Mapping[str, Any]:
-    if value.keys() <= reserved:
+    if reserved.issuperset(value):
         return EMPTY
     return {key: item for key, item in value.items() if key not in reserved}
 
