@@ -71,7 +71,7 @@ class EndOffsetTable:
     two compact arrays (16 bytes a point) searched by bisection.
     """
 
-    __slots__ = ("_ends", "_last_seen", "_max_points", "_times", "samples", "updated_at")
+    __slots__ = ("_ends", "_last_seen", "_max_points", "_times", "read_in", "samples", "updated_at")
 
     def __init__(self, max_points: int = DEFAULT_TABLE_POINTS) -> None:
         if max_points < 2:
@@ -83,11 +83,13 @@ class EndOffsetTable:
         self.samples = 0
         #: When `add` was last called (None: never).
         self.updated_at: float | None = None
+        #: A tag set by `record_ends` (the tracker passes its sample count).
+        self.read_in = -1
 
     def add(self, end: int, at: float) -> None:
         """Record that the log end was `end` at time `at`; an end that shrank resets the table
         (the topic was deleted and recreated, so older points describe another log)."""
-        record_ends((self,), (end,), at, once=False)
+        record_ends((self,), (end,), at, self.read_in, once=False)
 
     @property
     def points(self) -> list[tuple[int, float]]:
@@ -128,12 +130,17 @@ class EndOffsetTable:
 
 
 def record_ends(
-    tables: Iterable[EndOffsetTable], ends: Iterable[int], at: float, once: bool = True
+    tables: Iterable[EndOffsetTable],
+    ends: Iterable[int],
+    at: float,
+    read_in: int,
+    once: bool = True,
 ) -> None:
     """`EndOffsetTable.add(end, at)` for each pair of table and end, in one loop (a sample
     updates a table per partition). With `once`, a table already updated at `at` is skipped
     (several groups read the same partition)."""
     for table, end in zip(tables, ends, strict=True):
+        table.read_in = read_in
         if once and table.updated_at == at:
             continue
         table.updated_at = at

@@ -53,7 +53,7 @@ _COMMITTED = attrgetter("committed")
 _END = attrgetter("end")
 _EARLIEST = attrgetter("earliest")
 _NOTHING_BEHIND = attrgetter("no_records_behind")
-_UPDATED_AT = attrgetter("updated_at")
+_READ_IN = attrgetter("read_in")
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +214,8 @@ class LagTracker:
         self.topic_offsets: dict[TopicPartition, tuple[int, int]] = {}
         self.sampled_at: float | None = None
         self.poll_ms = 0.0
+        #: Samples ingested so far (tags the end-offset tables each sample reads).
+        self.samples_taken = 0
         self._dirty: dict[str, GroupTrack] = {}
         self._pending: list[LagEvent] = []
 
@@ -222,6 +224,7 @@ class LagTracker:
         """Append one sample to the windows; groups gone from a complete sample are dropped
         (a deleted group stops being reported and alerting at once)."""
         now = sample.at
+        self.samples_taken += 1
         if sample.complete and only_group is None:
             # Never changed in place (below, a partial sample makes a new dict), so shared.
             self.topic_offsets = sample.topic_offsets
@@ -272,7 +275,8 @@ class LagTracker:
         # Kept as sampled (looking every partition up here would cost more than the rest of
         # the append): only partitions that stand still and the views read it.
         track.owners = observed.owners
-        record_ends(track.tables, ends, now)  # once per sample, however many groups read it
+        # Once per sample, however many groups read a partition.
+        record_ends(track.tables, ends, now, self.samples_taken)
         seconds = track.lag_seconds = array("d", bytes(8 * len(parts)))  # no lag: 0 s
         lower_bounds = track.lower_bounds = set()
         tables = track.tables
@@ -337,8 +341,9 @@ class LagTracker:
         """Forget the tables of partitions that no longer exist. A table some group read in
         this sample is current (the sampler reads a group's partitions from the same offsets),
         so only the others are looked up."""
-        tables, offsets, now = self.tables, sample.topic_offsets, sample.at
-        stale = compress(tables, map(ne, map(_UPDATED_AT, tables.values()), repeat(now)))
+        tables, offsets = self.tables, sample.topic_offsets
+        read = repeat(self.samples_taken)
+        stale = compress(tables, map(ne, map(_READ_IN, tables.values()), read))
         for tp in [tp for tp in stale if tp not in offsets]:
             del tables[tp]
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 
 from engine.types import TopicPartition
-from lagmonitor.lag import NoCommitPolicy, offset_lag
+from lagmonitor.lag import EndOffsetTable, NoCommitPolicy, TimeLag, offset_lag
 from lagmonitor.model import Status
 from lagmonitor.sampler import ClusterSample, GroupObservation, PartitionObservation
 from lagmonitor.status import StatusPolicy
@@ -25,6 +25,7 @@ class RefPartition:
 
     samples: list[Sample] = field(default_factory=list)
     committed_since: float = 0.0
+    time_lag: TimeLag | None = None
 
     def add(self, sample: Sample) -> Sample | None:
         """Append; returns the previous sample (None when there is none or the log end went
@@ -105,9 +106,11 @@ class RefTracker:
         self.policy = policy
         self.no_commit = no_commit
         self.groups: dict[str, RefGroup] = {}
+        self.tables: dict[TopicPartition, EndOffsetTable] = {}
 
     def record(self, sample: ClusterSample) -> None:
         """Take one complete sample."""
+        self.tables = {tp: t for tp, t in self.tables.items() if tp in sample.topic_offsets}
         groups: dict[str, RefGroup] = {}
         for observed in sample.groups:
             group = self.groups.get(observed.group, RefGroup())
@@ -119,6 +122,17 @@ class RefTracker:
                     continue  # a repeated partition counts once
                 part = kept[tp] = group.partitions.get(tp, RefPartition())
                 lag = lag_of(partition, self.no_commit)
+                table = self.tables.setdefault(tp, EndOffsetTable())
+                if table.updated_at != sample.at:  # one update per partition and sample
+                    table.add(partition.end, sample.at)
+                if lag <= 0:
+                    part.time_lag = TimeLag(0.0)
+                elif partition.committed is None:
+                    part.time_lag = None
+                elif partition.head_timestamp is not None:
+                    part.time_lag = TimeLag(max(0.0, sample.at - partition.head_timestamp))
+                else:
+                    part.time_lag = table.time_lag(partition.committed, sample.at)
                 previous = part.add((sample.at, partition.committed, partition.end, lag))
                 if previous is None:
                     continue
@@ -129,6 +143,11 @@ class RefTracker:
             group.partitions, group.order, group.observed = kept, list(kept), observed
             groups[observed.group] = group
         self.groups = groups
+
+    def time_lag(self, name: str) -> TimeLag | None:
+        """The group's time lag: the first of its partitions' largest known time lags."""
+        known = [p.time_lag for p in self.groups[name].partitions.values() if p.time_lag]
+        return max(known, key=lambda time_lag: time_lag.seconds, default=None)
 
     def statuses(self, name: str) -> list[tuple[TopicPartition, int, Status, str, float]]:
         """(partition, lag, status, reason, completeness) of every partition of a group."""

@@ -46,6 +46,7 @@ def samples(draw: st.DrawFn) -> list[ClusterSample]:
                         committed,
                         draw(st.sampled_from([0, 0, 2])),
                         end,
+                        head_timestamp=draw(st.sampled_from([None, None, None, at - 4.0])),
                         no_records_behind=draw(st.sampled_from([False] * 9 + [True])),
                     )
                 )
@@ -99,6 +100,17 @@ def test_tracker_matches_the_reference_model(
                 (p.tp, p.lag, p.status.status, p.status.reason, p.completeness) for p in got
             ] == expected
             assert track.total_lag == sum(row[1] for row in expected)
+            assert [p.time_lag for p in got] == [
+                group.partitions[tp].time_lag for tp in group.order
+            ]
+            expected_time = model.time_lag(name)
+            if expected_time is None or track.time_lag is None:
+                assert track.time_lag == expected_time
+            else:  # among several zeros, which one is named does not matter
+                assert track.time_lag.seconds == expected_time.seconds
+                assert track.time_lag.lower_bound == expected_time.lower_bound or not (
+                    expected_time.seconds
+                )
             if got:
                 assert track.max_lag_track is not None
                 assert track.max_lag_track.lag == max(p.lag for p in got)
