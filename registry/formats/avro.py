@@ -451,7 +451,7 @@ class _Parser:
         branches: list[AvroType] = []
         seen: dict[str, int] = {}
         for index, item in enumerate(value):
-            branch_path = _pointer(path, index)
+            branch_path = f"{path}/{index}"
             branch = self.parse(item, branch_path, namespace, depth + 1)
             if branch.kind == "union":
                 raise SchemaError("a union may not directly contain another union", branch_path)
@@ -566,7 +566,7 @@ class _Parser:
         by_name: dict[str, AvroField] = {}
         complex_fields: list[AvroField] = []
         for index, raw in enumerate(fields):
-            field_path = _pointer(fields_path, index)
+            field_path = f"{fields_path}/{index}"
             if not isinstance(raw, dict):
                 raise SchemaError("a record field must be an object", field_path)
             if "name" not in raw:
@@ -585,13 +585,13 @@ class _Parser:
             if "type" not in raw:
                 raise SchemaError(f"field {name!r} has no `type`", field_path)
             order = raw.get("order", "ascending")
-            if not isinstance(order, str) or order not in FIELD_ORDERS:
+            if order != "ascending" and (not isinstance(order, str) or order not in FIELD_ORDERS):
                 raise SchemaError(
                     f"field {name!r} has order {json.dumps(order)}: expected ascending, "
                     "descending or ignore",
                     _pointer(field_path, "order"),
                 )
-            type_path = _pointer(field_path, "type")
+            type_path = f"{field_path}/type"
             field_type = self.parse(raw["type"], type_path, space, depth + 3)
             _label(field_type, f"field `{name}`", type_path)
             avro_field = AvroField(
@@ -601,9 +601,13 @@ class _Parser:
                 path=field_path,
                 has_default="default" in raw,
                 default=raw.get("default"),
-                aliases=self.parse_aliases(raw, field_path, space, qualify=False),
+                aliases=(
+                    self.parse_aliases(raw, field_path, space, qualify=False)
+                    if "aliases" in raw
+                    else ()
+                ),
                 order=order,
-                doc=_doc(raw, field_path),
+                doc=_doc(raw, field_path) if "doc" in raw else None,
                 props=_custom(raw, _FIELD_ATTRIBUTES),
             )
             if avro_field.has_default:
