@@ -514,7 +514,9 @@ class KafkaCluster:
         elif spec is OffsetSpec.LATEST:
             kspec = kadmin.OffsetSpec.latest()
         else:
-            kspec = kadmin.OffsetSpec.for_timestamp(int(spec))
+            # Negative timestamps are ListOffsets' symbolic positions (-1 latest, -2 earliest,
+            # -3 max timestamp); a time before the epoch means "from the first record".
+            kspec = kadmin.OffsetSpec.for_timestamp(max(0, int(spec)))
         request = {confluent_kafka.TopicPartition(topic, p): kspec for p in partitions}
         futures = self._admin.list_offsets(
             request,

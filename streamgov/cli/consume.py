@@ -64,6 +64,36 @@ def _at_end(consumer: Consumer, ends: dict[TopicPartition, int]) -> bool:
     return bool(assigned) and all(consumer.position(tp) >= ends.get(tp, 0) for tp in assigned)
 
 
+def parse_start(text: str) -> int | str:
+    """`--offset`: `beginning`, `end`, an offset N >= 0, or -N (N records before the end)."""
+    if text in ("beginning", "end"):
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise click.BadParameter(
+            f"{text!r} is not beginning, end, an offset or -N (N before the end)",
+            param_hint="--offset",
+        ) from None
+
+
+def start_offset(start: int | str, earliest: int, latest: int, where: str) -> int:
+    """Where `--offset` starts reading a partition with these bounds."""
+    if start == "beginning":
+        return earliest
+    if start == "end":
+        return latest
+    assert isinstance(start, int)
+    if start < 0:
+        return max(earliest, latest + start)
+    if not earliest <= start <= latest:
+        raise click.BadParameter(
+            f"offset {start} is out of range for {where}: valid offsets are {earliest} to {latest}",
+            param_hint="--offset",
+        )
+    return start
+
+
 def consume_records(
     cluster: Cluster,
     topic: str,
@@ -74,16 +104,30 @@ def consume_records(
     exit_at_end: bool,
     emit: Callable[[ConsumedRecord], None],
     progress: Progress,
+    partition: int | None = None,
+    start: int | str | None = None,
 ) -> int:
-    """Read TOPIC and hand each record to `emit`; returns how many were emitted.
+    """Read TOPIC (or one partition of it) and hand each record to `emit`; returns how many
+    were emitted. `start` places every read partition (see `start_offset`).
 
     With a group, what was emitted is committed after each batch."""
     reset: AutoOffsetReset = "earliest" if from_beginning else "latest"
-    partitions = sorted(cluster.list_offsets(topic, OffsetSpec.EARLIEST))
-    ends = {
-        TopicPartition(topic, p): end
-        for p, end in cluster.list_offsets(topic, OffsetSpec.LATEST).items()
-    }
+    earliest = cluster.list_offsets(topic, OffsetSpec.EARLIEST)
+    latest = cluster.list_offsets(topic, OffsetSpec.LATEST)
+    partitions = sorted(earliest)
+    if partition is not None:
+        if partition not in earliest:
+            raise click.BadParameter(
+                f"topic {topic} has partitions 0 to {len(partitions) - 1}",
+                param_hint="--partition",
+            )
+        partitions = [partition]
+    positions: dict[int, int] = {}
+    if start is not None:
+        positions = {
+            p: start_offset(start, earliest[p], latest[p], f"{topic}[{p}]") for p in partitions
+        }
+    ends = {TopicPartition(topic, p): end for p, end in latest.items()}
     consumer = cluster.consumer(group, auto_offset_reset=reset, client_id="streamgov-consume")
     count = 0
     started = time.monotonic()
@@ -92,6 +136,8 @@ def consume_records(
             consumer.subscribe([topic])
         else:
             consumer.assign([TopicPartition(topic, p) for p in partitions])
+            for p, offset in positions.items():
+                consumer.seek(TopicPartition(topic, p), offset)
         while max_records is None or count < max_records:
             wanted = 500 if max_records is None else min(500, max_records - count)
             batch = consumer.poll(timeout=0.2, max_records=wanted)
@@ -122,6 +168,15 @@ def consume_records(
 @click.argument("topic")
 @click.option("--from-beginning", "-b", is_flag=True, help="Start at the earliest offset.")
 @click.option("--group", "-g", default=None, help="Consume as this group and commit progress.")
+@click.option("--partition", "-p", type=int, default=None, help="Read only this partition.")
+@click.option(
+    "--offset",
+    "-o",
+    "start_text",
+    metavar="beginning|end|N|-N",
+    default=None,
+    help="Start each partition here (-N: N records before the end); needs --partition for N.",
+)
 @click.option("--max-records", "-n", type=click.IntRange(min=1), default=None, help="Stop after N.")
 @click.option(
     "--format",
@@ -139,6 +194,8 @@ def consume(
     topic: str,
     from_beginning: bool,
     group: str | None,
+    partition: int | None,
+    start_text: str | None,
     max_records: int | None,
     output_format: str,
     key_separator: str | None,
@@ -147,6 +204,13 @@ def consume(
     bootstrap: str | None,
 ) -> None:
     """Print the records of TOPIC as they arrive (Ctrl-C stops)."""
+    start = None if start_text is None else parse_start(start_text)
+    if group is not None and (partition is not None or start is not None):
+        raise click.UsageError("--partition and --offset read without a group; drop --group")
+    if from_beginning and start is not None:
+        raise click.UsageError("give --from-beginning or --offset, not both")
+    if isinstance(start, int) and start >= 0 and partition is None:
+        raise click.UsageError("--offset N needs --partition (offsets differ per partition)")
     out = click.get_binary_stream("stdout")
 
     def emit(record: ConsumedRecord) -> None:
@@ -170,6 +234,8 @@ def consume(
                 exit_at_end=exit_at_end,
                 emit=emit,
                 progress=progress,
+                partition=partition,
+                start=start,
             )
     finally:
         cluster.close()

@@ -10,7 +10,7 @@ import click
 from engine.cluster import Cluster
 from engine.errors import UnknownTopicOrPartitionError
 from engine.resets import ResetPlanRow, ResetTarget, apply_reset, plan_reset
-from engine.types import GroupDescription, OffsetSpec, TopicPartition
+from engine.types import GroupDescription, GroupState, OffsetSpec, TopicPartition
 from streamgov.cli.common import cluster_options, open_cluster, user_errors
 from streamgov.cli.output import echo_json, echo_table, format_option
 
@@ -83,6 +83,8 @@ def describe(
         rows = _lag_rows(cluster, group, description)
     finally:
         cluster.close()
+    if description.state == GroupState.DEAD and not rows:
+        raise click.ClickException(f"consumer group {group!r} does not exist")
     headers = ["TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG", "MEMBER", "CLIENT"]
     if output_format == "json":
         echo_json(
@@ -125,7 +127,14 @@ def _parse_datetime(text: str) -> int:
             f"{text!r} is not an ISO 8601 date-time (e.g. 2024-05-01T12:00:00Z)",
             param_hint="--to-datetime",
         ) from None
-    return int(moment.timestamp() * 1000)
+    try:
+        return int(moment.timestamp() * 1000)
+    except (ValueError, OverflowError, OSError):
+        # Local times at the edges of the calendar cannot be converted.
+        raise click.BadParameter(
+            f"{text!r} is out of range; give a UTC offset (e.g. {text}Z)",
+            param_hint="--to-datetime",
+        ) from None
 
 
 def _target(

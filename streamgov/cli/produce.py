@@ -8,6 +8,7 @@ from typing import BinaryIO
 import click
 
 from engine.cluster import Cluster
+from engine.errors import EngineError
 from engine.types import Headers
 from streamgov.cli.common import cluster_options, open_cluster, user_errors
 from streamgov.cli.output import Progress, interruptible, parse_key_values
@@ -44,22 +45,35 @@ def produce_lines(
     headers: Headers,
     progress: Progress,
 ) -> int:
-    """Send every line as a record, flushing in batches; the number of records produced."""
+    """Send every line as a record, flushing in batches; the number of records produced.
+
+    A failure names how many records were written before it: those stay written."""
     producer = cluster.producer()
-    sent = 0
+    sent = flushed = 0
     try:
         for number, line in enumerate(lines, start=1):
-            key, value = split_line(line, separator, number)
+            try:
+                key, value = split_line(line, separator, number)
+            except click.ClickException as exc:
+                producer.flush()
+                raise click.ClickException(
+                    f"{exc.message}; the {sent} record(s) before it were produced"
+                ) from exc
             producer.send(topic, value, key, headers=headers, partition=partition)
             sent += 1
             if sent % FLUSH_EVERY == 0:
                 producer.flush()
+                flushed = sent
                 progress.update(sent)
         producer.flush()
-    except click.ClickException as exc:
-        producer.flush()
+    except EngineError as exc:
+        # The failed batch stays buffered in the embedded producer; drop it so that closing
+        # does not try to write it again.
+        purge = getattr(producer, "purge", None)
+        if callable(purge):
+            purge()
         raise click.ClickException(
-            f"{exc.message}; the {sent} record(s) before it were produced"
+            f"{exc}; {flushed} record(s) before that batch were produced"
         ) from exc
     finally:
         producer.close()

@@ -231,3 +231,13 @@ def test_any_keys_land_on_their_murmur2_partition(
     cluster.create_topic(topic, partitions=partitions)
     metadata = cluster.produce(topic, [Record(b"v", key) for key in keys])
     assert [m.partition for m in metadata] == [partition_for_key(k, partitions) for k in keys]
+
+
+def test_a_time_before_the_epoch_lists_the_first_offset(cluster: Cluster, names: Names) -> None:
+    """Kafka's ListOffsets reads negative timestamps as symbolic positions (-1 is the latest
+    offset); a time before 1970 must still mean "from the first record"."""
+    topic = names.topic()
+    cluster.create_topic(topic)
+    metadata = cluster.produce(topic, [Record(b"v", timestamp_ms=ts) for ts in (1_000, 2_000)])
+    for before_epoch in (-1, -2, -3, -86_400_000):
+        assert cluster.list_offsets(topic, before_epoch) == {0: metadata[0].offset}

@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from streamgov.cli import cli
+from streamgov.cli.produce import FLUSH_EVERY
 
 
 def run(*args: str, input: str | bytes | None = None) -> Result:
@@ -74,12 +75,21 @@ def test_topic_lifecycle(streamgov_home: Path) -> None:
         (["groups", "reset", "g", "--to-datetime", "yesterday"], "ISO 8601"),
         (["groups", "reset", "g", "--to-earliest"], "no committed offsets"),
         (["topics", "list", "--cluster", "../escape"], "cluster name"),
+        (["topics", "create", "t", "--partitions", "-1"], "[1, 10000]"),
+        (["groups", "describe", "nobody"], "'nobody' does not exist"),
+        (["groups", "reset", "g", "--to-datetime", "0001-01-01T00:00:00"], "out of range"),
+        (["consume", "t", "--offset", "soon"], "not beginning, end"),
+        (["consume", "t", "--offset", "3"], "needs --partition"),
+        (["consume", "t", "--partition", "0", "--offset", "3"], "valid offsets are 0 to 0"),
+        (["consume", "t", "--partition", "4"], "partitions 0 to 0"),
+        (["consume", "t", "--group", "g", "--partition", "0"], "without a group"),
+        (["consume", "t", "-b", "--offset", "end"], "not both"),
     ],
 )
 def test_user_errors_are_one_line_without_traceback(
     streamgov_home: Path, args: list[str], message: str
 ) -> None:
-    if args[:2] == ["produce", "t"]:
+    if args[:2] in (["produce", "t"], ["consume", "t"]):
         ok("topics", "create", "t")
     result = run(*args, input="")
     assert result.exit_code != 0
@@ -120,6 +130,30 @@ def test_produce_to_a_partition_and_binary_values(streamgov_home: Path) -> None:
     [line] = ok("consume", "bin", "-b", "-e", "--format", "json").stdout.splitlines()
     record = json.loads(line)
     assert (record["partition"], record["value_encoding"], record["value"]) == (2, "base64", "//4=")
+
+
+def test_a_refused_batch_names_what_was_produced_before_it(streamgov_home: Path) -> None:
+    ok("topics", "create", "t", "--config", "max.message.bytes=100")
+    lines = "".join(f"{i}\n" for i in range(FLUSH_EVERY)) + "x" * 200 + "\nafter\n"
+    result = run("produce", "t", input=lines)
+    assert result.exit_code == 1
+    assert "larger than max.message.bytes=100" in result.output
+    assert f"{FLUSH_EVERY} record(s) before that batch were produced" in result.output
+    described = json.loads(ok("topics", "describe", "t", "--format", "json").stdout)
+    assert described["partitions"][0]["latest_offset"] == FLUSH_EVERY
+
+
+def test_consume_one_partition_from_an_offset(streamgov_home: Path) -> None:
+    ok("topics", "create", "t", "--partitions", "2")
+    ok("produce", "t", "-p", "0", input="".join(f"a{i}\n" for i in range(5)))
+    ok("produce", "t", "-p", "1", input="b0\nb1\n")
+    assert ok("consume", "t", "-p", "0", "-o", "3", "-e").stdout.split() == ["a3", "a4"]
+    assert ok("consume", "t", "-p", "1", "-o", "beginning", "-e").stdout.split() == ["b0", "b1"]
+    assert sorted(ok("consume", "t", "-o", "-1", "-e").stdout.split()) == ["a4", "b1"]
+    assert sorted(ok("consume", "t", "-o", "-9", "-e").stdout.split()) == [
+        "a0", "a1", "a2", "a3", "a4", "b0", "b1",
+    ]  # fmt: skip
+    assert ok("consume", "t", "-o", "end", "-e").stdout == ""
 
 
 def test_missing_key_separator_names_the_line(streamgov_home: Path) -> None:
