@@ -139,8 +139,8 @@ def pair_incompatibilities(reader: ParsedSchema, writer: ParsedSchema) -> list[I
 def _forward_message(version: int, message: str) -> str:
     """A FORWARD finding compares the other way round: say so, and where the fix must go."""
     return (
-        f"version {version} cannot read data written with the new schema (below, the new "
-        f"schema is the writer and the 'old' side): {message.rstrip('.')}. Version {version} is "
+        f"version {version} cannot read data written with the new schema (below, the writer "
+        f"and the `old` side are the new schema): {message.rstrip('.')}. Version {version} is "
         "registered and cannot change: undo this difference in the new schema"
     )
 
