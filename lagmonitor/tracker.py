@@ -191,7 +191,9 @@ class GroupTrack:
         seconds = self.lag_seconds[index]
         if seconds < 0:
             return None
-        return TimeLag(seconds, index in self.lower_bounds) if seconds else ZERO_TIME_LAG
+        if index in self.lower_bounds:
+            return TimeLag(seconds, lower_bound=True)
+        return TimeLag(seconds) if seconds else ZERO_TIME_LAG
 
     def partitions(self) -> list[PartitionView]:
         """Every partition, sorted by topic and partition."""

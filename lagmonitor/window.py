@@ -215,18 +215,3 @@ class GroupWindow:
                 (self.time(back), self.ends[slot], None if committed == NO_COMMIT else committed)
             )
         return points[0], points[1]
-
-    def nbytes(self) -> int:
-        """Bytes held by the arrays (without the Python object headers)."""
-        arrays = (
-            self.times,
-            self.committed,
-            self.ends,
-            self.lags,
-            self.first,
-            self.last_move,
-            self.last_rewind,
-            self.last_decrease,
-            self.moved_at,
-        )
-        return sum(a.buffer_info()[1] * a.itemsize for a in arrays)
