@@ -28,8 +28,16 @@ class StreamgovApp(App[None]):
     ENABLE_COMMAND_PALETTE = False
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     BINDINGS = [
+        # Priority: handled before the key reaches the focused widget, so what is typed right
+        # after `:` lands in the bar (`:lag` in one motion); `check_action` lets `:` through
+        # to inputs.
         Binding(
-            "colon", "command", "Cmd", key_display=":", tooltip="Command bar: jump to a screen"
+            "colon",
+            "command",
+            "Cmd",
+            key_display=":",
+            tooltip="Command bar: jump to a screen",
+            priority=True,
         ),
         Binding("question_mark", "help", "Help", key_display="?", tooltip="Show every key"),
         Binding("q", "quit", "Quit"),
@@ -71,6 +79,10 @@ class StreamgovApp(App[None]):
         return isinstance(focused, Input | TextArea | Select) or isinstance(
             self.screen, ModalScreen
         )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """`:` is a key like any other while the user is typing or in a dialog."""
+        return not (action == "command" and self.is_typing())
 
     def tick(self) -> None:
         """Reload the current screen unless the user is typing."""

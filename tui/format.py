@@ -70,3 +70,13 @@ def truncate(text: str, width: int) -> str:
     """Text cut to `width` characters with an ellipsis, on one line."""
     flat = " ".join(text.split())
     return flat if len(flat) <= width else flat[: max(0, width - 1)] + "…"
+
+
+def fit_width(widths: Sequence[int], flex: int, available: int, minimum: int = 8) -> int:
+    """The width column `flex` may take so that every column (content plus one cell of padding
+    each side) fits in `available` cells; the column's own width when all fit, never below
+    `minimum` (the table then scrolls)."""
+    total = sum(width + 2 for width in widths)
+    if total <= available:
+        return widths[flex]
+    return max(min(minimum, widths[flex]), widths[flex] - (total - available))

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import httpx
 import pytest
+from textual import events
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 
@@ -102,6 +103,54 @@ async def test_command_bar_completes_and_jumps(server_url: str) -> None:
         await pilot.press("colon", "l", "a", "g", "enter")
         await until(pilot, lambda: isinstance(app.screen, LagScreen))
         assert len(app.screen_stack) == 2
+
+
+def type_at_once(app: StreamgovApp, keys: str) -> None:
+    """Queue keys faster than the app handles them, as a quick typist or a paste would."""
+    names = {":": "colon", "/": "slash", "\r": "enter"}
+    for char in keys:
+        app.post_message(events.Key(names.get(char, char), char))
+
+
+async def test_keys_typed_right_after_colon_and_slash_are_kept(server_url: str) -> None:
+    app = make_app(server_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, loaded(app, TopicsScreen))
+        type_at_once(app, "/pay")
+        await until(pilot, lambda: [r[0] for r in rows(app.screen)] == ["payments"])
+        await pilot.press("escape")
+        type_at_once(app, ":lag\r")
+        await until(pilot, lambda: isinstance(app.screen, LagScreen))
+
+
+async def test_colon_and_slash_are_plain_characters_in_inputs(server_url: str) -> None:
+    app = make_app(server_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, loaded(app, TopicsScreen))
+        await pilot.press("slash", "a", "colon", "slash")
+        assert app.screen.query_one("#filter", Input).value == "a:/"
+        assert isinstance(app.screen, TopicsScreen)
+        await pilot.press("escape", "colon", "colon")
+        assert app.screen.query_one("#command", Input).value == ":"
+
+
+async def test_long_names_are_cut_so_every_column_fits_80_columns(
+    server_url: str, cluster: EmbeddedCluster
+) -> None:
+    long_name = "audit-log-of-the-payments-team-with-a-rather-long-name"
+    cluster.create_topic(long_name)
+    app = make_app(server_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, loaded(app, TopicsScreen))
+        screen = app.screen
+        assert isinstance(screen, TopicsScreen)
+        shown = rows(screen)[0][0]
+        assert shown.endswith("…") and long_name.startswith(shown[:-1])
+        assert screen.table.virtual_size.width <= 80
+        await pilot.press("slash", *"rather")  # the filter still sees the whole name
+        assert [r[0] for r in rows(screen)] == [shown]
+        await pilot.resize_terminal(160, 45)
+        await until(pilot, lambda: rows(screen)[0][0] == long_name)
 
 
 async def test_filter_help_and_back(server_url: str) -> None:

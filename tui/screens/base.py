@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
+from tui import format as fmt
 from tui.client import ApiError, ServerUnreachableError, StreamgovClient
 
 if TYPE_CHECKING:
@@ -42,6 +43,22 @@ class Row:
     def search_text(self) -> str:
         """Every cell's plain text, lower-cased."""
         return " ".join(c.plain if isinstance(c, Text) else c for c in self.cells).lower()
+
+
+def cell_len(cell: Cell) -> int:
+    """The cells a table cell's text takes on screen."""
+    return cell.cell_len if isinstance(cell, Text) else Text(cell).cell_len
+
+
+def clip(cell: Cell, width: int) -> Cell:
+    """A table cell cut to `width` cells with an ellipsis."""
+    if cell_len(cell) <= width:
+        return cell
+    if isinstance(cell, Text):
+        clipped = cell.copy()
+        clipped.truncate(width, overflow="ellipsis")
+        return clipped
+    return fmt.truncate(cell, width)
 
 
 def matches(row: Row, query: str) -> bool:
@@ -133,6 +150,8 @@ class DataScreen(Screen[None]):
             banner.remove_class("visible")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "filter" and self.sg.is_typing():
+            return False  # `/` is typed into the input that has focus
         return not (action in self.WRITE_ACTIONS and self.sg.readonly)
 
     def action_back(self) -> None:
@@ -155,9 +174,20 @@ class TableScreen(DataScreen):
     """A data screen around one table that `/` filters."""
 
     COLUMNS: ClassVar[Sequence[str]] = ()
+    #: The column cut short (with an ellipsis) when the table is wider than the screen, so
+    #: the others stay in view at 80 columns; None lets the table scroll sideways instead.
+    FLEX_COLUMN: ClassVar[int | None] = 0
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", tooltip="Clear the filter, or go back"),
-        Binding("slash", "filter", "Filter", key_display="/", tooltip="Filter the table"),
+        # Priority for the same reason as `:` (see the app): `/orders` typed in one motion.
+        Binding(
+            "slash",
+            "filter",
+            "Filter",
+            key_display="/",
+            tooltip="Filter the table",
+            priority=True,
+        ),
     ]
 
     def __init__(self) -> None:
@@ -202,12 +232,33 @@ class TableScreen(DataScreen):
         table = self.table
         current = self.selected_key()
         table.clear()
-        for row in self._rows:
-            if not self.filter_text or matches(row, self.filter_text):
-                table.add_row(*row.cells, key=row.key)
+        shown = [r for r in self._rows if not self.filter_text or matches(r, self.filter_text)]
+        fit = self._flex_width(shown)
+        for row in shown:
+            cells = row.cells
+            if fit is not None and self.FLEX_COLUMN is not None:
+                index = self.FLEX_COLUMN
+                cells = (*cells[:index], clip(cells[index], fit), *cells[index + 1 :])
+            table.add_row(*cells, key=row.key)
         if current is not None:
             with contextlib.suppress(Exception):
                 table.move_cursor(row=table.get_row_index(current), animate=False)
+
+    def _flex_width(self, shown: Sequence[Row]) -> int | None:
+        """How wide the flexible column may be on this screen (None: no limit)."""
+        if self.FLEX_COLUMN is None or not shown:
+            return None
+        widths = [cell_len(name) for name in self.COLUMNS]
+        for row in shown:
+            for index, cell in enumerate(row.cells[: len(widths)]):
+                widths[index] = max(widths[index], cell_len(cell))
+        # The table's own width once laid out; the screen's before. Two cells for the scrollbar.
+        available = (self.table.size.width or self.app.size.width) - 2
+        return fmt.fit_width(widths, self.FLEX_COLUMN, available)
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self._rows:
+            self._render_rows()
 
     def selected_key(self) -> str | None:
         """The key of the row under the cursor, or None when the table is empty."""
@@ -224,7 +275,7 @@ class TableScreen(DataScreen):
         """Show the filter bar and type into it."""
         field = self.query_one("#filter", Input)
         field.add_class("visible")
-        field.focus()
+        self.set_focus(field)  # now, not later: keys typed right after `/` go to the field
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "filter":

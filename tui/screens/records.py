@@ -93,6 +93,7 @@ class RecordsScreen(TableScreen):
 
     LIVE = False
     COLUMNS = ("Offset", "Timestamp (UTC)", "Key", "Value")
+    FLEX_COLUMN = 3
     BINDINGS: ClassVar[list[BindingType]] = [
         *TableScreen.BINDINGS,
         Binding("g", "beginning", "Begin", tooltip="Read from the first record"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -45,6 +46,8 @@ class CommandScreen(ModalScreen[str | None]):
     def __init__(self, names: list[str]) -> None:
         super().__init__()
         self._names = names
+        #: Characters typed before the input had focus (`:lag` typed in one motion).
+        self._early = ""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="command-bar"):
@@ -54,7 +57,26 @@ class CommandScreen(ModalScreen[str | None]):
             yield Static(self._hint(""), id="command-hint")
 
     def on_mount(self) -> None:
-        self.query_one(Input).focus()
+        field = self.query_one(Input)
+        field.focus()
+        if self._early:
+            field.value, self._early = field.value + self._early, ""
+            field.cursor_position = len(field.value)
+
+    def on_key(self, event: events.Key) -> None:
+        """Keep what is typed while the bar is still opening; it goes into the input."""
+        if not event.is_printable or event.character is None:
+            return
+        fields = self.query(Input)
+        if not fields or not fields.first().has_focus:
+            event.stop()
+            event.prevent_default()
+            if fields:
+                field = fields.first()
+                field.focus()
+                field.insert_text_at_cursor(event.character)
+            else:
+                self._early += event.character
 
     def _hint(self, text: str) -> Text:
         matches = complete(text, self._names)
