@@ -12,7 +12,7 @@ from engine.errors import UnknownTopicOrPartitionError
 from engine.resets import ResetPlanRow, ResetTarget, apply_reset, plan_reset
 from engine.types import GroupDescription, GroupState, OffsetSpec, TopicPartition
 from streamgov.cli.common import cluster_options, open_cluster, user_errors
-from streamgov.cli.output import echo_json, echo_table, format_option
+from streamgov.cli.output import echo_json, echo_table, format_option, interruptible
 
 
 @click.group("groups")
@@ -24,6 +24,7 @@ def groups() -> None:
 @format_option
 @cluster_options
 @user_errors
+@interruptible()
 def list_groups(output_format: str, cluster_name: str | None, bootstrap: str | None) -> None:
     """List consumer groups and their state."""
     cluster = open_cluster(cluster_name, bootstrap)
@@ -73,6 +74,7 @@ def _lag_rows(cluster: Cluster, group: str, description: GroupDescription) -> li
 @format_option
 @cluster_options
 @user_errors
+@interruptible()
 def describe(
     group: str, output_format: str, cluster_name: str | None, bootstrap: str | None
 ) -> None:
@@ -197,6 +199,7 @@ def _plan_json(rows: list[ResetPlanRow]) -> list[dict[str, object]]:
 @format_option
 @cluster_options
 @user_errors
+@interruptible()
 def reset(
     group: str,
     topics: tuple[str, ...],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from engine.errors import TopicAlreadyExistsError, UnknownTopicOrPartitionError
 from engine.topics import DEFAULT_CONFIG
 from engine.types import PartitionInfo
 from streamgov.cli.common import cluster_options, open_cluster, user_errors
@@ -12,6 +13,7 @@ from streamgov.cli.output import (
     echo_table,
     format_option,
     human_size,
+    interruptible,
     parse_key_values,
 )
 
@@ -39,6 +41,7 @@ def total_size(partitions: tuple[PartitionInfo, ...]) -> int | None:
 @format_option
 @cluster_options
 @user_errors
+@interruptible()
 def list_topics(
     internal: bool,
     sizes: bool,
@@ -84,12 +87,14 @@ def list_topics(
 @click.argument("name")
 @click.option("--partitions", type=int, default=1, show_default=True, help="Partition count.")
 @click.option("--config", "configs", multiple=True, metavar="KEY=VALUE", help="Topic config.")
+@click.option("--if-not-exists", is_flag=True, help="Succeed quietly if the topic exists.")
 @cluster_options
 @user_errors
 def create(
     name: str,
     partitions: int,
     configs: tuple[str, ...],
+    if_not_exists: bool,
     cluster_name: str | None,
     bootstrap: str | None,
 ) -> None:
@@ -98,6 +103,10 @@ def create(
     cluster = open_cluster(cluster_name, bootstrap)
     try:
         cluster.create_topic(name, partitions, config)
+    except TopicAlreadyExistsError:
+        if not if_not_exists:
+            raise
+        return
     finally:
         cluster.close()
     click.echo(f"Created topic {name} with {partitions} partition(s).")
@@ -108,6 +117,7 @@ def create(
 @format_option
 @cluster_options
 @user_errors
+@interruptible()
 def describe(
     name: str, output_format: str, cluster_name: str | None, bootstrap: str | None
 ) -> None:
@@ -203,13 +213,18 @@ def alter(
 
 @topics.command("delete")
 @click.argument("name")
+@click.option("--if-exists", is_flag=True, help="Succeed quietly if the topic does not exist.")
 @cluster_options
 @user_errors
-def delete(name: str, cluster_name: str | None, bootstrap: str | None) -> None:
+def delete(name: str, if_exists: bool, cluster_name: str | None, bootstrap: str | None) -> None:
     """Delete topic NAME and all its records."""
     cluster = open_cluster(cluster_name, bootstrap)
     try:
         cluster.delete_topic(name)
+    except UnknownTopicOrPartitionError:
+        if not if_exists:
+            raise
+        return
     finally:
         cluster.close()
     click.echo(f"Deleted topic {name}.")

@@ -57,8 +57,12 @@ def test_topic_lifecycle(streamgov_home: Path) -> None:
     assert described["config"]["cleanup.policy"] == "compact"
     assert described["config"]["retention.ms"] == "604800000"
 
+    ok("topics", "create", "orders", "--if-not-exists")
+    assert run("topics", "create", "orders").exit_code == 1
     ok("topics", "delete", "orders")
     assert ok("topics", "list").stdout.split() == []
+    ok("topics", "delete", "orders", "--if-exists")
+    assert run("topics", "delete", "orders").exit_code == 1
 
 
 @pytest.mark.parametrize(
