@@ -300,16 +300,17 @@ def _parse_cached(
 
 
 def _load(text: str, limits: Limits, what: str) -> Any:
-    if _too_deep(text, limits.max_depth):
-        raise SchemaError(f"{what} nests deeper than the limit of {limits.max_depth} levels")
     try:
-        return json.loads(text)
+        document = json.loads(text)
     except RecursionError:
         raise SchemaError(
             f"{what} nests too deeply (the limit is {limits.max_depth} levels)"
         ) from None
     except ValueError as exc:
         raise SchemaError(f"{what} is not valid JSON: {exc}") from None
+    if _too_deep(text, limits.max_depth):
+        raise SchemaError(f"{what} nests deeper than the limit of {limits.max_depth} levels")
+    return document
 
 
 _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
@@ -322,7 +323,7 @@ def _too_deep(text: str, limit: int) -> bool:
 
     A bound first: the depth is at most the number of opening brackets, so most schemas are
     done with two counts. Otherwise the brackets outside strings are summed up in C (regex,
-    `accumulate`, `max`). Malformed text gets some answer; `json.loads` then rejects it.
+    `accumulate`, `max`). `text` is valid JSON (decoded already).
     """
     if text.count("{") + text.count("[") <= limit:
         return False

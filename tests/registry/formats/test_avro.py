@@ -574,3 +574,8 @@ def test_a_deep_chain_of_references_is_a_schema_error() -> None:
         parse(record([{"name": "top", "type": previous}]), tuple(references))
     # Each schema alone is within the limit, and a short chain is too.
     parse(record([{"name": "top", "type": "T1"}]), tuple(references[:2]))
+
+
+def test_malformed_json_full_of_brackets_is_reported_as_malformed() -> None:
+    text = '{"type": "record", "doc": "' + "[" * 500
+    assert "not valid JSON" in error_of(text).reason
