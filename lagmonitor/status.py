@@ -16,6 +16,9 @@ A partition whose lag is within the allowed lag, or was at some point of the win
 quiet topic with zero lag is never STOP. A partition without a committed offset is OK (its lag
 is counted per the no-commit policy). Rules 2 and 3 wait for a full window (`min_samples`);
 until then the partition is OK and its completeness says how much of the window is filled.
+
+A cycle records for each partition only its `Verdict` (which rule decided, one byte); the
+status with its reason in words is built from the window by `describe` when it is read.
 """
 
 from __future__ import annotations
