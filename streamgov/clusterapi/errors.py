@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Coroutine, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
+from starlette.types import Receive, Scope, Send
 
 from engine import errors as engine_errors
 from streamgov.clusterapi.models import ErrorBody
@@ -34,6 +35,7 @@ GROUP_NOT_EMPTY = 40901
 PAYLOAD_TOO_LARGE = 41301
 UNAVAILABLE = 50302
 UNSUPPORTED = 50101
+METHOD_NOT_ALLOWED = 405
 
 #: How each engine error is reported. Order matters only for subclasses (none today).
 _ENGINE_CODES: dict[type[engine_errors.EngineError], int] = {
@@ -110,10 +112,12 @@ def _describe_validation(errors: Sequence[Any]) -> str:
     return "; ".join(parts) or "invalid request"
 
 
-def error_response(exc: ClusterApiError) -> JSONResponse:
+def error_response(exc: ClusterApiError, headers: dict[str, str] | None = None) -> JSONResponse:
     """The JSON response for an error."""
     return JSONResponse(
-        status_code=exc.status, content={"error_code": exc.error_code, "message": exc.message}
+        status_code=exc.status,
+        content={"error_code": exc.error_code, "message": exc.message},
+        headers=headers,
     )
 
 
@@ -138,6 +142,34 @@ async def _read_limited_body(request: Request) -> None:
 
 class ClusterApiRoute(APIRoute):
     """An APIRoute that turns validation, engine and API errors into REST Proxy error bodies."""
+
+    #: Every method served on each path of this route class, for the `Allow` header of 405s.
+    path_methods: ClassVar[dict[str, set[str]]] = {}
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, endpoint, **kwargs)
+        self.path_methods.setdefault(self.path, set()).update(self.methods or ())
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer a method this path does not serve with 405, an error body, and an `Allow`
+        header naming every method of the path.
+
+        Starlette matches routes one method at a time and lets the first route of the path
+        answer 405 with only its own methods.
+        """
+        method = scope["method"]
+        if self.methods and method not in self.methods:
+            allowed = sorted(self.path_methods.get(self.path, self.methods))
+            response = error_response(
+                ClusterApiError(
+                    METHOD_NOT_ALLOWED,
+                    f"method {method} is not allowed on {self.path}; use {', '.join(allowed)}",
+                ),
+                headers={"Allow": ", ".join(allowed)},
+            )
+            await response(scope, receive, send)
+            return
+        await super().handle(scope, receive, send)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()

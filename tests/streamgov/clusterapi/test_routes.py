@@ -64,6 +64,26 @@ def test_unknown_cluster_is_404(client: TestClient) -> None:
     assert response.json() == {"error_code": 404, "message": "Cluster nope could not be found."}
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("OPTIONS", "/v3/clusters", {"GET"}),
+        ("OPTIONS", f"{BASE}/topics", {"GET", "POST"}),
+        ("PUT", f"{BASE}/topics/t", {"GET", "PATCH", "DELETE"}),
+        ("POST", f"{BASE}/topics/t/configs/retention.ms", {"GET", "PUT", "DELETE"}),
+    ],
+)
+def test_unsupported_methods_are_405_naming_every_method_of_the_path(
+    client: TestClient, method: str, path: str, allowed: set[str]
+) -> None:
+    # Every path served with several methods must list them all, whichever route answers.
+    response = client.request(method, path)
+    assert response.status_code == 405
+    assert set(response.headers["allow"].split(", ")) == allowed
+    body = response.json()
+    assert body["error_code"] == 405 and method in body["message"]
+
+
 def test_creates_lists_gets_and_deletes_a_topic(client: TestClient) -> None:
     created = client.post(
         f"{BASE}/topics",
