@@ -13,6 +13,7 @@ import click
 from engine.cluster import AutoOffsetReset, Cluster, Consumer
 from engine.types import ConsumedRecord, OffsetAndMetadata, OffsetSpec, TopicPartition
 from streamgov.cli.common import cluster_options, open_cluster, user_errors
+from streamgov.cli.groups import check_group_id
 from streamgov.cli.output import Progress, interruptible
 
 #: How long `--exit-at-end` waits for a group to hand this consumer its partitions.
@@ -167,7 +168,13 @@ def consume_records(
 @click.command("consume")
 @click.argument("topic")
 @click.option("--from-beginning", "-b", is_flag=True, help="Start at the earliest offset.")
-@click.option("--group", "-g", default=None, help="Consume as this group and commit progress.")
+@click.option(
+    "--group",
+    "-g",
+    default=None,
+    callback=check_group_id,
+    help="Consume as this group and commit progress.",
+)
 @click.option("--partition", "-p", type=int, default=None, help="Read only this partition.")
 @click.option(
     "--offset",

@@ -14,6 +14,23 @@ from engine.types import GroupDescription, GroupState, OffsetSpec, TopicPartitio
 from streamgov.cli.common import cluster_options, open_cluster, user_errors
 from streamgov.cli.output import echo_json, echo_table, format_option, interruptible
 
+#: Kafka's protocol carries a group id as a string of at most 32767 bytes.
+MAX_GROUP_ID_BYTES = 32767
+
+
+def check_group_id(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """A click callback refusing group ids Kafka refuses: empty, or longer than the protocol
+    allows."""
+    if value is None:
+        return None
+    if not value:
+        raise click.BadParameter("a consumer group id must not be empty")
+    if len(value.encode()) > MAX_GROUP_ID_BYTES:
+        raise click.BadParameter(
+            f"a consumer group id is at most {MAX_GROUP_ID_BYTES} bytes, got {len(value.encode())}"
+        )
+    return value
+
 
 @click.group("groups")
 def groups() -> None:
@@ -70,7 +87,7 @@ def _lag_rows(cluster: Cluster, group: str, description: GroupDescription) -> li
 
 
 @groups.command("describe")
-@click.argument("group")
+@click.argument("group", callback=check_group_id)
 @format_option
 @cluster_options
 @user_errors
@@ -182,7 +199,7 @@ def _plan_json(rows: list[ResetPlanRow]) -> list[dict[str, object]]:
 
 
 @groups.command("reset")
-@click.argument("group")
+@click.argument("group", callback=check_group_id)
 @click.option(
     "--topic",
     "topics",
@@ -238,7 +255,7 @@ def reset(
 
 
 @groups.command("delete")
-@click.argument("group")
+@click.argument("group", callback=check_group_id)
 @cluster_options
 @user_errors
 def delete(group: str, cluster_name: str | None, bootstrap: str | None) -> None:

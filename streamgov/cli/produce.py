@@ -72,9 +72,8 @@ def produce_lines(
         purge = getattr(producer, "purge", None)
         if callable(purge):
             purge()
-        raise click.ClickException(
-            f"{exc}; {flushed} record(s) before that batch were produced"
-        ) from exc
+        written = f"{flushed} record(s) before that batch were" if flushed else "no record was"
+        raise click.ClickException(f"{exc}; {written} produced") from exc
     finally:
         producer.close()
     return sent

@@ -88,6 +88,9 @@ def test_topic_lifecycle(streamgov_home: Path) -> None:
         (["consume", "t", "--partition", "4"], "partitions 0 to 0"),
         (["consume", "t", "--group", "g", "--partition", "0"], "without a group"),
         (["consume", "t", "-b", "--offset", "end"], "not both"),
+        (["consume", "t", "--group", ""], "must not be empty"),
+        (["groups", "describe", ""], "must not be empty"),
+        (["groups", "reset", "g" * 40_000, "--to-earliest"], "at most 32767 bytes"),
     ],
 )
 def test_user_errors_are_one_line_without_traceback(
