@@ -57,15 +57,21 @@ def human_size(size: int | None) -> str | None:
     raise AssertionError("unreachable")
 
 
-def parse_key_values(pairs: Sequence[str], option: str) -> dict[str, str]:
-    """`KEY=VALUE` strings as a dict; a pair without `=` is a usage error naming the option."""
-    result: dict[str, str] = {}
+def parse_pairs(pairs: Sequence[str], option: str) -> list[tuple[str, str]]:
+    """`KEY=VALUE` strings as (key, value) pairs in order, repeated keys kept; a pair without
+    `=` or without a key is a usage error naming the option."""
+    result: list[tuple[str, str]] = []
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
             raise click.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint=option)
-        result[key] = value
+        result.append((key, value))
     return result
+
+
+def parse_key_values(pairs: Sequence[str], option: str) -> dict[str, str]:
+    """`KEY=VALUE` strings as a dict (a repeated key keeps its last value)."""
+    return dict(parse_pairs(pairs, option))
 
 
 class Progress:

@@ -11,7 +11,7 @@ from engine.cluster import Cluster
 from engine.errors import EngineError
 from engine.types import Headers
 from streamgov.cli.common import cluster_options, open_cluster, user_errors
-from streamgov.cli.output import Progress, interruptible, parse_key_values
+from streamgov.cli.output import Progress, interruptible, parse_pairs
 
 #: Records sent between two flushes: large enough to batch well, small enough to bound memory.
 FLUSH_EVERY = 5_000
@@ -100,7 +100,7 @@ def produce(
     if key_separator == "":
         raise click.BadParameter("must not be empty", param_hint="--key-separator")
     headers: Headers = tuple(
-        (key, value.encode()) for key, value in parse_key_values(header_pairs, "--header").items()
+        (key, value.encode()) for key, value in parse_pairs(header_pairs, "--header")
     )
     separator = key_separator.encode() if key_separator is not None else None
     cluster = open_cluster(cluster_name, bootstrap)

@@ -131,6 +131,30 @@ def test_produce_then_consume_with_keys_headers_and_json(streamgov_home: Path) -
     assert sorted(text) == ["k1=one", "k1=three", "k2=two"]
 
 
+def test_repeated_headers_are_all_kept_in_order(streamgov_home: Path) -> None:
+    ok("topics", "create", "t")
+    ok(
+        "produce",
+        "t",
+        "-H",
+        "trace=a",
+        "-H",
+        "span=b",
+        "-H",
+        "trace=c",
+        "-H",
+        "empty=",
+        input="v\n",
+    )
+    [line] = ok("consume", "t", "-b", "-e", "--format", "json").stdout.splitlines()
+    assert json.loads(line)["headers"] == [
+        {"key": "trace", "value": "a"},
+        {"key": "span", "value": "b"},
+        {"key": "trace", "value": "c"},
+        {"key": "empty", "value": ""},
+    ]
+
+
 def test_produce_to_a_partition_and_binary_values(streamgov_home: Path) -> None:
     ok("topics", "create", "bin", "--partitions", "3")
     ok("produce", "bin", "--partition", "2", input=b"\xff\xfe\n")
