@@ -41,6 +41,7 @@ def produce_lines(
     lines: Iterable[bytes],
     *,
     separator: bytes | None,
+    empty_as_null: bool = False,
     partition: int | None,
     headers: Headers,
     progress: Progress,
@@ -53,12 +54,13 @@ def produce_lines(
     try:
         for number, line in enumerate(lines, start=1):
             try:
-                key, value = split_line(line, separator, number)
+                key, text = split_line(line, separator, number)
             except click.ClickException as exc:
                 producer.flush()
                 raise click.ClickException(
                     f"{exc.message}; the {sent} record(s) before it were produced"
                 ) from exc
+            value = None if empty_as_null and not text else text
             producer.send(topic, value, key, headers=headers, partition=partition)
             sent += 1
             if sent % FLUSH_EVERY == 0:
@@ -86,6 +88,12 @@ def produce_lines(
 @click.option(
     "--header", "-H", "header_pairs", multiple=True, metavar="KEY=VALUE", help="Add a header."
 )
+@click.option(
+    "--empty-as-null",
+    "-Z",
+    is_flag=True,
+    help="An empty value is a null value (a tombstone on a compacted topic).",
+)
 @cluster_options
 @user_errors
 def produce(
@@ -93,6 +101,7 @@ def produce(
     key_separator: str | None,
     partition: int | None,
     header_pairs: tuple[str, ...],
+    empty_as_null: bool,
     cluster_name: str | None,
     bootstrap: str | None,
 ) -> None:
@@ -119,6 +128,7 @@ def produce(
                 topic,
                 read_lines(stdin),
                 separator=separator,
+                empty_as_null=empty_as_null,
                 partition=partition,
                 headers=headers,
                 progress=progress,

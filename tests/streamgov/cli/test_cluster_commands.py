@@ -155,6 +155,16 @@ def test_repeated_headers_are_all_kept_in_order(streamgov_home: Path) -> None:
     ]
 
 
+def test_empty_as_null_writes_tombstones(streamgov_home: Path) -> None:
+    ok("topics", "create", "c", "--config", "cleanup.policy=compact")
+    ok("produce", "c", "-K", ":", "-Z", input="k1:v\nk1:\n")
+    ok("produce", "c", "-K", ":", input="k2:\n")
+    lines = ok("consume", "c", "-b", "-e", "--format", "json").stdout.splitlines()
+    assert [(r["key"], r["value"]) for r in map(json.loads, lines)] == [
+        ("k1", "v"), ("k1", None), ("k2", ""),
+    ]  # fmt: skip
+
+
 def test_produce_to_a_partition_and_binary_values(streamgov_home: Path) -> None:
     ok("topics", "create", "bin", "--partitions", "3")
     ok("produce", "bin", "--partition", "2", input=b"\xff\xfe\n")
