@@ -295,6 +295,19 @@ def test_commands_on_kafka(kafka_bootstrap: str, streamgov_home: Path) -> None:
         ok("produce", topic, "-K", ":", *kafka, input=line + "\n")
     out = ok("consume", topic, "-b", "-e", "-g", group, "--format", "json", *kafka).stdout
     assert sorted(json.loads(line)["value"] for line in out.splitlines()) == ["one", "two"]
+    by_partition: dict[int, list[str]] = {}
+    for record in map(json.loads, out.splitlines()):
+        by_partition.setdefault(record["partition"], []).append(record["value"])
+    for partition, values in by_partition.items():
+        again = ok("consume", topic, "-p", str(partition), "-o", "0", "-e", *kafka).stdout
+        assert again.split() == values
+        assert (
+            ok("consume", topic, "-p", str(partition), "-o", "-1", "-e", *kafka).stdout.split()
+            == values[-1:]
+        )
+    described = json.loads(ok("topics", "describe", topic, "--format", "json", *kafka).stdout)
+    assert described["size_bytes"] is None  # the Kafka backend cannot tell sizes
+    assert "unknown" in ok("topics", "describe", topic, *kafka).stdout
     plan = json.loads(
         ok("groups", "reset", group, "--to-earliest", "--format", "json", *kafka).stdout
     )
