@@ -163,7 +163,7 @@ class KafkaCluster:
         topic_rules.validate_topic_name(topic)
         metadata = self._metadata(topic).topics.get(topic)
         if metadata is None or metadata.error is not None or not metadata.partitions:
-            raise UnknownTopicOrPartitionError(f"Unknown topic {topic!r}")
+            raise UnknownTopicOrPartitionError(f"topic {topic!r} does not exist")
         return len(metadata.partitions)
 
     def _check_partition(self, topic: str, partition: int) -> int:

@@ -16,7 +16,7 @@ from engine.errors import (
     UnknownTopicOrPartitionError,
 )
 from engine.topics import DEFAULT_CONFIG
-from engine.types import Record
+from engine.types import OffsetSpec, Record
 from tests.contract.conftest import Names
 
 
@@ -151,3 +151,14 @@ def test_partition_size_grows_with_produce(cluster: Cluster, names: Names, backe
     assert [p.size_bytes for p in before] == [0, 0]
     assert after[0].size_bytes == 0
     assert after[1].size_bytes is not None and after[1].size_bytes >= 3 * 101
+
+
+def test_a_missing_topic_is_named_alike_on_both_backends(cluster: Cluster, names: Names) -> None:
+    topic = names.topic()
+    for call in (
+        lambda: cluster.describe_topic(topic),
+        lambda: cluster.produce(topic, [Record(b"v")]),
+        lambda: cluster.list_offsets(topic, OffsetSpec.LATEST),
+    ):
+        with pytest.raises(UnknownTopicOrPartitionError, match=f"topic '{topic}' does not exist"):
+            call()
