@@ -13,6 +13,9 @@ from engine.types import Headers
 from streamgov.cli.common import cluster_options, open_cluster, user_errors
 from streamgov.cli.output import Progress, interruptible, parse_pairs
 
+#: The longest line read when the topic does not tell its `max.message.bytes`.
+DEFAULT_MAX_LINE = 2**31 - 1
+
 #: Records sent between two flushes: large enough to batch well, small enough to bound memory.
 FLUSH_EVERY = 5_000
 
@@ -29,10 +32,21 @@ def split_line(line: bytes, separator: bytes | None, number: int) -> tuple[bytes
     return key, value
 
 
-def read_lines(stream: BinaryIO) -> Iterator[bytes]:
-    """Lines of a binary stream without their line ending (`\\n` or `\\r\\n`)."""
-    for raw in stream:
-        yield raw.rstrip(b"\n").removesuffix(b"\r")
+def read_lines(stream: BinaryIO, max_bytes: int | None = None, why: str = "") -> Iterator[bytes]:
+    """Lines of a binary stream without their line ending (`\\n` or `\\r\\n`). A line longer
+    than `max_bytes` (without its ending) is an error naming it and `why` the limit holds,
+    raised before the line is held in memory whole."""
+    if max_bytes is None:
+        for raw in stream:
+            yield raw.rstrip(b"\n").removesuffix(b"\r")
+        return
+    number = 0
+    while raw := stream.readline(max_bytes + 3):
+        number += 1
+        line = raw.rstrip(b"\n").removesuffix(b"\r")
+        if len(line) > max_bytes:
+            raise click.ClickException(f"line {number} is longer than {max_bytes} bytes{why}")
+        yield line
 
 
 def produce_lines(
@@ -52,21 +66,21 @@ def produce_lines(
     producer = cluster.producer()
     sent = flushed = 0
     try:
-        for number, line in enumerate(lines, start=1):
-            try:
+        try:
+            for number, line in enumerate(lines, start=1):
                 key, text = split_line(line, separator, number)
-            except click.ClickException as exc:
-                producer.flush()
-                raise click.ClickException(
-                    f"{exc.message}; the {sent} record(s) before it were produced"
-                ) from exc
-            value = None if empty_as_null and not text else text
-            producer.send(topic, value, key, headers=headers, partition=partition)
-            sent += 1
-            if sent % FLUSH_EVERY == 0:
-                producer.flush()
-                flushed = sent
-                progress.update(sent)
+                value = None if empty_as_null and not text else text
+                producer.send(topic, value, key, headers=headers, partition=partition)
+                sent += 1
+                if sent % FLUSH_EVERY == 0:
+                    producer.flush()
+                    flushed = sent
+                    progress.update(sent)
+        except click.ClickException as exc:  # a bad input line: keep the lines before it
+            producer.flush()
+            raise click.ClickException(
+                f"{exc.message}; the {sent} record(s) before it were produced"
+            ) from exc
         producer.flush()
     except EngineError as exc:
         # The failed batch stays buffered in the embedded producer; drop it so that closing
@@ -116,7 +130,10 @@ def produce(
     progress = Progress("produced")
     try:
         # Fail before reading input: the topic must exist and have the chosen partition.
-        partitions = len(cluster.describe_topic(topic).partitions)
+        description = cluster.describe_topic(topic)
+        partitions = len(description.partitions)
+        # No record can be larger than the topic allows: refuse longer lines while reading.
+        max_line = int(description.config.get("max.message.bytes", DEFAULT_MAX_LINE))
         if partition is not None and not 0 <= partition < partitions:
             raise click.BadParameter(
                 f"topic {topic} has partitions 0 to {partitions - 1}", param_hint="--partition"
@@ -126,7 +143,12 @@ def produce(
             sent = produce_lines(
                 cluster,
                 topic,
-                read_lines(stdin),
+                read_lines(
+                    stdin,
+                    max_line + len(separator or b""),
+                    f" (max.message.bytes={max_line} of topic {topic}"
+                    + (", plus the key separator)" if separator else ")"),
+                ),
                 separator=separator,
                 empty_as_null=empty_as_null,
                 partition=partition,

@@ -175,13 +175,27 @@ def test_produce_to_a_partition_and_binary_values(streamgov_home: Path) -> None:
 
 def test_a_refused_batch_names_what_was_produced_before_it(streamgov_home: Path) -> None:
     ok("topics", "create", "t", "--config", "max.message.bytes=100")
-    lines = "".join(f"{i}\n" for i in range(FLUSH_EVERY)) + "x" * 200 + "\nafter\n"
-    result = run("produce", "t", input=lines)
+    # The header's 20 bytes make the 90-byte line a 110-byte record.
+    lines = "".join(f"{i}\n" for i in range(FLUSH_EVERY)) + "x" * 90 + "\nafter\n"
+    result = run("produce", "t", "-H", "h=" + "v" * 19, input=lines)
     assert result.exit_code == 1
     assert "larger than max.message.bytes=100" in result.output
     assert f"{FLUSH_EVERY} record(s) before that batch were produced" in result.output
     described = json.loads(ok("topics", "describe", "t", "--format", "json").stdout)
     assert described["partitions"][0]["latest_offset"] == FLUSH_EVERY
+
+
+def test_a_line_longer_than_the_topic_allows_is_refused_while_reading(
+    streamgov_home: Path,
+) -> None:
+    ok("topics", "create", "t", "--config", "max.message.bytes=100")
+    result = run("produce", "t", "-K", ":", input="a:1\nk:" + "x" * 200 + "\nb:2\n")
+    assert result.exit_code == 1
+    assert (
+        "line 2 is longer than 101 bytes (max.message.bytes=100 of topic t, plus the key "
+        "separator); the 1 record(s) before it were produced"
+    ) in result.output
+    assert ok("consume", "t", "-b", "-e").stdout == "1\n"
 
 
 def test_consume_one_partition_from_an_offset(streamgov_home: Path) -> None:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
 
+import click
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -62,3 +65,24 @@ def test_lines_round_trip_with_either_line_ending(lines: list[bytes]) -> None:
     for ending in (b"\n", b"\r\n"):
         data = b"".join(line + ending for line in lines)
         assert list(read_lines(io.BytesIO(data))) == lines
+
+
+@settings(deadline=None, max_examples=100)
+@given(
+    st.lists(st.binary(max_size=12).filter(lambda b: b"\n" not in b and b"\r" not in b)),
+    st.integers(0, 12),
+    st.sampled_from([b"\n", b"\r\n"]),
+)
+def test_a_line_limit_passes_short_lines_and_names_the_first_long_one(
+    lines: list[bytes], limit: int, ending: bytes
+) -> None:
+    data = b"".join(line + ending for line in lines)
+    long = [n for n, line in enumerate(lines, start=1) if len(line) > limit]
+    read: list[bytes] = []
+    with pytest.raises(click.ClickException) if long else contextlib.nullcontext() as raised:
+        read.extend(read_lines(io.BytesIO(data), limit))
+    if long:
+        assert raised is not None and raised.value.message.startswith(f"line {long[0]} ")
+        assert read == lines[: long[0] - 1]
+    else:
+        assert read == lines
