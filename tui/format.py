@@ -45,6 +45,20 @@ def seconds(value: float | None, lower_bound: bool = False) -> str:
     return f"{prefix}{total // 86_400}d{(total % 86_400) // 3600:02d}h"
 
 
+def size(value: int | None) -> str:
+    """Bytes in binary units (`512 B`, `1.5 KiB`, `12 MiB`), `-` when unknown."""
+    if value is None:
+        return "-"
+    amount = float(value)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if amount < 1024 or unit == "TiB":
+            break
+        amount /= 1024
+    if unit == "B":
+        return f"{value} B"
+    return f"{amount:.1f} {unit}" if amount < 100 else f"{amount:.0f} {unit}"
+
+
 def rate(value: float | None) -> str:
     """Records per second, `-` when unknown."""
     if value is None:

@@ -134,7 +134,8 @@ class UpdatePartitionCountRequest(BaseModel):
 
 
 class PartitionData(Resource):
-    """A partition. `earliest_offset`/`latest_offset` are a streamgov addition."""
+    """A partition. `earliest_offset`/`latest_offset`/`size_bytes` are a streamgov addition
+    (`size_bytes` is null where the backend cannot tell, as on Kafka)."""
 
     cluster_id: str
     topic_name: str
@@ -144,6 +145,7 @@ class PartitionData(Resource):
     reassignment: Relationship
     earliest_offset: int
     latest_offset: int
+    size_bytes: int | None = None
 
 
 class PartitionDataList(Collection):

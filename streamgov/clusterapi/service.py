@@ -187,6 +187,7 @@ def partition_data(links: Links, topic: str, info: PartitionInfo) -> PartitionDa
         reassignment=links.related("topics", topic, "partitions", p, "reassignment"),
         earliest_offset=info.earliest_offset,
         latest_offset=info.latest_offset,
+        size_bytes=info.size_bytes,
     )
 
 

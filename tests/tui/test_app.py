@@ -75,9 +75,9 @@ async def test_topics_table_shows_counts_retention_and_cleanup(server_url: str) 
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, loaded(app, TopicsScreen))
         assert rows(app.screen) == [
-            ["audit.log", "2", "0", "1d", "delete", "-"],
-            ["orders", "3", "12", "7d", "delete", "-"],
-            ["payments", "1", "3", "7d", "compact", "-"],
+            ["audit.log", "2", "0", "0 B", "1d", "delete", "-"],
+            ["orders", "3", "12", "196 B", "7d", "delete", "-"],
+            ["payments", "1", "3", "47 B", "7d", "compact", "-"],
         ]
         await pilot.press("i")
         await until(pilot, lambda: any(r[0].startswith("_") for r in rows(app.screen)))
@@ -182,9 +182,9 @@ async def test_filter_help_and_back(server_url: str) -> None:
         await pilot.press("enter")
         await until(pilot, loaded(app, TopicDetailScreen))
         assert rows(app.screen) == [
-            ["0", "0", "4", "4"],
-            ["1", "0", "4", "4"],
-            ["2", "0", "4", "4"],
+            ["0", "0", "4", "4", "64 B"],
+            ["1", "0", "4", "4", "66 B"],
+            ["2", "0", "4", "4", "66 B"],
         ]
         await until(pilot, lambda: bool(rows(app.screen, "groups")))
         assert rows(app.screen, "groups") == [["billing", "Empty", "3"]]

@@ -16,6 +16,7 @@ from tui.decode import plain, schema_id_of, with_schema
 from tui.diff import pretty, side_by_side
 from tui.screens.base import Row, matches
 from tui.screens.lag_detail import reset_value
+from tui.screens.topics import total_size
 from tui.widgets.command_bar import common_prefix, complete, resolve
 
 
@@ -109,3 +110,25 @@ def test_filter_matches_every_word_in_any_cell() -> None:
     assert matches(row, "ord del")
     assert matches(row, "")
     assert not matches(row, "ord compact")
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (None, "-"),
+        (0, "0 B"),
+        (1023, "1023 B"),
+        (1536, "1.5 KiB"),
+        (150 * 1024, "150 KiB"),
+        (5 * 1024**3, "5.0 GiB"),
+        (3 * 1024**5, "3072 TiB"),
+    ],
+)
+def test_sizes_in_binary_units(value: int | None, shown: str) -> None:
+    assert fmt.size(value) == shown
+
+
+def test_topic_size_is_unknown_when_any_partition_size_is() -> None:
+    assert total_size([{"size_bytes": 10}, {"size_bytes": 5}]) == 15
+    assert total_size([{"size_bytes": 10}, {"size_bytes": None}]) is None
+    assert total_size([{"earliest_offset": 0}]) is None

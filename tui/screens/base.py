@@ -233,7 +233,7 @@ class TableScreen(DataScreen):
         current = self.selected_key()
         table.clear()
         shown = [r for r in self._rows if not self.filter_text or matches(r, self.filter_text)]
-        fit = self._flex_width(shown)
+        fit = self._flex_width(self._rows)  # all rows: the width holds still while filtering
         for row in shown:
             cells = row.cells
             if fit is not None and self.FLEX_COLUMN is not None:

@@ -34,7 +34,7 @@ def group_rows(
 class TopicDetailScreen(TableScreen):
     """Partitions, configuration and reading groups of one topic."""
 
-    COLUMNS = ("Partition", "Earliest", "Latest", "Records")
+    COLUMNS = ("Partition", "Earliest", "Latest", "Records", "Size")
     WRITE_ACTIONS = frozenset({"alter", "delete"})
     BINDINGS: ClassVar[list[BindingType]] = [
         *TableScreen.BINDINGS,
@@ -85,6 +85,7 @@ class TopicDetailScreen(TableScreen):
                         fmt.count(int(p["earliest_offset"])),
                         fmt.count(int(p["latest_offset"])),
                         fmt.count(int(p["latest_offset"]) - int(p["earliest_offset"])),
+                        fmt.size(p.get("size_bytes")),
                     ),
                 )
                 for p in partitions

@@ -1,4 +1,4 @@
-"""Topics: every topic with partitions, records, retention, cleanup and producers' rate."""
+"""Topics: every topic with partitions, records, size, retention, cleanup and producers' rate."""
 
 from __future__ import annotations
 
@@ -27,6 +27,8 @@ class TopicOverview:
     internal: bool
     partitions: int
     records: int
+    #: Bytes held, None when the server cannot tell (Kafka) for some partition.
+    size_bytes: int | None
     log_end: int
     retention_ms: str | None
     cleanup_policy: str | None
@@ -41,10 +43,20 @@ async def fetch_overview(client: StreamgovClient, topic: dict[str, object]) -> T
         internal=bool(topic.get("is_internal")),
         partitions=len(partitions),
         records=sum(int(p["latest_offset"]) - int(p["earliest_offset"]) for p in partitions),
+        size_bytes=total_size(partitions),
         log_end=sum(int(p["latest_offset"]) for p in partitions),
         retention_ms=configs.get("retention.ms"),
         cleanup_policy=configs.get("cleanup.policy"),
     )
+
+
+def total_size(partitions: list[dict[str, object]]) -> int | None:
+    """The partitions' `size_bytes` summed; None when any is unknown (or the server predates
+    the field)."""
+    sizes = [p.get("size_bytes") for p in partitions]
+    if not sizes or any(not isinstance(s, int) for s in sizes):
+        return None
+    return sum(s for s in sizes if isinstance(s, int))
 
 
 class RateTracker:
@@ -81,7 +93,7 @@ class TopicsScreen(TableScreen):
     """All topics; enter opens one, `b` browses its records."""
 
     TITLE_TEXT = "topics"
-    COLUMNS = ("Topic", "Parts", "Records", "Retention", "Cleanup", "Produce rate")
+    COLUMNS = ("Topic", "Parts", "Records", "Size", "Retention", "Cleanup", "Produce rate")
     WRITE_ACTIONS = frozenset({"create", "alter", "delete"})
     BINDINGS: ClassVar[list[BindingType]] = [
         *TableScreen.BINDINGS,
@@ -117,6 +129,7 @@ class TopicsScreen(TableScreen):
                         o.name,
                         str(o.partitions),
                         fmt.count(o.records),
+                        fmt.size(o.size_bytes),
                         fmt.duration_ms(o.retention_ms),
                         o.cleanup_policy or "-",
                         fmt.rate(rate),

@@ -230,6 +230,10 @@ def test_partitions_carry_offset_ranges(cluster: EmbeddedCluster, client: TestCl
     ]
     one = client.get(f"{BASE}/topics/t/partitions/1").json()
     assert one["kind"] == "KafkaPartition"
+    # Sizes are the engine's own figures, passed through.
+    described = {p.partition: p.size_bytes for p in cluster.describe_topic("t").partitions}
+    assert [p["size_bytes"] for p in body["data"]] == [described[0], described[1]]
+    assert described[1] is not None and described[1] > 0
     assert one["metadata"]["resource_name"].endswith("/topic=t/partition=1")
     assert client.get(f"{BASE}/topics/t/partitions/7").json()["error_code"] == 40403
 
