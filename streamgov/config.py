@@ -43,10 +43,21 @@ class ClusterSettings:
 
     @classmethod
     def resolve(cls, cluster: str | None, bootstrap: str | None) -> ClusterSettings:
-        """Apply the environment defaults (`STREAMGOV_CLUSTER`, `STREAMGOV_BOOTSTRAP`)."""
+        """Apply the environment defaults (`STREAMGOV_CLUSTER`, `STREAMGOV_BOOTSTRAP`).
+
+        Naming both an embedded cluster and Kafka bootstrap servers is refused rather than
+        silently picking one, and so is an empty bootstrap list.
+        """
+        if bootstrap is not None and not bootstrap.strip():
+            raise ConfigError("--bootstrap is empty: give HOST:PORT[,HOST:PORT...]")
+        if cluster and bootstrap:
+            raise ConfigError(
+                "--cluster and --bootstrap both given: --cluster names an embedded cluster, "
+                "--bootstrap a Kafka cluster; use one"
+            )
         return cls(
             cluster=cluster or os.environ.get("STREAMGOV_CLUSTER") or DEFAULT_CLUSTER,
-            bootstrap=bootstrap or os.environ.get("STREAMGOV_BOOTSTRAP") or None,
+            bootstrap=(bootstrap or os.environ.get("STREAMGOV_BOOTSTRAP") or "").strip() or None,
         )
 
     def open(self) -> Cluster:
