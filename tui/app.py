@@ -127,6 +127,8 @@ class StreamgovApp(App[None]):
             label = binding.key_display or self.get_key_display(binding) or key
             description = binding.tooltip or binding.description or binding.action.replace("_", " ")
             if not active.enabled or not screen.check_action(binding.action, ()):
+                if not (isinstance(screen, DataScreen) and binding.action in screen.WRITE_ACTIONS):
+                    continue  # does nothing here (`esc` on a top-level screen)
                 description += " (disabled: read-only)"
             ranked.append((rank, label, description))
         keys = [

@@ -157,7 +157,10 @@ async def test_filter_help_and_back(server_url: str) -> None:
     app = make_app(server_url)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, loaded(app, TopicsScreen))
+        # `esc` is offered (footer, help) only where it does something.
+        assert not app.screen.check_action("back", ())
         await pilot.press("slash", "p", "a", "y")
+        assert app.screen.check_action("back", ())
         assert [r[0] for r in rows(app.screen)] == ["payments"]
         await pilot.press("enter")
         assert isinstance(app.focused, DataTable)
@@ -181,6 +184,7 @@ async def test_filter_help_and_back(server_url: str) -> None:
         await select(pilot, "orders")
         await pilot.press("enter")
         await until(pilot, loaded(app, TopicDetailScreen))
+        assert app.screen.check_action("back", ())
         assert rows(app.screen) == [
             ["0", "0", "4", "4", "64 B"],
             ["1", "0", "4", "4", "66 B"],

@@ -152,7 +152,13 @@ class DataScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "filter" and self.sg.is_typing():
             return False  # `/` is typed into the input that has focus
+        if action == "back" and not self.can_go_back():
+            return False  # `esc` leaves the footer where it would do nothing
         return not (action in self.WRITE_ACTIONS and self.sg.readonly)
+
+    def can_go_back(self) -> bool:
+        """Whether `esc` does something here: leave a detail screen."""
+        return len(self.sg.screen_stack) > 2
 
     def action_back(self) -> None:
         """Go back to the previous screen (nothing on a top-level screen)."""
@@ -271,21 +277,32 @@ class TableScreen(DataScreen):
             return None
         return None if key.value is None else str(key.value)
 
+    def can_go_back(self) -> bool:
+        """`esc` also clears the filter."""
+        return super().can_go_back() or self._filtering()
+
+    def _filtering(self) -> bool:
+        fields = self.query("#filter").results(Input)
+        return bool(self.filter_text) or any(f.has_class("visible") for f in fields)
+
     def action_filter(self) -> None:
         """Show the filter bar and type into it."""
         field = self.query_one("#filter", Input)
         field.add_class("visible")
+        self.refresh_bindings()
         self.set_focus(field)  # now, not later: keys typed right after `/` go to the field
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "filter":
             self.filter_text = event.value
             self._render_rows()
+            self.refresh_bindings()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "filter":
             if not event.value:
                 event.input.remove_class("visible")
+                self.refresh_bindings()
             self.table.focus()
 
     def action_back(self) -> None:
@@ -297,5 +314,6 @@ class TableScreen(DataScreen):
             self.filter_text = ""
             self._render_rows()
             self.table.focus()
+            self.refresh_bindings()
             return
         super().action_back()
