@@ -51,8 +51,11 @@ class StreamgovApp(App[None]):
         refresh_seconds: float = 2.0,
         readonly: bool = False,
         start: str = "topics",
+        where: str | None = None,
     ) -> None:
         super().__init__()
+        #: What the title bar says the UI is connected to (the server's URL by default).
+        self.where = where or client.url
         if start not in SCREENS:
             raise ValueError(f"unknown screen {start!r}; choose one of {', '.join(SCREENS)}")
         self.client = client

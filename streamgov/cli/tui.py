@@ -100,9 +100,11 @@ def tui(
     from tui.app import StreamgovApp
     from tui.client import Credentials, StreamgovClient
 
-    def run(base_url: str) -> None:
+    def run(base_url: str, where: str | None = None) -> None:
         client = StreamgovClient(base_url, Credentials.from_env())
-        StreamgovApp(client, refresh_seconds=refresh_seconds, readonly=readonly, start=screen).run()
+        StreamgovApp(
+            client, refresh_seconds=refresh_seconds, readonly=readonly, start=screen, where=where
+        ).run()
 
     if url:
         run(url)
@@ -114,6 +116,8 @@ def tui(
     try:
         app = create_app(cluster, ServerSettings(readonly=readonly))
         with serve_in_thread(app) as local_url:
-            run(local_url)
+            # The in-process server's port means nothing to the user; the cluster does.
+            where = f"cluster {cluster.name}" if bootstrap is None else f"Kafka {cluster.name}"
+            run(local_url, where)
     finally:
         cluster.close()

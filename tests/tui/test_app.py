@@ -241,6 +241,15 @@ async def test_create_alter_and_delete_topic_with_confirmation(
         assert "new.topic" not in cluster.list_topics()
 
 
+async def test_title_names_the_server_or_the_local_cluster(server_url: str) -> None:
+    for where, shown in ((None, server_url), ("cluster default", "cluster default")):
+        app = make_app(server_url, where=where)
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, loaded(app, TopicsScreen))
+            title = str(app.screen.query_one("#title-bar", Static).render())
+            assert shown in title
+
+
 async def test_readonly_disables_changes(server_url: str, cluster: EmbeddedCluster) -> None:
     app = make_app(server_url, readonly=True)
     async with app.run_test(size=SIZE) as pilot:

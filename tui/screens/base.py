@@ -104,7 +104,7 @@ class DataScreen(Screen[None]):
         title = Text()
         title.append(" streamgov ", style="bold reverse")
         title.append(f" {self.title_text()} ", style="bold")
-        title.append(f" {self.sg.client.url}", style="dim")
+        title.append(f" {self.sg.where}", style="dim")
         if self.sg.readonly:
             title.append("  read-only", style="bold yellow")
         return title
