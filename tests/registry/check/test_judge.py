@@ -14,7 +14,7 @@ from registry.check.judge import Case, _split_remedy, judge, split_fix
 from registry.check.results import Status
 from registry.check.runner import PARALLEL_THRESHOLD, judge_all
 from registry.compatibility import CompatibilityLevel, Incompatibility
-from registry.formats import DEFAULT_LIMITS, SchemaType
+from registry.formats import DEFAULT_LIMITS, ResolvedReference, SchemaType
 from tests.registry.check.conftest import field, record
 
 OLD = record("Order", field("id", "string"))
@@ -113,3 +113,34 @@ def test_problem_and_fix_keep_every_character(message: str) -> None:
     found = Incompatibility(rule="R", path="", message=message)
     problem, remedy = _split_remedy(found.message)
     assert problem == message or f"{problem}; {remedy}" == message
+
+
+def _money_case(files: tuple[tuple[str, str], ...]) -> Case:
+    """orders-value referencing Money, whose new version adds a field without a default."""
+    order = json.dumps(record("Order", field("total", "com.acme.Money")), indent=2)
+    old_money = json.dumps(record("Money", field("units", "long")), indent=2)
+    new_money = json.dumps(
+        record("Money", field("units", "long"), field("currency", "string")), indent=2
+    )
+    old_ref = ResolvedReference("com.acme.Money", "money-value", 1, old_money)
+    new_ref = ResolvedReference("com.acme.Money", "money-value", 2, new_money)
+    earlier = BaselineSubject(
+        "orders-value",
+        CompatibilityLevel.BACKWARD,
+        (BaselineVersion(1, "v1", SchemaType.AVRO, order, (old_ref,)),),
+    )
+    item = SchemaFile("orders.avsc", "orders-value", SchemaType.AVRO, order)
+    return Case(item, (new_ref,), earlier, reference_files=files)
+
+
+def test_reference_finding_points_into_the_referenced_file_when_the_tree_holds_it() -> None:
+    (problem,) = judge(_money_case((("com.acme.Money", "money.avsc"),))).problems
+    assert problem.file == "money.avsc" and problem.pointer == "/fields/1"
+    new_money = _money_case(()).references[0].schema.splitlines()
+    assert '"currency"' in new_money[(problem.line or 0) - 1]
+
+
+def test_reference_finding_outside_the_tree_names_the_referencing_file_without_a_line() -> None:
+    (problem,) = judge(_money_case(())).problems
+    assert problem.file == "orders.avsc" and problem.line is None
+    assert "com.acme.Money" in problem.message
