@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -218,7 +219,7 @@ def consume(
         raise click.UsageError("give --from-beginning or --offset, not both")
     if isinstance(start, int) and start >= 0 and partition is None:
         raise click.UsageError("--offset N needs --partition (offsets differ per partition)")
-    out = click.get_binary_stream("stdout")
+    out = sys.stdout.buffer
 
     def emit(record: ConsumedRecord) -> None:
         if output_format == "json":

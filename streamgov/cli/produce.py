@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
@@ -139,7 +140,7 @@ def produce(
                 f"topic {topic} has partitions 0 to {partitions - 1}", param_hint="--partition"
             )
         with interruptible():
-            stdin = click.get_binary_stream("stdin")
+            stdin = sys.stdin.buffer
             sent = produce_lines(
                 cluster,
                 topic,
