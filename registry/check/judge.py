@@ -290,6 +290,22 @@ def _exists(doc: Any, tokens: list[str]) -> bool:
     return True
 
 
+#: How `registry.compatibility` frames a FORWARD finding for the registry (by version number);
+#: the check frames it itself, naming the commit, file or registry version.
+_FORWARD_FRAME = re.compile(
+    r"version \d+ cannot read data written with the new schema \(below, the writer and the "
+    r"`old` side are the new schema\): (?P<inner>.*)\. Version \d+ is registered and cannot "
+    r"change: undo this difference in the new schema",
+    re.DOTALL,
+)
+
+
+def _unwrap_forward(message: str) -> str:
+    """The finding itself, without the registry's FORWARD framing (when it has it)."""
+    match = _FORWARD_FRAME.fullmatch(message)
+    return match.group("inner") if match else message
+
+
 def _split_remedy(message: str) -> tuple[str, str]:
     """`message` cut at its last `; ` outside parentheses and backticks (the remedy may hold
     an aside with its own `; `)."""
@@ -317,7 +333,7 @@ def split_fix(found: Incompatibility, level: str, label: str) -> tuple[str, str]
     reader's schema. For forward findings the reader is the earlier version, which cannot be
     changed any more, so the fix says what the new schema must keep instead.
     """
-    problem, remedy = _split_remedy(found.message)
+    problem, remedy = _split_remedy(_unwrap_forward(found.message))
     tail = f" (needed at {level}); or, if the break is intended, publish it under a new subject"
     if found.direction == "forward":
         problem = f"readers still on {label} cannot read data written with this schema: {problem}"

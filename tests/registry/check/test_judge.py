@@ -144,3 +144,15 @@ def test_reference_finding_outside_the_tree_names_the_referencing_file_without_a
     (problem,) = judge(_money_case(())).problems
     assert problem.file == "orders.avsc" and problem.line is None
     assert "com.acme.Money" in problem.message
+
+
+def test_forward_findings_are_framed_once_with_the_baseline_label() -> None:
+    widened = record("Order", field("id", "long"))
+    (problem,) = judge(
+        _case(widened, record("Order", field("id", "int")), level="FORWARD")
+    ).problems
+    assert problem.direction == "forward"
+    assert problem.message.startswith("readers still on v1 cannot read data written with this")
+    assert problem.message.count("cannot read data written") == 1
+    assert "version 1" not in problem.message and "version 1" not in problem.fix
+    assert problem.fix.startswith("keep writing what readers on v1 can read")
