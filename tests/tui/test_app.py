@@ -39,7 +39,7 @@ def make_app(url: str, **kw: object) -> StreamgovApp:
     return StreamgovApp(StreamgovClient(url), refresh_seconds=kw.pop("refresh", 60), **kw)  # type: ignore[arg-type]
 
 
-async def until(pilot: Pilot[None], condition: Callable[[], bool], timeout: float = 10) -> None:
+async def until(pilot: Pilot[None], condition: Callable[[], bool], timeout: float = 30) -> None:
     """Let the app work until `condition` holds (loads are asynchronous)."""
     waited = 0.0
     while not condition():
@@ -352,7 +352,11 @@ async def test_reset_is_refused_while_the_group_has_members(
 ) -> None:
     consumer = cluster.consumer("billing", auto_offset_reset="earliest")
     consumer.subscribe(["orders"])
-    consumer.poll(0.5)
+    for _ in range(100):  # a loaded machine may need several polls to finish the join
+        consumer.poll(0.2)
+        if consumer.assignment():
+            break
+    assert consumer.assignment(), "the consumer never joined its group"
     try:
         app = make_app(server_url, start="lag")
         async with app.run_test(size=SIZE) as pilot:
