@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from registry import errors
 from registry.service import SUPPORTED_TYPES, SchemaRegistry
@@ -228,6 +229,20 @@ async def _delegate(handler: Callable[..., Any], request: Request, exc: Exceptio
     return answer
 
 
+def served_methods(request: Request) -> list[str]:
+    """Every method some route serves on this request's path (routes are split per method,
+    so the router alone would name only the first route's)."""
+    served: list[str] = []
+    for method in _HTTP_METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes):
+            served.append(method)
+    return served
+
+
+_HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Render registry errors, and validation errors on registry paths, Confluent's way."""
 
@@ -254,10 +269,13 @@ def install_error_handlers(app: FastAPI) -> None:
         if not request.url.path.startswith(REGISTRY_PREFIXES) and previous_http is not None:
             return await _delegate(previous_http, request, exc)
         phrase = HTTPStatus(exc.status_code).phrase if exc.status_code in _STATUSES else "Error"
+        headers = dict(exc.headers or {})
+        if exc.status_code == HTTPStatus.METHOD_NOT_ALLOWED:
+            headers["Allow"] = ", ".join(served_methods(request))
         return RegistryResponse(
             {"error_code": exc.status_code, "message": f"HTTP {exc.status_code} {phrase}"},
             status_code=exc.status_code,
-            headers=exc.headers,
+            headers=headers,
         )
 
     app.add_exception_handler(errors.RegistryError, on_registry_error)

@@ -285,3 +285,22 @@ def test_evolving_real_schemas_never_breaks_the_server(
     if check.status_code == 200:
         # the test endpoint and registration agree
         assert (register.status_code == 200) == check.json()["is_compatible"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("PUT", "/subjects/s/versions", {"GET", "POST"}),
+        ("PATCH", "/config", {"GET", "PUT", "DELETE"}),
+        ("POST", "/schemas/ids/1", {"GET"}),
+    ],
+)
+def test_an_unserved_method_names_every_served_one(
+    api: TestClient, method: str, path: str, allowed: set[str]
+) -> None:
+    response = api.request(method, path)
+    assert response.status_code == 405
+    assert response.json()["error_code"] == 405
+    served = {item.strip() for item in response.headers["allow"].split(",")}
+    assert allowed <= served
+    assert method not in served
