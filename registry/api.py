@@ -20,7 +20,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from registry import errors
+from registry.compatibility import CompatibilityLevel
 from registry.service import SUPPORTED_TYPES, SchemaRegistry
+from registry.store import Mode
 
 MEDIA_TYPE = "application/vnd.schemaregistry.v1+json"
 _STATUSES = {status.value for status in HTTPStatus}
@@ -85,22 +87,14 @@ _CONFIG_BODY = {
     "properties": {
         "compatibility": {
             "type": "string",
-            "enum": [
-                "NONE",
-                "BACKWARD",
-                "BACKWARD_TRANSITIVE",
-                "FORWARD",
-                "FORWARD_TRANSITIVE",
-                "FULL",
-                "FULL_TRANSITIVE",
-            ],
+            "enum": [level.value for level in CompatibilityLevel],
         },
         "normalize": {"type": "boolean"},
     },
 }
 _MODE_BODY = {
     "type": "object",
-    "properties": {"mode": {"type": "string", "enum": ["READWRITE", "READONLY", "IMPORT"]}},
+    "properties": {"mode": {"type": "string", "enum": [mode.value for mode in Mode]}},
 }
 
 

@@ -14,22 +14,9 @@ from lagmonitor.schemas import GroupDetail, GroupList
 from lagmonitor.status import StatusPolicy
 from lagmonitor.tracker import TrackerConfig
 from streamgov.cli.common import cluster_options, open_cluster, user_errors
+from tui.format import seconds as format_seconds
 
 _STATUS_COLOURS = {Status.OK: "green", Status.WARN: "yellow"}
-
-
-def format_seconds(seconds: float | None, lower_bound: bool = False) -> str:
-    """A time lag for a table cell: `-` when unknown, `>=` when only a lower bound."""
-    if seconds is None:
-        return "-"
-    prefix = ">=" if lower_bound else ""
-    if seconds < 60:
-        return f"{prefix}{seconds:.1f}s"
-    minutes, secs = divmod(int(seconds), 60)
-    if minutes < 60:
-        return f"{prefix}{minutes}m{secs:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{prefix}{hours}h{minutes:02d}m"
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
