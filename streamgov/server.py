@@ -7,9 +7,14 @@ components live under their own prefix.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+import uvicorn
 from fastapi import FastAPI
 
 from engine.cluster import Cluster
@@ -90,3 +95,35 @@ def create_app(cluster: Cluster, settings: ServerSettings | None = None) -> Fast
     app.include_router(build_metrics_router(lag_monitor))
     app.router.add_event_handler("shutdown", services.close)
     return app
+
+
+class ServerStartError(RuntimeError):
+    """An in-process server did not come up (its thread died or it timed out)."""
+
+
+@contextmanager
+def serve_in_thread(app: FastAPI, *, port: int = 0, startup_timeout: float = 30.0) -> Iterator[str]:
+    """Serve `app` on a loopback port (a free one by default) in a background thread; yields
+    its base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="streamgov-server", daemon=True
+    )
+    thread.start()
+    deadline = time.monotonic() + startup_timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            sock.close()
+            raise ServerStartError("the local streamgov server did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()

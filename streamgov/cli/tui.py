@@ -3,49 +3,14 @@
 from __future__ import annotations
 
 import logging
-import socket
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import click
-import uvicorn
-from fastapi import FastAPI
 
 from streamgov.cli.common import cluster_options, open_cluster, user_errors
 from streamgov.config import streamgov_home
 
 #: Screens `--screen` accepts (kept in step with tui.screens.SCREENS by a test).
 START_SCREENS = ("topics", "schemas", "lag")
-
-
-@contextmanager
-def serve_in_thread(app: FastAPI, *, port: int = 0, startup_timeout: float = 30.0) -> Iterator[str]:
-    """Serve `app` on a loopback port (a free one by default) in a background thread; yields
-    its base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", port))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name="streamgov-server", daemon=True
-    )
-    thread.start()
-    deadline = time.monotonic() + startup_timeout
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            sock.close()
-            raise click.ClickException("the local streamgov server did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
 
 
 def _log_to_file() -> None:
@@ -109,7 +74,7 @@ def tui(
     if url:
         run(url)
         return
-    from streamgov.server import ServerSettings, create_app
+    from streamgov.server import ServerSettings, ServerStartError, create_app, serve_in_thread
 
     cluster = open_cluster(cluster_name, bootstrap)
     _log_to_file()
@@ -119,5 +84,7 @@ def tui(
             # The in-process server's port means nothing to the user; the cluster does.
             where = f"cluster {cluster.name}" if bootstrap is None else f"Kafka {cluster.name}"
             run(local_url, where)
+    except ServerStartError as exc:
+        raise click.ClickException(str(exc)) from exc
     finally:
         cluster.close()

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from fastapi import FastAPI
 
 from streamgov.cli import cli
-from streamgov.cli.tui import serve_in_thread
+from streamgov.server import serve_in_thread
 
 
 def test_tui_is_registered_with_its_options() -> None:

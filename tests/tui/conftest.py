@@ -16,8 +16,7 @@ from fastapi import FastAPI
 
 from engine.embedded import EmbeddedCluster
 from engine.types import OffsetAndMetadata, Record, TopicPartition
-from streamgov.cli.tui import serve_in_thread
-from streamgov.server import ServerSettings, create_app
+from streamgov.server import ServerSettings, create_app, serve_in_thread
 
 ORDER_V1 = {"type": "record", "name": "Order", "fields": [{"name": "id", "type": "long"}]}
 ORDER_V2 = {

@@ -13,7 +13,8 @@ from textual.widgets import DataTable, Input, Static
 
 from engine.embedded import EmbeddedCluster
 from engine.types import TopicPartition
-from streamgov.cli.tui import START_SCREENS, serve_in_thread
+from streamgov.cli.tui import START_SCREENS
+from streamgov.server import serve_in_thread
 from tui.app import StreamgovApp
 from tui.client import StreamgovClient
 from tui.screens import SCREENS
