@@ -13,6 +13,11 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from engine.cluster import Cluster
 
 
 def free_port() -> int:
@@ -83,3 +88,18 @@ def kafka_bootstrap() -> Iterator[str]:
         return
     with tansu_broker() as bootstrap:
         yield bootstrap
+
+
+def open_backend(
+    request: pytest.FixtureRequest, backend: str, directory: Path, name: str
+) -> Cluster:
+    """A new handle on a test cluster: `embedded` opens an `EmbeddedCluster` in `directory`
+    (every call on the same directory reaches the same cluster, as another process would);
+    `kafka` opens a `KafkaCluster` on the session's broker."""
+    if backend == "embedded":
+        from engine.embedded import EmbeddedCluster
+
+        return EmbeddedCluster(directory, name=name)
+    from engine.kafka import KafkaCluster
+
+    return KafkaCluster(request.getfixturevalue("kafka_bootstrap"))

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from engine.cluster import Cluster
+from tests.brokers import open_backend
 
 BACKENDS = ["embedded", pytest.param("kafka", marks=pytest.mark.kafka)]
 
@@ -31,16 +32,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 @pytest.fixture()
 def cluster(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> Iterator[Cluster]:
     """A cluster of the backend under test."""
-    opened: Cluster
-    if backend == "embedded":
-        embedded = pytest.importorskip("engine.embedded")
-        if not hasattr(embedded, "EmbeddedCluster"):
-            pytest.skip("EmbeddedCluster is not built yet")
-        opened = embedded.EmbeddedCluster(tmp_path / "cluster", name="contract")
-    else:
-        from engine.kafka import KafkaCluster
-
-        opened = KafkaCluster(request.getfixturevalue("kafka_bootstrap"))
+    opened = open_backend(request, backend, tmp_path / "cluster", "contract")
     try:
         yield opened
     finally:
@@ -55,14 +47,7 @@ def open_cluster(
     opened: list[Cluster] = []
 
     def make() -> Cluster:
-        if backend == "embedded":
-            from engine.embedded import EmbeddedCluster
-
-            handle: Cluster = EmbeddedCluster(tmp_path / "cluster", name="contract")
-        else:
-            from engine.kafka import KafkaCluster
-
-            handle = KafkaCluster(request.getfixturevalue("kafka_bootstrap"))
+        handle = open_backend(request, backend, tmp_path / "cluster", "contract")
         opened.append(handle)
         return handle
 

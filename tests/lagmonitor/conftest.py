@@ -9,20 +9,13 @@ from pathlib import Path
 import pytest
 
 from engine.cluster import Cluster
+from tests.brokers import open_backend
 
 
 @pytest.fixture(params=["embedded", pytest.param("kafka", marks=pytest.mark.kafka)])
 def cluster(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cluster]:
     """An embedded cluster in a fresh directory, or a Kafka cluster on the test broker."""
-    opened: Cluster
-    if request.param == "embedded":
-        from engine.embedded import EmbeddedCluster
-
-        opened = EmbeddedCluster(tmp_path / "cluster", name="lag")
-    else:
-        from engine.kafka import KafkaCluster
-
-        opened = KafkaCluster(request.getfixturevalue("kafka_bootstrap"))
+    opened = open_backend(request, request.param, tmp_path / "cluster", "lag")
     try:
         yield opened
     finally:
