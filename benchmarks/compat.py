@@ -25,7 +25,7 @@ from registry.compatibility import (
     VersionedSchema,
     check,
 )
-from registry.formats.base import parse_schema
+from registry.formats import parse_schema
 
 NAMESPACE = "com.example.bench"
 _CORE_TYPES: list[Any] = [

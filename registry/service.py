@@ -27,6 +27,7 @@ from engine.cluster import Cluster
 from engine.errors import ClusterUnavailableError, EngineError
 from registry import errors
 from registry.compatibility import VersionedSchema
+from registry.formats import supported_types
 from registry.formats.base import SchemaError, SchemaReference, SchemaType
 from registry.store import (
     MAX_VERSION,
@@ -45,7 +46,7 @@ from registry.store import (
 )
 
 SCHEMAS_TOPIC = "_schemas"
-SUPPORTED_TYPES = [SchemaType.AVRO.value, SchemaType.JSON.value]
+SUPPORTED_TYPES = [kind.value for kind in supported_types()]
 MAX_SUBJECT_LENGTH = 1024
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 

@@ -28,7 +28,7 @@ from registry.compatibility import (
     VersionedSchema,
     check,
 )
-from registry.formats.base import (
+from registry.formats import (
     DEFAULT_LIMITS,
     ParsedSchema,
     ResolvedReference,

@@ -1,8 +1,8 @@
 """Compatibility levels and the `check` that the registry and the CI check share.
 
-Per-format rules live in `registry.compatibility.avro` and `registry.compatibility.jsonschema`;
-each provides `incompatibilities(reader, writer) -> list[Incompatibility]`: the reasons the
-reader schema cannot read data written with the writer schema (empty when it can).
+Per-format rules live in the modules `RULES` names; each provides
+`incompatibilities(reader, writer) -> list[Incompatibility]`: the reasons the reader schema
+cannot read data written with the writer schema (empty when it can).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Literal
 
-from registry.formats.base import ParsedSchema, SchemaType
+from registry.formats import ParsedSchema, SchemaType, load_entry
 
 Direction = Literal["backward", "forward"]
 
@@ -107,16 +107,20 @@ class CompatibilityResult:
 PairCheck = Callable[[ParsedSchema, ParsedSchema], list[Incompatibility]]
 
 
+#: Each format's pair rules, as `module:function` (imported on first use): adding a format is
+#: one line here and one in `registry.formats.FORMATS`.
+RULES: dict[SchemaType, str] = {
+    SchemaType.AVRO: "registry.compatibility.avro:incompatibilities",
+    SchemaType.JSON: "registry.compatibility.jsonschema:incompatibilities",
+}
+
+
 def _pair_checker(schema_type: SchemaType) -> PairCheck:
-    if schema_type is SchemaType.AVRO:
-        from registry.compatibility.avro import incompatibilities as avro_pair
-
-        return avro_pair
-    if schema_type is SchemaType.JSON:
-        from registry.compatibility.jsonschema import incompatibilities as json_pair
-
-        return json_pair
-    raise ValueError(f"no compatibility rules for schema type {schema_type.value}")
+    entry = RULES.get(schema_type)
+    if entry is None:
+        raise ValueError(f"no compatibility rules for schema type {schema_type.value}")
+    checker: PairCheck = load_entry(entry)  # type: ignore[assignment]
+    return checker
 
 
 def pair_incompatibilities(reader: ParsedSchema, writer: ParsedSchema) -> list[Incompatibility]:
@@ -181,6 +185,7 @@ def check(
 
 
 __all__ = [
+    "RULES",
     "CompatibilityLevel",
     "CompatibilityResult",
     "Incompatibility",

@@ -1,8 +1,10 @@
-"""What every schema format provides, independent of the format: pure data, no I/O."""
+"""What every schema format provides, independent of the format: pure data, no I/O.
+
+This module knows no format; `registry.formats` maps each `SchemaType` to its parser.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
@@ -23,9 +25,8 @@ class SchemaType(StrEnum):
         try:
             return cls(value.upper())
         except ValueError:
-            raise SchemaError(
-                f"unknown schema type {value!r}: expected one of AVRO, JSON"
-            ) from None
+            allowed = ", ".join(kind.value for kind in cls)
+            raise SchemaError(f"unknown schema type {value!r}: expected one of {allowed}") from None
 
 
 class SchemaError(ValueError):
@@ -116,31 +117,3 @@ class ParsedSchema(Protocol):
     def field_tags(self) -> list[FieldTag]:
         """Every field carrying `confluent:tags`, in schema order."""
         ...
-
-
-def parse_schema(
-    schema_type: SchemaType | str | None,
-    schema: str,
-    references: Sequence[ResolvedReference] = (),
-    limits: Limits = DEFAULT_LIMITS,
-) -> ParsedSchema:
-    """Parse and validate `schema` of the given type; raises `SchemaError` with the reason."""
-    kind = schema_type if isinstance(schema_type, SchemaType) else SchemaType.parse(schema_type)
-    if len(schema.encode("utf-8")) > limits.max_schema_bytes:
-        raise SchemaError(
-            f"schema is {len(schema.encode('utf-8'))} bytes, over the limit of "
-            f"{limits.max_schema_bytes} bytes"
-        )
-    if len(references) > limits.max_references:
-        raise SchemaError(
-            f"schema has {len(references)} references, over the limit of {limits.max_references}"
-        )
-    if kind is SchemaType.AVRO:
-        from registry.formats.avro import parse_avro
-
-        return parse_avro(schema, references, limits)
-    if kind is SchemaType.JSON:
-        from registry.formats.jsonschema import parse_json_schema
-
-        return parse_json_schema(schema, references, limits)
-    raise SchemaError("PROTOBUF schemas are not supported: use AVRO or JSON")

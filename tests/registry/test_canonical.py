@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from registry.canonical import canonical_string, java_double, json_canonical_string
+from registry.formats import ResolvedReference, parse_schema
 from registry.formats.avro import PRIMITIVE_TYPES
-from registry.formats.base import ResolvedReference, parse_schema
 from tests.registry.strategies import avro_schemas
 
 

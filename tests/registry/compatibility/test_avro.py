@@ -9,8 +9,8 @@ import pytest
 
 from registry.compatibility import CompatibilityLevel, Incompatibility, VersionedSchema, check
 from registry.compatibility.avro import incompatibilities
+from registry.formats import ResolvedReference
 from registry.formats.avro import AvroSchema, parse_avro
-from registry.formats.base import ResolvedReference
 
 Fields = list[dict[str, Any]]
 

@@ -20,8 +20,8 @@ import pytest
 from avro.compatibility import ReaderWriterCompatibilityChecker, SchemaCompatibilityType
 
 from registry.compatibility.avro import incompatibilities
+from registry.formats import SchemaError
 from registry.formats.avro import parse_avro
-from registry.formats.base import SchemaError
 from tests.registry.strategies import AvroGenerator, mutate
 
 PAIRS = int(os.environ.get("AVRO_DIFFERENTIAL_PAIRS", "1000"))

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from registry.compatibility import CompatibilityLevel, VersionedSchema, check
 from registry.compatibility.avro import incompatibilities
+from registry.formats import SchemaError
 from registry.formats.avro import AvroSchema, parse_avro
-from registry.formats.base import SchemaError
 from tests.registry.strategies import avro_evolutions, avro_schemas, respell
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -20,8 +20,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from registry.compatibility.avro import incompatibilities
+from registry.formats import SchemaError
 from registry.formats.avro import AvroSchema, AvroType, parse_avro
-from registry.formats.base import SchemaError
 from tests.registry.strategies import avro_evolutions
 
 EPOCH_SECONDS = (0, 2_000_000_000)

@@ -16,7 +16,7 @@ from registry.compatibility import (
     check,
     pair_incompatibilities,
 )
-from registry.formats.base import ParsedSchema, SchemaError, parse_schema
+from registry.formats import ParsedSchema, SchemaError, parse_schema
 
 
 def avro(*fields: tuple[str, str]) -> ParsedSchema:

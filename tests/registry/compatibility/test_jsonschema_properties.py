@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from registry.compatibility import CompatibilityLevel, VersionedSchema, check
 from registry.compatibility.jsonschema import incompatibilities
-from registry.formats.base import DEFAULT_LIMITS, SchemaError
+from registry.formats import DEFAULT_LIMITS, SchemaError
 from registry.formats.jsonschema import JsonSchema, parse_json_schema
 from registry.formats.jsonschema.loading import ensure_recursion_headroom
 from tests.registry.json_strategies import (

@@ -14,7 +14,7 @@ import pytest
 
 from registry.compatibility import CompatibilityLevel, VersionedSchema, check
 from registry.compatibility.jsonschema import incompatibilities
-from registry.formats.base import parse_schema
+from registry.formats import parse_schema
 from registry.formats.jsonschema import JsonSchema
 
 Case = tuple[str, Any, Any, set[str]]
@@ -1039,7 +1039,7 @@ def test_self_reference_at_the_root() -> None:
 
 
 def test_references_to_given_schemas_are_compared() -> None:
-    from registry.formats.base import ResolvedReference
+    from registry.formats import ResolvedReference
 
     def with_ref(address: Any) -> JsonSchema:
         parsed = parse_schema(
@@ -1131,7 +1131,7 @@ def test_every_rule_with_advice_has_a_known_case() -> None:
 
 
 def test_raised_depth_limits_never_raise_recursion_errors() -> None:
-    from registry.formats.base import Limits
+    from registry.formats import Limits
 
     def deep(levels: int, leaf: str) -> str:
         return '{"properties":{"a":' * levels + leaf + "}}" * levels

@@ -12,8 +12,7 @@ import fastavro
 import pytest
 from fastavro.schema import to_parsing_canonical_form
 
-from registry.formats.avro import AvroSchema, parse_avro
-from registry.formats.base import (
+from registry.formats import (
     DEFAULT_LIMITS,
     FieldTag,
     Limits,
@@ -23,6 +22,7 @@ from registry.formats.base import (
     SchemaType,
     parse_schema,
 )
+from registry.formats.avro import AvroSchema, parse_avro
 
 
 def record(fields: list[dict[str, Any]], name: str = "User", **extra: Any) -> str:

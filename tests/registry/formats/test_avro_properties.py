@@ -13,8 +13,8 @@ from fastavro.schema import UnknownType, to_parsing_canonical_form
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from registry.formats import SchemaError
 from registry.formats.avro import AvroSchema, parse_avro
-from registry.formats.base import SchemaError
 from tests.registry.strategies import avro_schemas, damaged_avro_schemas, respell
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

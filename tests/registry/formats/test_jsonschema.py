@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from registry.formats.base import (
+from registry.formats import (
     FieldTag,
     Limits,
     ParsedSchema,

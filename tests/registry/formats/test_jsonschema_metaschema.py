@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema.exceptions import SchemaError as MetaSchemaError
 
-from registry.formats.base import SchemaError
+from registry.formats import SchemaError
 from registry.formats.jsonschema.loading import VALIDATORS, ensure_recursion_headroom
 from registry.formats.jsonschema.metaschema import check_against_meta_schema
 from tests.registry.json_strategies import json_schemas, keyword_soup
