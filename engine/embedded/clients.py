@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from engine.cluster import Assignor, AutoOffsetReset
 from engine.embedded import log
 from engine.embedded.engine import EmbeddedEngine, make_row, now_ms
-from engine.embedded.groups import Heartbeat, MemberSpec, Status
+from engine.embedded.groups import Heartbeat, HeartbeatStatus, MemberSpec
 from engine.errors import EngineError, OffsetOutOfRangeError, UnknownTopicOrPartitionError
 from engine.fastpath import native
 from engine.types import ConsumedRecord, Headers, OffsetAndMetadata, RecordMetadata, TopicPartition
@@ -389,19 +389,19 @@ class EmbeddedConsumer:
     def _handle(self, answer: Heartbeat) -> None:
         self._last_heartbeat = time.monotonic()
         self._member_id = answer.member_id
-        self._awaiting = answer.status == Status.AWAITING
-        if answer.status == Status.STABLE:
+        self._awaiting = answer.status == HeartbeatStatus.AWAITING
+        if answer.status == HeartbeatStatus.STABLE:
             if answer.generation != self._generation or (
                 not self._assignment and answer.assignment
             ):
                 self._generation = answer.generation
                 self._take(list(answer.assignment))
-        elif answer.status == Status.UNKNOWN_MEMBER:
+        elif answer.status == HeartbeatStatus.UNKNOWN_MEMBER:
             self._member_id = None
             self._generation = -1
             self._revoke()
             self._needs_join = True
-        elif answer.status == Status.REJOIN:
+        elif answer.status == HeartbeatStatus.REJOIN:
             self._revoke()
             self._needs_join = True
 
@@ -440,9 +440,9 @@ class EmbeddedConsumer:
                     logger.debug("heartbeat failed", exc_info=True)
                     continue
                 self._last_heartbeat = time.monotonic()
-                if answer.status in (Status.REJOIN, Status.UNKNOWN_MEMBER):
+                if answer.status in (HeartbeatStatus.REJOIN, HeartbeatStatus.UNKNOWN_MEMBER):
                     self._needs_join = True
-                    if answer.status == Status.UNKNOWN_MEMBER:
+                    if answer.status == HeartbeatStatus.UNKNOWN_MEMBER:
                         self._member_id = None
 
     def _leave(self) -> None:

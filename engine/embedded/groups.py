@@ -79,7 +79,7 @@ _SCHEMA = (
 )
 
 
-class Status(StrEnum):
+class HeartbeatStatus(StrEnum):
     """What a member learns from a heartbeat."""
 
     STABLE = "stable"  # the group is stable; `assignment` is current for `generation`
@@ -92,7 +92,7 @@ class Status(StrEnum):
 class Heartbeat:
     """The coordinator's answer to a join or heartbeat."""
 
-    status: Status
+    status: HeartbeatStatus
     member_id: str
     generation: int = -1
     assignment: tuple[TopicPartition, ...] = ()
@@ -216,15 +216,15 @@ def _answer(conn: sqlite3.Connection, group: str, member_id: str) -> Heartbeat:
         (group, member_id),
     ).fetchone()
     if row is None or member is None:
-        return Heartbeat(Status.UNKNOWN_MEMBER, member_id)
+        return Heartbeat(HeartbeatStatus.UNKNOWN_MEMBER, member_id)
     generation, state, _, _ = row
     joined, assignment = int(member[0]), member[1]
     if state == GroupState.STABLE and joined == generation:
         partitions = tuple(TopicPartition(t, int(p)) for t, p in json.loads(assignment))
-        return Heartbeat(Status.STABLE, member_id, generation, partitions)
+        return Heartbeat(HeartbeatStatus.STABLE, member_id, generation, partitions)
     if state == GroupState.PREPARING_REBALANCE and joined == generation + 1:
-        return Heartbeat(Status.AWAITING, member_id, generation)
-    return Heartbeat(Status.REJOIN, member_id, generation)
+        return Heartbeat(HeartbeatStatus.AWAITING, member_id, generation)
+    return Heartbeat(HeartbeatStatus.REJOIN, member_id, generation)
 
 
 def _check_metadata(

@@ -13,7 +13,7 @@ from registry.canonical import canonical_string
 from registry.check.baselines import BaselineSubject, BaselineVersion
 from registry.check.discovery import SchemaFile
 from registry.check.pointers import line_of, load_json, split, translate
-from registry.check.results import Problem, Status, SubjectOutcome
+from registry.check.results import CheckStatus, Problem, SubjectOutcome
 from registry.compatibility import CompatibilityLevel, Incompatibility, VersionedSchema, check
 from registry.formats import (
     DEFAULT_LIMITS,
@@ -46,7 +46,7 @@ class Case:
 
 
 @dataclass
-class Verdict:
+class Judgement:
     """What judging one subject found."""
 
     outcome: SubjectOutcome
@@ -54,13 +54,13 @@ class Verdict:
     notes: list[str] = field(default_factory=list)
 
 
-def invalid(item: SchemaFile, message: str, line: int | None = None) -> Verdict:
+def invalid(item: SchemaFile, message: str, line: int | None = None) -> Judgement:
     """The verdict for a schema that cannot be compared."""
-    return Verdict(
-        SubjectOutcome(item.subject, item.path, Status.INVALID),
+    return Judgement(
+        SubjectOutcome(item.subject, item.path, CheckStatus.INVALID),
         [
             Problem(
-                kind=Status.INVALID,
+                kind=CheckStatus.INVALID,
                 subject=item.subject,
                 file=item.path,
                 line=line,
@@ -71,7 +71,7 @@ def invalid(item: SchemaFile, message: str, line: int | None = None) -> Verdict:
     )
 
 
-def _parse(case: Case, limits: Limits) -> ParsedSchema | Verdict:
+def _parse(case: Case, limits: Limits) -> ParsedSchema | Judgement:
     item = case.item
     size = len(item.text.encode("utf-8"))
     if size > limits.max_schema_bytes:
@@ -95,16 +95,16 @@ def _parse(case: Case, limits: Limits) -> ParsedSchema | Verdict:
         return verdict
 
 
-def judge(case: Case, limits: Limits = DEFAULT_LIMITS) -> Verdict:
+def judge(case: Case, limits: Limits = DEFAULT_LIMITS) -> Judgement:
     """Parse the subject's schema and, when there is a baseline, compare it at its level."""
     item, earlier = case.item, case.earlier
     schema = _parse(case, limits)
-    if isinstance(schema, Verdict):
+    if isinstance(schema, Judgement):
         return schema
     if not case.compare:
-        return Verdict(SubjectOutcome(item.subject, item.path, Status.VALID))
+        return Judgement(SubjectOutcome(item.subject, item.path, CheckStatus.VALID))
     if earlier is None:
-        return Verdict(SubjectOutcome(item.subject, item.path, Status.NEW))
+        return Judgement(SubjectOutcome(item.subject, item.path, CheckStatus.NEW))
     level = earlier.level
     notes = list(earlier.notes)
     latest = earlier.latest
@@ -115,8 +115,8 @@ def judge(case: Case, limits: Limits = DEFAULT_LIMITS) -> Verdict:
         )
         or _same_canonical(schema, case.references, latest, limits)
     ):
-        return Verdict(
-            SubjectOutcome(item.subject, item.path, Status.UNCHANGED, level.value), notes=notes
+        return Judgement(
+            SubjectOutcome(item.subject, item.path, CheckStatus.UNCHANGED, level.value), notes=notes
         )
     versions: list[VersionedSchema] = []
     texts: dict[int, str] = {}
@@ -132,17 +132,17 @@ def judge(case: Case, limits: Limits = DEFAULT_LIMITS) -> Verdict:
         versions.append(VersionedSchema(version.version, old))
         texts[version.version], labels[version.version] = version.text, version.label
     if not versions:
-        return Verdict(SubjectOutcome(item.subject, item.path, Status.NEW), notes=notes)
+        return Judgement(SubjectOutcome(item.subject, item.path, CheckStatus.NEW), notes=notes)
     try:
         result = check(schema, versions, level)
     except ValueError as exc:
         return invalid(item, str(exc))
-    status = Status.COMPATIBLE if result.compatible else Status.INCOMPATIBLE
+    status = CheckStatus.COMPATIBLE if result.compatible else CheckStatus.INCOMPATIBLE
     if level is CompatibilityLevel.NONE:
         checked = 0
     else:
         checked = len(versions) if level.transitive else min(1, len(versions))
-    verdict = Verdict(
+    verdict = Judgement(
         SubjectOutcome(item.subject, item.path, status, level.value, checked), notes=notes
     )
     for found in result.incompatibilities:
@@ -158,7 +158,7 @@ def judge(case: Case, limits: Limits = DEFAULT_LIMITS) -> Verdict:
             file, line = where.file, where.line
         verdict.problems.append(
             Problem(
-                kind=Status.INCOMPATIBLE,
+                kind=CheckStatus.INCOMPATIBLE,
                 subject=item.subject,
                 file=file,
                 line=line,

@@ -10,7 +10,7 @@ from enum import StrEnum
 
 import click
 
-from registry.check.results import CheckReport, Problem, Severity, Status
+from registry.check.results import CheckReport, CheckStatus, Problem, Severity
 
 
 class OutputFormat(StrEnum):
@@ -23,9 +23,9 @@ class OutputFormat(StrEnum):
 
 
 _TITLES = {
-    Status.INCOMPATIBLE: "incompatible",
-    Status.INVALID: "invalid",
-    Status.DELETED: "deleted",
+    CheckStatus.INCOMPATIBLE: "incompatible",
+    CheckStatus.INVALID: "invalid",
+    CheckStatus.DELETED: "deleted",
 }
 
 

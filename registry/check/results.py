@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 
-class Status(StrEnum):
+class CheckStatus(StrEnum):
     """What happened to one subject."""
 
     NEW = "new"
@@ -29,7 +29,7 @@ class Severity(StrEnum):
 class Problem:
     """One thing to fix, with everything needed to find and fix it."""
 
-    kind: Status
+    kind: CheckStatus
     subject: str | None
     file: str | None
     message: str
@@ -49,7 +49,7 @@ class SubjectOutcome:
 
     subject: str
     file: str | None
-    status: Status
+    status: CheckStatus
     level: str | None = None
     versions_checked: int = 0
 
@@ -73,7 +73,7 @@ class CheckReport:
 
     def counts(self) -> dict[str, int]:
         """How many subjects ended in each status, in a stable order."""
-        counts = {status.value: 0 for status in Status}
+        counts = {status.value: 0 for status in CheckStatus}
         for outcome in self.subjects:
             counts[outcome.status.value] += 1
         return counts

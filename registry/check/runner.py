@@ -15,10 +15,10 @@ from registry.check.baselines import DEFAULT_LEVEL, Baseline, BaselineError
 from registry.check.config import CONFIG_FILE, CheckConfig, CheckConfigError, parse_config
 from registry.check.discovery import CONVENTIONS_NOTE, Discovery, SchemaFile, discover
 from registry.check.git import GitRepo
-from registry.check.judge import Case, Verdict, invalid, judge, same_schema
+from registry.check.judge import Case, Judgement, invalid, judge, same_schema
 from registry.check.references import Referenced, UnresolvedReferenceError, resolve
 from registry.check.registry_baseline import RegistryBaseline, registry_auth
-from registry.check.results import CheckReport, Problem, Severity, Status, SubjectOutcome
+from registry.check.results import CheckReport, CheckStatus, Problem, Severity, SubjectOutcome
 from registry.check.sources import DirectorySource
 from registry.check.tree_baseline import TreeBaseline, directory_baseline, git_baseline
 from registry.formats import DEFAULT_LIMITS, Limits
@@ -127,7 +127,7 @@ class _Run:
         for problem in self.current.problems:
             self.report.problems.append(
                 Problem(
-                    kind=Status.INVALID,
+                    kind=CheckStatus.INVALID,
                     subject=problem.subject,
                     file=problem.path,
                     message=problem.message,
@@ -167,7 +167,7 @@ class _Run:
         self.report.subjects.sort(key=lambda outcome: outcome.subject)
         self.report.problems.sort(key=lambda p: (p.file or "", p.line or 0, p.subject or ""))
 
-    def add(self, verdict: Verdict) -> None:
+    def add(self, verdict: Judgement) -> None:
         """Record one subject's verdict."""
         self.report.subjects.append(verdict.outcome)
         self.report.problems.extend(verdict.problems)
@@ -193,10 +193,10 @@ class _Run:
                 continue
             allowed = self.config.deletion_allowed(subject)
             moved = self.moved_to(baseline, subject)
-            self.report.subjects.append(SubjectOutcome(subject, path, Status.DELETED))
+            self.report.subjects.append(SubjectOutcome(subject, path, CheckStatus.DELETED))
             self.report.problems.append(
                 Problem(
-                    kind=Status.DELETED,
+                    kind=CheckStatus.DELETED,
                     subject=subject,
                     file=path,
                     severity=Severity.WARNING if allowed else Severity.ERROR,
@@ -241,7 +241,7 @@ class _Run:
 PARALLEL_THRESHOLD = 64
 
 
-def judge_all(cases: list[Case], limits: Limits, workers: int | None = None) -> list[Verdict]:
+def judge_all(cases: list[Case], limits: Limits, workers: int | None = None) -> list[Judgement]:
     """Judge every case, in parallel processes when there are many and more than one CPU."""
     workers = workers if workers is not None else (os.cpu_count() or 1)
     comparing = sum(1 for case in cases if case.earlier is not None)

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from engine.embedded import groups
-from engine.embedded.groups import MemberSpec, Status
+from engine.embedded.groups import HeartbeatStatus, MemberSpec
 from engine.embedded.sqlite import connect
 from engine.types import GroupState, TopicPartition
 
@@ -43,7 +43,7 @@ class Coordinator(RuleBasedStateMachine):
         groups.init_groups(self.conn)
 
     def answer(self, answer: groups.Heartbeat) -> None:
-        if answer.status == Status.UNKNOWN_MEMBER:
+        if answer.status == HeartbeatStatus.UNKNOWN_MEMBER:
             self.members.pop(answer.member_id, None)
 
     @rule(topics=st.sampled_from([("a",), ("b",), ("a", "b")]))
@@ -66,7 +66,7 @@ class Coordinator(RuleBasedStateMachine):
 
     def beat(self, member: str) -> None:
         answer = groups.heartbeat(self.conn, "g", member, self.now, counts)
-        if answer.status == Status.REJOIN:
+        if answer.status == HeartbeatStatus.REJOIN:
             spec = MemberSpec("c", "h", self.members[member], "range", SESSION_MS, REBALANCE_MS)
             answer = groups.join(self.conn, "g", member, spec, self.now, counts)
         self.answer(answer)

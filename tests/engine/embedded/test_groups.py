@@ -265,21 +265,21 @@ def test_coordinator_waits_for_the_rebalance_timeout(tmp_path: Path) -> None:
         return {t: 2 for t in topics if t == "t"}
 
     first = groups.join(conn, "g", None, spec, 0, partition_counts)
-    assert first.status == groups.Status.STABLE
+    assert first.status == groups.HeartbeatStatus.STABLE
     second = groups.join(conn, "g", None, spec, 100, partition_counts)
-    assert second.status == groups.Status.AWAITING
+    assert second.status == groups.HeartbeatStatus.AWAITING
     for now in range(250, 2100, 250):  # both keep beating; `first` never rejoins
         assert groups.heartbeat(conn, "g", first.member_id, now, partition_counts).status == (
-            groups.Status.REJOIN
+            groups.HeartbeatStatus.REJOIN
         )
         groups.heartbeat(conn, "g", second.member_id, now, partition_counts)
     assert len(groups.describe(conn, "g", 2099, partition_counts).members) == 2
     # Past the rebalance timeout (2000 ms after the rebalance began) `first` is removed.
     answer = groups.heartbeat(conn, "g", second.member_id, 2101, partition_counts)
-    assert answer.status == groups.Status.STABLE
+    assert answer.status == groups.HeartbeatStatus.STABLE
     assert answer.assignment == (TopicPartition("t", 0), TopicPartition("t", 1))
     assert groups.heartbeat(conn, "g", first.member_id, 2102, partition_counts).status == (
-        groups.Status.UNKNOWN_MEMBER
+        groups.HeartbeatStatus.UNKNOWN_MEMBER
     )
     conn.close()
 

@@ -99,7 +99,7 @@ def test_type_promotion_is_backward_but_not_full(orders: SchemaRepo) -> None:
 
 
 def test_enum_symbol_removed(repo: SchemaRepo) -> None:
-    status = {"type": "enum", "name": "Status", "symbols": ["NEW", "PAID", "SHIPPED"]}
+    status = {"type": "enum", "name": "CheckStatus", "symbols": ["NEW", "PAID", "SHIPPED"]}
     repo.write("schemas/status-value.avsc", record("Order", field("status", status)))
     repo.commit()
     status["symbols"] = ["NEW", "PAID"]

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from registry.check.baselines import BaselineSubject, BaselineVersion
 from registry.check.discovery import SchemaFile
 from registry.check.judge import Case, _split_remedy, judge, split_fix
-from registry.check.results import Status
+from registry.check.results import CheckStatus
 from registry.check.runner import PARALLEL_THRESHOLD, judge_all
 from registry.compatibility import CompatibilityLevel, Incompatibility
 from registry.formats import DEFAULT_LIMITS, ResolvedReference, SchemaType
@@ -33,16 +33,16 @@ def _case(new: Any, *old: Any, level: str = "BACKWARD", subject: str = "orders-v
 
 
 def test_new_unchanged_compatible() -> None:
-    assert judge(_case(OLD)).outcome.status is Status.NEW
-    assert judge(_case(OLD, OLD)).outcome.status is Status.UNCHANGED
+    assert judge(_case(OLD)).outcome.status is CheckStatus.NEW
+    assert judge(_case(OLD, OLD)).outcome.status is CheckStatus.UNCHANGED
     grown = record("Order", field("id", "string"), field("n", "int", default=0))
-    assert judge(_case(grown, OLD)).outcome.status is Status.COMPATIBLE
+    assert judge(_case(grown, OLD)).outcome.status is CheckStatus.COMPATIBLE
 
 
 def test_incompatible_with_label_line_and_fix() -> None:
     grown = record("Order", field("id", "string"), field("n", "int"))
     verdict = judge(_case(grown, OLD))
-    assert verdict.outcome.status is Status.INCOMPATIBLE
+    assert verdict.outcome.status is CheckStatus.INCOMPATIBLE
     (problem,) = verdict.problems
     assert problem.version == "v1" and problem.level == "BACKWARD"
     lines = json.dumps(grown, indent=2).splitlines()
@@ -53,23 +53,23 @@ def test_incompatible_with_label_line_and_fix() -> None:
 def test_transitive_checks_every_version_and_counts_them() -> None:
     middle = record("Order", field("id", "string"), field("n", "int", default=0))
     new = record("Order", field("id", "string"), field("n", "long", default=0))
-    assert judge(_case(new, OLD, middle, level="FULL")).outcome.status is Status.INCOMPATIBLE
+    assert judge(_case(new, OLD, middle, level="FULL")).outcome.status is CheckStatus.INCOMPATIBLE
     verdict = judge(_case(new, OLD, middle, level="BACKWARD_TRANSITIVE"))
-    assert verdict.outcome.status is Status.COMPATIBLE
+    assert verdict.outcome.status is CheckStatus.COMPATIBLE
     assert verdict.outcome.versions_checked == 2
 
 
 def test_invalid_and_unparseable_earlier_versions() -> None:
     verdict = judge(_case('{\n  "type": "record",\n  "name": ,\n}', OLD))
-    assert verdict.outcome.status is Status.INVALID and verdict.problems[0].line == 3
+    assert verdict.outcome.status is CheckStatus.INVALID and verdict.problems[0].line == 3
     broken_old = judge(_case(OLD, {"type": "record"}, OLD | {"doc": "x"}))
-    assert broken_old.outcome.status is Status.COMPATIBLE
+    assert broken_old.outcome.status is CheckStatus.COMPATIBLE
     assert any("v1 does not parse" in note for note in broken_old.notes)
 
 
 def test_validate_only() -> None:
     case = Case(SchemaFile("a.avsc", "a", SchemaType.AVRO, json.dumps(OLD)), compare=False)
-    assert judge(case).outcome.status is Status.VALID
+    assert judge(case).outcome.status is CheckStatus.VALID
 
 
 def test_parallel_judging_gives_the_same_verdicts() -> None:
@@ -81,15 +81,15 @@ def test_parallel_judging_gives_the_same_verdicts() -> None:
     sequential = judge_all(cases, DEFAULT_LIMITS, workers=1)
     parallel = judge_all(cases, DEFAULT_LIMITS, workers=2)
     assert parallel == sequential
-    assert sum(v.outcome.status is Status.INCOMPATIBLE for v in parallel) == 24
+    assert sum(v.outcome.status is CheckStatus.INCOMPATIBLE for v in parallel) == 24
 
 
 def test_json_nested_too_deeply_is_invalid_not_a_crash() -> None:
     bomb = "[" * 200_000 + "]" * 200_000
     verdict = judge(_case(bomb, OLD))
-    assert verdict.outcome.status is Status.INVALID
+    assert verdict.outcome.status is CheckStatus.INVALID
     assert "nested too deeply" in verdict.problems[0].message
-    assert judge(_case(OLD, {"type": "record"}, OLD)).outcome.status is Status.UNCHANGED
+    assert judge(_case(OLD, {"type": "record"}, OLD)).outcome.status is CheckStatus.UNCHANGED
 
 
 def test_fix_is_cut_at_the_last_semicolon_outside_an_aside() -> None:
