@@ -2,7 +2,7 @@
 
 Layout of a cluster directory:
 
-* `cluster.db`: the catalog of topics (name, id, partition count, config overrides);
+* `cluster.db`: topic metadata (name, id, partition count, config overrides);
 * `groups.db`: consumer groups, their members and committed offsets;
 * `topics/<topic id>.db`: the partitioned log of one topic (see `engine.embedded.log`).
 
@@ -34,7 +34,7 @@ from engine.cluster import (
     Assignor,
     AutoOffsetReset,
 )
-from engine.embedded import catalog, groups, log
+from engine.embedded import groups, log, metadata
 from engine.embedded.chunks import make_metadata
 from engine.embedded.codec import check_headers, encode_headers
 from engine.embedded.sqlite import connect, data_version, write_tx
@@ -121,7 +121,7 @@ class _ThreadState(threading.local):
     def __init__(self, registry: weakref.WeakSet[_Connections]) -> None:
         self.conns = _Connections()
         registry.add(self.conns)
-        self.topics: dict[str, catalog.TopicMeta] = {}
+        self.topics: dict[str, metadata.TopicMeta] = {}
         self.version: int | None = None
 
 
@@ -148,7 +148,7 @@ class EmbeddedEngine:
         self._clients: weakref.WeakSet[Any] = weakref.WeakSet()
         self._closed = False
         self._sticky = itertools.count(random.randrange(1 << 16))
-        catalog.init_catalog(self._db(_CLUSTER_DB))
+        metadata.init_metadata(self._db(_CLUSTER_DB))
         groups.init_groups(self._db(_GROUPS_DB))
         self._stop = threading.Event()
         self._maintenance: threading.Thread | None = None
@@ -164,7 +164,7 @@ class EmbeddedEngine:
     def __repr__(self) -> str:
         return f"EmbeddedEngine({str(self.path)!r}, name={self.name!r})"
 
-    # -- connections and the catalog cache ---------------------------------------------------
+    # -- connections and the metadata cache --------------------------------------------------
 
     def _db(self, key: str, *, create: bool = True) -> sqlite3.Connection:
         conn = self._state.conns.by_key.get(key)
@@ -184,11 +184,11 @@ class EmbeddedEngine:
         if conn is not None:
             conn.close()
 
-    def _topics(self) -> dict[str, catalog.TopicMeta]:
+    def _topics(self) -> dict[str, metadata.TopicMeta]:
         state = self._state
         version = data_version(self._db(_CLUSTER_DB))
         if version != state.version:
-            fresh = catalog.load_topics(self._db(_CLUSTER_DB))
+            fresh = metadata.load_topics(self._db(_CLUSTER_DB))
             live_ids = {meta.topic_id for meta in fresh.values()}
             for meta in state.topics.values():
                 if meta.topic_id not in live_ids:
@@ -201,13 +201,13 @@ class EmbeddedEngine:
         # A connection's own commits do not change its data_version: reload explicitly.
         self._state.version = None
 
-    def _meta(self, topic: str) -> catalog.TopicMeta:
+    def _meta(self, topic: str) -> metadata.TopicMeta:
         meta = self._topics().get(topic)
         if meta is None:
             raise UnknownTopicOrPartitionError(f"topic {topic!r} does not exist")
         return meta
 
-    def _log(self, meta: catalog.TopicMeta) -> sqlite3.Connection:
+    def _log(self, meta: metadata.TopicMeta) -> sqlite3.Connection:
         try:
             return self._db(meta.topic_id, create=False)
         except FileNotFoundError:
@@ -229,7 +229,7 @@ class EmbeddedEngine:
             raise InvalidTopicError(f"Topic {name!r} is reserved for Kafka's own use")
         validate_partitions(partitions)
         overrides = {k: v for k, v in validate_config(config).items() if v is not None}
-        meta = catalog.TopicMeta(name, uuid.uuid4().hex, partitions, overrides)
+        meta = metadata.TopicMeta(name, uuid.uuid4().hex, partitions, overrides)
         if name in self._topics():
             raise TopicAlreadyExistsError(f"Topic {name!r} already exists.")
         file = self.path / "topics" / f"{meta.topic_id}.db"
@@ -237,7 +237,7 @@ class EmbeddedEngine:
         conn = self._db(_CLUSTER_DB)
         try:
             with write_tx(conn):
-                existing = catalog.load_topics(conn)
+                existing = metadata.load_topics(conn)
                 if name in existing:
                     raise TopicAlreadyExistsError(f"Topic {name!r} already exists.")
                 for other in existing:
@@ -246,7 +246,7 @@ class EmbeddedEngine:
                             f"Topic {name!r} collides with existing topic {other!r} "
                             "('.' and '_' are interchangeable in metric names)"
                         )
-                catalog.insert_topic(conn, meta, now_ms())
+                metadata.insert_topic(conn, meta, now_ms())
         except BaseException:
             self._drop_conn(meta.topic_id)
             _unlink_db(file)
@@ -258,10 +258,10 @@ class EmbeddedEngine:
         """Delete a topic, its records and the groups' committed offsets for it."""
         conn = self._db(_CLUSTER_DB)
         with write_tx(conn):
-            meta = catalog.load_topics(conn).get(name)
+            meta = metadata.load_topics(conn).get(name)
             if meta is None:
                 raise UnknownTopicOrPartitionError(f"topic {name!r} does not exist")
-            catalog.remove_topic(conn, name)
+            metadata.remove_topic(conn, name)
         self._invalidate()
         with contextlib.suppress(FileNotFoundError):
             log.mark_deleted(self._db(meta.topic_id, create=False))
@@ -290,7 +290,7 @@ class EmbeddedEngine:
         conn = self._db(_CLUSTER_DB)
         try:
             with write_tx(conn):
-                meta = catalog.load_topics(conn).get(name)
+                meta = metadata.load_topics(conn).get(name)
                 if meta is None:
                     raise UnknownTopicOrPartitionError(f"topic {name!r} does not exist")
                 if total == meta.partitions:
@@ -301,7 +301,7 @@ class EmbeddedEngine:
                         f"than the requested {total}."
                     )
                 log.add_partitions(self._log(meta), total)
-                catalog.set_partitions(conn, name, total)
+                metadata.set_partitions(conn, name, total)
         finally:
             self._invalidate()
 
@@ -310,11 +310,11 @@ class EmbeddedEngine:
         conn = self._db(_CLUSTER_DB)
         try:
             with write_tx(conn):
-                meta = catalog.load_topics(conn).get(name)
+                meta = metadata.load_topics(conn).get(name)
                 if meta is None:
                     raise UnknownTopicOrPartitionError(f"topic {name!r} does not exist")
                 overrides = apply_config_updates(meta.overrides, updates)
-                catalog.set_overrides(conn, name, overrides)
+                metadata.set_overrides(conn, name, overrides)
         finally:
             self._invalidate()
 
@@ -529,7 +529,7 @@ class EmbeddedEngine:
         return report
 
     def _maintain_topic(
-        self, meta: catalog.TopicMeta, stamp: int, report: MaintenanceReport
+        self, meta: metadata.TopicMeta, stamp: int, report: MaintenanceReport
     ) -> None:
         config = meta.config
         policy = config["cleanup.policy"].split(",")

@@ -1,4 +1,4 @@
-"""The cluster catalog (`cluster.db`): which topics exist, their ids, partition counts and
+"""Topic metadata of a cluster (`cluster.db`): which topics exist, their ids, partition counts and
 configuration overrides. Records live in one database per topic, named by the topic id, so a
 topic deleted and created again never sees the old records."""
 
@@ -24,7 +24,7 @@ CREATE TABLE IF NOT EXISTS topics (
 
 @dataclass(frozen=True, slots=True)
 class TopicMeta:
-    """A topic as the catalog knows it, with the config values the hot path needs parsed."""
+    """A topic as `cluster.db` knows it, with the config values the hot path needs parsed."""
 
     name: str
     topic_id: str
@@ -52,8 +52,8 @@ class TopicMeta:
         return self.config["message.timestamp.type"] == "LogAppendTime"
 
 
-def init_catalog(conn: sqlite3.Connection) -> None:
-    """Create the catalog schema if it does not exist yet."""
+def init_metadata(conn: sqlite3.Connection) -> None:
+    """Create the topic metadata schema if it does not exist yet."""
     with write_tx(conn):
         conn.execute(_SCHEMA)
 
