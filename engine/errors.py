@@ -110,3 +110,74 @@ class InconsistentGroupProtocolError(EngineError):
     """A member asked for an assignor the rest of its consumer group does not use."""
 
     kafka_error = "INCONSISTENT_GROUP_PROTOCOL"
+
+
+class StorageError(EngineError):
+    """A file of the embedded engine could not be read or written (the message names it)."""
+
+    kafka_error = "KAFKA_STORAGE_ERROR"
+
+    def __init__(self, message: str, path: str) -> None:
+        super().__init__(message)
+        #: The file (or directory) the error is about.
+        self.path = path
+
+
+class StorageFullError(StorageError):
+    """The disk holding the data directory is full: nothing of the failed write was stored.
+
+    Everything acknowledged before stays; writes succeed again once space is freed."""
+
+    def __init__(self, directory: str, file: str | None = None) -> None:
+        where = f" (writing {file})" if file else ""
+        super().__init__(
+            f"no space left on the device holding the data directory {directory}{where}; "
+            "nothing of this write was stored. Free some space and retry.",
+            directory,
+        )
+        self.directory = directory
+        self.file = file
+
+
+class DamagedFileError(StorageError):
+    """A database file is damaged (truncated, overwritten, not a database).
+
+    Only what is stored in that file is unavailable; `topic` names the topic it holds, if any."""
+
+    def __init__(self, file: str, detail: str, topic: str | None = None) -> None:
+        what = f"topic {topic!r}: " if topic is not None else ""
+        super().__init__(f"{what}the file {file} is damaged ({detail})", file)
+        self.file = file
+        self.detail = detail
+        self.topic = topic
+
+
+class DataLossError(DamagedFileError):
+    """A log ends before the end offset recorded when its records were acknowledged: records
+    were lost (typically a damaged `-wal` file after a crash). Writes to the topic are refused
+    until an operator accepts the loss with `streamgov recover`; reads serve what is left.
+
+    `lost` maps each damaged partition to the range of lost offsets [first, end)."""
+
+    def __init__(
+        self, file: str, ends_file: str, topic: str, lost: dict[int, tuple[int, int]]
+    ) -> None:
+        parts = ", ".join(
+            f"partition {p} lost offsets {a}-{b - 1} ({b - a} records)"
+            for p, (a, b) in sorted(lost.items())
+        )
+        DamagedFileError.__init__(
+            self,
+            file,
+            f"it ends before the acknowledged end offsets recorded in {ends_file}, so its "
+            f"write-ahead log {file}-wal was damaged: {parts}; writes to the topic are refused "
+            "until `streamgov recover` is run",
+            topic,
+        )
+        self.ends_file = ends_file
+        self.lost = dict(lost)
+
+    @property
+    def records_lost(self) -> int:
+        """How many acknowledged records are missing."""
+        return sum(b - a for a, b in self.lost.values())

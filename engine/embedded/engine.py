@@ -39,6 +39,7 @@ from engine.embedded.chunks import make_metadata
 from engine.embedded.codec import check_headers, encode_headers
 from engine.embedded.sqlite import connect, data_version, write_tx
 from engine.errors import (
+    DamagedFileError,
     InvalidPartitionsError,
     InvalidRecordError,
     InvalidTopicError,
@@ -149,7 +150,11 @@ class EmbeddedEngine:
         self._closed = False
         self._sticky = itertools.count(random.randrange(1 << 16))
         metadata.init_metadata(self._db(_CLUSTER_DB))
-        groups.init_groups(self._db(_GROUPS_DB))
+        self._groups_ready = False
+        try:
+            self._groups()
+        except DamagedFileError as exc:  # topics still work; group operations raise it
+            logger.error("%s", exc)
         self._stop = threading.Event()
         self._maintenance: threading.Thread | None = None
         if maintenance_interval_s is not None:
@@ -166,7 +171,7 @@ class EmbeddedEngine:
 
     # -- connections and the metadata cache --------------------------------------------------
 
-    def _db(self, key: str, *, create: bool = True) -> sqlite3.Connection:
+    def _db(self, key: str, *, create: bool = True, topic: str | None = None) -> sqlite3.Connection:
         conn = self._state.conns.by_key.get(key)
         if conn is None:
             if self._closed:
@@ -174,10 +179,29 @@ class EmbeddedEngine:
             if key in (_CLUSTER_DB, _GROUPS_DB):
                 file, page_size = self.path / key, None
             else:
-                file, page_size = self.path / "topics" / f"{key}.db", log.PAGE_SIZE
-            conn = connect(file, create=create, durable=self.durable, page_size=page_size)
+                file, page_size = self.topic_file(key), log.PAGE_SIZE
+            conn = connect(
+                file,
+                create=create,
+                durable=self.durable,
+                page_size=page_size,
+                directory=self.path,
+                topic=topic,
+            )
             self._state.conns.by_key[key] = conn
         return conn
+
+    def _groups(self) -> sqlite3.Connection:
+        """The connection to `groups.db`, whose schema is created on first use."""
+        conn = self._db(_GROUPS_DB)
+        if not self._groups_ready:
+            groups.init_groups(conn)
+            self._groups_ready = True
+        return conn
+
+    def topic_file(self, topic_id: str) -> Path:
+        """The database file holding the log of the topic with this id."""
+        return self.path / "topics" / f"{topic_id}.db"
 
     def _drop_conn(self, key: str) -> None:
         conn = self._state.conns.by_key.pop(key, None)
@@ -209,7 +233,7 @@ class EmbeddedEngine:
 
     def _log(self, meta: metadata.TopicMeta) -> sqlite3.Connection:
         try:
-            return self._db(meta.topic_id, create=False)
+            return self._db(meta.topic_id, create=False, topic=meta.name)
         except FileNotFoundError:
             self._invalidate()
             raise UnknownTopicOrPartitionError(f"topic {meta.name!r} does not exist") from None
@@ -232,10 +256,10 @@ class EmbeddedEngine:
         meta = metadata.TopicMeta(name, uuid.uuid4().hex, partitions, overrides)
         if name in self._topics():
             raise TopicAlreadyExistsError(f"Topic {name!r} already exists.")
-        file = self.path / "topics" / f"{meta.topic_id}.db"
-        log.init_topic(self._db(meta.topic_id), name, meta.topic_id, partitions)
+        file = self.topic_file(meta.topic_id)
         conn = self._db(_CLUSTER_DB)
         try:
+            log.init_topic(self._db(meta.topic_id, topic=name), name, meta.topic_id, partitions)
             with write_tx(conn):
                 existing = metadata.load_topics(conn)
                 if name in existing:
@@ -263,11 +287,11 @@ class EmbeddedEngine:
                 raise UnknownTopicOrPartitionError(f"topic {name!r} does not exist")
             metadata.remove_topic(conn, name)
         self._invalidate()
-        with contextlib.suppress(FileNotFoundError):
-            log.mark_deleted(self._db(meta.topic_id, create=False))
+        with contextlib.suppress(FileNotFoundError, DamagedFileError):
+            log.mark_deleted(self._db(meta.topic_id, create=False, topic=name))
         self._drop_conn(meta.topic_id)
-        _unlink_db(self.path / "topics" / f"{meta.topic_id}.db")
-        groups.forget_topic(self._db(_GROUPS_DB), name)
+        _unlink_db(self.topic_file(meta.topic_id))
+        groups.forget_topic(self._groups(), name)
 
     def list_topics(self, include_internal: bool = False) -> list[str]:
         """Topic names, sorted; internal ones (leading underscore) only when asked."""
@@ -415,7 +439,7 @@ class EmbeddedEngine:
     ) -> None:
         """Commit offsets as an admin or a standalone consumer (refused while members live)."""
         self._check_partitions(offsets)
-        groups.commit(self._db(_GROUPS_DB), group_id, offsets, now_ms(), self._partition_counts)
+        groups.commit(self._groups(), group_id, offsets, now_ms(), self._partition_counts)
 
     def commit_member_offsets(
         self,
@@ -427,7 +451,7 @@ class EmbeddedEngine:
         """Commit offsets as a group member of the given generation."""
         self._check_partitions(offsets)
         groups.commit(
-            self._db(_GROUPS_DB),
+            self._groups(),
             group_id,
             offsets,
             now_ms(),
@@ -439,37 +463,37 @@ class EmbeddedEngine:
         self, group_id: str, topics: Iterable[str] | None = None
     ) -> dict[TopicPartition, OffsetAndMetadata]:
         """The group's committed offsets, optionally only for some topics."""
-        return groups.committed(self._db(_GROUPS_DB), group_id, topics)
+        return groups.committed(self._groups(), group_id, topics)
 
     def list_groups(self) -> list[GroupListing]:
         """Every consumer group that has members or committed offsets."""
-        return groups.list_groups(self._db(_GROUPS_DB), now_ms(), self._partition_counts)
+        return groups.list_groups(self._groups(), now_ms(), self._partition_counts)
 
     def describe_group(self, group_id: str) -> GroupDescription:
         """State, protocol, generation and members with their assignment."""
-        return groups.describe(self._db(_GROUPS_DB), group_id, now_ms(), self._partition_counts)
+        return groups.describe(self._groups(), group_id, now_ms(), self._partition_counts)
 
     def delete_group(self, group_id: str) -> None:
         """Delete an empty group and its offsets."""
-        groups.delete(self._db(_GROUPS_DB), group_id, now_ms(), self._partition_counts)
+        groups.delete(self._groups(), group_id, now_ms(), self._partition_counts)
 
     def group_join(
         self, group_id: str, member_id: str | None, spec: groups.MemberSpec
     ) -> groups.Heartbeat:
         """Join or rejoin a group (used by `EmbeddedConsumer`)."""
         return groups.join(
-            self._db(_GROUPS_DB), group_id, member_id, spec, now_ms(), self._partition_counts
+            self._groups(), group_id, member_id, spec, now_ms(), self._partition_counts
         )
 
     def group_heartbeat(self, group_id: str, member_id: str) -> groups.Heartbeat:
         """Heartbeat a member (used by `EmbeddedConsumer`)."""
         return groups.heartbeat(
-            self._db(_GROUPS_DB), group_id, member_id, now_ms(), self._partition_counts
+            self._groups(), group_id, member_id, now_ms(), self._partition_counts
         )
 
     def group_leave(self, group_id: str, member_id: str) -> None:
         """Leave a group (used by `EmbeddedConsumer`)."""
-        groups.leave(self._db(_GROUPS_DB), group_id, member_id, now_ms(), self._partition_counts)
+        groups.leave(self._groups(), group_id, member_id, now_ms(), self._partition_counts)
 
     # -- clients -----------------------------------------------------------------------------
 
@@ -525,6 +549,8 @@ class EmbeddedEngine:
                 self._maintain_topic(meta, stamp, report)
             except UnknownTopicOrPartitionError:
                 continue  # deleted meanwhile
+            except DamagedFileError as exc:  # the others are still maintained
+                logger.warning("maintenance skipped: %s", exc)
         self._sweep_orphans()
         return report
 

@@ -10,13 +10,21 @@ from __future__ import annotations
 
 import contextlib
 import random
+import shutil
 import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
-from engine.errors import ClusterUnavailableError
+from engine.errors import (
+    ClusterUnavailableError,
+    DamagedFileError,
+    EngineError,
+    StorageError,
+    StorageFullError,
+)
 
 #: How long a writer waits for another process's transaction before giving up.
 BUSY_TIMEOUT_S = 30.0
@@ -25,11 +33,109 @@ BUSY_TIMEOUT_S = 30.0
 WAL_CHECKPOINT_BYTES = 16 << 20
 
 
+# Primary result codes (the low byte of an extended code) that say something about storage.
+_SQLITE_IOERR = 10
+_SQLITE_CORRUPT = 11
+_SQLITE_FULL = 13
+_SQLITE_NOTADB = 26
+
+
+def storage_error(
+    exc: sqlite3.Error, file: Path | str, directory: Path | str, topic: str | None = None
+) -> EngineError | None:
+    """The engine error an SQLite error on `file` stands for (a full disk, a damaged file, an
+    I/O error), or None when it says nothing about storage (a bug, a lock: raise it as is)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = -1 if code is None else code & 0xFF
+    if primary == _SQLITE_FULL:
+        return StorageFullError(str(directory), str(file))
+    if primary in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
+        return DamagedFileError(str(file), str(exc), topic)
+    if primary == _SQLITE_IOERR:
+        if _nearly_full(directory):
+            return StorageFullError(str(directory), str(file))
+        return StorageError(f"I/O error on {file}: {exc}", str(file))
+    return None
+
+
+def _nearly_full(directory: Path | str) -> bool:
+    try:
+        return shutil.disk_usage(directory).free < (1 << 20)
+    except OSError:
+        return False
+
+
+class Connection(sqlite3.Connection):
+    """A connection that turns SQLite's storage errors into engine errors naming its file."""
+
+    file: Path
+    directory: Path
+    topic: str | None
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        with self.guard:
+            return _Cursor(self).execute(sql, parameters)
+
+    def executemany(self, sql: str, parameters: Any, /) -> sqlite3.Cursor:
+        with self.guard:
+            return super().executemany(sql, parameters)
+
+    @property
+    def guard(self) -> _Guard:
+        """A context that re-raises storage errors as engine errors."""
+        return _Guard(self)
+
+
+class _Guard:
+    """Turns an SQLite storage error on the connection's file into the engine error for it."""
+
+    __slots__ = ("conn",)
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
+        if isinstance(exc, sqlite3.DatabaseError):
+            conn = self.conn
+            error = storage_error(exc, conn.file, conn.directory, conn.topic)
+            if error is not None:
+                raise error from exc
+
+
+class _Cursor(sqlite3.Cursor):
+    """A cursor whose row reads turn storage errors into engine errors (a damaged page is
+    often met only while stepping through the rows)."""
+
+    connection: Connection
+
+    def __next__(self) -> Any:
+        with self.connection.guard:
+            return super().__next__()
+
+    def fetchone(self) -> Any:
+        with self.connection.guard:
+            return super().fetchone()
+
+    def fetchall(self) -> list[Any]:
+        with self.connection.guard:
+            return super().fetchall()
+
+
 def connect(
-    path: Path, *, create: bool, durable: bool = False, page_size: int | None = None
-) -> sqlite3.Connection:
+    path: Path,
+    *,
+    create: bool,
+    durable: bool = False,
+    page_size: int | None = None,
+    directory: Path | None = None,
+    topic: str | None = None,
+) -> Connection:
     """Open one database file in autocommit mode (transactions are explicit). `page_size`
-    applies when the file is new (it is fixed once the first page is written)."""
+    applies when the file is new (it is fixed once the first page is written). Storage
+    errors name `path`, the data `directory` (default: the file's) and the `topic` it holds."""
     mode = "rwc" if create else "rw"
     uri = f"file:{quote(str(path))}?mode={mode}"
     try:
@@ -40,9 +146,17 @@ def connect(
             isolation_level=None,
             check_same_thread=False,
             cached_statements=256,
+            factory=Connection,
         )
     except sqlite3.OperationalError as exc:
+        error = storage_error(exc, path, directory or path.parent, topic) if create else None
+        if error is not None:
+            raise error from exc
         raise FileNotFoundError(f"cannot open {path}: {exc}") from exc
+    assert isinstance(conn, Connection)
+    conn.file = path
+    conn.directory = directory or path.parent
+    conn.topic = topic
     try:
         if page_size is not None:
             conn.execute(f"PRAGMA page_size={int(page_size)}")
@@ -54,7 +168,10 @@ def connect(
         conn.execute(f"PRAGMA wal_autocheckpoint={max(1000, WAL_CHECKPOINT_BYTES // actual_page)}")
         conn.execute(f"PRAGMA journal_size_limit={WAL_CHECKPOINT_BYTES}")
         conn.execute("PRAGMA cache_size=-16000")
-    except sqlite3.DatabaseError as exc:  # locked for too long, or not a database at all
+    except StorageError:
+        conn.close()
+        raise
+    except sqlite3.DatabaseError as exc:  # locked for too long
         conn.close()
         raise ClusterUnavailableError(f"cannot use database {path}: {exc}") from exc
     return conn
@@ -71,8 +188,13 @@ def write_tx(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         if conn.in_transaction:
             conn.rollback()
         raise
-    else:
+    try:
         conn.execute("COMMIT")
+    except BaseException:
+        # A COMMIT that failed (a full disk) leaves the transaction open, holding the lock.
+        if conn.in_transaction:
+            conn.rollback()
+        raise
 
 
 def _begin_immediate(conn: sqlite3.Connection) -> None:

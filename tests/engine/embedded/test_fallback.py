@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from engine.embedded import EmbeddedCluster, chunks, engine, log
-from engine.errors import ClusterUnavailableError
+from engine.errors import DamagedFileError
 from engine.fastpath import native
 from engine.types import ConsumedRecord, Record, TopicPartition
 
@@ -51,7 +51,7 @@ def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
     root = tmp_path / "broken"
     root.mkdir()
     (root / "cluster.db").write_bytes(b"this is not a database" * 100)
-    with pytest.raises(ClusterUnavailableError, match="cannot use database"):
+    with pytest.raises(DamagedFileError, match=r"cluster\.db is damaged \(file is not a database"):
         EmbeddedCluster(root, maintenance_interval_s=None)
 
 
