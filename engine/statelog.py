@@ -50,7 +50,7 @@ class _Raised:
 
 
 class StateLog(Generic[S]):
-    """Replicated state machine over a single-partition topic (see DESIGN.md)."""
+    """Replicated state machine over a single-partition topic (see `docs/architecture.md`)."""
 
     def __init__(
         self,

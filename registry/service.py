@@ -37,7 +37,7 @@ from registry.store import (
     Version,
     apply,
     check_compatibility,
-    identity_text,
+    identity_string,
     initial_state,
     parse_level,
     parse_or_reject,
@@ -455,11 +455,11 @@ class SchemaRegistry:
     def _prepare(
         self, state: RegistryState, subject: str, request: SchemaRequest, normalize: bool
     ) -> tuple[str, Any]:
-        """The schema's identity text (Confluent's canonical string, of the normalized form
+        """The schema's identity string (Confluent's canonical string, of the normalized form
         when asked: what is registered and compared) and the parsed schema."""
         resolved = state.resolve(request.references)
         parsed = parse_or_reject(request.schema_type, request.schema, resolved)
-        return identity_text(parsed, normalize), parsed
+        return identity_string(parsed, normalize), parsed
 
     def register(self, subject: str, body: object, normalize: bool = False) -> dict[str, Json]:
         """`POST /subjects/{s}/versions`: register (or find) the schema; answers `{"id": n}`."""
@@ -526,7 +526,7 @@ class SchemaRegistry:
                     or stored.references != request.references
                 ):
                     continue
-                if identity_text(state.parsed(stored), normalize) == text:
+                if identity_string(state.parsed(stored), normalize) == text:
                     return _version_body(version, stored)
         raise errors.schema_not_found()
 

@@ -21,7 +21,6 @@ from enum import StrEnum
 from typing import Any
 
 from registry import errors
-from registry.canonical import canonical_string
 from registry.compatibility import (
     CompatibilityLevel,
     CompatibilityResult,
@@ -156,7 +155,7 @@ class RegistryState:
     """Everything the registry knows; built only by `apply`."""
 
     schemas: dict[int, StoredSchema] = field(default_factory=dict)
-    #: identity (Confluent's canonical string, see `registry.canonical`) -> the first id with it
+    #: identity (`ParsedSchema.canonical_string`) -> the first id with it
     ids_by_key: dict[SchemaKey, int] = field(default_factory=dict)
     #: schema id -> its identity
     keys_by_id: dict[int, SchemaKey] = field(default_factory=dict)
@@ -286,38 +285,40 @@ def parse_or_reject(
         raise errors.invalid_schema(f"Invalid schema: {exc}") from None
 
 
-def normalized_text(parsed: ParsedSchema) -> str:
+def normalized_or_reject(parsed: ParsedSchema) -> str:
     """The normalized form of a schema, a failure of the normalizer reported as invalid input."""
     try:
-        return parsed.normalized()
+        return parsed.normalized_form()
     except Exception as exc:
         raise errors.invalid_schema(f"Invalid schema: cannot normalize: {exc}") from None
 
 
 @functools.lru_cache(maxsize=8192)
-def _canonical_cached(
+def _canonical_string_cached(
     schema_type: SchemaType, text: str, references: tuple[ResolvedReference, ...]
 ) -> str:
-    return canonical_string(parse_cached(schema_type, text, references))
+    return parse_cached(schema_type, text, references).canonical_string()
 
 
-def canonical_text(parsed: ParsedSchema) -> str:
+def canonical_string_or_reject(parsed: ParsedSchema) -> str:
     """Confluent's canonical string of a schema (cached by text), failures as invalid input."""
     try:
-        return _canonical_cached(parsed.schema_type, parsed.raw, parsed.references)
+        return _canonical_string_cached(parsed.schema_type, parsed.raw, parsed.references)
     except errors.RegistryError:
         raise
     except Exception as exc:
         raise errors.invalid_schema(f"Invalid schema: cannot write it canonically: {exc}") from None
 
 
-def identity_text(parsed: ParsedSchema, normalize: bool) -> str:
+def identity_string(parsed: ParsedSchema, normalize: bool) -> str:
     """The text a schema is registered and identified as: Confluent's canonical string, of
     the normalized form when `normalize` is set."""
     if not normalize:
-        return canonical_text(parsed)
-    normalized = parse_or_reject(parsed.schema_type, normalized_text(parsed), parsed.references)
-    return canonical_text(normalized)
+        return canonical_string_or_reject(parsed)
+    normalized = parse_or_reject(
+        parsed.schema_type, normalized_or_reject(parsed), parsed.references
+    )
+    return canonical_string_or_reject(normalized)
 
 
 def check_compatibility(
@@ -373,7 +374,7 @@ def register_command(
     schema_id: int | None = None,
     version: int | None = None,
 ) -> dict[str, Json]:
-    """The log command that registers `schema`, given as its `identity_text` (normalized
+    """The log command that registers `schema`, given as its `identity_string` (normalized
     already if wanted). Such commands carry `"canonical": true`; commands without it come
     from before identities were canonical strings and are identified by their exact text."""
     command: dict[str, Json] = {
@@ -460,7 +461,7 @@ def _register(state: RegistryState, command: Mapping[str, Json], commit: bool) -
     else:
         legacy_key = schema_key(schema_type, text, references, metadata, rule_set)
         try:
-            identity = canonical_text(parsed)
+            identity = canonical_string_or_reject(parsed)
         except errors.RegistryError:  # replay must not refuse what was accepted then
             identity = text
         key = schema_key(schema_type, identity, references, metadata, rule_set)

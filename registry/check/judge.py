@@ -9,7 +9,6 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from registry.canonical import canonical_string
 from registry.check.baselines import BaselineSubject, BaselineVersion
 from registry.check.discovery import SchemaFile
 from registry.check.pointers import line_of, load_json, split, translate
@@ -113,7 +112,7 @@ def judge(case: Case, limits: Limits = DEFAULT_LIMITS) -> Judgement:
             (latest.text, *(r.schema for r in latest.references)),
             (item.text, *(r.schema for r in case.references)),
         )
-        or _same_canonical(schema, case.references, latest, limits)
+        or _same_canonical_string(schema, case.references, latest, limits)
     ):
         return Judgement(
             SubjectOutcome(item.subject, item.path, CheckStatus.UNCHANGED, level.value), notes=notes
@@ -220,7 +219,7 @@ def same_schema(old: tuple[str, ...], new: tuple[str, ...]) -> bool:
     return True
 
 
-def _same_canonical(
+def _same_canonical_string(
     schema: ParsedSchema,
     references: tuple[ResolvedReference, ...],
     latest: BaselineVersion,
@@ -236,13 +235,15 @@ def _same_canonical(
         return False
     try:
         old = parse_schema(latest.schema_type, latest.text, latest.references, limits)
-        if canonical_string(old) != canonical_string(schema):
+        if old.canonical_string() != schema.canonical_string():
             return False
         for index, (before, after) in enumerate(zip(latest.references, references, strict=True)):
             if before.name != after.name:
                 return False
-            if _canonical(schema.schema_type, before, latest.references[:index], limits) != (
-                _canonical(schema.schema_type, after, references[:index], limits)
+            if _reference_canonical_string(
+                schema.schema_type, before, latest.references[:index], limits
+            ) != (
+                _reference_canonical_string(schema.schema_type, after, references[:index], limits)
             ):
                 return False
     except (ValueError, TypeError, KeyError):  # SchemaError included: not the same, then
@@ -250,13 +251,13 @@ def _same_canonical(
     return True
 
 
-def _canonical(
+def _reference_canonical_string(
     kind: SchemaType,
     reference: ResolvedReference,
     before: tuple[ResolvedReference, ...],
     limits: Limits,
 ) -> str:
-    return canonical_string(parse_schema(kind, reference.schema, before, limits))
+    return parse_schema(kind, reference.schema, before, limits).canonical_string()
 
 
 def _json(text: str | None) -> Any:

@@ -1,4 +1,4 @@
-"""Schema formats: parsing, validation, canonical and normalized forms, field tags.
+"""Schema formats: parsing, validation, parsing and normalized forms, field tags.
 
 `FORMATS` is the one place that names the formats: a `SchemaType` and the parser that turns
 its text into a `ParsedSchema`. Adding a format is a package under `registry/formats/` and one

@@ -106,11 +106,19 @@ class ParsedSchema(Protocol):
         """The fully-qualified record name (Avro) or `title` (JSON), for RecordNameStrategy."""
         ...
 
-    def canonical(self) -> str:
-        """A compact, deterministic text: Avro Parsing Canonical Form; JSON: sorted compact."""
+    def canonical_string(self) -> str:
+        """Confluent's canonical string: the text the registry stores, answers and keys ids on."""
         ...
 
-    def normalized(self) -> str:
+    def parsing_form(self) -> str:
+        """The parsing form: Avro's Parsing Canonical Form; JSON Schema: sorted-key compact JSON.
+
+        Equal for schemas that read data alike (Avro) or are the same document (JSON). Not
+        what the registry stores: that is `canonical_string`.
+        """
+        ...
+
+    def normalized_form(self) -> str:
         """Equal for schemas that differ only in spelling; what `normalize=true` registers."""
         ...
 

@@ -71,7 +71,7 @@ def register(registry: SchemaRegistry, subject: str, schema: str, **body: Any) -
     return answer["id"]
 
 
-def test_whitespace_variants_get_one_id_and_the_canonical_text(registry: SchemaRegistry) -> None:
+def test_whitespace_variants_get_one_id_and_the_canonical_string(registry: SchemaRegistry) -> None:
     pretty = register(registry, "a", json.dumps(USER, indent=4))
     compact = register(registry, "b", json.dumps(USER, separators=(",", ":")))
     spaced = register(registry, "c", json.dumps(USER))

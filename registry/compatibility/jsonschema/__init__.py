@@ -39,10 +39,10 @@ def incompatibilities(reader: ParsedSchema, writer: ParsedSchema) -> list[Incomp
 
 
 def _same_text(a: JsonSchema, b: JsonSchema) -> bool:
-    """Equal canonical text and references: the same schema, whatever its depth."""
-    return a.canonical() == b.canonical() and [(ref.name, ref.schema) for ref in a.references] == [
-        (ref.name, ref.schema) for ref in b.references
-    ]
+    """Equal parsing forms and references: the same schema, whatever its depth."""
+    return a.parsing_form() == b.parsing_form() and [
+        (ref.name, ref.schema) for ref in a.references
+    ] == [(ref.name, ref.schema) for ref in b.references]
 
 
 __all__ = ["incompatibilities"]

@@ -1,4 +1,4 @@
-"""Avro schemas: parsing with full validation, canonical and normalized forms, field tags.
+"""Avro schemas: parsing with full validation, parsing and normalized forms, field tags.
 
 `parse_avro` turns schema text into an `AvroSchema` whose `root` is a graph of `AvroType`
 nodes: one node per place a type is written in the text, except that a named type used by
@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from registry.formats.avro.canonical_string import canonical_string as write_canonical_string
 from registry.formats.avro.model import NAMED_TYPES, PRIMITIVE_TYPES, AvroField, AvroType
 from registry.formats.avro.parsing import Names, Parser, load_document
 from registry.formats.avro.writing import Emitter, fastavro_parse, render
@@ -37,7 +38,8 @@ class AvroSchema:
     named: dict[str, AvroType]
     tags: list[FieldTag]
     limits: Limits = DEFAULT_LIMITS
-    _canonical: str | None = None
+    _canonical_string: str | None = None
+    _parsing_form: str | None = None
     _normalized: str | None = None
     _fastavro: Any = None
 
@@ -51,13 +53,19 @@ class AvroSchema:
         """The fullname of the top-level type when it is named."""
         return self.root.fullname if self.root.kind in NAMED_TYPES else None
 
-    def canonical(self) -> str:
-        """Avro Parsing Canonical Form; types from references are written at their first use."""
-        if self._canonical is None:
-            self._canonical = render(self.root, "canonical", self.limits)
-        return self._canonical
+    def canonical_string(self) -> str:
+        """Confluent's canonical string: as Java's `Schema.toString()` writes the schema."""
+        if self._canonical_string is None:
+            self._canonical_string = write_canonical_string(self.root, self.references)
+        return self._canonical_string
 
-    def normalized(self) -> str:
+    def parsing_form(self) -> str:
+        """Avro's Parsing Canonical Form; types from references are written at their first use."""
+        if self._parsing_form is None:
+            self._parsing_form = render(self.root, "parsing", self.limits)
+        return self._parsing_form
+
+    def normalized_form(self) -> str:
         """Compact text keeping defaults, aliases, logical types, order and custom properties.
 
         Names are fullnames, `doc` is dropped, primitive types without attributes are bare

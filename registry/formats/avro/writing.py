@@ -11,7 +11,7 @@ from registry.formats.base import Limits, SchemaError
 
 
 def render(root: AvroType, mode: str, limits: Limits) -> str:
-    """The type graph as compact JSON text in `mode` (`canonical` or `normalized`)."""
+    """The type graph as compact JSON text in `mode` (`parsing` or `normalized`)."""
     return _dump(Emitter(mode, limits.max_depth).emit(root, ""))
 
 
@@ -32,7 +32,7 @@ _ORDERED_KEYS = ("logicalType", "precision", "scale")
 class Emitter:
     """Writes a type graph back as JSON in one of three modes.
 
-    `canonical`: Parsing Canonical Form. `normalized`: canonical plus what matters to users.
+    `parsing`: Parsing Canonical Form. `normalized`: the parsing form plus what matters to users.
     `fastavro`: normalized, minus logical types that are invalid (so fastavro accepts them
     as the spec says: as their underlying type).
     """
@@ -47,7 +47,7 @@ class Emitter:
         mode = self.mode
         kind = node.kind
         if kind in PRIMITIVE_TYPES:
-            if mode == "canonical":
+            if mode == "parsing":
                 return kind
             extra = self.extra(node)
             return {"type": kind, **extra} if extra else kind
@@ -64,14 +64,14 @@ class Emitter:
             assert child is not None
             out: dict[str, Any] = {"type": kind}
             out["items" if kind == "array" else "values"] = self.emit(child, namespace, depth + 1)
-            if mode != "canonical":
+            if mode != "parsing":
                 out.update(self.extra(node))
             return out
         # named types
         if id(node) in self.defined or (mode == "normalized" and node.origin is not None):
             return node.fullname
         self.defined.add(id(node))
-        if mode == "canonical":
+        if mode == "parsing":
             out = {"name": node.fullname, "type": kind}
         else:
             out = {"type": "error" if node.is_error and mode == "normalized" else kind}
@@ -84,18 +84,18 @@ class Emitter:
             out["fields"] = [self.emit_field(f, node.namespace, depth + 2) for f in node.fields]
         elif kind == "enum":
             out["symbols"] = list(node.symbols)
-            if mode != "canonical" and node.enum_default is not None:
+            if mode != "parsing" and node.enum_default is not None:
                 out["default"] = node.enum_default
         else:
             out["size"] = node.size
-        if mode != "canonical":
+        if mode != "parsing":
             out.update(self.extra(node))
         return out
 
     def emit_field(self, avro_field: AvroField, namespace: str, depth: int) -> dict[str, Any]:
         out: dict[str, Any] = {"name": avro_field.name}
         out["type"] = self.emit(avro_field.type, namespace, depth + 1)
-        if self.mode == "canonical":
+        if self.mode == "parsing":
             return out
         if avro_field.has_default:
             out["default"] = normalize_default(avro_field.type, avro_field.default)

@@ -17,6 +17,7 @@ from registry.formats.base import (
     SchemaError,
     SchemaType,
 )
+from registry.formats.jsonschema.canonical_string import canonical_string as write_canonical_string
 from registry.formats.jsonschema.loading import (
     VALIDATORS,
     draft_of,
@@ -74,15 +75,23 @@ class JsonSchema:
         title = self.document.get("title") if isinstance(self.document, dict) else None
         return title if isinstance(title, str) else None
 
-    def canonical(self) -> str:
-        """Sorted-key, compact JSON."""
-        return self._canonical
+    def canonical_string(self) -> str:
+        """Confluent's canonical string: the text as compact Jackson output, numbers exact."""
+        return self._canonical_string
 
     @cached_property
-    def _canonical(self) -> str:
+    def _canonical_string(self) -> str:
+        return write_canonical_string(self._raw)
+
+    def parsing_form(self) -> str:
+        """Sorted-key, compact JSON (the parsing form of a JSON Schema)."""
+        return self._parsing_form
+
+    @cached_property
+    def _parsing_form(self) -> str:
         return _dump(self.document)
 
-    def normalized(self) -> str:
+    def normalized_form(self) -> str:
         """The normalized form (see `normalize_document`) as sorted-key, compact JSON."""
         return self._normalized
 
@@ -109,7 +118,7 @@ class JsonSchema:
         return bool(self.validator().is_valid(instance))
 
     def __repr__(self) -> str:
-        return f"JsonSchema({self.canonical()[:80]!r})"
+        return f"JsonSchema({self.parsing_form()[:80]!r})"
 
 
 def _dump(document: Any) -> str:

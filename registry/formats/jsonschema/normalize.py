@@ -32,18 +32,18 @@ _NEUTRAL_VALUES: dict[str, tuple[Any, ...]] = {
 
 def value_key(value: Any) -> str:
     """A key equal for JSON values JSON Schema considers equal (`1 == 1.0`, `true != 1`)."""
-    return json.dumps(_canonical_numbers(value), sort_keys=True, separators=(",", ":"))
+    return json.dumps(_integral_floats_as_ints(value), sort_keys=True, separators=(",", ":"))
 
 
-def _canonical_numbers(value: Any) -> Any:
+def _integral_floats_as_ints(value: Any) -> Any:
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, list):
-        return [_canonical_numbers(item) for item in value]
+        return [_integral_floats_as_ints(item) for item in value]
     if isinstance(value, dict):
-        return {key: _canonical_numbers(item) for key, item in value.items()}
+        return {key: _integral_floats_as_ints(item) for key, item in value.items()}
     return value
 
 

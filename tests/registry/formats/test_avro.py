@@ -293,8 +293,8 @@ def test_references_supply_named_types_and_are_never_fetched() -> None:
     )
     assert parsed.references == (address, country)
     assert parsed.root.fields[0].type.origin == "com.acme.Address"
-    assert '"type":"com.acme.Address"' in parsed.normalized()
-    assert '"name":"com.acme.Address","type":"record"' in parsed.canonical()
+    assert '"type":"com.acme.Address"' in parsed.normalized_form()
+    assert '"name":"com.acme.Address","type":"record"' in parsed.parsing_form()
 
 
 def test_a_reference_error_names_the_reference() -> None:
@@ -416,10 +416,10 @@ def test_fastavro_schema_encodes_and_decodes_data() -> None:
 def test_error_types_parse_as_records() -> None:
     parsed = parse({"type": "error", "name": "Oops", "fields": [{"name": "m", "type": "string"}]})
     assert parsed.root.kind == "record"
-    assert parsed.canonical() == (
+    assert parsed.parsing_form() == (
         '{"name":"Oops","type":"record","fields":[{"name":"m","type":"string"}]}'
     )
-    assert parse(parsed.normalized()).normalized() == parsed.normalized()
+    assert parse(parsed.normalized_form()).normalized_form() == parsed.normalized_form()
 
 
 CANONICAL_CASES = [
@@ -448,7 +448,7 @@ CANONICAL_CASES = [
 
 @pytest.mark.parametrize("text", CANONICAL_CASES)
 def test_canonical_form_matches_fastavro_and_the_avro_package(text: str) -> None:
-    ours = parse(text).canonical()
+    ours = parse(text).parsing_form()
     assert ours == to_parsing_canonical_form(fastavro.parse_schema(json.loads(text)))
     if '"logicalType"' not in text:
         assert ours == avro_canonical(text)
@@ -463,7 +463,7 @@ def avro_canonical(text: str) -> str:
 def test_canonical_form_of_annotated_primitives_is_the_bare_name() -> None:
     # [PRIMITIVES] in the spec; the avro package writes {"type":"int"} here (see
     # docs/compatibility.md), fastavro and Java write "int".
-    assert parse('{"type": "int", "logicalType": "date"}').canonical() == '"int"'
+    assert parse('{"type": "int", "logicalType": "date"}').parsing_form() == '"int"'
     assert avro_canonical('{"type": "int", "logicalType": "date"}') == '{"type":"int"}'
 
 
@@ -473,7 +473,7 @@ def test_canonical_form_follows_the_spec_transformations() -> None:
         '"fields": [{"type": {"type": "fixed", "size": 4, "name": "F", "aliases": ["G"]}, '
         '"name": "f", "default": "\\u0000\\u0000\\u0000\\u0000"}]}'
     )
-    assert parse(text).canonical() == (
+    assert parse(text).parsing_form() == (
         '{"name":"com.acme.R","type":"record","fields":[{"name":"f","type":'
         '{"name":"com.acme.F","type":"fixed","size":4}}]}'
     )
@@ -483,7 +483,7 @@ def test_null_namespace_is_kept_by_normalization() -> None:
     text = record(
         [{"name": "g", "type": {"type": "fixed", "name": "G", "namespace": "", "size": 1}}]
     )
-    normalized = parse(text).normalized()
+    normalized = parse(text).normalized_form()
     assert '"name":"G","namespace":""' in normalized
     assert sorted(parse(normalized).named) == ["G", "com.acme.User"]
 
@@ -514,7 +514,7 @@ EQUIVALENT_SPELLINGS = [
 
 @pytest.mark.parametrize(("first", "second"), EQUIVALENT_SPELLINGS)
 def test_equivalent_spellings_normalize_the_same(first: str, second: str) -> None:
-    assert parse(first).normalized() == parse(second).normalized()
+    assert parse(first).normalized_form() == parse(second).normalized_form()
 
 
 def test_normalization_keeps_what_canonical_form_drops() -> None:
@@ -538,7 +538,7 @@ def test_normalization_keeps_what_canonical_form_drops() -> None:
             aliases=["Old"],
             doc="dropped",
         )
-    ).normalized()
+    ).normalized_form()
     for kept in (
         '"logicalType":"timestamp-millis"',
         '"default":0',
@@ -550,8 +550,10 @@ def test_normalization_keeps_what_canonical_form_drops() -> None:
     ):
         assert kept in normalized
     assert "dropped" not in normalized
-    different = parse(record([{"name": "id", "type": "long", "default": 1}])).normalized()
-    assert different != parse(record([{"name": "id", "type": "long", "default": 0}])).normalized()
+    different = parse(record([{"name": "id", "type": "long", "default": 1}])).normalized_form()
+    assert (
+        different != parse(record([{"name": "id", "type": "long", "default": 0}])).normalized_form()
+    )
 
 
 def test_parsing_the_same_text_again_shares_the_result() -> None:

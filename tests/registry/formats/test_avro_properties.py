@@ -23,10 +23,10 @@ SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[Healt
 @SETTINGS
 @given(avro_schemas())
 def test_normalization_is_idempotent(document: Any) -> None:
-    normalized = parse_avro(json.dumps(document)).normalized()
+    normalized = parse_avro(json.dumps(document)).normalized_form()
     again = parse_avro(normalized)
-    assert again.normalized() == normalized
-    assert again.canonical() == parse_avro(json.dumps(document)).canonical()
+    assert again.normalized_form() == normalized
+    assert again.parsing_form() == parse_avro(json.dumps(document)).parsing_form()
 
 
 @SETTINGS
@@ -36,15 +36,15 @@ def test_respelling_does_not_change_the_normal_or_canonical_form(
 ) -> None:
     original = parse_avro(json.dumps(document))
     respelled = parse_avro(json.dumps(respell(document, rng)))
-    assert respelled.normalized() == original.normalized()
-    assert respelled.canonical() == original.canonical()
+    assert respelled.normalized_form() == original.normalized_form()
+    assert respelled.parsing_form() == original.parsing_form()
 
 
 @SETTINGS
 @given(avro_schemas())
 def test_canonical_form_matches_the_avro_package_and_fastavro(document: Any) -> None:
     text = json.dumps(document)
-    ours = parse_avro(text).canonical()
+    ours = parse_avro(text).parsing_form()
     assert ours == to_parsing_canonical_form(fastavro.parse_schema(json.loads(text)))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -65,7 +65,7 @@ def test_fastavro_accepts_every_generated_schema(document: Any) -> None:
 @given(avro_schemas())
 def test_field_tags_survive_normalization(document: Any) -> None:
     original = parse_avro(json.dumps(document))
-    assert parse_avro(original.normalized()).field_tags() == original.field_tags()
+    assert parse_avro(original.normalized_form()).field_tags() == original.field_tags()
 
 
 ATTRIBUTES = [
@@ -135,9 +135,9 @@ def assert_schema_or_schema_error(document: Any) -> None:
     except SchemaError as exc:
         assert exc.reason
         return
-    normalized = parsed.normalized()
-    assert parse_avro(normalized).normalized() == normalized
-    assert parse_avro(normalized).canonical() == parsed.canonical()
+    normalized = parsed.normalized_form()
+    assert parse_avro(normalized).normalized_form() == normalized
+    assert parse_avro(normalized).parsing_form() == parsed.parsing_form()
     assert_fastavro_accepts(parsed)
 
 

@@ -265,7 +265,7 @@ def test_canonical_is_sorted_compact() -> None:
     schema = parse_json_schema(
         '{ "type": "object",\n "properties": {"b": {}, "a": {"type": "string"}} }'
     )
-    assert schema.canonical() == '{"properties":{"a":{"type":"string"},"b":{}},"type":"object"}'
+    assert schema.parsing_form() == '{"properties":{"a":{"type":"string"},"b":{}},"type":"object"}'
 
 
 def test_name_is_the_title() -> None:
@@ -319,7 +319,7 @@ NORMALIZE_SAME = [
 
 @pytest.mark.parametrize(("left", "right"), NORMALIZE_SAME)
 def test_equivalent_spellings_normalize_the_same(left: Any, right: Any) -> None:
-    assert parse(left).normalized() == parse(right).normalized()
+    assert parse(left).normalized_form() == parse(right).normalized_form()
 
 
 def test_whitespace_and_key_order_normalize_the_same() -> None:
@@ -327,20 +327,23 @@ def test_whitespace_and_key_order_normalize_the_same() -> None:
     b = parse_json_schema(
         '{\n  "properties": { "a": { "type": "string" } },\n  "type": "object"\n}'
     )
-    assert a.normalized() == b.normalized()
-    assert a.canonical() == b.canonical()
+    assert a.normalized_form() == b.normalized_form()
+    assert a.parsing_form() == b.parsing_form()
 
 
 def test_normalization_keeps_meaningful_differences() -> None:
-    assert parse({"enum": ["a", "b"]}).normalized() != parse({"enum": ["b", "a"]}).normalized()
-    assert parse({"minLength": 1}).normalized() != parse({}).normalized()
-    assert parse({"required": ["required"]}).normalized() != parse({}).normalized()
+    assert (
+        parse({"enum": ["a", "b"]}).normalized_form()
+        != parse({"enum": ["b", "a"]}).normalized_form()
+    )
+    assert parse({"minLength": 1}).normalized_form() != parse({}).normalized_form()
+    assert parse({"required": ["required"]}).normalized_form() != parse({}).normalized_form()
 
 
 def test_normalization_keeps_locations_a_ref_points_to() -> None:
     schema = parse({"properties": {"a": {"items": {}}, "b": {"$ref": "#/properties/a/items"}}})
-    again = parse_json_schema(schema.normalized())
-    assert "items" in json.loads(again.normalized())["properties"]["a"]
+    again = parse_json_schema(schema.normalized_form())
+    assert "items" in json.loads(again.normalized_form())["properties"]["a"]
 
 
 def test_normalization_keeps_locations_a_nested_resource_ref_points_to() -> None:
@@ -353,11 +356,11 @@ def test_normalization_keeps_locations_a_nested_resource_ref_points_to() -> None
             },
         }
     )
-    again = parse_json_schema(schema.normalized())
-    assert again.normalized() == schema.normalized()
+    again = parse_json_schema(schema.normalized_form())
+    assert again.normalized_form() == schema.normalized_form()
 
 
 def test_normalized_form_parses_and_is_idempotent() -> None:
     schema = parse({"type": ["null", "string"], "required": [], "enum": [None, "a", "a"]})
-    again = parse_json_schema(schema.normalized())
-    assert again.normalized() == schema.normalized()
+    again = parse_json_schema(schema.normalized_form())
+    assert again.normalized_form() == schema.normalized_form()

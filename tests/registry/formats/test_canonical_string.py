@@ -11,14 +11,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from registry.canonical import canonical_string, java_double, json_canonical_string
 from registry.formats import ResolvedReference, parse_schema
 from registry.formats.avro import PRIMITIVE_TYPES
+from registry.formats.jackson import java_double
+from registry.formats.jsonschema.canonical_string import canonical_string as json_canonical_string
 from tests.registry.strategies import avro_schemas
 
 
 def avro(text: str, references: tuple[ResolvedReference, ...] = ()) -> str:
-    return canonical_string(parse_schema("AVRO", text, references))
+    return parse_schema("AVRO", text, references).canonical_string()
 
 
 @pytest.mark.parametrize(
@@ -183,12 +184,12 @@ def test_respellings_share_one_canonical_string_which_means_the_same(
     schema: Any, rng: random.Random, indent: int | None
 ) -> None:
     original = parse_schema("AVRO", json.dumps(schema))
-    canonical = canonical_string(original)
+    canonical = original.canonical_string()
     respelled = parse_schema("AVRO", json.dumps(respell(schema, rng), indent=indent))
-    assert canonical_string(respelled) == canonical
+    assert respelled.canonical_string() == canonical
     again = parse_schema("AVRO", canonical)
-    assert canonical_string(again) == canonical, "the canonical string is a fixed point"
-    assert again.canonical() == original.canonical(), "and the same schema (parsing form)"
+    assert again.canonical_string() == canonical, "the canonical string is a fixed point"
+    assert again.parsing_form() == original.parsing_form(), "and the same schema (parsing form)"
 
 
 JSON_VALUES = st.recursive(
