@@ -3,6 +3,7 @@ every process that opens the same cluster directory. See docs/engine.md."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from engine.auth import ANONYMOUS, Authorizer, AuthorizingCluster
@@ -11,6 +12,7 @@ from engine.embedded.engine import (
     DEFAULT_MAINTENANCE_INTERVAL_S,
     EmbeddedEngine,
     MaintenanceReport,
+    now_ms,
 )
 
 
@@ -20,7 +22,8 @@ class EmbeddedCluster(AuthorizingCluster):
     Operations are checked against `authorizer` for `principal` (everything is allowed when
     there is no authorizer). `maintenance_interval_s` sets how often a background thread
     enforces retention and compaction (None: only `run_maintenance`); `durable=True` makes
-    every commit fsync (survives power loss, not only process crashes)."""
+    every commit fsync (survives power loss, not only process crashes). `clock` (milliseconds)
+    times group sessions and rebalance timeouts; tests pass a manual one."""
 
     def __init__(
         self,
@@ -31,9 +34,10 @@ class EmbeddedCluster(AuthorizingCluster):
         principal: str = ANONYMOUS,
         maintenance_interval_s: float | None = DEFAULT_MAINTENANCE_INTERVAL_S,
         durable: bool = False,
+        clock: Callable[[], int] = now_ms,
     ) -> None:
         self.engine = EmbeddedEngine(
-            path, name, maintenance_interval_s=maintenance_interval_s, durable=durable
+            path, name, maintenance_interval_s=maintenance_interval_s, durable=durable, clock=clock
         )
         super().__init__(self.engine, authorizer, principal)
 

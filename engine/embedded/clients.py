@@ -15,7 +15,12 @@ from engine.cluster import Assignor, AutoOffsetReset
 from engine.embedded import log
 from engine.embedded.engine import EmbeddedEngine, make_row, now_ms
 from engine.embedded.groups import Heartbeat, HeartbeatStatus, MemberSpec
-from engine.errors import EngineError, OffsetOutOfRangeError, UnknownTopicOrPartitionError
+from engine.errors import (
+    EngineError,
+    OffsetOutOfRangeError,
+    RebalanceInProgressError,
+    UnknownTopicOrPartitionError,
+)
 from engine.fastpath import native
 from engine.types import ConsumedRecord, Headers, OffsetAndMetadata, RecordMetadata, TopicPartition
 
@@ -548,8 +553,17 @@ class EmbeddedConsumer:
         assert self.group_id is not None
         if not offsets:
             return
-        if self._manual or self._member_id is None:
+        if self._manual or not self._subscription:
             self._engine.commit_offsets(self.group_id, offsets)
+        elif self._member_id is None:
+            # Subscribed but not a member: evicted (missed a rebalance or its session), or not
+            # joined yet. As on Kafka the commit fails; it must never take the admin path, which
+            # would rewind the group's offsets once the group is empty.
+            raise RebalanceInProgressError(
+                f"this consumer is no longer a member of group {self.group_id!r} (removed after "
+                "its session or max_poll_interval_ms ran out); it must rejoin by polling before "
+                "committing"
+            )
         else:
             self._engine.commit_member_offsets(
                 self.group_id, self._member_id, self._generation, offsets

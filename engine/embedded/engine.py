@@ -23,7 +23,7 @@ import threading
 import time
 import uuid
 import weakref
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -139,8 +139,10 @@ class EmbeddedEngine:
         *,
         maintenance_interval_s: float | None = DEFAULT_MAINTENANCE_INTERVAL_S,
         durable: bool = False,
+        clock: Callable[[], int] = now_ms,
     ) -> None:
         self.path = Path(path)
+        self._clock = clock
         self.name = name
         self.durable = durable
         (self.path / "topics").mkdir(parents=True, exist_ok=True)
@@ -439,7 +441,7 @@ class EmbeddedEngine:
     ) -> None:
         """Commit offsets as an admin or a standalone consumer (refused while members live)."""
         self._check_partitions(offsets)
-        groups.commit(self._groups(), group_id, offsets, now_ms(), self._partition_counts)
+        groups.commit(self._groups(), group_id, offsets, self._clock(), self._partition_counts)
 
     def commit_member_offsets(
         self,
@@ -454,7 +456,7 @@ class EmbeddedEngine:
             self._groups(),
             group_id,
             offsets,
-            now_ms(),
+            self._clock(),
             self._partition_counts,
             member=(member_id, generation),
         )
@@ -467,33 +469,33 @@ class EmbeddedEngine:
 
     def list_groups(self) -> list[GroupListing]:
         """Every consumer group that has members or committed offsets."""
-        return groups.list_groups(self._groups(), now_ms(), self._partition_counts)
+        return groups.list_groups(self._groups(), self._clock(), self._partition_counts)
 
     def describe_group(self, group_id: str) -> GroupDescription:
         """State, protocol, generation and members with their assignment."""
-        return groups.describe(self._groups(), group_id, now_ms(), self._partition_counts)
+        return groups.describe(self._groups(), group_id, self._clock(), self._partition_counts)
 
     def delete_group(self, group_id: str) -> None:
         """Delete an empty group and its offsets."""
-        groups.delete(self._groups(), group_id, now_ms(), self._partition_counts)
+        groups.delete(self._groups(), group_id, self._clock(), self._partition_counts)
 
     def group_join(
         self, group_id: str, member_id: str | None, spec: groups.MemberSpec
     ) -> groups.Heartbeat:
         """Join or rejoin a group (used by `EmbeddedConsumer`)."""
         return groups.join(
-            self._groups(), group_id, member_id, spec, now_ms(), self._partition_counts
+            self._groups(), group_id, member_id, spec, self._clock(), self._partition_counts
         )
 
     def group_heartbeat(self, group_id: str, member_id: str) -> groups.Heartbeat:
         """Heartbeat a member (used by `EmbeddedConsumer`)."""
         return groups.heartbeat(
-            self._groups(), group_id, member_id, now_ms(), self._partition_counts
+            self._groups(), group_id, member_id, self._clock(), self._partition_counts
         )
 
     def group_leave(self, group_id: str, member_id: str) -> None:
         """Leave a group (used by `EmbeddedConsumer`)."""
-        groups.leave(self._groups(), group_id, member_id, now_ms(), self._partition_counts)
+        groups.leave(self._groups(), group_id, member_id, self._clock(), self._partition_counts)
 
     # -- clients -----------------------------------------------------------------------------
 

@@ -159,18 +159,45 @@ def test_roundrobin_assignor_across_two_topics(cluster: EmbeddedCluster) -> None
     two.close()
 
 
-def test_stale_member_commit_is_refused(cluster: EmbeddedCluster) -> None:
+class ManualClock:
+    """The coordinator's clock in milliseconds, moved only by the test."""
+
+    def __init__(self) -> None:
+        self.now = 1_000_000
+
+    def __call__(self) -> int:
+        return self.now
+
+    def advance(self, ms: int) -> None:
+        self.now += ms
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 15.0) -> None:
+    """Wait until `condition()` holds (a background thread makes it true)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never held"
+        time.sleep(0.005)
+
+
+def test_stale_member_commit_is_refused(make_cluster: Callable[..., EmbeddedCluster]) -> None:
+    clock = ManualClock()
+    cluster = make_cluster(clock=clock)
     cluster.create_topic("t", 2)
+    seven = {TopicPartition("t", p): OffsetAndMetadata(7) for p in (0, 1)}
+    rewind = {TopicPartition("t", p): OffsetAndMetadata(0) for p in (0, 1)}
     slow = fast_consumer(cluster, "g", max_poll_interval_ms=500)
     slow.subscribe(["t"])
     settle([slow], lambda: len(slow.assignment()) == 2)
-    slow.commit()  # current generation: accepted
+    slow.commit(seven)  # current generation: accepted
     other = fast_consumer(cluster, "g", max_poll_interval_ms=500)
-    other.subscribe(["t"])
-    # `slow` never polls again, so it misses the rebalance and is removed from the group.
+    other.subscribe(["t"])  # opens a rebalance that `slow` must join within 500 ms
+    clock.advance(501)  # `slow` never polls, so the rebalance timeout runs out for it
     settle([other], lambda: len(other.assignment()) == 2)
+    assert slow.member_id not in {m.member_id for m in cluster.describe_group("g").members}
+    # Whether or not its heartbeat thread has learnt of the removal yet, the commit fails.
     with pytest.raises(RebalanceInProgressError, match="rejoin"):
-        slow.commit()
+        slow.commit(rewind)
     with pytest.raises(RebalanceInProgressError, match="generation"):
         cluster.engine.commit_member_offsets(
             "g",
@@ -178,11 +205,19 @@ def test_stale_member_commit_is_refused(cluster: EmbeddedCluster) -> None:
             other.generation - 1,
             {TopicPartition("t", 0): OffsetAndMetadata(0)},
         )
-    # Polling again makes it rejoin and share the partitions.
-    settle([slow, other], lambda: len(slow.assignment()) == 1 and len(other.assignment()) == 1)
-    slow.commit()
-    slow.close()
+    assert cluster.committed_offsets("g") == seven
+    # Once the group is empty and `slow` knows it was removed, its commit still fails: it
+    # must not be taken for an admin commit and rewind the group.
     other.close()
+    wait_for(lambda: slow.member_id is None)
+    with pytest.raises(RebalanceInProgressError, match="no longer a member"):
+        slow.commit(rewind)
+    assert cluster.committed_offsets("g") == seven
+    # Polling again makes it rejoin; then it commits as a member.
+    settle([slow], lambda: slow.member_id is not None and len(slow.assignment()) == 2)
+    slow.commit(rewind)
+    assert cluster.committed_offsets("g") == rewind
+    slow.close()
 
 
 def test_adding_partitions_triggers_a_rebalance(cluster: EmbeddedCluster) -> None:
