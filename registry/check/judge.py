@@ -5,7 +5,6 @@ Pure: plain data in, plain data out, so subjects can be judged in parallel proce
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -87,9 +86,8 @@ def _parse(case: Case, limits: Limits) -> ParsedSchema | Judgement:
         return parse_schema(item.schema_type, item.text, case.references, limits)
     except SchemaError as exc:
         verdict = invalid(item, str(exc), line_of(item.text, exc.path) if exc.path else None)
-        match = _REFERENCE_ERROR.match(str(exc))
-        if match is not None:
-            where = _Where.of(case, match.group(1), exc.path or "", None)
+        if exc.origin is not None:
+            where = _Where.of(case, exc.origin, exc.path, None)
             verdict.problems[0] = replace(verdict.problems[0], file=where.file, line=where.line)
         return verdict
 
@@ -147,13 +145,12 @@ def judge(case: Case, limits: Limits = DEFAULT_LIMITS) -> Judgement:
     for found in result.incompatibilities:
         label = labels.get(found.version or -1, "the earlier version")
         message, fix = split_fix(found, level.value, label)
-        origin = _REFERENCE_FINDING.search(found.message)
-        if origin is None:
+        if found.origin is None:
             file: str | None = item.path
             line: int | None = finding_line(found, item.text, texts.get(found.version or -1))
         else:
             was = next((v for v in earlier.versions if v.version == found.version), None)
-            where = _Where.of(case, origin.group(1), found.path, was, found)
+            where = _Where.of(case, found.origin, found.path, was, found)
             file, line = where.file, where.line
         verdict.problems.append(
             Problem(
@@ -171,11 +168,6 @@ def judge(case: Case, limits: Limits = DEFAULT_LIMITS) -> Judgement:
             )
         )
     return verdict
-
-
-#: How compatibility findings and parse errors name a referenced schema they are inside.
-_REFERENCE_FINDING = re.compile(r"\(in referenced schema `([^`]+)`\)")
-_REFERENCE_ERROR = re.compile(r"in referenced schema '([^']+)' \(subject ")
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,22 +283,6 @@ def _exists(doc: Any, tokens: list[str]) -> bool:
     return True
 
 
-#: How `registry.compatibility` frames a FORWARD finding for the registry (by version number);
-#: the check frames it itself, naming the commit, file or registry version.
-_FORWARD_FRAME = re.compile(
-    r"version \d+ cannot read data written with the new schema \(below, the writer and the "
-    r"`old` side are the new schema\): (?P<inner>.*)\. Version \d+ is registered and cannot "
-    r"change: undo this difference in the new schema",
-    re.DOTALL,
-)
-
-
-def _unwrap_forward(message: str) -> str:
-    """The finding itself, without the registry's FORWARD framing (when it has it)."""
-    match = _FORWARD_FRAME.fullmatch(message)
-    return match.group("inner") if match else message
-
-
 def _split_remedy(message: str) -> tuple[str, str]:
     """`message` cut at its last `; ` outside parentheses and backticks (the remedy may hold
     an aside with its own `; `)."""
@@ -334,7 +310,7 @@ def split_fix(found: Incompatibility, level: str, label: str) -> tuple[str, str]
     reader's schema. For forward findings the reader is the earlier version, which cannot be
     changed any more, so the fix says what the new schema must keep instead.
     """
-    problem, remedy = _split_remedy(_unwrap_forward(found.message))
+    problem, remedy = _split_remedy(found.message)
     tail = f" (needed at {level}); or, if the break is intended, publish it under a new subject"
     if found.direction == "forward":
         problem = f"readers still on {label} cannot read data written with this schema: {problem}"

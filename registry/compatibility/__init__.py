@@ -61,7 +61,9 @@ class Incompatibility:
 
     `path` is a JSON pointer into the reader schema in the direction checked (for BACKWARD,
     the new schema; for FORWARD, the old one), `rule` a stable upper-case rule name, and
-    `message` a sentence that says what is wrong and how to fix it.
+    `message` a sentence that says what is wrong and how to fix it. `origin` is None when
+    `path` points into the reader schema's own text, else the name of the reference (as the
+    reader schema's references name it) whose text it points into.
     """
 
     rule: str
@@ -69,12 +71,25 @@ class Incompatibility:
     message: str
     version: int | None = None
     direction: Direction = "backward"
+    origin: str | None = None
+
+    def explained(self) -> str:
+        """The message as a registry answers it: a FORWARD finding compares the other way
+        round, so it says which version cannot read the new data and where the fix goes."""
+        if self.direction != "forward" or self.version is None:
+            return self.message
+        return (
+            f"version {self.version} cannot read data written with the new schema (below, the "
+            f"writer and the `old` side are the new schema): {self.message.rstrip('.')}. "
+            f"Version {self.version} is registered and cannot change: undo this difference in "
+            "the new schema"
+        )
 
     def confluent_message(self) -> str:
         """The `messages` string shape Confluent's verbose compatibility answers use."""
         where = f"version {self.version}" if self.version is not None else "the existing schema"
         return (
-            f"{{errorType:'{self.rule}', description:'{self.message}', "
+            f"{{errorType:'{self.rule}', description:'{self.explained()}', "
             f"additionalInfo:'{self.direction} check against {where} at {self.path or '/'}'}}"
         )
 
@@ -140,15 +155,6 @@ def pair_incompatibilities(reader: ParsedSchema, writer: ParsedSchema) -> list[I
     return _pair_checker(reader.schema_type)(reader, writer)
 
 
-def _forward_message(version: int, message: str) -> str:
-    """A FORWARD finding compares the other way round: say so, and where the fix must go."""
-    return (
-        f"version {version} cannot read data written with the new schema (below, the writer "
-        f"and the `old` side are the new schema): {message.rstrip('.')}. Version {version} is "
-        "registered and cannot change: undo this difference in the new schema"
-    )
-
-
 def check(
     new: ParsedSchema,
     existing: Sequence[VersionedSchema],
@@ -173,12 +179,7 @@ def check(
             )
         if level.forward:
             found.extend(
-                replace(
-                    item,
-                    version=target.version,
-                    direction="forward",
-                    message=_forward_message(target.version, item.message),
-                )
+                replace(item, version=target.version, direction="forward")
                 for item in pair_incompatibilities(target.schema, new)
             )
     return CompatibilityResult(level, tuple(found))

@@ -4,8 +4,8 @@ Rule names follow Apache Avro's `SchemaCompatibility` checker (NAME_MISMATCH,
 FIXED_SIZE_MISMATCH, MISSING_ENUM_SYMBOLS, READER_FIELD_MISSING_DEFAULT_VALUE, TYPE_MISMATCH,
 MISSING_UNION_BRANCH), plus DECIMAL_MISMATCH for decimals whose precision or scale differ,
 which the specification says do not resolve. Paths are JSON pointers into the reader's schema
-text (into a referenced schema's text when the type came from a reference; the message says
-which).
+text (into a referenced schema's text when the type came from a reference: `origin` names it,
+and so does the message).
 """
 
 from __future__ import annotations
@@ -236,6 +236,7 @@ def _type_mismatch(
     return Incompatibility(
         rule="TYPE_MISMATCH",
         path=reader.path,
+        origin=reader.origin,
         message=(
             f"{_subject(reader)} is `{reader.describe()}` but {where}, which "
             f"`{reader.describe_brief()}` cannot read; {fix}"
@@ -249,6 +250,7 @@ def _missing_branch(reader: AvroType, writer: AvroType, index: int | None) -> In
     return Incompatibility(
         rule="MISSING_UNION_BRANCH",
         path=reader.path,
+        origin=reader.origin,
         message=(
             f"union {_subject(reader)} has no branch that can read the writer's `{wrote}` "
             f"({which}which the data may contain); add `{wrote}` to the union"
@@ -260,6 +262,7 @@ def _name_mismatch(reader: AvroType, writer: AvroType) -> Incompatibility:
     return Incompatibility(
         rule="NAME_MISMATCH",
         path=reader.path + "/name",
+        origin=reader.origin,
         message=(
             f"{reader.kind} `{reader.fullname}` at `{reader.path or '/'}`{_in_reference(reader)} "
             f"does not match the writer's {writer.kind} `{writer.fullname}`: named types resolve "
@@ -273,6 +276,7 @@ def _fixed_size(reader: AvroType, writer: AvroType) -> Incompatibility:
     return Incompatibility(
         rule="FIXED_SIZE_MISMATCH",
         path=reader.path + "/size",
+        origin=reader.origin,
         message=(
             f"fixed `{reader.fullname}`{_in_reference(reader)} has size {reader.size} but the "
             f"writer's has size {writer.size}: fixed values of another size cannot be read; "
@@ -290,6 +294,7 @@ def _missing_symbols(
     return Incompatibility(
         rule="MISSING_ENUM_SYMBOLS",
         path=reader.path + "/symbols",
+        origin=reader.origin,
         message=(
             f"enum `{reader.fullname}`{_in_reference(reader)} lacks symbol{plural} {listed} "
             f"that the writer's enum has, and has no default: data carrying {listed} cannot "
@@ -304,6 +309,7 @@ def _missing_default(reader_field: AvroField, record: AvroType) -> Incompatibili
     return Incompatibility(
         rule="READER_FIELD_MISSING_DEFAULT_VALUE",
         path=reader_field.path,
+        origin=record.origin,
         message=(
             f"field `{reader_field.path}` `{name}`{_in_reference(record)} has no default and "
             f"the writer's record `{record.fullname}` has no such field: a reader cannot fill "
@@ -317,6 +323,7 @@ def _decimal_mismatch(reader: AvroType, writer: AvroType) -> Incompatibility:
     return Incompatibility(
         rule="DECIMAL_MISMATCH",
         path=reader.path,
+        origin=reader.origin,
         message=(
             f"decimal {_subject(reader)} has precision "
             f"{reader.precision} and scale {reader.scale} but the writer's has precision "

@@ -30,12 +30,17 @@ class SchemaType(StrEnum):
 
 
 class SchemaError(ValueError):
-    """A schema is not valid. The message names what is wrong and where."""
+    """A schema is not valid. The message names what is wrong and where.
 
-    def __init__(self, message: str, path: str = "") -> None:
+    `path` is a JSON pointer into the text that is wrong: the schema's own, or, when `origin`
+    is set, the text of the reference of that name.
+    """
+
+    def __init__(self, message: str, path: str = "", origin: str | None = None) -> None:
         super().__init__(f"{message} (at {path})" if path else message)
         self.reason = message
         self.path = path
+        self.origin = origin
 
 
 @dataclass(frozen=True, slots=True)

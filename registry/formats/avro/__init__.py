@@ -120,6 +120,7 @@ def _parse_cached(
                     f"in referenced schema {reference.name!r} (subject {reference.subject!r} "
                     f"version {reference.version}): {exc.reason}",
                     exc.path,
+                    origin=reference.name,
                 ) from None
         document = load_document(schema, limits, "schema")
         tags: list[FieldTag] = []

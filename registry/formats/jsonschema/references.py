@@ -81,10 +81,16 @@ def load_references(
     for reference in references:
         what = f"referenced schema {reference.name!r}"
         if len(reference.schema.encode("utf-8")) > limits.max_schema_bytes:
-            raise SchemaError(f"{what} is over the limit of {limits.max_schema_bytes} bytes")
-        contents = load_json(reference.schema, limits, what)
+            raise SchemaError(
+                f"{what} is over the limit of {limits.max_schema_bytes} bytes",
+                origin=reference.name,
+            )
+        try:
+            contents = load_json(reference.schema, limits, what)
+        except SchemaError as exc:
+            raise SchemaError(exc.reason, exc.path, origin=reference.name) from None
         if not isinstance(contents, dict | bool):
-            raise SchemaError(f"{what} must be a JSON object or boolean")
+            raise SchemaError(f"{what} must be a JSON object or boolean", origin=reference.name)
         documents.append(Document(reference.name, contents, draft_of(contents, default_draft)))
     return documents
 

@@ -462,6 +462,9 @@ def test_types_from_references_are_compared_and_reported_as_such() -> None:
     item = only(incompatibilities(new, old))
     assert item.path == "/fields/0/type"
     assert "referenced schema `com.acme.Address`" in item.message
+    assert item.origin == "com.acme.Address", "the origin is a field, not only words"
+    own = only(incompatibilities(parse_avro(user([field("home", "string")])), old))
+    assert own.origin is None
 
 
 def transitive_history() -> tuple[AvroSchema, list[VersionedSchema]]:

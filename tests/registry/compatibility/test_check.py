@@ -103,11 +103,14 @@ def test_forward_findings_say_which_version_cannot_read_and_where_the_fix_goes()
     result = check(LONG, history(INT), CompatibilityLevel.FULL)
     (finding,) = result.incompatibilities
     assert finding.direction == "forward" and finding.version == 1
-    assert finding.message.startswith("version 1 cannot read data written with the new schema")
-    assert finding.message.endswith("undo this difference in the new schema")
-    assert "`int`" in finding.message and "`long`" in finding.message
+    explained = finding.explained()
+    assert explained.startswith("version 1 cannot read data written with the new schema")
+    assert explained.endswith("undo this difference in the new schema")
+    assert "`int`" in explained and "`long`" in explained
+    assert finding.message in explained and not finding.message.startswith("version 1")
+    assert explained in result.messages()[0]
     backward = check(INT, history(LONG), CompatibilityLevel.BACKWARD).incompatibilities
-    assert backward and not backward[0].message.startswith("version 1 cannot read")
+    assert backward and backward[0].explained() == backward[0].message
 
 
 def test_messages_are_confluent_shaped() -> None:

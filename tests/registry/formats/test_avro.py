@@ -299,8 +299,12 @@ def test_references_supply_named_types_and_are_never_fetched() -> None:
 
 def test_a_reference_error_names_the_reference() -> None:
     broken = ResolvedReference("com.acme.Broken", "broken-value", 3, '{"type": "enum"}')
-    with pytest.raises(SchemaError, match="broken-value"):
+    with pytest.raises(SchemaError, match="broken-value") as error:
         parse(record([]), (broken,))
+    assert error.value.origin == "com.acme.Broken"
+    with pytest.raises(SchemaError) as own:
+        parse({"type": "enum"})
+    assert own.value.origin is None
 
 
 def test_a_schema_may_not_redefine_a_referenced_type() -> None:

@@ -190,8 +190,16 @@ def test_reference_count_and_size_limits() -> None:
     with pytest.raises(SchemaError, match="references"):
         parse_json_schema("{}", many, Limits(max_references=2))
     big = (reference("big.json", {"description": "x" * 500}),)
-    with pytest.raises(SchemaError, match=r"big\.json"):
+    with pytest.raises(SchemaError, match=r"big\.json") as error:
         parse_json_schema("{}", big, Limits(max_schema_bytes=100))
+    assert error.value.origin == "big.json"
+
+
+def test_an_unreadable_reference_is_named_as_the_origin() -> None:
+    broken = ResolvedReference("broken.json", "broken", 1, '{"type": ')
+    with pytest.raises(SchemaError) as error:
+        parse_json_schema("{}", (broken,))
+    assert error.value.origin == "broken.json"
 
 
 def test_dangling_local_ref() -> None:
