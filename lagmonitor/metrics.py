@@ -22,14 +22,17 @@ _HELP: dict[str, tuple[str, str]] = {
     "kafka_partition_latest_offset": ("gauge", "Log-end offset of the partition."),
     "kafka_partition_earliest_offset": ("gauge", "Earliest offset of the partition."),
     "kafka_consumergroup_poll_time_ms": ("gauge", "Time the last sampling pass took."),
-    "streamgov_lag_group_status": ("gauge", "1 for the group's current status (OK, WARN, ERR)."),
+    "streamgov_lag_group_status": (
+        "gauge",
+        "1 for the group's current status (OK, PENDING, WARN, ERR).",
+    ),
     "streamgov_lag_partition_status": ("gauge", "1 for the partition's current status."),
     "streamgov_lag_group_members": ("gauge", "Members of the group."),
     "streamgov_lag_recommended_replicas": ("gauge", "Replica count the controller recommends."),
     "streamgov_lag_group_completeness": ("gauge", "Share of partitions with a full window."),
 }
 
-_GROUP_STATUSES = (Status.OK, Status.WARN, Status.ERR)
+_GROUP_STATUSES = (Status.OK, Status.PENDING, Status.WARN, Status.ERR)
 
 
 def escape(value: str) -> str:

@@ -8,11 +8,13 @@ from enum import StrEnum
 class Status(StrEnum):
     """Consumer health in Burrow's vocabulary.
 
-    Partitions get OK, WARN, STOP, STALL or REWIND; a group gets the worst of its partitions,
-    with STOP, STALL and REWIND counting as ERR at group level.
+    Partitions get OK, PENDING, WARN, STOP, STALL or REWIND; a group gets the worst of its
+    partitions, with STOP, STALL and REWIND counting as ERR at group level. PENDING means "not
+    judged yet": the partition has lag and its window is too short to apply the rules.
     """
 
     OK = "OK"
+    PENDING = "PENDING"
     WARN = "WARN"
     ERR = "ERR"
     STOP = "STOP"
@@ -33,10 +35,11 @@ class Status(StrEnum):
 #: Ordering of statuses, OK lowest (used to pick the worst).
 SEVERITY = {
     Status.OK: 0,
-    Status.WARN: 1,
-    Status.ERR: 2,
-    Status.STOP: 3,
-    Status.STALL: 4,
-    Status.REWIND: 5,
+    Status.PENDING: 1,
+    Status.WARN: 2,
+    Status.ERR: 3,
+    Status.STOP: 4,
+    Status.STALL: 5,
+    Status.REWIND: 6,
 }
 _ERRORS = frozenset({Status.STOP, Status.STALL, Status.REWIND})

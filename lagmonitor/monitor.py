@@ -107,23 +107,31 @@ class LagMonitor:
 
     # -- background loop -------------------------------------------------------------------
     def start(self) -> None:
-        """Run a cycle every interval in a daemon thread until `stop`."""
+        """Take the first sample now (so the groups that exist are shown, with a verdict or
+        PENDING, from the first request on), then run a cycle every interval in a daemon
+        thread until `stop`."""
         if self._thread is not None:
             return
         self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="streamgov-lag", daemon=True)
+        started = time.monotonic()
+        self._cycle()
+        self._thread = threading.Thread(
+            target=self._loop, args=(started,), name="streamgov-lag", daemon=True
+        )
         self._thread.start()
 
-    def _loop(self) -> None:
+    def _cycle(self) -> None:
+        try:
+            self.run_once()
+        except Exception as exc:  # the loop must outlive any one bad cycle
+            self.last_error = f"lag cycle failed: {exc}"
+            log.exception("lag cycle failed")
+
+    def _loop(self, started: float) -> None:
         interval = self.config.interval_seconds
-        while not self._stop.is_set():
+        while not self._stop.wait(max(0.0, interval - (time.monotonic() - started))):
             started = time.monotonic()
-            try:
-                self.run_once()
-            except Exception as exc:  # the loop must outlive any one bad cycle
-                self.last_error = f"lag cycle failed: {exc}"
-                log.exception("lag cycle failed")
-            self._stop.wait(max(0.0, interval - (time.monotonic() - started)))
+            self._cycle()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the background loop and wait for the current cycle to end."""

@@ -89,7 +89,10 @@ class GroupSummary(BaseModel):
         description="True when the group is behind everything the monitor has seen, so the "
         "time lag is at least this value (never extrapolated).",
     )
-    status: Status = Field(description="OK, WARN or ERR (worst partition).")
+    status: Status = Field(
+        description="OK, PENDING (not judged yet: the window is too short), WARN or ERR "
+        "(the worst partition)."
+    )
     status_reason: str = Field(description="Why, in words.")
     completeness: float = Field(description="Share of partitions with a full sample window.")
     production_rate: float | None = Field(default=None, description="Records/s appended.")

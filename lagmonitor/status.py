@@ -1,21 +1,26 @@
 """Burrow-style health of partitions and groups: pure rules over sample windows.
 
 Burrow evaluates a ring of commits; the monitor polls, so its window holds one sample per
-interval (committed offset, log end, lag). The rules, in Burrow's order, apply only while the
-current lag exceeds the allowed lag and the lag stayed above it for the whole window:
+interval (committed offset, log end, lag). A partition whose current lag is within the allowed
+lag is OK; otherwise the rules apply in Burrow's order, the first that holds deciding:
 
-1. REWIND: the committed offset went backwards somewhere in the window.
-2. STOP / STALL: the committed offset did not move across a full window. Polling cannot tell
-   "commits stopped" from "commits repeat the same offset", so membership decides: with no
-   live member owning the partition it is STOP (the consumer is gone), with one it is STALL
-   (the consumer is alive but not progressing).
-3. WARN: the offset moves but the lag never decreased across a full window.
-4. Otherwise OK.
+1. STOP: the committed offset did not move across a full window, no live member owns the
+   partition, and the lag was never within the allowed lag inside the window (Burrow spares a
+   consumer that was caught up recently).
+2. REWIND: the committed offset went backwards inside the window and has not recovered since:
+   the first decrease counts, and it is recovered once a later commit reaches the offset
+   committed just before it (Burrow since 1.4.0), so a rebalance that re-reads a few records
+   is not an error.
+3. The lag was within the allowed lag somewhere in the window: OK.
+4. A window shorter than `min_samples` (the full window by default): PENDING, not judged yet.
+5. STALL: the committed offset did not move across the window while a live member owns it.
+6. WARN: the offset moves but the lag never decreased across the window.
+7. Otherwise OK.
 
-A partition whose lag is within the allowed lag, or was at some point of the window, is OK: a
-quiet topic with zero lag is never STOP. A partition without a committed offset is OK (its lag
-is counted per the no-commit policy). Rules 2 and 3 wait for a full window (`min_samples`);
-until then the partition is OK and its completeness says how much of the window is filled.
+Polling cannot tell "commits stopped" from "commits repeat the same offset", so membership
+splits STOP (consumer gone) from STALL (alive, not progressing). A partition without a
+committed offset is OK (its lag is counted per the no-commit policy); one never sampled is
+PENDING. Completeness says how much of a partition's window is filled.
 
 A cycle records for each partition only its `Verdict` (which rule decided, one byte); the
 status with its reason in words is built from the window by `describe` when it is read.
@@ -78,7 +83,7 @@ class PartitionStatus:
         return f"PartitionStatus({self.status.value}, {self.reason!r})"
 
 
-NO_SAMPLES = PartitionStatus(Status.OK, "no samples yet")
+NO_SAMPLES = PartitionStatus(Status.PENDING, "no samples yet, not judged yet")
 #: The status of a partition with a commit and no lag (shared: it is by far the most common).
 CAUGHT_UP = PartitionStatus(Status.OK, "caught up (no lag)")
 _DEFAULT_POLICY = StatusPolicy()
@@ -106,6 +111,8 @@ class Verdict(IntEnum):
 
 #: Verdicts that are not OK, worst first (the order of `SEVERITY`).
 FAILING = (Verdict.REWIND, Verdict.STALL, Verdict.STOP, Verdict.WARN)
+#: Verdicts that say "not judged yet".
+PENDING = (Verdict.NOT_JUDGED, Verdict.NO_SAMPLES)
 
 
 def evaluate_partition(
@@ -153,20 +160,42 @@ def evaluate_partitions(
         start = seq - count
         if window.committed[base + newest] == NO_COMMIT:
             verdicts[index] = _NO_COMMIT
-        elif lag <= allowed:
+            continue
+        if lag <= allowed:
             verdicts[index] = _WITHIN_ALLOWED if allowed else _CAUGHT_UP
-        elif (min(lags[base : base + size]) if count == size else window.min_lag(index)) <= allowed:
-            verdicts[index] = _WAS_WITHIN
-        elif last_rewind[index] > start:
+            continue
+        still = last_move[index] <= start  # the offset stood still across the window
+        if still and count >= needed and not owned(index):
+            # Burrow spares a stopped consumer whose lag was zero recently.
+            if window.min_lag(index) > allowed:
+                verdicts[index] = _STOP
+                continue
+        elif last_rewind[index] > start and not rewind_recovered(window, index):
             verdicts[index] = _REWIND
+            continue
+        if window.min_lag(index) <= allowed:
+            verdicts[index] = _WAS_WITHIN
         elif count < needed:
             verdicts[index] = _NOT_JUDGED
-        elif last_move[index] <= start:
-            verdicts[index] = _STALL if owned(index) else _STOP
+        elif still:
+            verdicts[index] = _STALL  # not owned took the STOP branch above
         elif last_decrease[index] <= start:
             verdicts[index] = _WARN
         else:
             verdicts[index] = _PROGRESS
+
+
+def rewind_recovered(window: GroupWindow, index: int) -> bool:
+    """Burrow's rewind rule: take the first commit inside the window that is lower than the one
+    before it; the partition has recovered when that commit or a later one reaches the earlier
+    offset. Called only for partitions with a rewind in the window, so the scan is rare."""
+    count = window.count(index)
+    offsets = [window.committed[window.slot(index, back)] for back in range(count - 1, -1, -1)]
+    for position in range(1, count):
+        before, after = offsets[position - 1], offsets[position]
+        if before != NO_COMMIT and after != NO_COMMIT and after < before:
+            return any(offset >= before for offset in offsets[position:])
+    return True
 
 
 # Plain ints for the loop above (an enum member costs an attribute lookup each time).
@@ -197,12 +226,13 @@ def describe(
     if verdict is Verdict.NOT_JUDGED:
         needed = policy.min_samples or window.size
         return PartitionStatus(
-            Status.OK, "lag {}; window {}/{} samples, not judged yet", lag, count, needed
+            Status.PENDING, "lag {}; window {}/{} samples, not judged yet", lag, count, needed
         )
     if verdict is Verdict.REWIND:
         return PartitionStatus(
             Status.REWIND,
-            "committed offset went backwards inside the window (now {}); lag {}",
+            "committed offset went backwards inside the window and has not recovered "
+            "(now {}); lag {}",
             committed,
             lag,
         )

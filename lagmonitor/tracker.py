@@ -33,6 +33,7 @@ from lagmonitor.lag import (
 from lagmonitor.sampler import ClusterSample, GroupObservation, PartitionObservation
 from lagmonitor.status import (
     FAILING,
+    PENDING,
     GroupStatus,
     PartitionStatus,
     StatusPolicy,
@@ -393,8 +394,8 @@ class LagTracker:
             verdicts,
             policy,
         )
-        not_ok = sum(map(verdicts.count, FAILING))
-        worst = next((i for i in map(verdicts.find, FAILING) if i >= 0), None)
+        not_ok = sum(map(verdicts.count, FAILING)) + sum(map(verdicts.count, PENDING))
+        worst = next((i for i in map(verdicts.find, FAILING + PENDING) if i >= 0), None)
         max_time = _max_time_lag(track, candidates, len(candidates) < count)
         total = sum(lags)
         max_lag = max(lags, default=0)

@@ -16,7 +16,7 @@ from lagmonitor.tracker import TrackerConfig
 from streamgov.cli.common import cluster_options, open_cluster, user_errors
 from tui.format import seconds as format_seconds
 
-_STATUS_COLOURS = {Status.OK: "green", Status.WARN: "yellow"}
+_STATUS_COLOURS = {Status.OK: "green", Status.PENDING: "cyan", Status.WARN: "yellow"}
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -49,6 +49,7 @@ def render_groups(groups: GroupList) -> str:
             str(g.max_lag),
             format_seconds(g.time_lag_seconds, g.time_lag_is_lower_bound),
             g.status.value,
+            f"{g.completeness:.0%}",
             str(g.recommended_replicas),
             g.status_reason,
         ]
@@ -63,6 +64,7 @@ def render_groups(groups: GroupList) -> str:
         "MAX LAG",
         "TIME LAG",
         "STATUS",
+        "WINDOW",
         "REPLICAS",
         "REASON",
     ]
@@ -120,7 +122,8 @@ def render_detail(detail: GroupDetail) -> str:
     default=2,
     show_default=True,
     type=click.IntRange(1, 1000),
-    help="Samples to take before showing (rates need 2; statuses need a full window).",
+    help="Samples to take before showing (rates need 2; statuses need a full window and "
+    "show PENDING until then).",
 )
 @click.option("--window", default=10, show_default=True, type=click.IntRange(2, 1000))
 @click.option("--allowed-lag", default=0, show_default=True, type=click.IntRange(0, None))

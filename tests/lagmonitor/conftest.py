@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,3 +27,23 @@ def cluster(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cluster]
 def unique() -> str:
     """A suffix that keeps topic and group names apart on the shared broker."""
     return uuid.uuid4().hex[:8]
+
+
+class ManualClock:
+    """The lag monitor's clock in tests: time passes only when the test says so."""
+
+    def __init__(self, start: float | None = None) -> None:
+        self.now = time.time() if start is None else start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        """Let `seconds` pass."""
+        self.now += seconds
+
+
+@pytest.fixture()
+def clock() -> ManualClock:
+    """A manual clock starting now (record timestamps are real, so time lags stay sane)."""
+    return ManualClock()

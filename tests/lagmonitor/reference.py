@@ -40,42 +40,67 @@ class RefPartition:
         return previous
 
 
+def first_rewind(offsets: list[int | None]) -> int | None:
+    """Position of the first commit lower than the one before it (None: no rewind)."""
+    for position in range(1, len(offsets)):
+        before, after = offsets[position - 1], offsets[position]
+        if before is not None and after is not None and after < before:
+            return position
+    return None
+
+
 def ref_status(
     part: RefPartition, size: int, owned: bool, policy: StatusPolicy
 ) -> tuple[Status, str]:
-    """The partition's status and reason, by scanning its window."""
+    """The partition's status and reason, by scanning its window in Burrow's rule order."""
     window = part.samples[-size:]
     at, committed, _, lag = window[-1]
     allowed = policy.allowed_lag
+    needed = policy.min_samples or size
+    offsets = [sample[1] for sample in window]
+    lags = [sample[3] for sample in window]
     if committed is None:
         return Status.OK, f"no committed offset; lag counted as {lag} by policy"
     if lag <= allowed:
         return Status.OK, f"caught up (lag {lag} <= {allowed})" if allowed else "caught up (no lag)"
-    if min(sample[3] for sample in window) <= allowed:
-        return Status.OK, f"lag {lag}, but it was within {allowed} inside the window"
-    if any(a[1] is not None and b[1] is not None and b[1] < a[1] for a, b in pairwise(window)):
-        return (
-            Status.REWIND,
-            f"committed offset went backwards inside the window (now {committed}); lag {lag}",
-        )
-    needed = policy.min_samples or size
-    if len(window) < needed:
-        return Status.OK, f"lag {lag}; window {len(window)}/{needed} samples, not judged yet"
-    if all(sample[1] == committed for sample in window):
-        since = at - part.committed_since
-        if owned:
-            return (
-                Status.STALL,
-                f"consumer holds offset {committed} for {since:.1f}s while lag is {lag}",
-            )
+    stood_still = all(offset == committed for offset in offsets)
+    since = at - part.committed_since
+    # 1. STOP, unless the lag was within the allowed lag recently.
+    if stood_still and len(window) >= needed and not owned and min(lags) > allowed:
         return (
             Status.STOP,
             f"no commits for {since:.1f}s (offset {committed}), no live consumer, lag {lag}",
         )
-    if all(b[3] >= a[3] for a, b in pairwise(window)):
+    # 2. REWIND, unless a later commit reached the offset before the first decrease.
+    rewind = first_rewind(offsets)
+    if rewind is not None:
+        before = offsets[rewind - 1]
+        assert before is not None
+        later = [offset for offset in offsets[rewind:] if offset is not None]
+        if not any(offset >= before for offset in later):
+            return (
+                Status.REWIND,
+                "committed offset went backwards inside the window and has not recovered "
+                f"(now {committed}); lag {lag}",
+            )
+    # 3. The lag was within the allowed lag somewhere in the window.
+    if min(lags) <= allowed:
+        return Status.OK, f"lag {lag}, but it was within {allowed} inside the window"
+    # 4. Too few samples to judge.
+    if len(window) < needed:
+        return Status.PENDING, f"lag {lag}; window {len(window)}/{needed} samples, not judged yet"
+    # 5. STALL (the not-owned case was STOP above).
+    if stood_still:
+        assert owned
+        return (
+            Status.STALL,
+            f"consumer holds offset {committed} for {since:.1f}s while lag is {lag}",
+        )
+    # 6. WARN: the lag never decreased.
+    if all(b >= a for a, b in pairwise(lags)):
         return (
             Status.WARN,
-            f"lag grew across the window ({window[0][3]} -> {lag}); consumer too slow",
+            f"lag grew across the window ({lags[0]} -> {lag}); consumer too slow",
         )
     return Status.OK, f"consumer is making progress; lag {lag}"
 

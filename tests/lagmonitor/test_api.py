@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from engine.types import OffsetAndMetadata, Record, TopicPartition
 from lagmonitor.api import build_metrics_router, build_router
 from lagmonitor.monitor import LagMonitor, MonitorConfig
 from lagmonitor.schemas import GroupDetail, GroupList, KedaMetric
+from tests.lagmonitor.conftest import ManualClock
 
 
 @pytest.fixture()
@@ -38,11 +38,11 @@ def cluster(tmp_path: Path) -> Iterator[EmbeddedCluster]:
 
 
 @pytest.fixture()
-def client(cluster: EmbeddedCluster) -> Iterator[TestClient]:
-    monitor = LagMonitor(cluster, MonitorConfig(interval_seconds=1.0))
+def client(cluster: EmbeddedCluster, clock: ManualClock) -> Iterator[TestClient]:
+    monitor = LagMonitor(cluster, MonitorConfig(interval_seconds=1.0), clock=clock)
     for _ in range(2):
         monitor.run_once()
-        time.sleep(0.01)
+        clock.advance(1.0)
     app = FastAPI()
     app.include_router(build_router(monitor))
     app.include_router(build_metrics_router(monitor))
@@ -124,7 +124,10 @@ def test_prometheus_metrics(client: TestClient) -> None:
         'topic="orders"} 10' in text
     )
     assert 'group="team/a\\"b"' in text
-    assert 'streamgov_lag_group_status{cluster_name="api",group="billing",status="OK"} 1' in text
+    # One sample with lag: not judged yet, and said so.
+    status = 'streamgov_lag_group_status{cluster_name="api",group="billing",status='
+    assert status + '"PENDING"} 1' in text
+    assert status + '"OK"} 0' in text
     assert re.search(
         r'streamgov_lag_recommended_replicas\{cluster_name="api",group="billing"\} \d', text
     )
@@ -143,14 +146,10 @@ def test_prometheus_metrics(client: TestClient) -> None:
 def test_server_mounts_the_lag_monitor(cluster: EmbeddedCluster) -> None:
     from streamgov.server import ServerSettings, create_app
 
-    app = create_app(cluster, ServerSettings(lag_interval_seconds=0.05))
+    app = create_app(cluster, ServerSettings(lag_interval_seconds=3600))
     with TestClient(app) as test_client:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            groups = test_client.get("/lag/groups").json()["groups"]
-            if groups:
-                break
-            time.sleep(0.05)
+        # Sampled at start: the groups are there from the first request, not an interval later.
+        groups = test_client.get("/lag/groups").json()["groups"]
         assert {g["group"] for g in groups} == {"billing", 'team/a"b'}
         assert test_client.get("/metrics").status_code == 200
         assert test_client.get("/lag/keda/billing").status_code == 200

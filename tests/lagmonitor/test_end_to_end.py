@@ -4,6 +4,7 @@ recommendation change, then it recovers."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 from engine.cluster import Cluster, Consumer
@@ -12,7 +13,8 @@ from lagmonitor.controller import ControllerConfig
 from lagmonitor.model import Status
 from lagmonitor.monitor import LagMonitor, MonitorConfig
 from lagmonitor.status import StatusPolicy
-from lagmonitor.tracker import TrackerConfig
+from lagmonitor.tracker import LagEvent, TrackerConfig
+from tests.lagmonitor.conftest import ManualClock
 
 PARTITIONS = 4
 
@@ -49,7 +51,8 @@ def drain(consumer: Consumer, cluster: Cluster, group: str, topic: str) -> None:
     raise AssertionError("consumer did not catch up")
 
 
-def monitor_for(cluster: Cluster, group: str) -> LagMonitor:
+def monitor_for(cluster: Cluster, group: str, clock: ManualClock) -> LagMonitor:
+    """A monitor of one group whose time passes only when the test advances `clock`."""
     return LagMonitor(
         cluster,
         MonitorConfig(
@@ -66,10 +69,13 @@ def monitor_for(cluster: Cluster, group: str) -> LagMonitor:
                 ),
             ),
         ),
+        clock=clock,
     )
 
 
-def test_group_falls_behind_then_recovers(cluster: Cluster, unique: str) -> None:
+def test_group_falls_behind_then_recovers(
+    cluster: Cluster, unique: str, clock: ManualClock
+) -> None:
     topic, group = f"orders-{unique}", f"billing-{unique}"
     cluster.create_topic(topic, partitions=PARTITIONS)
     consumer = cluster.consumer(group, auto_offset_reset="earliest", client_id="billing-1")
@@ -77,10 +83,10 @@ def test_group_falls_behind_then_recovers(cluster: Cluster, unique: str) -> None
     try:
         produce(cluster, topic, 40)
         drain(consumer, cluster, group, topic)
-        monitor = monitor_for(cluster, group)
+        monitor = monitor_for(cluster, group, clock)
         for _ in range(3):
             monitor.run_once()
-            time.sleep(0.05)
+            clock.advance(0.05)
         healthy = monitor.group_detail(group)
         assert healthy is not None
         assert healthy.status is Status.OK
@@ -98,7 +104,7 @@ def test_group_falls_behind_then_recovers(cluster: Cluster, unique: str) -> None
             positions = {tp: offset + 25 for tp, offset in positions.items()}
             consumer.commit({tp: OffsetAndMetadata(offset) for tp, offset in positions.items()})
             monitor.run_once()
-            time.sleep(0.1)
+            clock.advance(0.1)
         behind = monitor.group_detail(group)
         assert behind is not None
         assert behind.total_lag > 1000
@@ -123,7 +129,7 @@ def test_group_falls_behind_then_recovers(cluster: Cluster, unique: str) -> None
             if recovered.status is Status.OK and recovered.recommended_replicas == 1:
                 break
             consume(consumer, 100, deadline_s=0.2)
-            time.sleep(0.1)
+            clock.advance(0.1)
         assert recovered.status is Status.OK
         assert recovered.total_lag == 0
         assert recovered.recommended_replicas == 1
@@ -143,7 +149,7 @@ def test_group_falls_behind_then_recovers(cluster: Cluster, unique: str) -> None
 
 
 def test_stopped_consumer_goes_stop_and_deleted_group_disappears(
-    cluster: Cluster, unique: str
+    cluster: Cluster, unique: str, clock: ManualClock
 ) -> None:
     topic, group = f"events-{unique}", f"audit-{unique}"
     cluster.create_topic(topic, partitions=1)
@@ -152,14 +158,18 @@ def test_stopped_consumer_goes_stop_and_deleted_group_disappears(
     consumer.subscribe([topic])
     consume(consumer, 5)
     consumer.close()
-    monitor = monitor_for(cluster, group)
+    monitor = monitor_for(cluster, group, clock)
+    # Until the broker has seen the member leave (real time on Kafka), samples are taken as
+    # the test's clock advances; the wait is on that condition, with a deadline.
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         monitor.run_once()
+        clock.advance(0.1)
         detail = monitor.group_detail(group)
         if detail is not None and detail.members == 0 and detail.status is Status.ERR:
             break
-        time.sleep(0.1)
+        if detail is not None and detail.members:
+            cluster.describe_group(group)  # a round trip to the broker, not a sleep
     assert detail is not None
     assert detail.partitions[0].status is Status.STOP, detail.partitions[0].reason
     assert detail.status_reason.startswith(f"{topic}[0] STOP")
@@ -170,7 +180,9 @@ def test_stopped_consumer_goes_stop_and_deleted_group_disappears(
     assert monitor.group_detail(group) is None
 
 
-def test_background_loop_samples_on_its_own(cluster: Cluster, unique: str) -> None:
+def test_background_loop_samples_on_its_own(
+    cluster: Cluster, unique: str, clock: ManualClock
+) -> None:
     topic, group = f"loop-{unique}", f"loop-{unique}"
     cluster.create_topic(topic, partitions=1)
     produce(cluster, topic, 3)
@@ -178,12 +190,20 @@ def test_background_loop_samples_on_its_own(cluster: Cluster, unique: str) -> No
     consumer.subscribe([topic])
     try:
         consume(consumer, 1)
-        monitor = monitor_for(cluster, group)
+        monitor = monitor_for(cluster, group, clock)
+        cycled = threading.Event()
+        run_once = monitor.run_once
+
+        def counted(only_group: str | None = None) -> list[LagEvent]:
+            events = run_once(only_group)
+            if monitor.cycles >= 3:
+                cycled.set()
+            return events
+
+        monitor.run_once = counted  # type: ignore[method-assign]
         monitor.start()
         try:
-            deadline = time.monotonic() + 10
-            while monitor.cycles < 3 and time.monotonic() < deadline:
-                time.sleep(0.05)
+            assert cycled.wait(10), "the loop did not take three samples"
         finally:
             monitor.stop()
         assert monitor.cycles >= 3

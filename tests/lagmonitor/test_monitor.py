@@ -29,7 +29,7 @@ def test_events_are_json_records_keyed_by_group(tmp_path: Path) -> None:
         assert [r.key for r in records] == [b"billing", b"billing"]
         first = json.loads(records[0].value or b"")
         assert first["type"] == "status"
-        assert first["status"] == "OK"
+        assert first["status"] == "PENDING"  # lag 3 after one sample: not judged yet
         assert first["previous"] is None
         second = json.loads(records[1].value or b"")
         assert second["type"] == "recommendation"
@@ -64,4 +64,17 @@ def test_no_events_when_disabled_and_loop_start_stop(tmp_path: Path) -> None:
         monitor.stop()
         assert monitor.cycles >= 1
     finally:
+        cluster.close()
+
+
+def test_start_samples_before_it_returns(tmp_path: Path) -> None:
+    cluster = seeded(tmp_path)
+    monitor = LagMonitor(cluster, MonitorConfig(events_topic=None, interval_seconds=3600))
+    try:
+        monitor.start()
+        # No waiting: the first sample is taken by start itself.
+        assert [g.group for g in monitor.group_list().groups] == ["billing"]
+        assert monitor.cycles == 1
+    finally:
+        monitor.stop()
         cluster.close()

@@ -56,7 +56,7 @@ TABLE = [
     ),
     ("rewind beats stall", [(600, 1000), (500, 1000)] + [(500, 1000)] * 8, True, Status.REWIND, ""),
     ("never committed", [(None, 100)] * 10, True, Status.OK, "no committed offset"),
-    ("not enough samples", [(500, 600 + i) for i in range(3)], True, Status.OK, "not judged"),
+    ("not enough samples", [(500, 600 + i) for i in range(3)], True, Status.PENDING, "not judged"),
 ]
 
 
@@ -70,6 +70,51 @@ def test_partition_rules(rows: list[Row], owned: bool, expected: Status, words: 
     result = evaluate_partition(history(rows, size), 0, owned)
     assert result.status is expected, result.reason
     assert words in result.reason
+
+
+def test_a_rewind_that_recovers_is_not_an_error() -> None:
+    # Commits 1000, 2000, 3000, a rebalance re-reads from 2000, then 4000 (issue 12).
+    rows: list[Row] = [(1000, 1500), (2000, 2500), (3000, 3500), (2000, 4500)]
+    during = evaluate_partition(history(rows, size=5), 0, owned=True)
+    assert during.status is Status.REWIND
+    assert "not recovered" in during.reason
+    after = evaluate_partition(history([*rows, (4000, 5000)], size=5), 0, owned=True)
+    assert after.status is Status.OK, after.reason
+    assert "progress" in after.reason
+
+
+def test_a_rewind_recovers_when_a_commit_reaches_the_earlier_offset_exactly() -> None:
+    rows: list[Row] = [(1000, 1500), (3000, 3500), (2000, 3600), (3000, 3700), (3100, 3750)]
+    assert evaluate_partition(history(rows, size=5), 0, owned=True).status is Status.OK
+
+
+def test_only_the_first_decrease_in_the_window_counts_as_in_burrow() -> None:
+    # 100 -> 50 recovers at 100; the later 100 -> 60 is not looked at (Burrow's rule).
+    rows: list[Row] = [(100, 200), (50, 210), (100, 220), (60, 230), (70, 240)]
+    assert evaluate_partition(history(rows, size=5), 0, owned=True).status is Status.OK
+
+
+def test_a_reset_to_zero_after_being_caught_up_is_a_rewind_at_once() -> None:
+    # Burrow checks REWIND before the "lag was zero in the window" exemption.
+    rows: list[Row] = [(100, 100), (100, 100), (100, 100), (0, 100)]
+    result = evaluate_partition(history(rows, size=10), 0, owned=True)
+    assert result.status is Status.REWIND, result.reason
+
+
+def test_stop_is_spared_while_the_lag_was_zero_inside_the_window() -> None:
+    rows: list[Row] = [(100, 100)] + [(100, 110)] * 9
+    spared = evaluate_partition(history(rows, size=10), 0, owned=False)
+    assert spared.status is Status.OK
+    assert "within 0" in spared.reason
+    stopped = evaluate_partition(history([*rows, (100, 110)], size=10), 0, owned=False)
+    assert stopped.status is Status.STOP
+
+
+def test_a_short_window_with_lag_is_pending_never_ok() -> None:
+    # No members, lag that has not moved: two samples are not enough to call it anything.
+    result = evaluate_partition(history([(100, 900), (100, 900)], size=10), 0, owned=False)
+    assert result.status is Status.PENDING
+    assert "2/10 samples, not judged yet" in result.reason
 
 
 def test_rewind_reported_before_the_window_is_full() -> None:
@@ -101,7 +146,7 @@ def test_recreated_topic_clears_the_window() -> None:
     built = history([(500, 600 + i) for i in range(10)])
     built.append(100.0, [0], [5], [5])  # the log end went backwards: a new log
     assert built.count(0) == 1
-    assert evaluate_partition(built, 0, owned=True).status is Status.OK
+    assert evaluate_partition(built, 0, owned=True).status is Status.PENDING
 
 
 def test_stop_reason_counts_time_since_the_offset_last_moved() -> None:
@@ -143,3 +188,14 @@ def test_group_status_warn_and_ok() -> None:
     assert all_ok.status is Status.OK
     assert all_ok.completeness == 0.5
     assert evaluate_group([], 0).status is Status.OK
+
+
+def test_group_is_pending_when_a_partition_is_and_none_is_worse() -> None:
+    ok = PartitionStatus(Status.OK, "fine")
+    pending = PartitionStatus(Status.PENDING, "lag 5; window 2/10 samples, not judged yet")
+    warn = PartitionStatus(Status.WARN, "slow")
+    result = evaluate_group([("a", ok, 0.2), ("b", pending, 0.2)], 5)
+    assert result.status is Status.PENDING
+    assert result.reason.startswith("b PENDING: lag 5")
+    assert result.completeness == 0.0
+    assert evaluate_group([("a", warn, 1.0), ("b", pending, 0.2)], 5).status is Status.WARN

@@ -87,7 +87,7 @@ def test_status_goes_err_then_recovers_with_events() -> None:
     status_events = [e for e in events if e.kind == "status"]
     assert status_events[0].data == {
         "status": "ERR",
-        "previous": Status.OK,
+        "previous": Status.PENDING,
         "reason": t.groups["g"].status.reason,
         "total_lag": 60,
     }

@@ -15,6 +15,7 @@ from tui.screens.base import Row, TableScreen
 #: Status colours by severity (Burrow's vocabulary; STOP/STALL/REWIND are errors).
 SEVERITY = {
     "OK": "green",
+    "PENDING": "cyan",
     "WARN": "yellow",
     "ERR": "bold red",
     "STOP": "bold red",
@@ -23,9 +24,13 @@ SEVERITY = {
 }
 
 
-def status_cell(status: str) -> Text:
-    """A status coloured by its severity."""
-    return Text(status, style=SEVERITY.get(status.upper(), ""))
+def status_cell(status: str, completeness: float | None = None) -> Text:
+    """A status coloured by its severity; PENDING ("not judged yet") shows how much of the
+    window is filled, when known."""
+    shown = status
+    if status.upper() == "PENDING" and completeness is not None:
+        shown = f"{status} {completeness:.0%}"
+    return Text(shown, style=SEVERITY.get(status.upper(), ""))
 
 
 def replicas_cell(members: int, recommended: int) -> Text:
@@ -48,7 +53,7 @@ def group_row(group: dict[str, Any]) -> Row:
             str(members),
             fmt.count(int(group.get("total_lag", 0))),
             fmt.seconds(group.get("time_lag_seconds"), bool(group.get("time_lag_is_lower_bound"))),
-            status_cell(str(group.get("status", "-"))),
+            status_cell(str(group.get("status", "-")), group.get("completeness")),
             Text(fmt.sparkline(history, 10), style="cyan"),
             replicas_cell(members, int(group.get("recommended_replicas", members))),
         ),
@@ -59,7 +64,7 @@ def why(group: dict[str, Any]) -> Text:
     """The reasons behind a group's status and recommendation, shown under the table."""
     text = Text()
     text.append(f"{group['group']}: ", style="bold")
-    text.append_text(status_cell(str(group.get("status", "-"))))
+    text.append_text(status_cell(str(group.get("status", "-")), group.get("completeness")))
     text.append(f" {group.get('status_reason', '')}\n")
     text.append(f"replicas {group.get('recommended_replicas', '-')}: ", style="bold")
     text.append(str(group.get("recommendation_reason", "")))

@@ -32,7 +32,7 @@ def partition_row(p: dict[str, Any]) -> Row:
             fmt.count(int(p.get("end_offset", 0))),
             fmt.count(int(p.get("lag", 0))),
             fmt.seconds(p.get("time_lag_seconds"), bool(p.get("time_lag_is_lower_bound"))),
-            status_cell(str(p.get("status", "-"))),
+            status_cell(str(p.get("status", "-")), p.get("completeness")),
             str(p.get("owner") or "-"),
         ),
     )
@@ -42,7 +42,7 @@ def summary(group: dict[str, Any]) -> Text:
     """Status, totals, rates and the recommendation of a group, in a few lines."""
     text = Text()
     text.append("status ")
-    text.append_text(status_cell(str(group.get("status", "-"))))
+    text.append_text(status_cell(str(group.get("status", "-")), group.get("completeness")))
     text.append(f"  {group.get('status_reason', '')}\n")
     text.append(
         f"state {group.get('state', '-')}  members {group.get('members', 0)}  "

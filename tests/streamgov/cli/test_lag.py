@@ -160,3 +160,14 @@ def test_watch_refreshes_until_interrupted(seeded: Path) -> None:
     assert refreshes == 2
     assert proc.returncode == 0
     assert "Traceback" not in out
+
+
+def test_a_window_too_short_to_judge_is_pending_never_ok(seeded: Path) -> None:
+    code, output = run("--interval", "0.05", "--samples", "2")
+    assert code == 0, output
+    header, *rows = output.splitlines()
+    status_at, window_at = header.index("STATUS"), header.index("WINDOW")
+    billing = rows[1]
+    assert billing[status_at:window_at].strip() == "PENDING"  # lag 6 after 2 of 10 samples
+    assert billing[window_at:].split()[0] == "0%"
+    assert "not judged yet" in billing
