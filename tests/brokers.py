@@ -90,16 +90,33 @@ def kafka_bootstrap() -> Iterator[str]:
         yield bootstrap
 
 
+@contextlib.contextmanager
+def listener_broker(directory: Path | None = None) -> Iterator[str]:
+    """Serve an `EmbeddedCluster` (in `directory`, else a temporary one) through streamgov's
+    own Kafka listener on a free loopback port; yields its bootstrap address."""
+    from engine.embedded import EmbeddedCluster
+    from engine.kafka_listener import KafkaListener
+
+    with contextlib.ExitStack() as stack:
+        if directory is None:
+            directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="listener-")))
+        cluster = stack.enter_context(EmbeddedCluster(directory, maintenance_interval_s=None))
+        listener = stack.enter_context(KafkaListener(cluster, "127.0.0.1", 0))
+        yield listener.bootstrap
+
+
 def open_backend(
     request: pytest.FixtureRequest, backend: str, directory: Path, name: str
 ) -> Cluster:
     """A new handle on a test cluster: `embedded` opens an `EmbeddedCluster` in `directory`
     (every call on the same directory reaches the same cluster, as another process would);
-    `kafka` opens a `KafkaCluster` on the session's broker."""
+    `kafka` opens a `KafkaCluster` on the session's broker; `listener` a `KafkaCluster` on
+    streamgov's own Kafka listener."""
     if backend == "embedded":
         from engine.embedded import EmbeddedCluster
 
         return EmbeddedCluster(directory, name=name)
     from engine.kafka import KafkaCluster
 
-    return KafkaCluster(request.getfixturevalue("kafka_bootstrap"))
+    fixture = "listener_bootstrap" if backend == "listener" else "kafka_bootstrap"
+    return KafkaCluster(request.getfixturevalue(fixture))

@@ -299,6 +299,11 @@ class EmbeddedEngine:
         """Topic names, sorted; internal ones (leading underscore) only when asked."""
         return sorted(t for t in self._topics() if include_internal or not is_internal(t))
 
+    def topic_metadata(self) -> dict[str, metadata.TopicMeta]:
+        """Every topic's metadata (id, partition count, config overrides), from this
+        thread's cache: no log database is opened (the Kafka listener's Metadata answers)."""
+        return dict(self._topics())
+
     def describe_topic(self, name: str) -> TopicDescription:
         """Partitions with earliest/latest offsets and bytes held, and the effective config.
 
@@ -412,6 +417,19 @@ class EmbeddedEngine:
         """`fetch`, plus the log end offset of the same snapshot (used by the consumer)."""
         meta = self._meta(topic)
         return log.fetch(self._log(meta), topic, partition, offset, max_records, max_bytes)
+
+    def remove_records(self, topic: str, partition: int, ranges: Sequence[tuple[int, int]]) -> int:
+        """Remove the records whose offsets fall in the inclusive `ranges`, keeping every other
+        offset (gaps, as compaction leaves); returns how many were removed. The Kafka listener
+        uses it to drop the records of an aborted transaction."""
+        meta = self._meta(topic)
+        return log.remove_ranges(self._log(meta), topic, partition, ranges)
+
+    def delete_records(self, topic: str, partition: int, before: int | None) -> int:
+        """Kafka's DeleteRecords: remove every record below `before` (None: the log end) and
+        move the partition's log start there; returns the new log start offset."""
+        meta = self._meta(topic)
+        return log.delete_before(self._log(meta), topic, partition, before)
 
     def list_offsets(self, topic: str, spec: OffsetSpec | int) -> dict[int, int]:
         """Per partition: earliest, latest, or the first offset at or after a timestamp."""

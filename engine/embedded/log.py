@@ -274,6 +274,66 @@ def offset_for_timestamp(conn: sqlite3.Connection, topic: str, part: int, ts: in
         return end
 
 
+def delete_before(conn: sqlite3.Connection, topic: str, part: int, before: int | None) -> int:
+    """Remove the records below `before` (None: all) and make it the log start offset;
+    returns the new log start. `OffsetOutOfRangeError` above the log end."""
+    with write_tx(conn):
+        start, end = bounds(conn, topic, part)
+        target = end if before is None else before
+        if not 0 <= target <= end:
+            raise OffsetOutOfRangeError(
+                f"cannot delete records of {topic}-{part} below {target}: the log ends at {end}"
+            )
+        if target <= start:
+            return start
+        _remove_ranges(conn, part, [(start, target - 1)])
+        conn.execute("UPDATE partitions SET log_start = ? WHERE part = ?", (target, part))
+        return target
+
+
+def remove_ranges(
+    conn: sqlite3.Connection, topic: str, part: int, ranges: Sequence[tuple[int, int]]
+) -> int:
+    """Delete the records in the inclusive offset `ranges` of a partition, rewriting the
+    chunks that hold them (offsets of the others stay); returns the records removed."""
+    with write_tx(conn):
+        bounds(conn, topic, part)
+        return _remove_ranges(conn, part, ranges)
+
+
+def _remove_ranges(conn: sqlite3.Connection, part: int, ranges: Sequence[tuple[int, int]]) -> int:
+    table = _table(part)
+    removed = 0
+    for first, last in ranges:
+        rows = conn.execute(
+            f"SELECT base, data FROM {table} WHERE base <= ? AND last >= ?", (last, first)
+        ).fetchall()
+        for base, data in rows:
+            entries = iter_entries(data, base)
+            kept = [e for e in entries if not first <= e[0] <= last]
+            if len(kept) == len(entries):
+                continue
+            removed += len(entries) - len(kept)
+            conn.execute(f"DELETE FROM {table} WHERE base = ?", (base,))
+            if kept:
+                size = sum(len(f) for e in kept for f in e[2:] if f)
+                conn.execute(
+                    f"INSERT INTO {table} VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        kept[0][0],
+                        kept[-1][0],
+                        len(kept),
+                        max(e[1] for e in kept),
+                        size,
+                        pack_entries(kept, kept[0][0]),
+                    ),
+                )
+    if removed:
+        (held,) = conn.execute(f"SELECT total(size) FROM {table}").fetchone()
+        conn.execute("UPDATE partitions SET bytes = ? WHERE part = ?", (int(held), part))
+    return removed
+
+
 # -- retention and compaction ---------------------------------------------------------------
 
 

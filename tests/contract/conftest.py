@@ -1,10 +1,12 @@
 """The `cluster` fixture: every contract test runs once per backend.
 
 `embedded` is an `EmbeddedCluster` in a fresh directory; `kafka` is a `KafkaCluster` on the
-session's real broker, shared by every test, so each test takes unique topic and group names
-from the `names` fixture. Where the test broker (tansu) lacks a Kafka feature, a test marks
-itself with `broker_lacks(...)`, naming the missing feature; the mark is strict, so a broker
-that gains the feature turns the test red until the mark is removed.
+session's real broker (tansu); `listener` is a `KafkaCluster` on streamgov's own Kafka
+listener serving an `EmbeddedCluster`. Both brokers are shared by every test, so each test
+takes unique topic and group names from the `names` fixture. Where tansu lacks a Kafka
+feature, a test marks itself with `broker_lacks(...)`, naming the missing feature; the mark
+is strict (and applies to tansu only), so a broker that gains the feature turns the test red
+until the mark is removed.
 """
 
 from __future__ import annotations
@@ -18,9 +20,20 @@ from pathlib import Path
 import pytest
 
 from engine.cluster import Cluster
-from tests.brokers import open_backend
+from tests.brokers import listener_broker, open_backend
 
-BACKENDS = ["embedded", pytest.param("kafka", marks=pytest.mark.kafka)]
+BACKENDS = [
+    "embedded",
+    pytest.param("kafka", marks=pytest.mark.kafka),
+    pytest.param("listener", marks=pytest.mark.kafka),
+]
+
+
+@pytest.fixture(scope="session")
+def listener_bootstrap() -> Iterator[str]:
+    """Bootstrap address of streamgov's own Kafka listener, shared by the session."""
+    with listener_broker() as bootstrap:
+        yield bootstrap
 
 
 @pytest.fixture(params=BACKENDS)

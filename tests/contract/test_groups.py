@@ -220,7 +220,11 @@ def test_a_member_that_dies_is_expired_and_its_partitions_reassigned(
     where = (
         str(tmp_path / "cluster")
         if backend == "embedded"
-        else str(request.getfixturevalue("kafka_bootstrap"))
+        else str(
+            request.getfixturevalue(
+                "listener_bootstrap" if backend == "listener" else "kafka_bootstrap"
+            )
+        )
     )
     child = subprocess.Popen(
         [sys.executable, "-m", "tests.contract.member_process", backend, where, group, topic],

@@ -1,0 +1,112 @@
+"""`Broker`: the state every connection shares (the engine, producer ids, the group and
+transaction coordinators) and the thread pool the blocking engine calls run on."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TypeVar
+
+from engine.auth import Authorizer
+from engine.embedded import EmbeddedCluster
+from engine.embedded.engine import EmbeddedEngine
+from engine.embedded.metadata import TopicMeta
+from engine.kafka_listener.coordinator import GroupCoordinator
+from engine.kafka_listener.producers import ProducerRegistry
+from engine.kafka_listener.transactions import TransactionCoordinator
+
+T = TypeVar("T")
+
+#: How often a long-polling fetch looks again for records written by another process
+#: (appends made through this listener wake it at once).
+EXTERNAL_WRITE_POLL_S = 0.1
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerSettings:
+    """How the broker presents itself."""
+
+    advertised_host: str
+    port: int
+    node_id: int = 1
+    auto_create_topics: bool = True
+    max_request_bytes: int = 100 * 1024 * 1024
+
+
+class Broker:
+    """One single-node Kafka broker over an `EmbeddedCluster`."""
+
+    def __init__(
+        self,
+        cluster: EmbeddedCluster,
+        settings: BrokerSettings,
+        authorizer: Authorizer | None = None,
+        workers: int = 8,
+    ) -> None:
+        self.cluster = cluster
+        self.engine: EmbeddedEngine = cluster.engine
+        self.settings = settings
+        self.authorizer = authorizer
+        self.cluster_id = _cluster_id(cluster)
+        self.producers = ProducerRegistry()
+        self.producer_lock = threading.Lock()
+        self.groups = GroupCoordinator(self.engine)
+        self.transactions = TransactionCoordinator(self.engine, self.producers)
+        self._executor = ThreadPoolExecutor(workers, thread_name_prefix="kafka-listener")
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._appended: asyncio.Event | None = None
+
+    def attach(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Bind to the event loop that serves the connections."""
+        self._loop = loop
+        self._appended = asyncio.Event()
+        self.groups.attach(loop)
+
+    async def run(self, fn: Callable[..., T], *args: object) -> T:
+        """Run a blocking engine call on the pool."""
+        assert self._loop is not None
+        return await self._loop.run_in_executor(self._executor, fn, *args)
+
+    def notify_appended(self) -> None:
+        """Wake long-polling fetches (callable from any thread)."""
+        if self._loop is not None and self._appended is not None:
+            self._loop.call_soon_threadsafe(self._wake)
+
+    def _wake(self) -> None:
+        assert self._appended is not None
+        self._appended.set()
+        self._appended = asyncio.Event()
+
+    async def wait_for_append(self, timeout: float) -> None:
+        """Return after the next append through this broker, or after `timeout` seconds (capped
+        so that appends by other processes are noticed too)."""
+        assert self._appended is not None
+        event = self._appended
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), min(timeout, EXTERNAL_WRITE_POLL_S))
+
+    def topics(self) -> dict[str, TopicMeta]:
+        """The topic catalog (called on a pool thread or the loop; cheap when unchanged)."""
+        return self.engine.topic_metadata()
+
+    def close(self) -> None:
+        """Stop the pool (after the loop has stopped)."""
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _cluster_id(cluster: EmbeddedCluster) -> str:
+    """A stable id per cluster directory (Kafka clients only compare it)."""
+    file = cluster.path / "kafka-cluster-id"
+    try:
+        return file.read_text().strip()
+    except FileNotFoundError:
+        cid = uuid.uuid4().hex[:22]
+        tmp = file.with_suffix(".tmp")
+        tmp.write_text(cid)
+        tmp.replace(file)
+        return file.read_text().strip()

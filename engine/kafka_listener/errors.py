@@ -1,0 +1,70 @@
+"""Kafka protocol error codes the listener answers with, and the engine errors they mirror."""
+
+from __future__ import annotations
+
+from engine import errors
+
+NONE = 0
+OFFSET_OUT_OF_RANGE = 1
+CORRUPT_MESSAGE = 2
+UNKNOWN_TOPIC_OR_PARTITION = 3
+LEADER_NOT_AVAILABLE = 5
+MESSAGE_TOO_LARGE = 10
+COORDINATOR_NOT_AVAILABLE = 15
+INVALID_TOPIC_EXCEPTION = 17
+INVALID_REQUIRED_ACKS = 21
+ILLEGAL_GENERATION = 22
+INCONSISTENT_GROUP_PROTOCOL = 23
+UNKNOWN_MEMBER_ID = 25
+INVALID_SESSION_TIMEOUT = 26
+REBALANCE_IN_PROGRESS = 27
+TOPIC_AUTHORIZATION_FAILED = 29
+GROUP_AUTHORIZATION_FAILED = 30
+CLUSTER_AUTHORIZATION_FAILED = 31
+INVALID_TIMESTAMP = 32
+UNSUPPORTED_VERSION = 35
+TOPIC_ALREADY_EXISTS = 36
+INVALID_PARTITIONS = 37
+INVALID_REPLICATION_FACTOR = 38
+INVALID_REQUEST = 42
+INVALID_CONFIG = 40
+OUT_OF_ORDER_SEQUENCE_NUMBER = 45
+DUPLICATE_SEQUENCE_NUMBER = 46
+INVALID_PRODUCER_EPOCH = 47
+INVALID_TXN_STATE = 48
+INVALID_PRODUCER_ID_MAPPING = 49
+INVALID_TRANSACTION_TIMEOUT = 50
+CONCURRENT_TRANSACTIONS = 51
+TRANSACTIONAL_ID_AUTHORIZATION_FAILED = 53
+UNKNOWN_PRODUCER_ID = 59
+NON_EMPTY_GROUP = 68
+GROUP_ID_NOT_FOUND = 69
+MEMBER_ID_REQUIRED = 79
+INVALID_RECORD = 87
+UNSTABLE_OFFSET_COMMIT = 88
+PRODUCER_FENCED = 90
+UNKNOWN_SERVER_ERROR = -1
+
+_BY_ENGINE_ERROR: dict[type[errors.EngineError], int] = {
+    errors.InvalidTopicError: INVALID_TOPIC_EXCEPTION,
+    errors.TopicAlreadyExistsError: TOPIC_ALREADY_EXISTS,
+    errors.UnknownTopicOrPartitionError: UNKNOWN_TOPIC_OR_PARTITION,
+    errors.InvalidPartitionsError: INVALID_PARTITIONS,
+    errors.InvalidConfigError: INVALID_CONFIG,
+    errors.RecordTooLargeError: MESSAGE_TOO_LARGE,
+    errors.OffsetOutOfRangeError: OFFSET_OUT_OF_RANGE,
+    errors.GroupNotEmptyError: NON_EMPTY_GROUP,
+    errors.GroupIdNotFoundError: GROUP_ID_NOT_FOUND,
+    errors.RebalanceInProgressError: REBALANCE_IN_PROGRESS,
+    errors.InvalidRecordError: INVALID_RECORD,
+    errors.InconsistentGroupProtocolError: INCONSISTENT_GROUP_PROTOCOL,
+}
+
+
+def code_of(exc: errors.EngineError) -> int:
+    """The Kafka error code for an engine error (UNKNOWN_SERVER_ERROR when none fits)."""
+    for cls in type(exc).__mro__:
+        code = _BY_ENGINE_ERROR.get(cls)
+        if code is not None:
+            return code
+    return UNKNOWN_SERVER_ERROR

@@ -1,0 +1,181 @@
+"""Request and response bodies through kio's generated message types.
+
+Handlers answer with plain dicts named after Kafka's field names; `build` turns one into the
+kio entity of the negotiated version, dropping fields that version lacks and filling the ones
+it has with their defaults. One handler thereby serves every version of an API.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import io
+import struct
+import types
+import uuid
+from collections.abc import Callable, Mapping
+from functools import cache
+from typing import Any, Union, get_args, get_origin
+
+from kio.index import load_request_schema, load_response_schema
+from kio.schema.errors import ErrorCode
+from kio.serial import entity_reader, entity_writer
+
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+
+
+def _inner(tp: Any) -> tuple[Any, bool]:
+    """The type inside `X | None` and whether None is allowed."""
+    if get_origin(tp) in (types.UnionType, Union):
+        args = [a for a in get_args(tp) if a is not type(None)]
+        return args[0], True
+    return tp, False
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Field:
+    name: str
+    kafka_type: str
+    optional: bool
+    entity: type | None  # the nested entity type (of one value, or of a tuple's items)
+    array: bool
+    default: Any  # dataclasses.MISSING when the field has none
+
+
+@cache
+def _plan(cls: type) -> tuple[_Field, ...]:
+    plan = []
+    for f in dataclasses.fields(cls):
+        tp, optional = _inner(f.type)
+        array = get_origin(tp) is tuple
+        item = get_args(tp)[0] if array else tp
+        item, _ = _inner(item)
+        entity = item if isinstance(item, type) and dataclasses.is_dataclass(item) else None
+        if f.default is not dataclasses.MISSING:
+            default = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            default = f.default_factory()
+        else:
+            default = dataclasses.MISSING
+        kind = f.metadata.get("kafka_type", "struct")
+        plan.append(_Field(f.name, kind, optional, entity, array, default))
+    return tuple(plan)
+
+
+def _zero(field: _Field) -> Any:
+    if field.array:
+        return ()
+    if field.entity is not None:
+        return build(field.entity, {})
+    kind = field.kafka_type
+    if field.optional:
+        return None
+    if kind == "string":
+        return ""
+    if kind in ("bytes", "records"):
+        return b""
+    if kind == "bool":
+        return False
+    if kind == "uuid":
+        return uuid.UUID(int=0)
+    return _convert(kind, 0)
+
+
+def _convert(kind: str, value: Any) -> Any:
+    if kind == "error_code":
+        return value if isinstance(value, ErrorCode) else ErrorCode(int(value))
+    if kind in ("timedelta_i32", "timedelta_i64"):
+        if isinstance(value, datetime.timedelta):
+            return value
+        return datetime.timedelta(milliseconds=int(value))
+    if kind == "datetime_i64":
+        if isinstance(value, datetime.datetime):
+            return value
+        return _EPOCH + datetime.timedelta(milliseconds=int(value))
+    if kind == "uuid" and isinstance(value, int):
+        return uuid.UUID(int=value)
+    return value
+
+
+def build(cls: type, data: Mapping[str, Any]) -> Any:
+    """The kio entity `cls` from a dict of field values (see the module docstring)."""
+    kwargs = {}
+    for field in _plan(cls):
+        if field.name not in data:
+            if field.default is dataclasses.MISSING:
+                kwargs[field.name] = _zero(field)
+            continue
+        value = data[field.name]
+        if value is None:
+            if field.optional:
+                kwargs[field.name] = None
+            elif field.default is not dataclasses.MISSING:
+                pass
+            else:
+                kwargs[field.name] = _zero(field)
+            continue
+        if field.entity is not None:
+            if field.array:
+                kwargs[field.name] = tuple(
+                    v if isinstance(v, field.entity) else build(field.entity, v) for v in value
+                )
+            else:
+                kwargs[field.name] = (
+                    value if isinstance(value, field.entity) else build(field.entity, value)
+                )
+        elif field.array:
+            kwargs[field.name] = tuple(_convert(field.kafka_type, v) for v in value)
+        elif field.kafka_type == "datetime_i64" and field.optional and int(value) < 0:
+            kwargs[field.name] = None
+        else:
+            kwargs[field.name] = _convert(field.kafka_type, value)
+    return cls(**kwargs)
+
+
+@cache
+def request_type(api_key: int, version: int) -> type:
+    """The kio request class of an API version (raises kio's index errors when unknown)."""
+    return load_request_schema(api_key, version)
+
+
+@cache
+def response_type(api_key: int, version: int) -> type:
+    """The kio response class of an API version."""
+    return load_response_schema(api_key, version)
+
+
+@cache
+def _reader(cls: type) -> Callable[[Any, int], tuple[Any, int]]:
+    return entity_reader(cls)
+
+
+@cache
+def _writer(cls: type) -> Callable[[Any, Any], None]:
+    return entity_writer(cls)
+
+
+def decode_body(api_key: int, version: int, buf: bytes, offset: int) -> Any:
+    """The request body at `offset`, as a kio entity."""
+    return _reader(request_type(api_key, version))(buf, offset)[0]
+
+
+def flexible_request(api_key: int, version: int) -> bool:
+    """Whether requests of this API version use the flexible (compact, tagged) encoding."""
+    return bool(getattr(request_type(api_key, version), "__flexible__", False))
+
+
+def encode_response(api_key: int, version: int, correlation_id: int, body: Any) -> bytes:
+    """A whole response frame (size, header, body) for a kio entity or a dict."""
+    cls = response_type(api_key, version)
+    entity = body if isinstance(body, cls) else build(cls, body)
+    out = io.BytesIO()
+    out.write(b"\x00\x00\x00\x00")
+    out.write(struct.pack(">i", correlation_id))
+    # ApiVersions answers always use header v0, whatever the version (clients parse the
+    # header before they know whether the broker understood their version).
+    if getattr(cls, "__flexible__", False) and api_key != 18:
+        out.write(b"\x00")
+    _writer(cls)(out, entity)
+    frame = out.getbuffer()
+    struct.pack_into(">i", frame, 0, len(frame) - 4)
+    return bytes(frame)

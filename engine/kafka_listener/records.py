@@ -1,0 +1,300 @@
+"""Kafka record batches (magic 2): reading produced batches into storable rows, and writing
+stored records back out as batches. Pure functions over bytes, no I/O.
+
+Layout (Kafka's DefaultRecordBatch): base offset i64, length i32, leader epoch i32, magic i8,
+CRC-32C u32 (over everything after it), attributes i16, last offset delta i32, base and
+max timestamp i64, producer id i64, producer epoch i16, base sequence i32, record count i32,
+then the records, compressed as a whole when the attributes name a codec.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cramjam
+from crc32c import crc32c
+
+from engine.embedded.chunks import Row
+from engine.types import ConsumedRecord
+
+_HEADER = struct.Struct(">qiibIhiqqqhii")
+HEADER_SIZE = _HEADER.size  # 61
+_AFTER_CRC = 21
+
+CODEC_NONE, CODEC_GZIP, CODEC_SNAPPY, CODEC_LZ4, CODEC_ZSTD = range(5)
+ATTR_TRANSACTIONAL = 0x10
+ATTR_CONTROL = 0x20
+_XERIAL_MAGIC = b"\x82SNAPPY\x00"
+
+#: A decompressed batch may not grow past this (a zip bomb is refused, not inflated).
+MAX_DECOMPRESSED = 256 * 1024 * 1024
+
+
+class CorruptBatchError(ValueError):
+    """A record batch is malformed: bad CRC, bad lengths, unknown codec or magic."""
+
+
+@dataclass(frozen=True, slots=True)
+class BatchHeader:
+    """The fixed fields of one record batch."""
+
+    base_offset: int
+    length: int
+    magic: int
+    crc: int
+    attributes: int
+    last_offset_delta: int
+    base_timestamp: int
+    max_timestamp: int
+    producer_id: int
+    producer_epoch: int
+    base_sequence: int
+    count: int
+
+    @property
+    def codec(self) -> int:
+        """The compression codec (0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd)."""
+        return self.attributes & 0x07
+
+    @property
+    def transactional(self) -> bool:
+        """Whether the batch belongs to a transaction."""
+        return bool(self.attributes & ATTR_TRANSACTIONAL)
+
+    @property
+    def control(self) -> bool:
+        """Whether the batch is a control batch (transaction marker)."""
+        return bool(self.attributes & ATTR_CONTROL)
+
+    @property
+    def last_sequence(self) -> int:
+        """The sequence number of the batch's last record."""
+        return self.base_sequence + self.last_offset_delta
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """A parsed batch: its header and its rows, ready for `EmbeddedEngine.append_rows`."""
+
+    header: BatchHeader
+    rows: list[Row]
+
+
+def split_batches(data: bytes) -> list[tuple[BatchHeader, memoryview]]:
+    """The batches in a produce request's record set, each with its whole bytes."""
+    view = memoryview(data)
+    out = []
+    pos = 0
+    while pos < len(data):
+        if len(data) - pos < HEADER_SIZE:
+            raise CorruptBatchError("a record batch is truncated")
+        fields = _HEADER.unpack_from(data, pos)
+        header = BatchHeader(*fields[:2], *fields[3:])
+        end = pos + 12 + header.length
+        if header.length < HEADER_SIZE - 12 or end > len(data):
+            raise CorruptBatchError("a record batch's length is out of bounds")
+        if header.magic != 2:
+            raise CorruptBatchError(f"record batches of magic {header.magic} are not supported")
+        out.append((header, view[pos:end]))
+        pos = end
+    return out
+
+
+def check_crc(header: BatchHeader, batch: memoryview) -> None:
+    """Raise `CorruptBatchError` unless the batch's CRC-32C matches its bytes."""
+    if crc32c(batch[_AFTER_CRC:]) != header.crc:
+        raise CorruptBatchError("a record batch's CRC does not match its contents")
+
+
+def decompress(codec: int, payload: bytes | memoryview) -> bytes:
+    """The records section of a batch, decompressed with the batch's codec."""
+    try:
+        if codec == CODEC_NONE:
+            return bytes(payload)
+        if codec == CODEC_GZIP:
+            out = bytes(cramjam.gzip.decompress(payload))
+        elif codec == CODEC_SNAPPY:
+            out = _snappy_decompress(bytes(payload))
+        elif codec == CODEC_LZ4:
+            out = bytes(cramjam.lz4.decompress(payload))
+        elif codec == CODEC_ZSTD:
+            out = bytes(cramjam.zstd.decompress(payload))
+        else:
+            raise CorruptBatchError(f"unknown compression codec {codec}")
+    except cramjam.DecompressionError as exc:
+        raise CorruptBatchError(f"a compressed record batch does not decompress: {exc}") from None
+    if len(out) > MAX_DECOMPRESSED:
+        raise CorruptBatchError("a record batch decompresses to more than 256 MiB")
+    return out
+
+
+def compress(codec: int, payload: bytes) -> bytes:
+    """Compress a records section with a codec (the reverse of `decompress`)."""
+    if codec == CODEC_GZIP:
+        return bytes(cramjam.gzip.compress(payload))
+    if codec == CODEC_SNAPPY:
+        return bytes(cramjam.snappy.compress_raw(payload))
+    if codec == CODEC_LZ4:
+        return bytes(cramjam.lz4.compress(payload))
+    if codec == CODEC_ZSTD:
+        return bytes(cramjam.zstd.compress(payload))
+    return payload
+
+
+def _snappy_decompress(payload: bytes) -> bytes:
+    # Java clients frame snappy the xerial way; librdkafka sends raw snappy blocks.
+    if not payload.startswith(_XERIAL_MAGIC):
+        return bytes(cramjam.snappy.decompress_raw(payload))
+    out = bytearray()
+    pos = 16
+    while pos + 4 <= len(payload):
+        (size,) = struct.unpack_from(">i", payload, pos)
+        pos += 4
+        out += cramjam.snappy.decompress_raw(payload[pos : pos + size])
+        pos += size
+    return bytes(out)
+
+
+def _varint(data: bytes, pos: int) -> tuple[int, int]:
+    """A zig-zag varint at `pos`: (value, next position)."""
+    shift = 0
+    raw = 0
+    while True:
+        byte = data[pos]
+        pos += 1
+        raw |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return (raw >> 1) ^ -(raw & 1), pos
+        shift += 7
+        if shift > 63:
+            raise CorruptBatchError("a varint is longer than 10 bytes")
+
+
+def _read_bytes(data: bytes, pos: int) -> tuple[bytes | None, int]:
+    """A varint-length-prefixed field (-1: null) at `pos`: (bytes, next position)."""
+    length, pos = _varint(data, pos)
+    if length < 0:
+        return None, pos
+    end = pos + length
+    if end > len(data):
+        raise CorruptBatchError("a record field runs past the end of its batch")
+    return data[pos:end], end
+
+
+def _encode_headers(pairs: list[tuple[bytes, bytes | None]]) -> bytes:
+    # The engine's stored header encoding (engine.embedded.codec): name u16, value u32.
+    out = bytearray()
+    for name, value in pairs:
+        out += struct.pack(">H", len(name)) + name
+        body = value or b""
+        out += struct.pack(">I", len(body)) + body
+    return bytes(out)
+
+
+def read_rows(header: BatchHeader, batch: memoryview, partition: int) -> list[Row]:
+    """The records of a (checked) batch as rows placed on `partition`."""
+    data = decompress(header.codec, batch[HEADER_SIZE:])
+    rows: list[Row] = []
+    pos = 0
+    base_ts = header.base_timestamp
+    try:
+        for _ in range(header.count):
+            length, pos = _varint(data, pos)
+            end = pos + length
+            pos += 1  # attributes
+            ts_delta, pos = _varint(data, pos)
+            _, pos = _varint(data, pos)  # offset delta: the engine assigns dense offsets
+            key, pos = _read_bytes(data, pos)
+            value, pos = _read_bytes(data, pos)
+            nheaders, pos = _varint(data, pos)
+            blob = None
+            if nheaders > 0:
+                pairs = []
+                for _ in range(nheaders):
+                    hklen, pos = _varint(data, pos)
+                    name = data[pos : pos + hklen]
+                    pos += hklen
+                    hvalue, pos = _read_bytes(data, pos)
+                    pairs.append((name, hvalue))
+                blob = _encode_headers(pairs)
+            if pos != end or pos > len(data):
+                raise CorruptBatchError("a record's length does not match its fields")
+            size = (0 if key is None else len(key)) + (0 if value is None else len(value))
+            if blob is not None:
+                size += len(blob)
+            rows.append((key, value, blob, base_ts + ts_delta, partition, size))
+    except IndexError:
+        raise CorruptBatchError("a record batch ends inside a record") from None
+    if pos != len(data):
+        raise CorruptBatchError("a record batch holds more bytes than its record count says")
+    return rows
+
+
+def _put_varint(out: bytearray, value: int) -> None:
+    raw = (value << 1) ^ (value >> 63)
+    while raw >= 0x80:
+        out.append((raw & 0x7F) | 0x80)
+        raw >>= 7
+    out.append(raw)
+
+
+def _put_bytes(out: bytearray, data: bytes | None) -> None:
+    if data is None:
+        out.append(1)  # varint -1
+    else:
+        _put_varint(out, len(data))
+        out += data
+
+
+def write_batch(
+    records: Sequence[ConsumedRecord],
+    *,
+    producer_id: int = -1,
+    producer_epoch: int = -1,
+    base_sequence: int = -1,
+    attributes: int = 0,
+    codec: int = CODEC_NONE,
+) -> bytes:
+    """One batch holding `records` (ascending offsets, possibly with gaps)."""
+    base_offset = records[0].offset
+    base_ts = records[0].timestamp_ms
+    max_ts = base_ts
+    body = bytearray()
+    rec = bytearray()
+    for record in records:
+        rec.clear()
+        rec.append(0)
+        ts = record.timestamp_ms
+        max_ts = max(ts, max_ts)
+        _put_varint(rec, ts - base_ts)
+        _put_varint(rec, record.offset - base_offset)
+        _put_bytes(rec, record.key)
+        _put_bytes(rec, record.value)
+        _put_varint(rec, len(record.headers))
+        for name, hvalue in record.headers:
+            raw = name.encode()
+            _put_varint(rec, len(raw))
+            rec += raw
+            _put_varint(rec, len(hvalue))
+            rec += hvalue
+        _put_varint(body, len(rec))
+        body += rec
+    payload = compress(codec, bytes(body)) if codec else body
+    attrs = attributes | codec
+    last_delta = records[-1].offset - base_offset
+    tail = struct.pack(
+        ">hiqqqhii",
+        attrs,
+        last_delta,
+        base_ts,
+        max_ts,
+        producer_id,
+        producer_epoch,
+        base_sequence,
+        len(records),
+    )
+    crc = crc32c(payload, crc32c(tail))
+    length = 4 + 1 + 4 + len(tail) + len(payload)
+    return struct.pack(">qiibI", base_offset, length, 0, 2, crc) + tail + payload

@@ -1,0 +1,200 @@
+"""`KafkaListener`: the asyncio TCP server that speaks the Kafka protocol for an
+`EmbeddedCluster`, in a thread of its own so that callers stay synchronous.
+
+Each connection is read one frame at a time and answered in request order (as Kafka does);
+the blocking engine work of a request runs on the broker's thread pool, so one slow client or
+one long-polling fetch never holds up another connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import struct
+import threading
+from typing import Any
+
+from engine.auth import Authorizer
+from engine.embedded import EmbeddedCluster
+from engine.kafka_listener import apis, messages
+from engine.kafka_listener.broker import Broker, BrokerSettings
+from engine.kafka_listener.context import Connection, Request
+from engine.kafka_listener.framing import (
+    API_VERSIONS_KEY,
+    MalformedRequestError,
+    parse_header,
+    unsupported_api_versions,
+)
+
+logger = logging.getLogger(__name__)
+
+_TXN_EXPIRY_S = 1.0
+
+
+class KafkaListener:
+    """Serves `cluster` to Kafka clients on host:port (port 0 picks a free one).
+
+    `advertised_host` is the address clients are told to reconnect to (default: `host`, or
+    127.0.0.1 when listening on every interface)."""
+
+    def __init__(
+        self,
+        cluster: EmbeddedCluster,
+        host: str = "127.0.0.1",
+        port: int = 9092,
+        *,
+        advertised_host: str | None = None,
+        authorizer: Authorizer | None = None,
+        auto_create_topics: bool = True,
+        max_request_bytes: int = 100 * 1024 * 1024,
+    ) -> None:
+        self.cluster = cluster
+        self.host = host
+        self._sock = socket.create_server((host, port), reuse_port=False)
+        self.port = int(self._sock.getsockname()[1])
+        if advertised_host is None:
+            advertised_host = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+        settings = BrokerSettings(
+            advertised_host,
+            self.port,
+            auto_create_topics=auto_create_topics,
+            max_request_bytes=max_request_bytes,
+        )
+        self.broker = Broker(cluster, settings, authorizer)
+        self._loop = asyncio.new_event_loop()
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._stopping: asyncio.Event | None = None
+        self._connections: set[asyncio.Task[None]] = set()
+
+    @property
+    def bootstrap(self) -> str:
+        """The address clients bootstrap from (host:port)."""
+        return f"{self.broker.settings.advertised_host}:{self.port}"
+
+    def start(self) -> KafkaListener:
+        """Start serving in a background thread; returns once connections are accepted."""
+        self._thread = threading.Thread(target=self._run, name="kafka-listener", daemon=True)
+        self._thread.start()
+        self._ready.wait()
+        return self
+
+    def stop(self) -> None:
+        """Close every connection and stop serving."""
+        if self._thread is None:
+            return
+        if self._stopping is not None:
+            self._loop.call_soon_threadsafe(self._stopping.set)
+        self._thread.join(timeout=30)
+        self._thread = None
+        self.broker.close()
+
+    def __enter__(self) -> KafkaListener:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        try:
+            self._loop.run_until_complete(self._serve())
+        finally:
+            self._loop.close()
+
+    async def _serve(self) -> None:
+        self._stopping = asyncio.Event()
+        self.broker.attach(self._loop)
+        self.broker.transactions.on_end(self.broker.notify_appended)
+        server = await asyncio.start_server(self._accept, sock=self._sock, limit=1 << 20)
+        expiry = asyncio.create_task(self._expire_transactions())
+        self._ready.set()
+        try:
+            await self._stopping.wait()
+        finally:
+            expiry.cancel()
+            self.broker.groups.close()
+            server.close()
+            for task in list(self._connections):
+                task.cancel()
+            await asyncio.gather(*self._connections, return_exceptions=True)
+            await server.wait_closed()
+
+    async def _expire_transactions(self) -> None:
+        while True:
+            await asyncio.sleep(_TXN_EXPIRY_S)
+            with contextlib.suppress(Exception):
+                await self.broker.run(self.broker.transactions.expire)
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._connections.add(task)
+        peer = writer.get_extra_info("peername") or ("", 0)
+        sock = writer.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        conn = Connection(str(peer[0]), int(peer[1]), authorizer=self.broker.authorizer)
+        try:
+            await self._serve_connection(conn, reader, writer)
+        except (ConnectionError, asyncio.IncompleteReadError, MalformedRequestError):
+            pass
+        except asyncio.CancelledError:
+            pass
+        except Exception:
+            logger.exception("Kafka connection from %s:%s failed", conn.host, conn.port)
+        finally:
+            self._connections.discard(task)
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+
+    async def _serve_connection(
+        self, conn: Connection, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        limit = self.broker.settings.max_request_bytes
+        while True:
+            (size,) = struct.unpack(">i", await reader.readexactly(4))
+            if size <= 0 or size > limit:
+                # Kafka closes the connection on an invalid or oversize frame size.
+                return
+            frame = await reader.readexactly(size)
+            response = await self.handle_frame(conn, frame)
+            if response is None:
+                continue
+            if response == b"":
+                return
+            writer.write(response)
+            await writer.drain()
+
+    async def handle_frame(self, conn: Connection, frame: bytes) -> bytes | None:
+        """The response frame for one request frame: None for no answer (acks=0), b"" to
+        close the connection (what Kafka does on a request it cannot parse or serve)."""
+        peek = parse_header(frame, None)
+        api = apis.APIS.get(peek.api_key)
+        if api is None:
+            return b""
+        if not api.min_version <= peek.api_version <= api.max_version:
+            if peek.api_key == API_VERSIONS_KEY:
+                return unsupported_api_versions(
+                    peek.correlation_id, api.min_version, api.max_version
+                )
+            return b""
+        header = parse_header(frame, messages.flexible_request(peek.api_key, peek.api_version))
+        try:
+            body = messages.decode_body(peek.api_key, peek.api_version, frame, header.body_offset)
+        except Exception:
+            return b""
+        conn.client_id = header.client_id
+        request = Request(
+            header.api_key, header.api_version, header.correlation_id, header.client_id, body
+        )
+        reply: Any = await api.handler(self.broker, conn, request)
+        if reply is None:
+            return None
+        return messages.encode_response(
+            request.api_key, request.api_version, request.correlation_id, reply
+        )
