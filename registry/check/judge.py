@@ -11,7 +11,7 @@ from typing import Any
 from registry.check.baselines import BaselineSubject, BaselineVersion
 from registry.check.discovery import SchemaFile
 from registry.check.pointers import line_of, load_json, split, translate
-from registry.check.results import CheckStatus, Problem, SubjectOutcome
+from registry.check.results import CheckStatus, Problem, SubjectOutcome, join_labels
 from registry.compatibility import CompatibilityLevel, Incompatibility, VersionedSchema, check
 from registry.formats import (
     DEFAULT_LIMITS,
@@ -142,9 +142,12 @@ def judge(case: Case, limits: Limits = DEFAULT_LIMITS) -> Judgement:
     verdict = Judgement(
         SubjectOutcome(item.subject, item.path, status, level.value, checked), notes=notes
     )
+    # One problem per distinct finding, listing every version it breaks against (newest first).
+    grouped: dict[
+        tuple[object, ...], tuple[Incompatibility, str | None, int | None, list[str]]
+    ] = {}
     for found in result.incompatibilities:
         label = labels.get(found.version or -1, "the earlier version")
-        message, fix = split_fix(found, level.value, label)
         if found.origin is None:
             file: str | None = item.path
             line: int | None = finding_line(found, item.text, texts.get(found.version or -1))
@@ -152,6 +155,10 @@ def judge(case: Case, limits: Limits = DEFAULT_LIMITS) -> Judgement:
             was = next((v for v in earlier.versions if v.version == found.version), None)
             where = _Where.of(case, found.origin, found.path, was, found)
             file, line = where.file, where.line
+        key = (found.direction, found.rule, found.path, found.origin, found.message, file, line)
+        grouped.setdefault(key, (found, file, line, []))[3].append(label)
+    for found, file, line, against in grouped.values():
+        message, fix = split_fix(found, level.value, join_labels(against))
         verdict.problems.append(
             Problem(
                 kind=CheckStatus.INCOMPATIBLE,
@@ -162,9 +169,10 @@ def judge(case: Case, limits: Limits = DEFAULT_LIMITS) -> Judgement:
                 fix=fix,
                 rule=found.rule,
                 pointer=found.path or "/",
-                version=label,
+                version=against[0],
                 direction=found.direction,
                 level=level.value,
+                versions=tuple(against),
             )
         )
     return verdict

@@ -66,7 +66,7 @@ def render_human(report: CheckReport, color: bool = False) -> str:
         subject = f"{problem.subject}: " if problem.subject else ""
         lines.append(f"{style(_location(problem), bold=True)}: {tag}: {subject}{what}{level}")
         rows = [
-            ("against", problem.version),
+            ("against", problem.against()),
             ("at", _pointer(problem)),
             ("rule", problem.rule),
             ("problem", problem.message),
@@ -117,8 +117,9 @@ def render_github(report: CheckReport) -> str:
         )
         props.append(f"title={_escape_property(title)}")
         details = [problem.message.rstrip(".") + "."]
-        if problem.version:
-            details.append(f"Against {problem.version}.")
+        against = problem.against()
+        if against:
+            details.append(f"Against {against}.")
         if problem.pointer:
             details.append(f"At {problem.pointer}.")
         details.append(f"Fix: {problem.fix}")
@@ -194,7 +195,7 @@ def _case(suite: ET.Element, classname: str, name: str, problems: list[Problem])
             f"{name}: {value}"
             for name, value in (
                 ("file", _location(problem)),
-                ("against", problem.version),
+                ("against", problem.against()),
                 ("at", problem.pointer),
                 ("rule", problem.rule),
                 ("problem", problem.message),

@@ -27,7 +27,11 @@ class Severity(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """One thing to fix, with everything needed to find and fix it."""
+    """One thing to fix, with everything needed to find and fix it.
+
+    A compatibility problem found against several earlier versions is one `Problem`: `versions`
+    lists them all, and `version` is the newest of them.
+    """
 
     kind: CheckStatus
     subject: str | None
@@ -41,6 +45,19 @@ class Problem:
     version: str | None = None
     direction: str | None = None
     level: str | None = None
+    #: Every earlier version the problem breaks against, newest first (`version` is the first).
+    versions: tuple[str, ...] = ()
+
+    def against(self) -> str | None:
+        """The versions it breaks against, as a phrase: `a`, `a and b`, `a, b and c`."""
+        return join_labels(list(self.versions)) if self.versions else self.version
+
+
+def join_labels(labels: list[str]) -> str:
+    """`a`, `a and b`, `a, b and c`: the versions a problem breaks against, for sentences."""
+    if len(labels) <= 1:
+        return "".join(labels)
+    return f"{', '.join(labels[:-1])} and {labels[-1]}"
 
 
 @dataclass(frozen=True, slots=True)

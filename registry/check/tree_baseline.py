@@ -82,16 +82,20 @@ class TreeBaseline:
             [item.path for subject, item in present.items() if levels[subject].transitive]
         )
         # The commit as well as the ref: a moving branch name alone does not say what was read.
-        here = (
-            f"commit {self.commit[:10]} ({self.ref})"
-            if self.commit and self.ref and not self.commit.startswith(self.ref)
-            else self.ref or self.description
-        )
+        commit, ref = self.commit, self.ref
+        named_ref = bool(commit and ref and not commit.startswith(ref))
+        here = f"commit {commit[:10]} ({ref})" if commit and named_ref else ref or self.description
         out: dict[str, BaselineSubject] = {}
         for item in present.values():
             entries = list(histories.get(item.path, []))
             if entries and entries[-1].text == item.text:
-                entries[-1] = _Entry(f"{entries[-1].label} ({here})", item.text)
+                # The last commit that changed the file is what REF holds: one flat label.
+                last = entries[-1]
+                label = last.label
+                if named_ref:
+                    same = last.commit == commit
+                    label = f"{label} ({ref})" if same else f"{label} (unchanged at {ref})"
+                entries[-1] = _Entry(label, item.text)
             else:
                 # No history asked for, or the version at REF came from a merge commit.
                 entries.append(_Entry(here, item.text))

@@ -408,11 +408,12 @@ def test_history_includes_the_merged_version(repo: SchemaRepo) -> None:
     document = _json(repo, "--against", "git:main", code=1)
     (outcome,) = document["subjects"]
     assert outcome["versions_checked"] == 4
-    # Readers of the two `int` versions cannot read `long` data; the merged one can.
-    problems = document["problems"]
-    assert len(problems) == 2
-    assert all(p["direction"] == "forward" for p in problems)
-    assert all(p["version"].startswith("commit ") for p in problems)
+    # Readers of the two `int` versions cannot read `long` data; the merged one can: one
+    # problem, listing both versions.
+    (problem,) = document["problems"]
+    assert problem["direction"] == "forward"
+    assert len(problem["versions"]) == 2 and problem["version"] == problem["versions"][0]
+    assert all(label.startswith("commit ") for label in problem["versions"])
 
 
 def test_earlier_versions_use_their_references_as_of_their_commit(repo: SchemaRepo) -> None:
@@ -456,3 +457,20 @@ def test_merge_base_baseline_ignores_what_changed_on_the_target_since(
     document = _json(orders, "--against", "git:main...", code=0)
     assert _statuses(document) == {"orders-value": "compatible"}
     assert document["against"] == "git:main..."
+
+
+def test_transitive_labels_are_flat_naming_the_commit_and_the_ref(repo: SchemaRepo) -> None:
+    _config(repo, "  compatibility: BACKWARD_TRANSITIVE\n")
+    repo.write("schemas/orders-value.avsc", ORDER_V1)
+    changed = repo.commit("orders v1")
+    repo.write("README.md", "unrelated\n")
+    head = repo.commit("docs")
+    repo.write(
+        "schemas/orders-value.avsc",
+        record("Order", field("id", "string"), field("amount", "int"), field("note", "string")),
+    )
+    (problem,) = _json(repo, "--against", "git:main", code=1)["problems"]
+    assert problem["version"] == f"commit {changed[:10]} (unchanged at main)"
+    assert head[:10] not in problem["version"]
+    (problem,) = _json(repo, "--against", f"git:{changed}", code=1)["problems"]
+    assert problem["version"] == f"commit {changed[:10]}"

@@ -156,3 +156,30 @@ def test_forward_findings_are_framed_once_with_the_baseline_label() -> None:
     assert problem.message.count("cannot read data written") == 1
     assert "version 1" not in problem.message and "version 1" not in problem.fix
     assert problem.fix.startswith("keep writing what readers on v1 can read")
+
+
+def test_one_problem_per_finding_lists_every_version_it_breaks_against() -> None:
+    # Five versions with `n: int`, each different in a doc; the new one makes `n` a string and
+    # adds `m` without default: at FULL_TRANSITIVE that is two problems (plus the forward one),
+    # not one per version and direction.
+    base = record("Order", field("id", "string"), field("n", "int"))
+    olds = [base | {"doc": f"v{n}"} for n in range(1, 6)]
+    new = record("Order", field("id", "string"), field("n", "string"), field("m", "int"))
+    verdict = judge(_case(new, *olds, level="FULL_TRANSITIVE"))
+    assert verdict.outcome.versions_checked == 5
+    keys = [(p.direction, p.rule, p.pointer) for p in verdict.problems]
+    assert len(keys) == len(set(keys)) == 3
+    for problem in verdict.problems:
+        assert problem.versions == ("v5", "v4", "v3", "v2", "v1")
+        assert problem.version == "v5"
+        assert problem.against() == "v5, v4, v3, v2 and v1"
+    forward = next(p for p in verdict.problems if p.direction == "forward")
+    assert "readers still on v5, v4, v3, v2 and v1 cannot read" in forward.message
+
+
+def test_a_problem_against_some_versions_only_names_those() -> None:
+    with_n = record("Order", field("id", "string"), field("n", "int", default=0))
+    new = record("Order", field("id", "string"), field("n", "string", default=""))
+    verdict = judge(_case(new, OLD, with_n, with_n | {"doc": "x"}, level="BACKWARD_TRANSITIVE"))
+    (problem,) = verdict.problems
+    assert problem.versions == ("v3", "v2")
