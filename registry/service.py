@@ -18,31 +18,35 @@ from __future__ import annotations
 import json
 import re
 import threading
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from engine.cluster import Cluster
 from engine.errors import ClusterUnavailableError, EngineError
+from engine.statelog import CommandTooLargeError, StateLog
 from registry import errors
 from registry.compatibility import VersionedSchema
 from registry.formats import supported_types
 from registry.formats.base import SchemaError, SchemaReference, SchemaType
 from registry.store import (
+    FOLD,
     MAX_VERSION,
     Mode,
     RegistryState,
     StoredSchema,
     Version,
-    apply,
     check_compatibility,
+    delete_config_command,
+    delete_mode_command,
+    delete_subject_command,
+    delete_version_command,
     identity_string,
-    initial_state,
     parse_level,
     parse_or_reject,
     register_command,
-    validate,
+    set_config_command,
+    set_mode_command,
 )
 
 SCHEMAS_TOPIC = "_schemas"
@@ -178,26 +182,20 @@ class SchemaRegistry:
         self, cluster: Cluster, topic: str = SCHEMAS_TOPIC, *, readonly: bool = False
     ) -> None:
         """`readonly` serves reads only: every write is refused with 42205."""
-        from engine.statelog import StateLog
-
         self.readonly = readonly
-        self._log: StateLog[RegistryState] = StateLog(cluster, topic, initial_state, apply)
-        self._sync_lock = threading.Lock()
-        self._last_sync_started = float("-inf")
+        self._log: StateLog[RegistryState] = StateLog(cluster, topic, FOLD)
         self._bodies: dict[int, tuple[dict[str, Json], bytes]] = {}
         self._body_epoch = -1
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> SchemaRegistry:
-        """Create the topic if needed and replay it."""
-        started = time.monotonic()
+        """Create the topic if needed, load the newest snapshot and replay the rest."""
         with self._store_errors("Error while initializing the schema registry"):
             self._log.start()
-        self._last_sync_started = started
         return self
 
     def close(self) -> None:
-        """Stop following the log."""
+        """Stop following the log (writing a snapshot when one is due)."""
         self._log.close()
 
     # -- plumbing ----------------------------------------------------------------------------------
@@ -207,6 +205,12 @@ class SchemaRegistry:
             yield
         except errors.RegistryError:
             raise
+        except CommandTooLargeError as exc:
+            raise errors.invalid_schema(
+                f"Invalid schema: too large to store: {exc.size} bytes once written, over the "
+                f"limit of {exc.limit} bytes of the registry's log (max.message.bytes of "
+                f"{self._log.topic!r})"
+            ) from None
         except (TimeoutError, ClusterUnavailableError) as exc:
             raise errors.operation_timeout(f"{what}: {exc}") from exc
         except EngineError as exc:
@@ -214,21 +218,15 @@ class SchemaRegistry:
 
     def sync(self) -> None:
         """Catch up with the log, sharing a catch-up that started after this call began."""
-        requested = time.monotonic()
-        with self._sync_lock:
-            if self._last_sync_started >= requested:
-                return
-            started = time.monotonic()
-            with self._store_errors("Error while reading the schema log"):
-                self._log.sync()
-            self._last_sync_started = started
+        with self._store_errors("Error while reading the schema log"):
+            self._log.sync()
 
     @contextmanager
     def _fresh(self) -> Iterator[RegistryState]:
         """The state, caught up with the log, locked for reading."""
         self.sync()
-        with self._log.lock:
-            yield self._log.state
+        with self._log.current() as state:
+            yield state
 
     def _check_writable(self) -> None:
         if self.readonly:
@@ -237,17 +235,11 @@ class SchemaRegistry:
                 "compatibility tests only"
             )
 
-    def _append(self, command: Mapping[str, Json], what: str) -> Json:
+    def _write(self, command: Any, what: str) -> Json:
+        """Validate the command (or the command built from the state), then append it."""
         self._check_writable()
         with self._store_errors(what):
-            return self._log.append(command)
-
-    def _write(self, command: Mapping[str, Json], what: str) -> Json:
-        """Check the command against the current state, then append it."""
-        self._check_writable()
-        with self._fresh() as state:
-            validate(state, command)
-        return self._append(command, what)
+            return self._log.write(command)
 
     @property
     def state(self) -> RegistryState:
@@ -258,6 +250,11 @@ class SchemaRegistry:
     def lock(self) -> threading.RLock:
         """Held while the fold applies a command."""
         return self._log.lock
+
+    def snapshot(self) -> int:
+        """Write a snapshot of the state now; returns its offset."""
+        with self._store_errors("Error while writing a snapshot"):
+            return self._log.snapshot()
 
     # -- schemas by id -----------------------------------------------------------------------------
     def _stored_by_id(self, schema_id: int) -> StoredSchema:
@@ -466,45 +463,51 @@ class SchemaRegistry:
         self._check_writable()
         check_subject(subject)
         request = SchemaRequest(body)
-        try:
-            command, outcome = self._plan_register(subject, request, normalize)
-        except errors.RegistryError:
-            # The local state may lag the log (a reference or setting made through another
-            # instance): catch up and decide again before refusing.
-            self.sync()
-            command, outcome = self._plan_register(subject, request, normalize)
-        if not outcome["existing"]:
-            outcome = self._append(
-                command, "Register schema operation failed while writing to the log"
-            )
+        self._parse_unlocked(request, normalize)
+        outcome = self._write(
+            lambda state: self._register_command(state, subject, request, normalize),
+            "Register schema operation failed while writing to the log",
+        )
         return {"id": outcome["id"]}
 
-    def _plan_register(
-        self, subject: str, request: SchemaRequest, normalize: bool
-    ) -> tuple[dict[str, Json], dict[str, Json]]:
-        """The register command for the request, and what it would do on the local state."""
-        with self._log.lock:
-            state = self._log.state
-            if not request.schema.strip():
-                live = state.versions_of(subject)
-                if not live:
-                    raise errors.invalid_schema("Empty schema")
-                previous = state.schemas[live[-1].schema_id]
-                request.schema, request.schema_type = previous.schema, previous.schema_type
-                request.references = previous.references
-            normalize = normalize or state.normalize(subject)
-            text, _ = self._prepare(state, subject, request, normalize)
-            command = register_command(
-                subject,
-                request.schema_type,
-                text,
-                request.references,
-                metadata=request.metadata,
-                rule_set=request.rule_set,
-                schema_id=request.schema_id,
-                version=request.version,
-            )
-            return command, validate(state, command)
+    def _parse_unlocked(self, request: SchemaRequest, normalize: bool) -> None:
+        """Parse the schema without holding the lock (only its references are looked up
+        under it), so reads are not held up by a large schema; building the command under the
+        lock then finds the parse in the cache. Errors are reported when it is built."""
+        if not request.schema.strip():
+            return
+        try:
+            with self._log.current() as state:
+                resolved = state.resolve(request.references)
+            parsed = parse_or_reject(request.schema_type, request.schema, resolved)
+            identity_string(parsed, normalize)
+        except errors.RegistryError:
+            pass
+
+    def _register_command(
+        self, state: RegistryState, subject: str, request: SchemaRequest, normalize: bool
+    ) -> dict[str, Json]:
+        """The register command for the request, on the state as it is (called under lock)."""
+        schema, schema_type, references = request.schema, request.schema_type, request.references
+        if not schema.strip():
+            live = state.versions_of(subject)
+            if not live:
+                raise errors.invalid_schema("Empty schema")
+            previous = state.schemas[live[-1].schema_id]
+            schema, schema_type = previous.schema, previous.schema_type
+            references = previous.references
+        normalize = normalize or state.normalize(subject)
+        parsed = parse_or_reject(schema_type, schema, state.resolve(references))
+        return register_command(
+            subject,
+            schema_type,
+            identity_string(parsed, normalize),
+            references,
+            metadata=request.metadata,
+            rule_set=request.rule_set,
+            schema_id=request.schema_id,
+            version=request.version,
+        )
 
     def lookup(
         self, subject: str, body: object, normalize: bool = False, deleted: bool = False
@@ -568,18 +571,13 @@ class SchemaRegistry:
     # -- deletes -----------------------------------------------------------------------------------
     def delete_subject(self, subject: str, permanent: bool = False) -> list[int]:
         """`DELETE /subjects/{s}`: soft (or, after a soft one, permanent) delete."""
-        command = {"op": "delete_subject", "subject": subject, "permanent": permanent}
+        command = delete_subject_command(subject, permanent)
         return list(self._write(command, "Error while deleting the subject"))
 
     def delete_version(self, subject: str, version: str | int, permanent: bool = False) -> int:
         """`DELETE /subjects/{s}/versions/{v}`."""
         wanted = parse_version(version)
-        command = {
-            "op": "delete_version",
-            "subject": subject,
-            "version": wanted,
-            "permanent": permanent,
-        }
+        command = delete_version_command(subject, wanted, permanent)
         return int(self._write(command, "Error while deleting the schema version"))
 
     # -- config and mode ---------------------------------------------------------------------------
@@ -613,17 +611,12 @@ class SchemaRegistry:
             level = parse_level(level).value
         if normalize is not None and not isinstance(normalize, bool):
             raise _bad_request("'normalize' must be true or false")
-        command = {
-            "op": "set_config",
-            "subject": subject,
-            "compatibility": level,
-            "normalize": normalize,
-        }
+        command = set_config_command(subject, level, normalize)
         return dict(self._write(command, "Failed to update compatibility level"))
 
     def delete_config(self, subject: str | None = None) -> dict[str, Json]:
         """`DELETE /config[/{s}]`: drop the setting; answers the old one."""
-        command = {"op": "delete_config", "subject": subject}
+        command = delete_config_command(subject)
         return dict(self._write(command, "Failed to delete compatibility level"))
 
     def get_mode(
@@ -647,10 +640,10 @@ class SchemaRegistry:
         if not isinstance(body, Mapping):
             raise _bad_request("the request body must be a JSON object")
         mode = Mode.parse(body.get("mode"))
-        command = {"op": "set_mode", "subject": subject, "mode": mode.value, "force": force}
+        command = set_mode_command(subject, mode, force)
         return dict(self._write(command, "Failed to update mode"))
 
     def delete_mode(self, subject: str | None = None) -> dict[str, Json]:
         """`DELETE /mode[/{s}]`: drop the setting; answers the old mode."""
-        command = {"op": "delete_mode", "subject": subject}
+        command = delete_mode_command(subject)
         return dict(self._write(command, "Failed to delete mode"))

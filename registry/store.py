@@ -6,20 +6,24 @@ order, which is why two instances can never give one schema two ids or two schem
 Compatibility is decided here as well: another instance may have registered a version between
 the moment a request was validated and the moment its command reached the log.
 
-`validate(state, command)` runs the same checks without changing anything: the service calls it
-before appending, so bad input and rejected commands rarely reach the log (and a registration
-of an already-registered schema never does).
+`FOLD` is the registry's `engine.statelog.Fold`: one handler per command, each run by `apply`
+(changing the state) and by `validate` (changing nothing, before the service appends), so bad
+input and rejected commands rarely reach the log (and a registration of an already-registered
+schema never does: its outcome is `Unchanged`). Commands are built only by the constructors
+below (`register_command`, `delete_subject_command`, ...). `SNAPSHOT` writes and reads the
+state for the state log's snapshots, without parsing a single schema.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
+from engine.statelog import Command, Fold, Handler, SnapshotCodec, Unchanged, command
 from registry import errors
 from registry.compatibility import (
     CompatibilityLevel,
@@ -224,41 +228,57 @@ class RegistryState:
         return self.schemas.get(schema_id)
 
     def resolve(self, references: Iterable[SchemaReference]) -> tuple[ResolvedReference, ...]:
-        """The transitive closure of references with their texts, dependencies first."""
+        """The transitive closure of references with their texts, dependencies first.
+
+        Each (subject, version) is resolved once however many paths lead to it, so a graph
+        of shared references costs its size, not the number of its paths."""
         out: dict[tuple[str, int], ResolvedReference] = {}
-        self._resolve_into(tuple(references), out, (), 0)
+        heights: dict[tuple[str, int], int] = {}
+        self._resolve_into(tuple(references), out, heights, (), 0)
         return tuple(out.values())
 
     def _resolve_into(
         self,
         references: tuple[SchemaReference, ...],
         out: dict[tuple[str, int], ResolvedReference],
+        heights: dict[tuple[str, int], int],
         path: tuple[tuple[str, int], ...],
         depth: int,
-    ) -> None:
-        if depth > DEFAULT_LIMITS.max_depth:
-            raise errors.invalid_schema("references are nested too deeply")
+    ) -> int:
+        """Resolve `references` below `path` into `out`; returns the height of the tallest
+        (0 for none), memoized in `heights` so a shared reference is walked once."""
+        tallest = 0
         for ref in references:
             key = (ref.subject, ref.version)
             if key in path:
                 raise errors.invalid_schema(
                     f"reference cycle through subject '{ref.subject}' version {ref.version}"
                 )
-            sub = self.subjects.get(ref.subject)
-            version = sub.versions.get(ref.version) if sub is not None else None
-            if version is None:
-                raise errors.invalid_schema(
-                    f"Invalid schema: reference '{ref.name}' points to subject "
-                    f"'{ref.subject}' version {ref.version}, which does not exist"
+            height = heights.get(key)
+            if height is None:
+                sub = self.subjects.get(ref.subject)
+                version = sub.versions.get(ref.version) if sub is not None else None
+                if version is None:
+                    raise errors.invalid_schema(
+                        f"Invalid schema: reference '{ref.name}' points to subject "
+                        f"'{ref.subject}' version {ref.version}, which does not exist"
+                    )
+                stored = self.schemas[version.schema_id]
+                if depth + 1 > DEFAULT_LIMITS.max_depth:
+                    raise errors.invalid_schema("references are nested too deeply")
+                height = 1 + self._resolve_into(
+                    stored.references, out, heights, (*path, key), depth + 1
                 )
-            stored = self.schemas[version.schema_id]
-            self._resolve_into(stored.references, out, (*path, key), depth + 1)
-            if key not in out:
+                heights[key] = height
                 out[key] = ResolvedReference(ref.name, ref.subject, ref.version, stored.schema)
-            if len(out) > DEFAULT_LIMITS.max_references:
-                raise errors.invalid_schema(
-                    f"schema has more than {DEFAULT_LIMITS.max_references} references"
-                )
+                if len(out) > DEFAULT_LIMITS.max_references:
+                    raise errors.invalid_schema(
+                        f"schema has more than {DEFAULT_LIMITS.max_references} references"
+                    )
+            if depth + height > DEFAULT_LIMITS.max_depth:
+                raise errors.invalid_schema("references are nested too deeply")
+            tallest = max(tallest, height)
+        return tallest
 
     def parsed(self, stored: StoredSchema) -> ParsedSchema:
         """The parsed form of a stored schema (cached by text)."""
@@ -373,55 +393,79 @@ def register_command(
     rule_set: Json = None,
     schema_id: int | None = None,
     version: int | None = None,
-) -> dict[str, Json]:
+) -> Command:
     """The log command that registers `schema`, given as its `identity_string` (normalized
     already if wanted). Such commands carry `"canonical": true`; commands without it come
     from before identities were canonical strings and are identified by their exact text."""
-    command: dict[str, Json] = {
-        "op": "register",
-        "subject": subject,
-        "schemaType": schema_type.value,
-        "schema": schema,
-        "canonical": True,
-        "references": [
+    built = command(
+        "register",
+        subject=subject,
+        schemaType=schema_type.value,
+        schema=schema,
+        canonical=True,
+        references=[
             {"name": r.name, "subject": r.subject, "version": r.version} for r in references
         ],
-    }
+    )
     if metadata is not None:
-        command["metadata"] = metadata
+        built["metadata"] = metadata
     if rule_set is not None:
-        command["ruleSet"] = rule_set
+        built["ruleSet"] = rule_set
     if schema_id is not None:
-        command["id"] = schema_id
+        built["id"] = schema_id
     if version is not None:
-        command["version"] = version
-    return command
+        built["version"] = version
+    return built
+
+
+def delete_subject_command(subject: str, permanent: bool = False) -> Command:
+    """Soft-delete every live version of `subject`, or (`permanent`) forget a soft-deleted
+    subject. Outcome: the version numbers deleted."""
+    return command("delete_subject", subject=subject, permanent=permanent)
+
+
+def delete_version_command(subject: str, version: int | str, permanent: bool = False) -> Command:
+    """Soft-delete (or, once soft-deleted, forget) one version; `version` may be "latest".
+    Outcome: the version number."""
+    return command("delete_version", subject=subject, version=version, permanent=permanent)
+
+
+def set_config_command(
+    subject: str | None, compatibility: str | None, normalize: bool | None
+) -> Command:
+    """Set the compatibility level and/or normalization of a subject (None: the global one).
+    Outcome: what was set, as Confluent's PUT /config answers it."""
+    return command("set_config", subject=subject, compatibility=compatibility, normalize=normalize)
+
+
+def delete_config_command(subject: str | None) -> Command:
+    """Drop a subject's (or the global) settings. Outcome: the settings dropped."""
+    return command("delete_config", subject=subject)
+
+
+def set_mode_command(subject: str | None, mode: Mode, force: bool = False) -> Command:
+    """Set a subject's (or the global) mode; IMPORT over live subjects needs `force`."""
+    return command("set_mode", subject=subject, mode=mode.value, force=force)
+
+
+def delete_mode_command(subject: str | None) -> Command:
+    """Drop a subject's mode (the global one returns to READWRITE). Outcome: the old mode."""
+    return command("delete_mode", subject=subject)
 
 
 def apply(state: RegistryState, command: Mapping[str, Json]) -> Json:
-    """Fold one command into the state and return its outcome (raises `RegistryError`).
+    """Fold one command into the state and return its outcome (raises `RegistryError`, or
+    `engine.statelog.CommandError` for a command it cannot read).
 
     The state is left untouched when this raises: every check runs before any change.
     """
-    return _dispatch(state, command, commit=True)
+    return FOLD.apply(state, command)
 
 
 def validate(state: RegistryState, command: Mapping[str, Json]) -> Json:
-    """Run every check `apply` would run, change nothing, and return the would-be outcome."""
-    return _dispatch(state, command, commit=False)
-
-
-def _dispatch(state: RegistryState, command: Mapping[str, Json], commit: bool) -> Json:
-    op = command.get("op") if isinstance(command, Mapping) else None
-    handler = _HANDLERS.get(op) if isinstance(op, str) else None
-    if handler is None:
-        raise errors.store_error(f"unknown registry command {op!r}")
-    try:
-        return handler(state, command, commit)
-    except errors.RegistryError:
-        raise
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise errors.store_error(f"malformed registry command {op!r}: {exc!r}") from None
+    """Run every check `apply` would run, change nothing, and return the would-be outcome
+    (`Unchanged` for a registration that is there already)."""
+    return FOLD.validate(state, command)
 
 
 def _refs_of(raw: Json) -> tuple[SchemaReference, ...]:
@@ -438,103 +482,161 @@ def _check_writable(state: RegistryState, subject: str) -> Mode:
     return mode
 
 
-def _register(state: RegistryState, command: Mapping[str, Json], commit: bool) -> Json:
-    subject: str = command["subject"]
-    schema_type = SchemaType(command["schemaType"])
-    text: str = command["schema"]
-    references = _refs_of(command.get("references"))
-    metadata, rule_set = command.get("metadata"), command.get("ruleSet")
-    requested_id = command.get("id")
-    requested_id = requested_id if isinstance(requested_id, int) and requested_id >= 0 else None
-    requested_version = command.get("version")
-    if not isinstance(requested_version, int) or requested_version <= 0:
-        requested_version = None
+# -- register, step by step ---------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class _Registration:
+    """A register command, read."""
 
-    mode = _check_writable(state, subject)
-    parsed = parse_or_reject(schema_type, text, state.resolve(references))
-    # The text of a canonical command is its identity; an older command keeps the id its
-    # exact text got then, and is indexed under its identity for the commands that follow.
-    legacy_key = None
-    if command.get("canonical") is True:
-        key = schema_key(schema_type, text, references, metadata, rule_set)
-        existing_id = state.ids_by_key.get(key)
-    else:
-        legacy_key = schema_key(schema_type, text, references, metadata, rule_set)
-        try:
-            identity = canonical_string_or_reject(parsed)
-        except errors.RegistryError:  # replay must not refuse what was accepted then
-            identity = text
-        key = schema_key(schema_type, identity, references, metadata, rule_set)
-        existing_id = state.legacy_ids.get(legacy_key)
-    sub = state.subjects.get(subject) or Subject()
+    subject: str
+    schema_type: SchemaType
+    text: str
+    references: tuple[SchemaReference, ...]
+    metadata: Json
+    rule_set: Json
+    requested_id: int | None
+    requested_version: int | None
+    canonical: bool
 
-    # Already registered under this subject: answer with it, change nothing.
-    if existing_id is not None and requested_id in (None, existing_id):
-        shared = legacy_key is None and key in state.shared_keys
-        found = _registered_under(
-            state, sub, subject, existing_id, key if shared else None, requested_version
+    @classmethod
+    def read(cls, command: Mapping[str, Json]) -> _Registration:
+        requested_id = command.get("id")
+        requested_version = command.get("version")
+        return cls(
+            subject=command["subject"],
+            schema_type=SchemaType(command["schemaType"]),
+            text=command["schema"],
+            references=_refs_of(command.get("references")),
+            metadata=command.get("metadata"),
+            rule_set=command.get("ruleSet"),
+            requested_id=(
+                requested_id if isinstance(requested_id, int) and requested_id >= 0 else None
+            ),
+            requested_version=(
+                requested_version
+                if isinstance(requested_version, int) and requested_version > 0
+                else None
+            ),
+            canonical=command.get("canonical") is True,
         )
-        if found is not None:
-            return {"id": found[0], "version": found[1], "existing": True}
 
-    if requested_id is not None and mode is not Mode.IMPORT:
-        raise errors.operation_not_permitted(f"Subject {subject} is not in import mode")
-    if requested_id is None and mode is not Mode.READWRITE:
-        raise errors.operation_not_permitted(f"Subject {subject} is not in read-write mode")
+    def key(self, text: str) -> SchemaKey:
+        return schema_key(self.schema_type, text, self.references, self.metadata, self.rule_set)
 
-    live = sub.live()
-    if mode is not Mode.IMPORT:
-        level = state.compatibility(subject)
-        previous = [
-            VersionedSchema(v.version, state.parsed(state.schemas[v.schema_id]))
-            for v in compared_versions(live, level)
-        ]
-        result = check_compatibility(parsed, previous, level)
-        if not result.compatible:
-            raise errors.incompatible_schema(subject, result.messages())
 
-    new_version = sub.next_version
-    if requested_version is not None:
-        if mode is Mode.IMPORT:
-            new_version = requested_version
-        elif requested_version != new_version:
-            raise errors.invalid_schema("Version is not one more than previous version")
+@dataclass(frozen=True, slots=True)
+class _Identity:
+    """Who a registration is: its identity key, the key of its exact text for a command
+    written before identities were canonical (None otherwise), and the id it already has."""
 
-    if requested_id is not None:
-        taken = state.schemas.get(requested_id)
-        taken_key: SchemaKey | None
-        if legacy_key is not None and taken is not None:
-            taken_key = schema_key(
-                taken.schema_type, taken.schema, taken.references, taken.metadata, taken.rule_set
-            )
-        else:
-            taken_key = state.keys_by_id.get(requested_id)
-        if taken is not None and taken_key != (legacy_key or key):
-            raise errors.operation_not_permitted(
-                f"Overwrite new schema with id {requested_id} is not permitted."
-            )
-        if existing_id is not None and existing_id != requested_id:
-            raise errors.id_does_not_match(existing_id, requested_id)
-        schema_id = requested_id
-    elif existing_id is not None:
-        schema_id = existing_id
+    key: SchemaKey
+    legacy_key: SchemaKey | None
+    existing_id: int | None
+
+
+def _identify(state: RegistryState, reg: _Registration, parsed: ParsedSchema) -> _Identity:
+    """The text of a canonical command is its identity; an older command keeps the id its
+    exact text got then, and is indexed under its identity for the commands that follow."""
+    if reg.canonical:
+        key = reg.key(reg.text)
+        return _Identity(key, None, state.ids_by_key.get(key))
+    legacy_key = reg.key(reg.text)
+    try:
+        identity = canonical_string_or_reject(parsed)
+    except errors.RegistryError:  # replay must not refuse what was accepted then
+        identity = reg.text
+    return _Identity(reg.key(identity), legacy_key, state.legacy_ids.get(legacy_key))
+
+
+def _already_registered(
+    state: RegistryState, sub: Subject, reg: _Registration, who: _Identity
+) -> tuple[int, int] | None:
+    """The (id, version) under which the subject already has this schema, if any."""
+    if who.existing_id is None or reg.requested_id not in (None, who.existing_id):
+        return None
+    shared = who.legacy_key is None and who.key in state.shared_keys
+    return _registered_under(
+        state,
+        sub,
+        reg.subject,
+        who.existing_id,
+        who.key if shared else None,
+        reg.requested_version,
+    )
+
+
+def _check_mode_allows(reg: _Registration, mode: Mode) -> None:
+    if reg.requested_id is not None and mode is not Mode.IMPORT:
+        raise errors.operation_not_permitted(f"Subject {reg.subject} is not in import mode")
+    if reg.requested_id is None and mode is not Mode.READWRITE:
+        raise errors.operation_not_permitted(f"Subject {reg.subject} is not in read-write mode")
+
+
+def _check_compatible(
+    state: RegistryState, sub: Subject, reg: _Registration, parsed: ParsedSchema
+) -> None:
+    level = state.compatibility(reg.subject)
+    previous = [
+        VersionedSchema(v.version, state.parsed(state.schemas[v.schema_id]))
+        for v in compared_versions(sub.live(), level)
+    ]
+    result = check_compatibility(parsed, previous, level)
+    if not result.compatible:
+        raise errors.incompatible_schema(reg.subject, result.messages())
+
+
+def _choose_version(sub: Subject, reg: _Registration, mode: Mode) -> int:
+    if reg.requested_version is None:
+        return sub.next_version
+    if mode is Mode.IMPORT:
+        return reg.requested_version
+    if reg.requested_version != sub.next_version:
+        raise errors.invalid_schema("Version is not one more than previous version")
+    return sub.next_version
+
+
+def _choose_id(state: RegistryState, reg: _Registration, who: _Identity) -> int:
+    """The requested id (import), checked not to overwrite another schema; else the id the
+    schema has already; else the next one."""
+    requested = reg.requested_id
+    if requested is None:
+        return who.existing_id if who.existing_id is not None else state.next_id
+    taken = state.schemas.get(requested)
+    taken_key: SchemaKey | None
+    if who.legacy_key is not None and taken is not None:
+        taken_key = schema_key(
+            taken.schema_type, taken.schema, taken.references, taken.metadata, taken.rule_set
+        )
     else:
-        schema_id = state.next_id
+        taken_key = state.keys_by_id.get(requested)
+    if taken is not None and taken_key != (who.legacy_key or who.key):
+        raise errors.operation_not_permitted(
+            f"Overwrite new schema with id {requested} is not permitted."
+        )
+    if who.existing_id is not None and who.existing_id != requested:
+        raise errors.id_does_not_match(who.existing_id, requested)
+    return requested
 
-    if not commit:
-        return {"id": schema_id, "version": new_version, "existing": False}
 
+def _record_registration(
+    state: RegistryState,
+    sub: Subject,
+    reg: _Registration,
+    who: _Identity,
+    schema_id: int,
+    new_version: int,
+) -> None:
+    """Change the state: store the schema (if new), index its identity, add the version."""
     if schema_id not in state.schemas:
         state.schemas[schema_id] = StoredSchema(
-            schema_id, schema_type, text, references, metadata, rule_set
+            schema_id, reg.schema_type, reg.text, reg.references, reg.metadata, reg.rule_set
         )
-    if state.ids_by_key.setdefault(key, schema_id) != schema_id:
-        state.shared_keys.add(key)
-    state.keys_by_id.setdefault(schema_id, key)
-    if legacy_key is not None:
-        state.legacy_ids.setdefault(legacy_key, schema_id)
+    if state.ids_by_key.setdefault(who.key, schema_id) != schema_id:
+        state.shared_keys.add(who.key)
+    state.keys_by_id.setdefault(schema_id, who.key)
+    if who.legacy_key is not None:
+        state.legacy_ids.setdefault(who.legacy_key, schema_id)
     state.next_id = max(state.next_id, schema_id + 1)
-    state.subjects[subject] = sub
+    state.subjects[reg.subject] = sub
     # An import may overwrite a version; a re-registration retires soft-deleted copies.
     overwritten = sub.versions.get(new_version)
     if overwritten is not None:
@@ -542,11 +644,31 @@ def _register(state: RegistryState, command: Mapping[str, Json], commit: bool) -
     for old in list(sub.versions.values()):
         if old.deleted and old.schema_id == schema_id and old.version < new_version:
             _forget_version(state, old)
-    sub.versions[new_version] = Version(subject, new_version, schema_id)
+    sub.versions[new_version] = Version(reg.subject, new_version, schema_id)
     sub.next_version = max(sub.next_version, new_version + 1)
-    state.usages.setdefault(schema_id, set()).add((subject, new_version))
-    for ref in references:
-        state.referrers.setdefault((ref.subject, ref.version), set()).add((subject, new_version))
+    state.usages.setdefault(schema_id, set()).add((reg.subject, new_version))
+    for ref in reg.references:
+        state.referrers.setdefault((ref.subject, ref.version), set()).add(
+            (reg.subject, new_version)
+        )
+
+
+def _register(state: RegistryState, command: Mapping[str, Json], commit: bool) -> Json:
+    reg = _Registration.read(command)
+    mode = _check_writable(state, reg.subject)
+    parsed = parse_or_reject(reg.schema_type, reg.text, state.resolve(reg.references))
+    who = _identify(state, reg, parsed)
+    sub = state.subjects.get(reg.subject) or Subject()
+    found = _already_registered(state, sub, reg, who)
+    if found is not None:
+        return Unchanged({"id": found[0], "version": found[1], "existing": True})
+    _check_mode_allows(reg, mode)
+    if mode is not Mode.IMPORT:
+        _check_compatible(state, sub, reg, parsed)
+    new_version = _choose_version(sub, reg, mode)
+    schema_id = _choose_id(state, reg, who)
+    if commit:
+        _record_registration(state, sub, reg, who, schema_id, new_version)
     return {"id": schema_id, "version": new_version, "existing": False}
 
 
@@ -750,7 +872,7 @@ def _delete_mode(state: RegistryState, command: Mapping[str, Json], commit: bool
     return {"mode": own.value}
 
 
-_HANDLERS = {
+_HANDLERS: dict[str, Handler[RegistryState]] = {
     "register": _register,
     "delete_version": _delete_version,
     "delete_subject": _delete_subject,
@@ -759,3 +881,163 @@ _HANDLERS = {
     "set_mode": _set_mode,
     "delete_mode": _delete_mode,
 }
+
+
+# -- snapshots ----------------------------------------------------------------------------------
+def _key_list(key: SchemaKey) -> list[Json]:
+    kind, text, refs, metadata, rule_set = key
+    return [kind, text, [[r.name, r.subject, r.version] for r in refs], metadata, rule_set]
+
+
+def _key_of(raw: list[Json]) -> SchemaKey:
+    kind, text, refs, metadata, rule_set = raw
+    return (
+        str(kind),
+        str(text),
+        tuple(SchemaReference(str(n), str(s), int(v)) for n, s, v in refs),
+        str(metadata),
+        str(rule_set),
+    )
+
+
+def _stored_key(stored: StoredSchema, text: str | None = None) -> SchemaKey:
+    return schema_key(
+        stored.schema_type,
+        stored.schema if text is None else text,
+        stored.references,
+        stored.metadata,
+        stored.rule_set,
+    )
+
+
+def _config_list(config: Config) -> list[Json]:
+    level = config.compatibility.value if config.compatibility is not None else None
+    return [level, config.normalize]
+
+
+def _config_of(raw: list[Json]) -> Config:
+    level, normalize = raw
+    return Config(CompatibilityLevel(level) if level is not None else None, normalize)
+
+
+def dump_state(state: RegistryState) -> Iterable[Json]:
+    """The state as snapshot pieces: settings, then schemas (with the identity each one is
+    indexed under when it is not its own text), identity indexes, then subjects. Usages and
+    referrers are derived again on load."""
+    yield [
+        "h",
+        {
+            "next_id": state.next_id,
+            "deletions": state.deletions,
+            "global_config": _config_list(state.global_config),
+            "global_mode": state.global_mode.value,
+            "subject_configs": {s: _config_list(c) for s, c in state.subject_configs.items()},
+            "subject_modes": {s: m.value for s, m in state.subject_modes.items()},
+        },
+    ]
+    for schema_id, stored in state.schemas.items():
+        key = state.keys_by_id.get(schema_id)
+        identity: Json
+        if key is None:
+            identity = None
+        elif key == _stored_key(stored):
+            identity = 0
+        elif key == _stored_key(stored, key[1]):
+            identity = key[1]
+        else:
+            identity = _key_list(key)
+        yield [
+            "s",
+            schema_id,
+            stored.schema_type.value,
+            stored.schema,
+            [[r.name, r.subject, r.version] for r in stored.references],
+            stored.metadata,
+            stored.rule_set,
+            identity,
+        ]
+    for key, schema_id in state.ids_by_key.items():
+        if state.keys_by_id.get(schema_id) == key:
+            yield ["i", schema_id]
+        else:
+            yield ["I", _key_list(key), schema_id]
+    for key, schema_id in state.legacy_ids.items():
+        owner = state.schemas.get(schema_id)
+        if owner is not None and _stored_key(owner) == key:
+            yield ["l", schema_id]
+        else:
+            yield ["L", _key_list(key), schema_id]
+    for key in state.shared_keys:
+        yield ["x", _key_list(key)]
+    for name, sub in state.subjects.items():
+        versions = [[v.version, v.schema_id, v.deleted] for v in sub.versions.values()]
+        yield ["v", name, sub.next_version, versions]
+
+
+def load_state(pieces: Iterator[Json]) -> RegistryState:
+    """The state `dump_state` wrote. Parses no schema: bodies are parsed when first used."""
+    state = RegistryState()
+    for piece in pieces:
+        kind = piece[0]
+        if kind == "s":
+            _, schema_id, schema_type, text, refs, metadata, rule_set, identity = piece
+            stored = StoredSchema(
+                int(schema_id),
+                SchemaType(schema_type),
+                str(text),
+                tuple(SchemaReference(str(n), str(s), int(v)) for n, s, v in refs),
+                metadata,
+                rule_set,
+            )
+            state.schemas[stored.id] = stored
+            if identity == 0:
+                state.keys_by_id[stored.id] = _stored_key(stored)
+            elif isinstance(identity, str):
+                state.keys_by_id[stored.id] = _stored_key(stored, identity)
+            elif identity is not None:
+                state.keys_by_id[stored.id] = _key_of(identity)
+        elif kind == "i":
+            state.ids_by_key[state.keys_by_id[piece[1]]] = int(piece[1])
+        elif kind == "I":
+            state.ids_by_key[_key_of(piece[1])] = int(piece[2])
+        elif kind == "l":
+            state.legacy_ids[_stored_key(state.schemas[piece[1]])] = int(piece[1])
+        elif kind == "L":
+            state.legacy_ids[_key_of(piece[1])] = int(piece[2])
+        elif kind == "x":
+            state.shared_keys.add(_key_of(piece[1]))
+        elif kind == "v":
+            _, name, next_version, versions = piece
+            subject = str(name)
+            sub = state.subjects[subject] = Subject(next_version=int(next_version))
+            for number, schema_id, deleted in versions:
+                sub.versions[int(number)] = Version(
+                    subject, int(number), int(schema_id), bool(deleted)
+                )
+                state.usages.setdefault(int(schema_id), set()).add((subject, int(number)))
+        elif kind == "h":
+            header = piece[1]
+            state.next_id = int(header["next_id"])
+            state.deletions = int(header["deletions"])
+            state.global_config = _config_of(header["global_config"])
+            state.global_mode = Mode(header["global_mode"])
+            state.subject_configs = {s: _config_of(c) for s, c in header["subject_configs"].items()}
+            state.subject_modes = {s: Mode(m) for s, m in header["subject_modes"].items()}
+        else:
+            raise ValueError(f"unknown snapshot piece {kind!r}")
+    for sub in state.subjects.values():
+        for version in sub.versions.values():
+            if not version.deleted:
+                for ref in state.schemas[version.schema_id].references:
+                    state.referrers.setdefault((ref.subject, ref.version), set()).add(
+                        (version.subject, version.version)
+                    )
+    return state
+
+
+#: The registry's fold over `_schemas`.
+FOLD: Fold[RegistryState] = Fold(
+    initial_state,
+    _HANDLERS,
+    snapshot=SnapshotCodec("registry-1", dump_state, load_state),
+)

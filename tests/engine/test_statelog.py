@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
 
 from engine.embedded import EmbeddedCluster
-from engine.statelog import StateLog, StateLogError
+from engine.statelog import CommandError, Fold, StateLog, StateLogError
 from engine.types import Record
 
 
@@ -17,18 +18,20 @@ class TakenError(Exception):
     """A name is registered already."""
 
 
-def register(state: dict[str, Any], command: dict[str, Any]) -> int:
-    if command["op"] != "register":
-        raise ValueError(f"unknown op {command['op']}")
+def register(state: dict[str, Any], command: Mapping[str, Any], commit: bool) -> int:
     name = command["name"]
     if name in state:
         raise TakenError(name)
-    state[name] = len(state) + 1
-    return int(state[name])
+    if commit:
+        state[name] = len(state) + 1
+    return len(state) + (0 if commit else 1)
+
+
+FOLD: Fold[dict[str, Any]] = Fold(dict, {"register": register})
 
 
 def make(cluster: EmbeddedCluster) -> StateLog[dict[str, Any]]:
-    log: StateLog[dict[str, Any]] = StateLog(cluster, "_registry", dict, register)
+    log: StateLog[dict[str, Any]] = StateLog(cluster, "_registry", FOLD)
     log.start()
     return log
 
@@ -48,7 +51,7 @@ def test_append_returns_the_outcome_and_reraises_errors(cluster: EmbeddedCluster
     assert log.append({"op": "register", "name": "b"}) == 2
     with pytest.raises(TakenError):
         log.append({"op": "register", "name": "a"})
-    with pytest.raises(ValueError, match="unknown op"):
+    with pytest.raises(CommandError, match="unknown command 'drop'"):
         log.append({"op": "drop"})
     assert log.state == {"a": 1, "b": 2}
     assert log.applied_offset == 4
@@ -115,7 +118,7 @@ def test_concurrent_threads_get_their_own_outcomes(cluster: EmbeddedCluster) -> 
 
 
 def test_append_before_start_is_refused(cluster: EmbeddedCluster) -> None:
-    log: StateLog[dict[str, Any]] = StateLog(cluster, "_x", dict, register)
+    log: StateLog[dict[str, Any]] = StateLog(cluster, "_x", FOLD)
     with pytest.raises(StateLogError, match="not started"):
         log.append({"op": "register", "name": "a"})
 

@@ -7,12 +7,16 @@ import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from engine.embedded import EmbeddedCluster
 from registry import errors
+from registry.formats.base import SchemaReference
 from registry.service import SchemaRegistry, parse_version
+
+Json = Any
 
 
 def compact(text: str) -> str:
@@ -28,6 +32,14 @@ def record(name: str, *fields: str) -> str:
             "fields": [{"name": f, "type": "int", "default": 0} for f in fields],
         }
     )
+
+
+@pytest.fixture()
+def registry(tmp_path: Path) -> Iterator[SchemaRegistry]:
+    with EmbeddedCluster(tmp_path, name="svc") as cluster:
+        registry = SchemaRegistry(cluster).start()
+        yield registry
+        registry.close()
 
 
 @pytest.fixture()
@@ -161,3 +173,85 @@ def test_a_readonly_instance_serves_reads_and_refuses_writes(tmp_path: Path) -> 
     writer.close()
     reader.close()
     cluster.close()
+
+
+# -- reference graphs (shared references are resolved once each) ----------------------------------
+def layered_graph(registry: SchemaRegistry, width: int, depth: int) -> list[dict[str, Json]]:
+    """Register `depth` layers of `width` records, each referencing every record of the layer
+    below; returns the references to the top layer."""
+    below: list[dict[str, Json]] = []
+    for layer in range(depth):
+        current = []
+        for j in range(width):
+            name = f"L{layer}_{j}"
+            fields = [{"name": f"f{i}", "type": ref["name"]} for i, ref in enumerate(below)]
+            schema = {
+                "type": "record",
+                "name": name,
+                "fields": fields or [{"name": "x", "type": "int"}],
+            }
+            subject = f"graph-{name}"
+            registry.register(subject, {"schema": json.dumps(schema), "references": below})
+            current.append({"name": name, "subject": subject, "version": 1})
+        below = current
+    return below
+
+
+class CountingSubjects(dict):  # type: ignore[type-arg]
+    """The subjects map, counting lookups."""
+
+    lookups = 0
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        CountingSubjects.lookups += 1
+        return super().get(key, default)
+
+
+def test_each_shared_reference_is_resolved_once(registry: SchemaRegistry) -> None:
+    top = layered_graph(registry, width=3, depth=6)
+    state = registry.state
+    state.subjects = CountingSubjects(state.subjects)
+    CountingSubjects.lookups = 0
+    resolved = state.resolve([SchemaReference(r["name"], r["subject"], r["version"]) for r in top])
+    assert len(resolved) == 18
+    assert CountingSubjects.lookups == 18  # one per schema; every path would be 1,092
+    # dependencies first: each schema comes after everything it references
+    position = {r.subject: i for i, r in enumerate(resolved)}
+    for r in resolved:
+        layer = int(r.name[1:].split("_")[0])
+        if layer:
+            assert all(position[f"graph-L{layer - 1}_{j}"] < position[r.subject] for j in range(3))
+
+
+def test_a_wide_deep_reference_graph_registers_and_replays(tmp_path: Path) -> None:
+    with EmbeddedCluster(tmp_path, name="graph") as cluster:
+        registry = SchemaRegistry(cluster).start()
+        top = layered_graph(registry, width=6, depth=10)
+        root = {
+            "type": "record",
+            "name": "Root",
+            "fields": [{"name": f"f{i}", "type": r["name"]} for i, r in enumerate(top)],
+        }
+        root_id = registry.register("root", {"schema": json.dumps(root), "references": top})["id"]
+        assert registry.referenced_by("graph-L9_0", 1) == [root_id]
+        registry.close()
+        again = SchemaRegistry(cluster).start()
+        assert again.schema_by_id(root_id)["references"] == top
+        again.close()
+
+
+# -- the state log's record limit ------------------------------------------------------------------
+def test_a_schema_too_large_for_the_log_is_refused_naming_the_limit(
+    registry: SchemaRegistry,
+) -> None:
+    symbols = [f"S{i}" for i in range(100_000)]
+    schema = json.dumps({"type": "enum", "name": "Big", "symbols": symbols})
+    assert len(schema) < 1_048_576  # within the schema size limit
+    with pytest.raises(errors.RegistryError) as excinfo:
+        registry.register("big-value", {"schema": schema})
+    assert excinfo.value.error_code == errors.INVALID_SCHEMA
+    assert "999872 bytes" in str(excinfo.value)
+    assert registry.subjects() == []
+    # a smaller enum of the same shape fits
+    small = json.dumps({"type": "enum", "name": "Big", "symbols": symbols[:50_000]})
+    assert registry.register("big-value", {"schema": small})["id"] == 1

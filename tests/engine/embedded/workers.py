@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from engine.embedded import EmbeddedCluster
-from engine.statelog import StateLog
+from engine.statelog import Fold, StateLog
 from engine.types import Record, TopicPartition
 
 
@@ -71,28 +72,37 @@ def member(path: str, group: str, topic: str, session_ms: int) -> None:
             last = current
 
 
-def _registry_apply(state: dict[str, Any], command: dict[str, Any]) -> int:
+class TakenError(Exception):
+    """A name is registered already."""
+
+
+def _registry_apply(state: dict[str, Any], command: Mapping[str, Any], commit: bool) -> int:
     """A tiny registry: each new name gets the next id; a repeated name is refused."""
     name = command["name"]
     if name in state["ids"]:
-        raise ValueError(f"{name} is taken")
+        raise TakenError(f"{name} is taken")
+    if not commit:
+        return int(state["next"])
     state["ids"][name] = state["next"]
     state["next"] += 1
     return int(state["ids"][name])
+
+
+_REGISTRY = Fold(lambda: {"ids": {}, "next": 1}, {"register": _registry_apply})
 
 
 def statelog(path: str, count: int, tag: str, total: int) -> None:
     """Append `count` registrations (half of them contested), wait until the log holds
     `total` commands, and print the outcomes and the state."""
     with EmbeddedCluster(path, maintenance_interval_s=None) as cluster:
-        log = StateLog(cluster, "_registry", lambda: {"ids": {}, "next": 1}, _registry_apply)
+        log = StateLog(cluster, "_registry", _REGISTRY)
         log.start()
         outcomes: list[Any] = []
         for i in range(count):
             name = f"shared-{i}" if i % 2 else f"{tag}-{i}"
             try:
-                outcomes.append([name, log.append({"name": name})])
-            except ValueError as exc:
+                outcomes.append([name, log.append({"op": "register", "name": name})])
+            except TakenError as exc:
                 outcomes.append([name, f"refused: {exc}"])
         deadline = time.monotonic() + 60
         while log.applied_offset < total and time.monotonic() < deadline:
