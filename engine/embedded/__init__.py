@@ -14,6 +14,7 @@ from engine.embedded.engine import (
     MaintenanceReport,
     now_ms,
 )
+from engine.errors import DamagedFileError, DataLossError
 
 
 class EmbeddedCluster(AuthorizingCluster):
@@ -52,6 +53,15 @@ class EmbeddedCluster(AuthorizingCluster):
     def run_maintenance(self, now_ms: int | None = None) -> MaintenanceReport:
         """Enforce retention and compaction on every topic now (optionally as of `now_ms`)."""
         return self.engine.run_maintenance(now_ms)
+
+    def check_storage(self) -> list[DamagedFileError]:
+        """Every damaged file of the cluster (see `EmbeddedEngine.check_storage`)."""
+        return self.engine.check_storage()
+
+    def recover(self) -> list[DataLossError]:
+        """Accept reported losses so the damaged topics take writes again (see
+        `EmbeddedEngine.recover`)."""
+        return self.engine.recover()
 
     def __enter__(self) -> EmbeddedCluster:
         return self

@@ -37,9 +37,12 @@ from engine.cluster import (
 from engine.embedded import groups, log, metadata
 from engine.embedded.chunks import make_metadata
 from engine.embedded.codec import check_headers, encode_headers
+from engine.embedded.ends import EndOffsets, ends_path, lost_ranges
 from engine.embedded.sqlite import connect, data_version, write_tx
 from engine.errors import (
     DamagedFileError,
+    DataLossError,
+    EngineError,
     InvalidPartitionsError,
     InvalidRecordError,
     InvalidTopicError,
@@ -150,6 +153,10 @@ class EmbeddedEngine:
         self._state = _ThreadState(self._registry)
         self._clients: weakref.WeakSet[Any] = weakref.WeakSet()
         self._closed = False
+        self._ends: dict[str, EndOffsets] = {}
+        self._ends_lock = threading.Lock()
+        #: Topics (by id) whose log ends before its acknowledged end: writes are refused.
+        self._lost: dict[str, DataLossError] = {}
         self._sticky = itertools.count(random.randrange(1 << 16))
         metadata.init_metadata(self._db(_CLUSTER_DB))
         self._groups_ready = False
@@ -234,11 +241,44 @@ class EmbeddedEngine:
         return meta
 
     def _log(self, meta: metadata.TopicMeta) -> sqlite3.Connection:
+        opened = meta.topic_id in self._state.conns.by_key
         try:
-            return self._db(meta.topic_id, create=False, topic=meta.name)
+            conn = self._db(meta.topic_id, create=False, topic=meta.name)
         except FileNotFoundError:
             self._invalidate()
             raise UnknownTopicOrPartitionError(f"topic {meta.name!r} does not exist") from None
+        if not opened:
+            self._check_ends(meta, conn)
+        return conn
+
+    def _end_offsets(self, topic_id: str) -> EndOffsets:
+        with self._ends_lock:
+            ends = self._ends.get(topic_id)
+            if ends is None:
+                path = ends_path(self.topic_file(topic_id))
+                ends = self._ends[topic_id] = EndOffsets(path, durable=self.durable)
+            return ends
+
+    def _check_ends(self, meta: metadata.TopicMeta, conn: sqlite3.Connection) -> None:
+        """Compare the log's end offsets with the acknowledged ones (read first: both only
+        grow, and the recorded ones follow the log)."""
+        ends = self._end_offsets(meta.topic_id)
+        recorded = ends.read()
+        lost = lost_ranges(recorded, {p: e for p, _, e in log.all_bounds(conn)}) if recorded else {}
+        if not lost:
+            self._lost.pop(meta.topic_id, None)
+            return
+        error = DataLossError(str(self.topic_file(meta.topic_id)), str(ends.path), meta.name, lost)
+        if meta.topic_id not in self._lost:
+            logger.error("%s", error)
+        self._lost[meta.topic_id] = error
+
+    def _refuse_if_lost(self, meta: metadata.TopicMeta) -> None:
+        if meta.topic_id in self._lost:
+            self._check_ends(meta, self._log(meta))  # recovered by another process meanwhile?
+            error = self._lost.get(meta.topic_id)
+            if error is not None:
+                raise error
 
     def _partition_counts(self, topics: Iterable[str]) -> dict[str, int]:
         known = self._topics()
@@ -292,8 +332,16 @@ class EmbeddedEngine:
         with contextlib.suppress(FileNotFoundError, DamagedFileError):
             log.mark_deleted(self._db(meta.topic_id, create=False, topic=name))
         self._drop_conn(meta.topic_id)
+        self._forget_ends(meta.topic_id)
         _unlink_db(self.topic_file(meta.topic_id))
         groups.forget_topic(self._groups(), name)
+
+    def _forget_ends(self, topic_id: str) -> None:
+        with self._ends_lock:
+            ends = self._ends.pop(topic_id, None)
+        if ends is not None:
+            ends.close()
+        self._lost.pop(topic_id, None)
 
     def list_topics(self, include_internal: bool = False) -> list[str]:
         """Topic names, sorted; internal ones (leading underscore) only when asked."""
@@ -388,11 +436,17 @@ class EmbeddedEngine:
         if meta.log_append_time:
             stamp = now_ms()
             rows = [(k, v, h, stamp, p, s) for k, v, h, _, p, s in rows]
+        conn = self._log(meta)
+        self._refuse_if_lost(meta)
         try:
-            parts, bases = log.append(self._log(meta), topic, rows, next(self._sticky))
+            parts, bases, ends = log.append(conn, topic, rows, next(self._sticky))
         except UnknownTopicOrPartitionError:
             self._invalidate()
             raise
+        try:
+            self._end_offsets(meta.topic_id).raise_to(ends)
+        except OSError as exc:  # the records are stored: report them as written
+            logger.warning("cannot record the end offsets of topic %r: %s", topic, exc)
         return make_metadata(RecordMetadata, topic, parts, bases, rows)
 
     def fetch(
@@ -558,6 +612,53 @@ class EmbeddedEngine:
         self._clients.add(consumer)
         return consumer
 
+    # -- damage and recovery -----------------------------------------------------------------
+
+    def check_storage(self) -> list[DamagedFileError]:
+        """Open every database of the cluster and report the damaged ones: topics whose log
+        lost acknowledged records (`DataLossError`, writes refused), unreadable topic files,
+        and an unreadable `groups.db`. Listing them does not change anything."""
+        found: list[DamagedFileError] = []
+        for meta in self._topics().values():
+            try:
+                conn = self._log(meta)
+                self._check_ends(meta, conn)
+                log.all_bounds(conn)
+            except UnknownTopicOrPartitionError:
+                continue
+            except DamagedFileError as exc:
+                found.append(exc)
+                continue
+            lost = self._lost.get(meta.topic_id)
+            if lost is not None:
+                found.append(lost)
+        try:
+            self._groups().execute("SELECT count(*) FROM offsets").fetchone()
+        except DamagedFileError as exc:
+            found.append(exc)
+        return found
+
+    def recover(self) -> list[DataLossError]:
+        """Accept the loss of records that `check_storage` reports: each damaged partition's
+        next offset moves up to its acknowledged end, so the lost offsets stay unused (a
+        consumer reading past them skips the gap) and writes are accepted again. Returns the
+        losses accepted. Damaged (unreadable) files are left alone: delete their topic."""
+        accepted: list[DataLossError] = []
+        for meta in self._topics().values():
+            try:
+                conn = self._log(meta)
+                self._check_ends(meta, conn)
+            except (UnknownTopicOrPartitionError, DamagedFileError):
+                continue
+            lost = self._lost.get(meta.topic_id)
+            if lost is None:
+                continue
+            log.raise_ends(conn, {part: end for part, (_, end) in lost.lost.items()})
+            self._check_ends(meta, conn)
+            logger.warning("recovered: accepted the loss in %s", lost)
+            accepted.append(lost)
+        return accepted
+
     # -- maintenance -------------------------------------------------------------------------
 
     def run_maintenance(self, now: int | None = None) -> MaintenanceReport:
@@ -607,7 +708,7 @@ class EmbeddedEngine:
         """Remove topic databases no topic refers to (left by a crash during create/delete)."""
         live = {meta.topic_id for meta in self._topics().values()}
         cutoff = time.time() - 600
-        for file in (self.path / "topics").glob("*.db"):
+        for file in [*(self.path / "topics").glob("*.db"), *(self.path / "topics").glob("*.ends")]:
             with contextlib.suppress(OSError):
                 if file.stem not in live and file.stat().st_mtime < cutoff:
                     _unlink_db(file)
@@ -630,8 +731,28 @@ class EmbeddedEngine:
         if self._maintenance is not None and self._maintenance is not threading.current_thread():
             self._maintenance.join(timeout=30)
         self._closed = True
+        self._checkpoint_all()
         for conns in list(self._registry):
             conns.close_all()
+        with self._ends_lock:
+            ends, self._ends = list(self._ends.values()), {}
+        for end_offsets in ends:
+            end_offsets.close()
+
+    def _checkpoint_all(self) -> None:
+        """Copy every write-ahead log into its database and empty it, so that the `.db` files
+        alone hold the data after a clean stop (best effort: a database another process is
+        reading keeps the frames that reader still needs)."""
+        checkpointed: set[str] = set()
+        for conns in list(self._registry):
+            for key, conn in list(conns.by_key.items()):
+                if key in checkpointed:
+                    continue
+                checkpointed.add(key)
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+                except (sqlite3.Error, EngineError) as exc:
+                    logger.debug("checkpoint of %s on close failed: %s", key, exc)
 
 
 def make_row(
@@ -667,3 +788,6 @@ def _unlink_db(file: Path) -> None:
     for suffix in ("", "-wal", "-shm"):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(f"{file}{suffix}")
+    if file.suffix == ".db":
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(ends_path(file))

@@ -108,9 +108,10 @@ def _missing(topic: str, part: int | None) -> UnknownTopicOrPartitionError:
 
 def append(
     conn: sqlite3.Connection, topic: str, rows: list[Row], sticky: int
-) -> tuple[list[int], list[int]]:
-    """Append `rows` in one transaction. Returns the partition of each row and the first
-    offset written to each partition (offsets then count up in row order per partition).
+) -> tuple[list[int], list[int], dict[int, int]]:
+    """Append `rows` in one transaction. Returns the partition of each row, the first
+    offset written to each partition (offsets then count up in row order per partition) and
+    the new end offset of each partition written to.
 
     Keyed rows are placed by murmur2; keyless rows without a partition all go to one partition
     chosen by `sticky` (Kafka's sticky partitioning, per produce call)."""
@@ -129,6 +130,7 @@ def append(
             packed = pack_partitions(rows, parts, count, CHUNK_RECORDS, CHUNK_BYTES)
             per_partition = {p: chunks for p, chunks in enumerate(packed) if chunks}
         bases = [int(row[1]) for row in state]
+        ends: dict[int, int] = {}
         for part, chunks in per_partition.items():
             _, next_offset, max_ts, held = state[part]
             base = next_offset
@@ -147,7 +149,18 @@ def append(
                 "UPDATE partitions SET next_offset = ?, bytes = ?, max_ts = ? WHERE part = ?",
                 (base, held, max_ts, part),
             )
-    return parts, bases
+            ends[part] = base
+    return parts, bases, ends
+
+
+def raise_ends(conn: sqlite3.Connection, ends: dict[int, int]) -> None:
+    """Move partitions' next offsets up to `ends`, leaving the offsets between unused (the
+    recovery of lost records: their offsets are never handed out again)."""
+    with write_tx(conn):
+        conn.executemany(
+            "UPDATE partitions SET next_offset = max(next_offset, ?) WHERE part = ?",
+            [(end, part) for part, end in ends.items()],
+        )
 
 
 def _place(rows: Sequence[Row], count: int, sticky: int, topic: str) -> list[int]:

@@ -112,12 +112,27 @@ def statelog(path: str, count: int, tag: str, total: int) -> None:
             print(json.dumps({"outcomes": outcomes, "state": log.state}), flush=True)
 
 
+def register_until_killed(path: str) -> None:
+    """Register schemas in the real schema registry forever, printing each id it hands out."""
+    from registry.service import SchemaRegistry
+
+    cluster = EmbeddedCluster(path, maintenance_interval_s=None)
+    registry = SchemaRegistry(cluster).start()
+    number = 0
+    while True:
+        schema = json.dumps({"type": "record", "name": f"R{number}", "fields": []})
+        answer = registry.register(f"subject-{number}", {"schema": schema})
+        print(answer["id"], flush=True)
+        number += 1
+
+
 COMMANDS = {
     "produce": (produce, (str, str, int, int, str)),
     "produce_until_killed": (produce_until_killed, (str, str, int)),
     "consume": (consume, (str, str, int, float)),
     "member": (member, (str, str, str, int)),
     "statelog": (statelog, (str, int, str, int)),
+    "register_until_killed": (register_until_killed, (str,)),
 }
 
 
