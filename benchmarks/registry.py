@@ -73,13 +73,11 @@ def _serve(kind: str, port: int, home: str) -> None:
         from fastapi import FastAPI
 
         from engine.embedded import EmbeddedCluster
-        from registry.api import build_router, install_error_handlers
-        from registry.service import SchemaRegistry
+        from httpapi import ServerSettings
+        from registry.api import mount
 
         target = FastAPI()
-        install_error_handlers(target)
-        registry = SchemaRegistry(EmbeddedCluster(Path(home), name="bench")).start()
-        target.include_router(build_router(registry))
+        mount(target, EmbeddedCluster(Path(home), name="bench"), ServerSettings())
     else:  # "server": everything `streamgov up` serves
         from engine.embedded import EmbeddedCluster
         from streamgov.server import create_app

@@ -2,18 +2,20 @@
 endpoint `/lag/keda/{group}`, and the Prometheus endpoint `/metrics`.
 
 Errors answer `{"error_code": <int>, "message": <str>}` with the HTTP status in the first three
-digits of `error_code`, like the rest of streamgov's non-registry API.
+digits of `error_code` (the routers are built with `httpapi.shaped_router`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse, Response
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import Response
 
+from engine.cluster import Cluster
+from httpapi import ApiError, Closer, ServerSettings, shaped_router
 from lagmonitor.metrics import CONTENT_TYPE
-from lagmonitor.monitor import LagMonitor
+from lagmonitor.monitor import EVENTS_TOPIC, LagMonitor, MonitorConfig
 from lagmonitor.schemas import GroupDetail, GroupList, KedaMetric
 
 MAX_GROUP_ID_LENGTH = 1024
@@ -21,21 +23,18 @@ MAX_GROUP_ID_LENGTH = 1024
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "The group is not monitored."}}
 
 
-def _not_found(group: str) -> JSONResponse:
+def _not_found(group: str) -> ApiError:
     shown = group if len(group) <= 200 else group[:200] + "..."
-    return JSONResponse(
-        status_code=404,
-        content={
-            "error_code": 40403,
-            "message": f"Consumer group {shown!r} is not monitored: it does not exist, is "
-            "filtered out by the include/exclude patterns, or has not been sampled yet",
-        },
+    return ApiError(
+        40403,
+        f"Consumer group {shown!r} is not monitored: it does not exist, is "
+        "filtered out by the include/exclude patterns, or has not been sampled yet",
     )
 
 
 def build_router(monitor: LagMonitor) -> APIRouter:
     """The `/lag` routes over a running monitor."""
-    router = APIRouter(prefix="/lag", tags=["lag monitor"])
+    router = shaped_router(prefix="/lag", tags=["lag monitor"])
 
     @router.get("/groups", response_model=GroupList, summary="Every monitored consumer group")
     def list_groups() -> GroupList:
@@ -48,11 +47,13 @@ def build_router(monitor: LagMonitor) -> APIRouter:
         responses=_NOT_FOUND,
         summary="One consumer group in detail",
     )
-    def get_group(group: str) -> GroupDetail | JSONResponse:
+    def get_group(group: str) -> GroupDetail:
         """The group's partitions (lag, time lag, status and reason) and its recommendation
         with history."""
         detail = monitor.group_detail(group) if len(group) <= MAX_GROUP_ID_LENGTH else None
-        return detail if detail is not None else _not_found(group)
+        if detail is None:
+            raise _not_found(group)
+        return detail
 
     @router.get(
         "/keda/{group:path}",
@@ -60,18 +61,20 @@ def build_router(monitor: LagMonitor) -> APIRouter:
         responses=_NOT_FOUND,
         summary="The value for KEDA's metrics-api scaler",
     )
-    def keda(group: str) -> KedaMetric | JSONResponse:
+    def keda(group: str) -> KedaMetric:
         """Point KEDA's `metrics-api` trigger here with `valueLocation: recommendedReplicas`
         and `targetValue: "1"` to follow the controller's recommendation."""
         metric = monitor.keda(group) if len(group) <= MAX_GROUP_ID_LENGTH else None
-        return metric if metric is not None else _not_found(group)
+        if metric is None:
+            raise _not_found(group)
+        return metric
 
     return router
 
 
 def build_metrics_router(monitor: LagMonitor) -> APIRouter:
     """`GET /metrics` in Prometheus text format."""
-    router = APIRouter(tags=["metrics"])
+    router = shaped_router(tags=["metrics"])
 
     @router.get("/metrics", response_class=Response, summary="Prometheus metrics")
     def prometheus() -> Response:
@@ -79,3 +82,19 @@ def build_metrics_router(monitor: LagMonitor) -> APIRouter:
         return Response(monitor.metrics_text(), media_type=CONTENT_TYPE)
 
     return router
+
+
+def mount(app: FastAPI, cluster: Cluster, settings: ServerSettings) -> list[Closer]:
+    """Start sampling `cluster` and serve `/lag` (the KEDA endpoint included) and `/metrics`."""
+    monitor = LagMonitor(
+        cluster,
+        MonitorConfig(
+            interval_seconds=settings.lag_interval_seconds,
+            events_topic=None if settings.readonly else EVENTS_TOPIC,
+        ),
+    )
+    monitor.start()
+    app.state.lag_monitor = monitor
+    app.include_router(build_router(monitor))
+    app.include_router(build_metrics_router(monitor))
+    return [monitor.stop]

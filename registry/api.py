@@ -1,42 +1,38 @@
 """Confluent Schema Registry's REST API as a FastAPI router over a `SchemaRegistry`.
 
 Paths, bodies, status codes and error codes follow Confluent's API so that every existing client
-and serializer works unchanged. Bodies are read leniently (any content type, unknown fields
-ignored) and every failure is a JSON `{"error_code", "message"}` with a 4xx status.
+and serializer works unchanged. Bodies are JSON in one of Confluent's content types (415
+otherwise), unknown fields are ignored, and every failure is a JSON `{"error_code", "message"}`
+(the router is built with `httpapi.shaped_router`).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from http import HTTPStatus
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Query, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
 
+from engine.cluster import Cluster
+from httpapi import ApiError, Closer, ServerSettings, shaped_router
 from registry import errors
 from registry.compatibility import CompatibilityLevel
 from registry.service import SUPPORTED_TYPES, SchemaRegistry
 from registry.store import Mode
 
 MEDIA_TYPE = "application/vnd.schemaregistry.v1+json"
-_STATUSES = {status.value for status in HTTPStatus}
-DEFAULT_MAX_REQUEST_BYTES = 4 * 1024 * 1024
-#: Path prefixes served by this router (error rendering follows Confluent's shape there).
-REGISTRY_PREFIXES = (
-    "/subjects",
-    "/schemas",
-    "/config",
-    "/mode",
-    "/compatibility",
-    "/contexts",
-    "/associations",
+#: The body types Confluent's registry accepts. None of them is one a web page can send
+#: without the browser asking first (CORS), so a page cannot write to a local registry.
+CONTENT_TYPES = (
+    MEDIA_TYPE,
+    "application/vnd.schemaregistry+json",
+    "application/json",
+    "application/octet-stream",
 )
+DEFAULT_MAX_REQUEST_BYTES = 4 * 1024 * 1024
 
 _ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {
@@ -196,18 +192,9 @@ def error_response(error: errors.RegistryError) -> RegistryResponse:
     return RegistryResponse(error.to_dict(), status_code=error.http_status)
 
 
-async def _json_body(request: Request, limit: int) -> Any:
-    """The request body parsed as JSON whatever its content type, within `limit` bytes."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise errors.RegistryError(413, f"Request body is over the limit of {limit} bytes")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise errors.RegistryError(413, f"Request body is over the limit of {limit} bytes")
-        chunks.append(chunk)
-    raw = b"".join(chunks)
+async def _json_body(request: Request) -> Any:
+    """The request body parsed as JSON (the route has checked its type and size)."""
+    raw = await request.body()
     if not raw.strip():
         raise errors.RegistryError(422, "Unprocessable request: the request body is empty")
     try:
@@ -216,72 +203,25 @@ async def _json_body(request: Request, limit: int) -> Any:
         raise errors.RegistryError(400, f"Unrecognized JSON request body: {exc}") from None
 
 
-async def _delegate(handler: Callable[..., Any], request: Request, exc: Exception) -> Response:
-    """Hand an error outside the registry's paths to the handler that was there before."""
-    result = handler(request, exc)
-    answer: Response = await result if hasattr(result, "__await__") else result
-    return answer
-
-
-def served_methods(request: Request) -> list[str]:
-    """Every method some route serves on this request's path (routes are split per method,
-    so the router alone would name only the first route's)."""
-    served: list[str] = []
-    for method in _HTTP_METHODS:
-        scope = {**request.scope, "method": method}
-        if any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes):
-            served.append(method)
-    return served
-
-
-_HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
-
-
-def install_error_handlers(app: FastAPI) -> None:
-    """Render registry errors, and validation errors on registry paths, Confluent's way."""
-
-    async def on_registry_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, errors.RegistryError)
-        return error_response(exc)
-
-    previous = app.exception_handlers.get(RequestValidationError)
-
-    async def on_validation_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, RequestValidationError)
-        if not request.url.path.startswith(REGISTRY_PREFIXES) and previous is not None:
-            return await _delegate(previous, request, exc)
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in item.get('loc', ()))}: {item.get('msg', 'invalid')}"
-            for item in exc.errors()
-        )
-        return error_response(errors.RegistryError(422, f"Unprocessable request: {problems}"))
-
-    previous_http = app.exception_handlers.get(StarletteHTTPException)
-
-    async def on_http_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, StarletteHTTPException)
-        if not request.url.path.startswith(REGISTRY_PREFIXES) and previous_http is not None:
-            return await _delegate(previous_http, request, exc)
-        phrase = HTTPStatus(exc.status_code).phrase if exc.status_code in _STATUSES else "Error"
-        headers = dict(exc.headers or {})
-        if exc.status_code == HTTPStatus.METHOD_NOT_ALLOWED:
-            headers["Allow"] = ", ".join(served_methods(request))
-        return RegistryResponse(
-            {"error_code": exc.status_code, "message": f"HTTP {exc.status_code} {phrase}"},
-            status_code=exc.status_code,
-            headers=headers,
-        )
-
-    app.add_exception_handler(errors.RegistryError, on_registry_error)
-    app.add_exception_handler(RequestValidationError, on_validation_error)
-    app.add_exception_handler(StarletteHTTPException, on_http_error)
+def _translate(exc: Exception) -> ApiError | None:
+    """Registry errors keep their Confluent code and message."""
+    if isinstance(exc, errors.RegistryError):
+        return ApiError(exc.error_code, exc.message)
+    return None
 
 
 def build_router(
     registry: SchemaRegistry, max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
 ) -> APIRouter:
     """The registry's routes at Confluent's paths (each also with a trailing slash)."""
-    router = APIRouter(tags=["schema registry"], default_response_class=RegistryResponse)
+    router = shaped_router(
+        translate=_translate,
+        accept=CONTENT_TYPES,
+        max_body_bytes=max_request_bytes,
+        error_class=RegistryResponse,
+        tags=["schema registry"],
+        default_response_class=RegistryResponse,
+    )
 
     def route(path: str, method: str, **kwargs: Any) -> Callable[[Callable[..., Any]], Any]:
         def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -303,7 +243,7 @@ def build_router(
         return await run_in_threadpool(func, *args, **kwargs)
 
     async def body(request: Request) -> Any:
-        return await _json_body(request, max_request_bytes)
+        return await _json_body(request)
 
     # -- schemas -----------------------------------------------------------------------------------
     # The two hottest paths come first: routes are matched in order.
@@ -597,3 +537,11 @@ def build_router(
         raise errors.association_not_found(resource)
 
     return router
+
+
+def mount(app: FastAPI, cluster: Cluster, settings: ServerSettings) -> list[Closer]:
+    """Start the registry over `cluster` and serve its routes at Confluent's paths (the root)."""
+    registry = SchemaRegistry(cluster, settings.schemas_topic, readonly=settings.readonly).start()
+    app.state.schema_registry = registry
+    app.include_router(build_router(registry, settings.max_request_bytes))
+    return [registry.close]

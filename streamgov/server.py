@@ -1,36 +1,62 @@
-"""The HTTP server: one FastAPI application that mounts every component's router.
+"""The HTTP server: one FastAPI application assembled from the components' mounts.
 
-This is the composition root for HTTP: it opens the components over one `Cluster` and wires
-their routers. Registry routes sit at the root (Confluent-compatible paths); the other
-components live under their own prefix.
+Each component exports one `mount(app, cluster, settings)` function that starts what it runs,
+includes its router (built with `httpapi.shaped_router`, so every error has one shape) and
+returns what must be closed. `COMPONENTS` lists them in mount order; adding a component is its
+module plus one line here. Registry routes sit at the root (Confluent-compatible paths); the
+other components live under their own prefix.
 """
 
 from __future__ import annotations
 
+import importlib
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import uvicorn
 from fastapi import FastAPI
 
 from engine.cluster import Cluster
+from httpapi import Closer, HostCheck, HostCheckMiddleware, ServerSettings, install_fallback
 from streamgov import __version__
 
+__all__ = [
+    "COMPONENTS",
+    "Mount",
+    "ServerSettings",
+    "ServerStartError",
+    "Services",
+    "create_app",
+    "serve_in_thread",
+]
 
-@dataclass
-class ServerSettings:
-    """Tunables of `streamgov up` that components read when they are wired in."""
 
-    lag_interval_seconds: float = 10.0
-    readonly: bool = False
-    #: Largest request body the registry accepts (413 above it).
-    max_request_bytes: int = 4 * 1024 * 1024
-    #: The topic holding the schema registry's log.
-    schemas_topic: str = "_schemas"
+class Mount(Protocol):
+    """A component's mount function: start its work, include its router, return closers."""
+
+    def __call__(
+        self, app: FastAPI, cluster: Cluster, settings: ServerSettings
+    ) -> list[Closer]: ...
+
+
+#: Every component served over HTTP, as `module:function`, mounted in this order.
+COMPONENTS: tuple[str, ...] = (
+    "registry.api:mount",  # Confluent-compatible schema registry at the root
+    "clusterapi:mount",  # cluster admin API in REST Proxy v3 shape at /v3
+    "lagmonitor.api:mount",  # lag monitor at /lag (KEDA endpoint included) and /metrics
+)
+
+
+def load_mount(spec: str) -> Mount:
+    """The mount function named by `module:function`."""
+    module, _, name = spec.partition(":")
+    mount: Mount = getattr(importlib.import_module(module), name)
+    return mount
 
 
 @dataclass
@@ -57,42 +83,15 @@ def create_app(cluster: Cluster, settings: ServerSettings | None = None) -> Fast
         description="Schema registry, stream catalog, access control and lag monitoring.",
     )
     app.state.services = services
-    # Components mount themselves here, each in its own block.
-
-    # Schema registry: Confluent-compatible paths at the root.
-    from registry.api import build_router, install_error_handlers
-    from registry.service import SchemaRegistry
-
-    schema_registry = SchemaRegistry(
-        cluster, services.settings.schemas_topic, readonly=services.settings.readonly
-    ).start()
-    services.closers.append(schema_registry.close)
-    app.state.schema_registry = schema_registry
-    install_error_handlers(app)
-    app.include_router(build_router(schema_registry, services.settings.max_request_bytes))
-
-    # Cluster admin API (REST Proxy v3 shape): topics, records, consumer groups.
-    from streamgov.clusterapi import router as cluster_router
-
-    app.include_router(cluster_router)
-
-    # Lag monitor: the sampling loop, /lag routes (KEDA endpoint included) and /metrics.
-    from lagmonitor.api import build_metrics_router
-    from lagmonitor.api import build_router as build_lag_router
-    from lagmonitor.monitor import EVENTS_TOPIC, LagMonitor, MonitorConfig
-
-    lag_monitor = LagMonitor(
-        cluster,
-        MonitorConfig(
-            interval_seconds=services.settings.lag_interval_seconds,
-            events_topic=None if services.settings.readonly else EVENTS_TOPIC,
-        ),
-    )
-    lag_monitor.start()
-    services.closers.append(lag_monitor.stop)
-    app.state.lag_monitor = lag_monitor
-    app.include_router(build_lag_router(lag_monitor))
-    app.include_router(build_metrics_router(lag_monitor))
+    try:
+        for spec in COMPONENTS:
+            services.closers.extend(load_mount(spec)(app, cluster, services.settings))
+    except BaseException:
+        services.close()
+        raise
+    install_fallback(app)
+    hosts = HostCheck(services.settings.bind_host, services.settings.allowed_hosts)
+    app.add_middleware(HostCheckMiddleware, check=hosts)
     app.router.add_event_handler("shutdown", services.close)
     return app
 

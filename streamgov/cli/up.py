@@ -8,6 +8,7 @@ import click
 
 from engine.errors import InvalidTopicError
 from engine.topics import RESERVED_TOPICS, validate_topic_name
+from httpapi import is_loopback
 from registry.errors import RegistryError
 from registry.service import SCHEMAS_TOPIC
 from streamgov import __version__
@@ -68,6 +69,15 @@ def check_schemas_topic(_ctx: click.Context, _param: click.Parameter, name: str)
     help="The topic holding the schema registry's state; give another one to keep apart from "
     "a registry that already uses _schemas on the same Kafka cluster.",
 )
+@click.option(
+    "--allowed-host",
+    "allowed_hosts",
+    metavar="NAME",
+    multiple=True,
+    help="A host name clients reach this server by (repeatable; `*.example.com` for a domain, "
+    "`*` for any). IP addresses and localhost are always served; other names are refused so "
+    "that a web page cannot reach the server through DNS rebinding.",
+)
 @user_errors
 def up(
     cluster_name: str | None,
@@ -77,6 +87,7 @@ def up(
     log_level: str,
     lag_interval: float,
     schemas_topic: str,
+    allowed_hosts: tuple[str, ...],
 ) -> None:
     """Serve the schema registry (Confluent-compatible, default http://127.0.0.1:8081) and
     the other components' REST APIs, over the embedded engine or Kafka (--bootstrap)."""
@@ -84,7 +95,18 @@ def up(
 
     check_port_free(host, port)
     # Components read their tunables from here; add new options above and set them below.
-    settings = ServerSettings(lag_interval_seconds=lag_interval, schemas_topic=schemas_topic)
+    settings = ServerSettings(
+        lag_interval_seconds=lag_interval,
+        schemas_topic=schemas_topic,
+        bind_host=host,
+        allowed_hosts=allowed_hosts,
+    )
+    if not is_loopback(host):
+        click.echo(
+            f"warning: listening on {host} without authentication: anyone who can reach this "
+            "address can change schemas, topics and offsets",
+            err=True,
+        )
     cluster = open_cluster(cluster_name, bootstrap)
     try:
         try:

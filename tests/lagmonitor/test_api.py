@@ -147,7 +147,7 @@ def test_server_mounts_the_lag_monitor(cluster: EmbeddedCluster) -> None:
     from streamgov.server import ServerSettings, create_app
 
     app = create_app(cluster, ServerSettings(lag_interval_seconds=3600))
-    with TestClient(app) as test_client:
+    with TestClient(app, base_url="http://localhost") as test_client:
         # Sampled at start: the groups are there from the first request, not an interval later.
         groups = test_client.get("/lag/groups").json()["groups"]
         assert {g["group"] for g in groups} == {"billing", 'team/a"b'}

@@ -27,9 +27,12 @@ RECORD_CANONICAL = '{"type":"record","name":"R","fields":[{"name":"a","type":"in
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     cluster = EmbeddedCluster(Path(tmp_path_factory.mktemp("api")), name="api")
     app = create_app(cluster, ServerSettings(max_request_bytes=3 * 1024 * 1024))
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://localhost") as client:
         yield client
     cluster.close()
+
+
+JSON = {"Content-Type": "application/json"}
 
 
 def subject() -> str:
@@ -60,20 +63,43 @@ def test_answers_use_the_registry_content_type(api: TestClient) -> None:
         "application/vnd.schemaregistry+json",
         "application/json",
         "application/octet-stream",
-        None,
+        "application/json; charset=utf-8",
     ],
 )
-def test_request_bodies_are_read_whatever_the_content_type(
-    api: TestClient, content_type: str | None
+def test_request_bodies_are_read_in_confluents_content_types(
+    api: TestClient, content_type: str
 ) -> None:
-    headers = {"Content-Type": content_type} if content_type else {}
     response = api.post(
         f"/subjects/{subject()}/versions",
         content=json.dumps({"schema": RECORD}).encode(),
-        headers=headers,
+        headers={"Content-Type": content_type},
     )
     assert response.status_code == 200, response.text
     assert isinstance(response.json()["id"], int)
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/plain",
+        "text/plain;charset=UTF-8",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        None,
+    ],
+)
+def test_bodies_a_web_page_could_send_are_refused_with_415(
+    api: TestClient, content_type: str | None
+) -> None:
+    """A form post or a no-cors fetch needs no CORS preflight: it must not reach the registry."""
+    name = subject()
+    headers = {"Content-Type": content_type} if content_type else {}
+    body = json.dumps({"schema": RECORD}).encode()
+    for path in (f"/subjects/{name}/versions", "/config", f"/mode/{name}"):
+        method = "POST" if path.endswith("versions") else "PUT"
+        response = api.request(method, path, content=body, headers=headers)
+        assert_error(response, 415, 415)
+    assert name not in api.get("/subjects").json()
 
 
 def test_unknown_properties_are_tolerated_and_metadata_rule_set_returned_as_given(
@@ -164,7 +190,7 @@ def test_invalid_versions_are_42202(api: TestClient, version: str) -> None:
 def test_malformed_requests_are_4xx_with_a_message(
     api: TestClient, payload: bytes, status: int, code: int
 ) -> None:
-    response = api.post(f"/subjects/{subject()}/versions", content=payload)
+    response = api.post(f"/subjects/{subject()}/versions", content=payload, headers=JSON)
     assert_error(response, status, code)
 
 

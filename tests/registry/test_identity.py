@@ -61,7 +61,7 @@ def registry(cluster: EmbeddedCluster) -> Iterator[SchemaRegistry]:
 def api(tmp_path: Path) -> Iterator[TestClient]:
     with (
         EmbeddedCluster(tmp_path, name="identity-api") as cluster,
-        TestClient(create_app(cluster)) as client,
+        TestClient(create_app(cluster), base_url="http://localhost") as client,
     ):
         yield client
 

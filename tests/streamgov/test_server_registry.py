@@ -4,6 +4,7 @@ work end to end."""
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,7 +36,7 @@ AVRO_V2_BAD = json.dumps(
 def test_create_app_mounts_the_registry_and_closes_it(tmp_path: Path) -> None:
     cluster = EmbeddedCluster(tmp_path, name="srv")
     app = create_app(cluster)
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://localhost") as client:
         assert client.get("/schemas/types").status_code == 200
         assert "/subjects/{subject}/versions" in client.get("/openapi.json").json()["paths"]
     assert app.state.services.closers == []
@@ -136,3 +137,27 @@ def test_up_refuses_an_illegal_schemas_topic_in_one_line() -> None:
     assert result.exit_code == 2
     assert "--schemas-topic" in result.output and "illegal" in result.output
     assert "Traceback" not in result.output
+
+
+def test_up_on_every_address_warns_and_serves_only_known_host_names(tmp_path: Path) -> None:
+    port = free_port()
+    proc = start_up(tmp_path, port, "--host", "0.0.0.0", "--allowed-host", "registry.example")
+    try:
+        url = f"http://127.0.0.1:{port}/subjects"
+        assert httpx.get(url, headers={"Host": "registry.example"}).status_code == 200
+        refused = httpx.get(url, headers={"Host": "rebound.attacker.example"})
+        assert refused.status_code == 400 and "--allowed-host" in refused.json()["message"]
+    finally:
+        output = stopped_output(proc)
+    assert "warning: listening on 0.0.0.0 without authentication" in output
+
+
+def test_up_on_loopback_does_not_warn(tmp_path: Path) -> None:
+    assert "warning" not in stopped_output(start_up(tmp_path, free_port()))
+
+
+def stopped_output(proc: subprocess.Popen[bytes]) -> str:
+    """Everything a server process printed, once it has stopped."""
+    proc.terminate()
+    output, _ = proc.communicate(timeout=30)
+    return output.decode(errors="replace")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from streamgov.clusterapi.models import (
+from clusterapi.models import (
     CollectionMetadata,
     Relationship,
     ResourceMetadata,

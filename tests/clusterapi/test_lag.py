@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from clusterapi import lag as lagmath
 from engine.types import TopicPartition
-from streamgov.clusterapi import lag as lagmath
 
 offsets = st.integers(min_value=0, max_value=10**12)
 

@@ -11,10 +11,10 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from clusterapi import mount
 from engine.kafka import KafkaCluster
 from engine.types import OffsetAndMetadata, TopicPartition
-from streamgov.clusterapi import router
-from streamgov.server import ServerSettings, Services
+from httpapi import ServerSettings
 
 pytestmark = pytest.mark.kafka
 
@@ -31,8 +31,7 @@ def kafka(kafka_bootstrap: str) -> Iterator[KafkaCluster]:
 @pytest.fixture()
 def client(kafka: KafkaCluster) -> Iterator[TestClient]:
     app = FastAPI()
-    app.state.services = Services(cluster=kafka, settings=ServerSettings())
-    app.include_router(router)
+    mount(app, kafka, ServerSettings())
     with TestClient(app) as test_client:
         yield test_client
 

@@ -6,20 +6,15 @@ calls never stall the event loop.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Response
 
-from engine.cluster import Cluster
-from streamgov.clusterapi import service
-from streamgov.clusterapi.errors import (
-    READ_ONLY,
-    ClusterApiError,
-    ClusterApiRoute,
-    ErrorBodyResponses,
-)
-from streamgov.clusterapi.links import Links
-from streamgov.clusterapi.models import (
+from clusterapi import service
+from clusterapi.errors import READ_ONLY, ClusterApiError, ErrorBodyResponses, translate
+from clusterapi.links import Links
+from clusterapi.models import (
     MAX_JSON_INT,
     MAX_TOPIC_NAME,
     AlterConfigBatchRequest,
@@ -49,8 +44,37 @@ from streamgov.clusterapi.models import (
     UpdateConfigRequest,
     UpdatePartitionCountRequest,
 )
+from engine.cluster import Cluster
+from httpapi import Closer, RouteTable, ServerSettings, shaped_router
 
-router = APIRouter(prefix="/v3", route_class=ClusterApiRoute, responses=ErrorBodyResponses)
+routes = RouteTable()
+
+
+@dataclass(frozen=True)
+class AdminContext:
+    """What the routes serve: the cluster, and whether changes are refused."""
+
+    cluster: Cluster
+    readonly: bool = False
+
+
+def build_router(max_request_bytes: int) -> APIRouter:
+    """The `/v3` routes; they read the `AdminContext` that `mount` keeps on the app."""
+    router = shaped_router(
+        translate=translate,
+        max_body_bytes=max_request_bytes,
+        prefix="/v3",
+        responses=ErrorBodyResponses,
+    )
+    return routes.add_to(router)
+
+
+def mount(app: FastAPI, cluster: Cluster, settings: ServerSettings) -> list[Closer]:
+    """Serve the cluster admin API at `/v3` over `cluster`; nothing to close."""
+    app.state.cluster_admin = AdminContext(cluster, readonly=settings.readonly)
+    app.include_router(build_router(settings.max_request_bytes))
+    return []
+
 
 ClusterId = Annotated[str, Path(min_length=1, max_length=255)]
 TopicName = Annotated[str, Path(min_length=1, max_length=MAX_TOPIC_NAME)]
@@ -61,13 +85,13 @@ ConfigName = Annotated[str, Path(min_length=1, max_length=255)]
 
 def get_cluster(request: Request) -> Cluster:
     """The cluster the application serves."""
-    cluster: Cluster = request.app.state.services.cluster
-    return cluster
+    context: AdminContext = request.app.state.cluster_admin
+    return context.cluster
 
 
 def writable(request: Request) -> None:
     """Refuse changes when the server runs read-only."""
-    if request.app.state.services.settings.readonly:
+    if request.app.state.cluster_admin.readonly:
         raise ClusterApiError(READ_ONLY, "this server is read-only; changes are disabled")
 
 
@@ -84,7 +108,7 @@ def links_for(request: Request, cluster: Cluster, cluster_id: str) -> Links:
 # -- clusters ------------------------------------------------------------------------------
 
 
-@router.get("/clusters", response_model=ClusterDataList, tags=["Cluster (v3)"])
+@routes.get("/clusters", response_model=ClusterDataList, tags=["Cluster (v3)"])
 def list_clusters(request: Request, cluster: ClusterDep) -> ClusterDataList:
     """The one cluster this server serves."""
     links = Links(str(request.base_url), cluster.name)
@@ -95,7 +119,7 @@ def list_clusters(request: Request, cluster: ClusterDep) -> ClusterDataList:
     )
 
 
-@router.get("/clusters/{cluster_id}", response_model=ClusterData, tags=["Cluster (v3)"])
+@routes.get("/clusters/{cluster_id}", response_model=ClusterData, tags=["Cluster (v3)"])
 def get_cluster_resource(
     request: Request, cluster: ClusterDep, cluster_id: ClusterId
 ) -> ClusterData:
@@ -106,7 +130,7 @@ def get_cluster_resource(
 # -- topics --------------------------------------------------------------------------------
 
 
-@router.get("/clusters/{cluster_id}/topics", response_model=TopicDataList, tags=["Topic (v3)"])
+@routes.get("/clusters/{cluster_id}/topics", response_model=TopicDataList, tags=["Topic (v3)"])
 def list_topics(request: Request, cluster: ClusterDep, cluster_id: ClusterId) -> TopicDataList:
     """Every topic of the cluster."""
     links = links_for(request, cluster, cluster_id)
@@ -117,7 +141,7 @@ def list_topics(request: Request, cluster: ClusterDep, cluster_id: ClusterId) ->
     )
 
 
-@router.post(
+@routes.post(
     "/clusters/{cluster_id}/topics",
     response_model=TopicData,
     status_code=201,
@@ -132,7 +156,7 @@ def create_topic(
     return service.create_topic(cluster, links, body)
 
 
-@router.get(
+@routes.get(
     "/clusters/{cluster_id}/topics/{topic_name}", response_model=TopicData, tags=["Topic (v3)"]
 )
 def get_topic(
@@ -143,7 +167,7 @@ def get_topic(
     return service.topic_data(links, cluster.describe_topic(topic_name))
 
 
-@router.patch(
+@routes.patch(
     "/clusters/{cluster_id}/topics/{topic_name}",
     response_model=TopicData,
     tags=["Topic (v3)"],
@@ -161,7 +185,7 @@ def update_partition_count(
     return service.grow_partitions(cluster, links, topic_name, body.partitions_count)
 
 
-@router.delete(
+@routes.delete(
     "/clusters/{cluster_id}/topics/{topic_name}",
     status_code=204,
     response_class=Response,
@@ -180,7 +204,7 @@ def delete_topic(
 # -- partitions ----------------------------------------------------------------------------
 
 
-@router.get(
+@routes.get(
     "/clusters/{cluster_id}/topics/{topic_name}/partitions",
     response_model=PartitionDataList,
     tags=["Partition (v3)"],
@@ -198,7 +222,7 @@ def list_partitions(
     )
 
 
-@router.get(
+@routes.get(
     "/clusters/{cluster_id}/topics/{topic_name}/partitions/{partition_id}",
     response_model=PartitionData,
     tags=["Partition (v3)"],
@@ -216,7 +240,7 @@ def get_partition(
     return service.partition_data(links, topic_name, info)
 
 
-@router.get(
+@routes.get(
     "/clusters/{cluster_id}/topics/{topic_name}/partitions/{partition_id}/records",
     response_model=RecordDataList,
     tags=["Records (streamgov addition)"],
@@ -269,7 +293,7 @@ def browse_records(
 # -- configs -------------------------------------------------------------------------------
 
 
-@router.get(
+@routes.get(
     "/clusters/{cluster_id}/topics/{topic_name}/configs",
     response_model=TopicConfigDataList,
     tags=["Configs (v3)"],
@@ -286,7 +310,7 @@ def list_topic_configs(
     )
 
 
-@router.post(
+@routes.post(
     "/clusters/{cluster_id}/topics/{topic_name}/configs:alter",
     status_code=204,
     response_class=Response,
@@ -306,7 +330,7 @@ def alter_topic_configs(
     return Response(status_code=204)
 
 
-@router.get(
+@routes.get(
     "/clusters/{cluster_id}/topics/{topic_name}/configs/{name}",
     response_model=TopicConfigData,
     tags=["Configs (v3)"],
@@ -323,7 +347,7 @@ def get_topic_config(
     return service.get_config(cluster, links, topic_name, name)
 
 
-@router.put(
+@routes.put(
     "/clusters/{cluster_id}/topics/{topic_name}/configs/{name}",
     status_code=204,
     response_class=Response,
@@ -346,7 +370,7 @@ def update_topic_config(
     return Response(status_code=204)
 
 
-@router.delete(
+@routes.delete(
     "/clusters/{cluster_id}/topics/{topic_name}/configs/{name}",
     status_code=204,
     response_class=Response,
@@ -369,7 +393,7 @@ def reset_topic_config(
 # -- produce -------------------------------------------------------------------------------
 
 
-@router.post(
+@routes.post(
     "/clusters/{cluster_id}/topics/{topic_name}/records",
     response_model=ProduceResponse,
     tags=["Records (v3)"],
@@ -390,7 +414,7 @@ def produce_record(
 # -- consumer groups -----------------------------------------------------------------------
 
 
-@router.get(
+@routes.get(
     "/clusters/{cluster_id}/consumer-groups",
     response_model=ConsumerGroupDataList,
     tags=["Consumer Group (v3)"],
@@ -407,7 +431,7 @@ def list_groups(
     )
 
 
-@router.get(
+@routes.get(
     "/clusters/{cluster_id}/consumer-groups/{consumer_group_id}",
     response_model=ConsumerGroupData,
     tags=["Consumer Group (v3)"],
@@ -420,7 +444,7 @@ def get_group(
     return service.group_data(links, service.describe_group(cluster, consumer_group_id))
 
 
-@router.get(
+@routes.get(
     "/clusters/{cluster_id}/consumer-groups/{consumer_group_id}/consumers",
     response_model=ConsumerDataList,
     tags=["Consumer Group (v3)"],
@@ -438,7 +462,7 @@ def list_consumers(
     )
 
 
-@router.get(
+@routes.get(
     "/clusters/{cluster_id}/consumer-groups/{consumer_group_id}/consumers/{consumer_id}",
     response_model=ConsumerData,
     tags=["Consumer Group (v3)"],
@@ -461,7 +485,7 @@ def get_consumer(
     )
 
 
-@router.get(
+@routes.get(
     "/clusters/{cluster_id}/consumer-groups/{consumer_group_id}/consumers/{consumer_id}/assignments",
     response_model=ConsumerAssignmentDataList,
     tags=["Consumer Group (v3)"],
@@ -485,7 +509,7 @@ def list_assignments(
     )
 
 
-@router.get(
+@routes.get(
     "/clusters/{cluster_id}/consumer-groups/{consumer_group_id}/lags",
     response_model=ConsumerLagDataList,
     tags=["Consumer Group (v3)"],
@@ -506,7 +530,7 @@ def list_lags(
     )
 
 
-@router.get(
+@routes.get(
     "/clusters/{cluster_id}/consumer-groups/{consumer_group_id}/lags/{topic_name}/partitions/{partition_id}",
     response_model=ConsumerLagData,
     tags=["Consumer Group (v3)"],
@@ -532,7 +556,7 @@ def get_lag(
     )
 
 
-@router.get(
+@routes.get(
     "/clusters/{cluster_id}/consumer-groups/{consumer_group_id}/lag-summary",
     response_model=ConsumerGroupLagSummaryData,
     tags=["Consumer Group (v3)"],
@@ -546,7 +570,7 @@ def get_lag_summary(
     return service.lag_summary(links, consumer_group_id, service.group_lags(cluster, group))
 
 
-@router.post(
+@routes.post(
     "/clusters/{cluster_id}/consumer-groups/{consumer_group_id}/offsets:reset",
     response_model=OffsetResetDataList,
     tags=["Consumer Group (streamgov addition)"],

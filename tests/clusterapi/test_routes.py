@@ -10,20 +10,22 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from clusterapi import mount
 from engine.embedded import EmbeddedCluster
 from engine.types import OffsetAndMetadata, OffsetSpec, Record, TopicPartition
-from streamgov.clusterapi import router
-from streamgov.server import ServerSettings, Services
+from httpapi import ServerSettings, install_fallback
 
 CLUSTER = "c1"
 BASE = f"/v3/clusters/{CLUSTER}"
 
 
-def make_app(cluster: EmbeddedCluster, readonly: bool = False) -> FastAPI:
+def make_app(
+    cluster: EmbeddedCluster, readonly: bool = False, max_request_bytes: int = 4 * 1024 * 1024
+) -> FastAPI:
     """An application with only the cluster API mounted (other routers are not under test)."""
     app = FastAPI()
-    app.state.services = Services(cluster=cluster, settings=ServerSettings(readonly=readonly))
-    app.include_router(router)
+    mount(app, cluster, ServerSettings(readonly=readonly, max_request_bytes=max_request_bytes))
+    install_fallback(app)
     return app
 
 
@@ -144,12 +146,12 @@ def test_rejects_bad_topic_requests_with_the_error_shape(
     assert client.get(f"{BASE}/topics").json()["data"] == []
 
 
-def test_malformed_json_is_422_not_500(client: TestClient) -> None:
+def test_malformed_json_is_400_not_500(client: TestClient) -> None:
     response = client.post(
         f"{BASE}/topics", content=b"{not json", headers={"Content-Type": "application/json"}
     )
-    assert response.status_code == 422
-    assert response.json()["error_code"] == 422
+    assert response.status_code == 400
+    assert response.json()["error_code"] == 400
 
 
 def test_body_that_is_not_utf8_is_400_not_500(client: TestClient) -> None:
@@ -162,13 +164,12 @@ def test_body_that_is_not_utf8_is_400_not_500(client: TestClient) -> None:
 
 def test_bodies_over_the_size_limit_are_413(cluster: EmbeddedCluster) -> None:
     cluster.create_topic("t")
-    app = make_app(cluster)
-    app.state.services.settings.max_request_bytes = 1000
+    app = make_app(cluster, max_request_bytes=1000)
     with TestClient(app) as client:
         big = {"value": {"type": "STRING", "data": "x" * 2000}}
         response = client.post(f"{BASE}/topics/t/records", json=big)
         assert response.status_code == 413
-        assert response.json()["error_code"] == 41301
+        assert response.json()["error_code"] == 413
 
         def chunked() -> Iterator[bytes]:
             yield b'{"value": {"type": "STRING", "data": "'

@@ -13,28 +13,15 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from engine.cluster import Cluster
-from engine.errors import GroupIdNotFoundError, GroupNotEmptyError, UnknownTopicOrPartitionError
-from engine.resets import ResetKind, ResetTarget, apply_reset, plan_reset
-from engine.topics import DEFAULT_CONFIG
-from engine.types import (
-    GroupDescription,
-    GroupState,
-    OffsetSpec,
-    PartitionInfo,
-    Record,
-    TopicDescription,
-    TopicPartition,
-)
-from streamgov.clusterapi import lag as lagmath
-from streamgov.clusterapi.errors import (
+from clusterapi import lag as lagmath
+from clusterapi.errors import (
     ClusterApiError,
     bad_request,
     cluster_not_found,
     group_not_found,
 )
-from streamgov.clusterapi.links import Links
-from streamgov.clusterapi.models import (
+from clusterapi.links import Links
+from clusterapi.models import (
     MAX_DATA_BYTES,
     AlterConfigEntry,
     ClusterData,
@@ -56,6 +43,19 @@ from streamgov.clusterapi.models import (
     ResetOffsetsRequest,
     TopicConfigData,
     TopicData,
+)
+from engine.cluster import Cluster
+from engine.errors import GroupIdNotFoundError, GroupNotEmptyError, UnknownTopicOrPartitionError
+from engine.resets import ResetKind, ResetTarget, apply_reset, plan_reset
+from engine.topics import DEFAULT_CONFIG
+from engine.types import (
+    GroupDescription,
+    GroupState,
+    OffsetSpec,
+    PartitionInfo,
+    Record,
+    TopicDescription,
+    TopicPartition,
 )
 
 MAX_RECORDS_PAGE = 1000

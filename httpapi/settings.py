@@ -1,0 +1,25 @@
+"""What a component reads when it is mounted, and what it hands back to be closed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+#: Stops one piece of a component's background work; called once, at shutdown.
+Closer = Callable[[], None]
+
+
+@dataclass
+class ServerSettings:
+    """Tunables of `streamgov up` that components read when they are mounted."""
+
+    lag_interval_seconds: float = 10.0
+    readonly: bool = False
+    #: Largest request body any route accepts (413 above it).
+    max_request_bytes: int = 4 * 1024 * 1024
+    #: The topic holding the schema registry's log.
+    schemas_topic: str = "_schemas"
+    #: The address the server listens on; host names it answers to follow from it.
+    bind_host: str = "127.0.0.1"
+    #: Further names the `Host` header may carry (`*` accepts any), e.g. a proxy's name.
+    allowed_hosts: tuple[str, ...] = ()
