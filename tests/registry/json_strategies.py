@@ -19,7 +19,17 @@ Json = Any
 
 NAMES = ["a", "b", "c", "d"]
 # Patterns with an instance known to match each.
-PATTERNS = {"^a": "abc", "^[0-9]+$": "123", "z$": "xyz"}
+PATTERNS = {"^a": "abc", "^[0-9]+$": "123", "z$": "xyz", "a*": "xyz", "^(b|)": "q"}
+#: `propertyNames` schemas: some accept every name (a pattern every string matches, `string`),
+#: some narrow (an anchored pattern, a length).
+NAME_SCHEMAS: list[Any] = [
+    {"pattern": "a*"},
+    {"type": "string", "pattern": "^(x|)"},
+    {"type": "string"},
+    {"pattern": "^[a-e]$"},
+    {"maxLength": 1},
+    {"pattern": "^a*$"},
+]
 SCALAR_TYPES = ["string", "integer", "number", "boolean", "null"]
 
 
@@ -114,6 +124,8 @@ class JsonSchemaGenerator:
             out["additionalProperties"] = False
         if rnd.random() < 0.15:
             out["maxProperties"] = rnd.randint(1, 4)
+        if rnd.random() < 0.1:
+            out["propertyNames"] = copy.deepcopy(rnd.choice(NAME_SCHEMAS))
         if rnd.random() < 0.1 and names:
             out["dependencies"] = {names[0]: rnd.sample(NAMES, 1)}
         return out
@@ -303,8 +315,16 @@ def _edit_replace(node: Json, rnd: random.Random) -> None:
         node["definitions"] = definitions
 
 
+def _edit_names(node: Json, rnd: random.Random) -> None:
+    if node.get("type") == "object":
+        _set_or_drop(node, "propertyNames", copy.deepcopy(rnd.choice(NAME_SCHEMAS)), rnd)
+    elif node.get("type") == "string":
+        _set_or_drop(node, "pattern", rnd.choice(list(PATTERNS)), rnd)
+
+
 _EDITS = [
     _edit_type,
+    _edit_names,
     _edit_bounds,
     _edit_property,
     _edit_property,

@@ -6,6 +6,7 @@ import re
 
 from registry.compatibility.jsonschema.diffs import Diff, Rules, Tokens, bound, diff, names, under
 from registry.compatibility.jsonschema.model import TRUE, Node
+from registry.compatibility.jsonschema.scalars import accepts_every_string
 
 
 class ObjectRules(Rules):
@@ -29,7 +30,9 @@ class ObjectRules(Rules):
         self._pattern_properties(w, r, found)
         self._property_counts(w, r, found)
         self._dependencies(w, r, found)
-        if r.property_names is not None:
+        # Property names are strings: a reader's `propertyNames` that accepts every string
+        # (`{"pattern": "a*"}`, `{"type": "string"}`) narrows nothing.
+        if r.property_names is not None and not accepts_every_string(r.property_names):
             if w.property_names is None:
                 found.append(
                     diff(

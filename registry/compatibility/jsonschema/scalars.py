@@ -8,6 +8,7 @@ from typing import Any
 
 from registry.compatibility.jsonschema.diffs import Diff, bound, diff, names
 from registry.compatibility.jsonschema.model import JSON_TYPES, Node
+from registry.compatibility.jsonschema.patterns import matches_every_string
 from registry.formats.jsonschema.normalize import value_key
 
 
@@ -135,6 +136,23 @@ def enum(w: Node, r: Node, found: list[Diff]) -> None:
     )
 
 
+def accepts_every_string(node: Node) -> bool:
+    """Whether `node` accepts every string (sound: False whenever unsure).
+
+    Only the keywords that constrain strings count; applicators and references are not
+    looked into.
+    """
+    if node.accepts_all:
+        return True
+    if node.has_applicators or node.ref is not None or node.rejects_all:
+        return False
+    if node.types is not None and "string" not in node.types:
+        return False
+    if node.enum is not None or node.min_length or node.max_length is not None:
+        return False
+    return node.pattern is None or matches_every_string(node.pattern)
+
+
 def strings(w: Node, r: Node, found: list[Diff]) -> None:
     """`minLength`, `maxLength` and `pattern` that reject old strings."""
     if r.min_length is not None and r.min_length > (w.min_length or 0):
@@ -143,7 +161,7 @@ def strings(w: Node, r: Node, found: list[Diff]) -> None:
     if r.max_length is not None and (w.max_length is None or r.max_length < w.max_length):
         rule = "MAX_LENGTH_ADDED" if w.max_length is None else "MAX_LENGTH_DECREASED"
         found.append(bound(rule, "maxLength", w.max_length, r.max_length))
-    if r.pattern is not None and r.pattern != w.pattern:
+    if r.pattern is not None and r.pattern != w.pattern and not matches_every_string(r.pattern):
         rule = "PATTERN_ADDED" if w.pattern is None else "PATTERN_CHANGED"
         found.append(
             diff(

@@ -83,6 +83,13 @@ CASES: list[Case] = [
     ),
     ("pattern unchanged", {**S, "pattern": "x"}, {**S, "pattern": "x"}, set()),
     ("pattern added", S, {**S, "pattern": "^a"}, {"PATTERN_ADDED"}),
+    ("pattern added that every string matches", S, {**S, "pattern": "a*"}, set()),
+    (
+        "pattern changed to one every string matches",
+        {**S, "pattern": "^a"},
+        {**S, "pattern": ""},
+        set(),
+    ),
     # ---- numbers
     ("maximum removed", {**N, "maximum": 10}, N, set()),
     ("maximum increased", {**N, "maximum": 10}, {**N, "maximum": 11}, set()),
@@ -530,6 +537,36 @@ OBJECT_CASES: list[Case] = [
         obj({}, propertyNames={"maxLength": 3}),
         obj({}, propertyNames={"maxLength": 5}),
         set(),
+    ),
+    (
+        "propertyNames added, a pattern every name matches",
+        obj({}),
+        obj({}, propertyNames={"pattern": "a*"}),
+        set(),
+    ),
+    (
+        "propertyNames added, only strings (every name is one)",
+        obj({}),
+        obj({}, propertyNames={"type": "string", "pattern": "^(x|)"}),
+        set(),
+    ),
+    (
+        "propertyNames added, an anchored pattern",
+        obj({}),
+        obj({}, propertyNames={"pattern": "^a*$"}),
+        {"PROPERTY_NAMES_NARROWED"},
+    ),
+    (
+        "propertyNames narrowed to a pattern every name matches",
+        obj({}, propertyNames={"maxLength": 3}),
+        obj({}, propertyNames={"pattern": ".*"}),
+        set(),
+    ),
+    (
+        "propertyNames added, numbers only",
+        obj({}),
+        obj({}, propertyNames={"type": "number"}),
+        {"PROPERTY_NAMES_NARROWED"},
     ),
 ]
 
