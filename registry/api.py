@@ -11,10 +11,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote
 
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
+from starlette.routing import Match
+from starlette.types import Scope
 
 from engine.cluster import Cluster
 from httpapi import ApiError, Closer, ServerSettings, shaped_router
@@ -162,6 +166,30 @@ _BY_ID_QUERY = [
 ]
 
 
+_SLASH = "\ue000"  # stands for an encoded slash while matching; never left in a parameter
+
+
+class EncodedSlashRoute(APIRoute):
+    """Matches `%2F` inside a path segment as part of the parameter, as Confluent does:
+    confluent-kafka's Protobuf serializer registers imports under subjects such as
+    `common%2Fmoney.proto`, which a decoded path would split in two."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        """Match on the raw path when it holds an encoded slash."""
+        raw = scope.get("raw_path") or b""
+        if b"%2f" not in raw.lower() or scope.get("root_path"):
+            return super().matches(scope)
+        text = raw.decode("ascii", "replace").replace("%2F", _SLASH).replace("%2f", _SLASH)
+        match, child = super().matches({**scope, "path": unquote(text)})
+        params = child.get("path_params")
+        if params:
+            child["path_params"] = {
+                key: value.replace(_SLASH, "/") if isinstance(value, str) else value
+                for key, value in params.items()
+            }
+        return match, child
+
+
 def _flag(value: str | None) -> bool:
     """A boolean query parameter, read as Confluent reads it: `true` in any case."""
     return value is not None and value.strip().lower() == "true"
@@ -222,6 +250,7 @@ def build_router(
         tags=["schema registry"],
         default_response_class=RegistryResponse,
     )
+    router.route_class = type("RegistryRoute", (EncodedSlashRoute, router.route_class), {})
 
     def route(path: str, method: str, **kwargs: Any) -> Callable[[Callable[..., Any]], Any]:
         def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -259,10 +288,13 @@ def build_router(
     )
     async def schema_by_id(id: int, request: Request) -> Any:
         fetch_max_id = _flag(request.query_params.get("fetchMaxId"))
+        fmt = request.query_params.get("format")
         cached = registry.peek_schema_by_id(id)
-        if cached is not None and not fetch_max_id:
+        if cached is not None and not fetch_max_id and not fmt:
             return RegistryResponse(cached[1])
         found = cached[0] if cached is not None else await call(registry.schema_by_id, id)
+        if fmt:
+            found = await call(registry.in_format, found, fmt)
         if fetch_max_id:
             found = {**found, "maxId": registry.max_id()}
         return RegistryResponse(found)
@@ -359,8 +391,11 @@ def build_router(
         summary="A version of a subject",
         returns=_VERSION_ANSWER,
     )
-    async def get_version(subject: str, version: str, deleted: bool = False) -> Any:
-        return await call(registry.get_version, subject, version, deleted)
+    async def get_version(
+        subject: str, version: str, deleted: bool = False, format: str | None = None
+    ) -> Any:
+        found = await call(registry.get_version, subject, version, deleted)
+        return await call(registry.in_format, found, format) if format else found
 
     @route(
         "/subjects/{subject}/versions/{version}/schema",

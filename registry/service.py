@@ -29,6 +29,7 @@ from registry import errors
 from registry.compatibility import VersionedSchema
 from registry.formats import supported_types
 from registry.formats.base import SchemaError, SchemaReference, SchemaType
+from registry.formats.protobuf import ProtobufSchema
 from registry.store import (
     FOLD,
     MAX_VERSION,
@@ -295,6 +296,25 @@ class SchemaRegistry:
     def schema_by_id(self, schema_id: int) -> dict[str, Json]:
         """`GET /schemas/ids/{id}`: the schema text, type and references."""
         return self._stored_by_id(schema_id).body()
+
+    def in_format(self, body: dict[str, Json], fmt: str | None) -> dict[str, Json]:
+        """Confluent's `format` query parameter: `serialized` answers a Protobuf schema as a
+        base64 `FileDescriptorProto` (what confluent-kafka's Protobuf serdes ask for); any other
+        format or type answers the schema as stored."""
+        if fmt != "serialized" or body.get("schemaType") != SchemaType.PROTOBUF.value:
+            return body
+        refs = body.get("references")
+        references = tuple(
+            SchemaReference(str(ref["name"]), str(ref["subject"]), int(ref["version"]))
+            for ref in (refs if isinstance(refs, list) else [])
+        )
+        with self._fresh() as state:
+            parsed = parse_or_reject(
+                SchemaType.PROTOBUF, str(body["schema"]), state.resolve(references)
+            )
+        if not isinstance(parsed, ProtobufSchema):
+            return body
+        return {**body, "schema": parsed.serialized()}
 
     def schema_text_by_id(self, schema_id: int) -> str:
         """`GET /schemas/ids/{id}/schema`: the schema text only."""

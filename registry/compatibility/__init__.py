@@ -127,6 +127,7 @@ PairCheck = Callable[[ParsedSchema, ParsedSchema], list[Incompatibility]]
 RULES: dict[SchemaType, str] = {
     SchemaType.AVRO: "registry.compatibility.avro:incompatibilities",
     SchemaType.JSON: "registry.compatibility.jsonschema:incompatibilities",
+    SchemaType.PROTOBUF: "registry.compatibility.protobuf:incompatibilities",
 }
 
 

@@ -29,6 +29,7 @@ Parser = Callable[[str, Sequence[ResolvedReference], Limits], ParsedSchema]
 FORMATS: dict[SchemaType, str] = {
     SchemaType.AVRO: "registry.formats.avro:parse_avro",
     SchemaType.JSON: "registry.formats.jsonschema:parse_json_schema",
+    SchemaType.PROTOBUF: "registry.formats.protobuf:parse_protobuf",
 }
 
 

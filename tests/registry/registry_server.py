@@ -7,13 +7,30 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 
 from streamgov.server import serve_in_thread
 
-__all__ = ["serve_in_thread", "start_up", "stop", "wait_ready"]
+__all__ = ["registry_in_thread", "serve_in_thread", "start_up", "stop", "wait_ready"]
+
+
+@contextlib.contextmanager
+def registry_in_thread(directory: Path, name: str) -> Iterator[str]:
+    """A registry server on an embedded cluster in `directory`; yields its URL."""
+    from engine.embedded import EmbeddedCluster
+    from streamgov.server import create_app
+
+    cluster = EmbeddedCluster(directory, name=name)
+    app = create_app(cluster)
+    try:
+        with serve_in_thread(app) as address:
+            yield address
+    finally:
+        app.state.services.close()
+        cluster.close()
 
 
 def wait_ready(url: str, proc: subprocess.Popen[bytes] | None = None, timeout: float = 30) -> None:

@@ -50,7 +50,7 @@ def assert_error(response: object, status: int, code: int) -> dict[str, object]:
 def test_answers_use_the_registry_content_type(api: TestClient) -> None:
     response = api.get("/schemas/types")
     assert response.headers["content-type"] == MEDIA_TYPE
-    assert response.json() == ["AVRO", "JSON"]
+    assert response.json() == ["AVRO", "JSON", "PROTOBUF"]
     error = api.get("/subjects/nope/versions")
     assert error.headers["content-type"] == MEDIA_TYPE
     assert_error(error, 404, 40401)
@@ -290,7 +290,9 @@ def test_openapi_document_lists_the_registry(api: TestClient) -> None:
 
 
 def test_unknown_registry_paths_and_methods_answer_in_the_registry_shape(api: TestClient) -> None:
-    assert_error(api.get("/subjects/a%2Fb/versions"), 404, 404)
+    assert_error(api.get("/subjects/a/b/versions"), 404, 404)
+    # an encoded slash is part of the subject, as in Confluent's registry
+    assert_error(api.get("/subjects/a%2Fb/versions"), 404, 40401)
     assert_error(api.patch("/subjects"), 405, 405)
     assert_error(api.get("/schemas/ids/not-a-number"), 422, 422)
 

@@ -20,11 +20,9 @@ from confluent_kafka.schema_registry.json_schema import JSONDeserializer as CfJS
 from confluent_kafka.schema_registry.json_schema import JSONSerializer as CfJSONSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
-from engine.embedded import EmbeddedCluster
 from registry.client import RegistryClient
 from registry.serde import AvroDeserializer, AvroSerializer, JSONDeserializer, JSONSerializer
-from streamgov.server import create_app
-from tests.registry.registry_server import serve_in_thread
+from tests.registry.registry_server import registry_in_thread
 
 
 def avro_record(name: str, *fields: tuple[str, str], defaults: bool = False) -> str:
@@ -69,14 +67,8 @@ JSON_ORDER = json.dumps(
 
 @pytest.fixture(scope="module")
 def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    cluster = EmbeddedCluster(Path(tmp_path_factory.mktemp("registry")), name="t")
-    app = create_app(cluster)
-    try:
-        with serve_in_thread(app) as address:
-            yield address
-    finally:
-        app.state.services.close()
-        cluster.close()
+    with registry_in_thread(Path(tmp_path_factory.mktemp("registry")), "t") as address:
+        yield address
 
 
 @pytest.fixture()
@@ -123,7 +115,7 @@ def test_register_lookup_versions_latest(client: SchemaRegistryClient) -> None:
     assert sorted(client.get_subjects_by_schema_id(schema_id)) == sorted([name, other])
     pairs = {(v.subject, v.version) for v in client.get_schema_versions(schema_id)}
     assert pairs == {(name, 1), (other, 1)}
-    assert set(client.get_schema_types()) == {"AVRO", "JSON"}
+    assert set(client.get_schema_types()) == {"AVRO", "JSON", "PROTOBUF"}
     assert client.get_contexts() == ["."]
 
 

@@ -252,4 +252,8 @@ def _message_types(scope: _Scope, what: str, old_ref: TypeRef, new_ref: TypeRef)
 
 def _local(message: Message) -> str:
     prefix = f"{message.package}." if message.package else ""
-    return message.full_name[len(prefix) :] if message.full_name.startswith(prefix) else message.full_name
+    return (
+        message.full_name[len(prefix) :]
+        if message.full_name.startswith(prefix)
+        else message.full_name
+    )

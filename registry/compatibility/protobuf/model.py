@@ -31,7 +31,9 @@ SCALAR_KINDS = {
     "float": "FLOAT",
     "double": "DOUBLE",
 }
-NUMERIC_KINDS = frozenset({"GENERAL_NUMBER", "SIGNED_NUMBER", "FIXED32", "FIXED64", "FLOAT", "DOUBLE"})
+NUMERIC_KINDS = frozenset(
+    {"GENERAL_NUMBER", "SIGNED_NUMBER", "FIXED32", "FIXED64", "FLOAT", "DOUBLE"}
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -84,15 +84,21 @@ class ProtobufSchema:
         """The runtime descriptor of the schema's file."""
         return self.pool.FindFileByName(self.proto.name)
 
-    def canonical(self) -> str:
-        """The `.proto` text written from the descriptor (see `registry.formats.protobuf.printer`)."""
+    def canonical_string(self) -> str:
+        """The `.proto` text written from the descriptor (`registry.formats.protobuf.printer`):
+        what the registry stores and keys ids on, so respellings and the base64 descriptor of
+        the same file share one id."""
         return self._canonical
 
     @cached_property
     def _canonical(self) -> str:
         return print_file(self.proto, self.pool)
 
-    def normalized(self) -> str:
+    def parsing_form(self) -> str:
+        """The same text as `canonical_string`: it is already free of spelling."""
+        return self._canonical
+
+    def normalized_form(self) -> str:
         """The canonical text with imports, options, fields and ranges sorted."""
         return self._normalized
 
@@ -138,7 +144,7 @@ class ProtobufSchema:
             stack.extend(reversed(message.nested_types))
 
     def __repr__(self) -> str:
-        return f"ProtobufSchema({self.canonical()[:80]!r})"
+        return f"ProtobufSchema({self.canonical_string()[:80]!r})"
 
 
 def build_pool(files: Sequence[FileProto]) -> descriptor_pool.DescriptorPool:

@@ -17,17 +17,38 @@ from google.protobuf import descriptor_pb2
 _MODULES = (
     *(
         f"google.protobuf.{name}_pb2"
-        for name in (
-            "any api descriptor duration empty field_mask source_context struct timestamp "
-            "type wrappers"
-        ).split()
+        for name in [
+            "any",
+            "api",
+            "descriptor",
+            "duration",
+            "empty",
+            "field_mask",
+            "source_context",
+            "struct",
+            "timestamp",
+            "type",
+            "wrappers",
+        ]
     ),
     *(
         f"google.type.{name}_pb2"
-        for name in (
-            "calendar_period color date datetime dayofweek expr fraction latlng money month "
-            "phone_number postal_address quaternion timeofday"
-        ).split()
+        for name in [
+            "calendar_period",
+            "color",
+            "date",
+            "datetime",
+            "dayofweek",
+            "expr",
+            "fraction",
+            "latlng",
+            "money",
+            "month",
+            "phone_number",
+            "postal_address",
+            "quaternion",
+            "timeofday",
+        ]
     ),
     "confluent_kafka.schema_registry.confluent.meta_pb2",
     "confluent_kafka.schema_registry.confluent.type.decimal_pb2",

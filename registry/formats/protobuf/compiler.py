@@ -16,19 +16,19 @@ import functools
 import re
 import tempfile
 import threading
-from importlib import resources
 from collections.abc import Sequence
+from importlib import resources
 from pathlib import Path, PurePosixPath
 
-from google.protobuf import descriptor_pb2, descriptor_pool
+from google.protobuf import descriptor_pool
+from google.protobuf.descriptor_pb2 import FileDescriptorProto as FileProto
 from google.protobuf.message import DecodeError
-from grpc_tools import _protoc_compiler  # type: ignore[import-untyped]
+from grpc_tools import _protoc_compiler
 
 from registry.formats.base import SchemaError
 from registry.formats.protobuf.builtins import BUILTIN_PREFIXES, builtin_files
 from registry.formats.protobuf.printer import print_file
 
-FileProto = descriptor_pb2.FileDescriptorProto
 ROOT_NAME = "schema.proto"
 _BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*(/[A-Za-z0-9_][A-Za-z0-9_.\-]*)*")
@@ -150,6 +150,7 @@ def compile_files(
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
             shown[name] = f"referenced schema {name!r}"
+        (base / root_name).parent.mkdir(parents=True, exist_ok=True)
         (base / root_name).write_text(root, encoding="utf-8")
         include = [tmp.encode(), *_include_dirs()]
         with _LOCK:

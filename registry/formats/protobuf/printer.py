@@ -212,18 +212,21 @@ class Printer:
             plain.sort(key=lambda field: field.number)
             for fields in members.values():
                 fields.sort(key=lambda field: field.number)
-        for field in plain:
-            self._field(depth, field, message, entries)
-        order = [index for index in range(len(message.oneof_decl)) if index in members]
-        if self._normalize:
-            order.sort(key=lambda index: members[index][0].number)
-        for index in order:
-            oneof = message.oneof_decl[index]
-            self._line(depth, f"oneof {oneof.name} {{")
-            self._option_lines(depth + 1, oneof.options)
-            for field in members[index]:
-                self._field(depth + 1, field, message, entries, in_oneof=True)
-            self._line(depth, "}")
+        if self._normalize:  # fields by number, then oneofs by their first field
+            for field in plain:
+                self._field(depth, field, message, entries)
+            for index in sorted(members, key=lambda index: members[index][0].number):
+                self._oneof(depth, message, index, members[index], entries)
+        else:  # declaration order, each oneof where its first field is
+            done: set[int] = set()
+            for field in message.field:
+                if not _in_real_oneof(field, real_oneofs):
+                    self._field(depth, field, message, entries)
+                elif field.oneof_index not in done:
+                    done.add(field.oneof_index)
+                    self._oneof(
+                        depth, message, field.oneof_index, members[field.oneof_index], entries
+                    )
         for nested in message.nested_type:
             if nested.name in entries or nested.name in groups:
                 continue
@@ -235,6 +238,21 @@ class Printer:
         self._ranges(depth, "reserved", message.reserved_range, MAX_FIELD_NUMBER + 1, True)
         self._reserved_names(depth, message.reserved_name)
 
+    def _oneof(
+        self,
+        depth: int,
+        message: descriptor_pb2.DescriptorProto,
+        index: int,
+        fields: list[descriptor_pb2.FieldDescriptorProto],
+        entries: dict[str, descriptor_pb2.DescriptorProto],
+    ) -> None:
+        oneof = message.oneof_decl[index]
+        self._line(depth, f"oneof {oneof.name} {{")
+        self._option_lines(depth + 1, oneof.options)
+        for field in fields:
+            self._field(depth + 1, field, message, entries, in_oneof=True)
+        self._line(depth, "}")
+
     def _ranges(
         self, depth: int, keyword: str, ranges: Iterable[Any], maximum: int, exclusive: bool
     ) -> None:
@@ -242,7 +260,9 @@ class Printer:
         if self._normalize:
             pairs.sort(key=lambda pair: (pair[0], pair[1]))
         for start, end, item in pairs:
-            text = str(start) if start == end else f"{start} to {'max' if end >= maximum - 1 else end}"
+            text = (
+                str(start) if start == end else f"{start} to {'max' if end >= maximum - 1 else end}"
+            )
             options = ""
             if keyword == "extensions" and item.HasField("options"):
                 found = self._options.fields(item.options, self._normalize)
@@ -326,7 +346,9 @@ class Printer:
             values.sort(key=lambda value: (value.number, value.name))
         for value in values:
             found = self._options.fields(value.options, self._normalize)
-            options = " [" + ", ".join(f"{n} = {_value(*v)}" for n, v in found) + "]" if found else ""
+            options = (
+                " [" + ", ".join(f"{n} = {_value(*v)}" for n, v in found) + "]" if found else ""
+            )
             self._line(depth + 1, f"{value.name} = {value.number}{options};")
         self._ranges(depth + 1, "reserved", enum.reserved_range, 2**31, False)
         self._reserved_names(depth + 1, enum.reserved_name)

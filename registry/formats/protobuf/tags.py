@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from google.protobuf.descriptor import FileDescriptor
+from google.protobuf.descriptor import Descriptor, FileDescriptor
 from google.protobuf.message import Message
 
 from registry.formats.base import FieldTag
@@ -23,7 +23,9 @@ def field_tags(file: FileDescriptor) -> list[FieldTag]:
     `path` is the field's place in the file: `/Message/Nested/field`.
     """
     found: list[FieldTag] = []
-    stack = [(message, (message.name,)) for message in reversed(file.message_types_by_name.values())]
+    stack: list[tuple[Descriptor, tuple[str, ...]]] = [
+        (message, (message.name,)) for message in reversed(file.message_types_by_name.values())
+    ]
     while stack:
         message, names = stack.pop()
         if message.GetOptions().map_entry:

@@ -23,6 +23,7 @@ from registry.formats import (
 SAMPLES = {
     SchemaType.AVRO: '{"type": "record", "name": "R", "fields": [{"name": "a", "type": "int"}]}',
     SchemaType.JSON: '{"type": "object", "properties": {"a": {"type": "integer"}}}',
+    SchemaType.PROTOBUF: 'syntax = "proto3";\nmessage R { int32 a = 1; }',
 }
 
 
