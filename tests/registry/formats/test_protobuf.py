@@ -44,8 +44,21 @@ def test_a_base64_descriptor_is_the_same_schema_as_its_text() -> None:
 
 
 def test_normalized_text_sorts_what_confluent_sorts() -> None:
-    a = 'syntax = "proto3";\nimport "google/protobuf/any.proto";\nimport "google/protobuf/empty.proto";\nmessage M { int32 b = 2; int32 a = 1 [deprecated = true, json_name = "x"]; }'
-    b = 'syntax = "proto3";\nimport "google/protobuf/empty.proto";\nimport "google/protobuf/any.proto";\nmessage M { int32 a = 1 [json_name = "x", deprecated = true]; int32 b = 2; }'
+    imports = ('import "google/protobuf/any.proto";', 'import "google/protobuf/empty.proto";')
+    a = "\n".join(
+        [
+            'syntax = "proto3";',
+            *imports,
+            'message M { int32 b = 2; int32 a = 1 [deprecated = true, json_name = "x"]; }',
+        ]
+    )
+    b = "\n".join(
+        [
+            'syntax = "proto3";',
+            *reversed(imports),
+            'message M { int32 a = 1 [json_name = "x", deprecated = true]; int32 b = 2; }',
+        ]
+    )
     first, second = parse_protobuf(a), parse_protobuf(b)
     assert first.canonical_string() != second.canonical_string()
     assert first.normalized_form() == second.normalized_form()
@@ -119,19 +132,19 @@ def test_imports_resolve_only_through_references(target: str) -> None:
 
 @pytest.mark.parametrize("name", ["../x.proto", "/abs.proto", "a//b.proto", "a\\b.proto", ""])
 def test_reference_names_must_be_plain_relative_paths(name: str) -> None:
-    with pytest.raises(SchemaError, match="not a valid import path"):
+    with pytest.raises(SchemaError, match=r"not a valid import path"):
         parse_protobuf('syntax = "proto3"; message A {}', [ResolvedReference(name, "s", 1, "")])
 
 
 def test_an_error_inside_a_reference_names_it() -> None:
     bad = ResolvedReference("common/money.proto", "m", 1, 'syntax = "proto3"; message Money {')
-    with pytest.raises(SchemaError, match="referenced schema 'common/money.proto'"):
+    with pytest.raises(SchemaError, match=r"referenced schema .common/money\.proto."):
         parse_protobuf(ORDER, [bad])
 
 
 def test_limits_on_size_and_nesting() -> None:
     deep = 'syntax = "proto3";\n' + "message M { " * 6 + "}" * 6
-    with pytest.raises(SchemaError, match="nest deeper than the limit of 5"):
+    with pytest.raises(SchemaError, match=r"nest deeper than the limit of 5"):
         parse_protobuf(deep, limits=Limits(max_depth=5))
     with pytest.raises(SchemaError, match="over the limit"):
         parse_schema("PROTOBUF", "message A {}" + " " * 2000, limits=Limits(max_schema_bytes=1000))
