@@ -27,7 +27,10 @@ def test_respellings_share_the_canonical_text() -> None:
         .replace("common.Money total", ".common.Money total")
         .replace("// An order as the shop writes it.", "/* another comment */")
     )
-    assert parse_protobuf(respelled, [MONEY_REF]).canonical_string() == order_schema().canonical_string()
+    assert (
+        parse_protobuf(respelled, [MONEY_REF]).canonical_string()
+        == order_schema().canonical_string()
+    )
 
 
 def test_the_canonical_text_is_a_fixed_point_and_keeps_the_descriptor() -> None:
