@@ -155,7 +155,8 @@ class DamagedFileError(StorageError):
 class DataLossError(DamagedFileError):
     """A log ends before the end offset recorded when its records were acknowledged: records
     were lost (typically a damaged `-wal` file after a crash). Writes to the topic are refused
-    until an operator accepts the loss with `streamgov recover`; reads serve what is left.
+    until an operator accepts the loss (`streamgov recover --accept-loss`); reads serve what is
+    left.
 
     `lost` maps each damaged partition to the range of lost offsets [first, end)."""
 
@@ -171,7 +172,7 @@ class DataLossError(DamagedFileError):
             file,
             f"it ends before the acknowledged end offsets recorded in {ends_file}, so its "
             f"write-ahead log {file}-wal was damaged: {parts}; writes to the topic are refused "
-            "until `streamgov recover` is run",
+            "until `streamgov recover --accept-loss` is run",
             topic,
         )
         self.ends_file = ends_file

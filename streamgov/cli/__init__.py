@@ -15,12 +15,15 @@ from streamgov import __version__
 
 #: sub-command name -> "module:attribute" of its click command. Keep sorted.
 COMMANDS: dict[str, str] = {
+    "backup": "streamgov.cli.storage:backup",
     "check": "streamgov.cli.check:check_command",
     "consume": "streamgov.cli.consume:consume",
     "groups": "streamgov.cli.groups:groups",
     "lag": "streamgov.cli.lag:lag",
     "produce": "streamgov.cli.produce:produce",
+    "recover": "streamgov.cli.storage:recover",
     "registry": "streamgov.cli.registry:registry",
+    "restore": "streamgov.cli.storage:restore",
     "topics": "streamgov.cli.topics:topics",
     "tui": "streamgov.cli.tui:tui",
     "up": "streamgov.cli.up:up",
