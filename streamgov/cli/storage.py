@@ -40,9 +40,7 @@ def backup(directory: Path, cluster_name: str | None) -> None:
 
 
 @click.command("restore")
-@click.argument(
-    "directory", type=click.Path(exists=True, file_okay=False, path_type=Path)
-)
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--cluster", "cluster_name", metavar="NAME", help=_CLUSTER_HELP)
 @click.option(
     "--replace",
