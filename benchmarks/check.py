@@ -23,11 +23,8 @@ import time
 from pathlib import Path
 
 ANCHOR_SECONDS = 10.0
-#: The installed console script when there is one, else the same entry point through Python.
-_SCRIPT = shutil.which("streamgov")
-_COMMAND = (
-    [_SCRIPT] if _SCRIPT else [sys.executable, "-c", "from streamgov.cli import main; main()"]
-)
+#: The command line through the Python running the benchmark (not whatever is on PATH).
+_COMMAND = [sys.executable, "-m", "streamgov"]
 
 
 def _git(root: Path, *args: str) -> None:

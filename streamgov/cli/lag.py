@@ -14,7 +14,7 @@ from lagmonitor.schemas import GroupDetail, GroupList
 from lagmonitor.status import StatusPolicy
 from lagmonitor.tracker import TrackerConfig
 from streamgov.cli.common import cluster_options, open_cluster, user_errors
-from tui.format import seconds as format_seconds
+from textfmt import seconds as format_seconds
 
 _STATUS_COLOURS = {Status.OK: "green", Status.PENDING: "cyan", Status.WARN: "yellow"}
 

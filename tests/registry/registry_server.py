@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 import httpx
 
 from streamgov.server import serve_in_thread
+from tests.commands import STREAMGOV
 
 __all__ = ["registry_in_thread", "serve_in_thread", "start_up", "stop", "wait_ready"]
 
@@ -55,9 +55,7 @@ def start_up(
     environment.pop("STREAMGOV_BOOTSTRAP", None)
     proc = subprocess.Popen(
         [
-            sys.executable,
-            "-c",
-            "from streamgov.cli import main; main()",
+            *STREAMGOV,
             "up",
             "--port",
             str(port),

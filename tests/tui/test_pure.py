@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tui import format as fmt
+import textfmt as fmt
 from tui.decode import plain, schema_id_of, with_schema
 from tui.diff import pretty, side_by_side
 from tui.screens.base import Row, matches

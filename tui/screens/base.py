@@ -20,7 +20,7 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
-from tui import format as fmt
+import textfmt as fmt
 from tui.client import ApiError, ServerUnreachableError, StreamgovClient
 
 if TYPE_CHECKING:

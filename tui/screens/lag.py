@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Static
 
-from tui import format as fmt
+import textfmt as fmt
 from tui.screens.base import Row, TableScreen
 
 #: Status colours by severity (Burrow's vocabulary; STOP/STALL/REWIND are errors).

@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Sparkline, Static
 
-from tui import format as fmt
+import textfmt as fmt
 from tui.screens.base import Row, TableScreen
 from tui.screens.lag import status_cell
 from tui.widgets.confirm import ConfirmScreen

@@ -17,7 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Container, VerticalScroll
 from textual.widgets import DataTable, Static
 
-from tui import format as fmt
+import textfmt as fmt
 from tui.decode import Decoded
 from tui.screens.base import Row, TableScreen
 from tui.widgets.form import FormField, FormScreen, integer, required

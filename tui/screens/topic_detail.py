@@ -10,7 +10,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Container, Vertical
 from textual.widgets import DataTable, Static
 
-from tui import format as fmt
+import textfmt as fmt
 from tui.client import ApiError
 from tui.screens.base import Cell, Row, TableScreen
 from tui.screens.topics import alter_config, delete_topic

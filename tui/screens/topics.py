@@ -10,7 +10,7 @@ from typing import ClassVar
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 
-from tui import format as fmt
+import textfmt as fmt
 from tui.client import StreamgovClient
 from tui.screens.base import Row, TableScreen
 from tui.widgets.confirm import ConfirmScreen

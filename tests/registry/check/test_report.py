@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from registry.check.report import _escape_data, _escape_property
+from tests.commands import STREAMGOV
 from tests.registry.check.conftest import SchemaRepo, field, record
 
 GITHUB = re.compile(r"^::(?P<cmd>error|warning|notice) (?P<props>[^:]*)::(?P<data>.*)$")
@@ -142,7 +142,7 @@ def test_clean_run_exits_0_in_every_format(repo: SchemaRepo) -> None:
 def test_console_script_exit_codes(broken: SchemaRepo) -> None:
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-c", "from streamgov.cli import main; main()", "check", *args],
+            [*STREAMGOV, "check", *args],
             cwd=broken.root,
             capture_output=True,
             text=True,

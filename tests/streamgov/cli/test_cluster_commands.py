@@ -14,6 +14,7 @@ from click.testing import CliRunner, Result
 
 from streamgov.cli import cli
 from streamgov.cli.produce import FLUSH_EVERY
+from tests.commands import STREAMGOV
 
 
 def run(*args: str, input: str | bytes | None = None) -> Result:
@@ -274,7 +275,7 @@ def _streamgov(home: Path, *args: str, stdin: bytes = b"") -> subprocess.Complet
     env = {**os.environ, "STREAMGOV_HOME": str(home)}
     env.pop("STREAMGOV_BOOTSTRAP", None)
     return subprocess.run(
-        ["streamgov", *args],
+        [*STREAMGOV, *args],
         input=stdin,
         capture_output=True,
         env=env,

@@ -13,6 +13,7 @@ from engine.types import OffsetAndMetadata, OffsetSpec, Record, TopicPartition
 from streamgov.cli import cli
 from streamgov.cli.lag import format_seconds, table
 from streamgov.config import embedded_cluster_path
+from tests.commands import STREAMGOV
 
 
 @pytest.fixture()
@@ -136,9 +137,8 @@ def test_watch_refreshes_until_interrupted(seeded: Path) -> None:
     import os
     import signal
     import subprocess
-    import sys
 
-    command = [sys.executable, "-c", "from streamgov.cli import main; main()"]
+    command = [*STREAMGOV]
     proc = subprocess.Popen(
         [*command, "lag", "--watch", "--interval", "0.1", "--samples", "1"],
         stdout=subprocess.PIPE,

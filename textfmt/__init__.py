@@ -1,4 +1,8 @@
-"""Pure formatting helpers for table cells: counts, durations, rates and sparklines."""
+"""Pure text formatting of values for people: counts, durations, sizes, rates and sparklines.
+
+Shared by the TUI's tables and the CLI's output, so both show a value alike. It imports no
+other package of the project: it sits below every package, the TUI included.
+"""
 
 from __future__ import annotations
 
