@@ -1,11 +1,18 @@
-"""Build hook for the optional C fast path of the embedded engine (everything else is in
-pyproject.toml). When no C compiler is available the build skips it and the pure-Python
-implementations are used."""
+"""Build hook for the C fast path of the embedded engine (everything else is in pyproject.toml).
+
+Binary wheels (cibuildwheel, see `[tool.cibuildwheel]` in pyproject.toml) set
+`STREAMGOV_REQUIRE_FASTPATH=1`, so a wheel without the extension cannot be built. A source
+install without a C compiler skips it; the pure-Python implementations then run, and
+`streamgov --version` says so."""
+
+import os
 
 from setuptools import Extension, setup
 
+REQUIRED = os.environ.get("STREAMGOV_REQUIRE_FASTPATH") == "1"
+
 setup(
     ext_modules=[
-        Extension("engine._fastpath", ["engine/_fastpath.c"], optional=True),
+        Extension("engine._fastpath", ["engine/_fastpath.c"], optional=not REQUIRED),
     ]
 )

@@ -658,7 +658,11 @@ static PyObject *SendBuffer_send(SendBuffer *self, PyObject *const *args, Py_ssi
                                          7 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
     }
     struct timespec now;
+#ifdef _WIN32
+    timespec_get(&now, TIME_UTC);
+#else
     clock_gettime(CLOCK_REALTIME, &now);
+#endif
     long long stamp = (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
     Py_ssize_t size = (key == Py_None ? 0 : PyBytes_GET_SIZE(key)) +
                       (value == Py_None ? 0 : PyBytes_GET_SIZE(value));

@@ -45,8 +45,24 @@ class LazyGroup(click.Group):
         return command
 
 
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from engine.fastpath import status
+
+    click.echo(f"streamgov, version {__version__}\n{status()}")
+    ctx.exit()
+
+
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="streamgov")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the version and whether the C fast path is active, then exit.",
+)
 def cli() -> None:
     """streamgov: schema registry, stream catalog, ACLs, lag monitor and replicator for
     event-driven microservices, on an embedded stream engine or Apache Kafka."""

@@ -6,6 +6,7 @@ import socket
 
 import click
 
+from engine import fastpath
 from engine.errors import InvalidTopicError
 from engine.topics import RESERVED_TOPICS, validate_topic_name
 from httpapi import is_loopback
@@ -117,6 +118,7 @@ def up(
             f"streamgov {__version__} serving cluster '{cluster.name}' on http://{host}:{port}",
             err=True,
         )
+        click.echo(fastpath.status(), err=True)
         uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
     finally:
         cluster.close()
