@@ -116,12 +116,14 @@ class RegistryClient:
         cache_capacity: int = 1000,
         latest_ttl_seconds: float | None = None,
         transport: httpx.BaseTransport | None = None,
+        auth: httpx.Auth | None = None,
     ) -> None:
         self.url = url.rstrip("/")
         self._http = httpx.Client(
             base_url=self.url,
             timeout=timeout,
             transport=transport,
+            auth=auth,
             headers={"Accept": f"{MEDIA_TYPE}, application/json", "Content-Type": MEDIA_TYPE},
         )
         self._by_id: _Bounded[int, RegisteredSchema] = _Bounded(cache_capacity)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import sys
 import time
@@ -14,50 +13,57 @@ import click
 from engine.cluster import AutoOffsetReset, Cluster, Consumer
 from engine.types import ConsumedRecord, OffsetAndMetadata, OffsetSpec, TopicPartition
 from streamgov.cli.common import cluster_options, open_cluster, user_errors
+from streamgov.cli.formatstring import FormatString
 from streamgov.cli.groups import check_group_id
+from streamgov.cli.lines import unescape
 from streamgov.cli.output import Progress, interruptible
+from streamgov.cli.recordformats import (
+    CONSUME_FORMATS,
+    Decoded,
+    RecordDecoder,
+    as_bytes,
+    json_field,
+    needs_registry,
+)
+from streamgov.cli.serveroptions import record_format_options, registry_client
 
 #: How long `--exit-at-end` waits for a group to hand this consumer its partitions.
 ASSIGNMENT_WAIT_S = 60.0
 
 
-def _text(data: bytes | None, field: str, out: dict[str, Any]) -> None:
-    """Put bytes in `out[field]` as UTF-8 text, or base64 (flagged) when they are not text."""
-    if data is None:
-        out[field] = None
-        return
-    try:
-        out[field] = data.decode("utf-8")
-    except UnicodeDecodeError:
-        out[field] = base64.b64encode(data).decode("ascii")
-        out[f"{field}_encoding"] = "base64"
-
-
-def record_json(record: ConsumedRecord) -> str:
-    """One JSON line: topic, partition, offset, timestamp, key, value, headers."""
+def record_json(
+    record: ConsumedRecord,
+    key: bytes | Decoded | None = None,
+    value: bytes | Decoded | None = None,
+    *,
+    decoded: bool = False,
+) -> str:
+    """One JSON line: topic, partition, offset, timestamp, key, value, headers. With
+    `decoded`, `key` and `value` are what the record formats made of the record's bytes."""
     out: dict[str, Any] = {
         "topic": record.topic,
         "partition": record.partition,
         "offset": record.offset,
         "timestamp": record.timestamp_ms,
     }
-    _text(record.key, "key", out)
-    _text(record.value, "value", out)
+    json_field(key if decoded else record.key, "key", out)
+    json_field(value if decoded else record.value, "value", out)
     headers = []
-    for name, value in record.headers:
+    for name, header_value in record.headers:
         header: dict[str, Any] = {"key": name}
-        _text(value, "value", header)
+        json_field(header_value, "value", header)
         headers.append(header)
     out["headers"] = headers
     return json.dumps(out, ensure_ascii=False)
 
 
-def record_text(record: ConsumedRecord, key_separator: str | None) -> bytes:
-    """The value (with `KEY<sep>` in front when a key separator is given) and a newline."""
-    value = record.value or b""
+def record_text(
+    key: bytes | None, value: bytes | None, key_separator: bytes | None, delimiter: bytes
+) -> bytes:
+    """The value (with `KEY<sep>` in front when a key separator is given) and the delimiter."""
     if key_separator is None:
-        return value + b"\n"
-    return (record.key or b"") + key_separator.encode() + value + b"\n"
+        return (value or b"") + delimiter
+    return (key or b"") + key_separator + (value or b"") + delimiter
 
 
 def _at_end(consumer: Consumer, ends: dict[TopicPartition, int]) -> bool:
@@ -168,7 +174,7 @@ def consume_records(
 
 @click.command("consume")
 @click.argument("topic")
-@click.option("--from-beginning", "-b", is_flag=True, help="Start at the earliest offset.")
+@click.option("--from-beginning", is_flag=True, help="Start at the earliest offset.")
 @click.option(
     "--group",
     "-g",
@@ -185,7 +191,14 @@ def consume_records(
     default=None,
     help="Start each partition here (-N: N records before the end); needs --partition for N.",
 )
-@click.option("--max-records", "-n", type=click.IntRange(min=1), default=None, help="Stop after N.")
+@click.option(
+    "--max-records",
+    "-c",
+    "-n",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Stop after N records (kcat -c).",
+)
 @click.option(
     "--format",
     "output_format",
@@ -194,8 +207,28 @@ def consume_records(
     show_default=True,
     help="text: the value per line; json: one JSON object per record.",
 )
-@click.option("--key-separator", "-K", default=None, help="text: print KEY SEP VALUE.")
+@click.option(
+    "--format-string",
+    "-f",
+    metavar="FMT",
+    default=None,
+    help="Print each record as kcat -f does: %t %p %o %T %k %K %s %S %h, escapes like \\n.",
+)
+@click.option(
+    "--key-separator",
+    "-K",
+    default=None,
+    help="text: print KEY SEP VALUE (escapes such as \\t are understood).",
+)
+@click.option(
+    "--delimiter",
+    "-D",
+    default="\\n",
+    show_default=True,
+    help="text: what ends each record in the output (kcat -D).",
+)
 @click.option("--exit-at-end", "-e", is_flag=True, help="Exit once the end of the log is read.")
+@record_format_options(CONSUME_FORMATS)
 @cluster_options
 @user_errors
 def consume(
@@ -206,8 +239,13 @@ def consume(
     start_text: str | None,
     max_records: int | None,
     output_format: str,
+    format_string: str | None,
     key_separator: str | None,
+    delimiter: str,
     exit_at_end: bool,
+    key_format: str,
+    value_format: str,
+    registry_url: str | None,
     cluster_name: str | None,
     bootstrap: str | None,
 ) -> None:
@@ -219,13 +257,26 @@ def consume(
         raise click.UsageError("give --from-beginning or --offset, not both")
     if isinstance(start, int) and start >= 0 and partition is None:
         raise click.UsageError("--offset N needs --partition (offsets differ per partition)")
+    if format_string is not None and output_format == "json":
+        raise click.UsageError("give --format json or --format-string, not both")
+    template = FormatString.parse(format_string) if format_string is not None else None
+    separator = None if key_separator is None else unescape(key_separator, "--key-separator")
+    ending = unescape(delimiter, "--delimiter")
+    client = registry_client(registry_url) if needs_registry(key_format, value_format) else None
+    decode_key = RecordDecoder(key_format, client)
+    decode_value = RecordDecoder(value_format, client)
     out = sys.stdout.buffer
 
     def emit(record: ConsumedRecord) -> None:
+        where = f"{record.topic}[{record.partition}]@{record.offset}"
+        key = decode_key(record.key, record.topic, f"the key of {where}")
+        value = decode_value(record.value, record.topic, f"the value of {where}")
         if output_format == "json":
-            out.write(record_json(record).encode() + b"\n")
+            out.write(record_json(record, key, value, decoded=True).encode() + b"\n")
+        elif template is not None:
+            out.write(template.render(record, as_bytes(key), as_bytes(value)))
         else:
-            out.write(record_text(record, key_separator))
+            out.write(record_text(as_bytes(key), as_bytes(value), separator, ending))
         out.flush()
 
     cluster = open_cluster(cluster_name, bootstrap)
@@ -247,4 +298,6 @@ def consume(
             )
     finally:
         cluster.close()
+        if client is not None:
+            client.close()
     progress.finish(count)

@@ -45,3 +45,48 @@ def test_cli_reports_the_conflict_in_one_line(streamgov_home: Path) -> None:
     assert result.exit_code != 0
     assert "--cluster and --bootstrap both given" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("cluster", "bootstrap", "env", "expected"),
+    [
+        # An option wins over the environment, whichever the environment names.
+        ("dev", None, {"STREAMGOV_BOOTSTRAP": "h:9092"}, ("dev", None)),
+        (None, "h:1", {"STREAMGOV_CLUSTER": "dev"}, ("default", "h:1")),
+        ("dev", None, {"STREAMGOV_CLUSTER": "other"}, ("dev", None)),
+        (None, "h:1", {"STREAMGOV_BOOTSTRAP": "h:2"}, ("default", "h:1")),
+        # Without options, the environment picks.
+        (None, None, {"STREAMGOV_CLUSTER": "dev"}, ("dev", None)),
+        (None, None, {"STREAMGOV_BOOTSTRAP": "h:2"}, ("default", "h:2")),
+        (None, None, {}, ("default", None)),
+    ],
+)
+def test_one_rule_an_option_beats_the_environment(
+    cluster: str | None,
+    bootstrap: str | None,
+    env: dict[str, str],
+    expected: tuple[str, str | None],
+) -> None:
+    settings = ClusterSettings.resolve(cluster, bootstrap, env=env)
+    assert (settings.cluster, settings.bootstrap) == expected
+
+
+def test_both_environment_variables_without_an_option_are_refused() -> None:
+    env = {"STREAMGOV_CLUSTER": "dev", "STREAMGOV_BOOTSTRAP": "h:1"}
+    with pytest.raises(ConfigError, match="both set"):
+        ClusterSettings.resolve(None, None, env=env)
+
+
+def test_client_properties_with_an_embedded_cluster_are_refused() -> None:
+    with pytest.raises(ConfigError, match="-X sets Kafka client properties"):
+        ClusterSettings.resolve("dev", None, ["acks=all"], env={})
+
+
+def test_the_cli_lets_cluster_win_over_the_bootstrap_variable(
+    streamgov_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Nothing listens on port 9: were the variable used, the command would fail.
+    monkeypatch.setenv("STREAMGOV_BOOTSTRAP", "127.0.0.1:9")
+    result = CliRunner().invoke(cli, ["topics", "create", "t", "--cluster", "dev"])
+    assert result.exit_code == 0, result.output
+    assert (streamgov_home / "clusters" / "dev").is_dir()

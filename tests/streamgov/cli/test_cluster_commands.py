@@ -27,6 +27,10 @@ def ok(*args: str, input: str | bytes | None = None) -> Result:
     return result
 
 
+def read_as_group(group: str) -> list[str]:
+    return ok("consume", "t", "--from-beginning", "-e", "-g", group).stdout.split()
+
+
 def test_topic_lifecycle(streamgov_home: Path) -> None:
     ok("topics", "create", "orders", "--partitions", "3", "--config", "retention.ms=60000")
     assert ok("topics", "list").stdout.split() == ["orders"]
@@ -88,7 +92,7 @@ def test_topic_lifecycle(streamgov_home: Path) -> None:
         (["consume", "t", "--partition", "0", "--offset", "3"], "valid offsets are 0 to 0"),
         (["consume", "t", "--partition", "4"], "partitions 0 to 0"),
         (["consume", "t", "--group", "g", "--partition", "0"], "without a group"),
-        (["consume", "t", "-b", "--offset", "end"], "not both"),
+        (["consume", "t", "--from-beginning", "--offset", "end"], "not both"),
         (["consume", "t", "--group", ""], "must not be empty"),
         (["groups", "describe", ""], "must not be empty"),
         (["groups", "reset", "g" * 40_000, "--to-earliest"], "at most 32767 bytes"),
@@ -128,7 +132,7 @@ def test_produce_then_consume_with_keys_headers_and_json(streamgov_home: Path) -
     assert all(r["headers"] == [{"key": "src", "value": "test"}] for r in records)
     assert all(set(r) >= {"topic", "partition", "offset", "timestamp"} for r in records)
 
-    text = ok("consume", "events", "-b", "-e", "-K", "=").stdout.splitlines()
+    text = ok("consume", "events", "--from-beginning", "-e", "-K", "=").stdout.splitlines()
     assert sorted(text) == ["k1=one", "k1=three", "k2=two"]
 
 
@@ -147,7 +151,7 @@ def test_repeated_headers_are_all_kept_in_order(streamgov_home: Path) -> None:
         "empty=",
         input="v\n",
     )
-    [line] = ok("consume", "t", "-b", "-e", "--format", "json").stdout.splitlines()
+    [line] = ok("consume", "t", "--from-beginning", "-e", "--format", "json").stdout.splitlines()
     assert json.loads(line)["headers"] == [
         {"key": "trace", "value": "a"},
         {"key": "span", "value": "b"},
@@ -160,7 +164,7 @@ def test_empty_as_null_writes_tombstones(streamgov_home: Path) -> None:
     ok("topics", "create", "c", "--config", "cleanup.policy=compact")
     ok("produce", "c", "-K", ":", "-Z", input="k1:v\nk1:\n")
     ok("produce", "c", "-K", ":", input="k2:\n")
-    lines = ok("consume", "c", "-b", "-e", "--format", "json").stdout.splitlines()
+    lines = ok("consume", "c", "--from-beginning", "-e", "--format", "json").stdout.splitlines()
     assert [(r["key"], r["value"]) for r in map(json.loads, lines)] == [
         ("k1", "v"), ("k1", None), ("k2", ""),
     ]  # fmt: skip
@@ -169,7 +173,7 @@ def test_empty_as_null_writes_tombstones(streamgov_home: Path) -> None:
 def test_produce_to_a_partition_and_binary_values(streamgov_home: Path) -> None:
     ok("topics", "create", "bin", "--partitions", "3")
     ok("produce", "bin", "--partition", "2", input=b"\xff\xfe\n")
-    [line] = ok("consume", "bin", "-b", "-e", "--format", "json").stdout.splitlines()
+    [line] = ok("consume", "bin", "--from-beginning", "-e", "--format", "json").stdout.splitlines()
     record = json.loads(line)
     assert (record["partition"], record["value_encoding"], record["value"]) == (2, "base64", "//4=")
 
@@ -196,7 +200,7 @@ def test_a_line_longer_than_the_topic_allows_is_refused_while_reading(
         "line 2 is longer than 101 bytes (max.message.bytes=100 of topic t, plus the key "
         "separator); the 1 record(s) before it were produced"
     ) in result.output
-    assert ok("consume", "t", "-b", "-e").stdout == "1\n"
+    assert ok("consume", "t", "--from-beginning", "-e").stdout == "1\n"
 
 
 def test_consume_one_partition_from_an_offset(streamgov_home: Path) -> None:
@@ -217,22 +221,22 @@ def test_missing_key_separator_names_the_line(streamgov_home: Path) -> None:
     result = run("produce", "t", "-K", ":", input="a:1\nno separator\n")
     assert result.exit_code == 1
     assert "line 2 has no key separator" in result.output
-    assert ok("consume", "t", "-b", "-e").stdout == "1\n"
+    assert ok("consume", "t", "--from-beginning", "-e").stdout == "1\n"
 
 
 def test_consume_max_records(streamgov_home: Path) -> None:
     ok("topics", "create", "t")
     ok("produce", "t", input="".join(f"{i}\n" for i in range(10)))
-    assert ok("consume", "t", "-b", "-n", "4").stdout.split() == ["0", "1", "2", "3"]
+    assert ok("consume", "t", "--from-beginning", "-n", "4").stdout.split() == ["0", "1", "2", "3"]
 
 
 def test_group_consume_commits_and_reset(streamgov_home: Path) -> None:
     ok("topics", "create", "t")
     ok("produce", "t", input="a\nb\nc\n")
-    assert ok("consume", "t", "-b", "-e", "-g", "readers").stdout.split() == ["a", "b", "c"]
+    assert read_as_group("readers") == ["a", "b", "c"]
     # The group resumes where it stopped: nothing new to read.
     ok("produce", "t", input="d\n")
-    assert ok("consume", "t", "-b", "-e", "-g", "readers").stdout.split() == ["d"]
+    assert read_as_group("readers") == ["d"]
 
     listed = json.loads(ok("groups", "list", "--format", "json").stdout)
     assert {"group": "readers", "state": "Empty"} in listed
@@ -262,7 +266,7 @@ def test_group_consume_commits_and_reset(streamgov_home: Path) -> None:
     )
 
     ok("groups", "reset", "readers", "--to-offset", "1", "--execute")
-    assert ok("consume", "t", "-b", "-e", "-g", "readers").stdout.split() == ["b", "c", "d"]
+    assert read_as_group("readers") == ["b", "c", "d"]
 
     ok("groups", "reset", "readers", "--to-datetime", "2000-01-01T00:00:00Z", "--execute")
     assert ok("consume", "t", "-e", "-g", "readers").stdout.split() == ["a", "b", "c", "d"]
@@ -290,7 +294,7 @@ def test_real_processes_produce_then_consume(tmp_path: Path) -> None:
     payload = b"".join(b"key-%d\tvalue-%d\n" % (i % 7, i) for i in range(3000))
     produced = _streamgov(home, "produce", "lines", "-K", "\t", stdin=payload)
     assert produced.returncode == 0, produced.stderr
-    consumed = _streamgov(home, "consume", "lines", "-b", "-e", "-K", "\t")
+    consumed = _streamgov(home, "consume", "lines", "--from-beginning", "-e", "-K", "\t")
     assert consumed.returncode == 0, consumed.stderr
     assert sorted(consumed.stdout.splitlines()) == sorted(payload.splitlines())
 
@@ -308,7 +312,9 @@ def test_commands_on_kafka(kafka_bootstrap: str, streamgov_home: Path) -> None:
     # One record per call keeps the test broker's latest offsets exact (see docs/cli.md).
     for line in ("k1:one", "k2:two"):
         ok("produce", topic, "-K", ":", *kafka, input=line + "\n")
-    out = ok("consume", topic, "-b", "-e", "-g", group, "--format", "json", *kafka).stdout
+    out = ok(
+        "consume", topic, "--from-beginning", "-e", "-g", group, "--format", "json", *kafka
+    ).stdout
     assert sorted(json.loads(line)["value"] for line in out.splitlines()) == ["one", "two"]
     by_partition: dict[int, list[str]] = {}
     for record in map(json.loads, out.splitlines()):
