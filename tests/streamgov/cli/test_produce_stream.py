@@ -18,6 +18,7 @@ from engine.types import OffsetSpec
 from streamgov.cli.lines import IDLE, read_lines
 from streamgov.cli.output import Progress
 from streamgov.cli.produce import FLUSH_EVERY, produce_lines
+from tests.commands import STREAMGOV
 
 
 def wait_until(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
@@ -42,11 +43,11 @@ def test_lines_from_a_pipe_that_stays_open_are_delivered_one_by_one(tmp_path: Pa
     env.pop("STREAMGOV_BOOTSTRAP", None)
     env.pop("STREAMGOV_CLUSTER", None)
     created = subprocess.run(
-        ["streamgov", "topics", "create", "logs"], env=env, capture_output=True, check=False
+        [*STREAMGOV, "topics", "create", "logs"], env=env, capture_output=True, check=False
     )
     assert created.returncode == 0, created.stderr
     producer = subprocess.Popen(
-        ["streamgov", "produce", "logs"],
+        [*STREAMGOV, "produce", "logs"],
         stdin=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,
