@@ -23,3 +23,5 @@ class ServerSettings:
     bind_host: str = "127.0.0.1"
     #: Further names the `Host` header may carry (`*` accepts any), e.g. a proxy's name.
     allowed_hosts: tuple[str, ...] = ()
+    #: The port of the Kafka-protocol listener on `bind_host` (embedded clusters); None: none.
+    kafka_port: int | None = None

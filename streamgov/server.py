@@ -49,6 +49,7 @@ COMPONENTS: tuple[str, ...] = (
     "registry.api:mount",  # Confluent-compatible schema registry at the root
     "clusterapi:mount",  # cluster admin API in REST Proxy v3 shape at /v3
     "lagmonitor.api:mount",  # lag monitor at /lag (KEDA endpoint included) and /metrics
+    "streamgov.kafkaport:mount",  # Kafka-protocol listener on --kafka-port (embedded only)
 )
 
 

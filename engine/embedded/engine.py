@@ -559,6 +559,11 @@ class EmbeddedEngine:
             self._groups(), group_id, member_id, spec, self._clock(), self._partition_counts
         )
 
+    def mark_external_group(self, group_id: str, protocol: str | None, ttl_ms: int = 0) -> None:
+        """Mark a group as having live Kafka-protocol members for `ttl_ms` (the listener
+        refreshes it; None clears it): the engine's own consumers are refused meanwhile."""
+        groups.mark_external(self._db(_GROUPS_DB), group_id, protocol, now_ms() + ttl_ms)
+
     def group_heartbeat(self, group_id: str, member_id: str) -> groups.Heartbeat:
         """Heartbeat a member (used by `EmbeddedConsumer`)."""
         return groups.heartbeat(

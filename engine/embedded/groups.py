@@ -45,6 +45,13 @@ from engine.types import (
 PartitionCounts = Callable[[Iterable[str]], dict[str, int]]
 
 _SCHEMA = (
+    # Groups with live members that joined through the Kafka-protocol listener (which runs
+    # their join/sync barrier itself): the engine's own consumers may not join them.
+    """CREATE TABLE IF NOT EXISTS external_groups (
+        group_id TEXT PRIMARY KEY,
+        protocol TEXT NOT NULL,
+        expires_ms INTEGER NOT NULL
+    ) WITHOUT ROWID""",
     """CREATE TABLE IF NOT EXISTS groups (
         group_id TEXT PRIMARY KEY,
         generation INTEGER NOT NULL,
@@ -115,6 +122,21 @@ def init_groups(conn: sqlite3.Connection) -> None:
     with write_tx(conn):
         for statement in _SCHEMA:
             conn.execute(statement)
+
+
+def mark_external(
+    conn: sqlite3.Connection, group: str, protocol: str | None, expires_ms: int
+) -> None:
+    """Record that `group` has live Kafka-protocol members until `expires_ms` (None: it has
+    none any more)."""
+    with write_tx(conn):
+        if protocol is None:
+            conn.execute("DELETE FROM external_groups WHERE group_id = ?", (group,))
+        else:
+            conn.execute(
+                "INSERT OR REPLACE INTO external_groups VALUES (?, ?, ?)",
+                (group, protocol, expires_ms),
+            )
 
 
 # -- internals (all run inside the caller's write transaction) -----------------------------
@@ -260,6 +282,15 @@ def join(
     with write_tx(conn):
         _ensure_group(conn, group)
         _expire(conn, group, now_ms, counts)
+        external = conn.execute(
+            "SELECT protocol FROM external_groups WHERE group_id = ? AND expires_ms >= ?",
+            (group, now_ms),
+        ).fetchone()
+        if external is not None:
+            raise InconsistentGroupProtocolError(
+                f"group {group!r} has live members that joined through the Kafka protocol "
+                f"(assignor {external[0]!r}); a streamgov consumer cannot join it"
+            )
         others = conn.execute(
             "SELECT DISTINCT assignor FROM members WHERE group_id = ? AND member_id != ?",
             (group, member_id or ""),

@@ -72,6 +72,8 @@ class GroupCoordinator:
     def __init__(self, engine: EmbeddedEngine, clock: Callable[[], float] = time.monotonic):
         self.engine = engine
         self.groups: dict[str, Group] = {}
+        #: When each group's live mark was last written to the engine (handlers/groups.py).
+        self.advertised: dict[str, float] = {}
         self._clock = clock
         self._sweeper: asyncio.Task[None] | None = None
 

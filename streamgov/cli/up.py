@@ -18,6 +18,7 @@ from streamgov.server import ServerSettings, create_app
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8081
+DEFAULT_KAFKA_PORT = 9092
 
 
 def check_port_free(host: str, port: int) -> None:
@@ -79,6 +80,15 @@ def check_schemas_topic(_ctx: click.Context, _param: click.Parameter, name: str)
     "`*` for any). IP addresses and localhost are always served; other names are refused so "
     "that a web page cannot reach the server through DNS rebinding.",
 )
+@click.option(
+    "--kafka-port",
+    "kafka_port",
+    default=DEFAULT_KAFKA_PORT,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port of the Kafka-protocol listener on --host (embedded clusters).",
+)
+@click.option("--no-kafka", is_flag=True, help="Do not open the Kafka-protocol listener.")
 @user_errors
 def up(
     cluster_name: str | None,
@@ -89,18 +99,25 @@ def up(
     lag_interval: float,
     schemas_topic: str,
     allowed_hosts: tuple[str, ...],
+    kafka_port: int,
+    no_kafka: bool,
 ) -> None:
     """Serve the schema registry (Confluent-compatible, default http://127.0.0.1:8081) and
-    the other components' REST APIs, over the embedded engine or Kafka (--bootstrap)."""
+    the other components' REST APIs, over the embedded engine or Kafka (--bootstrap). On the
+    embedded engine, Kafka clients connect to --host:--kafka-port (unless --no-kafka)."""
     import uvicorn
 
     check_port_free(host, port)
+    with_kafka = not no_kafka and not bootstrap
+    if with_kafka:
+        check_port_free(host, kafka_port)
     # Components read their tunables from here; add new options above and set them below.
     settings = ServerSettings(
         lag_interval_seconds=lag_interval,
         schemas_topic=schemas_topic,
         bind_host=host,
         allowed_hosts=allowed_hosts,
+        kafka_port=kafka_port if with_kafka else None,
     )
     if not is_loopback(host):
         click.echo(
@@ -119,6 +136,8 @@ def up(
             err=True,
         )
         click.echo(fastpath.status(), err=True)
+        if getattr(app.state, "kafka_listener", None) is not None:
+            click.echo(f"Kafka bootstrap: {app.state.kafka_listener.bootstrap}", err=True)
         uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
     finally:
         cluster.close()

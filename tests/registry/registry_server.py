@@ -60,6 +60,9 @@ def start_up(
             "--port",
             str(port),
             *extra,
+            # Port 9092 is shared by every test process: a test that wants the Kafka
+            # listener names its own --kafka-port.
+            *([] if "--kafka-port" in extra else ["--no-kafka"]),
         ],
         env=environment,
         stdout=subprocess.PIPE,

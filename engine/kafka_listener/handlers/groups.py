@@ -11,6 +11,7 @@ split the group.
 from __future__ import annotations
 
 import struct
+import time
 from typing import Any
 
 from engine.auth import Operation, ResourceType
@@ -19,6 +20,27 @@ from engine.kafka_listener import errors
 from engine.kafka_listener.broker import Broker
 from engine.kafka_listener.context import Connection, Request
 from engine.types import GroupState, OffsetAndMetadata, TopicPartition
+
+#: How often a live group's mark in the engine (see `_advertise`) is renewed at most.
+_ADVERTISE_EVERY_S = 1.0
+
+
+async def _advertise(broker: Broker, group_id: str) -> None:
+    """Keep the engine told whether the group has live Kafka-protocol members, so that the
+    engine's own consumers are refused from it (the mark lapses by itself after a session
+    timeout if this broker dies)."""
+    group = broker.groups.groups.get(group_id)
+    now = time.monotonic()
+    if group is None or not group.members:
+        if broker.groups.advertised.pop(group_id, None) is not None:
+            await broker.run(broker.engine.mark_external_group, group_id, None)
+        return
+    if now - broker.groups.advertised.get(group_id, -_ADVERTISE_EVERY_S) < _ADVERTISE_EVERY_S:
+        return
+    broker.groups.advertised[group_id] = now
+    ttl_ms = max(m.session_timeout_ms for m in group.members.values())
+    protocol = group.protocol or group.protocol_type
+    await broker.run(broker.engine.mark_external_group, group_id, protocol, ttl_ms)
 
 
 def _group_denied(conn: Connection, operation: Operation, group: str) -> bool:
@@ -48,7 +70,7 @@ async def join_group(broker: Broker, conn: Connection, request: Request) -> dict
     session_ms = int(body.session_timeout.total_seconds() * 1000)
     rebalance = getattr(body, "rebalance_timeout", None)
     rebalance_ms = int(rebalance.total_seconds() * 1000) if rebalance is not None else session_ms
-    return await broker.groups.join(
+    reply = await broker.groups.join(
         body.group_id,
         body.member_id,
         getattr(body, "group_instance_id", None),
@@ -60,6 +82,8 @@ async def join_group(broker: Broker, conn: Connection, request: Request) -> dict
         conn.host,
         require_known_id=request.api_version >= 4,
     )
+    await _advertise(broker, body.group_id)
+    return reply
 
 
 async def sync_group(broker: Broker, conn: Connection, request: Request) -> dict[str, Any]:
@@ -77,6 +101,7 @@ async def heartbeat(broker: Broker, conn: Connection, request: Request) -> dict[
     if _group_denied(conn, Operation.READ, body.group_id):
         return {"error_code": errors.GROUP_AUTHORIZATION_FAILED}
     code = broker.groups.heartbeat(body.group_id, body.member_id, body.generation_id)
+    await _advertise(broker, body.group_id)
     return {"error_code": code}
 
 
@@ -86,7 +111,9 @@ async def leave_group(broker: Broker, conn: Connection, request: Request) -> dic
     if _group_denied(conn, Operation.READ, body.group_id):
         return {"error_code": errors.GROUP_AUTHORIZATION_FAILED, "members": []}
     if request.api_version < 3:
-        return {"error_code": broker.groups.leave(body.group_id, body.member_id)}
+        code = broker.groups.leave(body.group_id, body.member_id)
+        await _advertise(broker, body.group_id)
+        return {"error_code": code}
     members = []
     for identity in body.members:
         if identity.group_instance_id is not None:
@@ -103,6 +130,7 @@ async def leave_group(broker: Broker, conn: Connection, request: Request) -> dic
                 "error_code": code,
             }
         )
+    await _advertise(broker, body.group_id)
     return {"error_code": errors.NONE, "members": members}
 
 

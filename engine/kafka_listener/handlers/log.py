@@ -26,6 +26,8 @@ from engine.types import OffsetSpec
 
 #: Records one fetch of one partition reads from the engine at most (bytes limit first).
 _FETCH_RECORDS = 100_000
+#: The longest a fetch waits for data, whatever max_wait it asks for (clients ask 0.5 s).
+MAX_FETCH_WAIT_S = 30.0
 _LATEST, _EARLIEST, _MAX_TIMESTAMP = -1, -2, -3
 
 
@@ -231,7 +233,7 @@ def fetch_sync(broker: Broker, conn: Connection, body: Any) -> tuple[dict[str, A
 async def fetch(broker: Broker, conn: Connection, request: Request) -> dict[str, Any]:
     """Fetch with long polling: wait up to max_wait for min_bytes."""
     body = request.body
-    max_wait_s = max(body.max_wait.total_seconds(), 0.0)
+    max_wait_s = min(max(body.max_wait.total_seconds(), 0.0), MAX_FETCH_WAIT_S)
     deadline = time.monotonic() + max_wait_s
     while True:
         reply, size = await broker.run(fetch_sync, broker, conn, body)

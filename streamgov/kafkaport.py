@@ -1,0 +1,23 @@
+"""Mounts the Kafka-protocol listener (engine.kafka_listener) beside the HTTP components, so
+`streamgov up` on an embedded cluster is also a Kafka broker."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from engine.cluster import Cluster
+from engine.embedded import EmbeddedCluster
+from httpapi import Closer, ServerSettings
+
+
+def mount(app: FastAPI, cluster: Cluster, settings: ServerSettings) -> list[Closer]:
+    """Start the listener on settings.bind_host:settings.kafka_port (embedded clusters only;
+    a Kafka cluster already is one). `app.state.kafka_listener` is the listener or None."""
+    app.state.kafka_listener = None
+    if settings.kafka_port is None or not isinstance(cluster, EmbeddedCluster):
+        return []
+    from engine.kafka_listener import KafkaListener
+
+    listener = KafkaListener(cluster, settings.bind_host, settings.kafka_port).start()
+    app.state.kafka_listener = listener
+    return [listener.stop]

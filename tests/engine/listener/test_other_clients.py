@@ -1,0 +1,98 @@
+"""Independent client implementations against the listener: aiokafka (pure Python, its own
+protocol code) for produce, consume and groups, and kcat (librdkafka's command-line client
+as Debian ships it)."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+
+import pytest
+
+from engine.partitioner import partition_for_key
+from engine.types import Record
+from tests.engine.listener.conftest import Served, unique
+
+pytestmark = pytest.mark.kafka
+
+aiokafka = pytest.importorskip("aiokafka")
+
+
+def test_aiokafka_produces_consumes_and_commits_in_a_group(served: Served) -> None:
+    topic, group = unique("aio"), unique("aio-group")
+    served.cluster.create_topic(topic, partitions=3)
+
+    async def run() -> list[tuple[int, bytes, bytes]]:
+        producer = aiokafka.AIOKafkaProducer(
+            bootstrap_servers=served.bootstrap, enable_idempotence=True, compression_type="gzip"
+        )
+        await producer.start()
+        try:
+            for i in range(60):
+                await producer.send(topic, b"v%d" % i, key=b"k%d" % i)
+            await producer.flush()
+        finally:
+            await producer.stop()
+        consumer = aiokafka.AIOKafkaConsumer(
+            topic,
+            bootstrap_servers=served.bootstrap,
+            group_id=group,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+        )
+        await consumer.start()
+        got: list[tuple[int, bytes, bytes]] = []
+        try:
+            while len(got) < 60:
+                batches = await consumer.getmany(timeout_ms=1000)
+                for records in batches.values():
+                    got += [(r.partition, r.key, r.value) for r in records]
+            await consumer.commit()
+        finally:
+            await consumer.stop()
+        return got
+
+    got = asyncio.run(run())
+    assert sorted(got) == sorted(
+        (partition_for_key(b"k%d" % i, 3), b"k%d" % i, b"v%d" % i) for i in range(60)
+    )
+    committed = served.cluster.committed_offsets(group)
+    assert sum(om.offset for om in committed.values()) == 60
+
+
+KCAT = shutil.which("kcat") or shutil.which("kafkacat")
+
+
+@pytest.mark.skipif(KCAT is None, reason="kcat is not installed (Debian package kcat)")
+def test_kcat_produces_and_consumes(served: Served) -> None:
+    assert KCAT is not None
+    topic = unique("kcat")
+    served.cluster.create_topic(topic, partitions=2)
+    lines = "".join(f"k{i}:v{i}\n" for i in range(20))
+    subprocess.run(
+        [KCAT, "-b", served.bootstrap, "-P", "-t", topic, "-K", ":", "-z", "snappy"],
+        input=lines,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    stored = sorted((r.key, r.value) for p in (0, 1) for r in served.cluster.fetch(topic, p, 0))
+    assert stored == sorted((b"k%d" % i, b"v%d" % i) for i in range(20))
+    served.cluster.produce(topic, [Record(b"from-engine", b"e", partition=0)])
+    out = subprocess.run(
+        [KCAT, "-b", served.bootstrap, "-C", "-t", topic, "-e", "-f", "%k=%s\\n"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    assert sorted(out.split()) == sorted([f"k{i}=v{i}" for i in range(20)] + ["e=from-engine"])
+    listing = subprocess.run(
+        [KCAT, "-b", served.bootstrap, "-L", "-t", topic],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    assert f'topic "{topic}" with 2 partitions' in listing

@@ -1,0 +1,103 @@
+"""Record batches: what the listener writes reads back identically, for every codec, and
+damaged batches are refused rather than stored."""
+
+from __future__ import annotations
+
+import struct
+
+import cramjam
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine.embedded.codec import decode_headers
+from engine.kafka_listener.records import (
+    CODEC_GZIP,
+    CODEC_LZ4,
+    CODEC_NONE,
+    CODEC_SNAPPY,
+    CODEC_ZSTD,
+    CorruptBatchError,
+    check_crc,
+    decompress,
+    read_rows,
+    split_batches,
+    write_batch,
+)
+from engine.types import ConsumedRecord
+
+records_strategy = st.lists(
+    st.tuples(
+        st.one_of(st.none(), st.binary(max_size=40)),
+        st.one_of(st.none(), st.binary(max_size=200)),
+        st.lists(st.tuples(st.text(max_size=8), st.binary(max_size=8)), max_size=3),
+        st.integers(0, 2**41),
+    ),
+    min_size=1,
+    max_size=30,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    records_strategy,
+    st.sampled_from([CODEC_NONE, CODEC_GZIP, CODEC_SNAPPY, CODEC_LZ4, CODEC_ZSTD]),
+    st.integers(0, 2**40),
+)
+def test_a_written_batch_reads_back_as_the_same_records(
+    fields: list[tuple[bytes | None, bytes | None, list[tuple[str, bytes]], int]],
+    codec: int,
+    base: int,
+) -> None:
+    records = [
+        ConsumedRecord("t", 0, base + i, ts, key, value, tuple(headers))
+        for i, (key, value, headers, ts) in enumerate(fields)
+    ]
+    data = write_batch(records, codec=codec)
+    [(header, raw)] = split_batches(data)
+    check_crc(header, raw)
+    assert (header.base_offset, header.count, header.codec) == (base, len(records), codec)
+    rows = read_rows(header, raw, 3)
+    assert [(r[0], r[1], decode_headers(r[2]), r[3], r[4]) for r in rows] == [
+        (r.key, r.value, r.headers, r.timestamp_ms, 3) for r in records
+    ]
+
+
+def test_a_flipped_byte_fails_the_crc() -> None:
+    data = bytearray(write_batch([ConsumedRecord("t", 0, 0, 1, b"k", b"v")]))
+    data[-1] ^= 0xFF
+    [(header, raw)] = split_batches(bytes(data))
+    with pytest.raises(CorruptBatchError, match="CRC"):
+        check_crc(header, raw)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\x00" * 10,  # shorter than a batch header
+        struct.pack(">qi", 0, 10**6) + b"\x00" * 60,  # length past the end
+    ],
+)
+def test_truncated_batches_are_refused(data: bytes) -> None:
+    with pytest.raises(CorruptBatchError):
+        split_batches(data)
+
+
+def test_old_magic_is_refused() -> None:
+    data = bytearray(write_batch([ConsumedRecord("t", 0, 0, 1, b"k", b"v")]))
+    data[16] = 1
+    with pytest.raises(CorruptBatchError, match="magic 1"):
+        split_batches(bytes(data))
+
+
+def test_javas_xerial_framed_snappy_is_read() -> None:
+    payload = b"hello " * 100
+    block = bytes(cramjam.snappy.compress_raw(payload))
+    framed = b"\x82SNAPPY\x00" + struct.pack(">ii", 1, 1) + struct.pack(">i", len(block)) + block
+    assert decompress(CODEC_SNAPPY, framed) == payload
+
+
+def test_garbage_that_claims_a_codec_is_refused() -> None:
+    for codec in (CODEC_GZIP, CODEC_LZ4, CODEC_ZSTD, CODEC_SNAPPY):
+        with pytest.raises(CorruptBatchError):
+            decompress(codec, b"\x01\x02\x03 not compressed at all")
