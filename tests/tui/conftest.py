@@ -47,7 +47,7 @@ def populate(cluster: EmbeddedCluster, app: FastAPI) -> None:
     import asyncio
 
     async def register() -> list[int]:
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as http:
             ids = []
             for subject, schema, kind in (
                 ("orders-value", ORDER_V1, "AVRO"),

@@ -141,7 +141,9 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
     """One populated application for every snapshot (they only read)."""
     path: Path = tmp_path_factory.mktemp("snapshots") / "cluster"
     with EmbeddedCluster(path, name="local", maintenance_interval_s=None) as cluster:
-        application = create_app(cluster, ServerSettings(lag_interval_seconds=3600))
+        application = create_app(
+            cluster, ServerSettings(lag_interval_seconds=3600, allowed_hosts=("streamgov.local",))
+        )
         populate(cluster, application)
         yield application
         application.state.services.close()
