@@ -16,14 +16,19 @@ from engine.fastpath import native
 _SEED = 0x9747B28C
 _M = 0x5BD1E995
 _MASK = 0xFFFFFFFF
+#: The little-endian word readers of each key length in words, made once per length.
+_WORDS: dict[int, struct.Struct] = {}
 
 
 def murmur2_py(data: bytes) -> int:
     """Kafka's `Utils.murmur2` as a signed 32-bit int (pure Python reference)."""
     length = len(data)
     h = (_SEED ^ length) & _MASK
-    n4 = length // 4
-    for k in struct.unpack_from(f"<{n4}I", data):
+    n4 = length >> 2
+    words = _WORDS.get(n4)
+    if words is None:
+        words = _WORDS.setdefault(n4, struct.Struct(f"<{n4}I"))
+    for k in words.unpack_from(data):
         k = (k * _M) & _MASK
         k ^= k >> 24
         k = (k * _M) & _MASK

@@ -46,27 +46,38 @@ def pack_chunks_py(
     """Pack `rows` (or `rows[i] for i in indexes`) into chunks with dense offset deltas."""
     selected = rows if indexes is None else [rows[i] for i in indexes]
     max_records = max(max_records, 1)
+    pack = _HEADER.pack
+    header = _HEADER.size
     chunks: list[Chunk] = []
     start = 0
-    while start < len(selected):
-        out = bytearray()
+    total = len(selected)
+    while start < total:
+        parts: list[bytes] = []
+        append = parts.append
+        used = 0
         payload = 0
         max_ts = -(2**63)
         count = 0
-        for key, value, headers, ts, _part, _size in selected[start:]:
-            if count >= max_records:
+        for key, value, headers, ts, _part, _size in selected[start : start + max_records]:
+            klen = -1 if key is None else len(key)
+            vlen = -1 if value is None else len(value)
+            hlen = -1 if headers is None else len(headers)
+            body = (klen if klen > 0 else 0) + (vlen if vlen > 0 else 0) + (hlen if hlen > 0 else 0)
+            if count and used + header + body > max_bytes:
                 break
-            body = sum(len(f) for f in (key, value, headers) if f)
-            if count and len(out) + _HEADER.size + body > max_bytes:
-                break
-            out += _HEADER.pack(count, ts, _length(key), _length(value), _length(headers))
-            for field in (key, value, headers):
-                if field:
-                    out += field
+            append(pack(count, ts, klen, vlen, hlen))
+            if klen > 0:
+                append(key)  # type: ignore[arg-type]
+            if vlen > 0:
+                append(value)  # type: ignore[arg-type]
+            if hlen > 0:
+                append(headers)  # type: ignore[arg-type]
+            used += header + body
             payload += body
-            max_ts = max(max_ts, ts)
+            if ts > max_ts:
+                max_ts = ts
             count += 1
-        chunks.append((count, max_ts, payload, bytes(out)))
+        chunks.append((count, max_ts, payload, b"".join(parts)))
         start += count
     return chunks
 
@@ -117,10 +128,15 @@ def unpack_into_py(
     always taken); returns the bytes used and whether the fetch is full."""
     pos = 0
     size = len(blob)
-    while pos + _HEADER.size <= size and len(out) < max_records:
-        delta, ts, klen, vlen, hlen = _HEADER.unpack_from(blob, pos)
-        body = max(klen, 0) + max(vlen, 0) + max(hlen, 0)
-        start = pos + _HEADER.size
+    unpack = _HEADER.unpack_from
+    header = _HEADER.size
+    append = out.append
+    record = ConsumedRecord
+    room = max_records - len(out)
+    while room > 0 and pos + header <= size:
+        delta, ts, klen, vlen, hlen = unpack(blob, pos)
+        start = pos + header
+        body = (klen if klen > 0 else 0) + (vlen if vlen > 0 else 0) + (hlen if hlen > 0 else 0)
         pos = start + body
         if pos > size:
             raise ValueError("corrupt record chunk")
@@ -129,14 +145,21 @@ def unpack_into_py(
             continue
         if out and used + body > max_bytes:
             return used, True
-        key = None if klen < 0 else blob[start : start + klen]
-        start += max(klen, 0)
-        value = None if vlen < 0 else blob[start : start + vlen]
-        start += max(vlen, 0)
+        if klen < 0:
+            key = None
+        else:
+            key = blob[start : start + klen]
+            start += klen
+        if vlen < 0:
+            value = None
+        else:
+            value = blob[start : start + vlen]
+            start += vlen
         headers = () if hlen < 0 else decode_headers(blob[start : start + hlen])
-        out.append(ConsumedRecord(topic, partition, offset, ts, key, value, headers))
+        append(record(topic, partition, offset, ts, key, value, headers))
         used += body
-    return used, len(out) >= max_records
+        room -= 1
+    return used, room <= 0
 
 
 def pack_partitions_py(
