@@ -7,7 +7,7 @@ inactive group's offsets may be reset). `new_offset` is the pure rule in between
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -34,6 +34,7 @@ class ResetKind(StrEnum):
     DATETIME = "to-datetime"
     OFFSET = "to-offset"
     SHIFT_BY = "shift-by"
+    CURRENT = "to-current"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,12 @@ class ResetTarget:
     def offset(cls, offset: int) -> ResetTarget:
         """Move to this offset (clamped into the log)."""
         return cls(ResetKind.OFFSET, offset)
+
+    @classmethod
+    def current(cls) -> ResetTarget:
+        """Keep the committed offset (the end of the log where there is none), as Kafka's
+        `--to-current` does; useful with an export."""
+        return cls(ResetKind.CURRENT)
 
     @classmethod
     def shift_by(cls, delta: int) -> ResetTarget:
@@ -113,6 +120,8 @@ def new_offset(
     elif target.kind == ResetKind.OFFSET:
         assert target.value is not None
         offset = target.value
+    elif target.kind == ResetKind.CURRENT:
+        offset = latest if current is None else current
     else:
         assert target.value is not None
         offset = (earliest if current is None else current) + target.value
@@ -188,6 +197,39 @@ def plan_reset(
                 )
             )
     return sorted(rows, key=lambda r: (r.topic, r.partition))
+
+
+def plan_to_offsets(
+    cluster: Cluster, group: str, offsets: Mapping[TopicPartition, int]
+) -> list[ResetPlanRow]:
+    """A plan moving each named partition to its own offset (kafka-consumer-groups'
+    `--from-file`), clamped into the log like every other reset."""
+    committed = cluster.committed_offsets(group)
+    rows: list[ResetPlanRow] = []
+    for topic in sorted({tp.topic for tp in offsets}):
+        earliest = cluster.list_offsets(topic, OffsetSpec.EARLIEST)
+        latest = cluster.list_offsets(topic, OffsetSpec.LATEST)
+        for tp in sorted(tp for tp in offsets if tp.topic == topic):
+            if tp.partition not in earliest:
+                raise UnknownTopicOrPartitionError(
+                    f"Unknown partition {tp.partition} of topic {topic!r} "
+                    f"(it has {len(earliest)} partitions)"
+                )
+            previous = committed.get(tp)
+            rows.append(
+                ResetPlanRow(
+                    topic,
+                    tp.partition,
+                    previous.offset if previous is not None else None,
+                    new_offset(
+                        ResetTarget.offset(offsets[tp]),
+                        current=None,
+                        earliest=earliest[tp.partition],
+                        latest=latest[tp.partition],
+                    ),
+                )
+            )
+    return rows
 
 
 def apply_reset(cluster: Cluster, group: str, plan: Sequence[ResetPlanRow]) -> None:

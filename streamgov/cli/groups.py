@@ -3,16 +3,32 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import datetime
 
 import click
 
 from engine.cluster import Cluster
 from engine.errors import UnknownTopicOrPartitionError
-from engine.resets import ResetPlanRow, ResetTarget, apply_reset, plan_reset
+from engine.resets import (
+    ResetPlanRow,
+    ResetTarget,
+    apply_reset,
+    group_is_active,
+    plan_reset,
+    plan_to_offsets,
+)
 from engine.types import GroupDescription, GroupState, OffsetSpec, TopicPartition
 from streamgov.cli.common import cluster_options, open_cluster, user_errors
 from streamgov.cli.output import echo_json, echo_table, format_option, interruptible
+from streamgov.cli.resetfile import (
+    ResetFileError,
+    ResetOffsets,
+    format_reset_csv,
+    parse_duration_ms,
+    parse_reset_csv,
+)
 
 #: Kafka's protocol carries a group id as a string of at most 32767 bytes.
 MAX_GROUP_ID_BYTES = 32767
@@ -159,31 +175,53 @@ def _parse_datetime(text: str) -> int:
 def _target(
     to_earliest: bool,
     to_latest: bool,
+    to_current: bool,
     to_datetime: str | None,
+    by_duration: str | None,
     to_offset: int | None,
     shift_by: int | None,
+    now_ms: Callable[[], int],
 ) -> ResetTarget:
     chosen = [
         to_earliest,
         to_latest,
+        to_current,
         to_datetime is not None,
+        by_duration is not None,
         to_offset is not None,
         shift_by is not None,
     ]
     if sum(chosen) != 1:
-        raise click.UsageError(
-            "give exactly one of --to-earliest, --to-latest, --to-datetime, --to-offset, --shift-by"
-        )
+        raise click.UsageError(f"give exactly one of {', '.join(TARGET_OPTIONS)}")
     if to_earliest:
         return ResetTarget.earliest()
     if to_latest:
         return ResetTarget.latest()
+    if to_current:
+        return ResetTarget.current()
     if to_datetime is not None:
         return ResetTarget.datetime_ms(_parse_datetime(to_datetime))
+    if by_duration is not None:
+        try:
+            return ResetTarget.datetime_ms(now_ms() - parse_duration_ms(by_duration))
+        except ResetFileError as exc:
+            raise click.BadParameter(str(exc), param_hint="--by-duration") from None
     if to_offset is not None:
         return ResetTarget.offset(to_offset)
     assert shift_by is not None
     return ResetTarget.shift_by(shift_by)
+
+
+TARGET_OPTIONS = (
+    "--to-earliest",
+    "--to-latest",
+    "--to-current",
+    "--to-datetime",
+    "--by-duration",
+    "--to-offset",
+    "--shift-by",
+    "--from-file",
+)
 
 
 def _plan_json(rows: list[ResetPlanRow]) -> list[dict[str, object]]:
@@ -198,8 +236,47 @@ def _plan_json(rows: list[ResetPlanRow]) -> list[dict[str, object]]:
     ]
 
 
+def _read_reset_file(path: str) -> ResetOffsets:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return parse_reset_csv(handle.read(), path)
+    except OSError as exc:
+        raise click.ClickException(f"cannot read {path}: {exc.strerror}") from None
+    except (UnicodeDecodeError, ResetFileError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _plans(
+    cluster: Cluster,
+    group: str | None,
+    all_groups: bool,
+    topics: list[str] | None,
+    target: ResetTarget | None,
+    from_file: ResetOffsets | None,
+) -> dict[str, list[ResetPlanRow]]:
+    """Each chosen group's plan, by group id in order."""
+    if from_file is not None:
+        if None in from_file:
+            if group is None:
+                raise click.UsageError("a TOPIC,PARTITION,OFFSET file needs the GROUP argument")
+            return {group: plan_to_offsets(cluster, group, from_file[None])}
+        named = sorted(g for g in from_file if g is not None)
+        if group is not None and group not in named:
+            raise click.ClickException(f"the file has no offsets for group {group!r}")
+        return {g: plan_to_offsets(cluster, g, from_file[g]) for g in named if group in (None, g)}
+    assert target is not None
+    chosen = sorted(g.group_id for g in cluster.list_groups()) if all_groups else [group or ""]
+    plans = {g: plan_reset(cluster, g, topics, target) for g in chosen}
+    if not all_groups and not plans[chosen[0]]:
+        raise click.ClickException(
+            f"group {chosen[0]!r} has no committed offsets; name the topics with --topic"
+        )
+    return plans
+
+
 @groups.command("reset")
-@click.argument("group", callback=check_group_id)
+@click.argument("group", required=False, callback=check_group_id)
+@click.option("--all-groups", is_flag=True, help="Reset every consumer group.")
 @click.option(
     "--topic",
     "topics",
@@ -207,48 +284,110 @@ def _plan_json(rows: list[ResetPlanRow]) -> list[dict[str, object]]:
     metavar="TOPIC[:P,...]",
     help="Topic (optionally some partitions) to reset; default: every topic with offsets.",
 )
+@click.option("--all-topics", is_flag=True, help="Every topic the group has offsets for.")
 @click.option("--to-earliest", is_flag=True, help="To the earliest offset.")
 @click.option("--to-latest", is_flag=True, help="To the end of the log.")
+@click.option("--to-current", is_flag=True, help="To the committed offset (end if none).")
 @click.option("--to-datetime", metavar="ISO8601", help="To the first record at/after a time.")
+@click.option(
+    "--by-duration", metavar="PnDTnHnMnS", help="To the first record this long ago (P1DT2H)."
+)
 @click.option("--to-offset", type=click.IntRange(min=0), help="To this offset (clamped).")
 @click.option("--shift-by", type=int, help="Move the committed offset by N (negative rewinds).")
+@click.option(
+    "--from-file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="To the offsets of a CSV as --export writes it.",
+)
+@click.option("--export", is_flag=True, help="Print the plan as CSV (for --from-file).")
 @click.option("--execute", is_flag=True, help="Apply the plan (default: dry run).")
 @format_option
 @cluster_options
 @user_errors
 @interruptible()
 def reset(
-    group: str,
+    group: str | None,
+    all_groups: bool,
     topics: tuple[str, ...],
+    all_topics: bool,
     to_earliest: bool,
     to_latest: bool,
+    to_current: bool,
     to_datetime: str | None,
+    by_duration: str | None,
     to_offset: int | None,
     shift_by: int | None,
+    from_file: str | None,
+    export: bool,
     execute: bool,
     output_format: str,
     cluster_name: str | None,
     bootstrap: str | None,
 ) -> None:
-    """Reset GROUP's committed offsets (the group must have no live members to --execute)."""
-    target = _target(to_earliest, to_latest, to_datetime, to_offset, shift_by)
+    """Reset the committed offsets of GROUP (or --all-groups) as kafka-consumer-groups
+    --reset-offsets does; a group must have no live members to --execute."""
+    if group is not None and all_groups:
+        raise click.UsageError("give GROUP or --all-groups, not both")
+    if group is None and not all_groups and from_file is None:
+        raise click.UsageError("give GROUP or --all-groups")
+    if topics and all_topics:
+        raise click.UsageError("give --topic or --all-topics, not both")
+    if from_file is not None and (topics or all_topics or all_groups):
+        raise click.UsageError("--from-file names its partitions; drop --topic/--all-*")
+    target = None
+    offsets = None
+    if from_file is None:
+        target = _target(
+            to_earliest, to_latest, to_current, to_datetime, by_duration, to_offset, shift_by,
+            lambda: int(time.time() * 1000),
+        )  # fmt: skip
+    elif any([to_earliest, to_latest, to_current, to_datetime, by_duration]) or (
+        to_offset is not None or shift_by is not None
+    ):
+        raise click.UsageError(f"give exactly one of {', '.join(TARGET_OPTIONS)}")
+    else:
+        offsets = _read_reset_file(from_file)
     cluster = open_cluster(cluster_name, bootstrap)
     try:
-        plan = plan_reset(cluster, group, list(topics) or None, target)
-        if not plan:
-            raise click.ClickException(
-                f"group {group!r} has no committed offsets; name the topics with --topic"
-            )
+        plans = _plans(cluster, group, all_groups, list(topics) or None, target, offsets)
         if execute:
-            apply_reset(cluster, group, plan)
+            # All or nothing: refuse before changing any group if one of them is active.
+            for name in plans:
+                if group_is_active(cluster.describe_group(name)):
+                    apply_reset(cluster, name, [])  # raises, naming the group and its state
+            for name, plan in plans.items():
+                apply_reset(cluster, name, plan)
     finally:
         cluster.close()
-    if output_format == "json":
-        echo_json({"group": group, "executed": execute, "partitions": _plan_json(plan)})
+    _show_plans(plans, execute, export, output_format, several=all_groups or len(plans) > 1)
+
+
+def _show_plans(
+    plans: dict[str, list[ResetPlanRow]],
+    execute: bool,
+    export: bool,
+    output_format: str,
+    several: bool,
+) -> None:
+    if export:
+        rows = [(g, r.topic, r.partition, r.new) for g, plan in plans.items() for r in plan]
+        click.echo(format_reset_csv(rows, with_group=several), nl=False)
+    elif output_format == "json":
+        shown = [
+            {"group": g, "executed": execute, "partitions": _plan_json(plan)}
+            for g, plan in plans.items()
+        ]
+        echo_json(shown if several else shown[0])
     else:
+        headers = ["TOPIC", "PARTITION", "CURRENT-OFFSET", "NEW-OFFSET"]
         echo_table(
-            ["TOPIC", "PARTITION", "CURRENT-OFFSET", "NEW-OFFSET"],
-            [[r.topic, r.partition, r.current, r.new] for r in plan],
+            ["GROUP", *headers] if several else headers,
+            [
+                [g, r.topic, r.partition, r.current, r.new][0 if several else 1 :]
+                for g, plan in plans.items()
+                for r in plan
+            ],
         )
     if not execute:
         click.echo("Dry run: nothing changed. Add --execute to apply.", err=True)
