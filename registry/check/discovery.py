@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 from typing import Any
 
 from registry.check.config import CheckConfig, FileRule, ReferenceSpec, Strategy
 from registry.check.pointers import load_json
+from registry.check.protos import PROTO_SUFFIXES, imported_references, message_name
 from registry.check.sources import FileSource
 from registry.compatibility import CompatibilityLevel
 from registry.formats import SchemaType
@@ -21,8 +23,8 @@ MAX_SNIFF_BYTES = 1_048_576
 CONVENTIONS_NOTE = (
     "no schema files listed (`schemas.files` in streamgov.yaml): found them by convention "
     "(*.avsc as Avro, *.schema.json and *.json with a json-schema.org `$schema` as JSON "
-    "Schema; subject = file name without extension). Make the mapping explicit with a "
-    "`schemas:` section, e.g. "
+    "Schema, *.proto as Protobuf; subject = file name without extension). Make the mapping "
+    "explicit with a `schemas:` section, e.g. "
     "`files: [{glob: 'schemas/**/*.avsc', strategy: TopicNameStrategy}]`."
 )
 
@@ -59,16 +61,19 @@ class Discovery:
 def stem(path: str) -> str:
     """The file name without its schema extension (`orders.schema.json` -> `orders`)."""
     name = PurePosixPath(path).name
-    for suffix in (*AVRO_SUFFIXES, *JSON_SUFFIXES):
+    for suffix in (*AVRO_SUFFIXES, *JSON_SUFFIXES, *PROTO_SUFFIXES):
         if name.endswith(suffix) and len(name) > len(suffix):
             return name[: -len(suffix)]
     return PurePosixPath(name).stem or name
 
 
 def type_from_name(path: str) -> SchemaType | None:
-    """AVRO for `.avsc`, JSON for `.json`; None when the name does not tell."""
+    """AVRO for `.avsc`, JSON for `.json`, PROTOBUF for `.proto`; None when the name does not
+    tell."""
     if path.endswith(AVRO_SUFFIXES):
         return SchemaType.AVRO
+    if path.endswith(PROTO_SUFFIXES):
+        return SchemaType.PROTOBUF
     if path.endswith(JSON_SUFFIXES):
         return SchemaType.JSON
     return None
@@ -90,8 +95,13 @@ def is_json_schema(content: bytes) -> bool:
     return isinstance(marker, str) and "json-schema.org" in marker
 
 
-def record_name(schema_type: SchemaType, text: str) -> str | None:
-    """The fully-qualified record name (Avro) or `title` (JSON Schema), for record strategies."""
+def record_name(
+    schema_type: SchemaType, text: str, protos: Mapping[str, str] | None = None
+) -> str | None:
+    """The fully-qualified record name (Avro), `title` (JSON Schema) or first message's full
+    name (Protobuf, its imports served from the tree's `protos`), for record strategies."""
+    if schema_type is SchemaType.PROTOBUF:
+        return message_name(text, protos or {})
     try:
         document: Any = load_json(text)
     except ValueError:
@@ -109,7 +119,9 @@ def record_name(schema_type: SchemaType, text: str) -> str | None:
     return f"{namespace}.{name}"
 
 
-def _subject(rule: FileRule, path: str, schema_type: SchemaType, text: str) -> str:
+def _subject(
+    rule: FileRule, path: str, schema_type: SchemaType, text: str, protos: Mapping[str, str]
+) -> str:
     """The subject `rule` gives the file; `ValueError` says why there is none."""
     if rule.subject is not None:
         return rule.subject
@@ -117,9 +129,12 @@ def _subject(rule: FileRule, path: str, schema_type: SchemaType, text: str) -> s
     topic = rule.topic.format(stem=stem(path), parent=PurePosixPath(path).parent.name)
     if rule.strategy is Strategy.TOPIC:
         return f"{topic}-{suffix}"
-    name = record_name(schema_type, text)
+    name = record_name(schema_type, text, protos)
     if name is None:
-        what = "a `title`" if schema_type is SchemaType.JSON else "a top-level named record"
+        what = {
+            SchemaType.JSON: "a `title`",
+            SchemaType.PROTOBUF: "a message (in a file that compiles)",
+        }.get(schema_type, "a top-level named record")
         raise ValueError(f"{rule.strategy} needs {what}, and this schema has none")
     return name if rule.strategy is Strategy.RECORD else f"{topic}-{name}"
 
@@ -137,7 +152,11 @@ def discover(source: FileSource, config: CheckConfig) -> Discovery:
     all_paths = source.paths()
     chosen: dict[str, FileRule | None] = {}
     if config.conventions:
-        chosen = {p: None for p in all_paths if p.endswith((*AVRO_SUFFIXES, ".schema.json"))}
+        chosen = {
+            p: None
+            for p in all_paths
+            if p.endswith((*AVRO_SUFFIXES, ".schema.json", *PROTO_SUFFIXES))
+        }
         plain_json = [p for p in all_paths if p.endswith(".json") and p not in chosen]
         for path, content in source.read(plain_json).items():
             if is_json_schema(content):
@@ -158,12 +177,40 @@ def discover(source: FileSource, config: CheckConfig) -> Discovery:
                     )
                 )
     contents = source.read(sorted(chosen))
+    protos = _proto_texts(contents)
     for path in sorted(chosen):
-        _add(result, path, chosen[path], contents.get(path))
+        _add(result, path, chosen[path], contents.get(path), protos)
+    _add_imported_references(result, protos)
     return result
 
 
-def _add(result: Discovery, path: str, rule: FileRule | None, content: bytes | None) -> None:
+def _proto_texts(contents: Mapping[str, bytes | None]) -> dict[str, str]:
+    texts = {}
+    for path, content in contents.items():
+        if path.endswith(PROTO_SUFFIXES) and content is not None:
+            try:
+                texts[path] = content.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                continue
+    return texts
+
+
+def _add_imported_references(result: Discovery, protos: Mapping[str, str]) -> None:
+    """`.proto` files without configured references reference the tree files they import."""
+    subjects = {item.path: subject for subject, item in result.files.items()}
+    for subject, item in list(result.files.items()):
+        if item.schema_type is SchemaType.PROTOBUF and not item.references:
+            implied = imported_references(item.text, protos, subjects)
+            result.files[subject] = replace(item, references=implied)
+
+
+def _add(
+    result: Discovery,
+    path: str,
+    rule: FileRule | None,
+    content: bytes | None,
+    protos: Mapping[str, str],
+) -> None:
     if content is None:
         result.problems.append(MappingProblem(path, "the file cannot be read"))
         return
@@ -175,11 +222,13 @@ def _add(result: Discovery, path: str, rule: FileRule | None, content: bytes | N
     schema_type = (rule.schema_type if rule else None) or type_from_name(path)
     if schema_type is None:
         result.problems.append(
-            MappingProblem(path, "cannot tell the schema type: add `type: AVRO|JSON` to its entry")
+            MappingProblem(
+                path, "cannot tell the schema type: add `type: AVRO|JSON|PROTOBUF` to its entry"
+            )
         )
         return
     try:
-        subject = _subject(rule, path, schema_type, text) if rule else stem(path)
+        subject = _subject(rule, path, schema_type, text, protos) if rule else stem(path)
     except ValueError as exc:
         result.problems.append(MappingProblem(path, str(exc)))
         return

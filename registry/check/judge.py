@@ -11,6 +11,7 @@ from typing import Any
 from registry.check.baselines import BaselineSubject, BaselineVersion
 from registry.check.discovery import SchemaFile
 from registry.check.pointers import line_of, load_json, split, translate
+from registry.check.protos import finding_line as proto_finding_line
 from registry.check.results import CheckStatus, Problem, SubjectOutcome, join_labels
 from registry.compatibility import CompatibilityLevel, Incompatibility, VersionedSchema, check
 from registry.formats import (
@@ -22,6 +23,7 @@ from registry.formats import (
     SchemaType,
     parse_schema,
 )
+from registry.formats.protobuf.compiler import ProtoCompileError
 
 INVALID_FIX = "make the schema valid (and its references resolvable) before comparing it"
 
@@ -76,14 +78,23 @@ def _parse(case: Case, limits: Limits) -> ParsedSchema | Judgement:
         return invalid(
             item, f"the file is {size} bytes, over the limit of {limits.max_schema_bytes} bytes"
         )
-    try:
-        load_json(item.text)
-    except ValueError as exc:
-        return invalid(
-            item, f"not valid JSON: {getattr(exc, 'msg', exc)}", getattr(exc, "lineno", None)
-        )
+    if item.schema_type is not SchemaType.PROTOBUF:
+        try:
+            load_json(item.text)
+        except ValueError as exc:
+            return invalid(
+                item, f"not valid JSON: {getattr(exc, 'msg', exc)}", getattr(exc, "lineno", None)
+            )
     try:
         return parse_schema(item.schema_type, item.text, case.references, limits)
+    except ProtoCompileError as exc:  # protoc names the line itself, in the file or a reference
+        files = dict(case.reference_files)
+        verdict = invalid(item, str(exc), exc.line)
+        if exc.origin is not None:
+            verdict.problems[0] = replace(
+                verdict.problems[0], file=files.get(exc.origin, item.path)
+            )
+        return verdict
     except SchemaError as exc:
         verdict = invalid(item, str(exc), line_of(item.text, exc.path) if exc.path else None)
         if exc.origin is not None:
@@ -148,9 +159,13 @@ def judge(case: Case, limits: Limits = DEFAULT_LIMITS) -> Judgement:
     ] = {}
     for found in result.incompatibilities:
         label = labels.get(found.version or -1, "the earlier version")
-        if found.origin is None:
+        if item.schema_type is SchemaType.PROTOBUF:
             file: str | None = item.path
-            line: int | None = finding_line(found, item.text, texts.get(found.version or -1))
+            refs = [(r.name, r.schema) for r in case.references]
+            line: int | None = proto_finding_line(item.text, refs, found.path)
+        elif found.origin is None:
+            file = item.path
+            line = finding_line(found, item.text, texts.get(found.version or -1))
         else:
             was = next((v for v in earlier.versions if v.version == found.version), None)
             where = _Where.of(case, found.origin, found.path, was, found)

@@ -74,7 +74,9 @@ class Message:
 
     full_name: str
     package: str
-    reference: tuple[str, int] | None  # (subject, version) of the file; ("", -1) for the root
+    # (subject, version, text) of the reference defining it; ("", -1, "") for the root. Confluent
+    # compares (subject, version); the text counts too, for trees where versions are not known.
+    reference: tuple[str, int, str] | None
     fields: dict[int, Field] = field(default_factory=dict)
     oneofs: dict[str, list[int]] = field(default_factory=dict)
     messages: dict[str, Message] = field(default_factory=dict)
@@ -120,7 +122,7 @@ class _Builder:
         self.maps: dict[str, tuple[TypeRef, TypeRef]] = {}
 
     def file(
-        self, proto: descriptor_pb2.FileDescriptorProto, reference: tuple[str, int] | None
+        self, proto: descriptor_pb2.FileDescriptorProto, reference: tuple[str, int, str] | None
     ) -> tuple[dict[str, Message], list[str], set[str]]:
         prefix = f"{proto.package}." if proto.package else ""
         syntax = proto.syntax or "proto2"
@@ -140,7 +142,7 @@ class _Builder:
         proto: descriptor_pb2.DescriptorProto,
         prefix: str,
         package: str,
-        reference: tuple[str, int] | None,
+        reference: tuple[str, int, str] | None,
         syntax: str,
     ) -> Message | None:
         full = prefix + proto.name
@@ -186,10 +188,10 @@ class _Builder:
 def build_model(schema: ProtobufSchema) -> SchemaModel:
     """Index a schema for the rules (cached on the schema by the caller)."""
     builder = _Builder()
-    by_name = {ref.name: (ref.subject, ref.version) for ref in schema.references}
+    by_name = {ref.name: (ref.subject, ref.version, ref.schema) for ref in schema.references}
     for name, proto in schema.files.items():
         builder.file(proto, by_name.get(name))
-    tops, order, top_enums = builder.file(schema.proto, ("", -1))
+    tops, order, top_enums = builder.file(schema.proto, ("", -1, ""))
     builder.resolve_maps()
     return SchemaModel(
         schema.proto.package,

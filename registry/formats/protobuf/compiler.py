@@ -12,16 +12,18 @@ from __future__ import annotations
 import ast
 import base64
 import binascii
+import contextlib
 import functools
 import re
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from importlib import resources
 from pathlib import Path, PurePosixPath
 
 from google.protobuf import descriptor_pool
 from google.protobuf.descriptor_pb2 import FileDescriptorProto as FileProto
+from google.protobuf.descriptor_pb2 import FileDescriptorSet
 from google.protobuf.message import DecodeError
 from grpc_tools import _protoc_compiler
 
@@ -34,6 +36,18 @@ _BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*(/[A-Za-z0-9_][A-Za-z0-9_.\-]*)*")
 # One compiler at a time: protoc's in-process importer is not documented as reentrant.
 _LOCK = threading.Lock()
+
+
+class ProtoCompileError(SchemaError):
+    """protoc refused the schema: `line` and `column` (1-based) of the first error in the
+    schema's own text, or `origin`, the reference it is in."""
+
+    def __init__(
+        self, message: str, line: int | None, column: int | None, origin: str | None
+    ) -> None:
+        super().__init__(message, origin=origin)
+        self.line = line
+        self.column = column
 
 
 def is_base64_descriptor(text: str) -> bool:
@@ -103,6 +117,35 @@ def _error_text(error: object, shown: dict[str, str]) -> str:
     return f"{message} ({where})"
 
 
+def _compile_error(errors: list[object], shown: dict[str, str], root: str) -> ProtoCompileError:
+    texts = [_error_text(error, shown) for error in errors]
+    message = "; ".join(texts[:5]) or "the schema does not compile"
+    first = errors[0] if errors else None
+    filename = _text(getattr(first, "filename", b""))
+    line = int(getattr(first, "line", -1)) + 1 if first is not None else 0
+    column = int(getattr(first, "column", -1)) + 1 if first is not None else 0
+    origin = None if filename == root or filename not in shown else filename
+    return ProtoCompileError(message, line if line > 0 else None, column or None, origin)
+
+
+def source_lines(root: str, references: Sequence[tuple[str, str]]) -> dict[tuple[int, ...], int]:
+    """Line (1-based) of each element of a schema that compiles, by its descriptor path
+    (`SourceCodeInfo`: `(4, 0, 2, 1)` is the second field of the first message)."""
+    with _source_tree(root, references) as (tmp, root_name, _):
+        out = Path(tmp) / "descriptor.pb"
+        args = ["protoc", f"--descriptor_set_out={out}", "--include_source_info", f"-I{tmp}"]
+        args += [f"-I{path.decode()}" for path in _include_dirs()]
+        with _LOCK:
+            status = _protoc_compiler.run_main([arg.encode() for arg in [*args, root_name]])
+        if status != 0 or not out.exists():
+            return {}
+        files = FileDescriptorSet.FromString(out.read_bytes())
+    lines: dict[tuple[int, ...], int] = {}
+    for location in files.file[-1].source_code_info.location:
+        lines.setdefault(tuple(location.path), location.span[0] + 1)
+    return lines
+
+
 def _text(value: object) -> str:
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
@@ -125,6 +168,30 @@ def _generated_descriptor(code: bytes) -> bytes:
     raise SchemaError("the Protobuf compiler produced no descriptor")
 
 
+@contextlib.contextmanager
+def _source_tree(
+    root: str, references: Sequence[tuple[str, str]], name: str | None = None
+) -> Iterator[tuple[str, str, dict[str, str]]]:
+    """A private directory holding the references and the root, nothing else; yields it, the
+    root's file name (`name`, or a private one) and how each file is named in errors."""
+    root_name = name or ROOT_NAME
+    counter = 0
+    while name is None and root_name in {ref for ref, _ in references}:
+        counter += 1
+        root_name = f"schema_{counter}.proto"
+    shown = {root_name: "the schema" if name is None else f"referenced schema {name!r}"}
+    with tempfile.TemporaryDirectory(prefix="streamgov-proto-") as tmp:
+        files = [pair for pair in references if pair[0] != root_name]
+        for ref, text in (*files, (root_name, root)):
+            if ref != root_name:
+                check_import_name(ref, "reference")
+                shown[ref] = f"referenced schema {ref!r}"
+            path = Path(tmp) / ref
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        yield tmp, root_name, shown
+
+
 def compile_files(
     root: str, references: Sequence[tuple[str, str]], name: str | None = None
 ) -> list[FileProto]:
@@ -134,31 +201,13 @@ def compile_files(
     first and the root last. The root is compiled as `name` (a reference compiled on its own)
     or under a private name. `SchemaError` carries protoc's messages with line and column.
     """
-    names = {ref for ref, _ in references}
-    root_name = name or ROOT_NAME
-    counter = 0
-    while name is None and root_name in names:
-        counter += 1
-        root_name = f"schema_{counter}.proto"
-    references = [pair for pair in references if pair[0] != root_name]
-    shown = {root_name: "the schema" if name is None else f"referenced schema {name!r}"}
-    with tempfile.TemporaryDirectory(prefix="streamgov-proto-") as tmp:
-        base = Path(tmp)
-        for name, text in references:
-            check_import_name(name, "reference")
-            path = base / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-            shown[name] = f"referenced schema {name!r}"
-        (base / root_name).parent.mkdir(parents=True, exist_ok=True)
-        (base / root_name).write_text(root, encoding="utf-8")
+    with _source_tree(root, references, name) as (tmp, root_name, shown):
         include = [tmp.encode(), *_include_dirs()]
         with _LOCK:
             try:
                 generated = _protoc_compiler.get_protos(root_name.encode(), include)
             except _protoc_compiler.ProtocErrors as exc:
-                errors = [_error_text(error, shown) for error in exc.errors()]
-                raise SchemaError("; ".join(errors[:5]) or "the schema does not compile") from None
+                raise _compile_error(exc.errors(), shown, root_name) from None
     return [FileProto.FromString(_generated_descriptor(code)) for _, code in generated]
 
 
