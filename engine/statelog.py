@@ -29,6 +29,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -157,6 +158,9 @@ def encode(command: Mapping[str, Any]) -> bytes:
     ).encode()
 
 
+_MISSING = object()
+
+
 class _Raised:
     """The outcome of a command whose `apply` raised."""
 
@@ -164,6 +168,23 @@ class _Raised:
 
     def __init__(self, error: BaseException) -> None:
         self.error = error
+
+
+class _Job:
+    """A command waiting for the writer, and the future its outcome goes to."""
+
+    __slots__ = ("command", "future", "prepare", "validate")
+
+    def __init__(
+        self,
+        command: Mapping[str, Any] | Callable[[Any], Mapping[str, Any]],
+        prepare: Callable[[], None] | None,
+        validate: bool,
+    ) -> None:
+        self.command = command
+        self.prepare = prepare
+        self.validate = validate
+        self.future: Future[Any] = Future()
 
 
 class StateLog(Generic[S]):
@@ -192,6 +213,9 @@ class StateLog(Generic[S]):
         self._snapshot_every = snapshot_every
         self._snapshot_offset = 0
         self._record_limit: int | None = None
+        self._jobs: list[_Job] = []
+        self._jobs_ready = threading.Condition(threading.Lock())
+        self._writer: threading.Thread | None = None
 
     @property
     def state(self) -> S:
@@ -228,6 +252,10 @@ class StateLog(Generic[S]):
             self._started = True
             self._catch_up(self._end())
             self._last_sync_started = started
+        self._writer = threading.Thread(
+            target=self._write_loop, name=f"statelog-writer-{self.topic}", daemon=True
+        )
+        self._writer.start()
         self._snapshot_if_due()
         return self
 
@@ -238,6 +266,11 @@ class StateLog(Generic[S]):
             with contextlib.suppress(EngineError):
                 self._snapshot_if_due()
         self._started = False
+        with self._jobs_ready:
+            self._jobs_ready.notify_all()
+        if self._writer is not None and self._writer is not threading.current_thread():
+            self._writer.join(_CATCH_UP_TIMEOUT_S)
+        self._writer = None
 
     # -- reads -------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -265,8 +298,13 @@ class StateLog(Generic[S]):
                 self._catch_up(self._end())
             self._last_sync_started = started
 
-    # -- writes ------------------------------------------------------------------------------
-    def write(self, command: Mapping[str, Any] | Callable[[S], Mapping[str, Any]]) -> Any:
+    # -- writes ----------------------------------------------------------------------------
+    def write(
+        self,
+        command: Mapping[str, Any] | Callable[[S], Mapping[str, Any]],
+        *,
+        prepare: Callable[[], None] | None = None,
+    ) -> Any:
         """Validate, append and return the outcome of the command, or raise its refusal.
 
         `command` is the command, or a function building it from the state (called under
@@ -274,15 +312,111 @@ class StateLog(Generic[S]):
         when that refuses it or says it changes nothing, the state catches up with the log
         and the command is built and validated again: a refusal is raised, an unchanged
         outcome answered, and nothing is appended. Raises `CommandTooLargeError` when the
-        encoded command does not fit a record of the topic."""
-        planned, outcome = self._plan(command, fresh=False)
+        encoded command does not fit a record of the topic. `prepare` runs first, without
+        the lock (slow preparation, say parsing, that should not hold up readers)."""
+        return self.submit(command, prepare=prepare).result()
+
+    def append(self, command: Mapping[str, Any]) -> Any:
+        """Append the command without validating it, catch up to its offset, and return the
+        outcome the fold produced for it (re-raising what the fold raised)."""
+        return self.submit(command, validate=False).result()
+
+    def submit(
+        self,
+        command: Mapping[str, Any] | Callable[[S], Mapping[str, Any]],
+        *,
+        prepare: Callable[[], None] | None = None,
+        validate: bool = True,
+    ) -> Future[Any]:
+        """`write` (or, with `validate=False`, `append`) without waiting: the future gets the
+        outcome or the refusal. Usable from an event loop (`asyncio.wrap_future`).
+
+        One writer thread takes every command submitted while it was busy, validates each,
+        appends them all in one produce call and catches up once, so concurrent writers cost
+        one transaction and one read of the log between them."""
+        if not self._started:
+            raise StateLogError(f"state log {self.topic!r} is not started")
+        if threading.current_thread() is self._writer:
+            raise StateLogError(f"state log {self.topic!r}: a write cannot wait on a write")
+        job = _Job(command, prepare, validate)
+        with self._jobs_ready:
+            self._jobs.append(job)
+            self._jobs_ready.notify()
+        return job.future
+
+    def _write_loop(self) -> None:
+        while True:
+            with self._jobs_ready:
+                while not self._jobs and self._started:
+                    self._jobs_ready.wait()
+                jobs, self._jobs = self._jobs, []
+            if not jobs and not self._started:
+                return
+            try:
+                self._write_batch(jobs)
+            except BaseException as exc:  # never leave a caller waiting
+                for job in jobs:
+                    if not job.future.done():
+                        job.future.set_exception(exc)
+
+    def _write_batch(self, jobs: list[_Job]) -> None:
+        planned: list[tuple[_Job, int, Record]] = []
+        for job in jobs:
+            if not job.future.set_running_or_notify_cancel():
+                continue
+            try:
+                if job.prepare is not None:
+                    job.prepare()
+                command = self._decide(job)
+                if command is None:
+                    continue
+                payload = encode(command)
+                self._check_size(len(payload))
+            except BaseException as exc:
+                job.future.set_exception(exc)
+                continue
+            sequence = next(self._sequence)
+            token = f"{self._origin}:{sequence}".encode()
+            planned.append(
+                (job, sequence, Record(payload, headers=((_ORIGIN, token),), partition=0))
+            )
+        if not planned:
+            return
+        try:
+            metas = self._cluster.produce(self.topic, [record for _, _, record in planned])
+            with self.lock:
+                self._catch_up(max(meta.offset for meta in metas) + 1)
+                outcomes = [self._outcomes.pop(sequence, _MISSING) for _, sequence, _ in planned]
+        except BaseException as exc:
+            for job, _, _ in planned:
+                job.future.set_exception(exc)
+            return
+        for (job, _, _), meta, outcome in zip(planned, metas, outcomes, strict=True):
+            if outcome is _MISSING:
+                job.future.set_exception(
+                    StateLogError(
+                        f"state log {self.topic!r}: command at offset {meta.offset} was not applied"
+                    )
+                )
+            elif isinstance(outcome, _Raised):
+                job.future.set_exception(outcome.error)
+            else:
+                job.future.set_result(outcome)
+
+    def _decide(self, job: _Job) -> Mapping[str, Any] | None:
+        """The command to append for the job, or None when the job is answered already
+        (unchanged); raises the refusal."""
+        if not job.validate:
+            assert not callable(job.command)
+            return job.command
+        planned, outcome = self._plan(job.command, fresh=False)
         if planned is None:
             self.sync()
-            planned, outcome = self._plan(command, fresh=True)
+            planned, outcome = self._plan(job.command, fresh=True)
         if isinstance(outcome, Unchanged):
-            return outcome.value
-        assert planned is not None
-        return self.append(planned)
+            job.future.set_result(outcome.value)
+            return None
+        return planned
 
     def _plan(
         self, command: Mapping[str, Any] | Callable[[S], Mapping[str, Any]], fresh: bool
@@ -299,29 +433,6 @@ class StateLog(Generic[S]):
         if isinstance(outcome, Unchanged) and not fresh:
             return None, None
         return built, outcome
-
-    def append(self, command: Mapping[str, Any]) -> Any:
-        """Append the command without validating it, catch up to its offset, and return the
-        outcome the fold produced for it (re-raising what the fold raised)."""
-        if not self._started:
-            raise StateLogError(f"state log {self.topic!r} is not started")
-        payload = encode(command)
-        self._check_size(len(payload))
-        sequence = next(self._sequence)
-        token = f"{self._origin}:{sequence}".encode()
-        (meta,) = self._cluster.produce(
-            self.topic, [Record(payload, headers=((_ORIGIN, token),), partition=0)]
-        )
-        with self.lock:
-            self._catch_up(meta.offset + 1)
-            if sequence not in self._outcomes:
-                raise StateLogError(
-                    f"state log {self.topic!r}: command at offset {meta.offset} was not applied"
-                )
-            outcome = self._outcomes.pop(sequence)
-        if isinstance(outcome, _Raised):
-            raise outcome.error
-        return outcome
 
     def record_limit(self) -> int:
         """The largest encoded command the log takes: the topic's `max.message.bytes` (or a

@@ -307,7 +307,7 @@ def build_router(
         returns={"type": "object", "properties": {"id": {"type": "integer"}}, "required": ["id"]},
     )
     async def register(subject: str, request: Request, normalize: bool = False) -> Any:
-        return await call(registry.register, subject, await body(request), normalize)
+        return await registry.register_async(subject, await body(request), normalize)
 
     @route("/schemas/types", "GET", summary="Schema types this registry supports", returns=_STRINGS)
     async def schema_types() -> list[str]:

@@ -15,6 +15,8 @@ Answers are the JSON bodies of Confluent Schema Registry's API (plain dicts and 
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import json
 import re
 import threading
@@ -46,11 +48,13 @@ from registry.store import (
     parse_level,
     parse_or_reject,
     register_command,
+    registered_text,
     set_config_command,
     set_mode_command,
 )
 
 SCHEMAS_TOPIC = "_schemas"
+_REGISTER_FAILED = "Register schema operation failed while writing to the log"
 SUPPORTED_TYPES = [kind.value for kind in supported_types()]
 MAX_SUBJECT_LENGTH = 1024
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
@@ -480,15 +484,31 @@ class SchemaRegistry:
 
     def register(self, subject: str, body: object, normalize: bool = False) -> dict[str, Json]:
         """`POST /subjects/{s}/versions`: register (or find) the schema; answers `{"id": n}`."""
+        future = self._submit_register(subject, body, normalize)
+        with self._store_errors(_REGISTER_FAILED):
+            outcome = future.result()
+        return {"id": outcome["id"]}
+
+    async def register_async(
+        self, subject: str, body: object, normalize: bool = False
+    ) -> dict[str, Json]:
+        """`register` for an event loop: waits for the log's writer without a thread."""
+        future = self._submit_register(subject, body, normalize)
+        with self._store_errors(_REGISTER_FAILED):
+            outcome = await asyncio.wrap_future(future)
+        return {"id": outcome["id"]}
+
+    def _submit_register(
+        self, subject: str, body: object, normalize: bool
+    ) -> concurrent.futures.Future[Any]:
         self._check_writable()
         check_subject(subject)
         request = SchemaRequest(body)
-        self._parse_unlocked(request, normalize)
-        outcome = self._write(
-            lambda state: self._register_command(state, subject, request, normalize),
-            "Register schema operation failed while writing to the log",
-        )
-        return {"id": outcome["id"]}
+        with self._store_errors(_REGISTER_FAILED):
+            return self._log.submit(
+                lambda state: self._register_command(state, subject, request, normalize),
+                prepare=lambda: self._parse_unlocked(request, normalize),
+            )
 
     def _parse_unlocked(self, request: SchemaRequest, normalize: bool) -> None:
         """Parse the schema without holding the lock (only its references are looked up
@@ -521,7 +541,7 @@ class SchemaRegistry:
         return register_command(
             subject,
             schema_type,
-            identity_string(parsed, normalize),
+            registered_text(parsed, normalize),
             references,
             metadata=request.metadata,
             rule_set=request.rule_set,

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import functools
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -141,6 +143,12 @@ class Subject:
     def live(self) -> list[Version]:
         """Versions that are not soft-deleted, oldest first."""
         return sorted((v for v in self.versions.values() if not v.deleted), key=_by_version)
+
+    def latest_live(self) -> Version | None:
+        """The newest version that is not soft-deleted."""
+        return max(
+            (v for v in self.versions.values() if not v.deleted), key=_by_version, default=None
+        )
 
     def all(self) -> list[Version]:
         """Every version still stored (live and soft-deleted), oldest first."""
@@ -285,12 +293,43 @@ class RegistryState:
         return parse_cached(stored.schema_type, stored.schema, self.resolve(stored.references))
 
 
-@functools.lru_cache(maxsize=8192)
+_ParseKey = tuple[SchemaType, str, tuple[ResolvedReference, ...]]
+_PARSED: OrderedDict[_ParseKey, ParsedSchema] = OrderedDict()
+_PARSED_LOCK = threading.Lock()
+_PARSED_MAX = 8192
+
+
 def parse_cached(
     schema_type: SchemaType, text: str, references: tuple[ResolvedReference, ...]
 ) -> ParsedSchema:
-    """Parse a schema; the cache keeps replay and repeated requests fast."""
-    return parse_schema(schema_type, text, references)
+    """Parse a schema; the cache (least recently used out) keeps replay and repeated requests
+    fast."""
+    key = (schema_type, text, references)
+    with _PARSED_LOCK:
+        found = _PARSED.get(key)
+        if found is not None:
+            _PARSED.move_to_end(key)
+            return found
+    parsed = parse_schema(schema_type, text, references)
+    _remember(key, parsed)
+    return parsed
+
+
+def _remember(key: _ParseKey, parsed: ParsedSchema) -> None:
+    with _PARSED_LOCK:
+        _PARSED[key] = parsed
+        if len(_PARSED) > _PARSED_MAX:
+            _PARSED.popitem(last=False)
+
+
+def registered_text(parsed: ParsedSchema, normalize: bool) -> str:
+    """`identity_string`, with the parse of that text remembered as `parsed` itself when it
+    is the canonical string of `parsed` (the same schema written canonically), so that the
+    fold, which parses the registered text, does not parse it again."""
+    text = identity_string(parsed, normalize)
+    if not normalize and text != parsed.raw:
+        _remember((parsed.schema_type, text, parsed.references), parsed)
+    return text
 
 
 def parse_or_reject(
@@ -361,20 +400,22 @@ def schema_key(
     rule_set: Json,
 ) -> SchemaKey:
     """What makes two registrations "the same schema" (and so the same id)."""
-    return (
-        schema_type.value,
-        text,
-        references,
-        json.dumps(metadata, sort_keys=True),
-        json.dumps(rule_set, sort_keys=True),
-    )
+    return (schema_type.value, text, references, _json_key(metadata), _json_key(rule_set))
 
 
-def compared_versions(live: list[Version], level: CompatibilityLevel) -> list[Version]:
+def _json_key(value: Json) -> str:
+    """A JSON value as a comparable string ("null" for none, the common case)."""
+    return "null" if value is None else json.dumps(value, sort_keys=True)
+
+
+def compared_versions(sub: Subject, level: CompatibilityLevel) -> list[Version]:
     """The versions a compatibility check at `level` looks at (the rest need no parsing)."""
     if level is CompatibilityLevel.NONE:
         return []
-    return live if level.transitive else live[-1:]
+    if level.transitive:
+        return sub.live()
+    latest = sub.latest_live()
+    return [] if latest is None else [latest]
 
 
 def initial_state() -> RegistryState:
@@ -577,7 +618,7 @@ def _check_compatible(
     level = state.compatibility(reg.subject)
     previous = [
         VersionedSchema(v.version, state.parsed(state.schemas[v.schema_id]))
-        for v in compared_versions(sub.live(), level)
+        for v in compared_versions(sub, level)
     ]
     result = check_compatibility(parsed, previous, level)
     if not result.compatible:
