@@ -6,16 +6,18 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import SplitResult, quote, urlsplit, urlunsplit
 
 import httpx
 
 from registry.check.baselines import BaselineError, BaselineSubject, BaselineVersion
 from registry.check.config import ReferenceSpec
 from registry.check.references import Referenced, UnresolvedReferenceError, resolve
+from registry.check.text import one_line
 from registry.compatibility import CompatibilityLevel
 from registry.formats import DEFAULT_LIMITS, Limits, SchemaType
 
@@ -23,13 +25,45 @@ MAX_RESPONSE_BYTES = 16 * 1_048_576
 REGISTRY_WORKERS = 8
 
 
+#: Up to the last `@`: a password with an unescaped `/` or `?` must not show either.
+_USER_INFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://).*@", re.DOTALL)
+
+
 def redact(url: str) -> str:
-    """The URL without user information, for messages."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+    """The URL without user information, query or fragment, for messages; never raises, even
+    for a URL that does not parse, and escapes what would break the line."""
+    return one_line(_USER_INFO.sub(r"\1", url).split("?", 1)[0].split("#", 1)[0])
+
+
+def split_registry_url(url: str) -> SplitResult:
+    """`url` split into its parts; `BaselineError` (never echoing a password) when it is not
+    an http(s) URL with a host and a valid port."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+        httpx.URL(url)
+    except (ValueError, httpx.InvalidURL) as exc:
+        said = str(exc)
+        if "port" in said.lower():
+            problem = "its port must be a number from 1 to 65535"
+        elif "IPv6 URL" in said:
+            problem = "an IPv6 address must be closed with `]`"
+        elif "IPv6" in said or "IPv4" in said:
+            problem = "the host in brackets is not an IPv6 address"
+        else:
+            problem = "it is not a valid URL"
+        raise BaselineError(f"registry URL {redact(url)!r} is malformed: {problem}") from None
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise BaselineError(f"registry URL {redact(url)!r} must be http(s)://host[:port]")
+    if port == 0:
+        raise BaselineError(f"registry URL {redact(url)!r} is malformed: port 0 cannot be reached")
+    return parts
+
+
+def _quoted(said: str, limit: int = 300) -> str:
+    """What a registry said, for a one-line message: escaped and cut to `limit` characters."""
+    text = one_line(said)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def registry_auth(env: Mapping[str, str]) -> httpx.Auth | None:
@@ -70,12 +104,11 @@ class RegistryBaseline:
         limits: Limits = DEFAULT_LIMITS,
         owns: Callable[[str], bool] | None = None,
     ) -> None:
-        parts = urlsplit(url)
-        if parts.scheme not in {"http", "https"} or not parts.hostname:
-            raise BaselineError(f"registry URL {redact(url)!r} must be http(s)://host[:port]")
+        parts = split_registry_url(url)
         if auth is None and parts.username:
             auth = httpx.BasicAuth(parts.username, parts.password or "")
-        self.base = redact(url).rstrip("/")
+        host = parts.netloc.rpartition("@")[2]
+        self.base = urlunsplit((parts.scheme, host, parts.path, "", "")).rstrip("/")
         self.description = f"registry:{self.base}"
         self.limits = limits
         self.owns = owns
@@ -117,6 +150,10 @@ class RegistryBaseline:
         """GET a path; None for 404; `BaselineError` for anything else that is not 200."""
         try:
             response = self._client.get(path)
+        except UnicodeError:  # a host name that cannot be encoded for a lookup
+            raise BaselineError(
+                f"cannot reach the registry at {self.base}: its host name cannot be looked up"
+            ) from None
         except httpx.HTTPError as exc:
             raise BaselineError(
                 f"cannot reach the registry at {self.base}: {type(exc).__name__}"
@@ -138,9 +175,10 @@ class RegistryBaseline:
             body = None
         if response.status_code != 200:
             message = body.get("message") if isinstance(body, dict) else None
+            said = f": {_quoted(str(message))}" if message else ""
             raise BaselineError(
                 f"the registry at {self.base} answered HTTP {response.status_code} to GET "
-                f"{path}{': ' + str(message) if message else ''}"
+                f"{path}{said}"
             )
         if body is None:
             raise BaselineError(f"the registry at {self.base} sent non-JSON for {path}")

@@ -11,6 +11,7 @@ from enum import StrEnum
 import click
 
 from registry.check.results import CheckReport, CheckStatus, Problem, Severity
+from registry.check.text import one_line
 
 
 class OutputFormat(StrEnum):
@@ -39,12 +40,12 @@ def summary(report: CheckReport) -> str:
     verdict = "FAILED" if not report.ok else "OK"
     tail = f"{errors} error(s)" + (f", {warnings} warning(s)" if warnings else "")
     body = ", ".join(parts) or "no schemas found"
-    return f"{verdict}: {len(report.subjects)} subject(s){against}: {body}; {tail}"
+    return one_line(f"{verdict}: {len(report.subjects)} subject(s){against}: {body}; {tail}")
 
 
 def _location(problem: Problem) -> str:
     where = problem.file or "streamgov.yaml"
-    return f"{where}:{problem.line}" if problem.line else where
+    return one_line(f"{where}:{problem.line}" if problem.line else where)
 
 
 def render_human(report: CheckReport, color: bool = False) -> str:
@@ -55,7 +56,7 @@ def render_human(report: CheckReport, color: bool = False) -> str:
     ) -> str:
         return click.style(text, fg=fg, bold=bold, dim=dim) if color else text
 
-    lines: list[str] = [style(f"note: {note}", dim=True) for note in report.notes]
+    lines: list[str] = [style(f"note: {one_line(note)}", dim=True) for note in report.notes]
     if lines:
         lines.append("")
     for problem in report.problems:
@@ -63,7 +64,7 @@ def render_human(report: CheckReport, color: bool = False) -> str:
         tag = style(problem.severity.value, fg="red" if is_error else "yellow", bold=True)
         what = _TITLES.get(problem.kind, problem.kind.value)
         level = f" at {problem.level}" if problem.level else ""
-        subject = f"{problem.subject}: " if problem.subject else ""
+        subject = f"{one_line(problem.subject)}: " if problem.subject else ""
         lines.append(f"{style(_location(problem), bold=True)}: {tag}: {subject}{what}{level}")
         rows = [
             ("against", problem.against()),
@@ -72,7 +73,7 @@ def render_human(report: CheckReport, color: bool = False) -> str:
             ("problem", problem.message),
             ("fix", problem.fix),
         ]
-        lines.extend(f"  {name + ':':<9}{value}" for name, value in rows if value)
+        lines.extend(f"  {name + ':':<9}{one_line(value)}" for name, value in rows if value)
         lines.append("")
     verdict = summary(report)
     lines.append(style(verdict, fg="red" if not report.ok else "green", bold=True))
@@ -88,7 +89,8 @@ def _pointer(problem: Problem) -> str | None:
 
 
 def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    # Workflow-command escaping for % (the rest cannot occur once written on one line).
+    return one_line(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def _escape_property(text: str) -> str:
@@ -176,7 +178,7 @@ def render_junit(report: CheckReport) -> str:
     suite.set("errors", "0")
     suite.set("skipped", "0")
     if report.notes:
-        ET.SubElement(suite, "system-out").text = "\n".join(report.notes)
+        ET.SubElement(suite, "system-out").text = "\n".join(map(one_line, report.notes))
     root = ET.Element("testsuites", name="streamgov check", tests=str(cases))
     root.set("failures", str(failures))
     root.append(suite)
@@ -189,10 +191,13 @@ def _case(suite: ET.Element, classname: str, name: str, problems: list[Problem])
     errors = [p for p in problems if p.severity is Severity.ERROR]
     for problem in errors:
         failure = ET.SubElement(
-            case, "failure", message=problem.message, type=problem.rule or problem.kind.value
+            case,
+            "failure",
+            message=one_line(problem.message),
+            type=problem.rule or problem.kind.value,
         )
         failure.text = "\n".join(
-            f"{name}: {value}"
+            f"{name}: {one_line(value)}"
             for name, value in (
                 ("file", _location(problem)),
                 ("against", problem.against()),
@@ -203,7 +208,7 @@ def _case(suite: ET.Element, classname: str, name: str, problems: list[Problem])
             )
             if value
         )
-    warnings = [p.message for p in problems if p.severity is Severity.WARNING]
+    warnings = [one_line(p.message) for p in problems if p.severity is Severity.WARNING]
     if warnings:
         ET.SubElement(case, "system-out").text = "\n".join(warnings)
     return 1 if errors else 0

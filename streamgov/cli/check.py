@@ -13,6 +13,7 @@ from registry.check.config import CheckConfigError
 from registry.check.git import GitError, GitRepo
 from registry.check.report import OutputFormat, render, summary
 from registry.check.runner import CheckRequest, run_check
+from registry.check.text import one_line
 
 
 class CheckUsageError(click.ClickException):
@@ -112,7 +113,7 @@ def check_command(
             )
         )
     except (CheckConfigError, BaselineError, GitError) as exc:
-        raise CheckUsageError(str(exc)) from None
+        raise CheckUsageError(one_line(str(exc))) from None
     fmt = OutputFormat(output_format)
     if color is None:
         color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ

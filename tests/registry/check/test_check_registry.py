@@ -239,3 +239,86 @@ def test_owned_subjects_missing_from_the_repository_are_deleted(
         "streamgov.yaml", "schemas:\n  owned_subjects: [inv-*]\n  allow_deleted: [inv-b-value]\n"
     )
     assert _json(repo, registry, 0)["problems"][0]["severity"] == "warning"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://ci-user:hidden-pw@127.0.0.1:99999",
+        "http://ci-user:hidden-pw@[::1",
+        "http://ci-user:hidden-pw@[zz]:8081",
+        "http://ci-user:hidden-pw@localhost:port",
+        "http://ci-user:hidden/pw@localhost",
+        "http://ci-user:hidden-pw@127.0.0.1:0",
+        f"http://ci-user:hidden-pw@{'a' * 300}.example:8081",
+        "ftp://ci-user:hidden-pw@localhost",
+    ],
+)
+def test_a_malformed_registry_url_is_a_usage_error_on_one_line(repo: SchemaRepo, url: str) -> None:
+    repo.write("schemas/audits-value.avsc", V2)
+    result = CliRunner().invoke(
+        cli, ["check", "--root", str(repo.root), "--against", f"registry:{url}", "--timeout", "1"]
+    )
+    assert result.exit_code == 2, result.output
+    (line,) = result.output.strip().splitlines()
+    assert line.startswith("Error: registry URL ") or line.startswith("Error: cannot reach")
+    assert "hidden" not in result.output and "Traceback" not in result.output
+
+
+#: What a hostile registry says: workflow commands on lines of their own, a terminal escape.
+INJECTION = "boom\n::error file=x.avsc,line=1::injected\r\n::add-mask::x\x1b[2J\u2028::set-env::y"
+
+
+class HostileRegistry:
+    """A registry front that answers every request with an error carrying `INJECTION`."""
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        body = json.dumps({"error_code": 50001, "message": INJECTION}).encode()
+        headers = [(b"content-type", b"application/json")]
+        await send({"type": "http.response.start", "status": 500, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+def _no_injected_lines(output: str) -> None:
+    lines = output.splitlines()
+    injected = ("::error file=x.avsc", "::add-mask", "::set-env")
+    assert not [line for line in lines if line.startswith(injected)]
+    assert "\x1b" not in output and "\u2028" not in output and "\r" not in output
+
+
+def test_a_registrys_error_message_is_one_escaped_line(repo: SchemaRepo) -> None:
+    repo.write("schemas/audits-value.avsc", V2)
+    with serve_in_thread(HostileRegistry()) as url:
+        for output_format in ("human", "github"):
+            args = ["--root", str(repo.root), "--against", f"registry:{url}"]
+            result = CliRunner().invoke(cli, ["check", *args, "--format", output_format])
+            assert result.exit_code == 2, result.output
+            (line,) = result.output.strip().splitlines()
+            assert "answered HTTP 500" in line and "boom\\n::error" in line
+            _no_injected_lines(result.output)
+
+
+def test_names_from_registered_schemas_cannot_start_lines_of_ci_output(
+    repo: SchemaRepo, client: SchemaRegistryClient, registry: str
+) -> None:
+    hostile = f"a{INJECTION}"
+    old = {"type": "object", "properties": {hostile: {"type": "string"}, "id": {"type": "string"}}}
+    old["additionalProperties"] = False
+    client.register_schema("hostile-value", Schema(json.dumps(old), "JSON"))
+    new = {
+        "type": "object",
+        "properties": {"id": {"type": "string"}},
+        "additionalProperties": False,
+    }
+    repo.write("schemas/hostile-value.schema.json", new)
+    for output_format in ("human", "github", "junit"):
+        args = ["--root", str(repo.root), "--against", f"registry:{registry}"]
+        result = CliRunner().invoke(cli, ["check", *args, "--format", output_format])
+        assert result.exit_code == 1, result.output
+        # Shown, escaped: on one line, or with GitHub's own escape inside an annotation.
+        assert "boom\\n::error" in result.output or "boom%0A::error" in result.output
+        _no_injected_lines(result.output)
+    document = _json(repo, registry, 1)
+    assert hostile in document["problems"][0]["message"], "JSON keeps the data, JSON-escaped"
