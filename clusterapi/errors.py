@@ -20,6 +20,8 @@ NOT_FOUND = 404
 BAD_REQUEST = 400
 FORBIDDEN = 403
 READ_ONLY = 40301
+#: A change to an internal topic without `internal=true`.
+INTERNAL_TOPIC = 40302
 GROUP_NOT_EMPTY = 40901
 UNAVAILABLE = 50302
 UNSUPPORTED = 50101
@@ -51,7 +53,7 @@ ErrorBodyResponses: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": description}
     for status, description in (
         (400, "Bad request"),
-        (403, "Read-only server"),
+        (403, "Read-only server, or a change to an internal topic without internal=true"),
         (404, "Unknown cluster, topic, partition or group"),
         (409, "Consumer group has active members"),
         (413, "Request body too large"),

@@ -12,7 +12,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Response
 
 from clusterapi import service
-from clusterapi.errors import READ_ONLY, ClusterApiError, ErrorBodyResponses, translate
+from clusterapi.errors import (
+    INTERNAL_TOPIC,
+    READ_ONLY,
+    ClusterApiError,
+    ErrorBodyResponses,
+    translate,
+)
 from clusterapi.links import Links
 from clusterapi.models import (
     MAX_JSON_INT,
@@ -45,6 +51,7 @@ from clusterapi.models import (
     UpdatePartitionCountRequest,
 )
 from engine.cluster import Cluster
+from engine.topics import internal_topic_risk
 from httpapi import Closer, RouteTable, ServerSettings, shaped_router
 
 routes = RouteTable()
@@ -95,8 +102,30 @@ def writable(request: Request) -> None:
         raise ClusterApiError(READ_ONLY, "this server is read-only; changes are disabled")
 
 
+def internal_guard(action: str) -> object:
+    """A dependency refusing `action` on an internal topic unless `internal=true` is given."""
+
+    def guard(
+        topic_name: TopicName,
+        internal: Annotated[
+            bool,
+            Query(
+                description="Allow the change on an internal topic ('_' prefix: a state log "
+                "such as _schemas), losing or breaking the state it holds."
+            ),
+        ] = False,
+    ) -> None:
+        risk = internal_topic_risk(topic_name, action)
+        if risk is not None and not internal:
+            raise ClusterApiError(INTERNAL_TOPIC, f"{risk}; add ?internal=true to do it anyway")
+
+    return Depends(guard)
+
+
 ClusterDep = Annotated[Cluster, Depends(get_cluster)]
 Writable = Depends(writable)
+GuardDelete = internal_guard("delete")
+GuardReconfigure = internal_guard("reconfigure")
 
 
 def links_for(request: Request, cluster: Cluster, cluster_id: str) -> Links:
@@ -171,7 +200,7 @@ def get_topic(
     "/clusters/{cluster_id}/topics/{topic_name}",
     response_model=TopicData,
     tags=["Topic (v3)"],
-    dependencies=[Writable],
+    dependencies=[Writable, GuardReconfigure],
 )
 def update_partition_count(
     request: Request,
@@ -190,7 +219,7 @@ def update_partition_count(
     status_code=204,
     response_class=Response,
     tags=["Topic (v3)"],
-    dependencies=[Writable],
+    dependencies=[Writable, GuardDelete],
 )
 def delete_topic(
     request: Request, cluster: ClusterDep, cluster_id: ClusterId, topic_name: TopicName
@@ -315,7 +344,7 @@ def list_topic_configs(
     status_code=204,
     response_class=Response,
     tags=["Configs (v3)"],
-    dependencies=[Writable],
+    dependencies=[Writable, GuardReconfigure],
 )
 def alter_topic_configs(
     request: Request,
@@ -352,7 +381,7 @@ def get_topic_config(
     status_code=204,
     response_class=Response,
     tags=["Configs (v3)"],
-    dependencies=[Writable],
+    dependencies=[Writable, GuardReconfigure],
 )
 def update_topic_config(
     request: Request,
@@ -375,7 +404,7 @@ def update_topic_config(
     status_code=204,
     response_class=Response,
     tags=["Configs (v3)"],
-    dependencies=[Writable],
+    dependencies=[Writable, GuardReconfigure],
 )
 def reset_topic_config(
     request: Request,

@@ -42,6 +42,33 @@ def is_internal(name: str) -> bool:
     return name.startswith("_")
 
 
+#: What the suite's internal topics hold, named when a change to one is refused.
+INTERNAL_TOPIC_CONTENTS: dict[str, str] = {
+    "_schemas": "the schema registry's state (every schema, subject and id: the registry "
+    "would hand out ids again from 1)",
+    "_catalog": "the stream catalog's state (every stream, owner and tag)",
+    "_acls": "every access-control rule",
+    "_audit": "the audit trail",
+    "_lag_signals": "the lag monitor's scaling signals",
+    "__consumer_offsets": "Kafka's committed consumer offsets",
+    "__transaction_state": "Kafka's transaction state",
+}
+_SNAPSHOTS_SUFFIX = "-snapshots"
+
+
+def internal_topic_risk(name: str, action: str) -> str | None:
+    """Why `action` (a verb: "delete", "reconfigure") on topic `name` needs an explicit
+    override, naming what it would lose; None for a topic that is not internal."""
+    if not is_internal(name):
+        return None
+    holds = INTERNAL_TOPIC_CONTENTS.get(name)
+    if holds is None and name.endswith(_SNAPSHOTS_SUFFIX):
+        log = name.removesuffix(_SNAPSHOTS_SUFFIX)
+        holds = f"snapshots of the state in {log}, which a restart reads instead of the log"
+    holds = holds or "internal state of streamgov or of the cluster"
+    return f"topic {name!r} is internal: it holds {holds}; to {action} it loses or breaks that"
+
+
 def unify_collision_chars(name: str) -> str:
     """The name with '.' replaced by '_': two names that unify equal collide in metrics."""
     return name.replace(".", "_")

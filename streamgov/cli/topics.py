@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from engine.errors import TopicAlreadyExistsError, UnknownTopicOrPartitionError
-from engine.topics import DEFAULT_CONFIG
+from engine.topics import DEFAULT_CONFIG, internal_topic_risk
 from engine.types import PartitionInfo
 from streamgov.cli.common import cluster_options, open_cluster, user_errors
 from streamgov.cli.output import (
@@ -174,6 +174,23 @@ def describe(
     )
 
 
+#: `--internal`: the explicit override for changing an internal topic.
+internal_option = click.option(
+    "--internal",
+    "allow_internal",
+    is_flag=True,
+    help="Allow this on an internal topic ('_' prefix, e.g. _schemas), losing or breaking the "
+    "state it holds.",
+)
+
+
+def refuse_internal(name: str, action: str, allowed: bool) -> None:
+    """Stop before changing an internal topic unless --internal was given."""
+    risk = internal_topic_risk(name, action)
+    if risk is not None and not allowed:
+        raise click.ClickException(f"{risk}; give --internal to do it anyway")
+
+
 @topics.command("alter")
 @click.argument("name")
 @click.option("--partitions", type=int, default=None, help="Grow to this many partitions.")
@@ -181,6 +198,7 @@ def describe(
 @click.option(
     "--delete-config", "deletes", multiple=True, metavar="KEY", help="Reset a config to default."
 )
+@internal_option
 @cluster_options
 @user_errors
 def alter(
@@ -188,10 +206,12 @@ def alter(
     partitions: int | None,
     configs: tuple[str, ...],
     deletes: tuple[str, ...],
+    allow_internal: bool,
     cluster_name: str | None,
     bootstrap: str | None,
 ) -> None:
     """Add partitions to topic NAME or change its config."""
+    refuse_internal(name, "reconfigure", allow_internal)
     updates: dict[str, str | None] = dict(parse_key_values(configs, "--config"))
     clash = set(updates) & set(deletes)
     if clash:
@@ -214,10 +234,18 @@ def alter(
 @topics.command("delete")
 @click.argument("name")
 @click.option("--if-exists", is_flag=True, help="Succeed quietly if the topic does not exist.")
+@internal_option
 @cluster_options
 @user_errors
-def delete(name: str, if_exists: bool, cluster_name: str | None, bootstrap: str | None) -> None:
+def delete(
+    name: str,
+    if_exists: bool,
+    allow_internal: bool,
+    cluster_name: str | None,
+    bootstrap: str | None,
+) -> None:
     """Delete topic NAME and all its records."""
+    refuse_internal(name, "delete", allow_internal)
     cluster = open_cluster(cluster_name, bootstrap)
     try:
         cluster.delete_topic(name)

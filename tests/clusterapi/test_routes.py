@@ -544,3 +544,42 @@ def test_read_only_server_refuses_changes(cluster: EmbeddedCluster) -> None:
             assert response.status_code == 403, path
             assert response.json()["error_code"] == 40301
     assert cluster.list_topics() == ["t"]
+
+
+@pytest.mark.parametrize("topic", ["_schemas", "_catalog", "_acls", "_audit", "_lag_signals"])
+def test_internal_topics_change_only_with_internal_true(
+    client: TestClient, cluster: EmbeddedCluster, topic: str
+) -> None:
+    """Deleting `_schemas` used to answer 204 and leave the registry empty after a restart."""
+    cluster.create_topic(topic)
+    path = f"{BASE}/topics/{topic}"
+    attempts = [
+        ("DELETE", path, None),
+        ("PATCH", path, {"partitions_count": 3}),
+        ("PUT", f"{path}/configs/retention.ms", {"value": "1000"}),
+        ("DELETE", f"{path}/configs/retention.ms", None),
+        ("POST", f"{path}/configs:alter", {"data": [{"name": "retention.ms", "value": "1"}]}),
+    ]
+    for method, url, body in attempts:
+        response = client.request(method, url, json=body)
+        assert response.status_code == 403, (method, url, response.text)
+        error = response.json()
+        assert error["error_code"] == 40302 and "internal=true" in error["message"]
+        assert "it holds" in error["message"]
+    described = cluster.describe_topic(topic)
+    assert (len(described.partitions) == 1 and "retention.ms" not in described.config) or (
+        described.config["retention.ms"] != "1000"
+    )
+    allowed = client.put(
+        f"{path}/configs/retention.ms", params={"internal": "true"}, json={"value": "1000"}
+    )
+    assert allowed.status_code == 204
+    assert client.delete(path, params={"internal": "true"}).status_code == 204
+    assert topic not in cluster.list_topics(include_internal=True)
+
+
+def test_ordinary_topics_need_no_internal_flag(
+    client: TestClient, cluster: EmbeddedCluster
+) -> None:
+    cluster.create_topic("schemas_")
+    assert client.delete(f"{BASE}/topics/schemas_").status_code == 204

@@ -107,3 +107,17 @@ def test_partition_counts_are_checked(count: object) -> None:
     with pytest.raises(InvalidPartitionsError):
         validate_partitions(count)  # type: ignore[arg-type]
     assert validate_partitions(3) == 3
+
+
+def test_internal_topic_risk_names_what_a_change_loses() -> None:
+    from engine.topics import internal_topic_risk
+
+    assert internal_topic_risk("orders", "delete") is None
+    assert internal_topic_risk("orders_", "delete") is None
+    schemas = internal_topic_risk("_schemas", "delete")
+    assert schemas is not None and "every schema, subject and id" in schemas
+    assert "delete" in schemas
+    snapshots = internal_topic_risk("_schemas-snapshots", "reconfigure")
+    assert snapshots is not None and "snapshots of the state in _schemas" in snapshots
+    other = internal_topic_risk("_private", "delete")
+    assert other is not None and "internal state" in other

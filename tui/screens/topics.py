@@ -194,8 +194,22 @@ class TopicsScreen(TableScreen):
             delete_topic(self, name)
 
 
+def refused_internal(screen: TableScreen, topic: str, action: str) -> bool:
+    """Refuse (and say so) to `action` an internal topic: a state log such as _schemas."""
+    if not topic.startswith("_"):
+        return False
+    screen.notify(
+        f"{topic} is internal (it holds streamgov's or the cluster's state): the TUI does not "
+        f"{action} it; `streamgov topics` can, with --internal",
+        severity="error",
+    )
+    return True
+
+
 def alter_config(screen: TableScreen, topic: str, key: str = "", value: str = "") -> None:
     """Ask for a config key and value (empty resets it) and apply it to `topic`."""
+    if refused_internal(screen, topic, "reconfigure"):
+        return
 
     async def done(values: dict[str, str] | None) -> None:
         if values is None:
@@ -215,6 +229,8 @@ def alter_config(screen: TableScreen, topic: str, key: str = "", value: str = ""
 
 def delete_topic(screen: TableScreen, topic: str, *, then_back: bool = False) -> None:
     """Delete `topic` after a confirmation naming it."""
+    if refused_internal(screen, topic, "delete"):
+        return
 
     async def done(confirmed: bool | None) -> None:
         if not confirmed:

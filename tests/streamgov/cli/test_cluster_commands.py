@@ -342,3 +342,21 @@ def test_commands_on_kafka(kafka_bootstrap: str, streamgov_home: Path) -> None:
     } == {(topic, 0)}
     ok("topics", "delete", topic, *kafka)
     assert topic not in ok("topics", "list", *kafka).stdout.split()
+
+
+def test_internal_topics_change_only_with_internal(streamgov_home: Path) -> None:
+    ok("topics", "create", "_schemas")
+    for command in (
+        ("topics", "delete", "_schemas"),
+        ("topics", "alter", "_schemas", "--partitions", "2"),
+        ("topics", "alter", "_schemas", "--config", "retention.ms=1000"),
+    ):
+        refused = run(*command)
+        assert refused.exit_code == 1
+        assert refused.output.count("\n") == 1 and "--internal" in refused.output
+        assert "every schema, subject and id" in refused.output
+    described = json.loads(ok("topics", "describe", "_schemas", "--format", "json").stdout)
+    assert len(described["partitions"]) == 1
+    ok("topics", "alter", "_schemas", "--config", "retention.ms=1000", "--internal")
+    ok("topics", "delete", "_schemas", "--internal")
+    assert run("topics", "describe", "_schemas").exit_code == 1
