@@ -116,25 +116,30 @@ def judge(case: Case, limits: Limits = DEFAULT_LIMITS) -> Judgement:
     level = earlier.level
     notes = list(earlier.notes)
     latest = earlier.latest
-    if latest.schema_type is item.schema_type and (
-        same_schema(
+    # Each earlier version is parsed once: the latest may be needed to tell an unchanged
+    # schema, and then again for the comparison.
+    parsed: dict[int, ParsedSchema | SchemaError] = {}
+    if latest.schema_type is item.schema_type:
+        unchanged = same_schema(
             (latest.text, *(r.schema for r in latest.references)),
             (item.text, *(r.schema for r in case.references)),
         )
-        or _same_canonical_string(schema, case.references, latest, limits)
-    ):
-        return Judgement(
-            SubjectOutcome(item.subject, item.path, CheckStatus.UNCHANGED, level.value), notes=notes
-        )
+        if not unchanged:
+            parsed[latest.version] = _parse_version(latest, limits)
+            unchanged = _same_canonical_string(schema, case, latest, parsed[latest.version], limits)
+        if unchanged:
+            outcome = SubjectOutcome(item.subject, item.path, CheckStatus.UNCHANGED, level.value)
+            return Judgement(outcome, notes=notes)
     versions: list[VersionedSchema] = []
     texts: dict[int, str] = {}
     labels: dict[int, str] = {}
     for version in earlier.versions:
-        try:
-            old = parse_schema(version.schema_type, version.text, version.references, limits)
-        except SchemaError as exc:
+        old = parsed.get(version.version)
+        if old is None:
+            old = _parse_version(version, limits)
+        if isinstance(old, SchemaError):
             notes.append(
-                f"{item.subject}: earlier {version.label} does not parse and was skipped ({exc})"
+                f"{item.subject}: earlier {version.label} does not parse and was skipped ({old})"
             )
             continue
         versions.append(VersionedSchema(version.version, old))
@@ -234,45 +239,44 @@ def same_schema(old: tuple[str, ...], new: tuple[str, ...]) -> bool:
     return True
 
 
+def _parse_version(version: BaselineVersion, limits: Limits) -> ParsedSchema | SchemaError:
+    """An earlier version parsed, or why it does not parse."""
+    try:
+        return parse_schema(version.schema_type, version.text, version.references, limits)
+    except SchemaError as exc:
+        return exc
+
+
 def _same_canonical_string(
     schema: ParsedSchema,
-    references: tuple[ResolvedReference, ...],
+    case: Case,
     latest: BaselineVersion,
+    old: ParsedSchema | SchemaError,
     limits: Limits,
 ) -> bool:
-    """Whether the latest earlier version differs from `schema` only in spelling.
+    """Whether the latest earlier version (`old`, parsed) differs from `schema` only in spelling.
 
     A registry hands back Confluent's canonical string (Avro names written relative to their
     namespace, attributes in Avro's order), so a file registered as it is rarely matches it
     as JSON. References are compared one by one, each parsed with the ones before it.
     """
-    if len(references) != len(latest.references):
+    references = case.references
+    if isinstance(old, SchemaError) or len(references) != len(latest.references):
         return False
+    kind = schema.schema_type
     try:
-        old = parse_schema(latest.schema_type, latest.text, latest.references, limits)
         if old.canonical_string() != schema.canonical_string():
             return False
         for index, (before, after) in enumerate(zip(latest.references, references, strict=True)):
             if before.name != after.name:
                 return False
-            if _reference_canonical_string(
-                schema.schema_type, before, latest.references[:index], limits
-            ) != (
-                _reference_canonical_string(schema.schema_type, after, references[:index], limits)
-            ):
+            was = parse_schema(kind, before.schema, latest.references[:index], limits)
+            now = parse_schema(kind, after.schema, references[:index], limits)
+            if was.canonical_string() != now.canonical_string():
                 return False
     except (ValueError, TypeError, KeyError):  # SchemaError included: not the same, then
         return False
     return True
-
-
-def _reference_canonical_string(
-    kind: SchemaType,
-    reference: ResolvedReference,
-    before: tuple[ResolvedReference, ...],
-    limits: Limits,
-) -> str:
-    return parse_schema(kind, reference.schema, before, limits).canonical_string()
 
 
 def _json(text: str | None) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -183,3 +184,23 @@ def test_a_problem_against_some_versions_only_names_those() -> None:
     verdict = judge(_case(new, OLD, with_n, with_n | {"doc": "x"}, level="BACKWARD_TRANSITIVE"))
     (problem,) = verdict.problems
     assert problem.versions == ("v3", "v2")
+
+
+def test_each_schema_is_parsed_once_even_when_the_latest_is_compared_in_spelling(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import registry.check.judge as judge_module
+
+    texts: list[str] = []
+    real = judge_module.parse_schema
+
+    def counting(kind: Any, text: str, *rest: Any) -> Any:
+        texts.append(text)
+        return real(kind, text, *rest)
+
+    monkeypatch.setattr(judge_module, "parse_schema", counting)
+    grown = record("Order", field("id", "string"), field("n", "int", default=0))
+    olds = [OLD | {"doc": f"v{n}"} for n in range(1, 4)]
+    verdict = judge(_case(grown, *olds, level="BACKWARD_TRANSITIVE"))
+    assert verdict.outcome.status is CheckStatus.COMPATIBLE
+    assert len(texts) == len(set(texts)) == 4, "the new schema and each earlier version once"
