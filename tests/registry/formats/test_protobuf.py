@@ -21,7 +21,7 @@ def test_a_schema_with_an_import_and_a_well_known_type_compiles() -> None:
     assert set(schema.files) >= {"common/money.proto", "google/protobuf/timestamp.proto"}
 
 
-def test_respellings_share_the_canonical_text() -> None:
+def test_respellings_share_the_canonical_string() -> None:
     respelled = (
         ORDER.replace("  ", "\t")
         .replace("common.Money total", ".common.Money total")
@@ -33,7 +33,7 @@ def test_respellings_share_the_canonical_text() -> None:
     )
 
 
-def test_the_canonical_text_is_a_fixed_point_and_keeps_the_descriptor() -> None:
+def test_the_canonical_string_is_a_fixed_point_and_keeps_the_descriptor() -> None:
     schema = order_schema()
     again = parse_protobuf(schema.canonical_string(), [MONEY_REF])
     assert again.canonical_string() == schema.canonical_string()
@@ -46,7 +46,7 @@ def test_a_base64_descriptor_is_the_same_schema_as_its_text() -> None:
     assert from_descriptor.canonical_string() == schema.canonical_string()
 
 
-def test_normalized_text_sorts_what_confluent_sorts() -> None:
+def test_the_normalized_form_sorts_what_confluent_sorts() -> None:
     imports = ('import "google/protobuf/any.proto";', 'import "google/protobuf/empty.proto";')
     a = "\n".join(
         [
@@ -88,7 +88,7 @@ def test_field_tags_from_confluent_meta() -> None:
     assert again.field_tags() == schema.field_tags()
 
 
-def test_proto2_features_survive_the_canonical_text() -> None:
+def test_proto2_features_survive_the_canonical_string() -> None:
     text = """syntax = "proto2";
 package legacy;
 message Old {
