@@ -1,7 +1,13 @@
-"""Serializers and deserializers in Confluent's wire format, for Avro and JSON Schema."""
+"""Serializers and deserializers in Confluent's wire format, for Avro, JSON Schema and Protobuf."""
 
 from registry.serde.avro import AvroDeserializer, AvroSerializer
 from registry.serde.jsonschema import JSONDeserializer, JSONSerializer
+from registry.serde.protobuf import (
+    ProtobufDeserializer,
+    ProtobufJSONDeserializer,
+    ProtobufJSONSerializer,
+    ProtobufSerializer,
+)
 from registry.serde.strategies import (
     STRATEGIES,
     SubjectNameStrategy,
@@ -17,6 +23,10 @@ __all__ = [
     "AvroSerializer",
     "JSONDeserializer",
     "JSONSerializer",
+    "ProtobufDeserializer",
+    "ProtobufJSONDeserializer",
+    "ProtobufJSONSerializer",
+    "ProtobufSerializer",
     "SerdeError",
     "SubjectNameStrategy",
     "frame",

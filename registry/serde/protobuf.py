@@ -19,7 +19,7 @@ from typing import Any
 
 from google.protobuf import json_format, message_factory
 from google.protobuf.descriptor import Descriptor, FileDescriptor
-from google.protobuf.message import DecodeError, Message
+from google.protobuf.message import DecodeError, EncodeError, Message
 
 from registry.client import RegistryClient, RegistryClientError
 from registry.formats.base import ResolvedReference, SchemaError, SchemaReference
@@ -241,6 +241,76 @@ class ProtobufDeserializer:
         return message
 
 
+class ProtobufJSONSerializer:
+    """Serialize JSON values (Protobuf's JSON mapping) as the first message of a `.proto`
+    schema, for tools that hold no generated classes (`streamgov produce`). Without a schema
+    (`use_latest`) it writes with the subject's latest registered schema."""
+
+    def __init__(
+        self,
+        client: RegistryClient,
+        schema: str | None = None,
+        *,
+        auto_register: bool = True,
+        use_latest: bool = False,
+        normalize: bool = False,
+        subject_name_strategy: SubjectNameStrategy = topic_name_strategy,
+    ) -> None:
+        self._client = client
+        record_name = None
+        if schema is not None:
+            try:
+                record_name = parse_protobuf(schema).name
+            except SchemaError as exc:
+                raise SerdeError(f"invalid Protobuf schema: {exc}") from exc
+        self._schemas = SubjectSchemas(
+            client,
+            schema,
+            "PROTOBUF",
+            record_name=record_name,
+            auto_register=auto_register,
+            use_latest=use_latest,
+            normalize=normalize,
+            subject_name_strategy=subject_name_strategy,
+        )
+        self._writers: dict[tuple[str, bool], tuple[bytes, type[Message]]] = {}
+
+    def _writer(self, topic: str, is_key: bool) -> tuple[bytes, type[Message]]:
+        found = self._schemas.writer(topic, is_key)
+        registered = writer_schema(self._client, found.schema_id)
+        parsed = parse_registered(self._client, registered.schema, registered.references)
+        try:
+            cls = message_factory.GetMessageClass(parsed.message([0]))
+        except SchemaError as exc:
+            raise SerdeError(f"schema {found.schema_id}: {exc}") from None
+        entry = self._writers[(topic, is_key)] = (found.prefix + encode_indexes([0]), cls)
+        return entry
+
+    def __call__(self, value: Any, topic: str, is_key: bool = False) -> bytes | None:
+        """The framed bytes of the message `value` describes (None stays None)."""
+        if value is None:
+            return None
+        prefix, cls = self._writers.get((topic, is_key)) or self._writer(topic, is_key)
+        try:
+            message = json_format.ParseDict(value, cls())
+            return prefix + message.SerializeToString()
+        except (json_format.ParseError, EncodeError, ValueError, TypeError) as exc:
+            name = cls.DESCRIPTOR.full_name
+            raise SerdeError(f"value does not match Protobuf message {name}: {exc}") from None
+
+
+class ProtobufJSONDeserializer:
+    """Read framed Protobuf records as JSON-compatible data (see `to_json`)."""
+
+    def __init__(self, client: RegistryClient) -> None:
+        self._messages = ProtobufDeserializer(client)
+
+    def __call__(self, data: bytes | None, topic: str | None = None) -> dict[str, Any] | None:
+        """The record's message as JSON-compatible data (None stays None)."""
+        message = self._messages(data, topic)
+        return None if message is None else to_json(message)
+
+
 def to_json(message: Message) -> dict[str, Any]:
     """A message as JSON-compatible data (Protobuf's JSON mapping, field names as written)."""
     return json_format.MessageToDict(message, preserving_proto_field_name=True)
@@ -248,6 +318,8 @@ def to_json(message: Message) -> dict[str, Any]:
 
 __all__ = [
     "ProtobufDeserializer",
+    "ProtobufJSONDeserializer",
+    "ProtobufJSONSerializer",
     "ProtobufSerializer",
     "decode_indexes",
     "encode_indexes",

@@ -26,6 +26,8 @@ from registry.serde import (
     AvroSerializer,
     JSONDeserializer,
     JSONSerializer,
+    ProtobufJSONDeserializer,
+    ProtobufJSONSerializer,
     SerdeError,
 )
 from registry.serde.wire import HEADER_SIZE, MAGIC_BYTE, unframe
@@ -47,6 +49,7 @@ class SchemaFormat:
 SCHEMA_FORMATS: dict[str, SchemaFormat] = {
     "avro": SchemaFormat("AVRO", AvroSerializer, AvroDeserializer),
     "jsonschema": SchemaFormat("JSON", JSONSerializer, JSONDeserializer),
+    "protobuf": SchemaFormat("PROTOBUF", ProtobufJSONSerializer, ProtobufJSONDeserializer),
 }
 PLAIN_FORMATS = ("string", "json")
 PRODUCE_FORMATS = (*PLAIN_FORMATS, *SCHEMA_FORMATS)
