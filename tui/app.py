@@ -62,10 +62,7 @@ class StreamgovApp(App[None]):
         self.refresh_seconds = refresh_seconds
         self.readonly = readonly
         self.start = start
-        self.schemas = SchemaCache(self._fetch_schema)
-
-    async def _fetch_schema(self, schema_id: int) -> dict[str, object]:
-        return await self.client.schema_by_id(schema_id)
+        self.schemas = SchemaCache(client)
 
     def on_mount(self) -> None:
         self.push_screen(open_screen(self.start))

@@ -274,16 +274,19 @@ class StreamgovClient:
         """The live versions of a subject, ascending."""
         return sorted(await self._get(f"/subjects/{_seg(subject)}/versions"))
 
-    async def schema_version(self, subject: str, version: int | str) -> dict[str, Any]:
-        """`{subject, version, id, schema, schemaType?, references?}` of one version."""
+    async def schema_version(
+        self, subject: str, version: int | str, fmt: str | None = None
+    ) -> dict[str, Any]:
+        """`{subject, version, id, schema, schemaType?, references?}` of one version
+        (`fmt="serialized"`: a Protobuf schema as a base64 descriptor)."""
         result: dict[str, Any] = await self._get(
-            f"/subjects/{_seg(subject)}/versions/{_seg(version)}"
+            f"/subjects/{_seg(subject)}/versions/{_seg(version)}", format=fmt
         )
         return result
 
-    async def schema_by_id(self, schema_id: int) -> dict[str, Any]:
-        """`{schema, schemaType?, references?}` of a registered schema id."""
-        result: dict[str, Any] = await self._get(f"/schemas/ids/{int(schema_id)}")
+    async def schema_by_id(self, schema_id: int, fmt: str | None = None) -> dict[str, Any]:
+        """`{schema, schemaType?, references?}` of a registered schema id (`fmt` as above)."""
+        result: dict[str, Any] = await self._get(f"/schemas/ids/{int(schema_id)}", format=fmt)
         return result
 
     async def compatibility_level(self, subject: str | None = None) -> str:

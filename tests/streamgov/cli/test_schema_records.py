@@ -91,8 +91,8 @@ def raw_values(cluster: EmbeddedCluster, topic: str) -> list[tuple[bytes | None,
 
 
 def test_the_format_lists_come_from_one_table() -> None:
-    assert set(SCHEMA_FORMATS) == {"avro", "jsonschema"}
-    assert PRODUCE_FORMATS == ("string", "json", "avro", "jsonschema")
+    assert set(SCHEMA_FORMATS) == {"avro", "jsonschema", "protobuf"}
+    assert PRODUCE_FORMATS == ("string", "json", "avro", "jsonschema", "protobuf")
     assert CONSUME_FORMATS[:-1] == PRODUCE_FORMATS and CONSUME_FORMATS[-1] == "auto"
 
 
@@ -214,3 +214,54 @@ def test_bad_records_and_options_are_one_line_errors(
     result = run("produce", "e", *args, "-r", url, input=lines)
     assert result.exit_code != 0
     assert message in result.output and "Traceback" not in result.output
+
+
+def test_protobuf_written_by_confluent_is_consumed_and_the_cli_writes_what_confluent_reads(
+    cluster: EmbeddedCluster, url: str, tmp_path: Path
+) -> None:
+    from confluent_kafka.schema_registry.protobuf import ProtobufDeserializer as CfProtoReader
+    from confluent_kafka.schema_registry.protobuf import ProtobufSerializer as CfProtoWriter
+
+    from registry.formats.protobuf import parse_protobuf
+    from tests.registry.protobuf_samples import message_class, order_schema
+
+    order_class = message_class(order_schema(), "shop.Order")
+    ok("topics", "create", "pb")
+    confluent = SchemaRegistryClient({"url": url})
+    context = SerializationContext("pb", MessageField.VALUE)
+    writer = CfProtoWriter(order_class, confluent, {"use.deprecated.format": False})
+    order = order_class(id="o-1", labels={"k": "v"})
+    order.total.units = 3
+    producer = cluster.producer()
+    producer.send("pb", writer(order, context), None)
+    producer.flush()
+    producer.close()
+    for fmt in ("protobuf", "auto"):
+        out = ok("consume", "pb", "--from-beginning", "-e", "--value-format", fmt, "-r", url).stdout
+        assert json.loads(out.splitlines()[0]) == {
+            "id": "o-1", "total": {"units": "3"}, "labels": {"k": "v"},
+        }  # fmt: skip
+
+    schema = tmp_path / "point.proto"
+    schema.write_text(
+        'syntax = "proto3";\npackage geo;\nmessage Point { int32 x = 1; string name = 2; }\n'
+    )
+    ok("topics", "create", "points")
+    ok(
+        "produce", "points", "--value-format", "protobuf", "--schema-file", str(schema), "-r", url,
+        input='{"x": 3, "name": "a"}\n',
+    )  # fmt: skip
+    point_schema = confluent.get_latest_version("points-value").schema
+    assert point_schema.schema_type == "PROTOBUF"
+    [(_, value)] = raw_values(cluster, "points")
+    assert value is not None and value[5:6] == b"\x00"  # message indexes [0]
+    point_class = message_class(parse_protobuf(point_schema.schema_str), "geo.Point")
+    point = CfProtoReader(point_class, {}, confluent)(
+        value, SerializationContext("points", MessageField.VALUE)
+    )
+    assert (point.x, point.name) == (3, "a")
+    bad = run(
+        "produce", "points", "--value-format", "protobuf", "--schema-file", str(schema), "-r", url,
+        input='{"x": "not a number"}\n',
+    )  # fmt: skip
+    assert bad.exit_code == 1 and "geo.Point" in bad.output and "Traceback" not in bad.output
