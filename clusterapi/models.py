@@ -88,7 +88,8 @@ class ClusterDataList(Collection):
 
 
 class TopicData(Resource):
-    """A topic."""
+    """A topic. `damaged` is a streamgov addition: set (naming the file and what is wrong) when
+    the topic's storage cannot be read; its partitions are then unknown (`partitions_count` 0)."""
 
     cluster_id: str
     topic_name: str
@@ -98,6 +99,7 @@ class TopicData(Resource):
     partitions: Relationship
     configs: Relationship
     partition_reassignments: Relationship
+    damaged: str | None = None
 
 
 class TopicDataList(Collection):

@@ -45,9 +45,14 @@ from clusterapi.models import (
     TopicData,
 )
 from engine.cluster import Cluster
-from engine.errors import GroupIdNotFoundError, GroupNotEmptyError, UnknownTopicOrPartitionError
+from engine.errors import (
+    DamagedFileError,
+    GroupIdNotFoundError,
+    GroupNotEmptyError,
+    UnknownTopicOrPartitionError,
+)
 from engine.resets import ResetKind, ResetTarget, apply_reset, plan_reset
-from engine.topics import DEFAULT_CONFIG
+from engine.topics import DEFAULT_CONFIG, is_internal
 from engine.types import (
     GroupDescription,
     GroupState,
@@ -118,10 +123,13 @@ def cluster_data(links: Links) -> ClusterData:
 # -- topics --------------------------------------------------------------------------------
 
 
-def topic_data(links: Links, description: TopicDescription) -> TopicData:
-    """A described topic as a resource."""
+def topic_data(
+    links: Links, description: TopicDescription, damaged: str | None = None
+) -> TopicData:
+    """A described topic as a resource (`damaged`: why its storage cannot be read)."""
     name = description.name
     return TopicData(
+        damaged=damaged,
         kind="KafkaTopic",
         metadata=links.resource(("topics", name), ("topic", name)),
         cluster_id=links.cluster_id,
@@ -136,13 +144,17 @@ def topic_data(links: Links, description: TopicDescription) -> TopicData:
 
 
 def list_topics(cluster: Cluster, links: Links) -> list[TopicData]:
-    """Every topic, internal ones included (flagged `is_internal`), sorted by name."""
+    """Every topic, internal ones included (flagged `is_internal`), sorted by name; a topic
+    whose file is damaged is listed with `damaged` set instead of failing the whole list."""
     topics = []
     for name in cluster.list_topics(include_internal=True):
         try:
             topics.append(topic_data(links, cluster.describe_topic(name)))
         except UnknownTopicOrPartitionError:
             continue  # deleted between listing and describing
+        except DamagedFileError as exc:
+            unreadable = TopicDescription(name, (), internal=is_internal(name))
+            topics.append(topic_data(links, unreadable, damaged=str(exc)))
     return topics
 
 

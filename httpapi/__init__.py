@@ -7,7 +7,7 @@ and the component's own errors. A component builds its router with `shaped_route
 scopes that handling to the router's own routes, and exports one `mount` function with the
 `Mount` signature; `streamgov/server.py` walks the list of mounts.
 
-This package imports no other package of the project, so every component may use it.
+This package imports only `engine` (its storage errors), so every component may use it.
 """
 
 from httpapi.errors import INTERNAL_ERROR, ApiError, error_body

@@ -3,8 +3,9 @@
 `shaped_router` gives a component an `APIRouter` whose route class handles, for that router's
 routes only: 405 with an `Allow` header naming every method of the path, 415 for a body in a
 content type the router does not accept, 413 for a body over the limit, 400 for a body that is
-not JSON, 422 for invalid parameters, the component's own errors (through its translator) and
-anything unexpected (logged, 500). `install_fallback` answers what matches no router (404).
+not JSON, 422 for invalid parameters, the component's own errors (through its translator), the
+engine's storage failures (507 full disk, 503 damaged file) and anything unexpected (logged,
+500). `install_fallback` answers what matches no router (404).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from starlette.routing import Match
 from starlette.types import Receive, Scope, Send
 
 from httpapi.errors import INTERNAL_ERROR, ApiError, error_body
+from httpapi.storage import storage_error
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +138,7 @@ class ShapedRoute(APIRoute):
         """The error shape of anything a handler raised."""
         if isinstance(exc, ApiError):
             return exc
-        translated = type(self).translate(exc)
+        translated = storage_error(exc) or type(self).translate(exc)
         if translated is not None:
             return translated
         if isinstance(exc, RequestValidationError):

@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from engine.cluster import Cluster
-from engine.errors import ClusterUnavailableError, EngineError
+from engine.errors import ClusterUnavailableError, EngineError, StorageError
 from engine.statelog import CommandTooLargeError, StateLog
 from registry import errors
 from registry.compatibility import VersionedSchema
@@ -218,6 +218,8 @@ class SchemaRegistry:
             ) from None
         except (TimeoutError, ClusterUnavailableError) as exc:
             raise errors.operation_timeout(f"{what}: {exc}") from exc
+        except StorageError:
+            raise  # the HTTP edge answers a full disk (507) or a damaged file (503)
         except EngineError as exc:
             raise errors.store_error(f"{what}: {exc}") from exc
 
