@@ -37,14 +37,27 @@ class FieldInfo:
         return {"part": self.part, "path": self.path, "tags": [str(t) for t in self.tags]}
 
 
-def stream_fields(stream: Stream, schemas: SchemaSource) -> list[FieldInfo]:
-    """Every field of the stream's key and value schemas (when registered), with tags."""
+def stream_fields(stream: Stream, schemas: SchemaSource | None) -> list[FieldInfo]:
+    """Every field of the stream's key and value schemas (when registered), with the schema's
+    tags merged with the tags the catalog declares on fields (value fields by default; a path
+    starting with `key.` names a key field)."""
     out: list[FieldInfo] = []
     for part, subject in zip(("key", "value"), stream.subjects(), strict=True):
-        parsed = schemas.latest(subject)
+        parsed = schemas.latest(subject) if schemas is not None else None
         if parsed is not None:
             out.extend(schema_fields(parsed, part))
-    return out
+    declared = dict(stream.field_tags)
+    merged: list[FieldInfo] = []
+    for info in out:
+        extra = declared.pop(info.path if info.part == "value" else f"key.{info.path}", ())
+        merged.append(FieldInfo(info.part, info.path, tuple(sorted(set(info.tags) | set(extra)))))
+    for path, tags in sorted(declared.items()):
+        part, _, rest = path.partition(".")
+        if part == "key" and rest:
+            merged.append(FieldInfo("key", rest, tags))
+        else:
+            merged.append(FieldInfo("value", path, tags))
+    return merged
 
 
 def schema_fields(parsed: ParsedSchema, part: str = "value") -> list[FieldInfo]:

@@ -120,6 +120,8 @@ class Stream:
     deprecation: Deprecation | None = None
     key_subject: str | None = None
     value_subject: str | None = None
+    #: tags the catalog declares on schema fields: (dotted path, tags), by path
+    field_tags: tuple[tuple[str, tuple[Tag, ...]], ...] = ()
 
     def subjects(self) -> tuple[str, str]:
         """The key and value subjects: explicit ones, else Confluent's TopicNameStrategy."""
@@ -145,6 +147,7 @@ class Stream:
             "deprecated": self.deprecation.to_dict() if self.deprecation else None,
             "key_subject": key_subject,
             "value_subject": value_subject,
+            "field_tags": {path: [str(tag) for tag in tags] for path, tags in self.field_tags},
         }
 
 
@@ -268,6 +271,24 @@ def check_names(values: object, what: str, check: Any = check_service) -> tuple[
     if len(values) > MAX_LIST:
         raise CatalogError(f"{what}: at most {MAX_LIST} entries")
     return tuple(sorted({check(value, what) for value in values}))
+
+
+def with_field_tags(stream: Stream, updates: dict[str, tuple[Tag, ...]]) -> Stream:
+    """The stream with catalog field tags set per path (an empty tuple removes the path)."""
+    merged = dict(stream.field_tags)
+    for path, tags in updates.items():
+        if tags:
+            merged[path] = tags
+        else:
+            merged.pop(path, None)
+    return replace(stream, field_tags=tuple(sorted(merged.items())))
+
+
+def check_field_path(value: object) -> str:
+    """A dotted field path such as `customer.email`."""
+    if not isinstance(value, str) or not value or len(value) > 512 or value.strip() != value:
+        raise CatalogError(f"field path {value!r} must be 1-512 characters, like customer.email")
+    return value
 
 
 def with_tags(stream: Stream, add: tuple[Tag, ...], remove: tuple[str, ...]) -> Stream:

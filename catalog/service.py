@@ -199,14 +199,30 @@ class Catalog:
         )
 
     def fields(self, stream: Stream) -> list[FieldInfo]:
-        """The stream's schema fields with their tags ([] without a schema source)."""
-        if self._schemas is None:
-            return []
+        """The stream's schema fields with their schema and catalog tags."""
         try:
             return stream_fields(stream, self._schemas)
         except Exception as exc:  # a schema the catalog cannot read must not hide the stream
             logger.info("catalog: fields of %s could not be read: %s", stream.topic, exc)
-            return []
+            return stream_fields(stream, None)
+
+    def fields_with_tag(self, tag: str) -> list[dict[str, Any]]:
+        """Streams carrying `tag` on the stream itself or on any field, with those fields."""
+        found = []
+        for stream in self.streams():
+            fields = [
+                f.to_dict() for f in self.fields(stream) if any(t.name == tag for t in f.tags)
+            ]
+            if fields or stream.has_tag(tag):
+                found.append(
+                    {"topic": stream.topic, "stream_tag": stream.has_tag(tag), "fields": fields}
+                )
+        return found
+
+    def schema_text(self, subject: str) -> tuple[str, str] | None:
+        """(schemaType, text) of the subject's latest schema, for exports."""
+        parsed = self._schemas.latest(subject) if self._schemas is not None else None
+        return (parsed.schema_type.value, parsed.raw) if parsed is not None else None
 
     def horizon_seconds(self) -> float:
         """How long an idle consumer keeps counting (a catalog setting, default 7 days)."""

@@ -26,12 +26,14 @@ from catalog.model import (
     Stream,
     Tag,
     check_date,
+    check_field_path,
     check_names,
     check_service,
     check_tags,
     check_text,
     check_topic,
     check_webhook_url,
+    with_field_tags,
     with_tags,
 )
 
@@ -43,6 +45,7 @@ STREAM_FIELDS = ("owner", "namespace", "description", "key_subject", "value_subj
 SERVICE_FIELDS = ("team", "description", "contacts", "inputs", "outputs", "groups", "principals")
 #: How many producer identities are remembered per stream (the oldest seen is forgotten).
 MAX_PRODUCERS_PER_STREAM = 100
+MAX_FIELD_TAGS = 1_000
 
 
 @dataclass
@@ -127,15 +130,20 @@ def upsert_stream(
     fields: Mapping[str, str | None] | None = None,
     add_tags: Iterable[str] = (),
     remove_tags: Iterable[str] = (),
+    field_tags: Mapping[str, Iterable[str]] | None = None,
 ) -> dict[str, Json]:
-    """Create the stream's entry if missing, set the given fields, add and remove tags."""
-    return {
+    """Create the stream's entry if missing, set the given fields, add and remove tags, and
+    set the catalog's tags of schema fields (an empty list removes a field's tags)."""
+    command: dict[str, Json] = {
         "op": "stream.upsert",
         "topic": topic,
         "fields": dict(fields or {}),
         "add_tags": [str(tag) for tag in add_tags],
         "remove_tags": list(remove_tags),
     }
+    if field_tags:
+        command["field_tags"] = {path: [str(t) for t in tags] for path, tags in field_tags.items()}
+    return command
 
 
 def deprecate_stream(
@@ -271,8 +279,17 @@ def _upsert_stream(state: CatalogState, command: Mapping[str, Json], commit: boo
     fields = _stream_fields(command.get("fields") or {})
     add = check_tags(command.get("add_tags") or [], "tags to add")
     remove = tuple(tag.name for tag in check_tags(command.get("remove_tags") or [], "tags"))
+    raw_field_tags = command.get("field_tags") or {}
+    if not isinstance(raw_field_tags, Mapping) or len(raw_field_tags) > MAX_FIELD_TAGS:
+        raise CatalogError(f"field_tags must map at most {MAX_FIELD_TAGS} field paths to tags")
+    field_updates = {
+        check_field_path(path): check_tags(tags, f"tags of field {path}")
+        for path, tags in raw_field_tags.items()
+    }
     current = state.streams.get(topic) or Stream(topic)
     updated = with_tags(replace(current, **fields), add, remove)  # type: ignore[arg-type]
+    if field_updates:
+        updated = with_field_tags(updated, field_updates)
     if commit:
         state.streams[topic] = updated
     return updated

@@ -1,0 +1,224 @@
+"""The catalog's REST routes under `/catalog`: streams, services, deprecations, events, search
+and exports. A thin layer over `catalog.service.Catalog`.
+
+Errors answer `{"error_code": <int>, "message": <str>}` with the HTTP status in the first three
+digits of `error_code`, like the rest of streamgov's non-registry API.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from pydantic import BaseModel, Field
+
+from catalog import exports
+from catalog.model import CatalogError, ConflictError, NotFoundError
+from catalog.search import SearchQueryError
+from catalog.service import Catalog
+
+T = TypeVar("T")
+
+_STATUS: dict[type[Exception], tuple[int, int]] = {
+    NotFoundError: (404, 40401),
+    ConflictError: (409, 40901),
+}
+
+
+def error_response(exc: Exception) -> JSONResponse:
+    """The JSON error for a catalog or search error."""
+    status, code = _STATUS.get(type(exc), (422, 42201))
+    return JSONResponse(status_code=status, content={"error_code": code, "message": str(exc)})
+
+
+def _answer(call: Callable[[], T]) -> T | JSONResponse:
+    try:
+        return call()
+    except (CatalogError, SearchQueryError) as exc:
+        return error_response(exc)
+
+
+class StreamUpdate(BaseModel):
+    """Fields to set on a stream's entry; absent fields are left as they are."""
+
+    owner: str | None = Field(None, description="The one service allowed to write the stream")
+    namespace: str | None = None
+    description: str | None = None
+    key_subject: str | None = None
+    value_subject: str | None = None
+    add_tags: list[str] = Field(default_factory=list, description="`name` or `name=value`")
+    remove_tags: list[str] = Field(default_factory=list, description="Tag names to remove")
+
+
+class DeprecationRequest(BaseModel):
+    """How a stream is deprecated."""
+
+    replacement: str | None = None
+    sunset: str | None = Field(None, description="YYYY-MM-DD")
+    reason: str | None = None
+    since: str | None = Field(None, description="YYYY-MM-DD; today when absent")
+
+
+class ServiceUpdate(BaseModel):
+    """Fields to set on a service; absent fields are left as they are."""
+
+    team: str | None = None
+    description: str | None = None
+    contacts: list[str] | None = None
+    inputs: list[str] | None = None
+    outputs: list[str] | None = None
+    groups: list[str] | None = None
+    principals: list[str] | None = None
+
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "The stream or service is not in the catalog."},
+    409: {"description": "The change contradicts the catalog's state."},
+    422: {"description": "A value is not valid; the message says which."},
+}
+
+
+def build_router(catalog: Catalog) -> APIRouter:
+    """The `/catalog` routes over a running catalog."""
+    router = APIRouter(prefix="/catalog", tags=["catalog"], responses=_ERRORS)
+
+    @router.get("/streams", summary="Streams in the catalog")
+    def list_streams(
+        tag: str | None = Query(None, description="Only streams with this tag name"),
+        owner: str | None = None,
+        lifecycle: str | None = Query(None, description="active, deprecated or retired"),
+    ) -> list[dict[str, Any]]:
+        """Every catalogued stream, filtered by tag, owner or lifecycle."""
+        return [
+            stream.to_dict()
+            for stream in catalog.streams()
+            if (tag is None or stream.has_tag(tag.lower()))
+            and (owner is None or stream.owner == owner)
+            and (lifecycle is None or stream.lifecycle.value == lifecycle)
+        ]
+
+    @router.get("/streams/{topic}", summary="One stream in detail")
+    def describe_stream(topic: str) -> Any:
+        """Owner, tags, lifecycle, deprecation, consumers (declared and observed, with lag),
+        producers, schema fields with their tags, and drift."""
+        return _answer(lambda: catalog.describe(topic).to_dict())
+
+    @router.patch("/streams/{topic}", summary="Create or update a stream's entry")
+    def update_stream(topic: str, body: StreamUpdate) -> Any:
+        """Only the fields given change; tags are added and removed by name."""
+        return _answer(
+            lambda: catalog.tag(
+                topic,
+                owner=body.owner,
+                namespace=body.namespace,
+                description=body.description,
+                key_subject=body.key_subject,
+                value_subject=body.value_subject,
+                add_tags=body.add_tags,
+                remove_tags=body.remove_tags,
+            ).to_dict()
+        )
+
+    @router.put("/streams/{topic}/deprecation", summary="Deprecate a stream")
+    def deprecate(topic: str, body: DeprecationRequest) -> Any:
+        """Mark the stream deprecated with its replacement; its consumers are then followed
+        until none is left, and the owner is told once."""
+        return _answer(
+            lambda: catalog.deprecate(
+                topic,
+                replacement=body.replacement,
+                sunset=body.sunset,
+                reason=body.reason,
+                since=body.since,
+            ).to_dict()
+        )
+
+    @router.delete("/streams/{topic}/deprecation", summary="Undo a deprecation")
+    def undeprecate(topic: str) -> Any:
+        """Make a deprecated stream active again."""
+        return _answer(lambda: catalog.undeprecate(topic).to_dict())
+
+    @router.post("/streams/{topic}/retire", summary="Delete a stream that is safe to delete")
+    def retire(topic: str, force: bool = False) -> Any:
+        """Delete the topic and mark its entry retired; refused (409) while consumers remain,
+        unless `force`, whose answer names the consumers it breaks."""
+        return _answer(lambda: catalog.retire(topic, force=force))
+
+    @router.get("/services", summary="Services")
+    def list_services() -> list[dict[str, Any]]:
+        """Every service with its team, contacts, inputs, outputs and groups."""
+        return [service.to_dict() for service in catalog.services()]
+
+    @router.get("/services/{name}", summary="One service")
+    def get_service(name: str) -> Any:
+        """The service and the streams it owns."""
+
+        def detail() -> dict[str, Any]:
+            service = catalog.service(name)
+            owned = [s.topic for s in catalog.state().owned_by(name)]
+            return {**service.to_dict(), "owns": owned}
+
+        return _answer(detail)
+
+    @router.patch("/services/{name}", summary="Create or update a service")
+    def update_service(name: str, body: ServiceUpdate) -> Any:
+        """Only the fields given change."""
+        fields = body.model_dump(exclude_none=True)
+        return _answer(lambda: catalog.put_service(name, **fields).to_dict())
+
+    @router.delete("/services/{name}", summary="Forget a service")
+    def delete_service(name: str) -> Any:
+        """Remove the service from the catalog (its streams keep their owner's name)."""
+        return _answer(lambda: catalog.delete_service(name).to_dict())
+
+    @router.get("/services/{name}/asyncapi", summary="AsyncAPI 3.0 document of a service")
+    def service_asyncapi(name: str) -> Any:
+        """Channels for the streams the service reads and writes, with message payloads from
+        the registry."""
+        return _answer(lambda: exports.asyncapi(catalog.state(), name, catalog.schema_text))
+
+    @router.get("/deprecations", summary="Deprecated streams and their remaining consumers")
+    def deprecations() -> list[dict[str, Any]]:
+        """Evaluates now: each deprecated stream, the consumers that still count, and whether
+        it is safe to delete. The owner of a stream that just became safe is told once."""
+        return [status.to_dict() for status in catalog.deprecations()]
+
+    @router.get("/events", summary="Catalog events")
+    def events(limit: int = Query(1000, ge=1, le=10_000)) -> list[dict[str, Any]]:
+        """The newest events, oldest first (`no_consumers_left`, `single_writer_violation`)."""
+        return catalog.events.read(limit)
+
+    @router.get("/search", summary="Full-text search")
+    def search(
+        q: str = Query(..., description="Words to find in names, tags, owners, fields"),
+        limit: int = Query(20, ge=1, le=1000),
+    ) -> Any:
+        """Streams matching every word, best first."""
+        return _answer(lambda: [hit.to_dict() for hit in catalog.search(q, limit)])
+
+    @router.get("/fields", summary="Streams with a field tag")
+    def tagged_fields(tag: str = Query(..., description="For example pii")) -> list[dict[str, Any]]:
+        """Which streams carry a field with this tag (schema tags and catalog tags)."""
+        return catalog.fields_with_tag(tag.lower())
+
+    @router.get("/export/backstage", response_class=PlainTextResponse, summary="Backstage entities")
+    def export_backstage() -> str:
+        """`catalog-info.yaml`: a Component per service and an API per stream."""
+        return exports.backstage(catalog.state())
+
+    @router.get("/export/topology", summary="Service and stream topology")
+    def export_topology(format: str = Query("mermaid", pattern="^(mermaid|dot|json)$")) -> Response:
+        """The topology as Mermaid, Graphviz DOT or JSON."""
+        state = catalog.state()
+        if format == "dot":
+            return PlainTextResponse(exports.dot(state), media_type="text/vnd.graphviz")
+        if format == "json":
+            services, streams, edges = exports.topology(state)
+            body = {"services": sorted(services), "streams": sorted(streams), "edges": edges}
+            return Response(json.dumps(body), media_type="application/json")
+        return PlainTextResponse(exports.mermaid(state))
+
+    return router

@@ -1,0 +1,1 @@
+"""Governance as code: strict files, plan and apply, import."""
