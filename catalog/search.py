@@ -21,7 +21,7 @@ MAX_TERMS = 16
 
 #: column -> BM25 weight; the order is the table's column order
 _COLUMNS = {
-    "topic": 10.0,
+    "name": 10.0,
     "tags": 5.0,
     "fields": 4.0,
     "owner": 3.0,
@@ -36,6 +36,8 @@ class SearchDocument:
     """What is searchable about one stream."""
 
     topic: str
+    #: the words of the stream's name; the topic itself when empty
+    name: str = ""
     owner: str = ""
     namespace: str = ""
     description: str = ""
@@ -82,7 +84,7 @@ class SearchIndex:
         self._lock = threading.Lock()
         self._db = sqlite_utils.Database(sqlite3.connect(":memory:", check_same_thread=False))
         self._table = self._db.table("streams")
-        self._table.create({name: str for name in _COLUMNS}, pk="topic")
+        self._table.create({"topic": str, **{name: str for name in _COLUMNS}}, pk="topic")
         self._table.enable_fts(list(_COLUMNS), tokenize="unicode61", create_triggers=False)
         self._weights = ", ".join(str(weight) for weight in _COLUMNS.values())
 
@@ -91,6 +93,7 @@ class SearchIndex:
         rows = [
             {
                 "topic": doc.topic,
+                "name": doc.name or f"{split_words(doc.topic)} {doc.topic}",
                 "tags": doc.tags,
                 "fields": doc.fields,
                 "owner": doc.owner,

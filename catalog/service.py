@@ -248,7 +248,7 @@ class Catalog:
                 split_words(f.path) + " " + " ".join(str(t) for t in f.tags) for f in fields
             )
             yield SearchDocument(
-                topic=split_words(topic) + " " + topic,
+                topic=topic,
                 owner=stream.owner or "",
                 namespace=stream.namespace or "",
                 description=stream.description or "",
@@ -285,6 +285,7 @@ class Catalog:
         value_subject: str | None = None,
         add_tags: Iterable[str] = (),
         remove_tags: Iterable[str] = (),
+        field_tags: Mapping[str, Iterable[str]] | None = None,
     ) -> Stream:
         """Create or update a stream's entry; only the given fields change."""
         given = {
@@ -296,7 +297,13 @@ class Catalog:
         }
         fields = {name: value for name, value in given.items() if value is not None}
         result: Stream = self.write(
-            commands.upsert_stream(topic, fields=fields, add_tags=add_tags, remove_tags=remove_tags)
+            commands.upsert_stream(
+                topic,
+                fields=fields,
+                add_tags=add_tags,
+                remove_tags=remove_tags,
+                field_tags=field_tags,
+            )
         )
         return result
 

@@ -15,11 +15,15 @@ from streamgov import __version__
 
 #: sub-command name -> "module:attribute" of its click command. Keep sorted.
 COMMANDS: dict[str, str] = {
+    "apply": "streamgov.cli.governance:apply",
     "backup": "streamgov.cli.storage:backup",
+    "catalog": "streamgov.cli.catalog:catalog_group",
     "check": "streamgov.cli.check:check_command",
     "consume": "streamgov.cli.consume:consume",
     "groups": "streamgov.cli.groups:groups",
+    "import": "streamgov.cli.governance:import_command",
     "lag": "streamgov.cli.lag:lag",
+    "plan": "streamgov.cli.governance:plan",
     "produce": "streamgov.cli.produce:produce",
     "recover": "streamgov.cli.storage:recover",
     "registry": "streamgov.cli.registry:registry",
