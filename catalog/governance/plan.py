@@ -305,7 +305,7 @@ class Streams:
             deprecation = _deprecation_change(base, desired)
             if deprecation is not None:
                 diff["deprecated"] = deprecation
-            if current is None or diff:
+            if diff:  # a stream declared without catalog metadata needs no entry
                 changes.append(
                     Change(
                         self.kind,
