@@ -32,7 +32,7 @@ _TOPIC_NAME = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-class CatalogError(ValueError):
+class CatalogError(Exception):
     """A catalog command or value is not valid; the message names what and why."""
 
     #: a short machine-readable kind: ``invalid``, ``not_found``, ``conflict``, ``refused``

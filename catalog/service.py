@@ -33,7 +33,7 @@ from catalog.search import SearchDocument, SearchHit, SearchIndex, split_words
 from catalog.state import CatalogState
 from engine.cluster import Cluster
 from engine.errors import EngineError, UnknownTopicOrPartitionError
-from engine.statelog import StateLog
+from engine.statelog import CommandError, CommandTooLargeError, StateLog
 
 logger = logging.getLogger(__name__)
 
@@ -97,9 +97,7 @@ class Catalog:
         self._schemas = schemas
         self._clock = clock
         self._webhook_factory = webhook_factory
-        self._log: StateLog[CatalogState] = StateLog(
-            cluster, self.settings.topic, commands.initial_state, commands.apply
-        )
+        self._log: StateLog[CatalogState] = StateLog(cluster, self.settings.topic, commands.FOLD)
         self.events = EventLog(cluster, self.settings.events_topic)
         self._search = SearchIndex()
         self._search_revision = -1
@@ -143,9 +141,14 @@ class Catalog:
     # -- reads -------------------------------------------------------------------------------
 
     def state(self) -> CatalogState:
-        """The current state, caught up with the log (read it, do not change it)."""
-        self._log.sync()
-        return self._log.state
+        """A copy of the state caught up with the log, safe to read while others write."""
+        with self._log.read() as state:
+            return state.copy()
+
+    def _current(self) -> CatalogState:
+        """A copy of the local state without catching up (no I/O)."""
+        with self._log.current() as state:
+            return state.copy()
 
     def streams(self) -> list[Stream]:
         """Every stream in the catalog, by topic."""
@@ -226,7 +229,8 @@ class Catalog:
 
     def horizon_seconds(self) -> float:
         """How long an idle consumer keeps counting (a catalog setting, default 7 days)."""
-        value = self._log.state.settings.get("consumer_horizon_seconds")
+        with self._log.current() as state:
+            value = state.settings.get("consumer_horizon_seconds")
         return float(value) if value is not None else DEFAULT_HORIZON_SECONDS
 
     def search(self, text: str, limit: int = 20) -> list[SearchHit]:
@@ -266,13 +270,16 @@ class Catalog:
 
     def write(self, command: Mapping[str, Any]) -> Any:
         """Validate `command` against the current state, then append it and return its
-        outcome. Bad commands raise CatalogError and never reach the log."""
+        outcome. Bad commands raise CatalogError and never reach the log; a command that
+        would change nothing is answered without being appended."""
         if self.settings.readonly:
             raise CatalogError("the catalog is read-only on this server")
-        with self._log.lock:
-            self._log.sync()
-            commands.validate(self._log.state, command)
-        return self._log.append(command)
+        try:
+            return self._log.write(command)
+        except CommandError as exc:
+            raise CatalogError(str(exc)) from None
+        except CommandTooLargeError as exc:
+            raise CatalogError(f"the change is too large to store: {exc}") from None
 
     def tag(
         self,
@@ -388,9 +395,9 @@ class Catalog:
             self.state(), observations, self._previous, now, self.settings.activity_refresh_seconds
         )
         for topic, group in record:
-            self._log.append(commands.observe_consumer(topic, group, now))
+            self._log.write(commands.observe_consumer(topic, group, now))
         for topic, group in forget:
-            self._log.append(commands.forget_consumer(topic, group))
+            self._log.write(commands.forget_consumer(topic, group))
         self._previous = observations
         return observations
 
@@ -419,9 +426,10 @@ class Catalog:
         stream = status.stream
         assert stream.deprecation is not None
         key = (NO_CONSUMERS_LEFT, stream.topic, stream.deprecation.serial)
-        if key in self._log.state.claimed:
-            return
-        won = self._log.append(
+        with self._log.current() as state:
+            if key in state.claimed:
+                return
+        won = self._log.write(
             commands.claim_notification(NO_CONSUMERS_LEFT, stream.topic, stream.deprecation.serial)
         )
         if not won:
@@ -441,7 +449,8 @@ class Catalog:
 
     def _emit(self, event: CatalogEvent) -> None:
         self.events.append(event)
-        url = self._log.state.settings.get("webhook_url")
+        with self._log.current() as state:
+            url = state.settings.get("webhook_url")
         if url:
             self._webhook_factory(str(url)).deliver(event)
 
@@ -458,9 +467,9 @@ class Catalog:
         self._producers_seen[key] = now
         if self.settings.readonly or topic.startswith("_"):
             return
-        violation = self._log.append(commands.observe_producer(topic, principal, client_id, now))
+        violation = self._log.write(commands.observe_producer(topic, principal, client_id, now))
         if violation:
-            stream = self._log.state.streams.get(topic)
+            stream = self._current().streams.get(topic)
             self._emit(
                 CatalogEvent(
                     SINGLE_WRITER_VIOLATION,

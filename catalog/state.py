@@ -11,7 +11,7 @@ appending so bad input never reaches the log. Command constructors sit next to t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -36,6 +36,7 @@ from catalog.model import (
     with_field_tags,
     with_tags,
 )
+from engine.statelog import Command, CommandError, Fold, SnapshotCodec, Unchanged, command
 
 Json = Any
 
@@ -66,6 +67,20 @@ class CatalogState:
     settings: dict[str, Json] = field(default_factory=dict)
     #: bumped on every change, so readers can cache derived views (search index, exports)
     revision: int = 0
+
+    def copy(self) -> CatalogState:
+        """A copy that later commands do not change (entries are immutable; the containers
+        are copied), for readers that work outside the log's lock."""
+        return CatalogState(
+            streams=dict(self.streams),
+            services=dict(self.services),
+            consumers={topic: dict(groups) for topic, groups in self.consumers.items()},
+            producers={topic: dict(seen) for topic, seen in self.producers.items()},
+            claimed=set(self.claimed),
+            deprecations=dict(self.deprecations),
+            settings=dict(self.settings),
+            revision=self.revision,
+        )
 
     def stream(self, topic: str) -> Stream:
         """The stream's entry, or NotFoundError."""
@@ -131,19 +146,19 @@ def upsert_stream(
     add_tags: Iterable[str] = (),
     remove_tags: Iterable[str] = (),
     field_tags: Mapping[str, Iterable[str]] | None = None,
-) -> dict[str, Json]:
+) -> Command:
     """Create the stream's entry if missing, set the given fields, add and remove tags, and
     set the catalog's tags of schema fields (an empty list removes a field's tags)."""
-    command: dict[str, Json] = {
-        "op": "stream.upsert",
-        "topic": topic,
-        "fields": dict(fields or {}),
-        "add_tags": [str(tag) for tag in add_tags],
-        "remove_tags": list(remove_tags),
-    }
+    built = command(
+        "stream.upsert",
+        topic=topic,
+        fields=dict(fields or {}),
+        add_tags=[str(tag) for tag in add_tags],
+        remove_tags=list(remove_tags),
+    )
     if field_tags:
-        command["field_tags"] = {path: [str(t) for t in tags] for path, tags in field_tags.items()}
-    return command
+        built["field_tags"] = {path: [str(t) for t in tags] for path, tags in field_tags.items()}
+    return built
 
 
 def deprecate_stream(
@@ -153,74 +168,68 @@ def deprecate_stream(
     replacement: str | None = None,
     sunset: str | None = None,
     reason: str | None = None,
-) -> dict[str, Json]:
+) -> Command:
     """Mark the stream deprecated (or change its deprecation), since an ISO date."""
-    return {
-        "op": "stream.deprecate",
-        "topic": topic,
-        "since": since,
-        "replacement": replacement,
-        "sunset": sunset,
-        "reason": reason,
-    }
+    return command(
+        "stream.deprecate",
+        topic=topic,
+        since=since,
+        replacement=replacement,
+        sunset=sunset,
+        reason=reason,
+    )
 
 
-def undeprecate_stream(topic: str) -> dict[str, Json]:
+def undeprecate_stream(topic: str) -> Command:
     """Make a deprecated stream active again."""
-    return {"op": "stream.undeprecate", "topic": topic}
+    return command("stream.undeprecate", topic=topic)
 
 
-def retire_stream(topic: str, at: float) -> dict[str, Json]:
+def retire_stream(topic: str, at: float) -> Command:
     """Record that the stream's topic was deleted: its entry stays, marked retired."""
-    return {"op": "stream.retire", "topic": topic, "at": at}
+    return command("stream.retire", topic=topic, at=at)
 
 
-def delete_stream(topic: str) -> dict[str, Json]:
+def delete_stream(topic: str) -> Command:
     """Forget the stream's entry (its topic is untouched)."""
-    return {"op": "stream.delete", "topic": topic}
+    return command("stream.delete", topic=topic)
 
 
-def upsert_service(name: str, fields: Mapping[str, Json] | None = None) -> dict[str, Json]:
+def upsert_service(name: str, fields: Mapping[str, Json] | None = None) -> Command:
     """Create the service if missing and set the given fields."""
-    return {"op": "service.upsert", "name": name, "fields": dict(fields or {})}
+    return command("service.upsert", name=name, fields=dict(fields or {}))
 
 
-def delete_service(name: str) -> dict[str, Json]:
+def delete_service(name: str) -> Command:
     """Forget a service; streams it owns keep the owner's name."""
-    return {"op": "service.delete", "name": name}
+    return command("service.delete", name=name)
 
 
-def observe_consumer(topic: str, group: str, at: float) -> dict[str, Json]:
+def observe_consumer(topic: str, group: str, at: float) -> Command:
     """Record that `group` was active on `topic` at `at` (epoch seconds)."""
-    return {"op": "consumer.observe", "topic": topic, "group": group, "at": at}
+    return command("consumer.observe", topic=topic, group=group, at=at)
 
 
-def forget_consumer(topic: str, group: str) -> dict[str, Json]:
+def forget_consumer(topic: str, group: str) -> Command:
     """Forget an observed consumer (its group no longer has offsets on the stream)."""
-    return {"op": "consumer.forget", "topic": topic, "group": group}
+    return command("consumer.forget", topic=topic, group=group)
 
 
-def observe_producer(topic: str, principal: str, client_id: str, at: float) -> dict[str, Json]:
+def observe_producer(topic: str, principal: str, client_id: str, at: float) -> Command:
     """Record that a producer identity wrote `topic` at `at`. The outcome is True when this
     identity is new on the stream and is not its owner (a single-writer violation)."""
-    return {
-        "op": "producer.observe",
-        "topic": topic,
-        "principal": principal,
-        "client_id": client_id,
-        "at": at,
-    }
+    return command("producer.observe", topic=topic, principal=principal, client_id=client_id, at=at)
 
 
-def claim_notification(kind: str, topic: str, serial: int) -> dict[str, Json]:
+def claim_notification(kind: str, topic: str, serial: int) -> Command:
     """Claim the right to send notification `kind` about the topic's deprecation `serial`.
     The outcome is True for the first claim in log order and False for every later one."""
-    return {"op": "notification.claim", "kind": kind, "topic": topic, "serial": serial}
+    return command("notification.claim", kind=kind, topic=topic, serial=serial)
 
 
-def set_settings(values: Mapping[str, Json]) -> dict[str, Json]:
+def set_settings(values: Mapping[str, Json]) -> Command:
     """Set operator settings (`webhook_url`, `consumer_horizon_seconds`); None removes one."""
-    return {"op": "settings.set", "values": dict(values)}
+    return command("settings.set", values=dict(values))
 
 
 # -- the fold -------------------------------------------------------------------------------------
@@ -229,31 +238,34 @@ def set_settings(values: Mapping[str, Json]) -> dict[str, Json]:
 def apply(state: CatalogState, command: Mapping[str, Json]) -> Json:
     """Fold one command into the state and return its outcome (raises CatalogError). The state
     is untouched when this raises: every check runs before any change."""
-    return _dispatch(state, command, commit=True)
+    try:
+        return FOLD.apply(state, command)
+    except CommandError as exc:
+        raise CatalogError(str(exc)) from None
 
 
 def validate(state: CatalogState, command: Mapping[str, Json]) -> Json:
     """Run every check `apply` would run, change nothing, and return the would-be outcome."""
-    return _dispatch(state, command, commit=False)
+    try:
+        outcome = FOLD.validate(state, command)
+    except CommandError as exc:
+        raise CatalogError(str(exc)) from None
+    return outcome.value if isinstance(outcome, Unchanged) else outcome
 
 
 Handler = Callable[[CatalogState, Mapping[str, Json], bool], Json]
 
 
-def _dispatch(state: CatalogState, command: Mapping[str, Json], commit: bool) -> Json:
-    op = command.get("op") if isinstance(command, Mapping) else None
-    handler = _HANDLERS.get(op) if isinstance(op, str) else None
-    if handler is None:
-        raise CatalogError(f"unknown catalog command {op!r}")
-    try:
+def _counted(handler: Handler) -> Handler:
+    """The handler, bumping `revision` when it commits a change."""
+
+    def run(state: CatalogState, command: Mapping[str, Json], commit: bool) -> Json:
         outcome = handler(state, command, commit)
-    except CatalogError:
-        raise
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise CatalogError(f"malformed catalog command {op!r}: {exc!r}") from None
-    if commit:
-        state.revision += 1
-    return outcome
+        if commit and not isinstance(outcome, Unchanged):
+            state.revision += 1
+        return outcome
+
+    return run
 
 
 def _stream_fields(raw: Mapping[str, Json]) -> dict[str, str | None]:
@@ -290,6 +302,8 @@ def _upsert_stream(state: CatalogState, command: Mapping[str, Json], commit: boo
     updated = with_tags(replace(current, **fields), add, remove)  # type: ignore[arg-type]
     if field_updates:
         updated = with_field_tags(updated, field_updates)
+    if state.streams.get(topic) == updated:
+        return Unchanged(updated)
     if commit:
         state.streams[topic] = updated
     return updated
@@ -396,6 +410,8 @@ def _upsert_service(state: CatalogState, command: Mapping[str, Json], commit: bo
     name = check_service(command["name"])
     fields = _service_fields(command.get("fields") or {})
     updated = replace(state.services.get(name) or Service(name), **fields)
+    if state.services.get(name) == updated:
+        return Unchanged(updated)
     for group in updated.groups:
         other = state.service_of_group(group)
         if other is not None and other != name:
@@ -532,4 +548,103 @@ _HANDLERS: dict[str, Handler] = {
     "notification.claim": _claim_notification,
 }
 
-__all__ = ["CatalogState", "Tag", "apply", "initial_state", "validate"]
+# -- snapshots ------------------------------------------------------------------------------------
+
+
+def _stream_piece(stream: Stream) -> dict[str, Json]:
+    deprecation = stream.deprecation
+    return {
+        "k": "stream",
+        "topic": stream.topic,
+        "owner": stream.owner,
+        "namespace": stream.namespace,
+        "description": stream.description,
+        "tags": [str(tag) for tag in stream.tags],
+        "lifecycle": stream.lifecycle.value,
+        "deprecation": None
+        if deprecation is None
+        else {**deprecation.to_dict(), "serial": deprecation.serial},
+        "key_subject": stream.key_subject,
+        "value_subject": stream.value_subject,
+        "field_tags": [[path, [str(t) for t in tags]] for path, tags in stream.field_tags],
+    }
+
+
+def _stream_from(piece: Mapping[str, Json]) -> Stream:
+    raw = piece["deprecation"]
+    return Stream(
+        topic=piece["topic"],
+        owner=piece["owner"],
+        namespace=piece["namespace"],
+        description=piece["description"],
+        tags=tuple(Tag.parse(tag) for tag in piece["tags"]),
+        lifecycle=Lifecycle(piece["lifecycle"]),
+        deprecation=None if raw is None else Deprecation(**raw),
+        key_subject=piece["key_subject"],
+        value_subject=piece["value_subject"],
+        field_tags=tuple(
+            (path, tuple(Tag.parse(tag) for tag in tags)) for path, tags in piece["field_tags"]
+        ),
+    )
+
+
+def dump_state(state: CatalogState) -> Iterator[Json]:
+    """The state as JSON pieces for a snapshot (see `load_state`)."""
+    for stream in state.streams.values():
+        yield _stream_piece(stream)
+    for service in state.services.values():
+        yield {"k": "service", **service.to_dict(), "groups": list(service.groups)}
+    for topic, groups in state.consumers.items():
+        yield {"k": "consumers", "topic": topic, "groups": groups}
+    for topic, seen in state.producers.items():
+        yield {
+            "k": "producers",
+            "topic": topic,
+            "seen": [[p.principal, p.client_id, p.first_seen, p.last_seen] for p in seen.values()],
+        }
+    yield {
+        "k": "rest",
+        "claimed": sorted(list(key) for key in state.claimed),
+        "deprecations": state.deprecations,
+        "settings": state.settings,
+        "revision": state.revision,
+    }
+
+
+def load_state(pieces: Iterator[Json]) -> CatalogState:
+    """Rebuild the state from `dump_state`'s pieces."""
+    state = CatalogState()
+    for piece in pieces:
+        kind = piece["k"]
+        if kind == "stream":
+            stream = _stream_from(piece)
+            state.streams[stream.topic] = stream
+        elif kind == "service":
+            fields = {key: piece[key] for key in ("team", "description")}
+            lists = ("contacts", "inputs", "outputs", "groups", "principals")
+            fields |= {key: tuple(piece[key]) for key in lists}
+            state.services[piece["name"]] = Service(piece["name"], **fields)
+        elif kind == "consumers":
+            state.consumers[piece["topic"]] = {g: float(at) for g, at in piece["groups"].items()}
+        elif kind == "producers":
+            state.producers[piece["topic"]] = {
+                (p, c): ObservedProducer(p, c, float(first), float(last))
+                for p, c, first, last in piece["seen"]
+            }
+        elif kind == "rest":
+            state.claimed = {(k, t, int(n)) for k, t, n in piece["claimed"]}
+            state.deprecations = {t: int(n) for t, n in piece["deprecations"].items()}
+            state.settings = dict(piece["settings"])
+            state.revision = int(piece["revision"])
+        else:
+            raise ValueError(f"unknown snapshot piece {kind!r}")
+    return state
+
+
+FOLD: Fold[CatalogState] = Fold(
+    initial_state,
+    {op: _counted(handler) for op, handler in _HANDLERS.items()},
+    snapshot=SnapshotCodec("catalog-1", dump_state, load_state),
+)
+
+__all__ = ["FOLD", "CatalogState", "Tag", "apply", "initial_state", "validate"]
