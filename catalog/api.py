@@ -8,37 +8,28 @@ digits of `error_code`, like the rest of streamgov's non-registry API.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
-from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi import APIRouter, FastAPI, Query
+from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
 from catalog import exports
 from catalog.model import CatalogError, ConflictError, NotFoundError
+from catalog.schemas import RegistrySchemas
 from catalog.search import SearchQueryError
-from catalog.service import Catalog
+from catalog.service import Catalog, CatalogSettings
+from engine.cluster import Cluster
+from httpapi import ApiError, Closer, ServerSettings, shaped_router
 
-T = TypeVar("T")
-
-_STATUS: dict[type[Exception], tuple[int, int]] = {
-    NotFoundError: (404, 40401),
-    ConflictError: (409, 40901),
-}
+_CODES: dict[type[Exception], int] = {NotFoundError: 40401, ConflictError: 40901}
 
 
-def error_response(exc: Exception) -> JSONResponse:
-    """The JSON error for a catalog or search error."""
-    status, code = _STATUS.get(type(exc), (422, 42201))
-    return JSONResponse(status_code=status, content={"error_code": code, "message": str(exc)})
-
-
-def _answer(call: Callable[[], T]) -> T | JSONResponse:
-    try:
-        return call()
-    except (CatalogError, SearchQueryError) as exc:
-        return error_response(exc)
+def translate(exc: Exception) -> ApiError | None:
+    """Catalog and search errors in the error shape: 404, 409, else 422 naming the problem."""
+    if isinstance(exc, CatalogError | SearchQueryError):
+        return ApiError(_CODES.get(type(exc), 42201), str(exc))
+    return None
 
 
 class StreamUpdate(BaseModel):
@@ -51,6 +42,10 @@ class StreamUpdate(BaseModel):
     value_subject: str | None = None
     add_tags: list[str] = Field(default_factory=list, description="`name` or `name=value`")
     remove_tags: list[str] = Field(default_factory=list, description="Tag names to remove")
+    field_tags: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Tags of schema fields by dotted path (`customer.email: [pii]`); [] clears",
+    )
 
 
 class DeprecationRequest(BaseModel):
@@ -83,7 +78,9 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 
 def build_router(catalog: Catalog) -> APIRouter:
     """The `/catalog` routes over a running catalog."""
-    router = APIRouter(prefix="/catalog", tags=["catalog"], responses=_ERRORS)
+    router = shaped_router(
+        translate=translate, prefix="/catalog", tags=["catalog"], responses=_ERRORS
+    )
 
     @router.get("/streams", summary="Streams in the catalog")
     def list_streams(
@@ -104,48 +101,45 @@ def build_router(catalog: Catalog) -> APIRouter:
     def describe_stream(topic: str) -> Any:
         """Owner, tags, lifecycle, deprecation, consumers (declared and observed, with lag),
         producers, schema fields with their tags, and drift."""
-        return _answer(lambda: catalog.describe(topic).to_dict())
+        return catalog.describe(topic).to_dict()
 
     @router.patch("/streams/{topic}", summary="Create or update a stream's entry")
     def update_stream(topic: str, body: StreamUpdate) -> Any:
         """Only the fields given change; tags are added and removed by name."""
-        return _answer(
-            lambda: catalog.tag(
-                topic,
-                owner=body.owner,
-                namespace=body.namespace,
-                description=body.description,
-                key_subject=body.key_subject,
-                value_subject=body.value_subject,
-                add_tags=body.add_tags,
-                remove_tags=body.remove_tags,
-            ).to_dict()
-        )
+        return catalog.tag(
+            topic,
+            owner=body.owner,
+            namespace=body.namespace,
+            description=body.description,
+            key_subject=body.key_subject,
+            value_subject=body.value_subject,
+            add_tags=body.add_tags,
+            remove_tags=body.remove_tags,
+            field_tags=body.field_tags,
+        ).to_dict()
 
     @router.put("/streams/{topic}/deprecation", summary="Deprecate a stream")
     def deprecate(topic: str, body: DeprecationRequest) -> Any:
         """Mark the stream deprecated with its replacement; its consumers are then followed
         until none is left, and the owner is told once."""
-        return _answer(
-            lambda: catalog.deprecate(
-                topic,
-                replacement=body.replacement,
-                sunset=body.sunset,
-                reason=body.reason,
-                since=body.since,
-            ).to_dict()
-        )
+        return catalog.deprecate(
+            topic,
+            replacement=body.replacement,
+            sunset=body.sunset,
+            reason=body.reason,
+            since=body.since,
+        ).to_dict()
 
     @router.delete("/streams/{topic}/deprecation", summary="Undo a deprecation")
     def undeprecate(topic: str) -> Any:
         """Make a deprecated stream active again."""
-        return _answer(lambda: catalog.undeprecate(topic).to_dict())
+        return catalog.undeprecate(topic).to_dict()
 
     @router.post("/streams/{topic}/retire", summary="Delete a stream that is safe to delete")
     def retire(topic: str, force: bool = False) -> Any:
         """Delete the topic and mark its entry retired; refused (409) while consumers remain,
         unless `force`, whose answer names the consumers it breaks."""
-        return _answer(lambda: catalog.retire(topic, force=force))
+        return catalog.retire(topic, force=force)
 
     @router.get("/services", summary="Services")
     def list_services() -> list[dict[str, Any]]:
@@ -161,24 +155,24 @@ def build_router(catalog: Catalog) -> APIRouter:
             owned = [s.topic for s in catalog.state().owned_by(name)]
             return {**service.to_dict(), "owns": owned}
 
-        return _answer(detail)
+        return detail()
 
     @router.patch("/services/{name}", summary="Create or update a service")
     def update_service(name: str, body: ServiceUpdate) -> Any:
         """Only the fields given change."""
         fields = body.model_dump(exclude_none=True)
-        return _answer(lambda: catalog.put_service(name, **fields).to_dict())
+        return catalog.put_service(name, **fields).to_dict()
 
     @router.delete("/services/{name}", summary="Forget a service")
     def delete_service(name: str) -> Any:
         """Remove the service from the catalog (its streams keep their owner's name)."""
-        return _answer(lambda: catalog.delete_service(name).to_dict())
+        return catalog.delete_service(name).to_dict()
 
     @router.get("/services/{name}/asyncapi", summary="AsyncAPI 3.0 document of a service")
     def service_asyncapi(name: str) -> Any:
         """Channels for the streams the service reads and writes, with message payloads from
         the registry."""
-        return _answer(lambda: exports.asyncapi(catalog.state(), name, catalog.schema_text))
+        return exports.asyncapi(catalog.state(), name, catalog.schema_text)
 
     @router.get("/deprecations", summary="Deprecated streams and their remaining consumers")
     def deprecations() -> list[dict[str, Any]]:
@@ -197,7 +191,7 @@ def build_router(catalog: Catalog) -> APIRouter:
         limit: int = Query(20, ge=1, le=1000),
     ) -> Any:
         """Streams matching every word, best first."""
-        return _answer(lambda: [hit.to_dict() for hit in catalog.search(q, limit)])
+        return [hit.to_dict() for hit in catalog.search(q, limit)]
 
     @router.get("/fields", summary="Streams with a field tag")
     def tagged_fields(tag: str = Query(..., description="For example pii")) -> list[dict[str, Any]]:
@@ -222,3 +216,18 @@ def build_router(catalog: Catalog) -> APIRouter:
         return PlainTextResponse(exports.mermaid(state))
 
     return router
+
+
+def mount(app: FastAPI, cluster: Cluster, settings: ServerSettings) -> list[Closer]:
+    """Start the catalog over `cluster` (reading schemas from the registry mounted before it),
+    evaluate deprecations in the background, and serve `/catalog`."""
+    registry = getattr(app.state, "schema_registry", None)
+    catalog = Catalog(
+        cluster,
+        CatalogSettings(readonly=settings.readonly),
+        schemas=RegistrySchemas(registry) if registry is not None else None,
+    ).start()
+    catalog.run_in_background()
+    app.state.catalog = catalog
+    app.include_router(build_router(catalog))
+    return [catalog.close]
