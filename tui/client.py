@@ -335,6 +335,23 @@ class StreamgovClient:
         result: dict[str, Any] = await self._get(f"/lag/groups/{_seg(group)}")
         return result
 
+    # -- catalog -----------------------------------------------------------------------------
+
+    async def catalog_streams(self) -> list[dict[str, Any]]:
+        """`GET /catalog/streams`: every catalogued stream."""
+        result: list[dict[str, Any]] = await self._get("/catalog/streams")
+        return result
+
+    async def catalog_stream(self, topic: str) -> dict[str, Any]:
+        """`GET /catalog/streams/{topic}`: owner, tags, consumers, producers, fields, drift."""
+        result: dict[str, Any] = await self._get(f"/catalog/streams/{_seg(topic)}")
+        return result
+
+    async def catalog_search(self, text: str, limit: int = 200) -> list[str]:
+        """`GET /catalog/search`: topics matching every word, best first."""
+        hits: list[dict[str, Any]] = await self._get("/catalog/search", q=text, limit=limit)
+        return [str(hit["topic"]) for hit in hits]
+
 
 def _reason(exc: httpx.TransportError) -> str:
     text = str(exc).strip()

@@ -10,7 +10,7 @@ from streamgov.cli.common import cluster_options, open_cluster, user_errors
 from streamgov.config import streamgov_home
 
 #: Screens `--screen` accepts (kept in step with tui.screens.SCREENS by a test).
-START_SCREENS = ("topics", "schemas", "lag")
+START_SCREENS = ("topics", "schemas", "lag", "catalog")
 
 
 def _log_to_file() -> None:

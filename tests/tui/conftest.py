@@ -106,7 +106,9 @@ def cluster(tmp_path: Path) -> Iterator[EmbeddedCluster]:
 @pytest.fixture()
 def app(cluster: EmbeddedCluster) -> Iterator[FastAPI]:
     """The streamgov application over the cluster, populated with the fixed data."""
-    application = create_app(cluster, ServerSettings(lag_interval_seconds=0.2))
+    # `populate` calls the app as http://t, a name the host check must accept
+    settings = ServerSettings(lag_interval_seconds=0.2, allowed_hosts=("t",))
+    application = create_app(cluster, settings)
     populate(cluster, application)
     yield application
     application.state.services.close()

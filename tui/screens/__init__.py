@@ -14,6 +14,7 @@ SCREENS: dict[str, str] = {
     "topics": "tui.screens.topics:TopicsScreen",
     "schemas": "tui.screens.schemas:SchemasScreen",
     "lag": "tui.screens.lag:LagScreen",
+    "catalog": "tui.screens.catalog:CatalogScreen",
 }
 
 
