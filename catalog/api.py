@@ -69,10 +69,25 @@ class ServiceUpdate(BaseModel):
     principals: list[str] | None = None
 
 
+_ERROR_BODY = {
+    "application/json": {
+        "schema": {
+            "type": "object",
+            "properties": {"error_code": {"type": "integer"}, "message": {"type": "string"}},
+            "required": ["error_code", "message"],
+        }
+    }
+}
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    404: {"description": "The stream or service is not in the catalog."},
-    409: {"description": "The change contradicts the catalog's state."},
-    422: {"description": "A value is not valid; the message says which."},
+    code: {"description": text, "content": _ERROR_BODY}
+    for code, text in (
+        (400, "The request body is not valid JSON."),
+        (404, "The stream or service is not in the catalog (40401)."),
+        (409, "The change contradicts the catalog's state (40901)."),
+        (413, "The request body is too large."),
+        (415, "The request body is not JSON."),
+        (422, "A value is not valid (42201); the message says which."),
+    )
 }
 
 
@@ -203,7 +218,21 @@ def build_router(catalog: Catalog) -> APIRouter:
         """`catalog-info.yaml`: a Component per service and an API per stream."""
         return exports.backstage(catalog.state())
 
-    @router.get("/export/topology", summary="Service and stream topology")
+    @router.get(
+        "/export/topology",
+        summary="Service and stream topology",
+        response_class=Response,
+        responses={
+            200: {
+                "description": "The topology in the asked format.",
+                "content": {
+                    "text/plain": {"schema": {"type": "string"}},
+                    "text/vnd.graphviz": {"schema": {"type": "string"}},
+                    "application/json": {"schema": {"type": "object"}},
+                },
+            }
+        },
+    )
     def export_topology(format: str = Query("mermaid", pattern="^(mermaid|dot|json)$")) -> Response:
         """The topology as Mermaid, Graphviz DOT or JSON."""
         state = catalog.state()

@@ -73,8 +73,8 @@ async def test_the_detail_shows_fields_consumers_and_a_single_writer_violation(
         assert rows(screen, "stream-producers") == [["User:mallory", "rogue", "NOT OWNER"]]
         overview = str(screen.query_one("#stream-overview", Static).render())
         assert (
-            "✖ User:mallory (client rogue) wrote to orders, but only its owner checkout may write it"
-            in overview
+            "✖ User:mallory (client rogue) wrote to orders, "
+            "but only its owner checkout may write it" in overview
         )
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(tui.screen, CatalogScreen))

@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Input, Static
 
-from tui import format as fmt
+import textfmt as fmt
 from tui.client import ApiError, ServerUnreachableError
 from tui.screens.base import DataScreen, Row, TableScreen
 
