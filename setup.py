@@ -1,4 +1,5 @@
-"""Build hook for the C fast path of the embedded engine (everything else is in pyproject.toml).
+"""Build hook for the C fast paths of the embedded engine and of the Kafka listener
+(everything else is in pyproject.toml).
 
 Binary wheels (cibuildwheel, see `[tool.cibuildwheel]` in pyproject.toml) set
 `STREAMGOV_REQUIRE_FASTPATH=1`, so a wheel without the extension cannot be built. A source
@@ -14,5 +15,10 @@ REQUIRED = os.environ.get("STREAMGOV_REQUIRE_FASTPATH") == "1"
 setup(
     ext_modules=[
         Extension("engine._fastpath", ["engine/_fastpath.c"], optional=not REQUIRED),
+        Extension(
+            "engine.kafka_listener._batches",
+            ["engine/kafka_listener/_batches.c"],
+            optional=not REQUIRED,
+        ),
     ]
 )

@@ -54,7 +54,8 @@ class Broker:
         self.authorizer = authorizer
         self.cluster_id = _cluster_id(cluster)
         self.producers = ProducerRegistry()
-        self.producer_lock = threading.Lock()
+        self._topic_locks: dict[str, threading.Lock] = {}
+        self._locks_lock = threading.Lock()
         self.groups = GroupCoordinator(self.engine)
         self.transactions = TransactionCoordinator(self.engine, self.producers)
         self._executor = ThreadPoolExecutor(workers, thread_name_prefix="kafka-listener")
@@ -89,6 +90,14 @@ class Broker:
         event = self._appended
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(event.wait(), min(timeout, EXTERNAL_WRITE_POLL_S))
+
+    def topic_lock(self, topic: str) -> threading.Lock:
+        """The lock that orders sequence checks and appends on one topic."""
+        with self._locks_lock:
+            lock = self._topic_locks.get(topic)
+            if lock is None:
+                lock = self._topic_locks[topic] = threading.Lock()
+            return lock
 
     def topics(self) -> dict[str, TopicMeta]:
         """The topic catalog (called on a pool thread or the loop; cheap when unchanged)."""

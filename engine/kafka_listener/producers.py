@@ -85,5 +85,5 @@ class ProducerRegistry:
 
     def forget_topic(self, topic: str) -> None:
         """Drop the state of a deleted topic."""
-        for key in [k for k in self._state if k[1] == topic]:
+        for key in [k for k in list(self._state) if k[1] == topic]:
             del self._state[key]

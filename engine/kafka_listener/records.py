@@ -9,8 +9,9 @@ then the records, compressed as a whole when the attributes name a codec.
 
 from __future__ import annotations
 
+import os
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import cramjam
@@ -196,11 +197,19 @@ def _encode_headers(pairs: list[tuple[bytes, bytes | None]]) -> bytes:
 def read_rows(header: BatchHeader, batch: memoryview, partition: int) -> list[Row]:
     """The records of a (checked) batch as rows placed on `partition`."""
     data = decompress(header.codec, batch[HEADER_SIZE:])
+    try:
+        return _read_records(data, header.count, header.base_timestamp, partition)
+    except ValueError as exc:
+        raise CorruptBatchError(str(exc)) from None
+
+
+def read_records_py(data: bytes, count: int, base_ts: int, partition: int) -> list[Row]:
+    """Decode a decompressed records section into engine rows (the pure-Python reference of
+    the C fast path); ValueError when malformed."""
     rows: list[Row] = []
     pos = 0
-    base_ts = header.base_timestamp
     try:
-        for _ in range(header.count):
+        for _ in range(count):
             length, pos = _varint(data, pos)
             end = pos + length
             pos += 1  # attributes
@@ -248,27 +257,19 @@ def _put_bytes(out: bytearray, data: bytes | None) -> None:
         out += data
 
 
-def write_batch(
-    records: Sequence[ConsumedRecord],
-    *,
-    producer_id: int = -1,
-    producer_epoch: int = -1,
-    base_sequence: int = -1,
-    attributes: int = 0,
-    codec: int = CODEC_NONE,
-) -> bytes:
-    """One batch holding `records` (ascending offsets, possibly with gaps)."""
-    base_offset = records[0].offset
-    base_ts = records[0].timestamp_ms
+def write_records_py(
+    records: Sequence[ConsumedRecord], base_offset: int, base_ts: int
+) -> tuple[bytes, int]:
+    """The records section for `records` and their largest timestamp (the pure-Python
+    reference of the C fast path)."""
     max_ts = base_ts
     body = bytearray()
     rec = bytearray()
     for record in records:
         rec.clear()
         rec.append(0)
-        ts = record.timestamp_ms
-        max_ts = max(ts, max_ts)
-        _put_varint(rec, ts - base_ts)
+        max_ts = max(max_ts, record.timestamp_ms)
+        _put_varint(rec, record.timestamp_ms - base_ts)
         _put_varint(rec, record.offset - base_offset)
         _put_bytes(rec, record.key)
         _put_bytes(rec, record.value)
@@ -281,7 +282,23 @@ def write_batch(
             rec += hvalue
         _put_varint(body, len(rec))
         body += rec
-    payload = compress(codec, bytes(body)) if codec else body
+    return bytes(body), max_ts
+
+
+def write_batch(
+    records: Sequence[ConsumedRecord],
+    *,
+    producer_id: int = -1,
+    producer_epoch: int = -1,
+    base_sequence: int = -1,
+    attributes: int = 0,
+    codec: int = CODEC_NONE,
+) -> bytes:
+    """One batch holding `records` (ascending offsets, possibly with gaps)."""
+    base_offset = records[0].offset
+    base_ts = records[0].timestamp_ms
+    body, max_ts = _write_records(records, base_offset, base_ts)
+    payload = compress(codec, body) if codec else body
     attrs = attributes | codec
     last_delta = records[-1].offset - base_offset
     tail = struct.pack(
@@ -298,3 +315,18 @@ def write_batch(
     crc = crc32c(payload, crc32c(tail))
     length = 4 + 1 + 4 + len(tail) + len(payload)
     return struct.pack(">qiibI", base_offset, length, 0, 2, crc) + tail + payload
+
+
+_read_records: Callable[[bytes, int, int, int], list[Row]] = read_records_py
+_write_records: Callable[[Sequence[ConsumedRecord], int, int], tuple[bytes, int]] = write_records_py
+#: Whether the C codec (engine/kafka_listener/_batches.c) is in use.
+HAVE_C_BATCHES = False
+if os.environ.get("STREAMGOV_PURE_PYTHON") != "1":
+    try:
+        from engine.kafka_listener import _batches  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:
+        pass
+    else:
+        _read_records = _batches.read_records
+        _write_records = _batches.write_records
+        HAVE_C_BATCHES = True

@@ -96,7 +96,7 @@ def delete_topics_sync(broker: Broker, conn: Connection, request: Request) -> di
         else:
             code, message = _outcome(lambda n=name: broker.engine.delete_topic(n))  # type: ignore[misc]
         if code == errors.NONE:
-            with broker.producer_lock:
+            with broker.topic_lock(name):
                 broker.producers.forget_topic(name)
         responses.append({"name": name, "error_code": code, "error_message": message})
     return {"responses": responses}

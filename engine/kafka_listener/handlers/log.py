@@ -7,6 +7,7 @@ rows; fetched records are written back as one uncompressed batch per partition.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from engine.auth import Operation, ResourceType
@@ -16,6 +17,7 @@ from engine.kafka_listener import errors
 from engine.kafka_listener.broker import Broker
 from engine.kafka_listener.context import Connection, Request
 from engine.kafka_listener.records import (
+    BatchHeader,
     CorruptBatchError,
     check_crc,
     read_rows,
@@ -41,10 +43,20 @@ def _partition_reply(index: int, error: int, base: int = -1, start: int = -1) ->
     }
 
 
-def _produce_partition(
+@dataclass
+class _Pending:
+    """A partition's batch that passed every check and waits to be appended."""
+
+    partition: int
+    header: BatchHeader
+    rows: list[Row]
+
+
+def _parse_partition(
     broker: Broker, topic: str, partition: int, records: bytes | None, txn_id: str | None
-) -> dict[str, Any]:
-    """Validate and append one partition's record set; the reply for that partition."""
+) -> _Pending | dict[str, Any]:
+    """A partition's record set checked (CRC, counts, transaction, sequences): the batch to
+    append, or the partition's reply when it is refused or a duplicate."""
     try:
         batches = split_batches(records or b"")
         if len(batches) != 1:
@@ -64,35 +76,84 @@ def _produce_partition(
         )
         if error:
             return _partition_reply(partition, error)
-    pid, epoch = header.producer_id, header.producer_epoch
-    with broker.producer_lock:
-        verdict = broker.producers.check(
-            pid, epoch, topic, partition, header.base_sequence, header.last_sequence
-        )
-        if verdict.error:
-            return _partition_reply(partition, verdict.error)
-        if verdict.duplicate_offset is not None:
-            return _partition_reply(partition, errors.NONE, verdict.duplicate_offset)
-        base = _append(broker, topic, rows)
-        if isinstance(base, int):
-            broker.producers.appended(
-                pid, epoch, topic, partition, header.base_sequence, header.last_sequence, base
-            )
-    if not isinstance(base, int):
-        return _partition_reply(partition, base[0])
-    if header.transactional:
-        broker.transactions.appended(
-            header.producer_id, topic, partition, base, base + len(rows) - 1
-        )
-    return _partition_reply(partition, errors.NONE, base)
+    verdict = broker.producers.check(
+        header.producer_id,
+        header.producer_epoch,
+        topic,
+        partition,
+        header.base_sequence,
+        header.last_sequence,
+    )
+    if verdict.error:
+        return _partition_reply(partition, verdict.error)
+    if verdict.duplicate_offset is not None:
+        return _partition_reply(partition, errors.NONE, verdict.duplicate_offset)
+    return _Pending(partition, header, rows)
 
 
-def _append(broker: Broker, topic: str, rows: list[Row]) -> int | tuple[int]:
-    """The base offset of the appended rows, or (error code,)."""
+def _append(broker: Broker, topic: str, pending: list[_Pending]) -> dict[int, int] | int:
+    """Append the batches of several partitions of a topic in one engine transaction: each
+    partition's base offset, or the error code."""
+    rows = [row for p in pending for row in p.rows]
     try:
-        return broker.engine.append_rows(topic, rows)[0].offset
+        metadata = broker.engine.append_rows(topic, rows)
     except EngineError as exc:
-        return (errors.code_of(exc),)
+        return errors.code_of(exc)
+    bases: dict[int, int] = {}
+    at = 0
+    for p in pending:
+        bases[p.partition] = metadata[at].offset
+        at += len(p.rows)
+    return bases
+
+
+def _produce_topic(
+    broker: Broker, topic: str, partitions: list[Any], txn_id: str | None
+) -> list[dict[str, Any]]:
+    """Check and append every partition of one topic; the replies in request order."""
+    replies: dict[int, dict[str, Any]] = {}
+    with broker.topic_lock(topic):  # sequence checks and appends of a topic in one order
+        pending: list[_Pending] = []
+        for part in partitions:
+            parsed = _parse_partition(broker, topic, part.index, part.records, txn_id)
+            if isinstance(parsed, _Pending):
+                pending.append(parsed)
+            else:
+                replies[part.index] = parsed
+        if pending:
+            outcome = _append(broker, topic, pending)
+            if isinstance(outcome, int) and len(pending) > 1:
+                # One partition's batch failed the whole append: retry each on its own, so
+                # only the failing partition is refused (as Kafka answers per partition).
+                outcome = {}
+                for p in pending:
+                    single = _append(broker, topic, [p])
+                    if isinstance(single, int):
+                        replies[p.partition] = _partition_reply(p.partition, single)
+                    else:
+                        outcome.update(single)
+            elif isinstance(outcome, int):
+                replies[pending[0].partition] = _partition_reply(pending[0].partition, outcome)
+                outcome = {}
+            for p in pending:
+                if p.partition not in outcome:
+                    continue
+                base, h = outcome[p.partition], p.header
+                broker.producers.appended(
+                    h.producer_id,
+                    h.producer_epoch,
+                    topic,
+                    p.partition,
+                    h.base_sequence,
+                    h.last_sequence,
+                    base,
+                )
+                if h.transactional:
+                    broker.transactions.appended(
+                        h.producer_id, topic, p.partition, base, base + len(p.rows) - 1
+                    )
+                replies[p.partition] = _partition_reply(p.partition, errors.NONE, base)
+    return [replies[part.index] for part in partitions]
 
 
 def produce_sync(broker: Broker, conn: Connection, body: Any) -> dict[str, Any]:
@@ -102,18 +163,20 @@ def produce_sync(broker: Broker, conn: Connection, body: Any) -> dict[str, Any]:
     appended = False
     for topic_data in body.topic_data:
         topic = topic_data.name
-        replies = []
-        for part in topic_data.partition_data:
-            if not conn.allowed(Operation.WRITE, ResourceType.TOPIC, topic):
-                replies.append(_partition_reply(part.index, errors.TOPIC_AUTHORIZATION_FAILED))
-            elif topic not in known or not 0 <= part.index < known[topic].partitions:
-                replies.append(_partition_reply(part.index, errors.UNKNOWN_TOPIC_OR_PARTITION))
-            else:
-                reply = _produce_partition(
-                    broker, topic, part.index, part.records, body.transactional_id
-                )
-                appended = appended or reply["error_code"] == errors.NONE
-                replies.append(reply)
+        parts = topic_data.partition_data
+        if not conn.allowed(Operation.WRITE, ResourceType.TOPIC, topic):
+            replies = [_partition_reply(p.index, errors.TOPIC_AUTHORIZATION_FAILED) for p in parts]
+        else:
+            count = known[topic].partitions if topic in known else 0
+            valid = [p for p in parts if 0 <= p.index < count]
+            done = {
+                r["index"]: r for r in _produce_topic(broker, topic, valid, body.transactional_id)
+            }
+            replies = [
+                done.get(p.index) or _partition_reply(p.index, errors.UNKNOWN_TOPIC_OR_PARTITION)
+                for p in parts
+            ]
+        appended = appended or any(r["error_code"] == errors.NONE for r in replies)
         responses.append({"name": topic, "partition_responses": replies})
     if appended:
         broker.notify_appended()
@@ -174,7 +237,7 @@ def _fetch_partition(
         return reply, 0
     stable = broker.transactions.last_stable_offset(topic, partition, end)
     reply.update(high_watermark=end, last_stable_offset=stable, log_start_offset=start)
-    if committed_only:
+    if committed_only and stable < end:
         records = [r for r in records if r.offset < stable]
     if not records:
         return reply, 0

@@ -20,9 +20,11 @@ from engine.kafka_listener.records import (
     CorruptBatchError,
     check_crc,
     decompress,
+    read_records_py,
     read_rows,
     split_batches,
     write_batch,
+    write_records_py,
 )
 from engine.types import ConsumedRecord
 
@@ -101,3 +103,36 @@ def test_garbage_that_claims_a_codec_is_refused() -> None:
     for codec in (CODEC_GZIP, CODEC_LZ4, CODEC_ZSTD, CODEC_SNAPPY):
         with pytest.raises(CorruptBatchError):
             decompress(codec, b"\x01\x02\x03 not compressed at all")
+
+
+_native = pytest.importorskip("engine.kafka_listener._batches")
+
+
+@settings(max_examples=100, deadline=None)
+@given(records_strategy, st.integers(0, 2**40))
+def test_the_c_codec_matches_the_python_reference(
+    fields: list[tuple[bytes | None, bytes | None, list[tuple[str, bytes]], int]], base: int
+) -> None:
+    records = [
+        ConsumedRecord("t", 0, base + 2 * i, ts, key, value, tuple(headers))
+        for i, (key, value, headers, ts) in enumerate(fields)
+    ]
+    base_ts = records[0].timestamp_ms
+    body, max_ts = write_records_py(records, base, base_ts)
+    assert max_ts == max(r.timestamp_ms for r in records)
+    assert _native.write_records(records, base, base_ts) == (body, max_ts)
+    assert _native.read_records(body, len(records), base_ts, 2) == read_records_py(
+        body, len(records), base_ts, 2
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=120), st.integers(0, 5))
+def test_the_c_reader_refuses_what_the_python_reader_refuses(data: bytes, count: int) -> None:
+    try:
+        expected = read_records_py(data, count, 0, 0)
+    except (ValueError, CorruptBatchError):
+        with pytest.raises(ValueError):
+            _native.read_records(data, count, 0, 0)
+    else:
+        assert _native.read_records(data, count, 0, 0) == expected
