@@ -46,11 +46,6 @@ class BackupReport:
     topics: dict[str, dict[int, int]] = field(default_factory=dict)
     bytes_copied: int = 0
 
-    @property
-    def records(self) -> int:
-        """The number of offsets (records and gaps) below the copied end offsets."""
-        return sum(sum(ends.values()) for ends in self.topics.values())
-
 
 def _open(path: Path, *, readonly: bool) -> sqlite3.Connection:
     mode = "ro" if readonly else "rwc"
@@ -95,9 +90,15 @@ def _ends_of(db: Path) -> dict[int, int]:
         conn.close()
 
 
-def _write_ends(db: Path) -> dict[int, int]:
-    """Give a copied topic database the end-offset file its copy ends at."""
+def _write_ends(db: Path, recorded: dict[int, int] | None = None) -> dict[int, int]:
+    """Give a copied topic database the end-offset file its copy ends at, or the `recorded`
+    ends of its source where those are higher: a source that already lost acknowledged
+    records (read before the copy, they never exceed what the copy holds otherwise) keeps
+    saying so in the copy."""
     ends = _ends_of(db)
+    for part, end in (recorded or {}).items():
+        if end > ends.get(part, 0):
+            ends[part] = end
     recorder = EndOffsets(ends_path(db), durable=True)
     try:
         if ends:
@@ -130,8 +131,9 @@ def backup(cluster_dir: Path, target: Path) -> BackupReport:
                 gone.append(name)
                 continue
             copy = target / "topics" / f"{topic_id}.db"
+            recorded = EndOffsets(ends_path(source)).read()
             report.bytes_copied += _copy_db(source, copy, target)
-            report.topics[name] = _write_ends(copy)
+            report.topics[name] = _write_ends(copy, recorded)
         if gone:
             conn = _open(target / _CLUSTER_DB, readonly=False)
             with conn:
@@ -196,7 +198,8 @@ def restore(
             copy = staging / db.relative_to(source)
             report.bytes_copied += _copy_db(db, copy, staging)
         for name, topic_id in topics.items():
-            report.topics[name] = _write_ends(staging / "topics" / f"{topic_id}.db")
+            recorded = EndOffsets(ends_path(source / "topics" / f"{topic_id}.db")).read()
+            report.topics[name] = _write_ends(staging / "topics" / f"{topic_id}.db", recorded)
         moved: Path | None = None
         if cluster_dir.exists():
             if any(cluster_dir.iterdir()):

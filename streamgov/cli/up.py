@@ -7,6 +7,7 @@ import socket
 import click
 
 from engine import fastpath
+from engine.embedded import EmbeddedCluster
 from engine.errors import InvalidTopicError
 from engine.topics import RESERVED_TOPICS, validate_topic_name
 from httpapi import is_loopback
@@ -136,6 +137,9 @@ def up(
             err=True,
         )
         click.echo(fastpath.status(), err=True)
+        if isinstance(cluster, EmbeddedCluster):
+            for problem in cluster.check_storage():  # damaged files, lost records: say so now
+                click.echo(f"warning: {problem}", err=True)
         if getattr(app.state, "kafka_listener", None) is not None:
             click.echo(f"Kafka bootstrap: {app.state.kafka_listener.bootstrap}", err=True)
         uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)

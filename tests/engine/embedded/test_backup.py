@@ -9,9 +9,9 @@ import pytest
 
 from engine.embedded import EmbeddedCluster
 from engine.embedded.backup import BackupError, backup, restore
-from engine.errors import DamagedFileError
+from engine.errors import DamagedFileError, DataLossError
 from engine.types import OffsetAndMetadata, Record, TopicPartition
-from tests.engine.embedded.test_durability import kill_after, topic_db
+from tests.engine.embedded.test_durability import damage_wal, kill_after, topic_db
 from tests.engine.embedded.test_multiprocess import spawn
 
 
@@ -123,3 +123,19 @@ def test_a_backup_of_a_killed_writers_cluster_holds_what_was_acknowledged(
     acknowledged = kill_after(("produce_until_killed", source, "t", 100), 10)
     report = backup(source, tmp_path / "backup")
     assert sum(report.topics["t"].values()) >= len(acknowledged) * 100
+
+
+def test_a_backup_of_a_topic_that_lost_records_still_says_so(tmp_path: Path) -> None:
+    source = tmp_path / "c"
+    with EmbeddedCluster(source, maintenance_interval_s=None) as cluster:
+        cluster.create_topic("t", 1)
+        db = topic_db(cluster, "t")
+    kill_after(("produce_until_killed", source, "t", 500), 30)
+    damage_wal(db, 16384)
+    backup(source, tmp_path / "backup")
+    restore(tmp_path / "backup", tmp_path / "restored")
+    with EmbeddedCluster(tmp_path / "restored", maintenance_interval_s=None) as cluster:
+        (problem,) = cluster.check_storage()
+        assert isinstance(problem, DataLossError) and problem.topic == "t"
+        with pytest.raises(DataLossError):
+            cluster.produce("t", [Record(b"x")])

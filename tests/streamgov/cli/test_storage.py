@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 from click.testing import CliRunner, Result
@@ -9,6 +13,7 @@ from click.testing import CliRunner, Result
 from engine.embedded import EmbeddedCluster
 from engine.types import Record
 from streamgov.cli import cli
+from tests.brokers import free_port
 from tests.engine.embedded.test_durability import damage_wal, kill_after, topic_db
 
 
@@ -71,3 +76,36 @@ def test_recover_without_a_cluster_is_one_line(streamgov_home: Path) -> None:
     assert result.exit_code == 1
     assert "holds no embedded cluster" in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_up_names_the_fast_path_and_warns_about_lost_records(streamgov_home: Path) -> None:
+    path = cluster_dir(streamgov_home)
+    with EmbeddedCluster(path, maintenance_interval_s=None) as cluster:
+        cluster.create_topic("t")
+    kill_after(("produce_until_killed", path, "t", 500), 30)
+    with EmbeddedCluster(path, maintenance_interval_s=None) as cluster:
+        db = topic_db(cluster, "t")
+    damage_wal(db, 16384)
+    root = Path(__file__).resolve().parents[3]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamgov", "up", "--port", str(free_port())],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root), "STREAMGOV_HOME": str(streamgov_home)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stderr is not None
+        lines: list[str] = []
+        deadline = time.monotonic() + 60
+        while not any(line.startswith("warning:") for line in lines):
+            assert time.monotonic() < deadline and server.poll() is None, lines
+            lines.append(server.stderr.readline())
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        server.stderr.close()  # type: ignore[union-attr]
+    assert any(line.startswith("C fast path: ") for line in lines)
+    (warning,) = [line for line in lines if line.startswith("warning:")]
+    assert str(db) in warning and "lost offsets" in warning
