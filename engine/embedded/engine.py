@@ -755,7 +755,11 @@ class EmbeddedEngine:
                     continue
                 checkpointed.add(key)
                 try:
-                    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+                    # Wait briefly only: another process writing on must not hold up a stop.
+                    conn.execute("PRAGMA busy_timeout=200")
+                    (busy, _, _) = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                    if busy:  # copy what can be copied without waiting
+                        conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
                 except (sqlite3.Error, EngineError) as exc:
                     logger.debug("checkpoint of %s on close failed: %s", key, exc)
 
