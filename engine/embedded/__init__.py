@@ -58,10 +58,10 @@ class EmbeddedCluster(AuthorizingCluster):
         """Every damaged file of the cluster (see `EmbeddedEngine.check_storage`)."""
         return self.engine.check_storage()
 
-    def recover(self) -> list[DataLossError]:
-        """Accept reported losses so the damaged topics take writes again (see
-        `EmbeddedEngine.recover`)."""
-        return self.engine.recover()
+    def recover(self, *, include_internal: bool = False) -> list[DataLossError]:
+        """Accept reported losses so the damaged topics take writes again (internal ones only
+        with `include_internal`; see `EmbeddedEngine.recover`)."""
+        return self.engine.recover(include_internal=include_internal)
 
     def __enter__(self) -> EmbeddedCluster:
         return self

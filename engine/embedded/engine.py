@@ -643,13 +643,19 @@ class EmbeddedEngine:
             found.append(exc)
         return found
 
-    def recover(self) -> list[DataLossError]:
+    def recover(self, *, include_internal: bool = False) -> list[DataLossError]:
         """Accept the loss of records that `check_storage` reports: each damaged partition's
         next offset moves up to its acknowledged end, so the lost offsets stay unused (a
         consumer reading past them skips the gap) and writes are accepted again. Returns the
-        losses accepted. Damaged (unreadable) files are left alone: delete their topic."""
+        losses accepted. Damaged (unreadable) files are left alone: delete their topic.
+
+        Internal topics (state logs such as `_schemas`) keep refusing writes unless
+        `include_internal`: their component would hand out again what the lost commands
+        handed out (schema ids), so restoring a backup is the safe way back."""
         accepted: list[DataLossError] = []
         for meta in self._topics().values():
+            if is_internal(meta.name) and not include_internal:
+                continue
             try:
                 conn = self._log(meta)
                 self._check_ends(meta, conn)

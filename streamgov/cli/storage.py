@@ -67,12 +67,19 @@ def restore(directory: Path, cluster_name: str | None, replace: bool) -> None:
     is_flag=True,
     help="Accept the loss of the records reported lost, so their topics take writes again.",
 )
+@click.option(
+    "--include-internal",
+    is_flag=True,
+    help="With --accept-loss, accept it for internal state logs too (_schemas: the registry "
+    "may then hand out again the ids the lost registrations had; prefer restoring a backup).",
+)
 @user_errors
-def recover(cluster_name: str | None, accept: bool) -> None:
+def recover(cluster_name: str | None, accept: bool, include_internal: bool) -> None:
     """Check an embedded cluster's files; with --accept-loss, let topics whose write-ahead
     log lost acknowledged records take writes again (lost offsets are never reused)."""
     from engine.embedded import EmbeddedCluster
     from engine.errors import DataLossError
+    from engine.topics import is_internal
 
     path = _cluster_dir(cluster_name)
     if not (path / "cluster.db").is_file():
@@ -87,10 +94,19 @@ def recover(cluster_name: str | None, accept: bool) -> None:
         for problem in problems:
             click.echo(str(problem), err=True)
         if losses and accept:
-            for loss in cluster.recover():
+            for loss in cluster.recover(include_internal=include_internal):
                 click.echo(
                     f"accepted the loss of {loss.records_lost} record(s) of topic "
                     f"{loss.topic!r}; it takes writes again"
+                )
+            kept = [loss for loss in losses if loss.topic and is_internal(loss.topic)]
+            if kept and not include_internal:
+                names = ", ".join(repr(loss.topic) for loss in kept)
+                raise click.ClickException(
+                    f"internal topic(s) {names} still refuse writes: the state they hold "
+                    "would hand out again what the lost commands handed out (schema ids of "
+                    "lost registrations); restore a backup, or add --include-internal to "
+                    "accept that"
                 )
         elif losses:
             raise click.ClickException(

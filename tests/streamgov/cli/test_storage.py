@@ -109,3 +109,17 @@ def test_up_names_the_fast_path_and_warns_about_lost_records(streamgov_home: Pat
     assert any(line.startswith("C fast path: ") for line in lines)
     (warning,) = [line for line in lines if line.startswith("warning:")]
     assert str(db) in warning and "lost offsets" in warning
+
+
+def test_recover_keeps_the_registry_log_refusing_unless_asked(streamgov_home: Path) -> None:
+    path = cluster_dir(streamgov_home)
+    kill_after(("register_until_killed", path), 60)
+    with EmbeddedCluster(path, maintenance_interval_s=None) as cluster:
+        db = topic_db(cluster, "_schemas")
+    damage_wal(db, 16384, at=0.3)
+    kept = run("recover", "--accept-loss")
+    assert kept.exit_code == 1
+    assert "'_schemas' still refuse writes" in kept.output and "--include-internal" in kept.output
+    accepted = run("recover", "--accept-loss", "--include-internal")
+    assert accepted.exit_code == 0, accepted.output
+    assert "topic '_schemas'; it takes writes again" in accepted.output
