@@ -133,10 +133,19 @@ def _fields(scope: _Scope, old: Message, new: Message) -> None:
                     str(number),
                 )
         elif before is not None and after is not None:
+            if before == after and _plain(after):
+                continue  # the same scalar field: nothing can differ
             where = (after.oneof, str(number)) if after.oneof is not None else (str(number),)
             scope.path.extend(where)
             _field(scope, before, after)
             del scope.path[-len(where) :]
+
+
+def _plain(field: Field) -> bool:
+    """Whether the field's type is a scalar (or a map of scalars): equal fields then agree."""
+    if field.map_key is not None and field.map_value is not None:
+        return field.map_key.scalar is not None and field.map_value.scalar is not None
+    return field.type.scalar is not None
 
 
 def _field(scope: _Scope, before: Field, after: Field) -> None:

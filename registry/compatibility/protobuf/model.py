@@ -4,6 +4,7 @@ and reference it comes from, and each message's fields in the shape Confluent's 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 from google.protobuf import descriptor_pb2
@@ -97,10 +98,17 @@ class SchemaModel:
     top_enums: set[str]
 
 
+_SCALAR_REFS = {number: TypeRef(scalar=name) for number, name in SCALAR_NAMES.items()}
+
+
+@functools.lru_cache(maxsize=65_536)
+def _named(type_name: str) -> TypeRef:
+    return TypeRef(named=type_name.lstrip("."))
+
+
 def _type_ref(proto: descriptor_pb2.FieldDescriptorProto) -> TypeRef:
-    if proto.type in SCALAR_NAMES:
-        return TypeRef(scalar=SCALAR_NAMES[proto.type])
-    return TypeRef(named=proto.type_name.lstrip("."))
+    found = _SCALAR_REFS.get(proto.type)
+    return found if found is not None else _named(proto.type_name)
 
 
 def _label(proto: descriptor_pb2.FieldDescriptorProto, syntax: str, in_oneof: bool) -> str | None:
