@@ -151,6 +151,20 @@ def test_state_logs_in_two_processes_agree(tmp_path: Path, instances: int) -> No
     assert winners == ids
 
 
+def test_two_registry_instances_on_one_home_never_share_an_id(tmp_path: Path) -> None:
+    """Two schema registries (two `streamgov up` on one home) registering at once: every
+    schema gets one id, both agree on it, and no id names two schemas."""
+    path = tmp_path / "c"
+    EmbeddedCluster(path, maintenance_interval_s=None).close()
+    procs = [spawn("registry_instance", path, tag, 30) for tag in ("a", "b")]
+    got = [json.loads(finish(proc)) for proc in procs]
+    for name in got[0].keys() & got[1].keys():
+        assert got[0][name] == got[1][name], name  # the shared schemas: one id for both
+    merged = {**got[0], **got[1]}
+    assert len(merged) == 30 * 3
+    assert len(set(merged.values())) == len(merged)  # no id handed out twice
+
+
 def _settled(cluster: EmbeddedCluster, members: int, partitions: int) -> bool:
     description = cluster.describe_group("g")
     assigned = [tp for m in description.members for tp in m.assignment]

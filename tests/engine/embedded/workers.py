@@ -126,6 +126,23 @@ def register_until_killed(path: str) -> None:
         number += 1
 
 
+def registry_instance(path: str, tag: str, count: int) -> None:
+    """One schema registry instance: register `count` schemas of its own and as many shared
+    ones (which another instance registers too), then print the ids it got, as JSON."""
+    from registry.service import SchemaRegistry
+
+    with EmbeddedCluster(path, maintenance_interval_s=None) as cluster:
+        registry = SchemaRegistry(cluster).start()
+        got: dict[str, int] = {}
+        for i in range(count):
+            for name in (f"{tag}-{i}", f"shared-{i}"):
+                record = name.replace("-", "_")
+                schema = json.dumps({"type": "record", "name": record, "fields": []})
+                got[name] = int(registry.register(f"{name}-value", {"schema": schema})["id"])
+        registry.close()
+    print(json.dumps(got), flush=True)
+
+
 COMMANDS = {
     "produce": (produce, (str, str, int, int, str)),
     "produce_until_killed": (produce_until_killed, (str, str, int)),
@@ -133,6 +150,7 @@ COMMANDS = {
     "member": (member, (str, str, str, int)),
     "statelog": (statelog, (str, int, str, int)),
     "register_until_killed": (register_until_killed, (str,)),
+    "registry_instance": (registry_instance, (str, str, int)),
 }
 
 
