@@ -485,6 +485,15 @@ class EmbeddedEngine:
         meta = self._meta(topic)
         return log.delete_before(self._log(meta), topic, partition, before)
 
+    def fetch_chunks(
+        self, topic: str, partition: int, offset: int, max_bytes: int
+    ) -> tuple[list[tuple[int, bytes]], int, int]:
+        """Stored chunks (base offset, blob) from the one holding `offset`, about `max_bytes`
+        of them, with the log start and end offsets: the Kafka listener's fetch path, which
+        encodes chunks straight into record batches (see `log.read_chunks`)."""
+        meta = self._meta(topic)
+        return log.read_chunks(self._log(meta), topic, partition, offset, max_bytes)
+
     def list_offsets(self, topic: str, spec: OffsetSpec | int) -> dict[int, int]:
         """Per partition: earliest, latest, or the first offset at or after a timestamp."""
         conn = self._log(self._meta(topic))

@@ -227,6 +227,44 @@ def _chunks_from(conn: sqlite3.Connection, part: int, offset: int) -> sqlite3.Cu
     )
 
 
+def _readable_bounds(
+    conn: sqlite3.Connection, topic: str, part: int, offset: int
+) -> tuple[int, int]:
+    """(log start, log end) when `offset` may be read, else `OffsetOutOfRangeError`."""
+    start, end = bounds(conn, topic, part)
+    if offset < start or offset > end:
+        raise OffsetOutOfRangeError(
+            f"offset {offset} is out of range for {topic}-{part}: "
+            f"valid offsets are [{start}, {end}]"
+        )
+    return start, end
+
+
+def read_chunks(
+    conn: sqlite3.Connection, topic: str, part: int, offset: int, max_bytes: int
+) -> tuple[list[tuple[int, bytes]], int, int]:
+    """The stored chunks from the one holding `offset` on, until they hold `max_bytes` (at
+    least one chunk), with the log start and end of the same snapshot; for readers that
+    decode chunks themselves (the Kafka listener). `OffsetOutOfRangeError` outside
+    [start, end]."""
+    out: list[tuple[int, bytes]] = []
+    with read_tx(conn):
+        start, end = _readable_bounds(conn, topic, part, offset)
+        if offset == end:
+            return out, start, end
+        cursor = _chunks_from(conn, part, offset)
+        used = 0
+        try:
+            for base, data in cursor:
+                out.append((int(base), data))
+                used += len(data)
+                if used >= max_bytes:
+                    break
+        finally:
+            cursor.close()
+    return out, start, end
+
+
 def fetch(
     conn: sqlite3.Connection,
     topic: str,
@@ -241,12 +279,7 @@ def fetch(
     compacted gap that reaches the end)."""
     out: list[ConsumedRecord] = []
     with read_tx(conn):
-        start, end = bounds(conn, topic, part)
-        if offset < start or offset > end:
-            raise OffsetOutOfRangeError(
-                f"offset {offset} is out of range for {topic}-{part}: "
-                f"valid offsets are [{start}, {end}]"
-            )
+        _, end = _readable_bounds(conn, topic, part, offset)
         if offset == end or max_records <= 0:
             return out, end
         cursor = _chunks_from(conn, part, offset)

@@ -250,9 +250,121 @@ static PyObject *write_records(PyObject *self, PyObject *args) {
     return Py_BuildValue("(NL)", body, max_ts);
 }
 
+/* chunks_to_records(chunks, min_offset, stop_offset, max_bytes)
+ *     -> (records section, count, first offset, last offset, base timestamp, max timestamp)
+ * Encodes the records of the engine's stored chunks (engine/embedded/chunks.py: entries of
+ * u32 offset delta, i64 timestamp, i32 key/value/headers lengths (-1 null), then the bytes,
+ * little-endian; headers as u16 name length, name, u32 value length, value) with offsets in
+ * [min_offset, stop_offset) straight into a Kafka records section, without building Python
+ * records. Stops before the section would pass max_bytes (the first record always goes in).
+ * count is 0 when no record qualifies. */
+static int64_t rd_i64(const unsigned char *p) { int64_t v; memcpy(&v, p, 8); return v; }
+static int32_t rd_i32(const unsigned char *p) { int32_t v; memcpy(&v, p, 4); return v; }
+static uint32_t rd_u32(const unsigned char *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+
+static PyObject *chunks_to_records(PyObject *self, PyObject *args) {
+    PyObject *chunks;
+    long long min_offset, stop_offset;
+    Py_ssize_t max_bytes;
+    if (!PyArg_ParseTuple(args, "OLLn", &chunks, &min_offset, &stop_offset, &max_bytes))
+        return NULL;
+    PyObject *seq = PySequence_Fast(chunks, "chunks must be a sequence");
+    if (seq == NULL) return NULL;
+    Out out = {NULL, 0, 0};
+    unsigned char *scratch = NULL;
+    Py_ssize_t scratch_cap = 0, count = 0;
+    long long first = -1, last = -1, base_ts = 0, max_ts = 0;
+    int full = 0;
+    Py_ssize_t nchunks = PySequence_Fast_GET_SIZE(seq);
+    for (Py_ssize_t c = 0; c < nchunks && !full; c++) {
+        PyObject *item = PySequence_Fast_GET_ITEM(seq, c);
+        long long base;
+        const char *blob;
+        Py_ssize_t blen;
+        if (!PyArg_ParseTuple(item, "Ly#", &base, &blob, &blen)) goto fail;
+        const unsigned char *b = (const unsigned char *)blob;
+        Py_ssize_t pos = 0;
+        while (pos + 24 <= blen) {
+            long long offset = base + (long long)rd_u32(b + pos);
+            long long ts = rd_i64(b + pos + 4);
+            int32_t klen = rd_i32(b + pos + 12), vlen = rd_i32(b + pos + 16),
+                    hlen = rd_i32(b + pos + 20);
+            Py_ssize_t body = (klen > 0 ? klen : 0) + (vlen > 0 ? vlen : 0) +
+                              (hlen > 0 ? hlen : 0);
+            const unsigned char *kp = b + pos + 24;
+            pos += 24 + body;
+            if (pos > blen) { PyErr_SetString(PyExc_ValueError, "corrupt record chunk"); goto fail; }
+            if (offset < min_offset) continue;
+            if (offset >= stop_offset) { full = 1; break; }
+            if (count == 0) { first = offset; base_ts = ts; max_ts = ts; }
+            Py_ssize_t need = 64 + body + (hlen > 0 ? hlen : 0);
+            if (need > scratch_cap) {
+                unsigned char *sc = PyMem_Realloc(scratch, (size_t)need);
+                if (sc == NULL) { PyErr_NoMemory(); goto fail; }
+                scratch = sc; scratch_cap = need;
+            }
+            Py_ssize_t n = 0;
+            scratch[n++] = 0;
+            n += put_varint(scratch + n, ts - base_ts);
+            n += put_varint(scratch + n, offset - first);
+            if (klen < 0) scratch[n++] = 1;
+            else { n += put_varint(scratch + n, klen); memcpy(scratch + n, kp, (size_t)klen); n += klen; }
+            const unsigned char *vp = kp + (klen > 0 ? klen : 0);
+            if (vlen < 0) scratch[n++] = 1;
+            else { n += put_varint(scratch + n, vlen); memcpy(scratch + n, vp, (size_t)vlen); n += vlen; }
+            const unsigned char *hp = vp + (vlen > 0 ? vlen : 0);
+            /* count the headers first */
+            int64_t nh = 0;
+            for (Py_ssize_t h = 0; h + 2 <= hlen;) {
+                Py_ssize_t nl = (hp[h] << 8) | hp[h + 1];
+                if (h + 2 + nl + 4 > hlen) break;
+                uint32_t vl = ((uint32_t)hp[h + 2 + nl] << 24) | ((uint32_t)hp[h + 3 + nl] << 16) |
+                              ((uint32_t)hp[h + 4 + nl] << 8) | hp[h + 5 + nl];
+                h += 6 + nl + (Py_ssize_t)vl;
+                nh++;
+            }
+            n += put_varint(scratch + n, nh);
+            for (Py_ssize_t h = 0; h + 2 <= hlen;) {
+                Py_ssize_t nl = (hp[h] << 8) | hp[h + 1];
+                if (h + 2 + nl + 4 > hlen) break;
+                uint32_t vl = ((uint32_t)hp[h + 2 + nl] << 24) | ((uint32_t)hp[h + 3 + nl] << 16) |
+                              ((uint32_t)hp[h + 4 + nl] << 8) | hp[h + 5 + nl];
+                n += put_varint(scratch + n, nl);
+                memcpy(scratch + n, hp + h + 2, (size_t)nl); n += nl;
+                n += put_varint(scratch + n, (int64_t)vl);
+                memcpy(scratch + n, hp + h + 6 + nl, vl); n += vl;
+                h += 6 + nl + (Py_ssize_t)vl;
+            }
+            unsigned char prefix[10];
+            Py_ssize_t plen = put_varint(prefix, n);
+            if (count > 0 && out.len + plen + n > max_bytes) { full = 1; break; }
+            if (out_reserve(&out, n + 10) < 0) goto fail;
+            out.len += put_varint(out.data + out.len, n);
+            memcpy(out.data + out.len, scratch, (size_t)n);
+            out.len += n;
+            if (ts > max_ts) max_ts = ts;
+            last = offset;
+            count++;
+        }
+    }
+    Py_DECREF(seq);
+    PyMem_Free(scratch);
+    PyObject *section = PyBytes_FromStringAndSize((const char *)out.data, out.len);
+    PyMem_Free(out.data);
+    if (section == NULL) return NULL;
+    return Py_BuildValue("(NnLLLL)", section, count, first, last, base_ts, max_ts);
+fail:
+    Py_DECREF(seq);
+    PyMem_Free(scratch);
+    PyMem_Free(out.data);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"read_records", read_records, METH_VARARGS, "Decode a records section into engine rows."},
     {"write_records", write_records, METH_VARARGS, "Encode records into a records section."},
+    {"chunks_to_records", chunks_to_records, METH_VARARGS,
+     "Encode stored engine chunks into a records section."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 import cramjam
 from crc32c import crc32c
 
-from engine.embedded.chunks import Row
+from engine.embedded.chunks import Row, iter_entries
+from engine.embedded.codec import decode_headers
 from engine.types import ConsumedRecord
 
 _HEADER = struct.Struct(">qiibIhiqqqhii")
@@ -299,26 +300,69 @@ def write_batch(
     base_ts = records[0].timestamp_ms
     body, max_ts = _write_records(records, base_offset, base_ts)
     payload = compress(codec, body) if codec else body
-    attrs = attributes | codec
-    last_delta = records[-1].offset - base_offset
-    tail = struct.pack(
-        ">hiqqqhii",
-        attrs,
-        last_delta,
+    return frame_batch(
+        payload,
+        len(records),
+        base_offset,
+        records[-1].offset,
         base_ts,
         max_ts,
-        producer_id,
-        producer_epoch,
-        base_sequence,
-        len(records),
+        attributes=attributes | codec,
+        producer=(producer_id, producer_epoch, base_sequence),
     )
+
+
+def frame_batch(
+    payload: bytes,
+    count: int,
+    first: int,
+    last: int,
+    base_ts: int,
+    max_ts: int,
+    *,
+    attributes: int = 0,
+    producer: tuple[int, int, int] = (-1, -1, -1),
+) -> bytes:
+    """A batch around a (possibly compressed) records section of `count` records with
+    offsets first..last; `producer` is (id, epoch, base sequence)."""
+    tail = struct.pack(">hiqqqhii", attributes, last - first, base_ts, max_ts, *producer, count)
     crc = crc32c(payload, crc32c(tail))
-    length = 4 + 1 + 4 + len(tail) + len(payload)
-    return struct.pack(">qiibI", base_offset, length, 0, 2, crc) + tail + payload
+    return struct.pack(">qiibI", first, 9 + len(tail) + len(payload), 0, 2, crc) + tail + payload
+
+
+def chunks_to_records_py(
+    chunks: Sequence[tuple[int, bytes]], min_offset: int, stop_offset: int, max_bytes: int
+) -> tuple[bytes, int, int, int, int, int]:
+    """The records of stored engine chunks with offsets in [min_offset, stop_offset) as a
+    records section, stopping before it would pass `max_bytes` (the first record always goes
+    in): (section, count, first offset, last offset, base timestamp, max timestamp). The
+    pure-Python reference of the C fast path."""
+    out = bytearray()
+    count, first, last, base_ts, max_ts = 0, -1, -1, 0, 0
+    for base, blob in chunks:
+        for offset, ts, key, value, headers in iter_entries(blob, base):
+            if offset < min_offset:
+                continue
+            if offset >= stop_offset:
+                return bytes(out), count, first, last, base_ts, max_ts
+            if count == 0:
+                first, base_ts, max_ts = offset, ts, ts
+            record = ConsumedRecord("", 0, offset, ts, key, value, decode_headers(headers))
+            encoded, _ = write_records_py([record], first, base_ts)
+            if count and len(out) + len(encoded) > max_bytes:
+                return bytes(out), count, first, last, base_ts, max_ts
+            out += encoded
+            max_ts = max(max_ts, ts)
+            last = offset
+            count += 1
+    return bytes(out), count, first, last, base_ts, max_ts
 
 
 _read_records: Callable[[bytes, int, int, int], list[Row]] = read_records_py
 _write_records: Callable[[Sequence[ConsumedRecord], int, int], tuple[bytes, int]] = write_records_py
+chunks_to_records: Callable[
+    [Sequence[tuple[int, bytes]], int, int, int], tuple[bytes, int, int, int, int, int]
+] = chunks_to_records_py
 #: Whether the C codec (engine/kafka_listener/_batches.c) is in use.
 HAVE_C_BATCHES = False
 if os.environ.get("STREAMGOV_PURE_PYTHON") != "1":
@@ -329,4 +373,5 @@ if os.environ.get("STREAMGOV_PURE_PYTHON") != "1":
     else:
         _read_records = _batches.read_records
         _write_records = _batches.write_records
+        chunks_to_records = _batches.chunks_to_records
         HAVE_C_BATCHES = True

@@ -12,7 +12,7 @@ from typing import Any
 
 from engine.auth import Operation, ResourceType
 from engine.embedded.chunks import Row
-from engine.errors import EngineError, OffsetOutOfRangeError, UnknownTopicOrPartitionError
+from engine.errors import EngineError, OffsetOutOfRangeError
 from engine.kafka_listener import errors
 from engine.kafka_listener.broker import Broker
 from engine.kafka_listener.context import Connection, Request
@@ -20,14 +20,13 @@ from engine.kafka_listener.records import (
     BatchHeader,
     CorruptBatchError,
     check_crc,
+    chunks_to_records,
+    frame_batch,
     read_rows,
     split_batches,
-    write_batch,
 )
 from engine.types import OffsetSpec
 
-#: Records one fetch of one partition reads from the engine at most (bytes limit first).
-_FETCH_RECORDS = 100_000
 #: The longest a fetch waits for data, whatever max_wait it asks for (clients ask 0.5 s).
 MAX_FETCH_WAIT_S = 30.0
 _LATEST, _EARLIEST, _MAX_TIMESTAMP = -1, -2, -3
@@ -223,10 +222,7 @@ def _fetch_partition(
     }
     engine = broker.engine
     try:
-        start = engine.list_offsets(topic, OffsetSpec.EARLIEST).get(partition)
-        if start is None:
-            raise UnknownTopicOrPartitionError(f"topic {topic!r} has no partition {partition}")
-        records, end = engine.fetch_to_end(topic, partition, offset, _FETCH_RECORDS, max_bytes)
+        chunks, start, end = engine.fetch_chunks(topic, partition, offset, max_bytes)
     except OffsetOutOfRangeError:
         bounds = engine.list_offsets(topic, OffsetSpec.LATEST)
         reply["error_code"] = errors.OFFSET_OUT_OF_RANGE
@@ -237,11 +233,12 @@ def _fetch_partition(
         return reply, 0
     stable = broker.transactions.last_stable_offset(topic, partition, end)
     reply.update(high_watermark=end, last_stable_offset=stable, log_start_offset=start)
-    if committed_only and stable < end:
-        records = [r for r in records if r.offset < stable]
-    if not records:
+    section, count, first, last, base_ts, max_ts = chunks_to_records(
+        chunks, offset, stable if committed_only else end, max_bytes
+    )
+    if count == 0:
         return reply, 0
-    reply["records"] = write_batch(records)
+    reply["records"] = frame_batch(section, count, first, last, base_ts, max_ts)
     return reply, len(reply["records"])
 
 

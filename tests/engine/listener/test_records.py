@@ -10,7 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from engine.embedded.chunks import pack_chunks
 from engine.embedded.codec import decode_headers
+from engine.embedded.engine import make_row
 from engine.kafka_listener.records import (
     CODEC_GZIP,
     CODEC_LZ4,
@@ -19,7 +21,9 @@ from engine.kafka_listener.records import (
     CODEC_ZSTD,
     CorruptBatchError,
     check_crc,
+    chunks_to_records_py,
     decompress,
+    frame_batch,
     read_records_py,
     read_rows,
     split_batches,
@@ -136,3 +140,31 @@ def test_the_c_reader_refuses_what_the_python_reader_refuses(data: bytes, count:
             _native.read_records(data, count, 0, 0)
     else:
         assert _native.read_records(data, count, 0, 0) == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    records_strategy,
+    st.integers(0, 40),
+    st.integers(0, 40),
+    st.integers(1, 3000),
+)
+def test_stored_chunks_encode_alike_in_c_and_python(
+    fields: list[tuple[bytes | None, bytes | None, list[tuple[str, bytes]], int]],
+    skip: int,
+    stop: int,
+    max_bytes: int,
+) -> None:
+    rows = [make_row(key, value, tuple(headers), ts, 0) for key, value, headers, ts in fields]
+    chunks = [
+        (10 + i * 7, blob) for i, (_, _, _, blob) in enumerate(pack_chunks(rows, None, 7, 1 << 20))
+    ]
+    args = (chunks, 10 + skip, 10 + skip + stop, max_bytes)
+    expected = chunks_to_records_py(*args)
+    assert _native.chunks_to_records(*args) == expected
+    section, count, first, last, base_ts, max_ts = expected
+    if count:
+        # The section reads back as the stored records it was made from.
+        [(header, raw)] = split_batches(frame_batch(section, count, first, last, base_ts, max_ts))
+        check_crc(header, raw)
+        assert (header.base_offset, header.count) == (first, count)
