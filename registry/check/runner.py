@@ -11,6 +11,8 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import httpx
+
 from registry.check.baselines import DEFAULT_LEVEL, Baseline, BaselineError
 from registry.check.config import CONFIG_FILE, CheckConfig, CheckConfigError, parse_config
 from registry.check.discovery import CONVENTIONS_NOTE, Discovery, SchemaFile, discover
@@ -34,6 +36,8 @@ class CheckRequest:
     timeout: float = 10.0
     limits: Limits = DEFAULT_LIMITS
     env: Mapping[str, str] | None = None
+    #: Credentials for a registry baseline; None reads them from `env` (`registry_auth`).
+    auth: httpx.Auth | None = None
     #: Processes that judge subjects (None: one per CPU).
     workers: int | None = None
 
@@ -61,13 +65,14 @@ def open_baseline(
     limits: Limits = DEFAULT_LIMITS,
     timeout: float = 10.0,
     env: Mapping[str, str] | None = None,
+    auth: httpx.Auth | None = None,
 ) -> Baseline:
     """Interpret `--against`: `git:REF`, `registry:URL` (or a bare http(s) URL), `dir:PATH`
     or a directory path."""
     if spec.startswith("git:"):
         return git_baseline(repo, spec[4:], root, config, limits)
     if spec.startswith(("registry:", "http://", "https://")):
-        auth = registry_auth(os.environ if env is None else env)
+        auth = auth or registry_auth(os.environ if env is None else env)
         owns = config.owns if config.owned_subjects else None
         return RegistryBaseline(spec.removeprefix("registry:"), auth, timeout, limits, owns)
     path = Path(spec.removeprefix("dir:"))
@@ -86,7 +91,14 @@ def run_check(request: CheckRequest) -> CheckReport:
     current = discover(DirectorySource(root, repo), config)
     baseline = (
         open_baseline(
-            request.against, root, repo, config, request.limits, request.timeout, request.env
+            request.against,
+            root,
+            repo,
+            config,
+            request.limits,
+            request.timeout,
+            request.env,
+            request.auth,
         )
         if request.against
         else None

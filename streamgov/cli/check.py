@@ -14,6 +14,7 @@ from registry.check.git import GitError, GitRepo
 from registry.check.report import OutputFormat, render, summary
 from registry.check.runner import CheckRequest, run_check
 from registry.check.text import one_line
+from streamgov.cli.serveroptions import server_access
 
 
 class CheckUsageError(click.ClickException):
@@ -27,8 +28,8 @@ class CheckUsageError(click.ClickException):
     "--against",
     metavar="BASELINE",
     default=None,
-    help="Compare with git:REF, registry:URL or a directory (dir:PATH). "
-    "Without it, schemas are only validated.",
+    help="Compare with git:REF, registry:URL (registry: alone is STREAMGOV_URL) or a "
+    "directory (dir:PATH). Without it, schemas are only validated.",
 )
 @click.option(
     "--format",
@@ -94,19 +95,28 @@ def check_command(
     """Check that schema files parse and stay compatible with a baseline.
 
     Exit status: 0 compatible, 1 incompatible, invalid or deleted, 2 usage, configuration or
-    baseline error. Credentials for registry baselines come from STREAMGOV_REGISTRY_USER and
-    STREAMGOV_REGISTRY_PASSWORD (or STREAMGOV_REGISTRY_BASIC_AUTH_USER_INFO=user:password),
-    or STREAMGOV_REGISTRY_TOKEN for a bearer token.
+    baseline error. Credentials for registry baselines come from STREAMGOV_TOKEN (a bearer
+    token) or STREAMGOV_USER and STREAMGOV_PASSWORD.
     """
     extra = [_report_target(spec) for spec in reports]
     if root is None:
         repo = GitRepo.find(Path.cwd())
         root = repo.root if repo is not None else Path.cwd()
+    auth = None
+    if against is not None and against.startswith(("registry:", "http://", "https://")):
+        try:
+            access = server_access(None)
+        except click.ClickException as exc:
+            raise CheckUsageError(exc.message) from None
+        if against == "registry:":
+            against = f"registry:{access.url}"
+        auth = access.auth()
     try:
         report = run_check(
             CheckRequest(
                 root=root,
                 against=against,
+                auth=auth,
                 config_file=config_file,
                 timeout=timeout,
                 workers=jobs,

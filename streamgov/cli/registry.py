@@ -10,8 +10,9 @@ from typing import Any, TypeVar
 
 import click
 
-from registry.client import DEFAULT_URL, RegistryClient, RegistryClientError
+from registry.client import RegistryClient, RegistryClientError
 from registry.formats.base import SchemaReference
+from streamgov.cli.serveroptions import registry_client, url_option
 
 F = TypeVar("F", bound=Callable[..., Any])
 TYPES = click.Choice(["AVRO", "JSON"], case_sensitive=False)
@@ -73,18 +74,11 @@ def _schema_options(func: F) -> F:
 
 
 @click.group("registry")
-@click.option(
-    "--url",
-    envvar="STREAMGOV_REGISTRY_URL",
-    default=DEFAULT_URL,
-    show_default=True,
-    help="Schema registry URL (env STREAMGOV_REGISTRY_URL).",
-)
+@url_option("--url", "The schema registry: a streamgov server or any Confluent-compatible one")
 @click.pass_context
-def registry(ctx: click.Context, url: str) -> None:
+def registry(ctx: click.Context, url: str | None) -> None:
     """Subjects, versions, compatibility, config and mode of a schema registry."""
-    ctx.obj = RegistryClient(url)
-    ctx.call_on_close(ctx.obj.close)
+    ctx.obj = ctx.with_resource(registry_client(url))
 
 
 @registry.command("subjects")

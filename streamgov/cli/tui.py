@@ -7,6 +7,7 @@ import logging
 import click
 
 from streamgov.cli.common import cluster_options, open_cluster, user_errors
+from streamgov.cli.serveroptions import server_access
 from streamgov.config import streamgov_home
 
 #: Screens `--screen` accepts (kept in step with tui.screens.SCREENS by a test).
@@ -66,7 +67,9 @@ def tui(
     from tui.client import Credentials, StreamgovClient
 
     def run(base_url: str, where: str | None = None) -> None:
-        client = StreamgovClient(base_url, Credentials.from_env())
+        access = server_access(base_url)  # the one credentials scheme of every command
+        credentials = Credentials(user=access.user, password=access.password, token=access.token)
+        client = StreamgovClient(base_url, credentials)
         StreamgovApp(
             client, refresh_seconds=refresh_seconds, readonly=readonly, start=screen, where=where
         ).run()
