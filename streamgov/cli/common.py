@@ -93,18 +93,28 @@ def _show_client_log(properties: KafkaProperties) -> None:
     LIBRDKAFKA_LOGGER.setLevel(logging.INFO)
 
 
+def cluster_settings(cluster_name: str | None, bootstrap: str | None) -> ClusterSettings:
+    """The cluster the common options and the environment choose (one-line error if none)."""
+    ctx = click.get_current_context(silent=True)
+    meta = ctx.meta if ctx is not None else {}
+    try:
+        return ClusterSettings.resolve(cluster_name, bootstrap, meta.get(_PROPERTIES) or ())
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
 def open_cluster(cluster_name: str | None, bootstrap: str | None) -> Cluster:
     """Open the cluster chosen by the common options, or fail with a one-line error."""
     ctx = click.get_current_context(silent=True)
     meta = ctx.meta if ctx is not None else {}
+    settings = cluster_settings(cluster_name, bootstrap)
+    meta[_OPENED] = settings.properties
+    if meta.get(_VERBOSE):
+        for line in settings.describe():
+            click.echo(line, err=True)
+        if settings.bootstrap:
+            _show_client_log(settings.properties)
     try:
-        settings = ClusterSettings.resolve(cluster_name, bootstrap, meta.get(_PROPERTIES) or ())
-        meta[_OPENED] = settings.properties
-        if meta.get(_VERBOSE):
-            for line in settings.describe():
-                click.echo(line, err=True)
-            if settings.bootstrap:
-                _show_client_log(settings.properties)
         return settings.open()
     except (ConfigError, EngineError) as exc:
         raise click.ClickException(str(exc)) from exc

@@ -16,7 +16,7 @@ from streamgov.cli.common import cluster_options, open_cluster, user_errors
 from streamgov.cli.formatstring import FormatString
 from streamgov.cli.groups import check_group_id
 from streamgov.cli.lines import unescape
-from streamgov.cli.output import Progress, interruptible
+from streamgov.cli.output import Progress, choice_format_option, interruptible
 from streamgov.cli.recordformats import (
     CONSUME_FORMATS,
     Decoded,
@@ -199,13 +199,8 @@ def consume_records(
     default=None,
     help="Stop after N records (kcat -c).",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text: the value per line; json: one JSON object per record.",
+@choice_format_option(
+    ["text", "json"], "text: the value per line; json: one JSON object per record."
 )
 @click.option(
     "--format-string",

@@ -16,15 +16,22 @@ import click
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def format_option(func: F) -> F:
-    """Add `--format table|json`."""
+def choice_format_option(choices: Sequence[str], help: str) -> Callable[[F], F]:
+    """Add `--format` with these choices (the first is the default) as `output_format`."""
     return click.option(
         "--format",
         "output_format",
-        type=click.Choice(["table", "json"]),
-        default="table",
+        type=click.Choice(list(choices)),
+        default=choices[0],
         show_default=True,
-        help="Aligned table for people, or JSON for scripts.",
+        help=help,
+    )
+
+
+def format_option(func: F) -> F:
+    """Add `--format table|json`."""
+    return choice_format_option(
+        ["table", "json"], "Aligned table for people, or JSON for scripts."
     )(func)
 
 

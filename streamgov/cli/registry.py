@@ -10,12 +10,14 @@ from typing import Any, TypeVar
 
 import click
 
+from registry.check.discovery import type_from_name
 from registry.client import RegistryClient, RegistryClientError
-from registry.formats.base import SchemaReference
+from registry.formats.base import SchemaReference, SchemaType
+from streamgov.cli.output import choice_format_option
 from streamgov.cli.serveroptions import registry_client, url_option
 
 F = TypeVar("F", bound=Callable[..., Any])
-TYPES = click.Choice(["AVRO", "JSON"], case_sensitive=False)
+TYPES = click.Choice([t.value for t in SchemaType], case_sensitive=False)
 
 
 def _client_errors(func: F) -> F:
@@ -67,10 +69,23 @@ def _schema_options(func: F) -> F:
         metavar="NAME=SUBJECT:VERSION",
         help="A reference to a registered schema (repeatable).",
     )(func)
-    func = click.option("--type", "schema_type", type=TYPES, default="AVRO", show_default=True)(
-        func
-    )
+    func = click.option(
+        "--type",
+        "schema_type",
+        type=TYPES,
+        default=None,
+        help="The schema's format (default: from the file name as check reads it: .avsc Avro, "
+        ".json JSON Schema, .proto Protobuf; otherwise AVRO).",
+    )(func)
     return func
+
+
+def _schema_type(given: str | None, path: str) -> str:
+    """`--type`, else what the file name says, else Confluent's default AVRO."""
+    if given is not None:
+        return given.upper()
+    found = type_from_name(path) if path != "-" else None
+    return found.value if found is not None else SchemaType.AVRO.value
 
 
 @click.group("registry")
@@ -144,7 +159,7 @@ def register(
     ctx: click.Context,
     subject: str,
     schema_file: str,
-    schema_type: str,
+    schema_type: str | None,
     refs: tuple[str, ...],
     normalize: bool,
 ) -> None:
@@ -152,7 +167,7 @@ def register(
     schema_id = _client(ctx).register(
         subject,
         _read_schema(schema_file),
-        schema_type.upper(),
+        _schema_type(schema_type, schema_file),
         [_parse_ref(r) for r in refs],
         normalize,
     )
@@ -174,7 +189,7 @@ def compat(
     ctx: click.Context,
     subject: str,
     schema_file: str,
-    schema_type: str,
+    schema_type: str | None,
     refs: tuple[str, ...],
     version: str | None,
 ) -> None:
@@ -182,7 +197,7 @@ def compat(
     answer = _client(ctx).test_compatibility(
         subject,
         _read_schema(schema_file),
-        schema_type.upper(),
+        _schema_type(schema_type, schema_file),
         [_parse_ref(r) for r in refs],
         version=version,
     )
@@ -200,6 +215,9 @@ def compat(
 @click.option("--set", "level", default=None, metavar="LEVEL", help="Set the level.")
 @click.option("--normalize/--no-normalize", default=None, help="Set normalization.")
 @click.option("--delete", is_flag=True, help="Drop the subject's (or reset the global) setting.")
+@choice_format_option(
+    ["text", "json"], "A sentence for people, or JSON (each setting with where it comes from)."
+)
 @click.pass_context
 @_client_errors
 def config(
@@ -208,15 +226,71 @@ def config(
     level: str | None,
     normalize: bool | None,
     delete: bool,
+    output_format: str,
 ) -> None:
-    """Show or change the compatibility level, globally or of SUBJECT."""
+    """Show or change the compatibility level, globally or of SUBJECT, saying whether each
+    setting is the subject's own or inherited from the global level."""
     client = _client(ctx)
     if delete:
-        _echo_json(client.delete_config(subject))
+        client.delete_config(subject)
+        if output_format == "text":
+            click.echo(
+                f"Dropped {subject}'s own settings." if subject else "Reset the global settings."
+            )
     elif level is not None or normalize is not None:
-        _echo_json(client.set_config(subject, level.upper() if level else None, normalize))
+        client.set_config(subject, level.upper() if level else None, normalize)
+        if output_format == "text":
+            click.echo(f"Set {'subject ' + subject if subject else 'the global level'}.")
+    effective = effective_config(client, subject)
+    if output_format == "json":
+        _echo_json(effective)
     else:
-        _echo_json(client.get_config(subject, default_to_global=True))
+        click.echo(config_sentence(effective))
+
+
+#: The settings `registry config` reports, as the registry names them.
+CONFIG_SETTINGS = ("compatibilityLevel", "normalize")
+
+
+def effective_config(client: RegistryClient, subject: str | None) -> dict[str, Any]:
+    """Each setting's value and where it comes from: `subject` (its own), `global`, or
+    `default` (set nowhere: the registry's default)."""
+    global_level = client.get_config(None)
+    own: dict[str, Any] = {}
+    if subject is not None:
+        try:
+            own = client.get_config(subject)
+        except RegistryClientError as exc:
+            if exc.status != 404:
+                raise
+    out: dict[str, Any] = {"subject": subject}
+    for name in CONFIG_SETTINGS:
+        if name in own:
+            out[name], source = own[name], "subject"
+        elif name in global_level:
+            out[name], source = global_level[name], "global"
+        else:
+            out[name], source = None, "default"
+        out[f"{name}Source"] = source
+    return out
+
+
+def config_sentence(effective: dict[str, Any]) -> str:
+    """`Subject orders-value: compatibility FULL (its own setting); normalization off
+    (inherited from the global level).`"""
+    subject = effective["subject"]
+    where = {
+        "subject": "its own setting" if subject else "set globally",
+        "global": "inherited from the global level" if subject else "set globally",
+        "default": "the registry's default",
+    }
+    level = effective["compatibilityLevel"] or "BACKWARD"
+    normalize = "on" if effective["normalize"] else "off"
+    return (
+        f"{'Subject ' + subject if subject else 'Global level'}: compatibility {level} "
+        f"({where[effective['compatibilityLevelSource']]}); normalization {normalize} "
+        f"({where[effective['normalizeSource']]})."
+    )
 
 
 @registry.command("mode")

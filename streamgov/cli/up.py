@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 import click
 
@@ -14,7 +15,8 @@ from httpapi import is_loopback
 from registry.errors import RegistryError
 from registry.service import SCHEMAS_TOPIC
 from streamgov import __version__
-from streamgov.cli.common import cluster_options, open_cluster, user_errors
+from streamgov.cli.common import cluster_options, cluster_settings, open_cluster, user_errors
+from streamgov.config import embedded_cluster_path
 from streamgov.server import ServerSettings, create_app
 
 DEFAULT_HOST = "127.0.0.1"
@@ -41,6 +43,36 @@ def check_schemas_topic(_ctx: click.Context, _param: click.Parameter, name: str)
     if name in RESERVED_TOPICS:
         raise click.BadParameter(f"{name!r} is one of Kafka's own topics")
     return name
+
+
+def banner(
+    *,
+    cluster_label: str,
+    url: str,
+    kafka_bootstrap: str | None,
+    data_dir: Path | None,
+    engine: str,
+) -> list[str]:
+    """What `up` says at start: what it serves, where, and what to do next."""
+    served: list[tuple[str, str | None]] = [
+        ("REST API and schema registry", url),
+        ("Kafka bootstrap", kafka_bootstrap),
+        ("Metrics", f"{url}/metrics"),
+        ("Data directory", str(data_dir) if data_dir is not None else None),
+    ]
+    tui = (
+        "streamgov tui"
+        if url == f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
+        else (f"streamgov tui --url {url}")
+    )
+    return [
+        f"streamgov {__version__} serving {cluster_label}",
+        *(f"  {label}: {value}" for label, value in served if value is not None),
+        engine,
+        f"Next: `{tui}` to browse topics, schemas and lag; other commands reach this server "
+        f"with STREAMGOV_URL={url}.",
+        "Press Ctrl-C to stop.",
+    ]
 
 
 @click.command("up")
@@ -109,7 +141,8 @@ def up(
     import uvicorn
 
     check_port_free(host, port)
-    with_kafka = not no_kafka and not bootstrap
+    on_kafka = cluster_settings(cluster_name, bootstrap).bootstrap
+    with_kafka = not no_kafka and not on_kafka
     if with_kafka:
         check_port_free(host, kafka_port)
     # Components read their tunables from here; add new options above and set them below.
@@ -132,16 +165,19 @@ def up(
             app = create_app(cluster, settings)
         except RegistryError as exc:
             raise click.ClickException(f"cannot start the schema registry: {exc}") from exc
-        click.echo(
-            f"streamgov {__version__} serving cluster '{cluster.name}' on http://{host}:{port}",
-            err=True,
-        )
-        click.echo(fastpath.status(), err=True)
+        listener = getattr(app.state, "kafka_listener", None)
+        label = f"Kafka cluster {on_kafka}" if on_kafka else f"cluster '{cluster.name}'"
+        for line in banner(
+            cluster_label=label,
+            url=f"http://{host}:{port}",
+            kafka_bootstrap=listener.bootstrap if listener is not None else None,
+            data_dir=None if on_kafka else embedded_cluster_path(cluster.name),
+            engine=fastpath.status(),
+        ):
+            click.echo(line, err=True)
         if isinstance(cluster, EmbeddedCluster):
             for problem in cluster.check_storage():  # damaged files, lost records: say so now
                 click.echo(f"warning: {problem}", err=True)
-        if getattr(app.state, "kafka_listener", None) is not None:
-            click.echo(f"Kafka bootstrap: {app.state.kafka_listener.bootstrap}", err=True)
         uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
     finally:
         cluster.close()

@@ -77,7 +77,8 @@ def test_registry_cli_round_trip(registry_url: str, tmp_path: Path) -> None:
     assert code == 1 and "incompatible" in out and "Traceback" not in out
     assert run(registry_url, "config", "cli-value", "--set", "none")[0] == 0
     assert run(registry_url, "compat", "cli-value", str(bad_file)) == (0, "compatible\n")
-    assert json.loads(run(registry_url, "config", "cli-value")[1]) == {"compatibilityLevel": "NONE"}
+    shown = json.loads(run(registry_url, "config", "cli-value", "--format", "json")[1])
+    assert (shown["compatibilityLevel"], shown["compatibilityLevelSource"]) == ("NONE", "subject")
     assert run(registry_url, "mode") == (0, "READWRITE\n")
     assert run(registry_url, "mode", "cli-value", "--set", "readonly") == (0, "READONLY\n")
     assert run(registry_url, "mode", "cli-value", "--delete") == (0, "READONLY\n")

@@ -89,7 +89,7 @@ def _json(repo: SchemaRepo, url: str, code: int, **env: str) -> dict[str, Any]:
         cli, ["check", "--root", str(repo.root), "--against", f"registry:{url}", "--format", "json"]
     )
     assert result.exit_code == code, result.output
-    document: dict[str, Any] = json.loads(result.output)
+    document: dict[str, Any] = json.loads(result.stdout)
     return document
 
 
@@ -182,6 +182,9 @@ def test_references_resolve_to_registered_subjects(
 @pytest.mark.parametrize(
     "env",
     [
+        {"STREAMGOV_USER": USER, "STREAMGOV_PASSWORD": PASSWORD},
+        {"STREAMGOV_TOKEN": TOKEN},
+        # The older names still work (with a deprecation note on stderr).
         {"STREAMGOV_REGISTRY_USER": USER, "STREAMGOV_REGISTRY_PASSWORD": PASSWORD},
         {"STREAMGOV_REGISTRY_BASIC_AUTH_USER_INFO": f"{USER}:{PASSWORD}"},
         {"STREAMGOV_REGISTRY_TOKEN": TOKEN},
