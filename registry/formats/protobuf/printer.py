@@ -197,40 +197,63 @@ class Printer:
         entries = {
             nested.name: nested for nested in message.nested_type if nested.options.map_entry
         }
-        groups = {
-            field.type_name.rsplit(".", 1)[-1]
-            for field in message.field
-            if field.type == FDP.TYPE_GROUP and not field.extendee
-        }
         real_oneofs = _real_oneofs(message)
         plain = [field for field in message.field if not _in_real_oneof(field, real_oneofs)]
         members: dict[int, list[descriptor_pb2.FieldDescriptorProto]] = {}
         for field in message.field:
             if _in_real_oneof(field, real_oneofs):
                 members.setdefault(field.oneof_index, []).append(field)
+        # Items in the order written: a field, or a oneof at its first field. Normalized:
+        # fields by number, then oneofs by their first field.
+        items: list[tuple[str, int]] = []
         if self._normalize:
             plain.sort(key=lambda field: field.number)
             for fields in members.values():
                 fields.sort(key=lambda field: field.number)
-        if self._normalize:  # fields by number, then oneofs by their first field
-            for field in plain:
-                self._field(depth, field, message, entries)
-            for index in sorted(members, key=lambda index: members[index][0].number):
-                self._oneof(depth, message, index, members[index], entries)
-        else:  # declaration order, each oneof where its first field is
-            done: set[int] = set()
+            items = [("field", field.number) for field in plain]
+            items += [
+                ("oneof", index)
+                for index in sorted(members, key=lambda index: members[index][0].number)
+            ]
+        else:
             for field in message.field:
                 if not _in_real_oneof(field, real_oneofs):
-                    self._field(depth, field, message, entries)
-                elif field.oneof_index not in done:
-                    done.add(field.oneof_index)
-                    self._oneof(
-                        depth, message, field.oneof_index, members[field.oneof_index], entries
-                    )
+                    items.append(("field", field.number))
+                elif ("oneof", field.oneof_index) not in items:
+                    items.append(("oneof", field.oneof_index))
+        by_number = {field.number: field for field in message.field}
+        # Nested messages go where they keep their order among the map entries and groups the
+        # fields make (message indexes on the wire count them all): before the item that
+        # makes the next entry or group.
+        makers = {
+            field.type_name.rsplit(".", 1)[-1]: field.number
+            for field in message.field
+            if field.type == FDP.TYPE_GROUP
+            or (field.label == FDP.LABEL_REPEATED and field.type_name.rsplit(".", 1)[-1] in entries)
+        }
+        position = 0
+
+        def emit(item: tuple[str, int]) -> None:
+            kind, key = item
+            if kind == "field":
+                self._field(depth, by_number[key], message, entries)
+            else:
+                self._oneof(depth, message, key, members[key], entries)
+
         for nested in message.nested_type:
-            if nested.name in entries or nested.name in groups:
+            made_by = makers.get(nested.name)
+            if made_by is None:
+                self._message(depth, nested)
                 continue
-            self._message(depth, nested)
+            while position < len(items):
+                item = items[position]
+                position += 1
+                emit(item)
+                numbers = [item[1]] if item[0] == "field" else [f.number for f in members[item[1]]]
+                if made_by in numbers:
+                    break
+        for item in items[position:]:
+            emit(item)
         for enum in message.enum_type:
             self._enum(depth, enum)
         self._extensions(depth, message.extension, {})

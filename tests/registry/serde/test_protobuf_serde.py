@@ -148,7 +148,7 @@ def test_the_import_is_registered_under_its_file_name(ours: RegistryClient) -> N
     labels=st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=4),
     voucher=st.one_of(st.none(), st.text(max_size=8)),
 )
-def test_generated_messages_round_trip(
+def test_generated_messages_round_trip_and_match_confluent_kafka(
     url: str,
     order_id: str,
     units: int,
@@ -165,6 +165,13 @@ def test_generated_messages_round_trip(
             order.voucher = voucher
         data = ProtobufSerializer(client, ORDER)(order, "roundtrip")
         assert same(ProtobufDeserializer(client)(data), order)
+    theirs = SchemaRegistryClient({"url": url})
+    try:
+        ctx = SerializationContext("roundtrip", MessageField.VALUE)
+        assert CfSerializer(ORDER, theirs, {"use.deprecated.format": False})(order, ctx) == data
+        assert CfDeserializer(ORDER, {}, theirs)(data, ctx) == order
+    finally:
+        theirs.close()
 
 
 def test_a_record_that_is_not_protobuf_is_a_clear_error(ours: RegistryClient) -> None:
