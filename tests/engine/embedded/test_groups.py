@@ -271,9 +271,23 @@ def test_auto_commit_on_close(cluster: EmbeddedCluster) -> None:
     assert cluster.committed_offsets("g")[TopicPartition("t", 0)].offset == 3
 
 
+def heard_from_all(cluster: EmbeddedCluster, group: str, since_ms: int) -> bool:
+    """Whether every member of the group heartbeated at or after `since_ms` (coordinator time)."""
+    conn = connect(cluster.path / "groups.db", create=False)
+    try:
+        (oldest,) = conn.execute(
+            "SELECT min(last_seen_ms) FROM members WHERE group_id = ?", (group,)
+        ).fetchone()
+    finally:
+        conn.close()
+    return oldest is not None and oldest >= since_ms
+
+
 def test_the_rebalance_timeout_not_the_session_bounds_a_slow_rejoin(
-    cluster: EmbeddedCluster,
+    make_cluster: Callable[..., EmbeddedCluster],
 ) -> None:
+    clock = ManualClock()
+    cluster = make_cluster(clock=clock)
     cluster.create_topic("t", 2)
     options = {"session_timeout_ms": 1000, "heartbeat_interval_ms": 50}
     slow = fast_consumer(cluster, "g", max_poll_interval_ms=10_000, **options)
@@ -281,7 +295,11 @@ def test_the_rebalance_timeout_not_the_session_bounds_a_slow_rejoin(
     settle([slow], lambda: len(slow.assignment()) == 2)
     other = fast_consumer(cluster, "g", max_poll_interval_ms=10_000, **options)
     other.subscribe(["t"])
-    time.sleep(2.5)  # `slow` does not poll for over two session timeouts; its heartbeats go on
+    # `slow` does not poll for 2.5 s of coordinator time, over two session timeouts; its
+    # heartbeats go on (the test moves the clock only once both members beat at its time).
+    for _ in range(25):
+        clock.advance(100)
+        wait_for(lambda: heard_from_all(cluster, "g", clock.now))
     description = cluster.describe_group("g")
     assert description.state == GroupState.PREPARING_REBALANCE
     assert len(description.members) == 2
