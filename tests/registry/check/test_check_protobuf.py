@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import pytest
+from click.testing import CliRunner
+from confluent_kafka.schema_registry import Schema, SchemaReference, SchemaRegistryClient
+
+from streamgov.cli import cli
 from tests.registry.check.conftest import SchemaRepo
+from tests.registry.registry_server import registry_in_thread
 
 MONEY = 'syntax = "proto3";\npackage common;\nmessage Money {\n  int64 units = 1;\n}\n'
 MONEY_TEXT = 'syntax = "proto3";\npackage common;\nmessage Money {\n  string units = 1;\n}\n'
@@ -94,3 +102,38 @@ def test_a_changed_field_points_at_its_line(repo: SchemaRepo) -> None:
     assert (problem["rule"], problem["pointer"]) == ("FIELD_SCALAR_KIND_CHANGED", "#/Order/1")
     assert problem["line"] == 6
     assert "same wire encoding" in problem["fix"]
+
+
+@pytest.fixture(scope="module")
+def registry_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with registry_in_thread(Path(tmp_path_factory.mktemp("pbcheck")), "pbcheck") as url:
+        yield url
+
+
+def test_against_a_registry_the_import_is_the_registered_reference(
+    repo: SchemaRepo, registry_url: str
+) -> None:
+    client = SchemaRegistryClient({"url": registry_url})
+    client.register_schema("money", Schema(MONEY, "PROTOBUF"))
+    refs = [SchemaReference("common/money.proto", "money", 1)]
+    client.register_schema("orders", Schema(ORDER, "PROTOBUF", refs))
+    client.close()
+    _tree(repo)
+    result = CliRunner().invoke(
+        cli, ["check", "--root", str(repo.root), "--against", f"registry:{registry_url}",
+              "--format", "json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert _statuses(json.loads(result.stdout)) == {"money": "unchanged", "orders": "unchanged"}
+    repo.write("protos/common/money.proto", MONEY_TEXT)
+    result = CliRunner().invoke(
+        cli, ["check", "--root", str(repo.root), "--against", f"registry:{registry_url}",
+              "--format", "json"],
+    )  # fmt: skip
+    assert result.exit_code == 1, result.output
+    rules = {(p["subject"], p["rule"]) for p in json.loads(result.stdout)["problems"]}
+    assert rules == {
+        ("money", "FIELD_SCALAR_KIND_CHANGED"),
+        ("orders", "FIELD_SCALAR_KIND_CHANGED"),
+        ("orders", "FIELD_NAMED_TYPE_CHANGED"),
+    }
