@@ -1,7 +1,9 @@
 """Snapshots of a state log's fold, kept in a topic beside the log: `<log>-snapshots`.
 
 A snapshot is the state after the records below some offset, written by a component's
-`SnapshotCodec` as JSON pieces, one per line, zlib-compressed and cut into chunk records; a
+`SnapshotCodec` as pieces (a string is written as it is, length-prefixed, so long texts need
+no JSON escaping; any other piece as one line of JSON), zlib-compressed and cut into chunk
+records; a
 manifest record written after the chunks names the log, the offset, the codec version, a
 fingerprint of the log's record just below the offset, and the offset and SHA-256 of every
 chunk. It lives on the cluster itself, so it works on every backend and every instance can use
@@ -17,6 +19,7 @@ codec cannot read the pieces.
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import json
 import logging
@@ -35,7 +38,7 @@ logger = logging.getLogger(__name__)
 
 S = TypeVar("S")
 
-FORMAT = 1
+FORMAT = 2
 #: Old snapshots expire; a restart that finds none replays the log and writes a new one.
 TOPIC_CONFIG = {"retention.ms": str(7 * 24 * 3600 * 1000), "cleanup.policy": "delete"}
 #: Compressed bytes per chunk record (well under every backend's default record limit).
@@ -117,9 +120,18 @@ def load(cluster: Cluster, log_topic: str, codec: SnapshotCodec[S]) -> tuple[S, 
             )
             return None
         pieces = _pieces(cluster, topic, [(int(o), str(h)) for o, h in manifest["chunks"]])
-        state = codec.load(pieces)
-        for _ in pieces:  # the codec must have read every piece, and the checksums all held
-            raise ValueError("the codec left pieces unread")
+        collecting = gc.isenabled()
+        gc.disable()  # a load makes millions of objects and frees none: nothing to collect
+        try:
+            state = codec.load(pieces)
+            for _ in pieces:  # the codec must read every piece, and the checksums all hold
+                raise ValueError("the codec left pieces unread")
+            # The loaded state lives as long as the process: keep the collector from walking
+            # it again and again.
+            gc.freeze()
+        finally:
+            if collecting:
+                gc.enable()
         return state, offset
     except Exception as exc:  # a damaged snapshot falls back to replay, whatever the damage
         logger.warning("state log %s: snapshot not used (%s); replaying the log", log_topic, exc)
@@ -131,8 +143,7 @@ def _compressed_chunks(pieces: Iterable[Any]) -> Iterator[bytes]:
     pending: list[bytes] = []
     size = 0
     for piece in pieces:
-        line = json.dumps(piece, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
-        out = compressor.compress(line)
+        out = compressor.compress(_frame(piece))
         if out:
             pending.append(out)
             size += len(out)
@@ -175,10 +186,18 @@ def _read(cluster: Cluster, topic: str, lower: int, upper: int) -> list[Consumed
     return records
 
 
+def _frame(piece: Any) -> bytes:
+    """A piece as written: `t<length>\n<utf-8>` for a string, `j<json>\n` for the rest."""
+    if isinstance(piece, str):
+        data = piece.encode()
+        return b"t%d\n%s" % (len(data), data)
+    return b"j" + json.dumps(piece, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
+
+
 def _pieces(cluster: Cluster, topic: str, chunks: list[tuple[int, str]]) -> Iterator[Any]:
     """The pieces of the chunks, read and checked one chunk at a time."""
     decompressor = zlib.decompressobj()
-    partial = b""
+    buffer = b""
     for offset, digest in chunks:
         found = cluster.fetch(topic, 0, offset, 1)
         if not found or found[0].offset != offset or found[0].key != _CHUNK_KEY:
@@ -186,9 +205,24 @@ def _pieces(cluster: Cluster, topic: str, chunks: list[tuple[int, str]]) -> Iter
         data = found[0].value or b""
         if hashlib.sha256(data).hexdigest() != digest:
             raise ValueError(f"chunk at offset {offset} is damaged")
-        lines = (partial + decompressor.decompress(data)).split(b"\n")
-        partial = lines.pop()
-        for line in lines:
-            yield json.loads(line)
-    if partial + decompressor.flush() or not decompressor.eof:
+        buffer += decompressor.decompress(data)
+        position = 0
+        while True:
+            newline = buffer.find(b"\n", position)
+            if newline < 0:
+                break
+            kind = buffer[position : position + 1]
+            if kind == b"j":
+                yield json.loads(buffer[position + 1 : newline])
+                position = newline + 1
+            elif kind == b"t":
+                end = newline + 1 + int(buffer[position + 1 : newline])
+                if end > len(buffer):
+                    break
+                yield buffer[newline + 1 : end].decode()
+                position = end
+            else:
+                raise ValueError(f"unknown snapshot frame {kind!r}")
+        buffer = buffer[position:]
+    if buffer or decompressor.flush() or not decompressor.eof:
         raise ValueError("the last chunk is cut short")

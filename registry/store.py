@@ -961,10 +961,20 @@ def _config_of(raw: list[Json]) -> Config:
     return Config(CompatibilityLevel(level) if level is not None else None, normalize)
 
 
+_BATCH = 1000
+_SCHEMA_TYPES = {kind.value: kind for kind in SchemaType}
+
+
+def _batches(items: list[Json]) -> Iterator[list[Json]]:
+    for start in range(0, len(items), _BATCH):
+        yield items[start : start + _BATCH]
+
+
 def dump_state(state: RegistryState) -> Iterable[Json]:
-    """The state as snapshot pieces: settings, then schemas (with the identity each one is
-    indexed under when it is not its own text), identity indexes, then subjects. Usages and
-    referrers are derived again on load."""
+    """The state as snapshot pieces: settings; schemas by the thousand (their fields, then
+    their texts as plain string pieces, with the identity each one is indexed under when it
+    is not its own text); identity indexes; subjects. Usages and referrers are derived again
+    on load."""
     yield [
         "h",
         {
@@ -976,43 +986,58 @@ def dump_state(state: RegistryState) -> Iterable[Json]:
             "subject_modes": {s: m.value for s, m in state.subject_modes.items()},
         },
     ]
-    for schema_id, stored in state.schemas.items():
-        key = state.keys_by_id.get(schema_id)
-        identity: Json
-        if key is None:
-            identity = None
-        elif key == _stored_key(stored):
-            identity = 0
-        elif key == _stored_key(stored, key[1]):
-            identity = key[1]
-        else:
-            identity = _key_list(key)
-        yield [
-            "s",
-            schema_id,
-            stored.schema_type.value,
-            stored.schema,
-            [[r.name, r.subject, r.version] for r in stored.references],
-            stored.metadata,
-            stored.rule_set,
-            identity,
-        ]
+    for batch in _batches(list(state.schemas.values())):
+        rows = []
+        for stored in batch:
+            key = state.keys_by_id.get(stored.id)
+            identity: Json
+            if key is None:
+                identity = None
+            elif key == _stored_key(stored):
+                identity = 0
+            elif key == _stored_key(stored, key[1]):
+                identity = key[1]
+            else:
+                identity = _key_list(key)
+            refs = [[r.name, r.subject, r.version] for r in stored.references]
+            rows.append(
+                [
+                    stored.id,
+                    stored.schema_type.value,
+                    refs,
+                    stored.metadata,
+                    stored.rule_set,
+                    identity,
+                ]
+            )
+        yield ["s", rows]
+        yield from (stored.schema for stored in batch)
+    simple_ids, other_ids = [], []
     for key, schema_id in state.ids_by_key.items():
         if state.keys_by_id.get(schema_id) == key:
-            yield ["i", schema_id]
+            simple_ids.append(schema_id)
         else:
-            yield ["I", _key_list(key), schema_id]
+            other_ids.append([_key_list(key), schema_id])
+    yield ["i", simple_ids, other_ids]
+    simple_legacy, other_legacy = [], []
     for key, schema_id in state.legacy_ids.items():
         owner = state.schemas.get(schema_id)
         if owner is not None and _stored_key(owner) == key:
-            yield ["l", schema_id]
+            simple_legacy.append(schema_id)
         else:
-            yield ["L", _key_list(key), schema_id]
-    for key in state.shared_keys:
-        yield ["x", _key_list(key)]
-    for name, sub in state.subjects.items():
-        versions = [[v.version, v.schema_id, v.deleted] for v in sub.versions.values()]
-        yield ["v", name, sub.next_version, versions]
+            other_legacy.append([_key_list(key), schema_id])
+    yield ["l", simple_legacy, other_legacy]
+    yield ["x", [_key_list(key) for key in state.shared_keys]]
+    subjects = [
+        [
+            name,
+            sub.next_version,
+            [[v.version, v.schema_id, v.deleted] for v in sub.versions.values()],
+        ]
+        for name, sub in state.subjects.items()
+    ]
+    for batch in _batches(subjects):
+        yield ["v", batch]
 
 
 def load_state(pieces: Iterator[Json]) -> RegistryState:
@@ -1021,41 +1046,53 @@ def load_state(pieces: Iterator[Json]) -> RegistryState:
     for piece in pieces:
         kind = piece[0]
         if kind == "s":
-            _, schema_id, schema_type, text, refs, metadata, rule_set, identity = piece
-            stored = StoredSchema(
-                int(schema_id),
-                SchemaType(schema_type),
-                str(text),
-                tuple(SchemaReference(str(n), str(s), int(v)) for n, s, v in refs),
-                metadata,
-                rule_set,
-            )
-            state.schemas[stored.id] = stored
-            if identity == 0:
-                state.keys_by_id[stored.id] = _stored_key(stored)
-            elif isinstance(identity, str):
-                state.keys_by_id[stored.id] = _stored_key(stored, identity)
-            elif identity is not None:
-                state.keys_by_id[stored.id] = _key_of(identity)
-        elif kind == "i":
-            state.ids_by_key[state.keys_by_id[piece[1]]] = int(piece[1])
-        elif kind == "I":
-            state.ids_by_key[_key_of(piece[1])] = int(piece[2])
-        elif kind == "l":
-            state.legacy_ids[_stored_key(state.schemas[piece[1]])] = int(piece[1])
-        elif kind == "L":
-            state.legacy_ids[_key_of(piece[1])] = int(piece[2])
-        elif kind == "x":
-            state.shared_keys.add(_key_of(piece[1]))
-        elif kind == "v":
-            _, name, next_version, versions = piece
-            subject = str(name)
-            sub = state.subjects[subject] = Subject(next_version=int(next_version))
-            for number, schema_id, deleted in versions:
-                sub.versions[int(number)] = Version(
-                    subject, int(number), int(schema_id), bool(deleted)
+            for schema_id, type_name, refs, metadata, rule_set, identity in piece[1]:
+                text = next(pieces)
+                if not isinstance(text, str):
+                    raise ValueError("a schema's text is missing from the snapshot")
+                references = (
+                    tuple(SchemaReference(str(n), str(s), int(v)) for n, s, v in refs)
+                    if refs
+                    else ()
                 )
-                state.usages.setdefault(int(schema_id), set()).add((subject, int(number)))
+                stored = StoredSchema(
+                    int(schema_id), _SCHEMA_TYPES[type_name], text, references, metadata, rule_set
+                )
+                state.schemas[stored.id] = stored
+                if identity is not None:
+                    if isinstance(identity, list):
+                        key = _key_of(identity)
+                    else:
+                        key = (
+                            type_name,
+                            text if identity == 0 else str(identity),
+                            references,
+                            _json_key(metadata),
+                            _json_key(rule_set),
+                        )
+                    state.keys_by_id[stored.id] = key
+        elif kind == "i":
+            for schema_id in piece[1]:
+                state.ids_by_key[state.keys_by_id[schema_id]] = int(schema_id)
+            for key, schema_id in piece[2]:
+                state.ids_by_key[_key_of(key)] = int(schema_id)
+        elif kind == "l":
+            for schema_id in piece[1]:
+                state.legacy_ids[_stored_key(state.schemas[schema_id])] = int(schema_id)
+            for key, schema_id in piece[2]:
+                state.legacy_ids[_key_of(key)] = int(schema_id)
+        elif kind == "x":
+            state.shared_keys.update(_key_of(key) for key in piece[1])
+        elif kind == "v":
+            for name, next_version, versions in piece[1]:
+                subject = str(name)
+                sub = state.subjects[subject] = Subject(next_version=int(next_version))
+                for number, schema_id, deleted in versions:
+                    version = Version(subject, int(number), int(schema_id), bool(deleted))
+                    sub.versions[version.version] = version
+                    state.usages.setdefault(version.schema_id, set()).add(
+                        (subject, version.version)
+                    )
         elif kind == "h":
             header = piece[1]
             state.next_id = int(header["next_id"])
@@ -1080,5 +1117,5 @@ def load_state(pieces: Iterator[Json]) -> RegistryState:
 FOLD: Fold[RegistryState] = Fold(
     initial_state,
     _HANDLERS,
-    snapshot=SnapshotCodec("registry-1", dump_state, load_state),
+    snapshot=SnapshotCodec("registry-2", dump_state, load_state),
 )

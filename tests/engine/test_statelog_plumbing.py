@@ -281,3 +281,25 @@ def test_the_documented_toy_component_works(
     code = section[section.index("```python") + len("```python") : section.index("```\n\n")]
     exec(compile(code, "architecture.md", "exec"), {"cluster": cluster})
     assert capsys.readouterr().out == "team-a\n"
+
+
+def test_text_pieces_round_trip_whatever_they_hold(cluster: EmbeddedCluster) -> None:
+    texts = ["plain", "two\nlines\n", "", "t12\nj[1]\n", "naïve ✓ \x00", '"quoted"', "x" * 300_000]
+
+    def dump(state: Counters) -> Iterable[Any]:
+        yield [len(texts)]
+        yield from texts
+        yield {"end": True}
+
+    seen: list[Any] = []
+
+    def load(pieces: Iterator[Any]) -> Counters:
+        seen.extend(pieces)
+        return Counters()
+
+    fold = Fold(Counters, FOLD.handlers, snapshot=SnapshotCodec("texts", dump, load))
+    log = StateLog(cluster, TOPIC, fold, snapshot_every=10**9).start()
+    log.write(add("a"))
+    log.snapshot()
+    StateLog(cluster, TOPIC, fold).start()
+    assert seen == [[len(texts)], *texts, {"end": True}]

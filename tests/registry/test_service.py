@@ -255,3 +255,32 @@ def test_a_schema_too_large_for_the_log_is_refused_naming_the_limit(
     # a smaller enum of the same shape fits
     small = json.dumps({"type": "enum", "name": "Big", "symbols": symbols[:50_000]})
     assert registry.register("big-value", {"schema": small})["id"] == 1
+
+
+def test_a_restart_from_a_snapshot_serves_the_same_registry(tmp_path: Path) -> None:
+    with EmbeddedCluster(tmp_path, name="snap") as cluster:
+        registry = SchemaRegistry(cluster).start()
+        top = layered_graph(registry, width=2, depth=3)
+        registry.set_config("graph-L0_0", {"compatibility": "FULL"})
+        registry.delete_version("graph-L2_1", 1)
+        offset = registry.snapshot()
+        assert offset > 0
+        registry.register("after", {"schema": record("After", "a")})
+        again = SchemaRegistry(cluster).start()
+        assert again._log.snapshot_offset == offset
+        for each in (registry, again):
+            each.sync()
+        assert again.subjects(deleted=True) == registry.subjects(deleted=True)
+        assert again.referenced_by("graph-L1_0", 1) == registry.referenced_by("graph-L1_0", 1)
+        assert again.get_config("graph-L0_0") == {"compatibilityLevel": "FULL"}
+        for ref in top:
+            assert again.get_version(ref["subject"], 1, deleted=True) == registry.get_version(
+                ref["subject"], 1, deleted=True
+            )
+        with pytest.raises(errors.RegistryError):
+            again.get_version("graph-L2_1", 1)
+        assert again.register("new", {"schema": record("New", "b")}) == registry.register(
+            "new", {"schema": record("New", "b")}
+        )
+        again.close()
+        registry.close()
