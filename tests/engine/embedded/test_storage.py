@@ -106,7 +106,7 @@ def test_a_truncated_topic_file_is_damaged(tmp_path: Path) -> None:
 
 @pytest.fixture()
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 2 MiB tmpfs (needs root; skipped elsewhere: see benchmarks/probes/full_disk.sh)."""
+    """A 2 MiB tmpfs (mounting needs root; elsewhere skipped, see docs/operations.md)."""
     mount = tmp_path / "disk"
     mount.mkdir()
     done = subprocess.run(
