@@ -50,6 +50,7 @@ from clusterapi.models import (
     UpdateConfigRequest,
     UpdatePartitionCountRequest,
 )
+from clusterapi.pages import record_page
 from engine.cluster import Cluster
 from engine.topics import internal_topic_risk
 from httpapi import Closer, RouteTable, ServerSettings, shaped_router
@@ -284,7 +285,7 @@ def browse_records(
     timestamp: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
     position: Annotated[Literal["earliest", "latest"] | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=service.MAX_RECORDS_PAGE)] = 100,
-) -> RecordDataList:
+) -> Response:
     """Read a page of records from an offset, a timestamp, or the start or end of the partition.
 
     A streamgov addition to the REST Proxy v3 API: give at most one of `offset`, `timestamp`
@@ -302,21 +303,10 @@ def browse_records(
         position=position,
         limit=limit,
     )
-    records = service.read_records(cluster, links, topic_name, info, start, limit)
-    next_offset = records[-1].offset + 1 if records else start
-    segments = ("topics", topic_name, "partitions", partition_id, "records")
-    more = next_offset < info.latest_offset
-    return RecordDataList(
-        kind="KafkaRecordList",
-        metadata=links.collection(
-            *segments,
-            next_url=f"{links.url(*segments)}?offset={next_offset}&limit={limit}" if more else None,
-        ),
-        data=records,
-        next_offset=next_offset,
-        earliest_offset=info.earliest_offset,
-        latest_offset=info.latest_offset,
-    )
+    records = service.read_records(cluster, topic_name, info, start, limit)
+    page = record_page(links, topic_name, info, start, limit, records)
+    # Built without a model per record (see clusterapi/pages.py); documented by the model.
+    return Response(page, media_type="application/json")
 
 
 # -- configs -------------------------------------------------------------------------------

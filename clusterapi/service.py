@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import re
 from collections.abc import Mapping
@@ -37,9 +38,6 @@ from clusterapi.models import (
     ProduceRequestData,
     ProduceResponse,
     ProduceResponseData,
-    RecordData,
-    RecordDataItem,
-    RecordHeader,
     ResetOffsetsRequest,
     TopicConfigData,
     TopicData,
@@ -54,6 +52,7 @@ from engine.errors import (
 from engine.resets import ResetKind, ResetTarget, apply_reset, plan_reset
 from engine.topics import DEFAULT_CONFIG, is_internal
 from engine.types import (
+    ConsumedRecord,
     GroupDescription,
     GroupState,
     OffsetSpec,
@@ -81,8 +80,15 @@ def check_cluster(cluster: Cluster, cluster_id: str) -> None:
 
 
 def iso(ms: int) -> str:
-    """Epoch milliseconds as an ISO-8601 UTC timestamp."""
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds")
+    """Epoch milliseconds as an ISO-8601 UTC timestamp (`2026-12-04T23:05:01.250+00:00`)."""
+    seconds, millis = divmod(ms, 1000)
+    return f"{_iso_second(seconds)}.{millis:03d}+00:00"
+
+
+@functools.lru_cache(maxsize=4096)
+def _iso_second(seconds: int) -> str:
+    # Records of a page mostly share their second: format each second once.
+    return datetime.fromtimestamp(seconds, tz=UTC).replace(tzinfo=None).isoformat()
 
 
 def parse_timestamp(text: str) -> int:
@@ -355,12 +361,6 @@ def produce(
 # -- records (streamgov addition) ------------------------------------------------------------
 
 
-def _record_data(raw: bytes | None) -> RecordData | None:
-    if raw is None:
-        return None
-    return RecordData(size=len(raw), data=base64.b64encode(raw).decode("ascii"))
-
-
 def start_offset(
     cluster: Cluster,
     topic: str,
@@ -394,38 +394,12 @@ def start_offset(
 
 
 def read_records(
-    cluster: Cluster, links: Links, topic: str, info: PartitionInfo, start: int, limit: int
-) -> list[RecordDataItem]:
+    cluster: Cluster, topic: str, info: PartitionInfo, start: int, limit: int
+) -> list[ConsumedRecord]:
     """Up to `limit` records of one partition from `start`."""
     if start >= info.latest_offset:
         return []
-    records = cluster.fetch(topic, info.partition, start, max_records=limit)
-    items = []
-    for record in records[:limit]:
-        items.append(
-            RecordDataItem(
-                kind="KafkaRecord",
-                metadata=links.resource(
-                    ("topics", topic, "partitions", record.partition, "records", record.offset),
-                    ("topic", topic),
-                    ("partition", record.partition),
-                    ("offset", record.offset),
-                ),
-                cluster_id=links.cluster_id,
-                topic_name=topic,
-                partition_id=record.partition,
-                offset=record.offset,
-                timestamp=iso(record.timestamp_ms),
-                timestamp_ms=record.timestamp_ms,
-                key=_record_data(record.key),
-                value=_record_data(record.value),
-                headers=[
-                    RecordHeader(name=name, value=base64.b64encode(value).decode("ascii"))
-                    for name, value in record.headers
-                ],
-            )
-        )
-    return items
+    return cluster.fetch(topic, info.partition, start, max_records=limit)[:limit]
 
 
 # -- consumer groups -----------------------------------------------------------------------

@@ -166,6 +166,33 @@ class ShapedRoute(APIRoute):
         return shaped
 
 
+class ShapedRouter(APIRouter):
+    """An `APIRouter` that turns away, before trying each route, a path whose first segment
+    none of its routes starts with: a request for `/v3/...` does not walk the registry's
+    routes one regular expression at a time."""
+
+    _first_segments: frozenset[str] | None = None
+    _segments_of: int = -1
+
+    def first_segments(self) -> frozenset[str] | None:
+        """The first path segment of every route; None when a route starts with a parameter."""
+        if self._segments_of != len(self.routes):
+            firsts = {str(getattr(route, "path", "/{")).split("/", 2)[1] for route in self.routes}
+            parameter = any("{" in first for first in firsts)
+            self._first_segments = None if parameter else frozenset(firsts)
+            self._segments_of = len(self.routes)
+        return self._first_segments
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        """No match without trying a route when the first path segment is not one of ours."""
+        segments = self.first_segments()
+        if segments is not None and scope["type"] == "http":
+            path: str = scope["path"]
+            if path.split("/", 2)[1] not in segments:
+                return Match.NONE, {}
+        return super().matches(scope)
+
+
 def shaped_router(
     *,
     translate: ErrorTranslator = _no_translation,
@@ -190,7 +217,7 @@ def shaped_router(
             "siblings": [],
         },
     )
-    return APIRouter(route_class=route_class, **router_options)
+    return ShapedRouter(route_class=route_class, **router_options)
 
 
 class RouteTable:
