@@ -33,7 +33,8 @@ def assert_shape(response: object, status: int) -> dict[str, object]:
 
 
 def test_the_server_is_assembled_from_the_component_list() -> None:
-    assert COMPONENTS[:3] == ("registry.api:mount", "clusterapi:mount", "lagmonitor.api:mount")
+    assert COMPONENTS[0] == "registry.api:mount"  # the hottest paths are matched first
+    assert {"clusterapi:mount", "lagmonitor.api:mount"} <= set(COMPONENTS)
     assert all(callable(load_mount(spec)) for spec in COMPONENTS)
 
 
