@@ -26,7 +26,7 @@ import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from engine.cluster import (
     DEFAULT_FETCH_MAX_BYTES,
@@ -35,7 +35,7 @@ from engine.cluster import (
     AutoOffsetReset,
 )
 from engine.embedded import groups, log, metadata
-from engine.embedded.chunks import make_metadata
+from engine.embedded.chunks import Chunk, make_metadata
 from engine.embedded.codec import check_headers, encode_headers
 from engine.embedded.ends import EndOffsets, ends_path, lost_ranges
 from engine.embedded.sqlite import connect, data_version, write_tx
@@ -76,6 +76,8 @@ if TYPE_CHECKING:
     from engine.embedded.clients import EmbeddedConsumer, EmbeddedProducer
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 #: Default interval of the background retention and compaction pass (Kafka's
 #: `log.retention.check.interval.ms` is five minutes).
@@ -421,33 +423,59 @@ class EmbeddedEngine:
             self._meta(topic)
             return []
         meta = self._meta(topic)
-        limit = meta.max_message_bytes
-        largest = max(row[5] for row in rows)
-        if largest > limit:
-            raise RecordTooLargeError(
-                f"a record of {largest} bytes is larger than max.message.bytes={limit} of "
-                f"topic {topic!r}; nothing from this batch was written"
-            )
-        if meta.compacted and any(row[0] is None for row in rows):
-            raise InvalidRecordError(
-                f"topic {topic!r} is compacted (cleanup.policy={meta.config['cleanup.policy']})"
-                " and cannot accept a record without a key; nothing from this batch was written"
-            )
+        _check_append(
+            meta, max(row[5] for row in rows), meta.compacted and any(r[0] is None for r in rows)
+        )
         if meta.log_append_time:
             stamp = now_ms()
             rows = [(k, v, h, stamp, p, s) for k, v, h, _, p, s in rows]
+        sticky = next(self._sticky)
+
+        def write(conn: sqlite3.Connection) -> tuple[tuple[list[int], list[int]], dict[int, int]]:
+            parts, bases, ends = log.append(conn, topic, rows, sticky)
+            return (parts, bases), ends
+
+        parts, bases = self._write(meta, write)
+        return make_metadata(RecordMetadata, topic, parts, bases, rows)
+
+    def _write(
+        self,
+        meta: metadata.TopicMeta,
+        write: Callable[[sqlite3.Connection], tuple[T, dict[int, int]]],
+    ) -> T:
+        """Run an append on the topic's log (`write` returns its result and the partitions'
+        new end offsets), then record the end offsets."""
         conn = self._log(meta)
         self._refuse_if_lost(meta)
         try:
-            parts, bases, ends = log.append(conn, topic, rows, next(self._sticky))
+            result, ends = write(conn)
         except UnknownTopicOrPartitionError:
             self._invalidate()
             raise
         try:
             self._end_offsets(meta.topic_id).raise_to(ends)
         except OSError as exc:  # the records are stored: report them as written
-            logger.warning("cannot record the end offsets of topic %r: %s", topic, exc)
-        return make_metadata(RecordMetadata, topic, parts, bases, rows)
+            logger.warning("cannot record the end offsets of topic %r: %s", meta.name, exc)
+        return result
+
+    def append_packed(
+        self,
+        topic: str,
+        per_partition: dict[int, list[Chunk]],
+        largest: int,
+        keyless: bool,
+    ) -> dict[int, int]:
+        """Append record chunks already packed per partition (`chunks.pack_chunks`, or the
+        Kafka listener's C codec, which packs Kafka batches without building rows) in one
+        transaction; `largest` is the largest record's size and `keyless` whether any record
+        has no key (both checked as `append_rows` checks them). Returns each partition's
+        first new offset. Topics with LogAppendTime need `append_rows` (it rewrites
+        timestamps): ValueError here."""
+        meta = self._meta(topic)
+        if meta.log_append_time:
+            raise ValueError(f"topic {topic!r} uses LogAppendTime: append rows instead")
+        _check_append(meta, largest, meta.compacted and keyless)
+        return self._write(meta, lambda conn: log.append_packed(conn, topic, per_partition))
 
     def fetch(
         self,
@@ -777,6 +805,22 @@ class EmbeddedEngine:
                         conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
                 except (sqlite3.Error, EngineError) as exc:
                     logger.debug("checkpoint of %s on close failed: %s", key, exc)
+
+
+def _check_append(meta: metadata.TopicMeta, largest: int, keyless_on_compacted: bool) -> None:
+    """Refuse a whole append whose largest record passes max.message.bytes, or that puts a
+    record without a key on a compacted topic."""
+    limit = meta.max_message_bytes
+    if largest > limit:
+        raise RecordTooLargeError(
+            f"a record of {largest} bytes is larger than max.message.bytes={limit} of "
+            f"topic {meta.name!r}; nothing from this batch was written"
+        )
+    if keyless_on_compacted:
+        raise InvalidRecordError(
+            f"topic {meta.name!r} is compacted (cleanup.policy={meta.config['cleanup.policy']})"
+            " and cannot accept a record without a key; nothing from this batch was written"
+        )
 
 
 def make_row(

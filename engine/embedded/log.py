@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from typing import Any
 
 from engine.embedded.chunks import (
     CHUNK_BYTES,
     CHUNK_RECORDS,
+    Chunk,
     Row,
     iter_entries,
     pack_chunks,
@@ -130,27 +132,51 @@ def append(
             packed = pack_partitions(rows, parts, count, CHUNK_RECORDS, CHUNK_BYTES)
             per_partition = {p: chunks for p, chunks in enumerate(packed) if chunks}
         bases = [int(row[1]) for row in state]
-        ends: dict[int, int] = {}
-        for part, chunks in per_partition.items():
-            _, next_offset, max_ts, held = state[part]
-            base = next_offset
-            stored = []
-            for n, chunk_max, size, blob in chunks:
-                stored.append((base, base + n - 1, n, chunk_max, size, blob))
-                if chunk_max > max_ts:
-                    conn.execute(
-                        "INSERT OR IGNORE INTO tindex VALUES (?, ?, ?)", (part, chunk_max, base)
-                    )
-                    max_ts = chunk_max
-                held += size
-                base += n
-            conn.executemany(f"INSERT INTO {_table(part)} VALUES (?, ?, ?, ?, ?, ?)", stored)
-            conn.execute(
-                "UPDATE partitions SET next_offset = ?, bytes = ?, max_ts = ? WHERE part = ?",
-                (base, held, max_ts, part),
-            )
-            ends[part] = base
+        ends = _store_chunks(conn, state, per_partition)
     return parts, bases, ends
+
+
+def append_packed(
+    conn: sqlite3.Connection, topic: str, per_partition: dict[int, list[Chunk]]
+) -> tuple[dict[int, int], dict[int, int]]:
+    """Append chunks already packed per partition (see `chunks.pack_chunks`) in one
+    transaction; returns each partition's first new offset and its new end offset."""
+    with write_tx(conn):
+        state = conn.execute(
+            "SELECT part, next_offset, max_ts, bytes FROM partitions ORDER BY part"
+        ).fetchall()
+        for part in per_partition:
+            if not 0 <= part < len(state):
+                raise _missing(topic, part)
+        bases = {part: int(state[part][1]) for part in per_partition}
+        return bases, _store_chunks(conn, state, per_partition)
+
+
+def _store_chunks(
+    conn: sqlite3.Connection, state: list[Any], per_partition: dict[int, list[Chunk]]
+) -> dict[int, int]:
+    """Insert each partition's chunks after its end (inside the caller's transaction)."""
+    ends: dict[int, int] = {}
+    for part, chunks in per_partition.items():
+        _, next_offset, max_ts, held = state[part]
+        base = next_offset
+        stored = []
+        for n, chunk_max, size, blob in chunks:
+            stored.append((base, base + n - 1, n, chunk_max, size, blob))
+            if chunk_max > max_ts:
+                conn.execute(
+                    "INSERT OR IGNORE INTO tindex VALUES (?, ?, ?)", (part, chunk_max, base)
+                )
+                max_ts = chunk_max
+            held += size
+            base += n
+        conn.executemany(f"INSERT INTO {_table(part)} VALUES (?, ?, ?, ?, ?, ?)", stored)
+        conn.execute(
+            "UPDATE partitions SET next_offset = ?, bytes = ?, max_ts = ? WHERE part = ?",
+            (base, held, max_ts, part),
+        )
+        ends[part] = base
+    return ends
 
 
 def raise_ends(conn: sqlite3.Connection, ends: dict[int, int]) -> None:

@@ -360,9 +360,145 @@ fail:
     return NULL;
 }
 
+/* records_to_chunks(data, count, base_ts, max_records, max_bytes)
+ *     -> (chunks, largest record size, whether any record has no key)
+ * Packs a decompressed Kafka records section straight into the engine's stored chunks
+ * (engine/embedded/chunks.py: (count, max timestamp, payload bytes, blob) with dense offset
+ * deltas), cut as `pack_chunks` cuts them, without building a Python object per record. */
+static void wr_u32le(unsigned char *p, uint32_t v) { memcpy(p, &v, 4); }
+static void wr_i64le(unsigned char *p, int64_t v) { memcpy(p, &v, 8); }
+static void wr_i32le(unsigned char *p, int32_t v) { memcpy(p, &v, 4); }
+
+static PyObject *finish_chunk(Out *o, Py_ssize_t n, long long max_ts, long long payload) {
+    PyObject *blob = PyBytes_FromStringAndSize((const char *)o->data, o->len);
+    if (blob == NULL) return NULL;
+    o->len = 0;
+    return Py_BuildValue("(nLLN)", n, max_ts, payload, blob);
+}
+
+static PyObject *records_to_chunks(PyObject *self, PyObject *args) {
+    Py_buffer view;
+    Py_ssize_t count, max_records, max_bytes;
+    long long base_ts;
+    if (!PyArg_ParseTuple(args, "y*nLnn", &view, &count, &base_ts, &max_records, &max_bytes))
+        return NULL;
+    if (max_records < 1) max_records = 1;
+    const unsigned char *buf = view.buf;
+    Py_ssize_t len = view.len, pos = 0;
+    Out chunk = {NULL, 0, 0};
+    PyObject *chunks = PyList_New(0);
+    Py_ssize_t in_chunk = 0, largest = 0;
+    long long chunk_max = INT64_MIN, payload = 0;
+    int keyless = 0;
+    if (chunks == NULL) goto fail;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        int64_t length, ts_delta, offset_delta, klen, vlen, nheaders;
+        if (read_varint(buf, len, &pos, &length) < 0 || length < 0 || length > len - pos) {
+            corrupt("a record batch ends inside a record");
+            goto fail;
+        }
+        Py_ssize_t end = pos + (Py_ssize_t)length;
+        pos += 1;
+        if (read_varint(buf, end, &pos, &ts_delta) < 0 ||
+            read_varint(buf, end, &pos, &offset_delta) < 0 ||
+            read_varint(buf, end, &pos, &klen) < 0 || klen < -1 || klen > end - pos) {
+            corrupt("a record's length does not match its fields");
+            goto fail;
+        }
+        Py_ssize_t key_at = pos;
+        if (klen > 0) pos += (Py_ssize_t)klen;
+        if (read_varint(buf, end, &pos, &vlen) < 0 || vlen < -1 || vlen > end - pos) {
+            corrupt("a record's length does not match its fields");
+            goto fail;
+        }
+        Py_ssize_t value_at = pos;
+        if (vlen > 0) pos += (Py_ssize_t)vlen;
+        if (read_varint(buf, end, &pos, &nheaders) < 0 || nheaders < -1) {
+            corrupt("a record's length does not match its fields");
+            goto fail;
+        }
+        /* headers: measure first (engine encoding size), then write */
+        Py_ssize_t headers_at = pos, hsize = 0;
+        for (int64_t h = 0; h < nheaders; h++) {
+            int64_t nl, hv;
+            if (read_varint(buf, end, &pos, &nl) < 0 || nl < 0 || nl > 0xFFFF || nl > end - pos) {
+                corrupt("a record's length does not match its fields");
+                goto fail;
+            }
+            pos += (Py_ssize_t)nl;
+            if (read_varint(buf, end, &pos, &hv) < 0 || hv > end - pos) {
+                corrupt("a record's length does not match its fields");
+                goto fail;
+            }
+            if (hv > 0) pos += (Py_ssize_t)hv;
+            hsize += 6 + (Py_ssize_t)nl + (hv > 0 ? (Py_ssize_t)hv : 0);
+        }
+        if (pos != end) { corrupt("a record's length does not match its fields"); goto fail; }
+        Py_ssize_t body = (klen > 0 ? klen : 0) + (vlen > 0 ? vlen : 0) + hsize;
+        long long ts = base_ts + ts_delta;
+        if (klen < 0) keyless = 1;
+        if (body > largest) largest = body;
+        if (in_chunk >= max_records || (in_chunk && chunk.len + 24 + body > max_bytes)) {
+            PyObject *done = finish_chunk(&chunk, in_chunk, chunk_max, payload);
+            if (done == NULL || PyList_Append(chunks, done) < 0) { Py_XDECREF(done); goto fail; }
+            Py_DECREF(done);
+            in_chunk = 0; chunk_max = INT64_MIN; payload = 0;
+        }
+        if (out_reserve(&chunk, 24 + body) < 0) goto fail;
+        unsigned char *w = chunk.data + chunk.len;
+        wr_u32le(w, (uint32_t)in_chunk);
+        wr_i64le(w + 4, ts);
+        wr_i32le(w + 12, (int32_t)klen);
+        wr_i32le(w + 16, (int32_t)vlen);
+        wr_i32le(w + 20, nheaders > 0 ? (int32_t)hsize : -1);
+        w += 24;
+        if (klen > 0) { memcpy(w, buf + key_at, (size_t)klen); w += klen; }
+        if (vlen > 0) { memcpy(w, buf + value_at, (size_t)vlen); w += vlen; }
+        Py_ssize_t hp = headers_at;
+        for (int64_t h = 0; h < nheaders; h++) {
+            int64_t nl = 0, hv = 0;
+            read_varint(buf, end, &hp, &nl);
+            w[0] = (unsigned char)(nl >> 8); w[1] = (unsigned char)nl;
+            memcpy(w + 2, buf + hp, (size_t)nl);
+            hp += (Py_ssize_t)nl;
+            w += 2 + nl;
+            read_varint(buf, end, &hp, &hv);
+            uint32_t vl = hv > 0 ? (uint32_t)hv : 0;
+            w[0] = (unsigned char)(vl >> 24); w[1] = (unsigned char)(vl >> 16);
+            w[2] = (unsigned char)(vl >> 8); w[3] = (unsigned char)vl;
+            memcpy(w + 4, buf + hp, vl);
+            hp += vl;
+            w += 4 + vl;
+        }
+        chunk.len += 24 + body;
+        payload += body;
+        if (ts > chunk_max) chunk_max = ts;
+        in_chunk++;
+    }
+    if (pos != len) {
+        corrupt("a record batch holds more bytes than its record count says");
+        goto fail;
+    }
+    if (in_chunk) {
+        PyObject *done = finish_chunk(&chunk, in_chunk, chunk_max, payload);
+        if (done == NULL || PyList_Append(chunks, done) < 0) { Py_XDECREF(done); goto fail; }
+        Py_DECREF(done);
+    }
+    PyMem_Free(chunk.data);
+    PyBuffer_Release(&view);
+    return Py_BuildValue("(Nni)", chunks, largest, keyless);
+fail:
+    PyMem_Free(chunk.data);
+    PyBuffer_Release(&view);
+    Py_XDECREF(chunks);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"read_records", read_records, METH_VARARGS, "Decode a records section into engine rows."},
     {"write_records", write_records, METH_VARARGS, "Encode records into a records section."},
+    {"records_to_chunks", records_to_chunks, METH_VARARGS,
+     "Pack a records section into engine chunks."},
     {"chunks_to_records", chunks_to_records, METH_VARARGS,
      "Encode stored engine chunks into a records section."},
     {NULL, NULL, 0, NULL},

@@ -17,7 +17,14 @@ from dataclasses import dataclass
 import cramjam
 from crc32c import crc32c
 
-from engine.embedded.chunks import Row, iter_entries
+from engine.embedded.chunks import (
+    CHUNK_BYTES,
+    CHUNK_RECORDS,
+    Chunk,
+    Row,
+    iter_entries,
+    pack_chunks_py,
+)
 from engine.embedded.codec import decode_headers
 from engine.types import ConsumedRecord
 
@@ -204,6 +211,28 @@ def read_rows(header: BatchHeader, batch: memoryview, partition: int) -> list[Ro
         raise CorruptBatchError(str(exc)) from None
 
 
+def read_chunks(header: BatchHeader, batch: memoryview) -> tuple[list[Chunk], int, bool]:
+    """The records of a (checked) batch packed as the engine stores them: (chunks, the
+    largest record's size, whether any record has no key)."""
+    data = decompress(header.codec, batch[HEADER_SIZE:])
+    try:
+        return _records_to_chunks(
+            data, header.count, header.base_timestamp, CHUNK_RECORDS, CHUNK_BYTES
+        )
+    except ValueError as exc:
+        raise CorruptBatchError(str(exc)) from None
+
+
+def records_to_chunks_py(
+    data: bytes, count: int, base_ts: int, max_records: int, max_bytes: int
+) -> tuple[list[Chunk], int, bool]:
+    """`read_chunks` on a decompressed records section (the pure-Python reference of the C
+    fast path): the rows packed by `pack_chunks_py`."""
+    rows = read_records_py(data, count, base_ts, 0)
+    chunks = pack_chunks_py(rows, None, max_records, max_bytes)
+    return chunks, max((r[5] for r in rows), default=0), any(r[0] is None for r in rows)
+
+
 def read_records_py(data: bytes, count: int, base_ts: int, partition: int) -> list[Row]:
     """Decode a decompressed records section into engine rows (the pure-Python reference of
     the C fast path); ValueError when malformed."""
@@ -360,6 +389,9 @@ def chunks_to_records_py(
 
 _read_records: Callable[[bytes, int, int, int], list[Row]] = read_records_py
 _write_records: Callable[[Sequence[ConsumedRecord], int, int], tuple[bytes, int]] = write_records_py
+_records_to_chunks: Callable[[bytes, int, int, int, int], tuple[list[Chunk], int, bool]] = (
+    records_to_chunks_py
+)
 chunks_to_records: Callable[
     [Sequence[tuple[int, bytes]], int, int, int], tuple[bytes, int, int, int, int, int]
 ] = chunks_to_records_py
@@ -374,4 +406,5 @@ if os.environ.get("STREAMGOV_PURE_PYTHON") != "1":
         _read_records = _batches.read_records
         _write_records = _batches.write_records
         chunks_to_records = _batches.chunks_to_records
+        _records_to_chunks = _batches.records_to_chunks
         HAVE_C_BATCHES = True

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.auth import Operation, ResourceType
-from engine.embedded.chunks import Row
+from engine.embedded.chunks import Chunk, Row
 from engine.errors import EngineError, OffsetOutOfRangeError
 from engine.kafka_listener import errors
 from engine.kafka_listener.broker import Broker
@@ -22,6 +22,7 @@ from engine.kafka_listener.records import (
     check_crc,
     chunks_to_records,
     frame_batch,
+    read_chunks,
     read_rows,
     split_batches,
 )
@@ -44,15 +45,24 @@ def _partition_reply(index: int, error: int, base: int = -1, start: int = -1) ->
 
 @dataclass
 class _Pending:
-    """A partition's batch that passed every check and waits to be appended."""
+    """A partition's batch that passed every check and waits to be appended: packed as the
+    engine stores it (`chunks`), or as rows for topics whose timestamps the broker sets."""
 
     partition: int
     header: BatchHeader
-    rows: list[Row]
+    chunks: list[Chunk]
+    largest: int
+    keyless: bool
+    rows: list[Row] | None = None
 
 
 def _parse_partition(
-    broker: Broker, topic: str, partition: int, records: bytes | None, txn_id: str | None
+    broker: Broker,
+    topic: str,
+    partition: int,
+    records: bytes | None,
+    txn_id: str | None,
+    as_rows: bool,
 ) -> _Pending | dict[str, Any]:
     """A partition's record set checked (CRC, counts, transaction, sequences): the batch to
     append, or the partition's reply when it is refused or a duplicate."""
@@ -66,7 +76,13 @@ def _parse_partition(
             return _partition_reply(partition, errors.INVALID_RECORD)
         if header.count != header.last_offset_delta + 1 or header.count <= 0:
             raise CorruptBatchError("a record batch's count does not match its offsets")
-        rows = read_rows(header, raw, partition)
+        if as_rows:
+            rows: list[Row] | None = read_rows(header, raw, partition)
+            chunks: list[Chunk] = []
+            largest, keyless = 0, False
+        else:
+            rows = None
+            chunks, largest, keyless = read_chunks(header, raw)
     except CorruptBatchError:
         return _partition_reply(partition, errors.CORRUPT_MESSAGE)
     if header.transactional:
@@ -87,14 +103,21 @@ def _parse_partition(
         return _partition_reply(partition, verdict.error)
     if verdict.duplicate_offset is not None:
         return _partition_reply(partition, errors.NONE, verdict.duplicate_offset)
-    return _Pending(partition, header, rows)
+    return _Pending(partition, header, chunks, largest, keyless, rows)
 
 
 def _append(broker: Broker, topic: str, pending: list[_Pending]) -> dict[int, int] | int:
     """Append the batches of several partitions of a topic in one engine transaction: each
     partition's base offset, or the error code."""
-    rows = [row for p in pending for row in p.rows]
     try:
+        if pending[0].rows is None:
+            return broker.engine.append_packed(
+                topic,
+                {p.partition: p.chunks for p in pending},
+                max(p.largest for p in pending),
+                any(p.keyless for p in pending),
+            )
+        rows = [row for p in pending for row in p.rows or ()]
         metadata = broker.engine.append_rows(topic, rows)
     except EngineError as exc:
         return errors.code_of(exc)
@@ -102,7 +125,7 @@ def _append(broker: Broker, topic: str, pending: list[_Pending]) -> dict[int, in
     at = 0
     for p in pending:
         bases[p.partition] = metadata[at].offset
-        at += len(p.rows)
+        at += len(p.rows or ())
     return bases
 
 
@@ -111,10 +134,15 @@ def _produce_topic(
 ) -> list[dict[str, Any]]:
     """Check and append every partition of one topic; the replies in request order."""
     replies: dict[int, dict[str, Any]] = {}
+    meta = broker.topics().get(topic)
+    as_rows = meta is not None and meta.log_append_time
     with broker.topic_lock(topic):  # sequence checks and appends of a topic in one order
         pending: list[_Pending] = []
         for part in partitions:
-            parsed = _parse_partition(broker, topic, part.index, part.records, txn_id)
+            if part.index in replies or any(p.partition == part.index for p in pending):
+                replies[part.index] = _partition_reply(part.index, errors.INVALID_REQUEST)
+                continue
+            parsed = _parse_partition(broker, topic, part.index, part.records, txn_id, as_rows)
             if isinstance(parsed, _Pending):
                 pending.append(parsed)
             else:
@@ -149,7 +177,7 @@ def _produce_topic(
                 )
                 if h.transactional:
                     broker.transactions.appended(
-                        h.producer_id, topic, p.partition, base, base + len(p.rows) - 1
+                        h.producer_id, topic, p.partition, base, base + h.count - 1
                     )
                 replies[p.partition] = _partition_reply(p.partition, errors.NONE, base)
     return [replies[part.index] for part in partitions]

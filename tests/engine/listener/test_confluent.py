@@ -166,3 +166,13 @@ def test_list_offsets_by_timestamp_and_read_committed_bounds(served: Served) -> 
         assert (low, high) == (0, 3)
     finally:
         consumer.close()
+
+
+def test_log_append_time_topics_get_the_brokers_timestamps(served: Served) -> None:
+    topic = unique("append-time")
+    served.cluster.create_topic(topic, config={"message.timestamp.type": "LogAppendTime"})
+    producer = confluent_kafka.Producer({"bootstrap.servers": served.bootstrap})
+    producer.produce(topic, b"v", timestamp=1_000)
+    assert producer.flush(10) == 0
+    [stored] = served.cluster.fetch(topic, 0, 0)
+    assert stored.timestamp_ms > 1_000_000_000_000
