@@ -34,6 +34,31 @@ COMMANDS: dict[str, str] = {
 }
 
 
+#: What the suite offers, as (phrase, the command that provides it). A phrase is advertised in
+#: `streamgov --help` and the package description only while its command is in COMMANDS, so a
+#: component that lands is advertised by its COMMANDS line; a new kind of component is one line
+#: here.
+FEATURES: tuple[tuple[str, str], ...] = (
+    ("schema registry", "registry"),
+    ("stream catalog", "catalog"),
+    ("ACLs", "acl"),
+    ("lag monitor", "lag"),
+    ("replicator", "replicate"),
+    ("terminal UI", "tui"),
+    ("CI schema check", "check"),
+)
+
+
+def summary() -> str:
+    """The one-sentence description of what exists: `--help`'s first line and the package's
+    description in pyproject.toml (a test keeps the two equal)."""
+    offered = [phrase for phrase, command in FEATURES if command in COMMANDS]
+    return (
+        f"Governance suite for event-driven microservices: {', '.join(offered)}, "
+        "on an embedded stream engine or Apache Kafka."
+    )
+
+
 class LazyGroup(click.Group):
     """A click group that imports a sub-command's module only when it is used."""
 
@@ -58,7 +83,9 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
     ctx.exit()
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=LazyGroup, help=summary(), context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.option(
     "--version",
     is_flag=True,
@@ -68,8 +95,7 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
     help="Show the version and whether the C fast path is active, then exit.",
 )
 def cli() -> None:
-    """streamgov: schema registry, stream catalog, ACLs, lag monitor and replicator for
-    event-driven microservices, on an embedded stream engine or Apache Kafka."""
+    """The `streamgov` command group (its help is `summary()`)."""
 
 
 def main(argv: list[str] | None = None) -> Any:
