@@ -26,9 +26,12 @@ def _walk(
 ) -> Iterator[tuple[str, str]]:
     """(`streamgov a b`, help text) of a command and every sub-command, in name order."""
     name = " ".join(path)
-    ctx = click.Context(
-        command, info_name=path[-1], parent=parent, terminal_width=WIDTH, max_content_width=WIDTH
-    )
+    settings = {
+        **command.context_settings,  # as `main` would apply them (`-h` for help, ...)
+        "terminal_width": WIDTH,
+        "max_content_width": WIDTH,
+    }
+    ctx = click.Context(command, info_name=path[-1], parent=parent, **settings)
     yield name, command.get_help(ctx)
     if isinstance(command, click.Group):
         for sub in command.list_commands(ctx):
