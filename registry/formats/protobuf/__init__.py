@@ -99,7 +99,7 @@ class ProtobufSchema:
         return self._canonical
 
     def normalized_form(self) -> str:
-        """The canonical text with imports, options, fields and ranges sorted."""
+        """The canonical string with imports, options, fields and ranges sorted."""
         return self._normalized
 
     @cached_property

@@ -1,11 +1,11 @@
-"""A `.proto` file written from its descriptor: the canonical and the normalized text.
+"""A `.proto` file written from its descriptor: its canonical string and normalized form.
 
 The registry stores and identifies a Protobuf schema by this text, so the same definitions
 written with other whitespace, comments or relative type names, or sent as a base64
 `FileDescriptorProto` (as confluent-kafka's serializer does), get one id. Types are written
 fully qualified (`.pkg.Name`), which protoc reads back to the same descriptor.
 
-The normalized text additionally sorts what Confluent's normalization sorts: imports, options,
+The normalized form additionally sorts what Confluent's normalization sorts: imports, options,
 fields by number (oneofs by their first field), enum values by number, reserved and extension
 ranges. Messages, enums and services keep their order: message indexes on the wire depend on it.
 """
