@@ -9,11 +9,13 @@
    3,000/s), with the server's CPU per registration, beside the bare FastAPI ceiling.
 4. Registration latency on Kafka: sequential registrations over HTTP through a registry on the
    tansu broker (goal p50 < 10 ms), beside the broker's own produce + fetch of one record.
-5. Restart: 100,000 schemas (1,000 subjects x 100 versions of a 20-field record) loaded from a
+5. Reference graphs: registering a schema whose references fan out 6 wide and 10 deep (goal
+   well under a second), beside registering a schema without references.
+6. Restart: 100,000 schemas (1,000 subjects x 100 versions of a 20-field record) loaded from a
    snapshot (goal < 2 s, < 300 MiB resident), beside replaying the whole log.
 
 Run: python benchmarks/registry.py [--seconds 4] [--connections 32] [--records 50000]
-     [--only http|serdes|concurrent|kafka|restart]
+     [--only http|serdes|concurrent|kafka|graph|restart]
 """
 
 from __future__ import annotations
@@ -75,21 +77,29 @@ def _serve(kind: str, port: int, home: str, bootstrap: str = "") -> None:
             return body
 
         target: Any = app
-    elif kind == "registry":
+    elif kind in ("registry", "kafka-registry"):
         # the registry alone, as the server mounts it (no other component's background work)
         from fastapi import FastAPI
 
         from engine.embedded import EmbeddedCluster
+        from engine.kafka import KafkaCluster
         from httpapi import ServerSettings
         from registry.api import mount
 
         target = FastAPI()
-        mount(target, EmbeddedCluster(Path(home), name="bench"), ServerSettings())
-    else:  # "server": everything `streamgov up` serves
+        cluster: Any = (
+            KafkaCluster(bootstrap)
+            if kind == "kafka-registry"
+            else EmbeddedCluster(Path(home), name="bench")
+        )
+        mount(target, cluster, ServerSettings())
+    elif kind == "server":  # everything `streamgov up` serves
         from engine.embedded import EmbeddedCluster
         from streamgov.server import create_app
 
         target = create_app(EmbeddedCluster(Path(home), name="bench"))
+    else:
+        raise ValueError(f"unknown server kind {kind!r}")
     uvicorn.run(target, host="127.0.0.1", port=port, log_level="error", access_log=False)
 
 
@@ -397,6 +407,47 @@ def bench_kafka_latency(count: int) -> None:
     )
 
 
+# -- reference graphs ------------------------------------------------------------------------------
+GRAPH_GOAL_S = 1.0
+
+
+def bench_graph(width: int = 6, depth: int = 10) -> None:
+    """Time to register the root of a `width` x `depth` graph of shared references."""
+    from engine.embedded import EmbeddedCluster
+    from registry.service import SchemaRegistry
+
+    with (
+        tempfile.TemporaryDirectory() as home,
+        EmbeddedCluster(Path(home), name="bench") as cluster,
+    ):
+        registry = SchemaRegistry(cluster).start()
+        below: list[dict[str, Any]] = []
+        for layer in range(depth):
+            current = []
+            for j in range(width):
+                name = f"L{layer}_{j}"
+                fields = [{"name": f"f{i}", "type": r["name"]} for i, r in enumerate(below)]
+                schema = {"type": "record", "name": name, "fields": fields}
+                registry.register(name, {"schema": json.dumps(schema), "references": below})
+                current.append({"name": name, "subject": name, "version": 1})
+            below = current
+        root = {"type": "record", "name": "Root", "fields": [{"name": "r", "type": "L9_0"}]}
+        started = time.perf_counter()
+        registry.register("root", {"schema": json.dumps(root), "references": below})
+        graph_s = time.perf_counter() - started
+        plain = {"type": "record", "name": "Plain", "fields": [{"name": "a", "type": "int"}]}
+        started = time.perf_counter()
+        registry.register("plain", {"schema": json.dumps(plain)})
+        plain_s = time.perf_counter() - started
+        registry.close()
+    print(f"register a schema without references (anchor): {plain_s * 1000:8.1f} ms")
+    print(
+        f"register the root of a {width}x{depth} reference graph: {graph_s * 1000:8.1f} ms  "
+        f"({graph_s / plain_s:.1f}x anchor, {graph_s / GRAPH_GOAL_S:.3f}x goal of "
+        f"{GRAPH_GOAL_S:.0f} s)"
+    )
+
+
 # -- restart ---------------------------------------------------------------------------------------
 RESTART_GOAL_S = 2.0
 RESTART_GOAL_MIB = 300
@@ -487,7 +538,9 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--records", type=int, default=50_000)
     parser.add_argument(
-        "--only", choices=["http", "serdes", "concurrent", "kafka", "restart"], default=None
+        "--only",
+        choices=["http", "serdes", "concurrent", "kafka", "graph", "restart"],
+        default=None,
     )
     parser.add_argument("--subjects", type=int, default=1_000)
     parser.add_argument("--versions", type=int, default=100)
@@ -507,6 +560,9 @@ def main() -> None:
     if args.only in (None, "kafka"):
         print(f"== registration latency on Kafka (tansu, {args.latency_samples} samples) ==")
         bench_kafka_latency(args.latency_samples)
+    if args.only in (None, "graph"):
+        print("== reference graphs (embedded) ==")
+        bench_graph()
     if args.only in (None, "restart"):
         print(f"== restart ({args.subjects:,} subjects x {args.versions} versions) ==")
         bench_restart(args.subjects, args.versions)
