@@ -53,10 +53,18 @@ class Problem:
         return join_labels(list(self.versions)) if self.versions else self.version
 
 
+#: Versions named in a sentence; beyond that the rest are counted (JSON lists them all).
+NAMED_LABELS = 5
+
+
 def join_labels(labels: list[str]) -> str:
-    """`a`, `a and b`, `a, b and c`: the versions a problem breaks against, for sentences."""
+    """`a`, `a and b`, `a, b and c`, `a, b, c, d and 7 earlier versions`: the versions a
+    problem breaks against, for sentences."""
     if len(labels) <= 1:
         return "".join(labels)
+    if len(labels) > NAMED_LABELS:
+        shown, rest = labels[: NAMED_LABELS - 1], len(labels) - NAMED_LABELS + 1
+        return f"{', '.join(shown)} and {rest} earlier versions"
     return f"{', '.join(labels[:-1])} and {labels[-1]}"
 
 

@@ -204,3 +204,12 @@ def test_each_schema_is_parsed_once_even_when_the_latest_is_compared_in_spelling
     verdict = judge(_case(grown, *olds, level="BACKWARD_TRANSITIVE"))
     assert verdict.outcome.status is CheckStatus.COMPATIBLE
     assert len(texts) == len(set(texts)) == 4, "the new schema and each earlier version once"
+
+
+def test_a_long_list_of_versions_names_the_newest_and_counts_the_rest() -> None:
+    base = record("Order", field("id", "string"), field("n", "int"))
+    olds = [base | {"doc": f"v{n}"} for n in range(1, 9)]
+    new = record("Order", field("id", "string"), field("n", "string"))
+    (problem,) = judge(_case(new, *olds, level="BACKWARD_TRANSITIVE")).problems
+    assert len(problem.versions) == 8
+    assert problem.against() == "v8, v7, v6, v5 and 4 earlier versions"
