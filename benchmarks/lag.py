@@ -1,4 +1,5 @@
-"""Lag monitor benchmark: one monitor cycle over 1,000 groups x 100 partitions.
+"""Lag monitor benchmark: one monitor cycle over 1,000 groups x 100 partitions (goal 200 ms)
+and over 10,000 groups x 100 partitions, one million (goal 1 s, windows under 300 MiB).
 
 A cycle is what the monitor does with each sample besides I/O: append it to every partition's
 window and end-offset table (append), then the Burrow-style status of every partition and
@@ -9,9 +10,10 @@ whole cycle, in wall-clock and CPU time, each against the goal; the peak memory 
 during a cycle; and the memory held by the windows and by the tracker as a whole. The machine
 may be shared, so the load average is printed with the figures.
 
-Anchor: the goal of 200 ms per cycle. Also prints the simulation table (this controller
-against the naive one). Run: `python benchmarks/lag.py [--groups N] [--partitions N]
-[--cycles N]`.
+Anchors: the goal of each case (200 ms per cycle at 100,000 partitions; 1 s per cycle and
+300 MiB of windows at 1,000,000), each figure printed with its ratio to the goal. Also prints
+the simulation table (this controller against the naive one). Run: `python benchmarks/lag.py
+[--case 100k|1m|all] [--groups N --partitions N --goal-ms MS] [--cycles N]`.
 """
 
 from __future__ import annotations
@@ -36,8 +38,14 @@ from lagmonitor.sampler import ClusterSample, GroupObservation, PartitionObserva
 from lagmonitor.simulation import compare, format_table
 from lagmonitor.tracker import LagTracker, TrackerConfig
 
-GOAL_MS = 200.0
 INTERVAL = 10.0
+
+#: The standard cases: (name, groups, partitions per group, goal per cycle in ms, goal for the
+#: memory held by the windows in MiB or None).
+CASES = {
+    "100k": (1000, 100, 200.0, None),
+    "1m": (10_000, 100, 1000.0, 300.0),
+}
 
 
 def make_sample(
@@ -121,24 +129,22 @@ def ms(seconds: list[float]) -> str:
     return f"{statistics.median(values):6.1f} ms (min {min(values):.1f}, max {max(values):.1f})"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--groups", type=int, default=1000)
-    parser.add_argument("--partitions", type=int, default=100)
-    parser.add_argument("--cycles", type=int, default=5)
-    args = parser.parse_args()
+def run_case(
+    groups: int, partitions: int, goal_ms: float, windows_goal_mib: float | None, cycles: int
+) -> None:
+    """Fill the windows, then time `cycles` cycles and print every figure beside its goal."""
     rng = random.Random(11)
-    kinds = group_kinds(args.groups, args.partitions, rng)
+    kinds = group_kinds(groups, partitions, rng)
     config = TrackerConfig()
     tracker = LagTracker(config)
-    total = args.groups * args.partitions
-    print(f"lag monitor: {args.groups} groups x {args.partitions} partitions = {total:,}")
+    total = groups * partitions
+    print(f"lag monitor: {groups:,} groups x {partitions} partitions = {total:,}")
     print(f"load average at start: {load()} (2 cores; other work may share the machine)")
 
     gc.collect()
     before = rss_mib()
     for cycle in range(config.history_size):  # fill every window
-        tracker.record(make_sample(cycle, args.groups, args.partitions, kinds, rng))
+        tracker.record(make_sample(cycle, groups, partitions, kinds, rng))
     gc.collect()
     state_mib = rss_mib() - before
 
@@ -146,8 +152,8 @@ def main() -> None:
         name: [] for name in ("append", "append cpu", "evaluate", "evaluate cpu")
     }
     cycle = config.history_size
-    for _ in range(args.cycles):
-        sample = make_sample(cycle, args.groups, args.partitions, kinds, rng)
+    for _ in range(cycles):
+        sample = make_sample(cycle, groups, partitions, kinds, rng)
         cycle += 1
         gc.collect()
         started, cpu_started = time.perf_counter(), time.process_time()
@@ -155,6 +161,7 @@ def main() -> None:
         appended, cpu_appended = time.perf_counter(), time.process_time()
         tracker.evaluate()
         done, cpu_done = time.perf_counter(), time.process_time()
+        del sample
         timings["append"].append(appended - started)
         timings["append cpu"].append(cpu_appended - cpu_started)
         timings["evaluate"].append(done - appended)
@@ -163,7 +170,7 @@ def main() -> None:
     cpu = [a + e for a, e in zip(timings["append cpu"], timings["evaluate cpu"], strict=True)]
 
     # Peak memory of one whole cycle, measured in a separate (slower) traced pass.
-    sample = make_sample(cycle, args.groups, args.partitions, kinds, rng)
+    sample = make_sample(cycle, groups, partitions, kinds, rng)
     gc.collect()
     tracemalloc.start()
     tracker.record(sample)
@@ -177,9 +184,9 @@ def main() -> None:
         statuses[track.status.status.value] = statuses.get(track.status.status.value, 0) + 1
     windows = sum(deep_size(track.window) for track in tracker.groups.values())
     held = deep_size(tracker)
-    goal = GOAL_MS / 1000
+    goal = goal_ms / 1000
     print(f"group statuses after {cycle + 1} samples: {dict(sorted(statuses.items()))}")
-    print(f"median of {args.cycles} cycles, each / goal of {GOAL_MS:.0f} ms:")
+    print(f"median of {cycles} cycles, each / goal of {goal_ms:.0f} ms:")
     rows = [
         ("append (ingest)", timings["append"], timings["append cpu"]),
         ("evaluate", timings["evaluate"], timings["evaluate cpu"]),
@@ -197,9 +204,15 @@ def main() -> None:
         f"the goal), {statistics.median(cpu) / goal:.2f} CPU"
     )
     print(f"peak memory allocated during one cycle: {peak / 2**20:.1f} MiB")
+    windows_mib = windows / 2**20
+    against = (
+        ""
+        if windows_goal_mib is None
+        else f" = {windows_mib / windows_goal_mib:.2f} of the {windows_goal_mib:.0f} MiB goal"
+    )
     print(
-        f"memory held by the windows: {windows / 2**20:.1f} MiB ({windows / total:.0f} bytes "
-        "per partition)"
+        f"memory held by the windows: {windows_mib:.1f} MiB ({windows / total:.0f} bytes "
+        f"per partition){against}"
     )
     print(
         f"memory held by the tracker (windows, tables, controllers, the last sample's offsets "
@@ -208,6 +221,22 @@ def main() -> None:
     )
     print(f"load average at end: {load()}")
     print()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--case", choices=(*CASES, "all"), default="all")
+    parser.add_argument("--groups", type=int, help="a custom case instead of the standard ones")
+    parser.add_argument("--partitions", type=int, default=100)
+    parser.add_argument("--goal-ms", type=float, default=200.0)
+    parser.add_argument("--cycles", type=int, default=5)
+    args = parser.parse_args()
+    if args.groups is not None:
+        run_case(args.groups, args.partitions, args.goal_ms, None, args.cycles)
+    else:
+        for name, (groups, partitions, goal_ms, windows_goal) in CASES.items():
+            if args.case in (name, "all"):
+                run_case(groups, partitions, goal_ms, windows_goal, args.cycles)
     print("simulation: this controller (hysteresis) against the naive ceil(lag / threshold)")
     print(format_table(compare()))
 

@@ -140,7 +140,7 @@ def evaluate_partitions(
     """
     size, seq = window.size, window.seq
     newest = (seq - 1) % size
-    lags, first = window.lags, window.first
+    lags, first, committed = window.lags, window.first, window.committed
     last_rewind, last_move, last_decrease = (
         window.last_rewind,
         window.last_move,
@@ -158,22 +158,23 @@ def evaluate_partitions(
         base = index * size
         lag = lags[base + newest]
         start = seq - count
-        if window.committed[base + newest] == NO_COMMIT:
+        if committed[base + newest] == NO_COMMIT:
             verdicts[index] = _NO_COMMIT
             continue
         if lag <= allowed:
             verdicts[index] = _WITHIN_ALLOWED if allowed else _CAUGHT_UP
             continue
+        lowest = min(lags[base : base + size]) if count == size else window.min_lag(index)
         still = last_move[index] <= start  # the offset stood still across the window
         if still and count >= needed and not owned(index):
             # Burrow spares a stopped consumer whose lag was zero recently.
-            if window.min_lag(index) > allowed:
+            if lowest > allowed:
                 verdicts[index] = _STOP
                 continue
         elif last_rewind[index] > start and not rewind_recovered(window, index):
             verdicts[index] = _REWIND
             continue
-        if window.min_lag(index) <= allowed:
+        if lowest <= allowed:
             verdicts[index] = _WAS_WITHIN
         elif count < needed:
             verdicts[index] = _NOT_JUDGED
