@@ -73,7 +73,10 @@ def rate(value: float | None) -> str:
 
 
 def sparkline(values: Sequence[float], width: int = 12) -> str:
-    """A text sparkline of the last `width` values, scaled from zero to their maximum."""
+    """A text sparkline of the last `width` values, scaled from zero to their maximum: a bar's
+    height is its value's share of the largest value shown (so a constant lag of 1 is all full
+    bars, and so is a constant lag of 1,000); all zeros are the lowest bar. The lag list and a
+    group's detail both draw with this one rule."""
     tail = list(values)[-width:]
     if not tail:
         return ""

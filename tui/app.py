@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from textual.app import App
@@ -11,17 +12,21 @@ from textual.widgets import Input, Select, TextArea
 
 from tui.client import StreamgovClient
 from tui.decode import SchemaCache
+from tui.dialogs.command_bar import CommandScreen
+from tui.dialogs.help import HelpScreen
 from tui.screens import SCREENS, open_screen
 from tui.screens.base import DataScreen
-from tui.widgets.command_bar import CommandScreen
-from tui.widgets.help import HelpScreen
 
 #: Commands of the `:` bar besides the screens.
 EXTRA_COMMANDS = ("quit",)
 
 
 class StreamgovApp(App[None]):
-    """k9s-style terminal UI over a streamgov server's REST API."""
+    """k9s-style terminal UI over a streamgov server's REST API.
+
+    Every top-level screen of `SCREENS` is a Textual mode with its own screen stack: detail
+    screens are pushed onto the mode's stack, `esc` pops them, `:name` switches mode.
+    """
 
     CSS_PATH = Path(__file__).with_name("streamgov.tcss")
     TITLE = "streamgov"
@@ -63,9 +68,11 @@ class StreamgovApp(App[None]):
         self.readonly = readonly
         self.start = start
         self.schemas = SchemaCache(client)
+        for name in SCREENS:
+            self.add_mode(name, partial(open_screen, name))
 
     def on_mount(self) -> None:
-        self.push_screen(open_screen(self.start))
+        self.switch_mode(self.start)
         self.set_interval(self.refresh_seconds, self.tick, name="refresh")
 
     async def on_unmount(self) -> None:
@@ -87,25 +94,32 @@ class StreamgovApp(App[None]):
     def tick(self) -> None:
         """Reload the current screen unless the user is typing."""
         screen = self.screen
-        if isinstance(screen, DataScreen) and screen.LIVE and not self.is_typing():
+        if isinstance(screen, DataScreen) and screen.is_live() and not self.is_typing():
             screen.reload()
 
     # -- navigation ----------------------------------------------------------------------------
 
     def goto(self, name: str | None) -> None:
-        """Replace the whole screen stack by the top-level screen `name` (or quit)."""
+        """Show the top-level screen `name` (its mode, back at its list, freshly loaded), or
+        quit."""
         if name is None:
             return
         if name == "quit":
             self.exit()
             return
-        while len(self.screen_stack) > 2:
+        self.switch_mode(name)
+        while self.in_detail():
             self.pop_screen()
-        self.switch_screen(open_screen(name))
+        if isinstance(self.screen, DataScreen) and self.screen.is_mounted:
+            self.screen.reload()
+
+    def in_detail(self) -> bool:
+        """Whether a detail screen is on top of the current mode's top-level screen."""
+        return len(self.screen_stack) > 1
 
     def back(self) -> None:
         """Leave a detail screen; top-level screens stay."""
-        if len(self.screen_stack) > 2:
+        if self.in_detail():
             self.pop_screen()
 
     def action_command(self) -> None:
@@ -117,13 +131,18 @@ class StreamgovApp(App[None]):
         screen = self.screen
         if isinstance(screen, ModalScreen):
             return
-        # The screen's own keys first, then the application's, then the focused widget's.
+        # The screen's own keys first, then the application's, then the focused widget's. A
+        # key the screen declares is described as the screen does, even where the focused
+        # widget handles it (`enter` on a table selects the row, which opens it).
+        own = {b.key: b for b in screen.BINDINGS if isinstance(b, Binding)}
         ranked: list[tuple[int, str, str]] = []
         for key, active in screen.active_bindings.items():
-            binding = active.binding
-            if binding.action.startswith(("app.focus", "screen.copy")) or key == "ctrl+q":
-                continue
-            rank = 0 if active.node is screen else 1 if active.node is self else 2
+            binding = own.get(key, active.binding)
+            if key not in own and (
+                binding.action.startswith(("app.focus", "screen.copy")) or key == "ctrl+q"
+            ):
+                continue  # Textual's own defaults, not keys of this UI
+            rank = 0 if active.node is screen or key in own else 1 if active.node is self else 2
             label = binding.key_display or self.get_key_display(binding) or key
             description = binding.tooltip or binding.description or binding.action.replace("_", " ")
             if not active.enabled or not screen.check_action(binding.action, ()):

@@ -76,6 +76,30 @@ class Credentials:
         return f"Credentials(<{kind}>)"
 
 
+def streamgov_answers(url: str, credentials: Credentials, timeout: float = 0.5) -> bool:
+    """Whether a streamgov server answers at `url` (its lag monitor's group list, or a refusal
+    for want of credentials). Quick and quiet: anything else, including nothing listening,
+    is False."""
+    try:
+        response = httpx.get(
+            f"{url.rstrip('/')}/lag/groups",
+            auth=credentials.auth(),
+            headers=credentials.headers(),
+            timeout=timeout,
+        )
+        if response.status_code in (401, 403):
+            return "error_code" in response.json()
+        body = response.json()
+    except (httpx.HTTPError, ValueError):
+        return False
+    return (
+        response.status_code == 200
+        and isinstance(body, dict)
+        and isinstance(body.get("groups"), list)
+        and "interval_seconds" in body
+    )
+
+
 class StreamgovClient:
     """Async client for a streamgov server's REST APIs, returning decoded JSON."""
 

@@ -13,6 +13,10 @@ from streamgov.config import streamgov_home
 #: Screens `--screen` accepts (kept in step with tui.screens.SCREENS by a test).
 START_SCREENS = ("topics", "schemas", "lag", "catalog")
 
+#: Where `streamgov up` serves by default: without `--url`, a server answering here is used
+#: (its lag monitor has history), rather than starting one in-process.
+DEFAULT_URL = "http://127.0.0.1:8081"
+
 
 def _log_to_file() -> None:
     """Send the in-process server's log lines to a file: the terminal belongs to the UI."""
@@ -33,7 +37,8 @@ def _log_to_file() -> None:
     default=None,
     metavar="URL",
     help="A running streamgov server (env STREAMGOV_URL; credentials from STREAMGOV_TOKEN or "
-    "STREAMGOV_USER/STREAMGOV_PASSWORD). Default: serve the local cluster in-process.",
+    "STREAMGOV_USER/STREAMGOV_PASSWORD). Default: the server at http://127.0.0.1:8081 when one "
+    "answers there and no --cluster/--bootstrap is given, else serve the cluster in-process.",
 )
 @click.option(
     "--refresh",
@@ -64,7 +69,7 @@ def tui(
 ) -> None:
     """Browse topics, schemas and consumer lag in a terminal UI (k9s-style keys)."""
     from tui.app import StreamgovApp
-    from tui.client import Credentials, StreamgovClient
+    from tui.client import Credentials, StreamgovClient, streamgov_answers
 
     def run(base_url: str, where: str | None = None) -> None:
         access = server_access(base_url)  # the one credentials scheme of every command
@@ -74,6 +79,9 @@ def tui(
             client, refresh_seconds=refresh_seconds, readonly=readonly, start=screen, where=where
         ).run()
 
+    local = not url and cluster_name is None and bootstrap is None
+    if local and streamgov_answers(DEFAULT_URL, Credentials.from_env()):
+        url = DEFAULT_URL
     if url:
         run(url)
         return

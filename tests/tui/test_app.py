@@ -17,6 +17,9 @@ from streamgov.cli.tui import START_SCREENS
 from streamgov.server import serve_in_thread
 from tui.app import StreamgovApp
 from tui.client import StreamgovClient
+from tui.dialogs.confirm import ConfirmScreen
+from tui.dialogs.form import FormScreen
+from tui.dialogs.help import HelpScreen
 from tui.screens import SCREENS
 from tui.screens.base import DataScreen, TableScreen
 from tui.screens.compatibility import CompatibilityScreen
@@ -28,9 +31,6 @@ from tui.screens.schemas import SchemasScreen
 from tui.screens.subject import SubjectScreen
 from tui.screens.topic_detail import TopicDetailScreen
 from tui.screens.topics import TopicsScreen
-from tui.widgets.confirm import ConfirmScreen
-from tui.widgets.form import FormScreen
-from tui.widgets.help import HelpScreen
 
 pytestmark = pytest.mark.anyio
 SIZE = (100, 30)
@@ -65,6 +65,20 @@ async def select(pilot: Pilot[None], key: str) -> None:
     assert isinstance(screen, TableScreen)
     screen.table.move_cursor(row=screen.table.get_row_index(key))
     await pilot.pause()
+
+
+async def open_subject(app: StreamgovApp, pilot: Pilot[None]) -> None:
+    """From the schemas screen, open the first subject's versions."""
+    await until(pilot, loaded(app, SchemasScreen))
+    await pilot.press("enter")
+    await until(pilot, loaded(app, SubjectScreen))
+
+
+async def open_lag_detail(app: StreamgovApp, pilot: Pilot[None]) -> None:
+    """From the lag screen, open the first group's detail."""
+    await until(pilot, loaded(app, LagScreen))
+    await pilot.press("enter")
+    await until(pilot, loaded(app, LagDetailScreen))
 
 
 def test_every_registered_screen_can_start_the_cli() -> None:
@@ -103,7 +117,27 @@ async def test_command_bar_completes_and_jumps(server_url: str) -> None:
         assert isinstance(app.screen, SchemasScreen)
         await pilot.press("colon", "l", "a", "g", "enter")
         await until(pilot, lambda: isinstance(app.screen, LagScreen))
-        assert len(app.screen_stack) == 2
+        assert app.current_mode == "lag"
+        assert len(app.screen_stack) == 1  # the mode's own stack: its top-level screen
+
+
+async def test_top_level_screens_are_modes_each_back_at_its_list(server_url: str) -> None:
+    app = make_app(server_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, loaded(app, TopicsScreen))
+        assert app.current_mode == "topics"
+        await select(pilot, "orders")
+        await pilot.press("enter")
+        await until(pilot, loaded(app, TopicDetailScreen))
+        assert app.in_detail()
+        await pilot.press("colon", *"schemas", "enter")
+        await until(pilot, loaded(app, SchemasScreen))
+        assert (app.current_mode, app.in_detail()) == ("schemas", False)
+        await pilot.press("colon", *"topics", "enter")
+        # Back on the topics list, not on the detail left open in that mode.
+        await until(pilot, loaded(app, TopicsScreen))
+        assert not app.in_detail()
+        assert not app.screen.check_action("back", ())
 
 
 def type_at_once(app: StreamgovApp, keys: str) -> None:
@@ -311,9 +345,7 @@ async def test_browse_records_decodes_avro_and_pages(server_url: str) -> None:
 async def test_schema_versions_diff_compatibility_and_level(server_url: str) -> None:
     app = make_app(server_url, start="schemas")
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, loaded(app, SchemasScreen))
-        await pilot.press("enter")
-        await until(pilot, loaded(app, SubjectScreen))
+        await open_subject(app, pilot)
         assert [r[0].strip() for r in rows(app.screen)] == ["1", "2"]
         await pilot.press("d")
         assert isinstance(app.screen, DiffScreen)
@@ -359,8 +391,9 @@ async def test_lag_screen_and_offset_reset(server_url: str, cluster: EmbeddedClu
         await pilot.press("r")
         assert isinstance(app.screen, FormScreen)
         app.screen.query_one("#field-position").value = "EARLIEST"  # type: ignore[attr-defined]
+        app.screen.query_one("#field-value").focus()
         await pilot.press("enter")
-        assert isinstance(app.screen, ConfirmScreen)
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("y")
         await until(
             pilot,
@@ -381,13 +414,18 @@ async def test_reset_is_refused_while_the_group_has_members(
     try:
         app = make_app(server_url, start="lag")
         async with app.run_test(size=SIZE) as pilot:
-            await until(pilot, loaded(app, LagScreen))
+            await open_lag_detail(app, pilot)
+            await pilot.press("r")
+            app.screen.query_one("#field-value").focus()
             await pilot.press("enter")
-            await until(pilot, loaded(app, LagDetailScreen))
-            await pilot.press("r", "enter", "y")
-            await until(
-                pilot, lambda: any("stop its consumers" in n.message for n in app._notifications)
+            refused = lambda: any(  # noqa: E731
+                "stop its consumers" in n.message for n in app._notifications
             )
+            # Refused when the plan is asked for, or else when it is applied.
+            await until(pilot, lambda: refused() or isinstance(app.screen, ConfirmScreen))
+            if not refused():
+                await pilot.press("y")
+                await until(pilot, refused)
             assert cluster.committed_offsets("billing")[TopicPartition("orders", 0)].offset == 1
     finally:
         consumer.close()

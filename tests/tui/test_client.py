@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import socket
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import httpx
 import pytest
 
-from tui.client import ApiError, Credentials, ServerUnreachableError, StreamgovClient
+from tui.client import (
+    ApiError,
+    Credentials,
+    ServerUnreachableError,
+    StreamgovClient,
+    streamgov_answers,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -128,3 +136,52 @@ async def test_credentials_are_sent_on_requests() -> None:
         await client.cluster_id()
         await client.close()
         assert seen[-1] == expected
+
+
+def test_a_running_streamgov_server_is_recognised(server_url: str) -> None:
+    assert streamgov_answers(server_url, Credentials())
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    assert not streamgov_answers(closed, Credentials())  # nothing listening
+
+
+def test_another_http_server_is_not_taken_for_streamgov() -> None:
+    class Other(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b'{"detail": "Not Found"}'
+            self.send_response(404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            return
+
+    server = HTTPServer(("127.0.0.1", 0), Other)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        assert not streamgov_answers(f"http://127.0.0.1:{server.server_port}", Credentials())
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_tui_without_url_uses_the_server_at_the_default_address(
+    server_url: str, streamgov_home: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    import streamgov.cli.tui as tui_command
+    from streamgov.cli import cli
+    from tui.app import StreamgovApp
+
+    used: list[str] = []
+    monkeypatch.setattr(tui_command, "DEFAULT_URL", server_url)
+    monkeypatch.delenv("STREAMGOV_URL", raising=False)
+    monkeypatch.setattr(StreamgovApp, "run", lambda self: used.append(self.client.url))
+    result = CliRunner().invoke(cli, ["tui"])
+    assert result.exit_code == 0, result.output
+    assert used == [server_url]  # not an in-process monitor with no history

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import struct
@@ -13,11 +14,13 @@ from hypothesis import strategies as st
 
 import textfmt as fmt
 from tui.decode import plain, schema_id_of, with_schema
+from tui.dialogs.command_bar import common_prefix, complete, resolve
 from tui.diff import pretty, side_by_side
 from tui.screens.base import Row, matches
-from tui.screens.lag_detail import reset_value
+from tui.screens.compatibility import reason_rows, verdict
+from tui.screens.lag_detail import history_line, plan_table, reset_value
+from tui.screens.records import header_text
 from tui.screens.topics import total_size
-from tui.widgets.command_bar import common_prefix, complete, resolve
 
 
 def test_durations_and_counts() -> None:
@@ -132,3 +135,54 @@ def test_topic_size_is_unknown_when_any_partition_size_is() -> None:
     assert total_size([{"size_bytes": 10}, {"size_bytes": 5}]) == 15
     assert total_size([{"size_bytes": 10}, {"size_bytes": None}]) is None
     assert total_size([{"earliest_offset": 0}]) is None
+
+
+def test_one_sparkline_scale_for_the_list_and_the_detail() -> None:
+    constant = [1.0] * 12
+    assert fmt.sparkline(constant, 10) == "█" * 10  # the list's column
+    assert history_line(constant).plain == f"history {'█' * 12}  0..1 over 12 samples"
+    assert fmt.sparkline([0.0, 0.0], 10) == "▁▁"
+    assert history_line([]).plain == "history -"
+
+
+def test_registry_reasons_are_laid_out_like_check_findings() -> None:
+    message = (
+        "{errorType:'TYPE_MISMATCH', description:'The type (path '/fields/0/type') differs', "
+        "additionalInfo:'backward check against version 1 at /fields/0/type'}"
+    )
+    assert reason_rows(message) == (
+        "TYPE_MISMATCH",
+        [
+            ("against", "version 1 (backward check)"),
+            ("at", "/fields/0/type"),
+            ("problem", "The type (path '/fields/0/type') differs"),
+        ],
+    )
+    assert reason_rows("plain words") == ("plain words", [])
+    shown = verdict(False, [message]).plain.splitlines()
+    assert shown == [
+        "NOT compatible",
+        "TYPE_MISMATCH",
+        "  against: version 1 (backward check)",
+        "  at:      /fields/0/type",
+        "  problem: The type (path '/fields/0/type') differs",
+    ]
+
+
+def test_reset_plan_is_a_table_like_the_cli_prints() -> None:
+    plan = [
+        {"topic_name": "orders", "partition_id": 0, "previous_offset": 1, "offset": 0},
+        {"topic_name": "orders", "partition_id": 11, "previous_offset": None, "offset": 250},
+    ]
+    assert plan_table(plan).splitlines() == [
+        "TOPIC   PARTITION  CURRENT-OFFSET  NEW-OFFSET",
+        "orders  0          1               0",
+        "orders  11         -               250",
+    ]
+
+
+def test_header_values_are_text_json_or_hex() -> None:
+    encode = lambda raw: base64.b64encode(raw).decode()  # noqa: E731
+    assert header_text(encode(b"batch")) == "batch"
+    assert header_text(encode(b"\xff\x00")) == "ff 00"
+    assert header_text(None) == "null"

@@ -106,6 +106,18 @@ GROUPS = GroupList.model_validate(
                 recommended_replicas=1,
                 recommendation_reason="scale up from zero: lag 40 above activation 0",
             ),
+            _group(
+                "search-indexer",
+                members=1,
+                total_lag=75,
+                max_lag=75,
+                time_lag_seconds=3.0,
+                status="PENDING",
+                status_reason="orders[2] PENDING: lag 75; window 2/10 samples, not judged yet",
+                completeness=0.0,
+                lag_history=_history([80, 75]),
+                recommended_replicas=1,
+            ),
         ],
     }
 ).model_dump(mode="json")

@@ -61,6 +61,38 @@ def clip(cell: Cell, width: int) -> Cell:
     return fmt.truncate(cell, width)
 
 
+def column_widths(columns: Sequence[str], rows: Sequence[Row]) -> list[int]:
+    """The width each column needs: its header or its widest cell."""
+    widths = [cell_len(name) for name in columns]
+    for row in rows:
+        for index, cell in enumerate(row.cells[: len(widths)]):
+            widths[index] = max(widths[index], cell_len(cell))
+    return widths
+
+
+def fill_table(
+    table: DataTable[Cell], columns: Sequence[str], rows: Sequence[Row], flex: Sequence[int]
+) -> None:
+    """Fill a pane's table with column widths set to fit the pane: the `flex` columns, in
+    that order, are cut with an ellipsis while the content is wider (each down to a few
+    cells); the cursor stays on its row."""
+    widths = column_widths(columns, rows)
+    available = table.size.width - 2  # two cells for the scrollbar
+    if available > 0:
+        for index in flex:
+            widths[index] = fmt.fit_width(widths, index, available)
+    cursor = table.cursor_row
+    table.clear(columns=True)
+    for label, width in zip(columns, widths, strict=True):
+        table.add_column(label, width=width)
+    for row in rows:
+        table.add_row(
+            *(clip(cell, width) for cell, width in zip(row.cells, widths, strict=True)), key=row.key
+        )
+    if rows:
+        table.move_cursor(row=min(cursor, len(rows) - 1), animate=False)
+
+
 def matches(row: Row, query: str) -> bool:
     """Whether the row matches the filter: every word of the query appears in it."""
     text = row.search_text
@@ -113,6 +145,10 @@ class DataScreen(Screen[None]):
         """The trail shown in the title bar."""
         return self.TITLE_TEXT
 
+    def is_live(self) -> bool:
+        """Whether the refresh tick reloads this screen now (`LIVE` unless overridden)."""
+        return self.LIVE
+
     def on_mount(self) -> None:
         self.reload()
 
@@ -158,7 +194,7 @@ class DataScreen(Screen[None]):
 
     def can_go_back(self) -> bool:
         """Whether `esc` does something here: leave a detail screen."""
-        return len(self.sg.screen_stack) > 2
+        return self.sg.in_detail()
 
     def action_back(self) -> None:
         """Go back to the previous screen (nothing on a top-level screen)."""
@@ -166,14 +202,21 @@ class DataScreen(Screen[None]):
 
     async def perform(self, description: str, coro: Any) -> bool:
         """Await a change, notify its outcome, and reload; True when it worked."""
+        problem = await self.attempt(description, coro)
+        if problem is not None:
+            self.notify(problem, severity="error", timeout=8)
+        return problem is None
+
+    async def attempt(self, description: str, coro: Any) -> str | None:
+        """Await a change; on success notify it and reload, on failure return why (for a
+        dialog that stays open) without notifying."""
         try:
             await coro
         except (ApiError, ServerUnreachableError, *SHAPE_ERRORS) as exc:
-            self.notify(f"{description} failed: {exc}", severity="error", timeout=8)
-            return False
+            return f"{description} failed: {exc}"
         self.notify(f"{description}: done")
         self.reload()
-        return True
+        return None
 
 
 class TableScreen(DataScreen):
@@ -254,10 +297,7 @@ class TableScreen(DataScreen):
         """How wide the flexible column may be on this screen (None: no limit)."""
         if self.FLEX_COLUMN is None or not shown:
             return None
-        widths = [cell_len(name) for name in self.COLUMNS]
-        for row in shown:
-            for index, cell in enumerate(row.cells[: len(widths)]):
-                widths[index] = max(widths[index], cell_len(cell))
+        widths = column_widths(self.COLUMNS, shown)
         # The table's own width once laid out; the screen's before. Two cells for the scrollbar.
         available = (self.table.size.width or self.app.size.width) - 2
         return fmt.fit_width(widths, self.FLEX_COLUMN, available)

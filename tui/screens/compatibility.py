@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import ClassVar
 
@@ -22,6 +23,8 @@ MAX_SCHEMA_FILE = 1024 * 1024
 
 def read_schema_file(path_text: str) -> str:
     """The text of a local schema file; ValueError naming the problem otherwise."""
+    if not path_text.strip():
+        raise ValueError("type the path of a schema file first, then enter or ctrl+o")
     path = Path(path_text.strip()).expanduser()
     if not path.is_file():
         raise ValueError(f"{path} is not a file")
@@ -33,15 +36,48 @@ def read_schema_file(path_text: str) -> str:
         raise ValueError(f"cannot read {path}: {exc}") from None
 
 
+#: Confluent's verbose compatibility message: `{errorType:'...', description:'...',
+#: additionalInfo:'<direction> check against <version> at <pointer>'}`.
+_MESSAGE = re.compile(
+    r"^\{errorType:'(?P<rule>[^']*)', description:'(?P<problem>.*)', "
+    r"additionalInfo:'(?P<info>.*)'\}$",
+    re.DOTALL,
+)
+_INFO = re.compile(r"^(?P<direction>\w+) check against (?P<against>.+?) at (?P<at>\S*)$")
+
+
+def reason_rows(message: str) -> tuple[str, list[tuple[str, str]]]:
+    """A registry message as `streamgov check` shows a finding: the rule as a heading and
+    (name, value) rows for `against`, `at` and `problem`. A message of another shape is its
+    own heading."""
+    found = _MESSAGE.match(message)
+    if found is None:
+        return message, []
+    rows = []
+    info = _INFO.match(found["info"])
+    if info is not None:
+        rows.append(("against", f"{info['against']} ({info['direction']} check)"))
+        rows.append(("at", info["at"] or "/"))
+    elif found["info"]:
+        rows.append(("info", found["info"]))
+    rows.append(("problem", found["problem"]))
+    return found["rule"], rows
+
+
 def verdict(compatible: bool, messages: list[str]) -> Text:
-    """The outcome of a test, green or red, with the registry's messages."""
+    """The outcome of a test, green or red, with each of the registry's reasons laid out as
+    `streamgov check` lays out a finding."""
     text = Text()
     if compatible:
         text.append("compatible", style="bold green")
     else:
         text.append("NOT compatible", style="bold red")
     for message in messages:
-        text.append(f"\n- {message}")
+        heading, rows = reason_rows(message)
+        text.append("\n")
+        text.append(heading, style="bold")
+        for name, value in rows:
+            text.append(f"\n  {name + ':':<9}{value}")
     return text
 
 
@@ -65,7 +101,9 @@ class CompatibilityScreen(DataScreen):
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="compat-controls"):
-            yield Input(placeholder="schema file to load with ctrl+o", id="schema-path")
+            yield Input(
+                placeholder="schema file to load (enter); tab edits the candidate", id="schema-path"
+            )
             yield Select(
                 [(t, t) for t in SCHEMA_TYPES], value="AVRO", allow_blank=False, id="schema-type"
             )
@@ -73,12 +111,19 @@ class CompatibilityScreen(DataScreen):
             id="candidate", soft_wrap=True, show_line_numbers=True, tab_behavior="indent"
         )
         yield Static(
-            "paste the candidate above (the latest version is loaded to start from), then ctrl+t",
+            "type a schema file's path and press enter, or tab to edit the candidate (the "
+            "latest version to start from); ctrl+t tests it",
             id="compat-result",
         )
 
     def on_mount(self) -> None:
-        self.query_one("#candidate", TextArea).focus()
+        # The path first: what is typed right away is a path, never an edit of the schema.
+        self.query_one("#schema-path", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "schema-path":
+            event.stop()
+            self.action_load()
 
     async def load(self) -> None:
         if self._prefilled:
@@ -96,7 +141,9 @@ class CompatibilityScreen(DataScreen):
         except ValueError as exc:
             result.update(Text(str(exc), style="red"))
             return
-        self.query_one("#candidate", TextArea).text = text
+        candidate = self.query_one("#candidate", TextArea)
+        candidate.text = text
+        candidate.focus()
         result.update("loaded; ctrl+t tests it")
 
     async def action_test(self) -> None:

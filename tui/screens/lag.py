@@ -10,35 +10,8 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Static
 
 import textfmt as fmt
+from tui.actions.lag import replicas_cell, status_cell
 from tui.screens.base import Row, TableScreen
-
-#: Status colours by severity (Burrow's vocabulary; STOP/STALL/REWIND are errors).
-SEVERITY = {
-    "OK": "green",
-    "PENDING": "cyan",
-    "WARN": "yellow",
-    "ERR": "bold red",
-    "STOP": "bold red",
-    "STALL": "bold red",
-    "REWIND": "bold red",
-}
-
-
-def status_cell(status: str, completeness: float | None = None) -> Text:
-    """A status coloured by its severity; PENDING ("not judged yet") shows how much of the
-    window is filled, when known."""
-    shown = status
-    if status.upper() == "PENDING" and completeness is not None:
-        shown = f"{status} {completeness:.0%}"
-    return Text(shown, style=SEVERITY.get(status.upper(), ""))
-
-
-def replicas_cell(members: int, recommended: int) -> Text:
-    """`n` when the recommendation holds, `n→m` (coloured) when it asks for a change."""
-    if recommended == members:
-        return Text(str(recommended))
-    style = "yellow" if recommended > members else "cyan"
-    return Text(f"{members}→{recommended}", style=style)
 
 
 def group_row(group: dict[str, Any]) -> Row:
@@ -78,7 +51,7 @@ class LagScreen(TableScreen):
     COLUMNS = ("Group", "State", "Memb", "Lag", "Time lag", "Status", "History", "Replicas")
     BINDINGS: ClassVar[list[BindingType]] = [
         *TableScreen.BINDINGS,
-        Binding("enter", "open", "Open", show=False, tooltip="Open the selected row"),
+        Binding("enter", "open", "Open", tooltip="Open the selected row"),
     ]
 
     def __init__(self) -> None:

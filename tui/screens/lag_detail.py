@@ -9,13 +9,14 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Sparkline, Static
+from textual.widgets import Static
 
 import textfmt as fmt
-from tui.screens.base import Row, TableScreen
-from tui.screens.lag import status_cell
-from tui.widgets.confirm import ConfirmScreen
-from tui.widgets.form import FormField, FormScreen
+from tui.actions.lag import status_cell
+from tui.client import ApiError, ServerUnreachableError
+from tui.dialogs.confirm import ConfirmScreen
+from tui.dialogs.form import FormField, FormScreen
+from tui.screens.base import SHAPE_ERRORS, Row, TableScreen
 
 RESET_POSITIONS = ("EARLIEST", "LATEST", "OFFSET", "TIMESTAMP", "SHIFT_BY")
 
@@ -53,6 +54,22 @@ def summary(group: dict[str, Any]) -> Text:
     )
     text.append(f"replicas {group.get('recommended_replicas', '-')}", style="bold")
     text.append(f"  {group.get('recommendation_reason', '')}")
+    return text
+
+
+#: Samples of lag history the detail shows (the server keeps up to 60).
+HISTORY_WIDTH = 60
+
+
+def history_line(history: list[float]) -> Text:
+    """The group's lag history as one sparkline, on the same scale rule as the list's column
+    (`fmt.sparkline`: bars from zero to the largest value shown), with that largest value."""
+    text = Text("history ")
+    if not history:
+        return text.append("-")
+    shown = history[-HISTORY_WIDTH:]
+    text.append(fmt.sparkline(shown, HISTORY_WIDTH), style="cyan")
+    text.append(f"  0..{fmt.count(int(max(shown)))} over {len(shown)} samples", style="dim")
     return text
 
 
@@ -95,6 +112,25 @@ def reset_fields(topics: list[str]) -> list[FormField]:
     ]
 
 
+def plan_table(plan: list[dict[str, Any]]) -> str:
+    """The per-partition plan of a reset, as `streamgov groups reset` prints it."""
+    headers = ("TOPIC", "PARTITION", "CURRENT-OFFSET", "NEW-OFFSET")
+    rows = [
+        (
+            str(p["topic_name"]),
+            str(p["partition_id"]),
+            "-" if p.get("previous_offset") is None else str(p["previous_offset"]),
+            str(p["offset"]),
+        )
+        for p in plan
+    ]
+    widths = [max(len(cell) for cell in column) for column in zip(headers, *rows, strict=False)]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        for line in (headers, *rows)
+    )
+
+
 class LagDetailScreen(TableScreen):
     """A group's partitions with lag and status; `r` resets its offsets."""
 
@@ -115,7 +151,7 @@ class LagDetailScreen(TableScreen):
 
     def compose_table(self) -> ComposeResult:
         yield Static("", id="lag-summary")
-        yield Sparkline([], id="lag-history")
+        yield Static("", id="lag-history")
         yield self.make_table()
 
     async def load(self) -> None:
@@ -125,20 +161,27 @@ class LagDetailScreen(TableScreen):
         )
         self.topics = sorted({str(p["topic"]) for p in partitions} | set(group.get("topics") or []))
         self.query_one("#lag-summary", Static).update(summary(group))
-        self.query_one("#lag-history", Sparkline).data = [
-            float(p.get("lag", 0)) for p in group.get("lag_history") or []
-        ]
+        history = [float(p.get("lag", 0)) for p in group.get("lag_history") or []]
+        self.query_one("#lag-history", Static).update(history_line(history))
         self.set_rows([partition_row(p) for p in partitions])
 
     def action_reset(self) -> None:
-        """Ask where to move the group's offsets, confirm, then reset them."""
+        """Ask where to move the group's offsets, show the per-partition plan (a dry run on
+        the server), confirm, then reset them."""
 
-        def chosen(values: dict[str, str] | None) -> None:
+        async def chosen(values: dict[str, str] | None) -> None:
             if values is None:
                 return
             topic = None if values["topic"] == "(all)" else values["topic"]
             value = reset_value(values["value"])
             where = values["position"] + ("" if value is None else f" {value}")
+            try:
+                plan = await self.client.reset_offsets(
+                    self.group, values["position"], value, topic=topic, validate_only=True
+                )
+            except (ApiError, ServerUnreachableError, *SHAPE_ERRORS) as exc:
+                self.notify(f"reset {self.group} to {where} refused: {exc}", severity="error")
+                return
 
             async def confirmed(answer: bool | None) -> None:
                 if answer:
@@ -152,8 +195,8 @@ class LagDetailScreen(TableScreen):
             self.app.push_screen(
                 ConfirmScreen(
                     f"Reset offsets of {self.group} on {topic or 'all its topics'} to {where}?",
-                    "The group re-reads or skips records from there. Its consumers must be "
-                    "stopped.",
+                    f"{plan_table(plan)}\n\nThe group re-reads or skips records from there. "
+                    "Its consumers must be stopped.",
                     confirm_label="Reset",
                 ),
                 confirmed,

@@ -1,7 +1,8 @@
-"""Browse a partition's records from the beginning, the end, an offset or a timestamp.
+"""Browse a partition's records from the beginning, the end, an offset or a timestamp, page
+by page (forwards and back), or follow the newest records as they arrive.
 
 Keys and values framed with a schema id are decoded through the registry (Avro or JSON);
-other bytes show as JSON, text or hex.
+other bytes (and header values) show as JSON, text or hex.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from textual.containers import Container, VerticalScroll
 from textual.widgets import DataTable, Static
 
 import textfmt as fmt
-from tui.decode import Decoded
+from tui.decode import Decoded, plain
+from tui.dialogs.form import FormField, FormScreen, integer, required
 from tui.screens.base import Row, TableScreen
-from tui.widgets.form import FormField, FormScreen, integer, required
 
 PAGE = 100
 
@@ -40,6 +41,13 @@ class Start:
         if self.timestamp is not None:
             return f"from {self.timestamp}"
         return "newest" if self.position == "latest" else "from the beginning"
+
+
+def header_text(value: str | None) -> str:
+    """A header value (base64 from the API) as text: JSON or UTF-8 when it is, else hex."""
+    if value is None:
+        return "null"
+    return plain(base64.b64decode(value)).text
 
 
 @dataclass(frozen=True)
@@ -89,7 +97,8 @@ def _pretty(part: Decoded) -> str:
 
 
 class RecordsScreen(TableScreen):
-    """One page of a partition's records; the selected one is shown in full below."""
+    """One page of a partition's records; the selected one is shown in full below. In follow
+    mode (`f`) the newest page is read again on every refresh tick, cursor on the newest."""
 
     LIVE = False
     COLUMNS = ("Offset", "Timestamp (UTC)", "Key", "Value")
@@ -98,11 +107,13 @@ class RecordsScreen(TableScreen):
         *TableScreen.BINDINGS,
         Binding("g", "beginning", "Begin", tooltip="Read from the first record"),
         Binding("G", "end", "End", key_display="G", tooltip="Read the newest records"),
+        Binding("n", "next_page", "Next", tooltip="Next page of records"),
+        Binding("N", "previous_page", "Prev", key_display="N", tooltip="Previous page"),
+        Binding("f", "follow", "Follow", tooltip="Follow new records as they arrive (toggle)"),
+        Binding("r", "reload_page", "Refresh", tooltip="Read this page again"),
         Binding("o", "offset", "Offset", tooltip="Read from an offset"),
         Binding("t", "timestamp", "Time", tooltip="Read from a time"),
         Binding("p", "partition", "Partition", tooltip="Switch partition"),
-        Binding("n", "next_page", "Next", tooltip="Next page of records"),
-        Binding("r", "reload_page", "Reload", show=False, tooltip="Read this page again"),
     ]
 
     def __init__(self, topic: str, partition: int = 0) -> None:
@@ -110,11 +121,20 @@ class RecordsScreen(TableScreen):
         self.topic = topic
         self.partition = partition
         self.start = Start()
+        self.following = False
         self.next_offset: int | None = None
+        self.first_offset: int | None = None
+        self.earliest_offset = 0
+        self.latest_offset = 0
+        self.partition_count: int | None = None
         self.shown: dict[str, ShownRecord] = {}
 
     def title_text(self) -> str:
-        return f"topics > {self.topic} > partition {self.partition} ({self.start.describe()})"
+        where = "following the newest" if self.following else self.start.describe()
+        return f"topics > {self.topic} > partition {self.partition} ({where})"
+
+    def is_live(self) -> bool:
+        return self.following
 
     def compose_table(self) -> ComposeResult:
         with Container(id="records-panes"):
@@ -123,6 +143,8 @@ class RecordsScreen(TableScreen):
                 yield Static("", id="record-text")
 
     async def load(self) -> None:
+        if self.partition_count is None:
+            self.partition_count = len(await self.client.partitions(self.topic))
         page = await self.client.records(
             self.topic,
             self.partition,
@@ -132,6 +154,8 @@ class RecordsScreen(TableScreen):
             limit=PAGE,
         )
         self.next_offset = int(page["next_offset"])
+        self.earliest_offset = int(page["earliest_offset"])
+        self.latest_offset = int(page["latest_offset"])
         shown: dict[str, ShownRecord] = {}
         rows = []
         for item in page["data"]:
@@ -140,10 +164,7 @@ class RecordsScreen(TableScreen):
                 timestamp=str(item["timestamp"]),
                 key=await self.sg.schemas.decode(raw(item.get("key"))),
                 value=await self.sg.schemas.decode(raw(item.get("value"))),
-                headers=[
-                    (h["name"], repr(base64.b64decode(h["value"] or "")))
-                    for h in item.get("headers") or []
-                ],
+                headers=[(h["name"], header_text(h["value"])) for h in item.get("headers") or []],
             )
             key = str(record.offset)
             shown[key] = record
@@ -159,8 +180,11 @@ class RecordsScreen(TableScreen):
                 )
             )
         self.shown = shown
+        self.first_offset = min((record.offset for record in shown.values()), default=None)
         self.query_one("#title-bar", Static).update(self._title_line())
         self.set_rows(rows)
+        if self.following and rows:
+            self.table.move_cursor(row=len(rows) - 1, animate=False)
         if not rows:
             self.query_one("#record-text", Static).update(
                 f"No records {self.start.describe()} (partition holds offsets "
@@ -177,8 +201,10 @@ class RecordsScreen(TableScreen):
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._show_selected()
 
-    def _go(self, start: Start) -> None:
+    def _go(self, start: Start, *, follow: bool = False) -> None:
         self.start = start
+        self.following = follow
+        self.query_one("#title-bar", Static).update(self._title_line())
         self.reload()
 
     def action_beginning(self) -> None:
@@ -190,9 +216,33 @@ class RecordsScreen(TableScreen):
         self._go(Start(position="latest"))
 
     def action_next_page(self) -> None:
-        """Read the page after this one."""
-        if self.next_offset is not None:
-            self._go(Start(offset=self.next_offset, position=None))
+        """Read the page after this one (at the end: say so and stay)."""
+        if self.next_offset is None:
+            return
+        if self.next_offset >= self.latest_offset:
+            self.notify(
+                f"End of partition {self.partition}: nothing after offset "
+                f"{self.latest_offset - 1} yet (f follows new records)"
+            )
+            return
+        self._go(Start(offset=self.next_offset, position=None))
+
+    def action_previous_page(self) -> None:
+        """Read the page before this one (at the start: say so and stay)."""
+        first = self.first_offset if self.first_offset is not None else self.latest_offset
+        if first <= self.earliest_offset:
+            self.notify(f"Start of partition {self.partition}: offset {self.earliest_offset}")
+            return
+        self._go(Start(offset=max(self.earliest_offset, first - PAGE), position=None))
+
+    def action_follow(self) -> None:
+        """Toggle follow mode: the newest records, read again on every refresh tick."""
+        if self.following:
+            self.following = False
+            self.query_one("#title-bar", Static).update(self._title_line())
+            self.notify("Stopped following")
+            return
+        self._go(Start(position="latest"), follow=True)
 
     def action_reload_page(self) -> None:
         """Read this page again."""
@@ -233,7 +283,16 @@ class RecordsScreen(TableScreen):
                 self.partition = int(values["partition"])
                 self._go(Start(position="earliest"))
 
+        # Only partitions that exist: a wrong number is refused in the dialog, and the page
+        # shown stays usable.
+        last = None if self.partition_count is None else self.partition_count - 1
         fields = [
-            FormField("partition", "Partition", value=str(self.partition), validate=integer(0))
+            FormField(
+                "partition",
+                "Partition",
+                value=str(self.partition),
+                placeholder="" if last is None else f"0..{last}",
+                validate=integer(0, last),
+            )
         ]
         self.app.push_screen(FormScreen("Partition", fields, submit_label="Read"), done)

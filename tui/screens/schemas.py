@@ -8,19 +8,9 @@ from typing import ClassVar
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 
+from tui.actions.schemas import change_level
 from tui.client import StreamgovClient
-from tui.screens.base import DataScreen, Row, TableScreen
-from tui.widgets.form import FormField, FormScreen
-
-LEVELS = (
-    "BACKWARD",
-    "BACKWARD_TRANSITIVE",
-    "FORWARD",
-    "FORWARD_TRANSITIVE",
-    "FULL",
-    "FULL_TRANSITIVE",
-    "NONE",
-)
+from tui.screens.base import Row, TableScreen
 
 
 async def subject_row(client: StreamgovClient, subject: str) -> Row:
@@ -40,23 +30,6 @@ async def subject_row(client: StreamgovClient, subject: str) -> Row:
     )
 
 
-def change_level(screen: DataScreen, subject: str, current: str = "") -> None:
-    """Ask for a new compatibility level of `subject` and set it."""
-
-    async def done(values: dict[str, str] | None) -> None:
-        if values is None:
-            return
-        await screen.perform(
-            f"set {subject} to {values['level']}",
-            screen.client.set_compatibility_level(subject, values["level"]),
-        )
-
-    fields = [FormField("level", "Level", value=current or "BACKWARD", choices=LEVELS)]
-    screen.app.push_screen(
-        FormScreen(f"Compatibility of {subject}", fields, submit_label="Set"), done
-    )
-
-
 class SchemasScreen(TableScreen):
     """All subjects; enter opens one's versions, `t` tests a candidate, `l` sets the level."""
 
@@ -65,7 +38,7 @@ class SchemasScreen(TableScreen):
     WRITE_ACTIONS = frozenset({"level"})
     BINDINGS: ClassVar[list[BindingType]] = [
         *TableScreen.BINDINGS,
-        Binding("enter", "open", "Open", show=False, tooltip="Open the selected row"),
+        Binding("enter", "open", "Open", tooltip="Open the selected row"),
         Binding("t", "test", "Test compat", tooltip="Test a candidate schema"),
         Binding("l", "level", "Level", tooltip="Change the compatibility level"),
     ]

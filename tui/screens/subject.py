@@ -12,9 +12,9 @@ from textual.binding import Binding, BindingType
 from textual.containers import Container, VerticalScroll
 from textual.widgets import DataTable, Static
 
+from tui.actions.schemas import change_level
 from tui.diff import pretty
 from tui.screens.base import Row, TableScreen
-from tui.screens.schemas import change_level
 
 
 def version_row(version: dict[str, Any], marked: bool) -> Row:

@@ -5,15 +5,16 @@ from __future__ import annotations
 import asyncio
 from typing import Any, ClassVar
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Vertical
 from textual.widgets import DataTable, Static
 
 import textfmt as fmt
+from tui.actions.topics import alter_config, delete_topic
 from tui.client import ApiError
-from tui.screens.base import Cell, Row, TableScreen
-from tui.screens.topics import alter_config, delete_topic
+from tui.screens.base import Cell, Row, TableScreen, fill_table
 
 
 def group_rows(
@@ -34,7 +35,10 @@ def group_rows(
 class TopicDetailScreen(TableScreen):
     """Partitions, configuration and reading groups of one topic."""
 
-    COLUMNS = ("Partition", "Earliest", "Latest", "Records", "Size")
+    #: Short headers, so the partitions pane fits a third of a 110-column screen.
+    COLUMNS = ("P", "Earliest", "Latest", "Records", "Size")
+    CONFIG_COLUMNS = ("Key", "Value")
+    GROUP_COLUMNS = ("Group", "State", "Lag")
     WRITE_ACTIONS = frozenset({"alter", "delete"})
     BINDINGS: ClassVar[list[BindingType]] = [
         *TableScreen.BINDINGS,
@@ -43,12 +47,14 @@ class TopicDetailScreen(TableScreen):
         Binding(
             "ctrl+d", "delete", "Delete", key_display="^d", tooltip="Delete the topic (asks first)"
         ),
-        Binding("tab", "app.focus_next", "Next pane", show=False),
+        Binding("tab", "app.focus_next", "Next pane", tooltip="Move to the next pane"),
     ]
 
     def __init__(self, topic: str) -> None:
         super().__init__()
         self.topic = topic
+        self._config_rows: list[Row] = []
+        self._group_rows: list[Row] = []
 
     def title_text(self) -> str:
         return f"topics > {self.topic}"
@@ -61,12 +67,12 @@ class TopicDetailScreen(TableScreen):
             with Vertical(classes="pane"):
                 yield Static("Configuration", classes="pane-title")
                 configs: DataTable[Cell] = DataTable(id="configs", cursor_type="row")
-                configs.add_columns("Key", "Value")
+                configs.add_columns(*self.CONFIG_COLUMNS)
                 yield configs
             with Vertical(classes="pane"):
                 yield Static("Consumer groups", classes="pane-title")
                 groups: DataTable[Cell] = DataTable(id="groups", cursor_type="row")
-                groups.add_columns("Group", "State", "Lag")
+                groups.add_columns(*self.GROUP_COLUMNS)
                 yield groups
 
     async def load(self) -> None:
@@ -91,11 +97,23 @@ class TopicDetailScreen(TableScreen):
                 for p in partitions
             ]
         )
-        _fill(
-            self.query_one("#configs", DataTable),
-            [Row(k, (k, v if v is not None else "-")) for k, v in sorted(configs.items())],
-        )
-        _fill(self.query_one("#groups", DataTable), group_rows(self.topic, groups, lags))
+        self._config_rows = [
+            Row(k, (k, v if v is not None else "-")) for k, v in sorted(configs.items())
+        ]
+        self._group_rows = group_rows(self.topic, groups, lags)
+        self._fill_panes()
+
+    def _fill_panes(self) -> None:
+        """The configuration and group panes, cut with an ellipsis to their width."""
+        configs = self.query_one("#configs", DataTable)
+        fill_table(configs, self.CONFIG_COLUMNS, self._config_rows, flex=(1, 0))
+        groups = self.query_one("#groups", DataTable)
+        fill_table(groups, self.GROUP_COLUMNS, self._group_rows, flex=(0,))
+
+    def on_resize(self, event: events.Resize) -> None:
+        super().on_resize(event)
+        if self._config_rows or self._group_rows:
+            self.call_after_refresh(self._fill_panes)
 
     async def _lags(self, group: str) -> list[dict[str, Any]]:
         try:
@@ -132,12 +150,3 @@ class TopicDetailScreen(TableScreen):
     def action_delete(self) -> None:
         """Delete this topic after confirmation, then go back."""
         delete_topic(self, self.topic, then_back=True)
-
-
-def _fill(table: DataTable[Cell], rows: list[Row]) -> None:
-    cursor = table.cursor_row
-    table.clear()
-    for row in rows:
-        table.add_row(*row.cells, key=row.key)
-    if rows:
-        table.move_cursor(row=min(cursor, len(rows) - 1), animate=False)

@@ -11,10 +11,10 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 
 import textfmt as fmt
+from tui.actions.topics import alter_config, delete_topic
 from tui.client import StreamgovClient
+from tui.dialogs.form import FormField, FormScreen, integer, required
 from tui.screens.base import Row, TableScreen
-from tui.widgets.confirm import ConfirmScreen
-from tui.widgets.form import FormField, FormScreen, integer, required
 
 CLEANUP_POLICIES = ("delete", "compact", "compact,delete")
 
@@ -97,16 +97,14 @@ class TopicsScreen(TableScreen):
     WRITE_ACTIONS = frozenset({"create", "alter", "delete"})
     BINDINGS: ClassVar[list[BindingType]] = [
         *TableScreen.BINDINGS,
-        Binding("enter", "open", "Open", show=False, tooltip="Open the selected row"),
+        Binding("enter", "open", "Open", tooltip="Open the selected row"),
         Binding("b", "browse", "Browse", tooltip="Browse the records"),
         Binding("c", "create", "Create", tooltip="Create a topic"),
         Binding("e", "alter", "Config", tooltip="Set or reset a config key"),
         Binding(
             "ctrl+d", "delete", "Delete", key_display="^d", tooltip="Delete the topic (asks first)"
         ),
-        Binding(
-            "i", "toggle_internal", "Internal", show=False, tooltip="Show or hide internal topics"
-        ),
+        Binding("i", "toggle_internal", "Internal", tooltip="Show or hide internal topics"),
     ]
 
     def __init__(self) -> None:
@@ -166,20 +164,21 @@ class TopicsScreen(TableScreen):
     def action_create(self) -> None:
         """Ask for a new topic's settings and create it."""
 
-        async def done(values: dict[str, str] | None) -> None:
-            if values is None:
-                return
+        async def create(values: dict[str, str]) -> str | None:
             configs = {"cleanup.policy": values["cleanup"]}
             if values["retention"].strip():
                 configs["retention.ms"] = values["retention"].strip()
-            await self.perform(
+            return await self.attempt(
                 f"create topic {values['name'].strip()}",
                 self.client.create_topic(
                     values["name"].strip(), int(values["partitions"]), configs
                 ),
             )
 
-        self.app.push_screen(FormScreen("Create topic", create_topic_fields()), done)
+        # A refused name or setting keeps the dialog open with what was typed.
+        self.app.push_screen(
+            FormScreen("Create topic", create_topic_fields(), submit_label="Create", action=create)
+        )
 
     def action_alter(self) -> None:
         """Change one config key of the selected topic."""
@@ -192,57 +191,3 @@ class TopicsScreen(TableScreen):
         name = self.selected_key()
         if name is not None:
             delete_topic(self, name)
-
-
-def refused_internal(screen: TableScreen, topic: str, action: str) -> bool:
-    """Refuse (and say so) to `action` an internal topic: a state log such as _schemas."""
-    if not topic.startswith("_"):
-        return False
-    screen.notify(
-        f"{topic} is internal (it holds streamgov's or the cluster's state): the TUI does not "
-        f"{action} it; `streamgov topics` can, with --internal",
-        severity="error",
-    )
-    return True
-
-
-def alter_config(screen: TableScreen, topic: str, key: str = "", value: str = "") -> None:
-    """Ask for a config key and value (empty resets it) and apply it to `topic`."""
-    if refused_internal(screen, topic, "reconfigure"):
-        return
-
-    async def done(values: dict[str, str] | None) -> None:
-        if values is None:
-            return
-        new_value = values["value"].strip() or None
-        await screen.perform(
-            f"set {values['key'].strip()} on {topic}",
-            screen.client.alter_configs(topic, {values["key"].strip(): new_value}),
-        )
-
-    fields = [
-        FormField("key", "Key", value=key, placeholder="retention.ms", validate=required),
-        FormField("value", "Value", value=value, placeholder="empty resets to the default"),
-    ]
-    screen.app.push_screen(FormScreen(f"Config of {topic}", fields, submit_label="Apply"), done)
-
-
-def delete_topic(screen: TableScreen, topic: str, *, then_back: bool = False) -> None:
-    """Delete `topic` after a confirmation naming it."""
-    if refused_internal(screen, topic, "delete"):
-        return
-
-    async def done(confirmed: bool | None) -> None:
-        if not confirmed:
-            return
-        worked = await screen.perform(f"delete topic {topic}", screen.client.delete_topic(topic))
-        if worked and then_back:
-            screen.sg.back()
-
-    screen.app.push_screen(
-        ConfirmScreen(
-            f"Delete topic {topic}?",
-            "Its records are removed for good; producers and consumers of it will fail.",
-        ),
-        done,
-    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -14,6 +14,9 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 #: Checks one value; returns an error message, or None when the value is fine.
 Validator = Callable[[str], str | None]
+#: Does what the form is for; returns an error message (the form stays open with what was
+#: typed), or None when it worked (the form closes).
+Action = Callable[[dict[str, str]], Awaitable[str | None]]
 
 
 @dataclass(frozen=True)
@@ -55,15 +58,28 @@ def required(text: str) -> str | None:
 
 
 class FormScreen(ModalScreen[dict[str, str] | None]):
-    """Fill in fields; `enter` (or the OK button) submits when every field is valid."""
+    """Fill in fields; `enter` (or the OK button) submits when every field is valid.
+
+    With an `action`, submitting runs it first: when it fails the form stays open with what
+    was typed and says why; when it works the form closes with the values.
+    """
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, title: str, fields: list[FormField], *, submit_label: str = "OK") -> None:
+    def __init__(
+        self,
+        title: str,
+        fields: list[FormField],
+        *,
+        submit_label: str = "OK",
+        action: Action | None = None,
+    ) -> None:
         super().__init__()
         self._title = title
         self._fields = fields
         self._submit_label = submit_label
+        self._action = action
+        self._ready = False
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog form"):
@@ -88,9 +104,23 @@ class FormScreen(ModalScreen[dict[str, str] | None]):
                 yield Button("Cancel", id="cancel")
 
     def on_mount(self) -> None:
-        # Enter submits from a text field or the OK button; a choice list would swallow it.
-        inputs = self.query(Input)
-        (inputs.first() if inputs else self.query_one("#ok", Button)).focus()
+        # The first field has focus. Enter submits from a text field; on a choice list it
+        # opens the list, and once a choice is made focus moves on (to the button after the
+        # last field), so the next Enter submits.
+        fields = self.query("Input, Select")
+        (fields.first() if fields else self.query_one("#ok", Button)).focus()
+        self.call_after_refresh(self._set_ready)
+
+    def _set_ready(self) -> None:
+        self._ready = True
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if not self._ready or not event.select.has_focus:
+            return  # the initial value, or a value set by code
+        if event.select is list(self.query("Input, Select"))[-1]:
+            self.query_one("#ok", Button).focus()
+        else:
+            self.focus_next()
 
     def values(self) -> dict[str, str]:
         """The current value of every field."""
@@ -108,9 +138,25 @@ class FormScreen(ModalScreen[dict[str, str] | None]):
         for spec in self._fields:
             problem = spec.validate(values[spec.name]) if spec.validate else None
             if problem:
-                self.query_one("#form-error", Static).update(Text(f"{spec.label}: {problem}"))
+                self.show_error(f"{spec.label}: {problem}")
                 return
-        self.dismiss(values)
+        if self._action is None:
+            self.dismiss(values)
+        else:
+            self.run_worker(self._act(values), exclusive=True, group="form")
+
+    async def _act(self, values: dict[str, str]) -> None:
+        assert self._action is not None
+        self.show_error("")
+        problem = await self._action(values)
+        if problem:
+            self.show_error(problem)
+        else:
+            self.dismiss(values)
+
+    def show_error(self, message: str) -> None:
+        """Say what is wrong under the fields (empty: nothing)."""
+        self.query_one("#form-error", Static).update(Text(message))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

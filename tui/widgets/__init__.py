@@ -1,1 +1,0 @@
-"""Reusable widgets and dialogs of the terminal UI."""
