@@ -83,10 +83,18 @@ class _Scrub(logging.Filter):
         return True
 
 
+class _ClientLog(logging.StreamHandler):
+    """The `--verbose` handler of the Kafka client's log (one at a time)."""
+
+
 def _show_client_log(properties: KafkaProperties) -> None:
     from engine.kafka.cluster import LIBRDKAFKA_LOGGER
 
-    handler = logging.StreamHandler()
+    for old in [h for h in LIBRDKAFKA_LOGGER.handlers if isinstance(h, _ClientLog)]:
+        LIBRDKAFKA_LOGGER.removeHandler(old)
+    for stale in [f for f in LIBRDKAFKA_LOGGER.filters if isinstance(f, _Scrub)]:
+        LIBRDKAFKA_LOGGER.removeFilter(stale)
+    handler = _ClientLog()
     handler.setFormatter(logging.Formatter("kafka: %(message)s"))
     LIBRDKAFKA_LOGGER.addFilter(_Scrub(properties))
     LIBRDKAFKA_LOGGER.addHandler(handler)

@@ -146,3 +146,18 @@ def test_credentials_reach_the_server_from_the_environment() -> None:
         server.shutdown()
         server.server_close()
     assert seen == ["Basic YW5uOnB3", "Bearer t0k"]
+
+
+def test_check_against_registry_alone_uses_the_server_url(url: str, tmp_path: Path) -> None:
+    schemas = tmp_path / "repo" / "schemas"
+    schemas.mkdir(parents=True)
+    (schemas / "orders.avsc").write_text(
+        json.dumps({"type": "record", "name": "O", "fields": [{"name": "a", "type": "int"}]})
+    )
+    result = CliRunner().invoke(
+        cli,
+        ["check", "--root", str(tmp_path / "repo"), "--against", "registry:", "--format", "json"],
+        env={"STREAMGOV_URL": url},
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["against"] == f"registry:{url}"
