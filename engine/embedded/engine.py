@@ -588,6 +588,13 @@ class EmbeddedEngine:
         """Delete an empty group and its offsets."""
         groups.delete(self._groups(), group_id, self._clock(), self._partition_counts)
 
+    def delete_group_offsets(self, group_id: str, partitions: Iterable[TopicPartition]) -> set[str]:
+        """Delete committed offsets of some partitions (Kafka's OffsetDelete) except on topics
+        live members subscribe to; returns those topics. `GroupIdNotFoundError` if unknown."""
+        return groups.delete_offsets(
+            self._db(_GROUPS_DB), group_id, partitions, now_ms(), self._partition_counts
+        )
+
     def group_join(
         self, group_id: str, member_id: str | None, spec: groups.MemberSpec
     ) -> groups.Heartbeat:

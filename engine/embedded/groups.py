@@ -484,16 +484,24 @@ def list_groups(
         return result
 
 
+def _expire_known(
+    conn: sqlite3.Connection, group: str, now_ms: int, counts: PartitionCounts
+) -> None:
+    """Expire dead members of a group that must exist (members or offsets), else
+    `GroupIdNotFoundError`."""
+    _expire(conn, group, now_ms, counts)
+    known = (
+        _group_row(conn, group) is not None
+        or conn.execute("SELECT 1 FROM offsets WHERE group_id = ? LIMIT 1", (group,)).fetchone()
+    )
+    if not known:
+        raise GroupIdNotFoundError(f"consumer group {group!r} does not exist")
+
+
 def delete(conn: sqlite3.Connection, group: str, now_ms: int, counts: PartitionCounts) -> None:
     """Delete an empty group and its offsets."""
     with write_tx(conn):
-        _expire(conn, group, now_ms, counts)
-        known = (
-            _group_row(conn, group) is not None
-            or conn.execute("SELECT 1 FROM offsets WHERE group_id = ? LIMIT 1", (group,)).fetchone()
-        )
-        if not known:
-            raise GroupIdNotFoundError(f"consumer group {group!r} does not exist")
+        _expire_known(conn, group, now_ms, counts)
         live = _member_count(conn, group)
         if live:
             raise GroupNotEmptyError(
@@ -501,6 +509,29 @@ def delete(conn: sqlite3.Connection, group: str, now_ms: int, counts: PartitionC
             )
         conn.execute("DELETE FROM offsets WHERE group_id = ?", (group,))
         conn.execute("DELETE FROM groups WHERE group_id = ?", (group,))
+
+
+def delete_offsets(
+    conn: sqlite3.Connection,
+    group: str,
+    partitions: Iterable[TopicPartition],
+    now_ms: int,
+    counts: PartitionCounts,
+) -> set[str]:
+    """Kafka's OffsetDelete: drop the group's committed offsets of `partitions`, except on
+    topics its live members subscribe to; returns those topics (left untouched)."""
+    with write_tx(conn):
+        _expire_known(conn, group, now_ms, counts)
+        busy = {
+            t
+            for (ts,) in conn.execute("SELECT topics FROM members WHERE group_id = ?", (group,))
+            for t in json.loads(ts)
+        }
+        conn.executemany(
+            "DELETE FROM offsets WHERE group_id = ? AND topic = ? AND part = ?",
+            [(group, tp.topic, tp.partition) for tp in partitions if tp.topic not in busy],
+        )
+        return busy
 
 
 def new_member_id(client_id: str) -> str:

@@ -69,5 +69,6 @@ APIS: dict[int, Api] = {
     37: Api("CreatePartitions", 0, 3, admin.create_partitions),
     42: Api("DeleteGroups", 0, 2, groups.delete_groups),
     44: Api("IncrementalAlterConfigs", 0, 1, admin.incremental_alter_configs),
+    47: Api("OffsetDelete", 0, 0, groups.offset_delete),
     60: Api("DescribeCluster", 0, 1, cluster.describe_cluster),
 }

@@ -390,3 +390,63 @@ async def delete_groups(broker: Broker, conn: Connection, request: Request) -> d
             broker.groups.forget(group_id)
         results.append({"group_id": group_id, "error_code": code})
     return {"results": results}
+
+
+def _subscribed_topics(metadata: bytes) -> set[str]:
+    """The topics of a ConsumerProtocolSubscription (any version: topics come first)."""
+    try:
+        (count,) = struct.unpack_from(">i", metadata, 2)
+        pos, topics = 6, set()
+        for _ in range(max(count, 0)):
+            (length,) = struct.unpack_from(">h", metadata, pos)
+            topics.add(metadata[pos + 2 : pos + 2 + length].decode())
+            pos += 2 + length
+        return topics
+    except (struct.error, UnicodeDecodeError):
+        return set()
+
+
+async def offset_delete(broker: Broker, conn: Connection, request: Request) -> dict[str, Any]:
+    """OffsetDelete: drop committed offsets, except on topics the live group consumes
+    (GROUP_SUBSCRIBED_TO_TOPIC)."""
+    body = request.body
+    group_id = body.group_id
+    wanted = [TopicPartition(t.name, p.partition_index) for t in body.topics for p in t.partitions]
+    codes: dict[TopicPartition, int] = {}
+    if _group_denied(conn, Operation.DELETE, group_id):
+        return {"error_code": errors.GROUP_AUTHORIZATION_FAILED, "topics": []}
+    group = broker.groups.groups.get(group_id)
+    busy: set[str] = set()
+    if group is not None and group.members:
+        for member in group.members.values():
+            busy |= _subscribed_topics(member.metadata_for(group.protocol or ""))
+    allowed = []
+    for tp in wanted:
+        if tp.topic in busy:
+            codes[tp] = errors.GROUP_SUBSCRIBED_TO_TOPIC
+        elif not conn.allowed(Operation.READ, ResourceType.TOPIC, tp.topic):
+            codes[tp] = errors.TOPIC_AUTHORIZATION_FAILED
+        else:
+            allowed.append(tp)
+    try:
+        engine_busy = await broker.run(broker.engine.delete_group_offsets, group_id, allowed)
+    except EngineError as exc:
+        return {"error_code": errors.code_of(exc), "topics": []}
+    for tp in allowed:
+        codes[tp] = errors.GROUP_SUBSCRIBED_TO_TOPIC if tp.topic in engine_busy else errors.NONE
+    return {
+        "error_code": errors.NONE,
+        "topics": [
+            {
+                "name": t.name,
+                "partitions": [
+                    {
+                        "partition_index": p.partition_index,
+                        "error_code": codes[TopicPartition(t.name, p.partition_index)],
+                    }
+                    for p in t.partitions
+                ],
+            }
+            for t in body.topics
+        ],
+    }

@@ -4,7 +4,10 @@ the two kinds of members are never mixed in one live group."""
 
 from __future__ import annotations
 
+import io
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -13,9 +16,16 @@ from collections.abc import Iterator
 import confluent_kafka
 import pytest
 from confluent_kafka.admin import AdminClient
+from kio.index import load_response_schema
+from kio.schema.offset_delete.v0.request import (
+    OffsetDeleteRequest,
+    OffsetDeleteRequestPartition,
+    OffsetDeleteRequestTopic,
+)
+from kio.serial import entity_reader, entity_writer
 
 from engine.errors import InconsistentGroupProtocolError
-from engine.types import GroupState, TopicPartition
+from engine.types import GroupState, OffsetAndMetadata, TopicPartition
 from tests.engine.listener.conftest import Served, unique, wait_until
 
 pytestmark = pytest.mark.kafka
@@ -189,3 +199,50 @@ def test_an_engine_member_cannot_join_a_group_of_kafka_members(served: Served) -
     finally:
         native.close()
         consumer.close()
+
+
+def call(served: Served, api_key: int, version: int, body: object) -> object:
+    """Send one request (kio-encoded, header v1) and decode its response."""
+    out = io.BytesIO()
+    entity_writer(type(body))(out, body)
+    frame = struct.pack(">hhih", api_key, version, 1, 4) + b"test" + out.getvalue()
+    with socket.create_connection(("127.0.0.1", served.listener.port), timeout=10) as sock:
+        sock.sendall(struct.pack(">i", len(frame)) + frame)
+        data = b""
+        while len(data) < 4 or len(data) < 4 + struct.unpack_from(">i", data)[0]:
+            chunk = sock.recv(65536)
+            assert chunk, "the broker closed the connection"
+            data += chunk
+    return entity_reader(load_response_schema(api_key, version))(data, 8)[0]
+
+
+def test_offset_delete_drops_offsets_but_not_those_of_a_live_subscription(served: Served) -> None:
+    kept, dropped, group = unique("od-kept"), unique("od-dropped"), unique("od-group")
+    served.cluster.create_topic(kept)
+    served.cluster.create_topic(dropped)
+    served.cluster.commit_offsets(
+        group,
+        {
+            TopicPartition(kept, 0): OffsetAndMetadata(0),
+            TopicPartition(dropped, 0): OffsetAndMetadata(0),
+        },
+    )
+    consumer = confluent_kafka.Consumer({"bootstrap.servers": served.bootstrap, "group.id": group})
+    try:
+        consumer.subscribe([kept])
+        wait_until(lambda: (consumer.poll(0.05), len(consumer.assignment()) == 1)[1])
+        request = OffsetDeleteRequest(
+            group_id=group,
+            topics=tuple(
+                OffsetDeleteRequestTopic(
+                    name=t, partitions=(OffsetDeleteRequestPartition(partition_index=0),)
+                )
+                for t in (kept, dropped)
+            ),
+        )
+        reply = call(served, 47, 0, request)
+    finally:
+        consumer.close()
+    codes = {t.name: t.partitions[0].error_code.value for t in reply.topics}  # type: ignore[attr-defined]
+    assert codes == {kept: 86, dropped: 0}  # GROUP_SUBSCRIBED_TO_TOPIC for the live one
+    assert set(served.cluster.committed_offsets(group)) == {TopicPartition(kept, 0)}
