@@ -108,16 +108,24 @@ class SearchIndex:
             self._table.rebuild_fts()
 
     def search(self, text: str, limit: int = 20) -> list[SearchHit]:
-        """Streams matching every word of `text`, best first (ties by topic name)."""
+        """Streams matching every word of `text`, best first (ties by topic name); a stream
+        named exactly `text` comes first."""
         query = fts_query(text)
         sql = (
             f"SELECT s.topic, bm25(streams_fts, {self._weights}) AS rank "
             "FROM streams_fts JOIN streams s ON s.rowid = streams_fts.rowid "
             "WHERE streams_fts MATCH ? ORDER BY rank, s.topic LIMIT ?"
         )
+        exact = text.strip()
         with self._lock:
             rows = self._db.execute(sql, [query, max(1, min(limit, 1000))]).fetchall()
-        return [SearchHit(topic, float(rank)) for topic, rank in rows]
+            if exact and all(topic != exact for topic, _ in rows):
+                found = self._db.execute("SELECT topic FROM streams WHERE topic = ?", [exact])
+                rows += [(topic, float("-inf")) for (topic,) in found.fetchall()]
+        hits = [SearchHit(topic, float(rank)) for topic, rank in rows]
+        # the stream named exactly as asked comes first, whatever its rank
+        hits.sort(key=lambda hit: hit.topic != exact)
+        return hits[: max(1, min(limit, 1000))]
 
     def like_scan(self, text: str, limit: int = 20) -> list[str]:
         """The same question answered by a plain LIKE scan over every column (no ranking):

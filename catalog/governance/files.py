@@ -347,7 +347,12 @@ def _read_services(governance: Governance, reader: Reader, document: LineMap) ->
                 values = reader.strings(item, key, where)
                 if key in {"inputs", "outputs"}:
                     for value, value_line in values:
-                        _checked(reader, value_line, check_topic, value)
+                        _checked(
+                            reader,
+                            value_line,
+                            lambda v, k=key: check_topic(v, f"{where}.{k}"),
+                            value,
+                        )
                 fields[key] = sorted({value for value, _ in values})
         governance.services[name] = DesiredService(
             name, Origin(reader.source, line), fields, reader.boolean(item, "delete", where)
