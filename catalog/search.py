@@ -78,15 +78,23 @@ def split_words(text: str) -> str:
 
 
 class SearchIndex:
-    """An FTS5 index of the catalog's streams, rebuilt from documents when they change."""
+    """An FTS5 index of the catalog's streams, rebuilt from documents when they change.
+
+    One standalone FTS5 table holds the searchable columns and the topic (not indexed), with
+    prefix indexes for the prefix queries and the weighted BM25 as its `rank`."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._db = sqlite_utils.Database(sqlite3.connect(":memory:", check_same_thread=False))
+        columns = ", ".join(_COLUMNS)
+        weights = ", ".join(str(weight) for weight in _COLUMNS.values())
+        self._db.executescript(
+            f"CREATE VIRTUAL TABLE streams USING fts5(topic UNINDEXED, {columns}, "
+            "tokenize='unicode61', prefix='1 2 3');"
+            f"INSERT INTO streams(streams, rank) VALUES ('rank', 'bm25(0.0, {weights})');"
+        )
         self._table = self._db.table("streams")
-        self._table.create({"topic": str, **{name: str for name in _COLUMNS}}, pk="topic")
-        self._table.enable_fts(list(_COLUMNS), tokenize="unicode61", create_triggers=False)
-        self._weights = ", ".join(str(weight) for weight in _COLUMNS.values())
+        self._topics: frozenset[str] = frozenset()
 
     def rebuild(self, documents: Iterable[SearchDocument]) -> None:
         """Replace the index's contents with `documents`."""
@@ -105,37 +113,23 @@ class SearchIndex:
         with self._lock, self._db.conn:
             self._db.execute("DELETE FROM streams")
             self._table.insert_all(rows, batch_size=1000)
-            self._table.rebuild_fts()
+            self._db.execute("INSERT INTO streams(streams) VALUES ('optimize')")
+            self._topics = frozenset(row["topic"] for row in rows)
 
     def search(self, text: str, limit: int = 20) -> list[SearchHit]:
         """Streams matching every word of `text`, best first (ties by topic name); a stream
         named exactly `text` comes first."""
         query = fts_query(text)
-        sql = (
-            f"SELECT s.topic, bm25(streams_fts, {self._weights}) AS rank "
-            "FROM streams_fts JOIN streams s ON s.rowid = streams_fts.rowid "
-            "WHERE streams_fts MATCH ? ORDER BY rank, s.topic LIMIT ?"
-        )
+        limit = max(1, min(limit, 1000))
         exact = text.strip()
         with self._lock:
-            rows = self._db.execute(sql, [query, max(1, min(limit, 1000))]).fetchall()
-            if exact and all(topic != exact for topic, _ in rows):
-                found = self._db.execute("SELECT topic FROM streams WHERE topic = ?", [exact])
-                rows += [(topic, float("-inf")) for (topic,) in found.fetchall()]
+            rows = self._db.execute(
+                "SELECT topic, rank FROM streams WHERE streams MATCH ? ORDER BY rank LIMIT ?",
+                [query, limit],
+            ).fetchall()
+            if exact in self._topics and all(topic != exact for topic, _ in rows):
+                rows.append((exact, float("-inf")))
         hits = [SearchHit(topic, float(rank)) for topic, rank in rows]
-        # the stream named exactly as asked comes first, whatever its rank
-        hits.sort(key=lambda hit: hit.topic != exact)
-        return hits[: max(1, min(limit, 1000))]
-
-    def like_scan(self, text: str, limit: int = 20) -> list[str]:
-        """The same question answered by a plain LIKE scan over every column (no ranking):
-        the baseline the benchmark compares with."""
-        words = _WORD.findall(text.lower())[:MAX_TERMS]
-        if not words:
-            raise SearchQueryError("the search text has no word to look for")
-        haystack = " || ' ' || ".join(_COLUMNS)
-        where = " AND ".join(f"lower({haystack}) LIKE ?" for _ in words)
-        sql = f"SELECT topic FROM streams WHERE {where} ORDER BY topic LIMIT ?"
-        with self._lock:
-            rows = self._db.execute(sql, [*(f"%{w}%" for w in words), limit]).fetchall()
-        return [row[0] for row in rows]
+        # ties by name, and the stream named exactly as asked first, whatever its rank
+        hits.sort(key=lambda hit: (hit.topic != exact, hit.rank, hit.topic))
+        return hits[:limit]

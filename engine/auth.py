@@ -50,6 +50,7 @@ from engine.types import (
     RecordMetadata,
     TopicDescription,
     TopicPartition,
+    TopicSettings,
 )
 
 
@@ -168,6 +169,18 @@ class AuthorizingCluster:
             for t in self.inner.list_topics(include_internal)
             if self._guard.allowed(Operation.DESCRIBE, ResourceType.TOPIC, t)
         ]
+
+    def topic_settings(self, names: Sequence[str]) -> dict[str, TopicSettings]:
+        """Only topics the principal may DESCRIBE; their config only with DESCRIBE_CONFIGS."""
+        visible = [
+            n for n in names if self._guard.allowed(Operation.DESCRIBE, ResourceType.TOPIC, n)
+        ]
+        return {
+            name: settings
+            if self._guard.allowed(Operation.DESCRIBE_CONFIGS, ResourceType.TOPIC, name)
+            else TopicSettings(settings.partitions, {})
+            for name, settings in self.inner.topic_settings(visible).items()
+        }
 
     def describe_topic(self, name: str) -> TopicDescription:
         """DESCRIBE on the topic; the config only with DESCRIBE_CONFIGS."""

@@ -20,6 +20,7 @@ from engine.types import (
     RecordMetadata,
     TopicDescription,
     TopicPartition,
+    TopicSettings,
 )
 
 #: Where a consumer without a committed offset starts.
@@ -120,6 +121,12 @@ class Cluster(Protocol):
     def describe_topic(self, name: str) -> TopicDescription:
         """Partitions with earliest/latest offsets and (where the backend can tell) the bytes
         each holds, and the effective config."""
+        ...
+
+    def topic_settings(self, names: Sequence[str]) -> dict[str, TopicSettings]:
+        """Partition count and effective config of each named topic that exists, in one
+        round trip and without reading offsets (what a plan compares). Topics that do not
+        exist are left out."""
         ...
 
     def add_partitions(self, name: str, total: int) -> None:

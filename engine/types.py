@@ -76,6 +76,14 @@ class PartitionInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class TopicSettings:
+    """A topic's partition count and effective config, without its offsets."""
+
+    partitions: int
+    config: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class TopicDescription:
     """A topic with its partitions and its effective configuration."""
 

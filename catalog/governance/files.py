@@ -350,7 +350,7 @@ def _read_services(governance: Governance, reader: Reader, document: LineMap) ->
                         _checked(
                             reader,
                             value_line,
-                            lambda v, k=key: check_topic(v, f"{where}.{k}"),
+                            lambda v, w=f"{where}.{key}": check_topic(v, w),
                             value,
                         )
                 fields[key] = sorted({value for value, _ in values})

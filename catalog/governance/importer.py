@@ -32,8 +32,12 @@ def import_cluster(context: Context, out_dir: Path) -> tuple[Path, list[str]]:
     schemas_dir = out_dir / "schemas"
     streams: dict[str, Any] = {}
     used_subjects: set[str] = set()
-    for topic in sorted(context.cluster.list_topics()):
-        description = context.cluster.describe_topic(topic)
+    topics = sorted(context.cluster.list_topics())
+    live = context.cluster.topic_settings(topics)
+    for topic in topics:
+        if topic not in live:
+            continue  # deleted meanwhile
+        topic_settings = live[topic]
         entry: dict[str, Any] = {}
         stream = state.streams.get(topic) or Stream(topic)
         for key in ("owner", "namespace", "description"):
@@ -42,10 +46,10 @@ def import_cluster(context: Context, out_dir: Path) -> tuple[Path, list[str]]:
                 entry[key] = value
         if stream.tags:
             entry["tags"] = [str(tag) for tag in stream.tags]
-        entry["partitions"] = len(description.partitions)
+        entry["partitions"] = topic_settings.partitions
         overrides = {
             key: value
-            for key, value in sorted(description.config.items())
+            for key, value in sorted(topic_settings.config.items())
             if DEFAULT_CONFIG.get(key) != value
         }
         if overrides:

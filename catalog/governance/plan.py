@@ -141,49 +141,38 @@ class Topics:
     kind = "topic"
 
     def plan(self, governance: Governance, context: Context) -> list[Change]:
-        existing = set(context.cluster.list_topics(include_internal=True))
+        live = context.cluster.topic_settings(sorted(governance.streams))
         changes: list[Change] = []
         for topic, desired in sorted(governance.streams.items()):
             origin = str(desired.origin)
+            current = live.get(topic)
             if desired.delete:
-                if topic in existing:
+                if current is not None:
                     changes.append(Change(self.kind, topic, DELETE, origin=origin))
                 continue
-            if topic not in existing:
+            if current is None:
                 partitions = desired.partitions or 1
                 diff: dict[str, list[Any]] = {"partitions": [None, partitions]}
                 diff.update({key: [None, value] for key, value in sorted(desired.config.items())})
-                changes.append(
-                    Change(
-                        self.kind,
-                        topic,
-                        CREATE,
-                        diff,
-                        {"partitions": partitions, "config": desired.config},
-                        origin,
-                    )
-                )
+                payload = {"partitions": partitions, "config": desired.config}
+                changes.append(Change(self.kind, topic, CREATE, diff, payload, origin))
                 continue
-            if desired.partitions is None and not desired.config:
-                continue
-            description = context.cluster.describe_topic(topic)
             diff = {}
-            payload: dict[str, Any] = {}
-            current = len(description.partitions)
-            if desired.partitions is not None and desired.partitions != current:
-                diff["partitions"] = [current, desired.partitions]
-                payload["partitions"] = desired.partitions
-            updates = {
+            update: dict[str, Any] = {}
+            if desired.partitions is not None and desired.partitions != current.partitions:
+                diff["partitions"] = [current.partitions, desired.partitions]
+                update["partitions"] = desired.partitions
+            configs = {
                 key: value
                 for key, value in desired.config.items()
-                if description.config.get(key, DEFAULT_CONFIG.get(key)) != value
+                if current.config.get(key, DEFAULT_CONFIG.get(key)) != value
             }
-            for key, value in sorted(updates.items()):
-                diff[key] = [description.config.get(key), value]
-            if updates:
-                payload["config"] = updates
+            for key, value in sorted(configs.items()):
+                diff[key] = [current.config.get(key), value]
+            if configs:
+                update["config"] = configs
             if diff:
-                changes.append(Change(self.kind, topic, UPDATE, diff, payload, origin))
+                changes.append(Change(self.kind, topic, UPDATE, diff, update, origin))
         return changes
 
     def apply(self, change: Change, context: Context) -> None:

@@ -70,6 +70,7 @@ from engine.types import (
     RecordMetadata,
     TopicDescription,
     TopicPartition,
+    TopicSettings,
 )
 
 if TYPE_CHECKING:
@@ -353,6 +354,16 @@ class EmbeddedEngine:
         """Every topic's metadata (id, partition count, config overrides), from this
         thread's cache: no log database is opened (the Kafka listener's Metadata answers)."""
         return dict(self._topics())
+
+    def topic_settings(self, names: Sequence[str]) -> dict[str, TopicSettings]:
+        """Partition count and effective config of each named topic that exists, from the
+        metadata cache: no log database is opened."""
+        topics = self._topics()
+        return {
+            name: TopicSettings(topics[name].partitions, topics[name].config)
+            for name in names
+            if name in topics
+        }
 
     def describe_topic(self, name: str) -> TopicDescription:
         """Partitions with earliest/latest offsets and bytes held, and the effective config.

@@ -59,6 +59,7 @@ from engine.types import (
     RecordMetadata,
     TopicDescription,
     TopicPartition,
+    TopicSettings,
 )
 
 T = TypeVar("T")
@@ -237,6 +238,35 @@ class KafkaCluster:
             config=topic_rules.effective_config(overrides),
             internal=topic_rules.is_internal(name),
         )
+
+    def topic_settings(self, names: Sequence[str]) -> dict[str, TopicSettings]:
+        """Partition counts from one metadata request, configs from one DescribeConfigs
+        request for every named topic that exists."""
+        listed = self._metadata().topics
+        counts = {
+            name: len(listed[name].partitions)
+            for name in names
+            if name in listed and listed[name].error is None and listed[name].partitions
+        }
+        if not counts:
+            return {}
+        resources = [kadmin.ConfigResource(kadmin.ResourceType.TOPIC, name) for name in counts]
+        futures = self._admin.describe_configs(resources)
+        out: dict[str, TopicSettings] = {}
+        for resource in resources:
+            try:
+                entries = self._wait(futures[resource], "describe the config of", resource.name)
+            except UnknownTopicOrPartitionError:
+                continue  # deleted since the metadata was read
+            overrides = {
+                key: entry.value
+                for key, entry in entries.items()
+                if entry.value is not None and not entry.is_sensitive
+            }
+            out[resource.name] = TopicSettings(
+                counts[resource.name], topic_rules.effective_config(overrides)
+            )
+        return out
 
     def add_partitions(self, name: str, total: int) -> None:
         """Grow the topic to `total` partitions (never shrinks)."""

@@ -43,7 +43,3 @@ def test_rebuild_replaces_the_contents(index: SearchIndex) -> None:
     index.rebuild([SearchDocument("fresh")])
     assert index.search("orders") == []
     assert [hit.topic for hit in index.search("fresh")] == ["fresh"]
-
-
-def test_the_like_scan_answers_the_same_set(index: SearchIndex) -> None:
-    assert set(index.like_scan("email")) == {hit.topic for hit in index.search("email")}

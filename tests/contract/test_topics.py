@@ -162,3 +162,22 @@ def test_a_missing_topic_is_named_alike_on_both_backends(cluster: Cluster, names
     ):
         with pytest.raises(UnknownTopicOrPartitionError, match=f"topic '{topic}' does not exist"):
             call()
+
+
+def test_topic_settings_answer_counts_and_configs_in_one_call(
+    cluster: Cluster, names: Names
+) -> None:
+    small, large, missing = names.topic("small"), names.topic("large"), names.topic("missing")
+    cluster.create_topic(small, 1)
+    cluster.create_topic(large, 3, {"retention.ms": "3600000", "cleanup.policy": "compact"})
+    settings = cluster.topic_settings([small, large, missing])
+    assert sorted(settings) == sorted([small, large])
+    assert settings[large].partitions == 3 and settings[small].partitions == 1
+    assert settings[large].config["retention.ms"] == "3600000"
+    assert settings[large].config["cleanup.policy"] == "compact"
+    # the effective config, as describe_topic gives it
+    assert (
+        settings[small].config["retention.ms"]
+        == cluster.describe_topic(small).config["retention.ms"]
+    )
+    assert cluster.topic_settings([]) == {}
