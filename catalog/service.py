@@ -5,6 +5,7 @@ workflow. The REST router and the CLI are thin layers over this class.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import datetime as dt
 import logging
@@ -38,6 +39,9 @@ from engine.statelog import CommandError, CommandTooLargeError, StateLog
 logger = logging.getLogger(__name__)
 
 CATALOG_TOPIC = "_catalog"
+#: How often queued producer sightings are recorded.
+SIGHTINGS_INTERVAL_S = 1.0
+MAX_QUEUED_SIGHTINGS = 100_000
 NO_CONSUMERS_LEFT = "no_consumers_left"
 
 
@@ -106,6 +110,10 @@ class Catalog:
         self._producers_seen: dict[tuple[str, str, str], float] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        #: producer sightings from the Kafka listener, recorded by the background loop
+        self._sightings: collections.deque[tuple[str, str, str]] = collections.deque(
+            maxlen=MAX_QUEUED_SIGHTINGS
+        )
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -132,11 +140,29 @@ class Catalog:
         self._log.close()
 
     def _loop(self) -> None:
-        while not self._stop.wait(self.settings.interval_seconds):
+        next_evaluation = time.monotonic() + self.settings.interval_seconds
+        while not self._stop.wait(min(SIGHTINGS_INTERVAL_S, self.settings.interval_seconds)):
             try:
-                self.evaluate()
+                self.record_sightings()
+                if time.monotonic() >= next_evaluation:
+                    next_evaluation = time.monotonic() + self.settings.interval_seconds
+                    self.evaluate()
             except Exception:  # the loop must survive a bad cycle; the next one retries
                 logger.exception("catalog: evaluation cycle failed")
+
+    def observe_produce(self, principal: str, client_id: str, topic: str) -> None:
+        """Queue a producer sighting (the Kafka listener calls this on every produce, so it
+        only appends to a bounded queue); the background loop records them."""
+        self._sightings.append((topic, principal, client_id))
+
+    def record_sightings(self) -> int:
+        """Record the queued producer sightings; returns how many were taken."""
+        taken = 0
+        while self._sightings:
+            topic, principal, client_id = self._sightings.popleft()
+            self.record_produce(topic, principal, client_id)
+            taken += 1
+        return taken
 
     # -- reads -------------------------------------------------------------------------------
 

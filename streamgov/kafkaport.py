@@ -20,4 +20,7 @@ def mount(app: FastAPI, cluster: Cluster, settings: ServerSettings) -> list[Clos
 
     listener = KafkaListener(cluster, settings.bind_host, settings.kafka_port).start()
     app.state.kafka_listener = listener
+    catalog = getattr(app.state, "catalog", None)
+    if catalog is not None:  # the catalog sees who produces to which stream
+        listener.broker.produce_observers.append(catalog.observe_produce)
     return [listener.stop]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import threading
 import uuid
 from collections.abc import Callable
@@ -25,6 +26,9 @@ T = TypeVar("T")
 #: How often a long-polling fetch looks again for records written by another process
 #: (appends made through this listener wake it at once).
 EXTERNAL_WRITE_POLL_S = 0.1
+
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +65,9 @@ class Broker:
         self._executor = ThreadPoolExecutor(workers, thread_name_prefix="kafka-listener")
         self._loop: asyncio.AbstractEventLoop | None = None
         self._appended: asyncio.Event | None = None
+        #: called with (principal, client id, topic) after records were appended to the topic;
+        #: they must return at once (the catalog queues what it is told)
+        self.produce_observers: list[Callable[[str, str, str], None]] = []
 
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
         """Bind to the event loop that serves the connections."""
@@ -72,6 +79,15 @@ class Broker:
         """Run a blocking engine call on the pool."""
         assert self._loop is not None
         return await self._loop.run_in_executor(self._executor, fn, *args)
+
+    def observe_produce(self, principal: str, client_id: str, topic: str) -> None:
+        """Tell the produce observers who wrote to `topic`; an observer's failure is logged,
+        never the producer's problem."""
+        for observer in self.produce_observers:
+            try:
+                observer(principal, client_id, topic)
+            except Exception:
+                logger.exception("produce observer failed")
 
     def notify_appended(self) -> None:
         """Wake long-polling fetches (callable from any thread)."""

@@ -119,3 +119,36 @@ def test_errors_have_one_shape(
     payload = answer.json()
     assert set(payload) == {"error_code", "message"}
     assert payload["error_code"] == code and words in payload["message"]
+
+
+def test_producers_seen_on_the_kafka_listener_show_single_writer_violations(
+    tmp_path: Path,
+) -> None:
+    """A real confluent-kafka producer writes through the listener of a running server; the
+    catalog records who wrote, and one that is not the owner is a violation (once)."""
+    from confluent_kafka import Producer
+
+    cluster = EmbeddedCluster(tmp_path / "cluster", name="kafka")
+    settings = ServerSettings(allowed_hosts=("testserver",), kafka_port=0)
+    application = create_app(cluster, settings)
+    try:
+        catalog = application.state.catalog
+        listener = application.state.kafka_listener
+        cluster.create_topic("orders", 1)
+        catalog.put_service("checkout", principals=["checkout-app"])
+        catalog.tag("orders", owner="checkout")
+        for client_id in ("checkout-app", "rogue-job", "rogue-job"):
+            producer = Producer({"bootstrap.servers": listener.bootstrap, "client.id": client_id})
+            producer.produce("orders", b"v")
+            assert producer.flush(30) == 0
+        catalog.record_sightings()
+        detail = TestClient(application).get("/catalog/streams/orders").json()
+        assert sorted((p["client_id"], p["owner"]) for p in detail["producers"]) == [
+            ("checkout-app", True),
+            ("rogue-job", False),
+        ]
+        violations = [e for e in catalog.events.read() if e["type"] == "single_writer_violation"]
+        assert [(e["client_id"], e["owner"]) for e in violations] == [("rogue-job", "checkout")]
+    finally:
+        application.state.services.close()
+        cluster.close()

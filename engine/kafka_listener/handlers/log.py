@@ -203,7 +203,9 @@ def produce_sync(broker: Broker, conn: Connection, body: Any) -> dict[str, Any]:
                 done.get(p.index) or _partition_reply(p.index, errors.UNKNOWN_TOPIC_OR_PARTITION)
                 for p in parts
             ]
-        appended = appended or any(r["error_code"] == errors.NONE for r in replies)
+        if any(r["error_code"] == errors.NONE for r in replies):
+            appended = True
+            broker.observe_produce(conn.principal, conn.client_id, topic)
         responses.append({"name": topic, "partition_responses": replies})
     if appended:
         broker.notify_appended()
