@@ -77,6 +77,8 @@ class ResourceType(StrEnum):
     GROUP = "GROUP"
     CLUSTER = "CLUSTER"
     TRANSACTIONAL_ID = "TRANSACTIONAL_ID"
+    #: a schema registry subject (not Kafka's; the registry's routes check it)
+    SUBJECT = "SUBJECT"
 
 
 #: The name of the cluster resource, as in Kafka.

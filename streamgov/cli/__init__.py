@@ -15,6 +15,7 @@ from streamgov import __version__
 
 #: sub-command name -> "module:attribute" of its click command. Keep sorted.
 COMMANDS: dict[str, str] = {
+    "acl": "streamgov.cli.acl:acl_group",
     "apply": "streamgov.cli.governance:apply",
     "backup": "streamgov.cli.storage:backup",
     "catalog": "streamgov.cli.catalog:catalog_group",
@@ -31,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "topics": "streamgov.cli.topics:topics",
     "tui": "streamgov.cli.tui:tui",
     "up": "streamgov.cli.up:up",
+    "users": "streamgov.cli.users:users",
 }
 
 

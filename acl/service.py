@@ -1,0 +1,228 @@
+"""Access control over one cluster: the fold over `_acls` kept current, ACL management,
+users and tokens, and the `engine.auth.Authorizer` every listener and router consults.
+
+Decisions read the local state (no I/O); a server keeps it current with `run_in_background`,
+so ACLs changed by another instance or by the CLI take effect within `refresh_seconds`.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from acl import state as commands
+from acl.authorizer import AuthorizerSettings, Decision
+from acl.credentials import (
+    MECHANISMS,
+    ScramCredential,
+    check_user_name,
+    issue_token,
+    make_credentials,
+    split_token,
+    token_digest,
+    verify_password,
+)
+from acl.model import Acl, AclFilter, Operation, ResourceType
+from acl.state import AclState, NotFoundError, Token
+from engine.cluster import Cluster
+from engine.statelog import StateLog
+
+logger = logging.getLogger(__name__)
+
+ACLS_TOPIC = "_acls"
+
+
+@dataclass(frozen=True, slots=True)
+class UserInfo:
+    """What `users list` shows: a name, its mechanisms and how many tokens it holds."""
+
+    name: str
+    mechanisms: tuple[str, ...]
+    tokens: int
+
+
+class AccessControl:
+    """ACLs, users and tokens over one cluster (see the module docstring)."""
+
+    def __init__(
+        self,
+        cluster: Cluster,
+        topic: str = ACLS_TOPIC,
+        *,
+        refresh_seconds: float = 1.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.cluster = cluster
+        self._log: StateLog[AclState] = StateLog(cluster, topic, commands.FOLD)
+        self._refresh_seconds = refresh_seconds
+        self._clock = clock
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> AccessControl:
+        """Create the topic if missing and read the log."""
+        self._log.start()
+        return self
+
+    def run_in_background(self) -> None:
+        """Catch up with the log every `refresh_seconds` (changes made elsewhere)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="acl", daemon=True)
+            self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self._refresh_seconds):
+            try:
+                self._log.sync()
+            except Exception:  # the loop must survive a bad cycle; the next one retries
+                logger.exception("acl: catching up with the log failed")
+
+    def close(self) -> None:
+        """Stop the background refresh and the log."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+        self._log.close()
+
+    def sync(self) -> None:
+        """Catch up with the log now."""
+        self._log.sync()
+
+    # -- ACLs --------------------------------------------------------------------------------
+
+    def add(self, acls: Iterable[Acl]) -> list[Acl]:
+        """Add bindings; returns those that were new."""
+        added: list[Acl] = self._log.write(commands.add_acls(acls))
+        return added
+
+    def remove(self, filters: Iterable[AclFilter]) -> list[Acl]:
+        """Remove every binding a filter selects; returns them."""
+        removed: list[Acl] = self._log.write(commands.remove_acls(filters))
+        return removed
+
+    def acls(self, selector: AclFilter | None = None) -> list[Acl]:
+        """The bindings the filter selects (all without one), sorted."""
+        with self._log.read() as state:
+            return [acl for acl in state.acls if selector is None or selector.matches(acl)]
+
+    def settings(self) -> AuthorizerSettings:
+        """The authorizer settings in force."""
+        with self._log.read() as state:
+            return state.settings
+
+    def configure(
+        self, super_users: Iterable[str], allow_everyone_if_no_acl_found: bool = False
+    ) -> AuthorizerSettings:
+        """Set the super users and the no-ACL default."""
+        result: AuthorizerSettings = self._log.write(
+            commands.set_settings(super_users, allow_everyone_if_no_acl_found)
+        )
+        return result
+
+    # -- decisions ---------------------------------------------------------------------------
+
+    def decide(
+        self,
+        principal: str,
+        operation: Operation | str,
+        resource_type: ResourceType | str,
+        name: str,
+        host: str | None = None,
+        *,
+        settings: AuthorizerSettings | None = None,
+    ) -> Decision:
+        """The decision on the local state (no I/O), with the server's settings unless
+        others are given."""
+        with self._log.current() as state:
+            return state.acls.decide(
+                settings or state.settings,
+                principal,
+                Operation(operation),
+                ResourceType(resource_type),
+                name,
+                host,
+            )
+
+    def authorize(
+        self, principal: str, operation: str, resource_type: str, resource_name: str
+    ) -> bool:
+        """`engine.auth.Authorizer`: True when allowed (only host-`*` ACLs apply)."""
+        return self.decide(principal, operation, resource_type, resource_name).allowed
+
+    # -- users and tokens --------------------------------------------------------------------
+
+    def add_user(self, name: str, password: str) -> str:
+        """Create the user (or replace their password) with one credential per mechanism."""
+        check_user_name(name)
+        result: str = self._log.write(commands.set_user(name, make_credentials(password)))
+        return result
+
+    def set_credentials(self, name: str, credentials: dict[str, ScramCredential]) -> str:
+        """Store credentials computed elsewhere (AlterUserScramCredentials)."""
+        result: str = self._log.write(commands.set_user(name, credentials))
+        return result
+
+    def delete_user(self, name: str) -> str:
+        """Delete the user and revoke their tokens (NotFoundError if unknown)."""
+        result: str = self._log.write(commands.delete_user(name))
+        return result
+
+    def users(self) -> list[UserInfo]:
+        """Every user, by name."""
+        with self._log.read() as state:
+            return [
+                UserInfo(
+                    name,
+                    tuple(sorted(creds)),
+                    sum(1 for t in state.tokens.values() if t.user == name),
+                )
+                for name, creds in sorted(state.users.items())
+            ]
+
+    def issue_token(self, user: str) -> str:
+        """A new API token for the user; its text is shown once and never stored."""
+        issued = issue_token()
+        self._log.write(
+            commands.add_token(Token(issued.token_id, user, issued.digest, self._clock()))
+        )
+        return issued.text
+
+    def revoke_token(self, token_id: str) -> str:
+        """Revoke a token by id."""
+        result: str = self._log.write(commands.delete_token(token_id))
+        return result
+
+    def credential(self, user: str, mechanism: str) -> ScramCredential | None:
+        """The stored credential for a SCRAM exchange (local state, no I/O)."""
+        with self._log.current() as state:
+            return state.credential(user, mechanism)
+
+    def check_password(self, user: str, password: str) -> bool:
+        """Whether the password is the user's (checked against the stored SCRAM-SHA-256
+        credential; the password itself was never stored)."""
+        with self._log.current() as state:
+            creds = state.users.get(user, {})
+            credential = next((creds[m] for m in MECHANISMS if m in creds), None)
+        return credential is not None and verify_password(credential, password)
+
+    def check_token(self, text: str) -> str | None:
+        """The user a token belongs to, or None for anything else."""
+        parts = split_token(text)
+        if parts is None:
+            return None
+        token_id, secret = parts
+        with self._log.current() as state:
+            token = state.tokens.get(token_id)
+        if token is None or not hmac.compare_digest(token.digest, token_digest(secret)):
+            return None
+        return token.user
+
+
+__all__ = ["ACLS_TOPIC", "AccessControl", "NotFoundError", "UserInfo"]
