@@ -42,7 +42,9 @@ async def api_versions(broker: Broker, conn: Connection, request: Request) -> di
 
 
 APIS: dict[int, Api] = {
-    0: Api("Produce", 3, 9, log.produce),
+    # Produce from 0: librdkafka before 2.11.1 turns compression off unless the range holds
+    # v0 (librdkafka#4956). Requests below v3 (pre-0.11 message sets) close the connection.
+    0: Api("Produce", 0, 9, log.produce),
     1: Api("Fetch", 4, 12, log.fetch),
     2: Api("ListOffsets", 1, 7, log.list_offsets),
     3: Api("Metadata", 0, 12, cluster.metadata),

@@ -16,6 +16,8 @@ import struct
 import threading
 from typing import Any
 
+from kio.index import KioIndexError
+
 from engine.auth import Authorizer
 from engine.embedded import EmbeddedCluster
 from engine.kafka_listener import apis, messages
@@ -183,7 +185,11 @@ class KafkaListener:
                     peek.correlation_id, api.min_version, api.max_version
                 )
             return b""
-        header = parse_header(frame, messages.flexible_request(peek.api_key, peek.api_version))
+        try:
+            flexible = messages.flexible_request(peek.api_key, peek.api_version)
+        except KioIndexError:
+            return b""  # advertised for feature detection only (Produce v0-2)
+        header = parse_header(frame, flexible)
         try:
             body = messages.decode_body(peek.api_key, peek.api_version, frame, header.body_offset)
         except Exception:

@@ -86,12 +86,21 @@ def test_a_too_new_api_versions_gets_a_v0_answer_naming_the_supported_range(
     [
         request(9999, 0, 1),  # unknown API key
         request(3, 99, 1),  # unsupported Metadata version
+        request(0, 1, 1, b"\x00\x01\x00\x00\x03\xe8\x00\x00\x00\x00"),  # Produce v1 (message sets)
         request(3, 1, 1, b"\x00\x00"),  # body cut short
         struct.pack(">i", 2) + b"\x00\x03",  # shorter than a header
         struct.pack(">i", -5),  # negative size
         struct.pack(">i", 200 * 1024 * 1024),  # over socket.request.max.bytes
     ],
-    ids=["unknown-key", "unknown-version", "short-body", "short-header", "negative", "oversize"],
+    ids=[
+        "unknown-key",
+        "unknown-version",
+        "legacy-produce",
+        "short-body",
+        "short-header",
+        "negative",
+        "oversize",
+    ],
 )
 def test_bad_frames_close_the_connection_and_others_carry_on(served: Served, frame: bytes) -> None:
     with connect(served) as sock:
