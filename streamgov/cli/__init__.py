@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "produce": "streamgov.cli.produce:produce",
     "recover": "streamgov.cli.storage:recover",
     "registry": "streamgov.cli.registry:registry",
+    "replicate": "streamgov.cli.replicate:replicate",
     "restore": "streamgov.cli.storage:restore",
     "topics": "streamgov.cli.topics:topics",
     "tui": "streamgov.cli.tui:tui",

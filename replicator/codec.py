@@ -1,0 +1,136 @@
+"""The byte layouts of MM2's offset-sync and checkpoint records, and the provenance header.
+
+Layouts use Kafka protocol types (STRING = int16 length + UTF-8, big-endian integers), so an
+MM2 tool reading these topics understands them. Pure."""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+from engine.types import Headers, TopicPartition
+from replicator.offsets import OffsetSync
+
+#: The header marking a replicated record: `origin;source;offset` (the cluster the record was
+#: first written to, the cluster it was copied from and its offset there).
+PROVENANCE_HEADER = "streamgov.replication"
+
+_CHECKPOINT_VERSION = 0
+
+
+class CodecError(ValueError):
+    """Bytes that are not a record of the expected layout."""
+
+
+def _string(text: str) -> bytes:
+    data = text.encode()
+    return struct.pack(">h", len(data)) + data
+
+
+class _Reader:
+    def __init__(self, data: bytes | None) -> None:
+        if data is None:
+            raise CodecError("record has no bytes")
+        self.data = data
+        self.at = 0
+
+    def take(self, fmt: str) -> int:
+        size = struct.calcsize(fmt)
+        if self.at + size > len(self.data):
+            raise CodecError("record is truncated")
+        (value,) = struct.unpack_from(fmt, self.data, self.at)
+        self.at += size
+        return int(value)
+
+    def string(self) -> str:
+        size = self.take(">h")
+        if size < 0 or self.at + size > len(self.data):
+            raise CodecError("record has a bad string length")
+        text = self.data[self.at : self.at + size].decode("utf-8", errors="strict")
+        self.at += size
+        return text
+
+
+def sync_key(partition: TopicPartition) -> bytes:
+    """The key of an offset-sync record: source topic and partition."""
+    return _string(partition.topic) + struct.pack(">i", partition.partition)
+
+
+def sync_value(sync: OffsetSync) -> bytes:
+    """The value of an offset-sync record: upstream and downstream offsets."""
+    return struct.pack(">qq", sync.upstream, sync.downstream)
+
+
+def read_sync(key: bytes | None, value: bytes | None) -> tuple[TopicPartition, OffsetSync]:
+    """Decode an offset-sync record; `CodecError` if it is not one."""
+    k = _Reader(key)
+    partition = TopicPartition(k.string(), k.take(">i"))
+    v = _Reader(value)
+    return partition, OffsetSync(v.take(">q"), v.take(">q"))
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A group's committed source offset and its translation on the target."""
+
+    group: str
+    topic: str
+    partition: int
+    upstream: int
+    downstream: int
+    metadata: str = ""
+
+
+def checkpoint_key(checkpoint: Checkpoint) -> bytes:
+    """The key of a checkpoint record: group, target topic, partition."""
+    return (
+        _string(checkpoint.group)
+        + _string(checkpoint.topic)
+        + struct.pack(">i", checkpoint.partition)
+    )
+
+
+def checkpoint_value(checkpoint: Checkpoint) -> bytes:
+    """The value of a checkpoint record: version 0, offsets, the commit's metadata."""
+    return struct.pack(
+        ">hqq", _CHECKPOINT_VERSION, checkpoint.upstream, checkpoint.downstream
+    ) + _string(checkpoint.metadata)
+
+
+def read_checkpoint(key: bytes | None, value: bytes | None) -> Checkpoint:
+    """Decode a checkpoint record; `CodecError` if it is not one."""
+    k = _Reader(key)
+    group, topic, partition = k.string(), k.string(), k.take(">i")
+    v = _Reader(value)
+    if v.take(">h") != _CHECKPOINT_VERSION:
+        raise CodecError("unknown checkpoint version")
+    upstream, downstream = v.take(">q"), v.take(">q")
+    return Checkpoint(group, topic, partition, upstream, downstream, v.string())
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a replicated record came from."""
+
+    origin: str
+    source: str
+    offset: int
+
+
+def provenance(headers: Headers) -> Provenance | None:
+    """The record's provenance header, if it carries a well-formed one."""
+    for name, value in headers:
+        if name == PROVENANCE_HEADER:
+            parts = value.decode("utf-8", errors="replace").split(";")
+            if len(parts) == 3 and parts[2].lstrip("-").isdigit():
+                return Provenance(parts[0], parts[1], int(parts[2]))
+    return None
+
+
+def stamp(headers: Headers, source: str, offset: int) -> Headers:
+    """The headers of the copy: the source's headers (any earlier provenance header replaced)
+    and a provenance header keeping the record's first origin."""
+    earlier = provenance(headers)
+    origin = earlier.origin if earlier is not None else source
+    kept = tuple(h for h in headers if h[0] != PROVENANCE_HEADER)
+    return (*kept, (PROVENANCE_HEADER, f"{origin};{source};{offset}".encode()))
