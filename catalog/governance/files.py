@@ -37,10 +37,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from catalog.governance.yamlfile import GovernanceFileError, LineList, LineMap, Reader, load
 from catalog.model import CatalogError, Tag, check_date, check_service, check_topic
 from engine.errors import InvalidConfigError
 from engine.topics import MAX_PARTITIONS, validate_config
+from registry.check.yamlfile import ConfigFileError as GovernanceFileError
+from registry.check.yamlfile import LineList, LineMap, Reader, load
 
 CONFIG_FILE = "streamgov.yaml"
 MAX_INCLUDED_FILES = 1_000

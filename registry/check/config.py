@@ -30,8 +30,7 @@ from enum import StrEnum
 from pathlib import PurePosixPath
 from typing import Any
 
-import yaml
-
+from registry.check.yamlfile import ConfigFileError, LineMap, load
 from registry.compatibility import CompatibilityLevel
 from registry.formats import SchemaType
 
@@ -42,7 +41,7 @@ MAX_HISTORY = 1_000
 MAX_CONFIG_BYTES = 1_048_576
 
 
-class CheckConfigError(ValueError):
+class CheckConfigError(ConfigFileError):
     """`streamgov.yaml` is not valid; the message names the file, line and key."""
 
 
@@ -169,51 +168,12 @@ def _normalize(path: str) -> str:
     return str(PurePosixPath(path.replace("\\", "/"))).removeprefix("./")
 
 
-class _Map(dict[str, Any]):
-    """A YAML mapping that remembers where it and each of its keys start (1-based lines)."""
-
-    line: int = 0
-    key_lines: dict[str, int]
-
-
-class _Loader(yaml.SafeLoader):
-    """Safe YAML loading that records line numbers on mappings."""
-
-
-def _construct_map(loader: _Loader, node: yaml.MappingNode) -> Any:
-    data = _Map()
-    data.line = node.start_mark.line + 1
-    data.key_lines = {}
-    yield data
-    loader.flatten_mapping(node)
-    for key_node, value_node in node.value:
-        # Keys as written: `y:` stays "y" rather than YAML 1.1's boolean True.
-        if isinstance(key_node, yaml.ScalarNode):
-            key = str(key_node.value)
-        else:
-            key = str(loader.construct_object(key_node, deep=True))
-        data[key] = loader.construct_object(value_node, deep=True)
-        data.key_lines[key] = key_node.start_mark.line + 1
-
-
-_Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
-
-
 def parse_config(text: str, source: str = CONFIG_FILE) -> CheckConfig:
     """Read the `schemas:` section of a `streamgov.yaml` text; conventions when it has none."""
-    if len(text.encode("utf-8")) > MAX_CONFIG_BYTES:
-        raise CheckConfigError(f"{source}: larger than {MAX_CONFIG_BYTES} bytes")
     try:
-        document = yaml.load(text, Loader=_Loader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{source}:{mark.line + 1}" if mark is not None else source
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise CheckConfigError(f"{where}: not valid YAML: {problem}") from None
-    if document is None:
-        return CheckConfig()
-    if not isinstance(document, _Map):
-        raise CheckConfigError(f"{source}:1: the file must be a mapping of sections")
+        document = load(text, source, MAX_CONFIG_BYTES)
+    except ConfigFileError as exc:
+        raise CheckConfigError(str(exc)) from None
     section = document.get(SECTION)
     if section is None:
         return CheckConfig()
@@ -245,12 +205,12 @@ class _Reader:
     def fail(self, line: int, message: str) -> CheckConfigError:
         return CheckConfigError(f"{self.source}:{line}: {message}")
 
-    def mapping(self, value: Any, where: str, line: int) -> _Map:
-        if not isinstance(value, _Map):
+    def mapping(self, value: Any, where: str, line: int) -> LineMap:
+        if not isinstance(value, LineMap):
             raise self.fail(line, f"{where} must be a mapping")
         return value
 
-    def keys(self, value: _Map, allowed: tuple[str, ...], where: str) -> None:
+    def keys(self, value: LineMap, allowed: tuple[str, ...], where: str) -> None:
         for key in value:
             if key not in allowed:
                 close = difflib.get_close_matches(str(key), allowed, n=1)
@@ -260,7 +220,7 @@ class _Reader:
                     f"unknown key {key!r} in {where}{hint}; allowed: {', '.join(allowed)}",
                 )
 
-    def string(self, value: _Map, key: str, where: str) -> str | None:
+    def string(self, value: LineMap, key: str, where: str) -> str | None:
         item = value.get(key)
         if item is None:
             return None
@@ -268,7 +228,7 @@ class _Reader:
             raise self.fail(value.key_lines.get(key, value.line), f"{where}.{key} must be text")
         return str(item)
 
-    def level(self, value: _Map, where: str) -> CompatibilityLevel | None:
+    def level(self, value: LineMap, where: str) -> CompatibilityLevel | None:
         text = self.string(value, "compatibility", where)
         if text is None:
             return None
@@ -277,7 +237,7 @@ class _Reader:
         except ValueError as exc:
             raise self.fail(value.key_lines.get("compatibility", value.line), str(exc)) from None
 
-    def config(self, section: _Map) -> CheckConfig:
+    def config(self, section: LineMap) -> CheckConfig:
         self.keys(section, _SECTION_KEYS, SECTION)
         history = section.get("history", DEFAULT_HISTORY)
         if not isinstance(history, int) or isinstance(history, bool):
@@ -302,7 +262,7 @@ class _Reader:
             history=history,
         )
 
-    def subject_globs(self, section: _Map, key: str) -> tuple[str, ...]:
+    def subject_globs(self, section: LineMap, key: str) -> tuple[str, ...]:
         value = section.get(key, False)
         if value is True:
             return ("*",)
@@ -367,7 +327,7 @@ class _Reader:
             references=self.references(item, where),
         )
 
-    def references(self, item: _Map, where: str) -> tuple[ReferenceSpec, ...]:
+    def references(self, item: LineMap, where: str) -> tuple[ReferenceSpec, ...]:
         value = item.get("references") or []
         line = item.key_lines.get("references", item.line)
         if not isinstance(value, list):

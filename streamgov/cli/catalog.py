@@ -14,10 +14,12 @@ import click
 
 from catalog import exports
 from catalog.governance.files import parse_duration
+from catalog.governance.plan import Context
 from catalog.model import CatalogError
 from catalog.schemas import RegistrySchemas
 from catalog.search import SearchQueryError
 from catalog.service import Catalog
+from registry.check.yamlfile import ConfigFileError
 from registry.errors import RegistryError
 from registry.service import SchemaRegistry
 from streamgov.cli.common import cluster_options, open_cluster, user_errors
@@ -26,14 +28,14 @@ from streamgov.cli.output import echo_json, echo_table, format_option
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _catalog_errors(func: F) -> F:
-    """Catalog, search and registry errors become one line and exit 1."""
+def catalog_errors(func: F) -> F:
+    """Catalog, search, governance-file and registry errors become one line and exit 1."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except (CatalogError, SearchQueryError) as exc:
+        except (CatalogError, SearchQueryError, ConfigFileError) as exc:
             raise click.ClickException(str(exc)) from exc
         except RegistryError as exc:
             raise click.ClickException(exc.message) from exc
@@ -42,21 +44,30 @@ def _catalog_errors(func: F) -> F:
 
 
 @contextlib.contextmanager
-def open_catalog(cluster_name: str | None, bootstrap: str | None) -> Iterator[Catalog]:
-    """The catalog over the chosen cluster, with the registry as its schema source."""
+def open_context(
+    cluster_name: str | None, bootstrap: str | None, *, readonly: bool = True
+) -> Iterator[Context]:
+    """The cluster with the registry and the catalog over it (the registry read-only unless
+    asked: only `apply` registers schemas)."""
     cluster = open_cluster(cluster_name, bootstrap)
-    registry = None
-    catalog = None
+    registry = catalog = None
     try:
-        registry = SchemaRegistry(cluster, readonly=True).start()
+        registry = SchemaRegistry(cluster, readonly=readonly).start()
         catalog = Catalog(cluster, schemas=RegistrySchemas(registry)).start()
-        yield catalog
+        yield Context(cluster, registry, catalog)
     finally:
         if catalog is not None:
             catalog.close()
         if registry is not None:
             registry.close()
         cluster.close()
+
+
+@contextlib.contextmanager
+def open_catalog(cluster_name: str | None, bootstrap: str | None) -> Iterator[Catalog]:
+    """The catalog over the chosen cluster, with the registry as its schema source."""
+    with open_context(cluster_name, bootstrap) as context:
+        yield context.catalog
 
 
 @click.group("catalog")
@@ -70,7 +81,7 @@ def catalog_group() -> None:
 @click.option("--lifecycle", type=click.Choice(["active", "deprecated", "retired"]), default=None)
 @format_option
 @cluster_options
-@_catalog_errors
+@catalog_errors
 def list_streams(
     tag: str | None,
     owner: str | None,
@@ -110,7 +121,7 @@ def list_streams(
 @click.argument("topic")
 @format_option
 @cluster_options
-@_catalog_errors
+@catalog_errors
 def describe(
     topic: str, output_format: str, cluster_name: str | None, bootstrap: str | None
 ) -> None:
@@ -213,7 +224,7 @@ def _field_tags(values: tuple[str, ...]) -> dict[str, list[str]]:
 @click.option("--value-subject", default=None, help="Subject of the values (default TOPIC-value).")
 @format_option
 @cluster_options
-@_catalog_errors
+@catalog_errors
 def tag(
     topic: str,
     owner: str | None,
@@ -257,7 +268,7 @@ def tag(
 @click.option("--sunset", metavar="YYYY-MM-DD", default=None, help="When it will be deleted.")
 @click.option("--reason", metavar="TEXT", default=None)
 @cluster_options
-@_catalog_errors
+@catalog_errors
 def deprecate(
     topic: str,
     replacement: str | None,
@@ -285,7 +296,7 @@ def deprecate(
 @catalog_group.command("undeprecate")
 @click.argument("topic")
 @cluster_options
-@_catalog_errors
+@catalog_errors
 def undeprecate(topic: str, cluster_name: str | None, bootstrap: str | None) -> None:
     """Make a deprecated stream active again."""
     with open_catalog(cluster_name, bootstrap) as catalog:
@@ -296,7 +307,7 @@ def undeprecate(topic: str, cluster_name: str | None, bootstrap: str | None) -> 
 @catalog_group.command("deprecations")
 @format_option
 @cluster_options
-@_catalog_errors
+@catalog_errors
 def deprecations(output_format: str, cluster_name: str | None, bootstrap: str | None) -> None:
     """Deprecated streams, their remaining consumers and whether each is safe to delete.
     Evaluates now: the owner of a stream that just became safe is told once."""
@@ -324,7 +335,7 @@ def deprecations(output_format: str, cluster_name: str | None, bootstrap: str | 
 @click.argument("topic")
 @click.option("--force", is_flag=True, help="Delete even with consumers left (names them).")
 @cluster_options
-@_catalog_errors
+@catalog_errors
 def retire(topic: str, force: bool, cluster_name: str | None, bootstrap: str | None) -> None:
     """Delete a deprecated stream that is safe to delete, and mark it retired."""
     with open_catalog(cluster_name, bootstrap) as catalog:
@@ -340,7 +351,7 @@ def retire(topic: str, force: bool, cluster_name: str | None, bootstrap: str | N
 @click.option("--limit", type=click.IntRange(1, 10_000), default=100, show_default=True)
 @format_option
 @cluster_options
-@_catalog_errors
+@catalog_errors
 def events(limit: int, output_format: str, cluster_name: str | None, bootstrap: str | None) -> None:
     """Catalog events, oldest first: no_consumers_left, single_writer_violation."""
     with open_catalog(cluster_name, bootstrap) as catalog:
@@ -359,7 +370,7 @@ def events(limit: int, output_format: str, cluster_name: str | None, bootstrap: 
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
 @format_option
 @cluster_options
-@_catalog_errors
+@catalog_errors
 def search(
     text: str, limit: int, output_format: str, cluster_name: str | None, bootstrap: str | None
 ) -> None:
@@ -387,7 +398,7 @@ def search(
 @click.option("--tag", "tag_name", required=True, help="For example pii.")
 @format_option
 @cluster_options
-@_catalog_errors
+@catalog_errors
 def fields(
     tag_name: str, output_format: str, cluster_name: str | None, bootstrap: str | None
 ) -> None:
@@ -409,7 +420,7 @@ def fields(
 @catalog_group.command("services")
 @format_option
 @cluster_options
-@_catalog_errors
+@catalog_errors
 def services(output_format: str, cluster_name: str | None, bootstrap: str | None) -> None:
     """Services with team, inputs, outputs and consumer groups."""
     with open_catalog(cluster_name, bootstrap) as catalog:
@@ -447,7 +458,7 @@ def services(output_format: str, cluster_name: str | None, bootstrap: str | None
 @click.option("--principal", "principals", multiple=True, help="Producer identities besides NAME.")
 @click.option("--delete", is_flag=True, help="Forget the service.")
 @cluster_options
-@_catalog_errors
+@catalog_errors
 def service(
     name: str,
     team: str | None,
@@ -496,7 +507,7 @@ def service(
     help="e.g. 7d; idle consumers count this long.",
 )
 @cluster_options
-@_catalog_errors
+@catalog_errors
 def settings_command(
     webhook: str | None,
     consumer_horizon: str | None,
@@ -535,7 +546,7 @@ def _write(text: str, output: Path | None) -> None:
 @click.argument("service_name", metavar="SERVICE")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
 @cluster_options
-@_catalog_errors
+@catalog_errors
 def export_asyncapi(
     service_name: str, output: Path | None, cluster_name: str | None, bootstrap: str | None
 ) -> None:
@@ -551,7 +562,7 @@ def export_asyncapi(
 @click.option("--system", default=None, help="Backstage system the entities belong to.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
 @cluster_options
-@_catalog_errors
+@catalog_errors
 def export_backstage(
     system: str | None, output: Path | None, cluster_name: str | None, bootstrap: str | None
 ) -> None:
@@ -571,7 +582,7 @@ def export_backstage(
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
 @cluster_options
-@_catalog_errors
+@catalog_errors
 def export_topology(
     graph_format: str, output: Path | None, cluster_name: str | None, bootstrap: str | None
 ) -> None:

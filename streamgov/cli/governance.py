@@ -3,26 +3,16 @@ and the catalog (see `catalog.governance`)."""
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import sys
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
-from catalog.governance.files import CONFIG_FILE, GovernanceFileError, load_governance
+from catalog.governance.files import CONFIG_FILE, load_governance
 from catalog.governance.importer import import_cluster
-from catalog.governance.plan import PROVIDERS, Context, Provider, apply_plan, build_plan
-from catalog.model import CatalogError
-from catalog.schemas import RegistrySchemas
-from catalog.service import Catalog
-from registry.errors import RegistryError
-from registry.service import SchemaRegistry
-from streamgov.cli.common import cluster_options, open_cluster, user_errors
-
-F = TypeVar("F", bound=Callable[..., Any])
+from catalog.governance.plan import PROVIDERS, Provider, apply_plan, build_plan
+from streamgov.cli.catalog import catalog_errors, open_context
+from streamgov.cli.common import cluster_options
 
 #: The plan providers, in apply order; a component adds its own with one line.
 GOVERNANCE_PROVIDERS: tuple[Provider, ...] = (*PROVIDERS,)
@@ -40,38 +30,6 @@ class DetailedExitCommand(click.Command):
         except click.UsageError as exc:
             exc.exit_code = EXIT_ERROR
             raise
-
-
-def _governance_errors(func: F) -> F:
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except (GovernanceFileError, CatalogError) as exc:
-            raise click.ClickException(str(exc)) from exc
-        except RegistryError as exc:
-            raise click.ClickException(exc.message) from exc
-
-    return user_errors(wrapper)  # type: ignore[return-value]
-
-
-@contextlib.contextmanager
-def open_context(
-    cluster_name: str | None, bootstrap: str | None, *, readonly: bool
-) -> Iterator[Context]:
-    """The cluster, registry and catalog a plan compares with."""
-    cluster = open_cluster(cluster_name, bootstrap)
-    registry = catalog = None
-    try:
-        registry = SchemaRegistry(cluster, readonly=readonly).start()
-        catalog = Catalog(cluster, schemas=RegistrySchemas(registry)).start()
-        yield Context(cluster, registry, catalog)
-    finally:
-        if catalog is not None:
-            catalog.close()
-        if registry is not None:
-            registry.close()
-        cluster.close()
 
 
 _FILE = click.option(
@@ -95,7 +53,7 @@ _FILE = click.option(
     show_default=True,
 )
 @cluster_options
-@_governance_errors
+@catalog_errors
 def plan(
     config_file: Path, output_format: str, cluster_name: str | None, bootstrap: str | None
 ) -> None:
@@ -111,7 +69,7 @@ def plan(
 @_FILE
 @click.option("--auto-approve", is_flag=True, help="Apply without asking.")
 @cluster_options
-@_governance_errors
+@catalog_errors
 def apply(
     config_file: Path, auto_approve: bool, cluster_name: str | None, bootstrap: str | None
 ) -> None:
@@ -149,7 +107,7 @@ def apply(
 )
 @click.option("--force", is_flag=True, help="Overwrite an existing streamgov.yaml.")
 @cluster_options
-@_governance_errors
+@catalog_errors
 def import_command(
     out_dir: Path, force: bool, cluster_name: str | None, bootstrap: str | None
 ) -> None:

@@ -1,5 +1,6 @@
-"""Strict YAML reading for governance files: safe loading, and every mapping, list and key
-remembers its line so an error can name file and line."""
+"""Strict YAML reading for `streamgov.yaml` and the files it includes: safe loading, and every
+mapping, list and key remembers its line so an error can name file and line. Shared by the
+check's `schemas:` section and the catalog's governance sections."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ import yaml
 MAX_FILE_BYTES = 4 * 1024 * 1024
 
 
-class GovernanceFileError(ValueError):
-    """A governance file is not valid; the message starts with `file:line:`."""
+class ConfigFileError(ValueError):
+    """A configuration file is not valid; the message starts with `file:line:`."""
 
 
 class LineMap(dict[str, Any]):
@@ -70,23 +71,23 @@ _Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_list)
 
 
-def load(text: str, source: str) -> LineMap:
-    """Parse a governance file; an empty file is an empty mapping."""
-    if len(text.encode("utf-8")) > MAX_FILE_BYTES:
-        raise GovernanceFileError(f"{source}: larger than {MAX_FILE_BYTES} bytes")
+def load(text: str, source: str, max_bytes: int = MAX_FILE_BYTES) -> LineMap:
+    """Parse a configuration file; an empty file is an empty mapping."""
+    if len(text.encode("utf-8")) > max_bytes:
+        raise ConfigFileError(f"{source}: larger than {max_bytes} bytes")
     try:
         document = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}" if mark is not None else source
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise GovernanceFileError(f"{where}: not valid YAML: {problem}") from None
+        raise ConfigFileError(f"{where}: not valid YAML: {problem}") from None
     if document is None:
         empty = LineMap()
         empty.line, empty.key_lines = 1, {}
         return empty
     if not isinstance(document, LineMap):
-        raise GovernanceFileError(f"{source}:1: the file must be a mapping of sections")
+        raise ConfigFileError(f"{source}:1: the file must be a mapping of sections")
     return document
 
 
@@ -96,9 +97,9 @@ class Reader:
     def __init__(self, source: str) -> None:
         self.source = source
 
-    def fail(self, line: int, message: str) -> GovernanceFileError:
+    def fail(self, line: int, message: str) -> ConfigFileError:
         """An error at `line` of this file."""
-        return GovernanceFileError(f"{self.source}:{line}: {message}")
+        return ConfigFileError(f"{self.source}:{line}: {message}")
 
     def mapping(self, value: Any, where: str, line: int) -> LineMap:
         """`value` as a mapping (None is an empty one)."""
