@@ -67,6 +67,20 @@ async def select(pilot: Pilot[None], key: str) -> None:
     await pilot.pause()
 
 
+def count_ticks(app: StreamgovApp) -> Callable[[], int]:
+    """Count the app's refresh ticks (call before the app runs): a test that checks something
+    does not change waits for ticks, not for a fixed time."""
+    calls = [0]
+    tick = app.tick
+
+    def counted() -> None:
+        calls[0] += 1
+        tick()
+
+    app.tick = counted  # type: ignore[method-assign]
+    return lambda: calls[0]
+
+
 async def open_subject(app: StreamgovApp, pilot: Pilot[None]) -> None:
     """From the schemas screen, open the first subject's versions."""
     await until(pilot, loaded(app, SchemasScreen))
@@ -451,12 +465,14 @@ async def test_unreachable_server_shows_a_banner_and_recovers(app: object) -> No
 
 async def test_refresh_pauses_while_typing(server_url: str, cluster: EmbeddedCluster) -> None:
     app = make_app(server_url, refresh=0.1)
+    ticks = count_ticks(app)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, loaded(app, TopicsScreen))
         await pilot.press("slash")
         assert app.is_typing()
         cluster.create_topic("appears.later")
-        await pilot.pause(0.5)
+        seen = ticks()
+        await until(pilot, lambda: ticks() >= seen + 3)  # refresh ticks came and went
         assert "appears.later" not in [r[0] for r in rows(app.screen)]
         await pilot.press("enter")
         await until(pilot, lambda: "appears.later" in [r[0] for r in rows(app.screen)])

@@ -168,8 +168,8 @@ async def test_topic_detail_panes_cut_with_an_ellipsis_at_120_columns(server_url
         await select(pilot, "audit.log")
         await pilot.press("enter")
         await until(pilot, loaded(app, TopicDetailScreen))
-        await until(pilot, lambda: bool(rows(app.screen, "configs")))
-        await pilot.pause(0.2)
+        # Filled once laid out (the pane's width is known then): long values end in `…`.
+        await until(pilot, lambda: any(r[1].endswith("…") for r in rows(app.screen, "configs")))
         screen = app.screen
         configs = screen.query_one("#configs", DataTable)
         width = sum(column.get_render_width(configs) for column in configs.columns.values())

@@ -8,7 +8,7 @@ from textual.widgets import Input, Static
 
 from engine.embedded import EmbeddedCluster
 from engine.types import Record
-from tests.tui.test_app import SIZE, loaded, make_app, rows, select, until
+from tests.tui.test_app import SIZE, count_ticks, loaded, make_app, rows, select, until
 from tui.app import StreamgovApp
 from tui.dialogs.form import FormScreen
 from tui.screens.records import RecordsScreen
@@ -61,11 +61,13 @@ async def test_refresh_and_follow_show_new_records(
     server_url: str, cluster: EmbeddedCluster
 ) -> None:
     app = make_app(server_url, refresh=0.2)
+    ticks = count_ticks(app)
     async with app.run_test(size=SIZE) as pilot:
         await open_records(app, pilot, "payments")
         assert offsets(app) == [0, 1, 2]
         cluster.produce("payments", [Record(value=b"late", key=b"p3")])
-        await pilot.pause(0.5)
+        seen = ticks()
+        await until(pilot, lambda: ticks() >= seen + 2)
         assert offsets(app) == [0, 1, 2]  # a page the user reads holds still...
         await pilot.press("r")  # ...until refreshed
         await until(pilot, lambda: offsets(app) == [0, 1, 2, 3])
@@ -81,7 +83,8 @@ async def test_refresh_and_follow_show_new_records(
         await pilot.press("f")
         assert "following" not in str(title.render())
         cluster.produce("payments", [Record(value=b"after", key=b"p5")])
-        await pilot.pause(0.6)
+        seen = ticks()
+        await until(pilot, lambda: ticks() >= seen + 2)
         assert offsets(app)[-1] == 4
 
 
