@@ -17,7 +17,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from textual.pilot import Pilot
-from textual.widgets import Static
+from textual.widgets import DataTable, Static
 
 from engine.embedded import EmbeddedCluster
 from lagmonitor.schemas import GroupDetail, GroupList
@@ -180,19 +180,30 @@ def make_app(app: FastAPI, start: str = "topics", readonly: bool = False) -> Str
     return StreamgovApp(client, refresh_seconds=3600, readonly=readonly, start=start)
 
 
+def _busy(app: StreamgovApp) -> bool:
+    """Whether the screen is still loading or laying out: a worker runs, the main table is
+    empty, or a table has rows whose column widths it has not measured yet (it does that
+    when idle; a snapshot taken before would show header-wide columns)."""
+    screen = app.screen
+    if any(w.is_running for w in app.workers):
+        return True
+    if isinstance(screen, TableScreen) and screen.table.row_count == 0:
+        return True
+    return any(table._require_update_dimensions for table in screen.query(DataTable))
+
+
 async def settle(pilot: Pilot[None]) -> None:
-    """Wait until the screen's loads are done (tables filled, no worker running)."""
-    for _ in range(200):
+    """Wait until the screen's loads are done and laid out (see `_busy`)."""
+    app = pilot.app
+    assert isinstance(app, StreamgovApp)
+    for _ in range(500):
         await pilot.pause(0.02)
-        screen = pilot.app.screen
-        busy = any(w.is_running for w in pilot.app.workers)
-        if isinstance(screen, TableScreen) and screen.table.row_count == 0:
-            busy = True
-        if not busy:
+        if not _busy(app):
             break
-    for widget in pilot.app.screen.query("Input, TextArea"):
+    for widget in app.screen.query("Input, TextArea"):
         widget.cursor_blink = False  # type: ignore[attr-defined]  # a steady cursor
     await pilot.pause(0.1)
+    await pilot.wait_for_scheduled_animations()
 
 
 def steps(*keys: str) -> Callable[[Pilot[None]], Awaitable[None]]:

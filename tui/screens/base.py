@@ -70,27 +70,43 @@ def column_widths(columns: Sequence[str], rows: Sequence[Row]) -> list[int]:
     return widths
 
 
-def fill_table(
-    table: DataTable[Cell], columns: Sequence[str], rows: Sequence[Row], flex: Sequence[int]
-) -> None:
-    """Fill a pane's table with column widths set to fit the pane: the `flex` columns, in
-    that order, are cut with an ellipsis while the content is wider (each down to a few
-    cells); the cursor stays on its row."""
-    widths = column_widths(columns, rows)
-    available = table.size.width - 2  # two cells for the scrollbar
-    if available > 0:
-        for index in flex:
-            widths[index] = fmt.fit_width(widths, index, available)
-    cursor = table.cursor_row
-    table.clear(columns=True)
-    for label, width in zip(columns, widths, strict=True):
-        table.add_column(label, width=width)
-    for row in rows:
-        table.add_row(
-            *(clip(cell, width) for cell, width in zip(row.cells, widths, strict=True)), key=row.key
-        )
-    if rows:
-        table.move_cursor(row=min(cursor, len(rows) - 1), animate=False)
+class FittedTable(DataTable[Cell]):
+    """A pane's table whose column widths are set to fit the pane: the `flex` columns, in that
+    order, are cut with an ellipsis while the content is wider (each down to a few cells); it
+    fits itself again whenever its size changes, and the cursor stays on its row."""
+
+    def __init__(self, columns: Sequence[str], flex: Sequence[int], *, id: str) -> None:
+        super().__init__(id=id, cursor_type="row")
+        self.fit_columns = tuple(columns)
+        self.flex = tuple(flex)
+        self.shown_rows: list[Row] = []
+        self.add_columns(*columns)
+
+    def show(self, rows: Sequence[Row]) -> None:
+        """Show these rows, fitted to the current width."""
+        self.shown_rows = list(rows)
+        self._fit()
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self.shown_rows:
+            self._fit()
+
+    def _fit(self) -> None:
+        rows = self.shown_rows
+        widths = column_widths(self.fit_columns, rows)
+        available = self.size.width - 2  # two cells for the scrollbar
+        if available > 0:  # not laid out yet: whole widths now, fitted on the first resize
+            for index in self.flex:
+                widths[index] = fmt.fit_width(widths, index, available)
+        cursor = self.cursor_row
+        self.clear(columns=True)
+        for label, width in zip(self.fit_columns, widths, strict=True):
+            self.add_column(label, width=width)
+        for row in rows:
+            cells = (clip(cell, width) for cell, width in zip(row.cells, widths, strict=True))
+            self.add_row(*cells, key=row.key)
+        if rows:
+            self.move_cursor(row=min(cursor, len(rows) - 1), animate=False)
 
 
 def matches(row: Row, query: str) -> bool:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any, ClassVar
 
-from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Vertical
@@ -14,7 +13,7 @@ from textual.widgets import DataTable, Static
 import textfmt as fmt
 from tui.actions.topics import alter_config, delete_topic
 from tui.client import ApiError
-from tui.screens.base import Cell, Row, TableScreen, fill_table
+from tui.screens.base import FittedTable, Row, TableScreen
 
 
 def group_rows(
@@ -53,8 +52,6 @@ class TopicDetailScreen(TableScreen):
     def __init__(self, topic: str) -> None:
         super().__init__()
         self.topic = topic
-        self._config_rows: list[Row] = []
-        self._group_rows: list[Row] = []
 
     def title_text(self) -> str:
         return f"topics > {self.topic}"
@@ -66,14 +63,11 @@ class TopicDetailScreen(TableScreen):
                 yield self.make_table()
             with Vertical(classes="pane"):
                 yield Static("Configuration", classes="pane-title")
-                configs: DataTable[Cell] = DataTable(id="configs", cursor_type="row")
-                configs.add_columns(*self.CONFIG_COLUMNS)
-                yield configs
+                # Long values are cut first, then long keys.
+                yield FittedTable(self.CONFIG_COLUMNS, flex=(1, 0), id="configs")
             with Vertical(classes="pane"):
                 yield Static("Consumer groups", classes="pane-title")
-                groups: DataTable[Cell] = DataTable(id="groups", cursor_type="row")
-                groups.add_columns(*self.GROUP_COLUMNS)
-                yield groups
+                yield FittedTable(self.GROUP_COLUMNS, flex=(0,), id="groups")
 
     async def load(self) -> None:
         partitions, configs, groups = await asyncio.gather(
@@ -97,23 +91,10 @@ class TopicDetailScreen(TableScreen):
                 for p in partitions
             ]
         )
-        self._config_rows = [
-            Row(k, (k, v if v is not None else "-")) for k, v in sorted(configs.items())
-        ]
-        self._group_rows = group_rows(self.topic, groups, lags)
-        self._fill_panes()
-
-    def _fill_panes(self) -> None:
-        """The configuration and group panes, cut with an ellipsis to their width."""
-        configs = self.query_one("#configs", DataTable)
-        fill_table(configs, self.CONFIG_COLUMNS, self._config_rows, flex=(1, 0))
-        groups = self.query_one("#groups", DataTable)
-        fill_table(groups, self.GROUP_COLUMNS, self._group_rows, flex=(0,))
-
-    def on_resize(self, event: events.Resize) -> None:
-        super().on_resize(event)
-        if self._config_rows or self._group_rows:
-            self.call_after_refresh(self._fill_panes)
+        self.query_one("#configs", FittedTable).show(
+            [Row(k, (k, v if v is not None else "-")) for k, v in sorted(configs.items())]
+        )
+        self.query_one("#groups", FittedTable).show(group_rows(self.topic, groups, lags))
 
     async def _lags(self, group: str) -> list[dict[str, Any]]:
         try:
