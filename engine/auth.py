@@ -133,6 +133,7 @@ class AuthorizingCluster:
     ) -> None:
         self.inner = inner
         self.name = inner.name
+        self.gaps_hide_records = inner.gaps_hide_records
         self._guard = _Guard(authorizer, principal)
 
     @property

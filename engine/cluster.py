@@ -102,6 +102,12 @@ class Cluster(Protocol):
 
     #: A short human name for this cluster (embedded cluster name or bootstrap servers).
     name: str
+    #: Whether an offset that `fetch` skips in a topic that is not compacted (no record there,
+    #: between the earliest and the latest offset) may have held a record that readers saw:
+    #: True on the embedded engine, where such a gap is lost data (see `recover`) or an
+    #: aborted transaction's records, readable while it was open; False on Kafka, whose
+    #: read_committed fetches skip only transaction markers and aborted records nobody read.
+    gaps_hide_records: bool
 
     # -- topics ------------------------------------------------------------------------------
     def create_topic(

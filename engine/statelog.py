@@ -47,6 +47,10 @@ Command = dict[str, Any]
 #: `handler(state, command, commit)`: run every check, change the state only when `commit`,
 #: return the outcome (the same one whether or not it commits), raise to refuse.
 Handler = Callable[[S, Mapping[str, Any], bool], Any]
+#: `skipped(state, first, count)`: the log has no records at offsets `first` up to
+#: `first + count` that may have held commands (lost or deleted before this instance read
+#: them); some instance may have applied them and answered their writers.
+Skipped = Callable[[S, int, int], None]
 
 #: Configuration of a state-log topic: kept forever, never compacted.
 TOPIC_CONFIG = {"retention.ms": "-1", "cleanup.policy": "delete"}
@@ -108,7 +112,9 @@ class Fold(Generic[S]):
     """A component's state machine: the initial state and one handler per command `op`.
 
     `apply` and `validate` are the same dispatch, once changing the state and once not, so a
-    check can never be in one and missing from the other."""
+    check can never be in one and missing from the other. `skipped`, when given, is told of
+    offsets whose commands are gone (see `Skipped`), in log order like a command, so that a
+    component that hands out numbers can stay clear of the ones those commands handed out."""
 
     def __init__(
         self,
@@ -116,10 +122,12 @@ class Fold(Generic[S]):
         handlers: Mapping[str, Handler[S]],
         *,
         snapshot: SnapshotCodec[S] | None = None,
+        skipped: Skipped[S] | None = None,
     ) -> None:
         self.initial_state = initial_state
         self.handlers = dict(handlers)
         self.snapshot = snapshot
+        self.skipped = skipped
 
     def apply(self, state: S, command: Mapping[str, Any]) -> Any:
         """Fold one command into `state` and return its outcome; raises the handler's refusal
@@ -490,10 +498,10 @@ class StateLog(Generic[S]):
                 if end > self._applied:
                     # A fetch below the end found nothing. Ask once more: that fetch covers
                     # [applied, its own end >= end), so if it is empty too, the offsets up to
-                    # `end` hold no records (Kafka's transaction markers, a compacted gap).
+                    # `end` hold no records (Kafka's transaction markers, lost records).
                     records = self._fetch()
                     if not records:
-                        self._applied = end
+                        self._skip(end, deleted=False)
                         continue
             if not records:
                 if time.monotonic() > deadline:
@@ -504,12 +512,32 @@ class StateLog(Generic[S]):
                 time.sleep(0.01)
                 continue
             for record in records:
+                if record.offset > self._applied:
+                    self._skip(record.offset, deleted=False)
                 self._apply_record(record)
                 self._applied = record.offset + 1
 
+    def _skip(self, to: int, *, deleted: bool) -> None:
+        """Move past the offsets from the applied one up to `to`, which hold no record. When
+        they may have held commands (deleted, or a backend whose gaps hide records) the loss
+        is logged and the fold told, in log order, so every instance folds it alike."""
+        first, count = self._applied, to - self._applied
+        self._applied = to
+        if not deleted and not self._cluster.gaps_hide_records:
+            return  # Kafka's transaction markers and aborted records: no command is missing
+        logger.error(
+            "state log %s: offsets %d..%d %s before being applied; their commands are lost",
+            self.topic,
+            first,
+            to - 1,
+            "were deleted" if deleted else "hold no records (lost data)",
+        )
+        if self.fold.skipped is not None:
+            self.fold.skipped(self._state, first, count)
+
     def _fetch(self) -> list[ConsumedRecord]:
         """The next records from the applied offset; offsets deleted before they were applied
-        are logged and skipped."""
+        are skipped (`_skip`)."""
         while True:
             try:
                 return self._cluster.fetch(self.topic, 0, self._applied, _FETCH_BATCH)
@@ -517,13 +545,7 @@ class StateLog(Generic[S]):
                 earliest = self._cluster.list_offsets(self.topic, OffsetSpec.EARLIEST).get(0, 0)
                 if earliest <= self._applied:
                     raise
-                logger.error(
-                    "state log %s: offsets %d..%d were deleted before being applied",
-                    self.topic,
-                    self._applied,
-                    earliest - 1,
-                )
-                self._applied = earliest
+                self._skip(earliest, deleted=True)
 
     def _apply_record(self, record: ConsumedRecord) -> None:
         mine = self._own_sequence(record)

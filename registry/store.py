@@ -1113,9 +1113,16 @@ def load_state(pieces: Iterator[Json]) -> RegistryState:
     return state
 
 
+def reserve_ids(state: RegistryState, first: int, count: int) -> None:
+    """The log lost the commands at `count` offsets from `first`: each may have registered
+    one new schema, taking the next id, so those ids are never handed out again."""
+    state.next_id += count
+
+
 #: The registry's fold over `_schemas`.
 FOLD: Fold[RegistryState] = Fold(
     initial_state,
     _HANDLERS,
     snapshot=SnapshotCodec("registry-2", dump_state, load_state),
+    skipped=reserve_ids,
 )

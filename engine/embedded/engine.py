@@ -138,6 +138,10 @@ class EmbeddedEngine:
     `EmbeddedCluster` is the public face (it adds authorization); use this class directly
     only where the authorization layer is not wanted."""
 
+    #: Every offset holds its record until retention or compaction removes it, so a gap
+    #: below the end is lost data or an aborted transaction (see `Cluster.gaps_hide_records`).
+    gaps_hide_records = True
+
     def __init__(
         self,
         path: str | Path,
@@ -705,8 +709,10 @@ class EmbeddedEngine:
         losses accepted. Damaged (unreadable) files are left alone: delete their topic.
 
         Internal topics (state logs such as `_schemas`) keep refusing writes unless
-        `include_internal`: their component would hand out again what the lost commands
-        handed out (schema ids), so restoring a backup is the safe way back."""
+        `include_internal`: the commands they lost are gone from their component's state (the
+        state log tells the fold of the gap, so the registry hands out no lost id again, but
+        lost versions, deletes and settings are gone), so restoring a backup is the safe way
+        back."""
         accepted: list[DataLossError] = []
         for meta in self._topics().values():
             if is_internal(meta.name) and not include_internal:

@@ -105,6 +105,10 @@ class KafkaCluster:
     False and `atomic_produce_limitation` says why.
     """
 
+    #: Fetches are read_committed: the offsets they skip are transaction markers and aborted
+    #: records (see `Cluster.gaps_hide_records`).
+    gaps_hide_records = False
+
     def __init__(
         self,
         bootstrap: str,

@@ -70,8 +70,9 @@ def restore(directory: Path, cluster_name: str | None, replace: bool) -> None:
 @click.option(
     "--include-internal",
     is_flag=True,
-    help="With --accept-loss, accept it for internal state logs too (_schemas: the registry "
-    "may then hand out again the ids the lost registrations had; prefer restoring a backup).",
+    help="With --accept-loss, accept it for internal state logs too (_schemas: the lost "
+    "registrations, deletes and settings are gone; no id is handed out twice, but a lost "
+    "version number of a subject may be; prefer restoring a backup).",
 )
 @user_errors
 def recover(cluster_name: str | None, accept: bool, include_internal: bool) -> None:
@@ -103,10 +104,9 @@ def recover(cluster_name: str | None, accept: bool, include_internal: bool) -> N
             if kept and not include_internal:
                 names = ", ".join(repr(loss.topic) for loss in kept)
                 raise click.ClickException(
-                    f"internal topic(s) {names} still refuse writes: the state they hold "
-                    "would hand out again what the lost commands handed out (schema ids of "
-                    "lost registrations); restore a backup, or add --include-internal to "
-                    "accept that"
+                    f"internal topic(s) {names} still refuse writes: the commands they lost "
+                    "(registrations, deletes, settings) would be gone from the state they "
+                    "hold; restore a backup, or add --include-internal to accept that"
                 )
         elif losses:
             raise click.ClickException(

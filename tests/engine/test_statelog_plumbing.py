@@ -303,3 +303,83 @@ def test_text_pieces_round_trip_whatever_they_hold(cluster: EmbeddedCluster) -> 
     log.snapshot()
     StateLog(cluster, TOPIC, fold).start()
     assert seen == [[len(texts)], *texts, {"end": True}]
+
+
+# -- offsets without records ------------------------------------------------------------------
+def _history(state: list[Any], cmd: Mapping[str, Any], commit: bool) -> int:
+    if commit:
+        state.append(cmd["value"])
+    return len(state)
+
+
+def _gone(state: list[Any], first: int, count: int) -> None:
+    state.append(["gone", first, count])
+
+
+#: A fold that records, in log order, each command's value and each gap it was told of.
+HISTORY: Fold[list[Any]] = Fold(list, {"note": _history}, skipped=_gone)
+
+
+def note(value: int) -> Command:
+    return command("note", value=value)
+
+
+def lose_tail(make_cluster: Any, fold: Fold[list[Any]], written: int, keep: int) -> Any:
+    """Write `written` commands, then do what a damaged write-ahead log does: the topic's file
+    goes back to holding only the records below `keep` (each write is a chunk of its own).
+    Returns the reopened cluster, with the loss accepted, and the loss."""
+    import sqlite3
+
+    from tests.engine.embedded.test_durability import topic_db
+
+    cluster = make_cluster("lossy")
+    log = StateLog(cluster, "_history", fold).start()
+    for value in range(written):
+        log.write(note(value))
+    log.close()
+    db = topic_db(cluster, "_history")
+    cluster.close()
+    with sqlite3.connect(db) as conn:
+        straddling = "SELECT count(*) FROM p0 WHERE base < ? AND last >= ?"
+        assert conn.execute(straddling, (keep, keep)).fetchone() == (0,)
+        conn.execute("DELETE FROM p0 WHERE base >= ?", (keep,))
+        conn.execute("UPDATE partitions SET next_offset = ? WHERE part = 0", (keep,))
+    conn.close()
+    cluster = make_cluster("lossy")
+    (accepted,) = cluster.recover(include_internal=True)
+    return cluster, accepted
+
+
+def test_lost_commands_are_folded_as_a_gap_in_log_order(make_cluster: Any) -> None:
+    cluster, accepted = lose_tail(make_cluster, HISTORY, written=10, keep=6)
+    assert accepted.lost == {0: (6, 10)}
+    # Nothing after the gap yet: the catch-up steps over the lost offsets to the end.
+    after_loss = StateLog(cluster, "_history", HISTORY).start()
+    assert after_loss.state == [0, 1, 2, 3, 4, 5, ["gone", 6, 4]]
+    assert after_loss.write(note(10)) == 8
+    after_loss.close()
+    # Records after the gap: an instance replaying later folds the same state.
+    later = StateLog(make_cluster("lossy"), "_history", HISTORY).start()
+    assert later.state == [0, 1, 2, 3, 4, 5, ["gone", 6, 4], 10]
+    later.close()
+
+
+def test_commands_deleted_before_they_were_applied_are_a_gap(cluster: EmbeddedCluster) -> None:
+    log = StateLog(cluster, "_history", HISTORY).start()
+    for value in range(5):
+        log.write(note(value))
+    cluster.engine.delete_records("_history", 0, 3)
+    assert log.write(note(5)) == 6  # this instance had applied them
+    late = StateLog(cluster, "_history", HISTORY).start()
+    assert late.state == [["gone", 0, 3], 3, 4, 5]
+    for each in (log, late):
+        each.close()
+
+
+def test_a_fold_without_a_gap_handler_steps_over_lost_commands(make_cluster: Any) -> None:
+    plain: Fold[list[Any]] = Fold(list, {"note": _history})
+    cluster, _ = lose_tail(make_cluster, plain, written=4, keep=2)
+    again = StateLog(cluster, "_history", plain).start()
+    assert again.state == [0, 1]
+    assert again.write(note(4)) == 3
+    again.close()

@@ -153,6 +153,46 @@ def test_a_damaged_registry_log_refuses_registrations(tmp_path: Path) -> None:
         registry.close()
 
 
+def test_after_an_accepted_registry_loss_no_id_is_handed_out_twice(tmp_path: Path) -> None:
+    """Accepting the loss of `_schemas` records (`recover --include-internal`) leaves their
+    offsets as a gap; each lost registration may have handed out an id, so the registry's
+    next ids come after every id the lost records could have taken: in the instance that
+    was running across the recovery, in a restarted one, and in one starting from a
+    snapshot written after the gap."""
+    from registry.service import SchemaRegistry
+
+    path = tmp_path / "c"
+    handed_out = {int(i) for i in kill_after(("register_until_killed", path), 60)}
+    with EmbeddedCluster(path, maintenance_interval_s=None) as cluster:
+        db = topic_db(cluster, "_schemas")
+    damage_wal(db, 16384, at=0.3)
+
+    def new_ids(registry: SchemaRegistry, numbers: range) -> set[int]:
+        schema = '{"type": "record", "name": "After%d", "fields": []}'
+        return {int(registry.register(f"after-{n}", {"schema": schema % n})["id"]) for n in numbers}
+
+    with EmbeddedCluster(path, maintenance_interval_s=None) as cluster:
+        running = SchemaRegistry(cluster).start()
+        survivors = {s["id"] for s in running.list_schemas()}
+        assert len(survivors) < len(handed_out)  # registrations were lost
+        (accepted,) = cluster.recover(include_internal=True)
+        first = new_ids(running, range(0, 3))
+        assert not first & handed_out, sorted(first & handed_out)
+        running.close()
+    with EmbeddedCluster(path, maintenance_interval_s=None) as cluster:
+        restarted = SchemaRegistry(cluster).start()
+        second = new_ids(restarted, range(3, 6))
+        assert not second & (handed_out | first)
+        assert restarted.snapshot() > accepted.lost[0][1]
+        restarted.close()
+    with EmbeddedCluster(path, maintenance_interval_s=None) as cluster:
+        from_snapshot = SchemaRegistry(cluster).start()
+        assert from_snapshot._log.snapshot_offset > accepted.lost[0][1]  # loaded, not replayed
+        third = new_ids(from_snapshot, range(6, 9))
+        assert not third & (handed_out | first | second)
+        from_snapshot.close()
+
+
 def test_a_clean_close_checkpoints_the_wal_into_the_database(tmp_path: Path) -> None:
     with EmbeddedCluster(tmp_path / "c", maintenance_interval_s=None) as keeper:
         # Another open cluster on the same directory (another process) keeps the files open,
