@@ -44,7 +44,9 @@ BASES: dict[str, frozenset[str]] = {
     "textfmt": frozenset(),
     "httpapi": frozenset({"engine"}),
 }
-COMPONENTS = frozenset({"registry", "clusterapi", "lagmonitor", "catalog", "acl", "replicator"})
+COMPONENTS = frozenset(
+    {"registry", "clusterapi", "lagmonitor", "catalog", "acl", "replicator", "testdata"}
+)
 ROOT_PACKAGE = "streamgov"
 #: The TUI talks to the REST API only.
 TUI: dict[str, frozenset[str]] = {"tui": frozenset({"textfmt"})}
