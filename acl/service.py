@@ -11,7 +11,7 @@ import hmac
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from acl import state as commands
@@ -26,7 +26,8 @@ from acl.credentials import (
     token_digest,
     verify_password,
 )
-from acl.model import Acl, AclFilter, Operation, ResourceType
+from acl.model import Acl, AclError, AclFilter, Operation, ResourceType
+from acl.sasl import SaslAuthenticator
 from acl.state import AclState, NotFoundError, Token
 from engine.cluster import Cluster
 from engine.statelog import StateLog
@@ -155,6 +156,45 @@ class AccessControl:
     ) -> bool:
         """`engine.auth.Authorizer`: True when allowed (only host-`*` ACLs apply)."""
         return self.decide(principal, operation, resource_type, resource_name).allowed
+
+    # -- the listener's admin APIs (engine.auth.AclAdmin) ------------------------------------
+
+    def create_acl_bindings(self, bindings: Sequence[Mapping[str, str | None]]) -> list[str | None]:
+        """Create each valid binding; per binding None or why it was refused."""
+        outcomes: list[str | None] = []
+        valid: list[Acl] = []
+        for binding in bindings:
+            try:
+                valid.append(Acl.from_dict(dict(binding)))
+                outcomes.append(None)
+            except AclError as exc:
+                outcomes.append(str(exc))
+        if valid:
+            self.add(valid)
+        return outcomes
+
+    def describe_acl_bindings(self, selector: Mapping[str, str | None]) -> list[dict[str, str]]:
+        """The bindings the filter selects (ValueError for a filter that is not valid)."""
+        try:
+            chosen = AclFilter.from_dict(dict(selector))
+        except AclError as exc:
+            raise ValueError(str(exc)) from None
+        return [acl.to_dict() for acl in self.acls(chosen)]
+
+    def delete_acl_bindings(
+        self, selectors: Sequence[Mapping[str, str | None]]
+    ) -> list[list[dict[str, str]]]:
+        """Delete what each filter selects; per filter what it deleted."""
+        try:
+            filters = [AclFilter.from_dict(dict(s)) for s in selectors]
+        except AclError as exc:
+            raise ValueError(str(exc)) from None
+        removed = self.remove(filters)
+        return [[a.to_dict() for a in removed if f.matches(a)] for f in filters]
+
+    def authenticator(self) -> SaslAuthenticator:
+        """SASL PLAIN and SCRAM over the users' stored credentials."""
+        return SaslAuthenticator(self.credential, self.check_password)
 
     # -- users and tokens --------------------------------------------------------------------
 

@@ -99,6 +99,55 @@ class Authorizer(Protocol):
         ...
 
 
+class AuthenticationFailedError(Exception):
+    """A SASL exchange failed (wrong credentials, unknown user, malformed token). The message
+    is generic, as Kafka's: it never says which part was wrong."""
+
+
+class SaslExchange(Protocol):
+    """One client's SASL exchange on one connection."""
+
+    def step(self, token: bytes) -> tuple[bytes, str | None]:
+        """The reply to the client's token, and the authenticated principal once the exchange
+        is complete (None while more rounds follow). Raises `AuthenticationFailedError`."""
+        ...
+
+
+@runtime_checkable
+class Authenticator(Protocol):
+    """Verifies SASL credentials for a listener (implemented outside the engine)."""
+
+    #: the SASL mechanisms offered, e.g. ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+    mechanisms: tuple[str, ...]
+
+    def start(self, mechanism: str) -> SaslExchange:
+        """A fresh exchange for one of `mechanisms`."""
+        ...
+
+
+#: An ACL binding or filter as plain strings, in REST Proxy v3's field names
+#: (resource_type, resource_name, pattern_type, principal, host, operation, permission; enum
+#: values upper case); in a filter None and "ANY" match anything.
+AclFields = Mapping[str, str | None]
+
+
+class AclAdmin(Protocol):
+    """Creates, lists and deletes ACLs for a listener's admin APIs (implemented outside the
+    engine). Refusals raise ValueError with a message naming what was wrong."""
+
+    def create_acl_bindings(self, bindings: Sequence[AclFields]) -> list[str | None]:
+        """Create each binding; per binding None or the message of its refusal."""
+        ...
+
+    def describe_acl_bindings(self, selector: AclFields) -> list[dict[str, str]]:
+        """The bindings the filter selects."""
+        ...
+
+    def delete_acl_bindings(self, selectors: Sequence[AclFields]) -> list[list[dict[str, str]]]:
+        """Delete what each filter selects; per filter the bindings it deleted."""
+        ...
+
+
 class _Guard:
     """The checks shared by the cluster, producer and consumer wrappers."""
 

@@ -25,3 +25,7 @@ class ServerSettings:
     allowed_hosts: tuple[str, ...] = ()
     #: The port of the Kafka-protocol listener on `bind_host` (embedded clusters); None: none.
     kafka_port: int | None = None
+    #: Authenticate and authorize every request (REST and Kafka listener).
+    auth: bool = False
+    #: Principals allowed everything when `auth` is on (`User:admin`).
+    super_users: tuple[str, ...] = ()

@@ -18,7 +18,17 @@ def mount(app: FastAPI, cluster: Cluster, settings: ServerSettings) -> list[Clos
         return []
     from engine.kafka_listener import KafkaListener
 
-    listener = KafkaListener(cluster, settings.bind_host, settings.kafka_port).start()
+    access = getattr(app.state, "access", None)
+    secured = access if settings.auth else None
+    listener = KafkaListener(
+        cluster,
+        settings.bind_host,
+        settings.kafka_port,
+        authorizer=secured,
+        authenticator=secured.authenticator() if secured is not None else None,
+    )
+    listener.broker.acl_admin = access
+    listener.start()
     app.state.kafka_listener = listener
     catalog = getattr(app.state, "catalog", None)
     if catalog is not None:  # the catalog sees who produces to which stream

@@ -47,6 +47,7 @@ class Mount(Protocol):
 #: Every component served over HTTP, as `module:function`, mounted in this order.
 COMPONENTS: tuple[str, ...] = (
     "registry.api:mount",  # Confluent-compatible schema registry at the root
+    "acl.api:mount",  # access control: /v3/.../acls; with --auth, every request checked
     "catalog.api:mount",  # stream catalog at /catalog (reads schemas from the registry)
     "clusterapi:mount",  # cluster admin API in REST Proxy v3 shape at /v3
     "lagmonitor.api:mount",  # lag monitor at /lag (KEDA endpoint included) and /metrics

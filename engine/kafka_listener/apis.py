@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from engine.kafka_listener.context import Connection, Request
-from engine.kafka_listener.handlers import admin, cluster, groups, log, txn
+from engine.kafka_listener.handlers import acls, admin, cluster, groups, log, sasl, txn
 
 if TYPE_CHECKING:
     from engine.kafka_listener.broker import Broker
@@ -57,6 +57,7 @@ APIS: dict[int, Api] = {
     14: Api("SyncGroup", 0, 5, groups.sync_group),
     15: Api("DescribeGroups", 0, 5, groups.describe_groups),
     16: Api("ListGroups", 0, 4, groups.list_groups),
+    17: Api("SaslHandshake", 1, 1, sasl.sasl_handshake),
     18: Api("ApiVersions", 0, 3, api_versions),
     19: Api("CreateTopics", 2, 7, admin.create_topics),
     20: Api("DeleteTopics", 1, 6, admin.delete_topics),
@@ -66,8 +67,12 @@ APIS: dict[int, Api] = {
     25: Api("AddOffsetsToTxn", 0, 3, txn.add_offsets_to_txn),
     26: Api("EndTxn", 0, 3, txn.end_txn),
     28: Api("TxnOffsetCommit", 0, 3, txn.txn_offset_commit),
+    29: Api("DescribeAcls", 1, 3, acls.describe_acls),
+    30: Api("CreateAcls", 1, 3, acls.create_acls),
+    31: Api("DeleteAcls", 1, 3, acls.delete_acls),
     32: Api("DescribeConfigs", 1, 4, admin.describe_configs),
     33: Api("AlterConfigs", 0, 2, admin.alter_configs),
+    36: Api("SaslAuthenticate", 0, 2, sasl.sasl_authenticate),
     37: Api("CreatePartitions", 0, 3, admin.create_partitions),
     42: Api("DeleteGroups", 0, 2, groups.delete_groups),
     44: Api("IncrementalAlterConfigs", 0, 1, admin.incremental_alter_configs),

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
 
-from engine.auth import Authorizer
+from engine.auth import AclAdmin, Authenticator, Authorizer
 from engine.embedded import EmbeddedCluster
 from engine.embedded.engine import EmbeddedEngine
 from engine.embedded.metadata import TopicMeta
@@ -51,11 +51,16 @@ class Broker:
         settings: BrokerSettings,
         authorizer: Authorizer | None = None,
         workers: int = 8,
+        authenticator: Authenticator | None = None,
     ) -> None:
         self.cluster = cluster
         self.engine: EmbeddedEngine = cluster.engine
         self.settings = settings
         self.authorizer = authorizer
+        #: with one, every connection authenticates (SASL) before any other request
+        self.authenticator = authenticator
+        #: answers DescribeAcls, CreateAcls and DeleteAcls (SECURITY_DISABLED without one)
+        self.acl_admin: AclAdmin | None = None
         self.cluster_id = _cluster_id(cluster)
         self.producers = ProducerRegistry()
         self._topic_locks: dict[str, threading.Lock] = {}

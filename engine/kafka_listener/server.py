@@ -18,7 +18,7 @@ from typing import Any
 
 from kio.index import KioIndexError
 
-from engine.auth import Authorizer
+from engine.auth import Authenticator, Authorizer
 from engine.embedded import EmbeddedCluster
 from engine.kafka_listener import apis, messages
 from engine.kafka_listener.broker import Broker, BrokerSettings
@@ -29,6 +29,7 @@ from engine.kafka_listener.framing import (
     parse_header,
     unsupported_api_versions,
 )
+from engine.kafka_listener.handlers import sasl
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ class KafkaListener:
         *,
         advertised_host: str | None = None,
         authorizer: Authorizer | None = None,
+        authenticator: Authenticator | None = None,
         auto_create_topics: bool = True,
         max_request_bytes: int = 100 * 1024 * 1024,
     ) -> None:
@@ -64,7 +66,7 @@ class KafkaListener:
             auto_create_topics=auto_create_topics,
             max_request_bytes=max_request_bytes,
         )
-        self.broker = Broker(cluster, settings, authorizer)
+        self.broker = Broker(cluster, settings, authorizer, authenticator=authenticator)
         self._loop = asyncio.new_event_loop()
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
@@ -171,13 +173,15 @@ class KafkaListener:
                 return
             writer.write(response)
             await writer.drain()
+            if conn.state.get(sasl.CLOSE):
+                return
 
     async def handle_frame(self, conn: Connection, frame: bytes) -> bytes | None:
         """The response frame for one request frame: None for no answer (acks=0), b"" to
         close the connection (what Kafka does on a request it cannot parse or serve)."""
         peek = parse_header(frame, None)
         api = apis.APIS.get(peek.api_key)
-        if api is None:
+        if api is None or sasl.must_authenticate(self.broker, conn, peek.api_key):
             return b""
         if not api.min_version <= peek.api_version <= api.max_version:
             if peek.api_key == API_VERSIONS_KEY:

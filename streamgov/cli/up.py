@@ -122,6 +122,24 @@ def banner(
     help="Port of the Kafka-protocol listener on --host (embedded clusters).",
 )
 @click.option("--no-kafka", is_flag=True, help="Do not open the Kafka-protocol listener.")
+@click.option(
+    "--auth",
+    is_flag=True,
+    help="Authenticate and authorize every request: REST (HTTP Basic, bearer tokens) and the "
+    "Kafka listener (SASL PLAIN, SCRAM-SHA-256/512), with the ACLs of `streamgov acl`.",
+)
+@click.option(
+    "--super-user",
+    "super_users",
+    multiple=True,
+    metavar="PRINCIPAL",
+    help="A principal allowed everything with --auth (User:admin; repeatable).",
+)
+@click.option(
+    "--insecure",
+    is_flag=True,
+    help="Allow listening on a non-loopback address without --auth.",
+)
 @user_errors
 def up(
     cluster_name: str | None,
@@ -134,12 +152,22 @@ def up(
     allowed_hosts: tuple[str, ...],
     kafka_port: int,
     no_kafka: bool,
+    auth: bool,
+    super_users: tuple[str, ...],
+    insecure: bool,
 ) -> None:
     """Serve the schema registry (Confluent-compatible, default http://127.0.0.1:8081) and
     the other components' REST APIs, over the embedded engine or Kafka (--bootstrap). On the
     embedded engine, Kafka clients connect to --host:--kafka-port (unless --no-kafka)."""
     import uvicorn
 
+    if not auth and not insecure and not is_loopback(host):
+        raise click.UsageError(
+            f"refusing to listen on {host} without authentication: anyone who can reach it "
+            "could change schemas, topics and offsets; add --auth (or --insecure)"
+        )
+    if super_users and not auth:
+        raise click.UsageError("--super-user needs --auth")
     check_port_free(host, port)
     on_kafka = cluster_settings(cluster_name, bootstrap).bootstrap
     with_kafka = not no_kafka and not on_kafka
@@ -152,8 +180,10 @@ def up(
         bind_host=host,
         allowed_hosts=allowed_hosts,
         kafka_port=kafka_port if with_kafka else None,
+        auth=auth,
+        super_users=super_users,
     )
-    if not is_loopback(host):
+    if not auth and not is_loopback(host):
         click.echo(
             f"warning: listening on {host} without authentication: anyone who can reach this "
             "address can change schemas, topics and offsets",

@@ -140,9 +140,20 @@ def test_up_refuses_an_illegal_schemas_topic_in_one_line() -> None:
     assert "Traceback" not in result.output
 
 
-def test_up_on_every_address_warns_and_serves_only_known_host_names(tmp_path: Path) -> None:
+def test_up_on_every_address_without_auth_is_refused_unless_insecure() -> None:
+    result = CliRunner().invoke(cli, ["up", "--host", "0.0.0.0"])
+    assert result.exit_code == 2
+    assert "without authentication" in result.output and "--auth" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_up_insecure_on_every_address_warns_and_serves_only_known_host_names(
+    tmp_path: Path,
+) -> None:
     port = free_port()
-    proc = start_up(tmp_path, port, "--host", "0.0.0.0", "--allowed-host", "registry.example")
+    proc = start_up(
+        tmp_path, port, "--host", "0.0.0.0", "--insecure", "--allowed-host", "registry.example"
+    )
     try:
         url = f"http://127.0.0.1:{port}/subjects"
         assert httpx.get(url, headers={"Host": "registry.example"}).status_code == 200

@@ -1,0 +1,124 @@
+"""Access control in the server: the `_acls` service, REST authentication and authorization
+in front of every router (with `--auth`), and the ACL API in REST Proxy v3's shape at
+`/v3/clusters/{cluster_id}/acls` (list with filters, create, batch create, delete by filter).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from acl.model import Acl, AclError, AclFilter
+from acl.rest import AuthMiddleware
+from acl.service import AccessControl
+from engine.cluster import Cluster
+from httpapi import ApiError, Closer, ServerSettings, shaped_router
+
+BAD_REQUEST = 40002
+
+
+def translate(exc: Exception) -> ApiError | None:
+    """ACL errors: 400 naming what was wrong (REST Proxy answers bad enums with 40002)."""
+    if isinstance(exc, AclError):
+        return ApiError(BAD_REQUEST, str(exc))
+    return None
+
+
+def _check_cluster(cluster: Cluster, cluster_id: str) -> None:
+    if cluster_id != cluster.name:
+        raise ApiError(40401, f"Cluster {cluster_id} cannot be found.")
+
+
+def _entry(base: str, cluster_id: str, acl: Acl) -> dict[str, Any]:
+    fields = acl.to_dict()
+    query = "&".join(f"{k}={v}" for k, v in fields.items())
+    return {
+        "kind": "KafkaAcl",
+        "metadata": {"self": f"{base}v3/clusters/{cluster_id}/acls?{query}"},
+        "cluster_id": cluster_id,
+        **fields,
+    }
+
+
+def _listing(request: Request, cluster_id: str, acls: list[Acl]) -> dict[str, Any]:
+    base = str(request.base_url)
+    return {
+        "kind": "KafkaAclList",
+        "metadata": {"self": f"{base}v3/clusters/{cluster_id}/acls", "next": None},
+        "data": [_entry(base, cluster_id, acl) for acl in acls],
+    }
+
+
+FILTER_FIELDS = (
+    "resource_type",
+    "resource_name",
+    "pattern_type",
+    "principal",
+    "host",
+    "operation",
+    "permission",
+)
+
+
+def build_router(access: AccessControl, cluster: Cluster, max_body_bytes: int) -> Any:
+    """The `/v3/clusters/{cluster_id}/acls` routes."""
+    router = shaped_router(prefix="/v3", translate=translate, max_body_bytes=max_body_bytes)
+
+    def query_filter(request: Request, required: tuple[str, ...] = ()) -> AclFilter:
+        values = {k: request.query_params.get(k) for k in FILTER_FIELDS}
+        missing = [k for k in required if not values[k]]
+        if missing:
+            raise ApiError(BAD_REQUEST, f"{', '.join(missing)} must be given")
+        if any(
+            (values[k] or "").upper() == "UNKNOWN" for k in FILTER_FIELDS if k != "resource_name"
+        ):
+            raise ApiError(BAD_REQUEST, "UNKNOWN is not a valid filter value")
+        return AclFilter.from_dict(values)
+
+    @router.get("/clusters/{cluster_id}/acls", summary="ACLs matching the filter")
+    def list_acls(request: Request, cluster_id: str) -> dict[str, Any]:
+        _check_cluster(cluster, cluster_id)
+        return _listing(request, cluster_id, access.acls(query_filter(request)))
+
+    @router.post("/clusters/{cluster_id}/acls", status_code=201, summary="Create an ACL")
+    async def create_acl(request: Request, cluster_id: str) -> JSONResponse:
+        _check_cluster(cluster, cluster_id)
+        access.add([Acl.from_dict(await request.json())])
+        return JSONResponse(None, status_code=201)
+
+    @router.post("/clusters/{cluster_id}/acls:batch", status_code=201, summary="Create ACLs")
+    async def create_acls(request: Request, cluster_id: str) -> JSONResponse:
+        _check_cluster(cluster, cluster_id)
+        body = await request.json()
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, list):
+            raise ApiError(BAD_REQUEST, 'the body is {"data": [ACL, ...]}')
+        access.add([Acl.from_dict(item) for item in data])
+        return JSONResponse(None, status_code=201)
+
+    @router.delete("/clusters/{cluster_id}/acls", summary="Delete the ACLs matching the filter")
+    def delete_acls(request: Request, cluster_id: str) -> dict[str, Any]:
+        _check_cluster(cluster, cluster_id)
+        required = ("resource_type", "pattern_type", "operation", "permission")
+        removed = access.remove([query_filter(request, required)])
+        return {"data": [_entry(str(request.base_url), cluster_id, a) for a in removed]}
+
+    return router
+
+
+def mount(app: FastAPI, cluster: Cluster, settings: ServerSettings) -> list[Closer]:
+    """Start access control, include the ACL routes and, with `settings.auth`, check every
+    request. `app.state.access` is the service (the Kafka listener's mount uses it)."""
+    access = AccessControl(cluster).start()
+    app.state.access = access
+    if settings.auth:
+        current = access.settings()
+        wanted = frozenset(settings.super_users)
+        if current.super_users != wanted:
+            access.configure(wanted, current.allow_everyone_if_no_acl_found)
+        app.add_middleware(AuthMiddleware, access=access)
+    access.run_in_background()
+    app.include_router(build_router(access, cluster, settings.max_request_bytes))
+    return [access.close]

@@ -1,0 +1,141 @@
+"""Authentication and authorization of every REST request: one ASGI middleware in front of
+all routers.
+
+Credentials: `Authorization: Basic` (a user's password, checked against the stored SCRAM
+credential; a successful check is remembered for a minute so a client does not pay the key
+derivation on every request) or `Authorization: Bearer <API token>`. Without valid
+credentials: 401 with `WWW-Authenticate`. Then the request's `Requirement`
+(`acl.rest_rules`) is decided; a refusal is 403 naming the missing permission. Both answers
+use the one error shape.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from acl.rest_rules import Requirement, requirement
+from acl.service import AccessControl
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+App = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+UNAUTHORIZED = 40101
+FORBIDDEN = 40301
+_REMEMBER_S = 60.0
+_REMEMBER_MAX = 10_000
+
+
+class PasswordCache:
+    """Recently verified (user, password) pairs, keyed by a digest so no password is held."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._seen: dict[bytes, float] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _key(user: str, password: str, stored_key: bytes) -> bytes:
+        return hashlib.sha256(b"\0".join((user.encode(), password.encode(), stored_key))).digest()
+
+    def check(self, access: AccessControl, user: str, password: str) -> bool:
+        """Whether the password is the user's (remembered for a minute; a changed password
+        changes the stored key, so the old pair no longer matches)."""
+        credential = access.credential(user, "SCRAM-SHA-256") or access.credential(
+            user, "SCRAM-SHA-512"
+        )
+        if credential is None:
+            return False
+        key = self._key(user, password, credential.stored_key)
+        now = self._clock()
+        with self._lock:
+            if self._seen.get(key, 0.0) > now:
+                return True
+        if not access.check_password(user, password):
+            return False
+        with self._lock:
+            if len(self._seen) >= _REMEMBER_MAX:
+                self._seen.clear()
+            self._seen[key] = now + _REMEMBER_S
+        return True
+
+
+def principal_of(
+    access: AccessControl, cache: PasswordCache, authorization: str | None
+) -> str | None:
+    """The principal the `Authorization` header proves, or None."""
+    if not authorization:
+        return None
+    scheme, _, value = authorization.strip().partition(" ")
+    value = value.strip()
+    if scheme.lower() == "bearer":
+        user = access.check_token(value)
+        return None if user is None else f"User:{user}"
+    if scheme.lower() == "basic":
+        try:
+            user, sep, password = base64.b64decode(value, validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            return None
+        if sep and user and cache.check(access, user, password):
+            return f"User:{user}"
+    return None
+
+
+class AuthMiddleware:
+    """Every HTTP request authenticated and authorized (see the module docstring).
+    `scope["state"]["principal"]` carries the principal to the routes."""
+
+    def __init__(self, app: App, access: AccessControl) -> None:
+        self.app = app
+        self.access = access
+        self.passwords = PasswordCache()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        principal = principal_of(self.access, self.passwords, headers.get("authorization"))
+        if principal is None:
+            challenge = [(b"www-authenticate", b'Basic realm="streamgov"')]
+            message = "authentication required: HTTP Basic or a bearer token"
+            await _error(send, 401, UNAUTHORIZED, message, challenge)
+            return
+        needed = requirement(scope["method"], scope["path"])
+        if needed is not None and not self._allowed(principal, needed, scope):
+            await _error(send, 403, FORBIDDEN, needed.describe(principal))
+            return
+        scope.setdefault("state", {})["principal"] = principal
+        await self.app(scope, receive, send)
+
+    def _allowed(self, principal: str, needed: Requirement, scope: Scope) -> bool:
+        client = scope.get("client")
+        host = str(client[0]) if client else None
+        decision = self.access.decide(
+            principal, needed.operation, needed.resource_type, needed.name, host
+        )
+        return decision.allowed
+
+
+async def _error(
+    send: Send,
+    status: int,
+    code: int,
+    message: str,
+    extra: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    body = json.dumps({"error_code": code, "message": message}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send(
+        {"type": "http.response.start", "status": status, "headers": headers + (extra or [])}
+    )
+    await send({"type": "http.response.body", "body": body})

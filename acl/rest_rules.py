@@ -1,0 +1,125 @@
+"""Which permission each REST request needs: one table per router (registry, /v3, /catalog,
+/lag), matched on method and path. Pure.
+
+The first rule whose methods and pattern match decides; the resource name comes from a path
+segment (percent-decoded by the server already) or is fixed (the cluster). A request no rule
+names needs only authentication when it reads (GET/HEAD) and ALTER on the cluster otherwise,
+so a route added later is never open for writes by accident.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from engine.auth import CLUSTER_RESOURCE, Operation, ResourceType
+
+READS = frozenset({"GET", "HEAD"})
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    """One permission a request needs."""
+
+    operation: Operation
+    resource_type: ResourceType
+    name: str
+
+    def describe(self, principal: str) -> str:
+        """`User:alice may not WRITE SUBJECT orders-value`."""
+        return f"{principal} may not {self.operation} {self.resource_type} {self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """Requests with one of `methods` whose path matches `pattern` need `operation` on the
+    resource named by the pattern's group `name` (or `fixed`); `operation` None: only
+    authentication."""
+
+    methods: frozenset[str]
+    pattern: re.Pattern[str]
+    operation: Operation | None
+    resource_type: ResourceType = ResourceType.CLUSTER
+    fixed: str = CLUSTER_RESOURCE
+
+
+def rule(
+    methods: str,
+    pattern: str,
+    operation: Operation | None,
+    resource_type: ResourceType = ResourceType.CLUSTER,
+) -> Rule:
+    """A rule from a space-separated method list and a path regex (`(?P<name>...)`)."""
+    return Rule(frozenset(methods.split()), re.compile(pattern + r"/?$"), operation, resource_type)
+
+
+SEG = r"(?P<name>[^/]+)"
+ANY = r"(?P<name>.+?)"  # subjects may contain '/'
+S, T, G, C = ResourceType.SUBJECT, ResourceType.TOPIC, ResourceType.GROUP, ResourceType.CLUSTER
+Op = Operation
+V3 = r"^/v3/clusters/[^/]+"
+
+REGISTRY: tuple[Rule, ...] = (
+    rule("GET HEAD", rf"^/config/{ANY}", Op.DESCRIBE_CONFIGS, S),
+    rule("PUT DELETE", rf"^/config/{ANY}", Op.ALTER_CONFIGS, S),
+    rule("GET HEAD", rf"^/mode/{ANY}", Op.DESCRIBE_CONFIGS, S),
+    rule("PUT DELETE", rf"^/mode/{ANY}", Op.ALTER_CONFIGS, S),
+    rule("GET HEAD", r"^/(config|mode)", Op.DESCRIBE_CONFIGS, C),
+    rule("PUT DELETE", r"^/(config|mode)", Op.ALTER_CONFIGS, C),
+    rule("POST", rf"^/compatibility/subjects/{ANY}/versions(/[^/]+)?", Op.WRITE, S),
+    rule("POST", rf"^/subjects/{ANY}/versions", Op.WRITE, S),
+    rule("DELETE", rf"^/subjects/{ANY}/versions/[^/]+", Op.DELETE, S),
+    rule("GET HEAD", rf"^/subjects/{ANY}/versions(/[^/]+(/schema|/referencedby)?)?", Op.READ, S),
+    rule("POST", rf"^/subjects/{ANY}", Op.READ, S),  # lookup
+    rule("DELETE", rf"^/subjects/{ANY}", Op.DELETE, S),
+    rule("GET HEAD", r"^/(subjects|schemas|contexts)(/.*)?", None),
+    rule("GET HEAD", r"^/", None),
+)
+
+CLUSTER_API: tuple[Rule, ...] = (
+    rule("GET HEAD", rf"{V3}/acls", Op.DESCRIBE, C),
+    rule("POST DELETE", rf"{V3}/acls(:batch)?", Op.ALTER, C),
+    rule("POST", rf"{V3}/topics", Op.CREATE, C),
+    rule("DELETE", rf"{V3}/topics/{SEG}", Op.DELETE, T),
+    rule("GET HEAD", rf"{V3}/topics/{SEG}/configs(/[^/]+)?", Op.DESCRIBE_CONFIGS, T),
+    rule("POST PUT DELETE", rf"{V3}/topics/{SEG}/configs(:alter|/[^/]+)?", Op.ALTER_CONFIGS, T),
+    rule("POST", rf"{V3}/topics/{SEG}/records", Op.WRITE, T),
+    rule("GET HEAD", rf"{V3}/topics/{SEG}/partitions/[^/]+/records", Op.READ, T),
+    rule("GET HEAD", rf"{V3}/topics/{SEG}(/.*)?", Op.DESCRIBE, T),
+    rule("POST", rf"{V3}/consumer-groups/{SEG}/offsets:reset", Op.READ, G),
+    rule("GET HEAD", rf"{V3}/consumer-groups/{SEG}(/.*)?", Op.DESCRIBE, G),
+    rule("GET HEAD", r"^/v3(/.*)?", None),
+)
+
+CATALOG: tuple[Rule, ...] = (
+    rule("PATCH PUT POST DELETE", rf"^/catalog/streams/{SEG}(/.*)?", Op.ALTER, T),
+    rule("GET HEAD", r"^/catalog(/.*)?", None),
+)
+
+LAG: tuple[Rule, ...] = (
+    rule("GET HEAD", rf"^/(lag/groups|keda)/{ANY}", Op.DESCRIBE, G),
+    rule("GET HEAD", r"^/(lag|metrics)(/.*)?", None),
+)
+
+#: Every router's rules, in the order they are tried.
+RULES: tuple[Rule, ...] = (*CLUSTER_API, *CATALOG, *LAG, *REGISTRY)
+
+
+def requirement(method: str, path: str) -> Requirement | None:
+    """The permission the request needs (None: only authentication)."""
+    method = method.upper()
+    for candidate in RULES:
+        if method not in candidate.methods:
+            continue
+        match = candidate.pattern.match(path)
+        if match is None:
+            continue
+        if candidate.operation is None:
+            return None
+        groups = match.groupdict()
+        name = groups.get("name") or candidate.fixed
+        return Requirement(candidate.operation, candidate.resource_type, name)
+    if method in READS:
+        return None
+    return Requirement(Operation.ALTER, ResourceType.CLUSTER, CLUSTER_RESOURCE)
