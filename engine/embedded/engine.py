@@ -618,10 +618,15 @@ class EmbeddedEngine:
             self._groups(), group_id, member_id, spec, self._clock(), self._partition_counts
         )
 
-    def mark_external_group(self, group_id: str, protocol: str | None, ttl_ms: int = 0) -> None:
-        """Mark a group as having live Kafka-protocol members for `ttl_ms` (the listener
-        refreshes it; None clears it): the engine's own consumers are refused meanwhile."""
-        groups.mark_external(self._db(_GROUPS_DB), group_id, protocol, now_ms() + ttl_ms)
+    def mark_external_group(self, description: GroupDescription, ttl_ms: int = 0) -> None:
+        """Record a group of Kafka-protocol members as the Kafka listener sees it, for `ttl_ms`
+        (the listener refreshes it; no members clears it): `describe_group` and `list_groups`
+        show it, and the engine's own consumers are refused from it meanwhile."""
+        groups.mark_external(self._db(_GROUPS_DB), description, now_ms() + ttl_ms)
+
+    def group_member_count(self, group_id: str) -> int:
+        """Live members of the group among the engine's own consumers."""
+        return groups.member_count(self._db(_GROUPS_DB), group_id, now_ms(), self._partition_counts)
 
     def group_heartbeat(self, group_id: str, member_id: str) -> groups.Heartbeat:
         """Heartbeat a member (used by `EmbeddedConsumer`)."""

@@ -46,10 +46,14 @@ PartitionCounts = Callable[[Iterable[str]], dict[str, int]]
 
 _SCHEMA = (
     # Groups with live members that joined through the Kafka-protocol listener (which runs
-    # their join/sync barrier itself): the engine's own consumers may not join them.
-    """CREATE TABLE IF NOT EXISTS external_groups (
+    # their join/sync barrier itself), as the listener last described them: the engine's own
+    # consumers may not join them, and describe/list show them.
+    """CREATE TABLE IF NOT EXISTS kafka_groups (
         group_id TEXT PRIMARY KEY,
+        state TEXT NOT NULL,
         protocol TEXT NOT NULL,
+        generation INTEGER NOT NULL,
+        members TEXT NOT NULL,
         expires_ms INTEGER NOT NULL
     ) WITHOUT ROWID""",
     """CREATE TABLE IF NOT EXISTS groups (
@@ -124,19 +128,51 @@ def init_groups(conn: sqlite3.Connection) -> None:
             conn.execute(statement)
 
 
-def mark_external(
-    conn: sqlite3.Connection, group: str, protocol: str | None, expires_ms: int
-) -> None:
-    """Record that `group` has live Kafka-protocol members until `expires_ms` (None: it has
-    none any more)."""
+def mark_external(conn: sqlite3.Connection, description: GroupDescription, expires_ms: int) -> None:
+    """Record a group of Kafka-protocol members as the listener sees it, until `expires_ms`
+    (a description without members clears it)."""
     with write_tx(conn):
-        if protocol is None:
-            conn.execute("DELETE FROM external_groups WHERE group_id = ?", (group,))
-        else:
-            conn.execute(
-                "INSERT OR REPLACE INTO external_groups VALUES (?, ?, ?)",
-                (group, protocol, expires_ms),
-            )
+        if not description.members:
+            conn.execute("DELETE FROM kafka_groups WHERE group_id = ?", (description.group_id,))
+            return
+        members = [
+            [m.member_id, m.client_id, m.host, [list(tp) for tp in m.assignment]]
+            for m in description.members
+        ]
+        conn.execute(
+            "INSERT OR REPLACE INTO kafka_groups VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                description.group_id,
+                str(description.state),
+                description.protocol,
+                description.generation,
+                json.dumps(members),
+                expires_ms,
+            ),
+        )
+
+
+def _external(conn: sqlite3.Connection, group: str, now_ms: int) -> GroupDescription | None:
+    """The live Kafka-protocol description of a group, if any."""
+    row = conn.execute(
+        "SELECT state, protocol, generation, members FROM kafka_groups "
+        "WHERE group_id = ? AND expires_ms >= ?",
+        (group, now_ms),
+    ).fetchone()
+    if row is None:
+        return None
+    members = tuple(
+        MemberDescription(m, c, h, tuple(TopicPartition(t, int(p)) for t, p in a))
+        for m, c, h, a in json.loads(row[3])
+    )
+    return GroupDescription(group, GroupState(row[0]), str(row[1]), members, int(row[2]))
+
+
+def member_count(conn: sqlite3.Connection, group: str, now_ms: int, counts: PartitionCounts) -> int:
+    """The group's live members of the engine's own consumers (Kafka-protocol ones aside)."""
+    with write_tx(conn):
+        _expire(conn, group, now_ms, counts)
+        return _member_count(conn, group)
 
 
 # -- internals (all run inside the caller's write transaction) -----------------------------
@@ -282,14 +318,11 @@ def join(
     with write_tx(conn):
         _ensure_group(conn, group)
         _expire(conn, group, now_ms, counts)
-        external = conn.execute(
-            "SELECT protocol FROM external_groups WHERE group_id = ? AND expires_ms >= ?",
-            (group, now_ms),
-        ).fetchone()
+        external = _external(conn, group, now_ms)
         if external is not None:
             raise InconsistentGroupProtocolError(
                 f"group {group!r} has live members that joined through the Kafka protocol "
-                f"(assignor {external[0]!r}); a streamgov consumer cannot join it"
+                f"(assignor {external.protocol!r}); a streamgov consumer cannot join it"
             )
         others = conn.execute(
             "SELECT DISTINCT assignor FROM members WHERE group_id = ? AND member_id != ?",
@@ -433,6 +466,9 @@ def describe(
     """State, protocol, generation and members (Dead when the group is unknown)."""
     with write_tx(conn):
         _expire(conn, group, now_ms, counts)
+        external = _external(conn, group, now_ms)
+        if external is not None and not _member_count(conn, group):
+            return external
         row = _group_row(conn, group)
         has_offsets = conn.execute(
             "SELECT 1 FROM offsets WHERE group_id = ? LIMIT 1", (group,)
@@ -471,7 +507,16 @@ def list_groups(
         for name in names:
             _expire(conn, name, now_ms, counts)
         result = []
-        for name in names:
+        external = {
+            str(g): GroupState(state)
+            for g, state in conn.execute(
+                "SELECT group_id, state FROM kafka_groups WHERE expires_ms >= ?", (now_ms,)
+            )
+        }
+        for name in sorted(set(names) | set(external)):
+            if name in external and not _member_count(conn, name):
+                result.append(GroupListing(name, external[name]))
+                continue
             row = _group_row(conn, name)
             has_offsets = conn.execute(
                 "SELECT 1 FROM offsets WHERE group_id = ? LIMIT 1", (name,)
@@ -493,6 +538,7 @@ def _expire_known(
     known = (
         _group_row(conn, group) is not None
         or conn.execute("SELECT 1 FROM offsets WHERE group_id = ? LIMIT 1", (group,)).fetchone()
+        or _external(conn, group, now_ms) is not None
     )
     if not known:
         raise GroupIdNotFoundError(f"consumer group {group!r} does not exist")
@@ -502,7 +548,8 @@ def delete(conn: sqlite3.Connection, group: str, now_ms: int, counts: PartitionC
     """Delete an empty group and its offsets."""
     with write_tx(conn):
         _expire_known(conn, group, now_ms, counts)
-        live = _member_count(conn, group)
+        external = _external(conn, group, now_ms)
+        live = _member_count(conn, group) or (len(external.members) if external else 0)
         if live:
             raise GroupNotEmptyError(
                 f"consumer group {group!r} has {live} active member(s); stop them first"

@@ -18,7 +18,7 @@ from typing import Any
 
 from engine.embedded.engine import EmbeddedEngine
 from engine.kafka_listener import errors
-from engine.types import GroupState
+from engine.types import GroupDescription, GroupState
 
 #: Kafka's group.min/max.session.timeout.ms defaults.
 MIN_SESSION_TIMEOUT_MS = 6_000
@@ -72,8 +72,8 @@ class GroupCoordinator:
     def __init__(self, engine: EmbeddedEngine, clock: Callable[[], float] = time.monotonic):
         self.engine = engine
         self.groups: dict[str, Group] = {}
-        #: When each group's live mark was last written to the engine (handlers/groups.py).
-        self.advertised: dict[str, float] = {}
+        #: When and as what each group was last described to the engine (handlers/groups.py).
+        self.advertised: dict[str, tuple[float, GroupDescription]] = {}
         self._clock = clock
         self._sweeper: asyncio.Task[None] | None = None
 

@@ -19,28 +19,80 @@ from engine.errors import EngineError, GroupIdNotFoundError
 from engine.kafka_listener import errors
 from engine.kafka_listener.broker import Broker
 from engine.kafka_listener.context import Connection, Request
-from engine.types import GroupState, OffsetAndMetadata, TopicPartition
+from engine.kafka_listener.coordinator import Group
+from engine.types import (
+    GroupDescription,
+    GroupState,
+    MemberDescription,
+    OffsetAndMetadata,
+    TopicPartition,
+)
 
 #: How often a live group's mark in the engine (see `_advertise`) is renewed at most.
 _ADVERTISE_EVERY_S = 1.0
 
 
 async def _advertise(broker: Broker, group_id: str) -> None:
-    """Keep the engine told whether the group has live Kafka-protocol members, so that the
-    engine's own consumers are refused from it (the mark lapses by itself after a session
-    timeout if this broker dies)."""
+    """Keep the engine told about the group's live Kafka-protocol members (so `streamgov
+    groups`, `/v3`, the TUI and the lag monitor see them, and the engine's own consumers are
+    refused from the group): written when the description changes, and renewed at most every
+    second; the record lapses by itself a session timeout after this broker stops."""
     group = broker.groups.groups.get(group_id)
+    described = _description(group_id, group)
     now = time.monotonic()
-    if group is None or not group.members:
-        if broker.groups.advertised.pop(group_id, None) is not None:
-            await broker.run(broker.engine.mark_external_group, group_id, None)
+    last = broker.groups.advertised.get(group_id)
+    if not described.members:
+        if last is not None:
+            del broker.groups.advertised[group_id]
+            await broker.run(broker.engine.mark_external_group, described)
         return
-    if now - broker.groups.advertised.get(group_id, -_ADVERTISE_EVERY_S) < _ADVERTISE_EVERY_S:
+    if last is not None and last[1] == described and now - last[0] < _ADVERTISE_EVERY_S:
         return
-    broker.groups.advertised[group_id] = now
+    broker.groups.advertised[group_id] = (now, described)
+    assert group is not None
     ttl_ms = max(m.session_timeout_ms for m in group.members.values())
-    protocol = group.protocol or group.protocol_type
-    await broker.run(broker.engine.mark_external_group, group_id, protocol, ttl_ms)
+    await broker.run(broker.engine.mark_external_group, described, ttl_ms)
+
+
+def _description(group_id: str, group: Group | None) -> GroupDescription:
+    """The engine's view of a Kafka-protocol group (assignments decoded for consumers)."""
+    if group is None or not group.members:
+        return GroupDescription(group_id, GroupState.EMPTY)
+    consumer = group.protocol_type == "consumer"
+    return GroupDescription(
+        group_id,
+        group.state,
+        group.protocol or "",
+        tuple(
+            MemberDescription(
+                m.member_id,
+                m.client_id,
+                m.host,
+                _assigned(m.assignment) if consumer else (),
+            )
+            for m in group.members.values()
+        ),
+        group.generation,
+    )
+
+
+def _assigned(assignment: bytes) -> tuple[TopicPartition, ...]:
+    """The partitions of a ConsumerProtocolAssignment (any version: they come first)."""
+    try:
+        (count,) = struct.unpack_from(">i", assignment, 2)
+        pos, out = 6, []
+        for _ in range(max(count, 0)):
+            (length,) = struct.unpack_from(">h", assignment, pos)
+            topic = assignment[pos + 2 : pos + 2 + length].decode()
+            pos += 2 + length
+            (parts,) = struct.unpack_from(">i", assignment, pos)
+            pos += 4
+            for _ in range(max(parts, 0)):
+                out.append(TopicPartition(topic, struct.unpack_from(">i", assignment, pos)[0]))
+                pos += 4
+        return tuple(out)
+    except (struct.error, UnicodeDecodeError):
+        return ()
 
 
 def _group_denied(conn: Connection, operation: Operation, group: str) -> bool:
@@ -49,7 +101,7 @@ def _group_denied(conn: Connection, operation: Operation, group: str) -> bool:
 
 def _engine_members_live(broker: Broker, group: str) -> bool:
     try:
-        return bool(broker.engine.describe_group(group).members)
+        return broker.engine.group_member_count(group) > 0
     except EngineError:
         return False
 
@@ -92,7 +144,9 @@ async def sync_group(broker: Broker, conn: Connection, request: Request) -> dict
     if _group_denied(conn, Operation.READ, body.group_id):
         return {"error_code": errors.GROUP_AUTHORIZATION_FAILED, "assignment": b""}
     assignments = {a.member_id: bytes(a.assignment) for a in body.assignments}
-    return await broker.groups.sync(body.group_id, body.member_id, body.generation_id, assignments)
+    reply = await broker.groups.sync(body.group_id, body.member_id, body.generation_id, assignments)
+    await _advertise(broker, body.group_id)
+    return reply
 
 
 async def heartbeat(broker: Broker, conn: Connection, request: Request) -> dict[str, Any]:

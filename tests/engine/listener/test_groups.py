@@ -24,7 +24,7 @@ from kio.schema.offset_delete.v0.request import (
 )
 from kio.serial import entity_reader, entity_writer
 
-from engine.errors import InconsistentGroupProtocolError
+from engine.errors import GroupNotEmptyError, InconsistentGroupProtocolError
 from engine.types import GroupState, OffsetAndMetadata, TopicPartition
 from tests.engine.listener.conftest import Served, unique, wait_until
 
@@ -246,3 +246,38 @@ def test_offset_delete_drops_offsets_but_not_those_of_a_live_subscription(served
     codes = {t.name: t.partitions[0].error_code.value for t in reply.topics}  # type: ignore[attr-defined]
     assert codes == {kept: 86, dropped: 0}  # GROUP_SUBSCRIBED_TO_TOPIC for the live one
     assert set(served.cluster.committed_offsets(group)) == {TopicPartition(kept, 0)}
+
+
+def test_the_engine_sees_kafka_groups_with_their_members(served: Served) -> None:
+    """streamgov groups, /v3, the TUI and the lag monitor read groups through the engine."""
+    topic, group = unique("seen"), unique("seen-group")
+    served.cluster.create_topic(topic, partitions=3)
+    consumer = confluent_kafka.Consumer(
+        {"bootstrap.servers": served.bootstrap, "group.id": group, "client.id": "seen-client"}
+    )
+    try:
+        consumer.subscribe([topic])
+        wait_until(lambda: (consumer.poll(0.05), len(consumer.assignment()) == 3)[1])
+        wait_until(
+            lambda: (
+                len(served.cluster.describe_group(group).members) == 1
+                and len(served.cluster.describe_group(group).members[0].assignment) == 3
+            ),
+            what="the engine to describe the Kafka member",
+        )
+        described = served.cluster.describe_group(group)
+        assert described.state == GroupState.STABLE
+        [member] = described.members
+        assert member.client_id == "seen-client"
+        assert set(member.assignment) == {TopicPartition(topic, p) for p in range(3)}
+        assert (group, GroupState.STABLE) in {
+            (g.group_id, g.state) for g in served.cluster.list_groups()
+        }
+        with pytest.raises(GroupNotEmptyError):
+            served.cluster.delete_group(group)
+    finally:
+        consumer.close()
+    wait_until(
+        lambda: served.cluster.describe_group(group).members == (),
+        what="the engine to see the group empty after the member left",
+    )
