@@ -35,6 +35,7 @@ from catalog.state import CatalogState
 from engine.cluster import Cluster
 from engine.errors import EngineError, UnknownTopicOrPartitionError
 from engine.statelog import CommandError, CommandTooLargeError, StateLog
+from engine.topics import internal_topic_risk
 
 logger = logging.getLogger(__name__)
 
@@ -385,7 +386,14 @@ class Catalog:
 
     def retire(self, topic: str, *, force: bool = False) -> dict[str, Any]:
         """Delete a stream's topic and mark its entry retired. Only a deprecated stream that is
-        safe to delete may go, unless `force`, which names the consumers it breaks."""
+        safe to delete may go, unless `force`, which names the consumers it breaks. Internal
+        topics are never retired (`streamgov topics delete --internal` deletes them)."""
+        risk = internal_topic_risk(topic, "delete")
+        if risk is not None:
+            raise ConflictError(
+                f"{risk}; the catalog does not retire internal topics (`streamgov topics "
+                "delete --internal` deletes one)"
+            )
         status = self.deprecation(topic)
         breaks = status.counting if status else self._counting_consumers(topic)
         if not force:

@@ -47,6 +47,8 @@ INTERNAL_TOPIC_CONTENTS: dict[str, str] = {
     "_schemas": "the schema registry's state (every schema, subject and id: the registry "
     "would hand out ids again from 1)",
     "_catalog": "the stream catalog's state (every stream, owner and tag)",
+    "_catalog_events": "the catalog's events (deprecations, drift, single-writer violations) "
+    "that owners follow",
     "_acls": "every access-control rule",
     "_audit": "the audit trail",
     "_lag_signals": "the lag monitor's scaling signals",

@@ -316,6 +316,8 @@ class Replicator:
                 state.position = self.source.list_offsets(topic, OffsetSpec.EARLIEST).get(p, 0)
                 continue
             if not fetched:
+                # nothing up to the end seen before the fetch: transaction markers or gaps
+                state.position = state.latest
                 continue
             for record in fetched:
                 state.position = record.offset + 1

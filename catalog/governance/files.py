@@ -39,7 +39,7 @@ from typing import Any
 
 from catalog.model import CatalogError, Tag, check_date, check_service, check_topic
 from engine.errors import InvalidConfigError
-from engine.topics import MAX_PARTITIONS, validate_config
+from engine.topics import MAX_PARTITIONS, internal_topic_risk, validate_config
 from registry.check.yamlfile import ConfigFileError as GovernanceFileError
 from registry.check.yamlfile import LineList, LineMap, Reader, load
 
@@ -255,6 +255,9 @@ def _read_streams(governance: Governance, reader: Reader, base: Path, document: 
         line = streams.line_of(topic)
         where = f"streams.{topic}"
         _checked(reader, line, check_topic, topic)
+        risk = internal_topic_risk(topic, "change")
+        if risk is not None:
+            raise reader.fail(line, f"{risk}; governance files leave internal topics alone")
         item = reader.mapping(raw, where, line)
         reader.keys(item, _STREAM_KEYS, where)
         previous = governance.streams.get(topic)

@@ -152,3 +152,16 @@ def test_producers_seen_on_the_kafka_listener_show_single_writer_violations(
     finally:
         application.state.services.close()
         cluster.close()
+
+
+@pytest.mark.parametrize("topic", ["_schemas", "_schemas-snapshots", "_catalog_events"])
+def test_retire_leaves_internal_topics_alone(app: FastAPI, client: TestClient, topic: str) -> None:
+    """Retiring with force deleted any topic it was given, `_schemas` included."""
+    cluster = app.state.services.cluster
+    if topic not in cluster.list_topics(include_internal=True):
+        cluster.create_topic(topic, 1)
+    refused = client.post(f"/catalog/streams/{topic}/retire", params={"force": "true"})
+    assert refused.status_code == 409
+    assert refused.json()["error_code"] == 40901
+    assert f"topic {topic!r} is internal: it holds" in refused.json()["message"]
+    assert topic in cluster.list_topics(include_internal=True)

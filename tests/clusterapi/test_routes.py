@@ -546,9 +546,22 @@ def test_read_only_server_refuses_changes(cluster: EmbeddedCluster) -> None:
     assert cluster.list_topics() == ["t"]
 
 
-@pytest.mark.parametrize("topic", ["_schemas", "_catalog", "_acls", "_audit", "_lag_signals"])
+@pytest.mark.parametrize(
+    ("topic", "holds"),
+    [
+        ("_schemas", "every schema, subject and id"),
+        ("_catalog", "every stream, owner and tag"),
+        ("_acls", "every access-control rule"),
+        ("_audit", "the audit trail"),
+        ("_lag_signals", "scaling signals"),
+        ("_catalog_events", "the catalog's events"),
+        ("_schemas-snapshots", "snapshots of the state in _schemas"),
+        ("_catalog-snapshots", "snapshots of the state in _catalog"),
+        ("_acls-snapshots", "snapshots of the state in _acls"),
+    ],
+)
 def test_internal_topics_change_only_with_internal_true(
-    client: TestClient, cluster: EmbeddedCluster, topic: str
+    client: TestClient, cluster: EmbeddedCluster, topic: str, holds: str
 ) -> None:
     """Deleting `_schemas` used to answer 204 and leave the registry empty after a restart."""
     cluster.create_topic(topic)
@@ -565,7 +578,7 @@ def test_internal_topics_change_only_with_internal_true(
         assert response.status_code == 403, (method, url, response.text)
         error = response.json()
         assert error["error_code"] == 40302 and "internal=true" in error["message"]
-        assert "it holds" in error["message"]
+        assert "it holds" in error["message"] and holds in error["message"]
     described = cluster.describe_topic(topic)
     assert (len(described.partitions) == 1 and "retention.ms" not in described.config) or (
         described.config["retention.ms"] != "1000"

@@ -3,7 +3,9 @@ following topics, checkpoints and group offset sync."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -168,3 +170,43 @@ def test_default_policy_skips_topics_that_came_from_the_target(pair) -> None:
     assert west.list_offsets("east.orders", OffsetSpec.LATEST) == east.list_offsets(
         "orders", OffsetSpec.LATEST
     )
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.02)
+
+
+def test_following_picks_up_new_topics_partitions_configs_and_groups(pair) -> None:
+    east, west = pair
+    fill(east, "orders", 10)
+    flow = Flow("east", "west", groups="billing", refresh_interval_s=0.2, checkpoint_interval_s=0.2)
+    replicator = Replicator(flow, east, west)
+    stop = threading.Event()
+    runner = threading.Thread(target=replicator.run, args=(stop,))
+    runner.start()
+    try:
+        wait_for(lambda: "east.orders" in west.list_topics())
+        fill(east, "fresh", 25, partitions=2)
+        wait_for(lambda: "east.fresh" in west.list_topics())
+        wait_for(lambda: everything(west, "east.fresh") == everything(east, "fresh"))
+        east.add_partitions("orders", 4)
+        east.alter_topic_config("orders", {"cleanup.policy": "compact,delete"})
+        wait_for(lambda: len(west.describe_topic("east.orders").partitions) == 4)
+        wait_for(
+            lambda: west.describe_topic("east.orders").config["cleanup.policy"] == "compact,delete"
+        )
+        fill(east, "orders", 8, partitions=4)
+        wait_for(lambda: everything(west, "east.orders") == everything(east, "orders"))
+        east.commit_offsets("billing", {TopicPartition("fresh", 1): OffsetAndMetadata(5)})
+        wait_for(
+            lambda: (
+                west.committed_offsets("billing").get(TopicPartition("east.fresh", 1))
+                == OffsetAndMetadata(5)
+            )
+        )
+    finally:
+        stop.set()
+        runner.join()

@@ -293,20 +293,20 @@ async def test_create_alter_and_delete_topic_with_confirmation(
 async def test_internal_topics_are_not_deleted_or_reconfigured(
     server_url: str, cluster: EmbeddedCluster
 ) -> None:
-    cluster.create_topic("_lag_signals")
+    cluster.create_topic("_state_probe")  # a name no component creates
     app = make_app(server_url)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, loaded(app, TopicsScreen))
         await pilot.press("i")
-        await until(pilot, lambda: "_lag_signals" in [r[0] for r in rows(app.screen)])
-        await select(pilot, "_lag_signals")
+        await until(pilot, lambda: "_state_probe" in [r[0] for r in rows(app.screen)])
+        await select(pilot, "_state_probe")
         await pilot.press("ctrl+d")
         assert isinstance(app.screen, TopicsScreen)  # no confirmation offered
         await pilot.press("e")
         assert isinstance(app.screen, TopicsScreen)
         notes = [str(n.message) for n in app._notifications]
-        assert any("_lag_signals is internal" in n for n in notes)
-    assert "_lag_signals" in cluster.list_topics(include_internal=True)
+        assert any("_state_probe is internal" in n for n in notes)
+    assert "_state_probe" in cluster.list_topics(include_internal=True)
 
 
 async def test_title_names_the_server_or_the_local_cluster(server_url: str) -> None:

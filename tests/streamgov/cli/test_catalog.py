@@ -58,6 +58,9 @@ def test_the_documented_catalog_forms(streamgov_home: Path) -> None:
     )
     refused = run("catalog", "retire", "orders")
     assert refused.exit_code == 1 and "still has consumers (billing)" in refused.output
+    internal = run("catalog", "retire", "_catalog_events", "--force")
+    assert internal.exit_code == 1 and internal.output.count("\n") == 1
+    assert "topic '_catalog_events' is internal" in internal.output
 
     with EmbeddedCluster(embedded_cluster_path()) as cluster:
         cluster.delete_group("billing")
@@ -143,6 +146,14 @@ def write(root: Path, name: str, text: str) -> Path:
         (
             {"streamgov.yaml": "streams:\n  o:\n    value_schema: missing.avsc\n"},
             "streamgov.yaml:3: streams.o.value_schema: schema file missing.avsc does not exist",
+        ),
+        (
+            {"streamgov.yaml": "streams:\n  _schemas:\n    partitions: 3\n"},
+            "streamgov.yaml:2: topic '_schemas' is internal: it holds the schema registry's",
+        ),
+        (
+            {"streamgov.yaml": "streams:\n  _catalog-snapshots:\n    delete: true\n"},
+            "governance files leave internal topics alone",
         ),
     ],
 )

@@ -344,19 +344,30 @@ def test_commands_on_kafka(kafka_bootstrap: str, streamgov_home: Path) -> None:
     assert topic not in ok("topics", "list", *kafka).stdout.split()
 
 
-def test_internal_topics_change_only_with_internal(streamgov_home: Path) -> None:
-    ok("topics", "create", "_schemas")
+@pytest.mark.parametrize(
+    ("topic", "holds"),
+    [
+        ("_schemas", "every schema, subject and id"),
+        ("_schemas-snapshots", "snapshots of the state in _schemas"),
+        ("_catalog-snapshots", "snapshots of the state in _catalog"),
+        ("_catalog_events", "the catalog's events"),
+    ],
+)
+def test_internal_topics_change_only_with_internal(
+    streamgov_home: Path, topic: str, holds: str
+) -> None:
+    ok("topics", "create", topic)
     for command in (
-        ("topics", "delete", "_schemas"),
-        ("topics", "alter", "_schemas", "--partitions", "2"),
-        ("topics", "alter", "_schemas", "--config", "retention.ms=1000"),
+        ("topics", "delete", topic),
+        ("topics", "alter", topic, "--partitions", "2"),
+        ("topics", "alter", topic, "--config", "retention.ms=1000"),
     ):
         refused = run(*command)
         assert refused.exit_code == 1
         assert refused.output.count("\n") == 1 and "--internal" in refused.output
-        assert "every schema, subject and id" in refused.output
-    described = json.loads(ok("topics", "describe", "_schemas", "--format", "json").stdout)
+        assert holds in refused.output
+    described = json.loads(ok("topics", "describe", topic, "--format", "json").stdout)
     assert len(described["partitions"]) == 1
-    ok("topics", "alter", "_schemas", "--config", "retention.ms=1000", "--internal")
-    ok("topics", "delete", "_schemas", "--internal")
-    assert run("topics", "describe", "_schemas").exit_code == 1
+    ok("topics", "alter", topic, "--config", "retention.ms=1000", "--internal")
+    ok("topics", "delete", topic, "--internal")
+    assert run("topics", "describe", topic).exit_code == 1
