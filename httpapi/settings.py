@@ -29,3 +29,6 @@ class ServerSettings:
     auth: bool = False
     #: Principals allowed everything when `auth` is on (`User:admin`).
     super_users: tuple[str, ...] = ()
+    #: Replication flows `streamgov up` runs: (flow spec, source opener, target opener)
+    #: triples built by the composition root (the replicator reads them).
+    replication: tuple[tuple[object, object, object], ...] = ()

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 
 from engine.cluster import Cluster
 from httpapi import ApiError, Closer, ServerSettings, shaped_router
+from httpapi.metrics import extra_metrics
 from lagmonitor.metrics import CONTENT_TYPE
 from lagmonitor.monitor import EVENTS_TOPIC, LagMonitor, MonitorConfig
 from lagmonitor.schemas import GroupDetail, GroupList, KedaMetric
@@ -77,9 +78,11 @@ def build_metrics_router(monitor: LagMonitor) -> APIRouter:
     router = shaped_router(tags=["metrics"])
 
     @router.get("/metrics", response_class=Response, summary="Prometheus metrics")
-    def prometheus() -> Response:
-        """Lag metrics with kafka-lag-exporter's names, plus status and recommendations."""
-        return Response(monitor.metrics_text(), media_type=CONTENT_TYPE)
+    def prometheus(request: Request) -> Response:
+        """Lag metrics with kafka-lag-exporter's names, plus status and recommendations, and
+        what other components add (`httpapi.metrics`)."""
+        text = monitor.metrics_text() + extra_metrics(request.app)
+        return Response(text, media_type=CONTENT_TYPE)
 
     return router
 

@@ -51,6 +51,7 @@ COMPONENTS: tuple[str, ...] = (
     "catalog.api:mount",  # stream catalog at /catalog (reads schemas from the registry)
     "clusterapi:mount",  # cluster admin API in REST Proxy v3 shape at /v3
     "lagmonitor.api:mount",  # lag monitor at /lag (KEDA endpoint included) and /metrics
+    "replicator.api:mount",  # replication flows from streamgov.yaml, status at /replication
     "streamgov.kafkaport:mount",  # Kafka-protocol listener on --kafka-port (embedded only)
 )
 

@@ -18,31 +18,18 @@ from replicator.policy import PolicyName
 from replicator.worker import Replicator
 from streamgov.cli.common import user_errors
 from streamgov.cli.output import echo_json, echo_table, format_option, interruptible
-from streamgov.config import ClusterSettings, ConfigError
-
-CLUSTER_HELP = "an embedded cluster NAME, or NAME=HOST:PORT[,HOST:PORT] for Kafka"
-
-
-def parse_cluster(spec: str) -> tuple[str, ClusterSettings]:
-    """`NAME` (embedded) or `NAME=HOST:PORT` (Kafka) -> (alias, settings)."""
-    alias, sep, bootstrap = spec.partition("=")
-    if not alias:
-        raise click.BadParameter(f"{spec!r}: give {CLUSTER_HELP}")
-    if sep:
-        if not bootstrap.strip():
-            raise click.BadParameter(f"{spec!r}: no bootstrap servers after '='")
-        return alias, ClusterSettings(bootstrap=bootstrap.strip())
-    return alias, ClusterSettings(cluster=alias)
+from streamgov.config import ConfigError
+from streamgov.replication import CLUSTER_SPEC_HELP, cluster_spec
 
 
 @contextmanager
 def opened(source: str, target: str, **flow_options: Any) -> Iterator[Replicator]:
     """A started replicator between the two clusters; closes them after."""
-    source_alias, source_settings = parse_cluster(source)
-    target_alias, target_settings = parse_cluster(target)
     try:
+        source_alias, source_settings = cluster_spec(source)
+        target_alias, target_settings = cluster_spec(target)
         flow = Flow(source_alias, target_alias, **flow_options)
-    except FlowError as exc:
+    except (FlowError, ConfigError) as exc:
         raise click.ClickException(str(exc)) from None
     clusters: list[Cluster] = []
     try:
@@ -57,8 +44,12 @@ def opened(source: str, target: str, **flow_options: Any) -> Iterator[Replicator
 
 
 def _flow_options(func: Any) -> Any:
-    func = click.option("--source", "-s", required=True, metavar="CLUSTER", help=CLUSTER_HELP)(func)
-    func = click.option("--target", "-t", required=True, metavar="CLUSTER", help=CLUSTER_HELP)(func)
+    func = click.option("--source", "-s", required=True, metavar="CLUSTER", help=CLUSTER_SPEC_HELP)(
+        func
+    )
+    func = click.option("--target", "-t", required=True, metavar="CLUSTER", help=CLUSTER_SPEC_HELP)(
+        func
+    )
     return func
 
 

@@ -16,7 +16,8 @@ from registry.errors import RegistryError
 from registry.service import SCHEMAS_TOPIC
 from streamgov import __version__
 from streamgov.cli.common import cluster_options, cluster_settings, open_cluster, user_errors
-from streamgov.config import embedded_cluster_path
+from streamgov.config import embedded_cluster_path, project_config_file
+from streamgov.replication import project_flows
 from streamgov.server import ServerSettings, create_app
 
 DEFAULT_HOST = "127.0.0.1"
@@ -182,6 +183,7 @@ def up(
         kafka_port=kafka_port if with_kafka else None,
         auth=auth,
         super_users=super_users,
+        replication=project_flows(project_config_file()),
     )
     if not auth and not is_loopback(host):
         click.echo(
