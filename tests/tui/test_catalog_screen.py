@@ -9,6 +9,7 @@ from textual.widgets import Input, Static
 from catalog.service import Catalog
 from tests.tui.test_app import SIZE, loaded, make_app, rows, select, until
 from tui.screens.catalog import CatalogScreen, StreamDetailScreen
+from tui.screens.topics import TopicsScreen
 
 pytestmark = pytest.mark.anyio
 
@@ -78,3 +79,18 @@ async def test_the_detail_shows_fields_consumers_and_a_single_writer_violation(
         )
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(tui.screen, CatalogScreen))
+
+
+async def test_the_topics_screen_shows_owner_and_a_pii_marker(
+    app: FastAPI, server_url: str
+) -> None:
+    describe_catalog(app)
+    tui = make_app(server_url)
+    async with tui.run_test(size=(120, 30)) as pilot:
+        await until(pilot, loaded(tui, TopicsScreen))
+        await until(pilot, lambda: rows(tui.screen)[1][1] == "checkout")
+        assert [r[:2] for r in rows(tui.screen)] == [
+            ["audit.log", "-"],
+            ["orders PII", "checkout"],
+            ["payments", "billing"],
+        ]

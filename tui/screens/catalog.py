@@ -53,7 +53,7 @@ class CatalogScreen(TableScreen):
     COLUMNS = ("Stream", "Owner", "Namespace", "Tags", "Lifecycle")
     BINDINGS: ClassVar[list[BindingType]] = [
         *TableScreen.BINDINGS,
-        Binding("enter", "open", "Open", show=False, tooltip="Open the selected stream"),
+        Binding("enter", "open", "Open", tooltip="Open the selected stream"),
     ]
 
     def __init__(self) -> None:

@@ -5,16 +5,17 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
+from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 
 import textfmt as fmt
 from tui.actions.topics import alter_config, delete_topic
-from tui.client import StreamgovClient
+from tui.client import ApiError, StreamgovClient
 from tui.dialogs.form import FormField, FormScreen, integer, required
-from tui.screens.base import Row, TableScreen
+from tui.screens.base import Cell, Row, TableScreen
 
 CLEANUP_POLICIES = ("delete", "compact", "compact,delete")
 
@@ -48,6 +49,33 @@ async def fetch_overview(client: StreamgovClient, topic: dict[str, object]) -> T
         retention_ms=configs.get("retention.ms"),
         cleanup_policy=configs.get("cleanup.policy"),
     )
+
+
+async def catalog_entries(client: StreamgovClient) -> dict[str, dict[str, Any]]:
+    """The catalog's streams by topic ({} when the server has no catalog)."""
+    try:
+        return {str(s["topic"]): s for s in await client.catalog_streams()}
+    except ApiError:
+        return {}
+
+
+def carries_pii(stream: dict[str, Any] | None) -> bool:
+    """Whether the catalog tags the stream, or one of its fields, `pii`."""
+    if not stream:
+        return False
+    tags = [str(t) for t in stream.get("tags") or []]
+    for field_tags in (stream.get("field_tags") or {}).values():
+        tags.extend(str(t) for t in field_tags)
+    return any(tag.partition("=")[0] == "pii" for tag in tags)
+
+
+def topic_cell(name: str, stream: dict[str, Any] | None) -> Cell:
+    """The topic's name, marked when it carries personal data."""
+    if not carries_pii(stream):
+        return name
+    cell = Text(name)
+    cell.append(" PII", style="bold magenta")
+    return cell
 
 
 def total_size(partitions: list[dict[str, object]]) -> int | None:
@@ -93,7 +121,7 @@ class TopicsScreen(TableScreen):
     """All topics; enter opens one, `b` browses its records."""
 
     TITLE_TEXT = "topics"
-    COLUMNS = ("Topic", "Parts", "Records", "Size", "Retention", "Cleanup", "Produce rate")
+    COLUMNS = ("Topic", "Owner", "Parts", "Records", "Size", "Retention", "Cleanup", "Produce rate")
     WRITE_ACTIONS = frozenset({"create", "alter", "delete"})
     BINDINGS: ClassVar[list[BindingType]] = [
         *TableScreen.BINDINGS,
@@ -116,6 +144,7 @@ class TopicsScreen(TableScreen):
         topics = await self.client.topics()
         shown = [t for t in topics if self.show_internal or not t.get("is_internal")]
         overviews = await asyncio.gather(*(fetch_overview(self.client, t) for t in shown))
+        streams = await catalog_entries(self.client)
         now = time.monotonic()
         rows = []
         for o in overviews:
@@ -124,7 +153,8 @@ class TopicsScreen(TableScreen):
                 Row(
                     o.name,
                     (
-                        o.name,
+                        topic_cell(o.name, streams.get(o.name)),
+                        str((streams.get(o.name) or {}).get("owner") or "-"),
                         str(o.partitions),
                         fmt.count(o.records),
                         fmt.size(o.size_bytes),
