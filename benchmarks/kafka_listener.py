@@ -7,7 +7,7 @@ client settings and the same records: keyed (murmur2), 100-byte values.
 * produce p99: delivery latency (produce call to delivery report) of records sent one at a
   time every millisecond at acks=all, linger.ms=0.
 * consume: a fresh consumer reads every record from the beginning (`assign`, no group),
-  with the same fetch settings on both sides.
+  with the same fetch settings on both sides (4 MiB per partition, no fetch queue backoff).
 
 Each broker runs in its own process (the listener as `streamgov up` would run it), so the
 client never shares an interpreter with the broker.
@@ -40,6 +40,9 @@ PRODUCER = {
 }
 CONSUMER = {
     "enable.auto.commit": False,
+    # librdkafka otherwise waits a second before fetching again whenever a large response
+    # filled its queue past queued.min.messages; on both sides alike.
+    "fetch.queue.backoff.ms": 0,
     "fetch.max.bytes": 52_428_800,
     "max.partition.fetch.bytes": 4_194_304,
     "queued.max.messages.kbytes": 262_144,
