@@ -127,10 +127,14 @@ def provenance(headers: Headers) -> Provenance | None:
     return None
 
 
-def stamp(headers: Headers, source: str, offset: int) -> Headers:
+def stamp(headers: Headers, source: str, offset: int, earlier: Provenance | None = None) -> Headers:
     """The headers of the copy: the source's headers (any earlier provenance header replaced)
-    and a provenance header keeping the record's first origin."""
-    earlier = provenance(headers)
-    origin = earlier.origin if earlier is not None else source
+    and a provenance header keeping the record's first origin (`earlier`: the record's
+    provenance, when the caller already read it)."""
+    if earlier is None:
+        earlier = provenance(headers)
+    if earlier is None:
+        return (*headers, (PROVENANCE_HEADER, f"{source};{source};{offset}".encode()))
+    origin = earlier.origin
     kept = tuple(h for h in headers if h[0] != PROVENANCE_HEADER)
     return (*kept, (PROVENANCE_HEADER, f"{origin};{source};{offset}".encode()))

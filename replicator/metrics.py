@@ -25,14 +25,23 @@ class FlowMetrics:
     _partitions: dict[tuple[str, int], _PartitionMetrics] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def copied(self, topic: str, partition: int, size: int, latency_ms: float) -> None:
-        """One record landed on the target."""
+    def copied(
+        self,
+        topic: str,
+        partition: int,
+        records: int,
+        size: int,
+        latencies_ms: list[float],
+    ) -> None:
+        """Records of one partition landed on the target (`latencies_ms`: each record's, in
+        order)."""
         with self._lock:
             m = self._partitions.setdefault((topic, partition), _PartitionMetrics())
-            m.records += 1
+            m.records += records
             m.bytes += size
-            m.latency_ms = latency_ms
-            m.latency_max_ms = max(m.latency_max_ms, latency_ms)
+            if latencies_ms:
+                m.latency_ms = latencies_ms[-1]
+                m.latency_max_ms = max(m.latency_max_ms, max(latencies_ms))
 
     def error(self, message: str) -> None:
         """Count an error and keep its message."""

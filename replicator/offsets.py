@@ -70,6 +70,32 @@ class SyncEmitter:
         state.previous_upstream = upstream
         state.previous_downstream = downstream
 
+    def record_run(
+        self, partition: TopicPartition, upstream: int, downstream: int, count: int
+    ) -> None:
+        """`record` for `count` copies at consecutive offsets on both sides (upstream,
+        upstream + 1, ... landed at downstream, downstream + 1, ...), computed without a step
+        per record: after the first only the staleness rule can fire."""
+        if count <= 0:
+            return
+        self.record(partition, upstream, downstream)
+        if count == 1:
+            return
+        state = self._states[partition]
+        last_up, last_down = upstream + count - 1, downstream + count - 1
+        due = state.last_sync_downstream + 1 + self.offset_lag_max
+        while due <= last_down:
+            sync = OffsetSync(upstream + (due - downstream), due)
+            self._pending.append((partition, sync))
+            state.last_sync_downstream = due
+            due += 1 + self.offset_lag_max
+        tail = OffsetSync(last_up, last_down)
+        if state.last_sync_downstream == last_down:
+            self._delayed.pop(partition, None)
+        else:
+            self._delayed[partition] = tail
+        state.previous_upstream, state.previous_downstream = last_up, last_down
+
     def take(self, *, flush: bool = False) -> list[tuple[TopicPartition, OffsetSync]]:
         """The syncs to write now, in order (with `flush`, the delayed ones too); they leave
         the emitter. Every due sync is kept, not only a partition's latest, so a large batch

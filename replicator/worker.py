@@ -296,7 +296,7 @@ class Replicator:
 
     def _copy_topic(self, topic: str, described: TopicDescription) -> int:
         ends = self.source.list_offsets(topic, OffsetSpec.LATEST)
-        batch: list[tuple[TopicPartition, ConsumedRecord]] = []
+        runs: list[tuple[TopicPartition, list[ConsumedRecord]]] = []
         records: list[Record] = []
         for p in range(len(described.partitions)):
             if not self.flow.owns(topic, p):
@@ -319,39 +319,67 @@ class Replicator:
                 # nothing up to the end seen before the fetch: transaction markers or gaps
                 state.position = state.latest
                 continue
+            source_alias, target_alias, transform = (
+                self.flow.source,
+                self.flow.target,
+                self._transform,
+            )
+            kept: list[ConsumedRecord] = []
             for record in fetched:
-                state.position = record.offset + 1
-                prov = codec.provenance(record.headers)
-                if prov is not None and prov.origin == self.flow.target:
+                prov = codec.provenance(record.headers) if record.headers else None
+                if prov is not None and prov.origin == target_alias:
                     continue  # it came from the target: copying it back would loop
-                out: ConsumedRecord | None = record
-                if self._transform is not None:
-                    out = self._transform(state.remote, record)
-                if out is None:
-                    continue
-                batch.append((tp, record))
+                out = record
+                if transform is not None:
+                    rewritten = transform(state.remote, record)
+                    if rewritten is None:
+                        continue
+                    out = rewritten
+                    prov = codec.provenance(out.headers) if out.headers else None
+                kept.append(record)
                 records.append(
                     Record(
                         out.value,
                         out.key,
-                        codec.stamp(out.headers, self.flow.source, record.offset),
+                        codec.stamp(out.headers, source_alias, record.offset, prov),
                         record.timestamp_ms,
                         p,
                     )
                 )
+            state.position = fetched[-1].offset + 1
+            if kept:
+                runs.append((tp, kept))
         if not records:
             return 0
         remote = self.policy.remote_topic(topic)
         landed = self.target.produce(remote, records)
         now = self._clock() * 1000
-        for (tp, record), meta in zip(batch, landed, strict=True):
+        at = 0
+        for tp, kept in runs:
             state = self.partitions[tp]
-            if meta.offset != record.offset:
-                state.exact = False
-            state.last_timestamp_ms = record.timestamp_ms
-            self._emitter.record(tp, record.offset, meta.offset)
+            metas = landed[at : at + len(kept)]
+            at += len(kept)
+            first_up, first_down = kept[0].offset, metas[0].offset
+            count = len(kept)
+            if (
+                kept[-1].offset - first_up == count - 1
+                and metas[-1].offset - first_down == count - 1
+            ):
+                self._emitter.record_run(tp, first_up, first_down, count)
+                if first_up != first_down:
+                    state.exact = False
+            else:
+                for record, meta in zip(kept, metas, strict=True):
+                    self._emitter.record(tp, record.offset, meta.offset)
+                    if meta.offset != record.offset:
+                        state.exact = False
+            state.last_timestamp_ms = kept[-1].timestamp_ms
             self.metrics.copied(
-                remote, tp.partition, len(record.value or b""), now - record.timestamp_ms
+                remote,
+                tp.partition,
+                count,
+                sum(len(r.value or b"") for r in kept),
+                [now - r.timestamp_ms for r in kept],
             )
         self._write_syncs(self._emitter.take())
         return len(records)

@@ -133,3 +133,25 @@ def test_store_never_beats_or_overshoots_the_model(ups: list[int]) -> None:
             assert got is None
         elif got is not None:
             assert got <= slow
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    runs=st.lists(
+        st.tuples(st.integers(0, 3), st.integers(0, 3), st.integers(1, 400)), min_size=1, max_size=8
+    ),
+    lag_max=st.integers(1, 120),
+)
+def test_record_run_equals_recording_each_copy(
+    runs: list[tuple[int, int, int]], lag_max: int
+) -> None:
+    fast, slow = SyncEmitter(offset_lag_max=lag_max), SyncEmitter(offset_lag_max=lag_max)
+    up = down = -1
+    for up_gap, down_gap, count in runs:
+        up, down = up + 1 + up_gap, down + 1 + down_gap
+        fast.record_run(TP, up, down, count)
+        for i in range(count):
+            slow.record(TP, up + i, down + i)
+        up, down = up + count - 1, down + count - 1
+        assert fast.take() == slow.take()
+    assert fast.take(flush=True) == slow.take(flush=True)
