@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from acl.derived import SingleWriterError, owners_from
 from acl.model import Acl, AclError, AclFilter
 from acl.rest import AuthMiddleware
 from acl.service import AccessControl
@@ -21,6 +22,8 @@ BAD_REQUEST = 40002
 
 def translate(exc: Exception) -> ApiError | None:
     """ACL errors: 400 naming what was wrong (REST Proxy answers bad enums with 40002)."""
+    if isinstance(exc, SingleWriterError):
+        return ApiError(40901, str(exc))
     if isinstance(exc, AclError):
         return ApiError(BAD_REQUEST, str(exc))
     return None
@@ -83,19 +86,19 @@ def build_router(access: AccessControl, cluster: Cluster, max_body_bytes: int) -
         return _listing(request, cluster_id, access.acls(query_filter(request)))
 
     @router.post("/clusters/{cluster_id}/acls", status_code=201, summary="Create an ACL")
-    async def create_acl(request: Request, cluster_id: str) -> JSONResponse:
+    async def create_acl(request: Request, cluster_id: str, force: bool = False) -> JSONResponse:
         _check_cluster(cluster, cluster_id)
-        access.add([Acl.from_dict(await request.json())])
+        access.add([Acl.from_dict(await request.json())], force=force)
         return JSONResponse(None, status_code=201)
 
     @router.post("/clusters/{cluster_id}/acls:batch", status_code=201, summary="Create ACLs")
-    async def create_acls(request: Request, cluster_id: str) -> JSONResponse:
+    async def create_acls(request: Request, cluster_id: str, force: bool = False) -> JSONResponse:
         _check_cluster(cluster, cluster_id)
         body = await request.json()
         data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, list):
             raise ApiError(BAD_REQUEST, 'the body is {"data": [ACL, ...]}')
-        access.add([Acl.from_dict(item) for item in data])
+        access.add([Acl.from_dict(item) for item in data], force=force)
         return JSONResponse(None, status_code=201)
 
     @router.delete("/clusters/{cluster_id}/acls", summary="Delete the ACLs matching the filter")
@@ -108,10 +111,18 @@ def build_router(access: AccessControl, cluster: Cluster, max_body_bytes: int) -
     return router
 
 
+def catalog_owners(app: FastAPI) -> dict[str, tuple[str, ...]]:
+    """Owned streams and their owners' principals, from the catalog the server runs."""
+    catalog = getattr(app.state, "catalog", None)
+    if catalog is None:
+        return {}
+    return owners_from(catalog.services(), catalog.streams())
+
+
 def mount(app: FastAPI, cluster: Cluster, settings: ServerSettings) -> list[Closer]:
     """Start access control, include the ACL routes and, with `settings.auth`, check every
     request. `app.state.access` is the service (the Kafka listener's mount uses it)."""
-    access = AccessControl(cluster).start()
+    access = AccessControl(cluster, owners=lambda: catalog_owners(app)).start()
     app.state.access = access
     if settings.auth:
         current = access.settings()

@@ -26,6 +26,7 @@ from acl.credentials import (
     token_digest,
     verify_password,
 )
+from acl.derived import check_single_writer, single_writer_violations
 from acl.model import Acl, AclError, AclFilter, Operation, ResourceType
 from acl.sasl import SaslAuthenticator
 from acl.state import AclState, NotFoundError, Token
@@ -56,11 +57,15 @@ class AccessControl:
         *,
         refresh_seconds: float = 1.0,
         clock: Callable[[], float] = time.time,
+        owners: Callable[[], Mapping[str, tuple[str, ...]]] | None = None,
     ) -> None:
+        """`owners`: topic -> its owner's principals (from the catalog), for the
+        single-writer rule; without it no grant is refused for that reason."""
         self.cluster = cluster
         self._log: StateLog[AclState] = StateLog(cluster, topic, commands.FOLD)
         self._refresh_seconds = refresh_seconds
         self._clock = clock
+        self._owners = owners
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -98,8 +103,12 @@ class AccessControl:
 
     # -- ACLs --------------------------------------------------------------------------------
 
-    def add(self, acls: Iterable[Acl]) -> list[Acl]:
-        """Add bindings; returns those that were new."""
+    def add(self, acls: Iterable[Acl], *, force: bool = False) -> list[Acl]:
+        """Add bindings; returns those that were new. A grant letting a non-owner write an
+        owned stream raises `SingleWriterError` unless `force`."""
+        acls = list(acls)
+        if not force and self._owners is not None:
+            check_single_writer(acls, self._owners())
         added: list[Acl] = self._log.write(commands.add_acls(acls))
         return added
 
@@ -161,16 +170,21 @@ class AccessControl:
 
     def create_acl_bindings(self, bindings: Sequence[Mapping[str, str | None]]) -> list[str | None]:
         """Create each valid binding; per binding None or why it was refused."""
+        owners = self._owners() if self._owners is not None else {}
         outcomes: list[str | None] = []
         valid: list[Acl] = []
         for binding in bindings:
             try:
-                valid.append(Acl.from_dict(dict(binding)))
-                outcomes.append(None)
+                acl = Acl.from_dict(dict(binding))
             except AclError as exc:
                 outcomes.append(str(exc))
+                continue
+            problems = single_writer_violations([acl], owners)
+            outcomes.append("; ".join(problems) if problems else None)
+            if not problems:
+                valid.append(acl)
         if valid:
-            self.add(valid)
+            self.add(valid, force=True)  # checked one by one above
         return outcomes
 
     def describe_acl_bindings(self, selector: Mapping[str, str | None]) -> list[dict[str, str]]:

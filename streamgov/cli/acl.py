@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import click
 
 from acl.authorizer import AuthorizerSettings
+from acl.derived import owners_from
 from acl.model import (
     WILDCARD,
     Acl,
@@ -26,6 +27,7 @@ from acl.model import (
     parse_operation,
 )
 from acl.service import AccessControl
+from catalog.service import Catalog, CatalogSettings
 from engine.auth import CLUSTER_RESOURCE
 from streamgov.cli.common import cluster_options, open_cluster, user_errors
 from streamgov.cli.output import echo_json, echo_table, format_option
@@ -48,15 +50,23 @@ def acl_errors(func: F) -> F:
 
 @contextlib.contextmanager
 def open_access(cluster_name: str | None, bootstrap: str | None) -> Iterator[AccessControl]:
-    """Access control over the chosen cluster."""
+    """Access control over the chosen cluster, with the catalog's owners for the
+    single-writer rule."""
     cluster = open_cluster(cluster_name, bootstrap)
     access = None
+    catalog = None
     try:
-        access = AccessControl(cluster).start()
+        catalog = Catalog(cluster, CatalogSettings(readonly=True)).start()
+        reader = catalog
+        access = AccessControl(
+            cluster, owners=lambda: owners_from(reader.services(), reader.streams())
+        ).start()
         yield access
     finally:
         if access is not None:
             access.close()
+        if catalog is not None:
+            catalog.close()
         cluster.close()
 
 
@@ -222,11 +232,15 @@ def acl_group() -> None:
 @acl_group.command("add")
 @binding_options
 @click.option("--resource-pattern-type", type=_PATTERN_CREATE, default="literal")
+@click.option(
+    "--force", is_flag=True, help="Grant WRITE on an owned stream to someone not its owner."
+)
 @format_option
 @access_cluster_options
 @acl_errors
 def add(
     resource_pattern_type: str,
+    force: bool,
     output_format: str,
     cluster_name: str | None,
     bootstrap: str | None,
@@ -235,7 +249,7 @@ def add(
     """Add ACLs (one per principal, host, operation and resource)."""
     acls = build_acls(options, PatternType(resource_pattern_type.upper()))
     with open_access(cluster_name, bootstrap) as access:
-        added = access.add(acls)
+        added = access.add(acls, force=force)
     if output_format == "json":
         echo_json([a.to_dict() for a in added])
         return

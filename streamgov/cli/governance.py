@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from acl.governance import PROVIDER as ACL_PROVIDER
 from catalog.governance.files import CONFIG_FILE, load_governance
 from catalog.governance.importer import import_cluster
 from catalog.governance.plan import PROVIDERS, Provider, apply_plan, build_plan
@@ -15,7 +16,7 @@ from streamgov.cli.catalog import catalog_errors, open_context
 from streamgov.cli.common import cluster_options
 
 #: The plan providers, in apply order; a component adds its own with one line.
-GOVERNANCE_PROVIDERS: tuple[Provider, ...] = (*PROVIDERS,)
+GOVERNANCE_PROVIDERS: tuple[Provider, ...] = (*PROVIDERS, ACL_PROVIDER)
 
 #: `plan`'s exit codes, as `terraform plan -detailed-exitcode`.
 EXIT_NO_CHANGES, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
