@@ -400,3 +400,55 @@ def check(
     click.echo(f"{verdict}: {who} {operation_label(op)} {kind}:{name} ({why})")
     if not decision.allowed:
         raise SystemExit(1)
+
+
+@acl_group.command("sync")
+@click.option(
+    "--bootstrap",
+    "-b",
+    "target",
+    required=True,
+    metavar="HOST:PORT",
+    help="The external Kafka cluster whose ACLs are made to match.",
+)
+@click.option(
+    "--property",
+    "-X",
+    "properties",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A client property for the external cluster (repeatable; KEY=@FILE reads a file).",
+)
+@click.option(
+    "--cluster-name",
+    default=None,
+    metavar="NAME",
+    help="The embedded cluster whose ACLs are the source (env STREAMGOV_CLUSTER).",
+)
+@click.option("--dry-run", is_flag=True, help="Show the difference, change nothing.")
+@acl_errors
+def sync(target: str, properties: tuple[str, ...], cluster_name: str | None, dry_run: bool) -> None:
+    """Make an external Kafka cluster's ACLs match these (SUBJECT ACLs stay here): a diff,
+    then CreateAcls and DeleteAcls through its admin API."""
+    from confluent_kafka import KafkaException
+
+    from acl.sync import ExternalAcls, diff
+    from streamgov.kafka_properties import KafkaProperties, from_options
+
+    config = KafkaProperties.merge(from_options(properties)).config()
+    config["bootstrap.servers"] = target
+    with open_access(cluster_name, None) as access:
+        ours = access.acls()
+    external = ExternalAcls(config, timeout)
+    try:
+        plan = diff(ours, external.list())
+        for acl in plan.create:
+            click.echo(f"+ {acl.describe()}")
+        for acl in plan.delete:
+            click.echo(f"- {acl.describe()}")
+        if not dry_run:
+            external.apply(plan)
+    except KafkaException as exc:
+        raise click.ClickException(f"{target}: {exc.args[0].str()}") from exc
+    verb = "would create" if dry_run else "created"
+    click.echo(f"{target}: {verb} {len(plan.create)}, deleted {len(plan.delete)} ACL(s).")
