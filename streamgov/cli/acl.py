@@ -426,8 +426,17 @@ def check(
     help="The embedded cluster whose ACLs are the source (env STREAMGOV_CLUSTER).",
 )
 @click.option("--dry-run", is_flag=True, help="Show the difference, change nothing.")
+@click.option(
+    "--timeout", default=30.0, show_default=True, type=click.FloatRange(0.1), help="Seconds."
+)
 @acl_errors
-def sync(target: str, properties: tuple[str, ...], cluster_name: str | None, dry_run: bool) -> None:
+def sync(
+    target: str,
+    properties: tuple[str, ...],
+    cluster_name: str | None,
+    dry_run: bool,
+    timeout: float,
+) -> None:
     """Make an external Kafka cluster's ACLs match these (SUBJECT ACLs stay here): a diff,
     then CreateAcls and DeleteAcls through its admin API."""
     from confluent_kafka import KafkaException
