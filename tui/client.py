@@ -359,6 +359,13 @@ class StreamgovClient:
         result: dict[str, Any] = await self._get(f"/lag/groups/{_seg(group)}")
         return result
 
+    # -- replication -------------------------------------------------------------------------
+
+    async def replication(self) -> dict[str, Any]:
+        """`GET /replication`: every flow with its state and per-partition lag."""
+        result: dict[str, Any] = await self._get("/replication")
+        return result
+
     # -- catalog -----------------------------------------------------------------------------
 
     async def catalog_streams(self) -> list[dict[str, Any]]:

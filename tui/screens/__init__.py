@@ -15,6 +15,7 @@ SCREENS: dict[str, str] = {
     "schemas": "tui.screens.schemas:SchemasScreen",
     "lag": "tui.screens.lag:LagScreen",
     "catalog": "tui.screens.catalog:CatalogScreen",
+    "replication": "tui.screens.replication:ReplicationScreen",
 }
 
 
