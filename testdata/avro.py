@@ -17,16 +17,13 @@ from fastavro.validation import validate
 
 from testdata.avro_check import compile_check
 from testdata.core import MAX_DEPTH, GenerationError, ValueGenerator
-from testdata.words import WORDS
+from testdata.words import WORDS, random_uuid
 
 Gen = Callable[[int], Any]
 EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 #: Times are drawn from 2020-01-01 over about ten years, in microseconds.
 TIME_BASE_US = 1_577_836_800_000_000
 TIME_SPAN_US = 10 * 365 * 86_400_000_000
-#: Version 4, RFC 4122 variant: the bits `uuid.UUID(int=..., version=4)` would set.
-UUID_MASK = ~((0xF000 << 64) | (0xC000 << 48)) & (2**128 - 1)
-UUID_V4 = (0x4000 << 64) | (0x8000 << 48)
 NAMED = ("record", "error", "enum", "fixed")
 PRIMITIVES = ("null", "boolean", "int", "long", "float", "double", "bytes", "string")
 
@@ -279,13 +276,7 @@ class AvroGenerator(ValueGenerator):
             return TIME_BASE_US + int(random() * TIME_SPAN_US)
 
         if logical == "uuid" and kind == "string":
-            bits = rng.getrandbits
-
-            def random_uuid(d: int) -> str:
-                h = f"{bits(128) & UUID_MASK | UUID_V4:032x}"
-                return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-            return random_uuid
+            return _inline("{uuid}({bits})", uuid=random_uuid, bits=rng.getrandbits)
         if logical == "date" and kind == "int":
             return lambda d: (EPOCH + datetime.timedelta(microseconds=instant_us())).date()
         if logical == "time-millis" and kind == "int":

@@ -15,6 +15,8 @@ from testdata.fakes import Fakes, is_pii
 #: Each format's generator class, as `module:class` (imported on first use).
 GENERATORS: dict[SchemaType, str] = {
     SchemaType.AVRO: "testdata.avro:AvroGenerator",
+    SchemaType.JSON: "testdata.jsonschema:JsonSchemaGenerator",
+    SchemaType.PROTOBUF: "testdata.protobuf:ProtobufGenerator",
 }
 
 #: How many candidates a generator tries before it says the schema defeats it.

@@ -7,10 +7,12 @@ from __future__ import annotations
 import json
 
 import httpx
+import jsonschema
 import pytest
 from click.testing import CliRunner, Result
 from fastavro import parse_schema
 from fastavro.validation import validate
+from jsonschema import FormatChecker
 
 from engine.embedded import EmbeddedCluster
 from registry.client import RegistryClient
@@ -106,3 +108,53 @@ def test_a_missing_topic_is_one_line(cluster: EmbeddedCluster, url: str) -> None
     result = run(url, "generate", "nowhere", "--subject", "c-value")
     assert result.exit_code == 1
     assert "nowhere" in result.output and "Traceback" not in result.output
+
+
+ORDER_JSON = {
+    "type": "object",
+    "title": "Order",
+    "additionalProperties": False,
+    "required": ["id", "email", "total"],
+    "properties": {
+        "id": {"type": "string", "format": "uuid"},
+        "email": {"type": "string", "format": "email"},
+        "total": {"type": "number", "minimum": 0, "maximum": 500},
+        "code": {"type": "string", "pattern": "^[A-Z]{2}[0-9]{3}$"},
+    },
+}
+ORDER_PROTO = """syntax = "proto3";
+package shop;
+message Order {
+  string id = 1; string customer_email = 2; int64 cents = 3; repeated string sku = 4;
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("schema_type", "text"),
+    [("JSON", json.dumps(ORDER_JSON)), ("PROTOBUF", ORDER_PROTO)],
+)
+def test_json_schema_and_protobuf_records_decode(
+    cluster: EmbeddedCluster, url: str, schema_type: str, text: str
+) -> None:
+    from streamgov.cli.recordformats import SCHEMA_FORMATS
+
+    cluster.create_topic("orders")
+    with RegistryClient(url) as client:
+        client.register("orders-value", text, schema_type)
+        result = run(url, "generate", "orders", "--subject", "orders-value", "-n", "30",
+                     "--seed", "1")  # fmt: skip
+        assert result.exit_code == 0, result.output
+        fmt = next(n for n, f in SCHEMA_FORMATS.items() if f.schema_type == schema_type)
+        read = SCHEMA_FORMATS[fmt].deserializer(client)
+        decoded = [read(value, "orders") for _, value in values(cluster, "orders")]
+    assert len(decoded) == 30
+    if schema_type == "JSON":
+        validator = jsonschema.Draft7Validator(ORDER_JSON, format_checker=FORMAT_CHECKER)
+        assert all(validator.is_valid(d) for d in decoded)
+    else:
+        assert all(isinstance(d.get("cents", "0"), str | int) for d in decoded)
+        assert all(d["id"].startswith("id-") for d in decoded)
+
+
+FORMAT_CHECKER = FormatChecker()
