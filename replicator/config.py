@@ -37,6 +37,7 @@ _FLOW_KEYS = (
     "delete_with_source",
     "sync_group_offsets",
     "sync_configs",
+    "carry_schemas",
     "refresh_interval",
     "checkpoint_interval",
     "offset_lag_max",
@@ -81,7 +82,7 @@ def read_flows(section: Any, reader: Reader, line: int) -> list[FlowSpec]:
                 options[key] = value
         for key in ("delete_with_source",):
             options[key] = reader.boolean(item, key, where)
-        for key in ("sync_group_offsets", "sync_configs"):
+        for key in ("sync_group_offsets", "sync_configs", "carry_schemas"):
             if key in item:
                 options[key] = reader.boolean(item, key, where)
         for key, field in (

@@ -33,7 +33,9 @@ class Flow:
     `groups` (a regex, or None for no group translation) names the consumer groups whose
     offsets are checkpointed; `sync_group_offsets` also commits them into inactive target
     groups; `delete_with_source` deletes a remote topic when its source topic is deleted;
-    `worker`/`workers` share the partitions between several processes (stable hash)."""
+    `carry_schemas` copies the registry schemas replicated records use to the target's
+    registry with the same ids; `worker`/`workers` share the partitions between several
+    processes (stable hash)."""
 
     source: str
     target: str
@@ -45,6 +47,7 @@ class Flow:
     delete_with_source: bool = False
     sync_group_offsets: bool = True
     sync_configs: bool = True
+    carry_schemas: bool = True
     offset_lag_max: int = DEFAULT_OFFSET_LAG_MAX
     refresh_interval_s: float = 30.0
     checkpoint_interval_s: float = 5.0

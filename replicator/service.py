@@ -75,6 +75,8 @@ class ReplicationService:
         for running in self.flows:
             if running.thread is not None:
                 running.thread.join(timeout=30)
+            if running.replicator is not None:
+                running.replicator.close()
             for cluster in running.clusters:
                 cluster.close()
 

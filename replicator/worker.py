@@ -36,6 +36,7 @@ from replicator.flow import Flow
 from replicator.metrics import FlowMetrics
 from replicator.offsets import OffsetSync, SyncEmitter, SyncStore
 from replicator.policy import ReplicationPolicy, checkpoints_topic, is_internal, offset_syncs_topic
+from replicator.schemas import SchemaCarrier
 from replicator.topics import plan_topic
 
 logger = logging.getLogger(__name__)
@@ -92,6 +93,16 @@ class Replicator:
         self._topics: dict[str, TopicDescription] = {}
         self._started = False
         self._lock = threading.Lock()
+        self.schemas = (
+            SchemaCarrier(source, target, on_error=self.metrics.error)
+            if flow.carry_schemas
+            else None
+        )
+
+    def close(self) -> None:
+        """Close what the worker opened (the registries schemas travel through)."""
+        if self.schemas is not None:
+            self.schemas.close()
 
     # -- startup ---------------------------------------------------------------------------
 
@@ -319,6 +330,7 @@ class Replicator:
                 # nothing up to the end seen before the fetch: transaction markers or gaps
                 state.position = state.latest
                 continue
+            carrier = self.schemas
             source_alias, target_alias, transform = (
                 self.flow.source,
                 self.flow.target,
@@ -336,6 +348,8 @@ class Replicator:
                         continue
                     out = rewritten
                     prov = codec.provenance(out.headers) if out.headers else None
+                if carrier is not None and (out.value or out.key):
+                    carrier.carry_record(out)
                 kept.append(record)
                 records.append(
                     Record(

@@ -35,7 +35,11 @@ def opened(source: str, target: str, **flow_options: Any) -> Iterator[Replicator
     try:
         clusters.append(source_settings.open())
         clusters.append(target_settings.open())
-        yield Replicator(flow, clusters[0], clusters[1]).start()
+        replicator = Replicator(flow, clusters[0], clusters[1])
+        try:
+            yield replicator.start()
+        finally:
+            replicator.close()
     except (ConfigError, EngineError) as exc:
         raise click.ClickException(str(exc)) from None
     finally:
