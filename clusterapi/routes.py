@@ -91,13 +91,14 @@ GroupId = Annotated[str, Path(min_length=1, max_length=1024)]
 ConfigName = Annotated[str, Path(min_length=1, max_length=255)]
 
 
-def get_cluster(request: Request) -> Cluster:
-    """The cluster the application serves."""
+async def get_cluster(request: Request) -> Cluster:
+    """The cluster the application serves (async: FastAPI runs a plain `def` dependency in
+    its thread pool, a second thread hop per request)."""
     context: AdminContext = request.app.state.cluster_admin
     return context.cluster
 
 
-def writable(request: Request) -> None:
+async def writable(request: Request) -> None:
     """Refuse changes when the server runs read-only."""
     if request.app.state.cluster_admin.readonly:
         raise ClusterApiError(READ_ONLY, "this server is read-only; changes are disabled")
@@ -106,7 +107,7 @@ def writable(request: Request) -> None:
 def internal_guard(action: str) -> object:
     """A dependency refusing `action` on an internal topic unless `internal=true` is given."""
 
-    def guard(
+    async def guard(
         topic_name: TopicName,
         internal: Annotated[
             bool,
