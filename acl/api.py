@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from acl.audit import AuditLog
 from acl.derived import SingleWriterError, owners_from
 from acl.model import Acl, AclError, AclFilter
 from acl.rest import AuthMiddleware
@@ -124,12 +125,14 @@ def mount(app: FastAPI, cluster: Cluster, settings: ServerSettings) -> list[Clos
     request. `app.state.access` is the service (the Kafka listener's mount uses it)."""
     access = AccessControl(cluster, owners=lambda: catalog_owners(app)).start()
     app.state.access = access
+    audit = None if settings.readonly else AuditLog(cluster).start()
+    access.audit = audit
     if settings.auth:
         current = access.settings()
         wanted = frozenset(settings.super_users)
         if current.super_users != wanted:
             access.configure(wanted, current.allow_everyone_if_no_acl_found)
-        app.add_middleware(AuthMiddleware, access=access)
+        app.add_middleware(AuthMiddleware, access=access, audit=audit)
     access.run_in_background()
     app.include_router(build_router(access, cluster, settings.max_request_bytes))
-    return [access.close]
+    return [access.close] + ([audit.close] if audit is not None else [])

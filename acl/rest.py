@@ -20,8 +20,10 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from acl.rest_rules import Requirement, requirement
+from acl.audit import AuditLog, authorization_event, management_event
+from acl.rest_rules import READS, Requirement, requirement
 from acl.service import AccessControl
+from engine.auth import ANONYMOUS
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -94,9 +96,10 @@ class AuthMiddleware:
     """Every HTTP request authenticated and authorized (see the module docstring).
     `scope["state"]["principal"]` carries the principal to the routes."""
 
-    def __init__(self, app: App, access: AccessControl) -> None:
+    def __init__(self, app: App, access: AccessControl, audit: AuditLog | None = None) -> None:
         self.app = app
         self.access = access
+        self.audit = audit
         self.passwords = PasswordCache()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -105,17 +108,49 @@ class AuthMiddleware:
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         principal = principal_of(self.access, self.passwords, headers.get("authorization"))
+        method, path = scope["method"], scope["path"]
+        client = scope.get("client")
+        address = str(client[0]) if client else None
         if principal is None:
+            if self.audit is not None:
+                self.audit.emit(
+                    authorization_event(
+                        self.access.cluster.name,
+                        ANONYMOUS,
+                        "AUTHENTICATE",
+                        "REST",
+                        path,
+                        False,
+                        method=f"rest.{method} {path}",
+                        client_address=address,
+                    )
+                )
             challenge = [(b"www-authenticate", b'Basic realm="streamgov"')]
             message = "authentication required: HTTP Basic or a bearer token"
             await _error(send, 401, UNAUTHORIZED, message, challenge)
             return
-        needed = requirement(scope["method"], scope["path"])
+        needed = requirement(method, path)
         if needed is not None and not self._allowed(principal, needed, scope):
             await _error(send, 403, FORBIDDEN, needed.describe(principal))
             return
         scope.setdefault("state", {})["principal"] = principal
-        await self.app(scope, receive, send)
+        if method in READS or self.audit is None:
+            await self.app(scope, receive, send)
+            return
+        status: list[int] = []
+
+        async def watch(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status.append(int(message["status"]))
+            await send(message)
+
+        await self.app(scope, receive, watch)
+        if status and status[0] < 400:
+            self.audit.emit(
+                management_event(
+                    self.access.cluster.name, principal, f"rest.{method} {path}", path, status[0]
+                )
+            )
 
     def _allowed(self, principal: str, needed: Requirement, scope: Scope) -> bool:
         client = scope.get("client")

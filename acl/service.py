@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from acl import state as commands
+from acl.audit import AuditLog, authorization_event, management_event
 from acl.authorizer import AuthorizerSettings, Decision
 from acl.credentials import (
     MECHANISMS,
@@ -36,6 +37,9 @@ from engine.statelog import StateLog
 logger = logging.getLogger(__name__)
 
 ACLS_TOPIC = "_acls"
+#: the principal of local CLI commands on the embedded engine (they hold the files)
+LOCAL_OPERATOR = "User:local-operator"
+DENIAL_REPEAT_S = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +70,12 @@ class AccessControl:
         self._refresh_seconds = refresh_seconds
         self._clock = clock
         self._owners = owners
+        #: where denials (and, with `audit_changes`, this instance's changes) are recorded
+        self.audit: AuditLog | None = None
+        self.audit_changes = False
+        #: who this instance's changes are made by (the CLI is the local operator)
+        self.actor = LOCAL_OPERATOR
+        self._denials: dict[tuple[str, str, str, str], float] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -110,11 +120,15 @@ class AccessControl:
         if not force and self._owners is not None:
             check_single_writer(acls, self._owners())
         added: list[Acl] = self._log.write(commands.add_acls(acls))
+        for acl in added:
+            self._changed("acl.add", acl.describe())
         return added
 
     def remove(self, filters: Iterable[AclFilter]) -> list[Acl]:
         """Remove every binding a filter selects; returns them."""
         removed: list[Acl] = self._log.write(commands.remove_acls(filters))
+        for acl in removed:
+            self._changed("acl.remove", acl.describe())
         return removed
 
     def acls(self, selector: AclFilter | None = None) -> list[Acl]:
@@ -151,7 +165,7 @@ class AccessControl:
         """The decision on the local state (no I/O), with the server's settings unless
         others are given."""
         with self._log.current() as state:
-            return state.acls.decide(
+            decision = state.acls.decide(
                 settings or state.settings,
                 principal,
                 Operation(operation),
@@ -159,6 +173,48 @@ class AccessControl:
                 name,
                 host,
             )
+        if not decision.allowed and self.audit is not None:
+            self._denied(principal, str(operation), str(resource_type), name, host, decision)
+        return decision
+
+    def _denied(
+        self,
+        principal: str,
+        operation: str,
+        resource_type: str,
+        name: str,
+        host: str | None,
+        decision: Decision,
+    ) -> None:
+        """Record a denial (the same denial at most once per `DENIAL_REPEAT_S`, so a client
+        retrying in a loop does not flood the audit log)."""
+        assert self.audit is not None
+        key = (principal, operation, resource_type, name)
+        now = time.monotonic()
+        if self._denials.get(key, -DENIAL_REPEAT_S) > now - DENIAL_REPEAT_S:
+            return
+        if len(self._denials) > 10_000:
+            self._denials.clear()
+        self._denials[key] = now
+        acl = decision.acl
+        decided_by = None if acl is None else {"permissionType": acl.permission, "host": acl.host}
+        self.audit.emit(
+            authorization_event(
+                self.cluster.name,
+                principal,
+                operation,
+                resource_type,
+                name,
+                False,
+                method="authorize",
+                client_address=host,
+                decided_by=decided_by,
+            )
+        )
+
+    def _changed(self, method: str, resource: str) -> None:
+        if self.audit is not None and self.audit_changes:
+            self.audit.emit(management_event(self.cluster.name, self.actor, method, resource))
 
     def authorize(
         self, principal: str, operation: str, resource_type: str, resource_name: str
@@ -216,6 +272,7 @@ class AccessControl:
         """Create the user (or replace their password) with one credential per mechanism."""
         check_user_name(name)
         result: str = self._log.write(commands.set_user(name, make_credentials(password)))
+        self._changed("user.set", f"User:{name}")
         return result
 
     def set_credentials(self, name: str, credentials: dict[str, ScramCredential]) -> str:
@@ -226,6 +283,7 @@ class AccessControl:
     def delete_user(self, name: str) -> str:
         """Delete the user and revoke their tokens (NotFoundError if unknown)."""
         result: str = self._log.write(commands.delete_user(name))
+        self._changed("user.delete", f"User:{name}")
         return result
 
     def users(self) -> list[UserInfo]:
@@ -246,6 +304,7 @@ class AccessControl:
         self._log.write(
             commands.add_token(Token(issued.token_id, user, issued.digest, self._clock()))
         )
+        self._changed("token.add", f"User:{user}")
         return issued.text
 
     def revoke_token(self, token_id: str) -> str:

@@ -17,6 +17,7 @@ from streamgov import __version__
 COMMANDS: dict[str, str] = {
     "acl": "streamgov.cli.acl:acl_group",
     "apply": "streamgov.cli.governance:apply",
+    "audit": "streamgov.cli.audit:audit",
     "backup": "streamgov.cli.storage:backup",
     "catalog": "streamgov.cli.catalog:catalog_group",
     "check": "streamgov.cli.check:check_command",

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 import click
 
+from acl.audit import AuditLog
 from acl.authorizer import AuthorizerSettings
 from acl.derived import owners_from
 from acl.model import (
@@ -49,22 +50,31 @@ def acl_errors(func: F) -> F:
 
 
 @contextlib.contextmanager
-def open_access(cluster_name: str | None, bootstrap: str | None) -> Iterator[AccessControl]:
+def open_access(
+    cluster_name: str | None, bootstrap: str | None, *, audit: bool = False
+) -> Iterator[AccessControl]:
     """Access control over the chosen cluster, with the catalog's owners for the
-    single-writer rule."""
+    single-writer rule; with `audit`, changes are recorded in `_audit` as the local
+    operator's."""
     cluster = open_cluster(cluster_name, bootstrap)
     access = None
     catalog = None
+    log = None
     try:
         catalog = Catalog(cluster, CatalogSettings(readonly=True)).start()
         reader = catalog
         access = AccessControl(
             cluster, owners=lambda: owners_from(reader.services(), reader.streams())
         ).start()
+        if audit:
+            log = AuditLog(cluster).start()
+            access.audit, access.audit_changes = log, True
         yield access
     finally:
         if access is not None:
             access.close()
+        if log is not None:
+            log.close()
         if catalog is not None:
             catalog.close()
         cluster.close()
@@ -248,7 +258,7 @@ def add(
 ) -> None:
     """Add ACLs (one per principal, host, operation and resource)."""
     acls = build_acls(options, PatternType(resource_pattern_type.upper()))
-    with open_access(cluster_name, bootstrap) as access:
+    with open_access(cluster_name, bootstrap, audit=True) as access:
         added = access.add(acls, force=force)
     if output_format == "json":
         echo_json([a.to_dict() for a in added])
@@ -311,7 +321,7 @@ def remove(
         filters = _filters(options, PatternType(resource_pattern_type.upper()))
         if filters == [AclFilter(pattern_type=filters[0].pattern_type)]:
             raise click.UsageError("name a resource or a principal to remove ACLs")
-    with open_access(cluster_name, bootstrap) as access:
+    with open_access(cluster_name, bootstrap, audit=True) as access:
         removed = access.remove(filters)
     if output_format == "json":
         echo_json([a.to_dict() for a in removed])

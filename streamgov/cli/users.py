@@ -25,7 +25,7 @@ def add(name: str, password_stdin: bool, cluster_name: str | None, bootstrap: st
     password = sys.stdin.readline().rstrip("\r\n")
     if not password:
         raise click.ClickException("no password on stdin")
-    with open_access(cluster_name, bootstrap) as access:
+    with open_access(cluster_name, bootstrap, audit=True) as access:
         access.add_user(name, password)
     click.echo(f"User {name} saved (SCRAM-SHA-256, SCRAM-SHA-512).")
 
@@ -55,7 +55,7 @@ def list_users(output_format: str, cluster_name: str | None, bootstrap: str | No
 @acl_errors
 def delete(name: str, cluster_name: str | None, bootstrap: str | None) -> None:
     """Delete a user and revoke their tokens (their ACLs stay)."""
-    with open_access(cluster_name, bootstrap) as access:
+    with open_access(cluster_name, bootstrap, audit=True) as access:
         access.delete_user(name)
     click.echo(f"User {name} deleted.")
 
@@ -66,6 +66,6 @@ def delete(name: str, cluster_name: str | None, bootstrap: str | None) -> None:
 @acl_errors
 def token(name: str, cluster_name: str | None, bootstrap: str | None) -> None:
     """Issue a REST API token for the user (printed once; only its digest is stored)."""
-    with open_access(cluster_name, bootstrap) as access:
+    with open_access(cluster_name, bootstrap, audit=True) as access:
         text = access.issue_token(name)
     click.echo(text)
