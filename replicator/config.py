@@ -41,6 +41,7 @@ _FLOW_KEYS = (
     "refresh_interval",
     "checkpoint_interval",
     "offset_lag_max",
+    "mask",
 )
 
 
@@ -92,6 +93,12 @@ def read_flows(section: Any, reader: Reader, line: int) -> list[FlowSpec]:
             seconds = reader.integer(item, key, where, 1, 86_400)
             if seconds is not None:
                 options[field] = float(seconds)
+        if "mask" in item:
+            masks = reader.mapping(item["mask"], f"{where}.mask", item.line_of("mask"))
+            options["mask"] = {
+                str(tag).lower(): reader.text(masks, str(tag), f"{where}.mask") or ""
+                for tag in masks
+            }
         lag = reader.integer(item, "offset_lag_max", where, 1, 1_000_000)
         if lag is not None:
             options["offset_lag_max"] = lag

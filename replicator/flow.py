@@ -85,6 +85,9 @@ class Flow:
             raise FlowError(f"worker {self.worker} is not in 0..{self.workers - 1}")
         if self.refresh_interval_s <= 0 or self.checkpoint_interval_s <= 0:
             raise FlowError("intervals must be positive")
+        for tag, action in self.mask.items():
+            if action not in ("hash", "redact"):
+                raise FlowError(f"mask action for tag {tag!r} is {action!r}: use hash or redact")
         if self.batch_records < 1:
             raise FlowError("batch records must be at least 1")
 

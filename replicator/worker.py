@@ -99,10 +99,44 @@ class Replicator:
             else None
         )
 
+        self._opened: list[Callable[[], None]] = []
+        if flow.mask and transform is None:
+            self._transform = self._masker()
+
+    def _masker(self) -> Transform:
+        """The masking transform: tags from the source's registry and catalog."""
+        from catalog.service import Catalog, CatalogSettings
+        from registry.service import SCHEMAS_TOPIC, SchemaRegistry
+        from replicator.masking import Masker
+
+        topics = self.source.list_topics(include_internal=True)
+        registry = None
+        if SCHEMAS_TOPIC in topics:
+            registry = SchemaRegistry(self.source, readonly=True).start()
+            self._opened.append(registry.close)
+        settings = CatalogSettings(readonly=True)
+        catalog: Catalog | None = None
+        if settings.topic in topics:
+            catalog = Catalog(self.source, settings).start()
+            self._opened.append(catalog.close)
+
+        def declared(topic: str) -> dict[str, tuple[str, ...]]:
+            """The catalog's field tags of a source topic (none without a catalog)."""
+            stream = catalog.state().streams.get(topic) if catalog is not None else None
+            if stream is None:
+                return {}
+            return {path: tuple(t.name for t in tags) for path, tags in stream.field_tags}
+
+        masker = Masker(self.flow.mask, registry, self.source, self.flow.target, declared)  # type: ignore[arg-type]
+        return masker
+
     def close(self) -> None:
-        """Close what the worker opened (the registries schemas travel through)."""
+        """Close what the worker opened (the registries schemas travel through, the masking
+        sources)."""
         if self.schemas is not None:
             self.schemas.close()
+        for close in self._opened:
+            close()
 
     # -- startup ---------------------------------------------------------------------------
 

@@ -75,6 +75,13 @@ def replicate() -> None:
     help="default: 'SOURCE.topic' on the target; identity: the same name.",
 )
 @click.option("--delete-with-source", is_flag=True, help="Delete a remote topic with its source.")
+@click.option(
+    "--mask",
+    "masks",
+    multiple=True,
+    metavar="TAG=hash|redact",
+    help="Mask fields with this tag (schema or catalog field tag) on the way (repeatable).",
+)
 @click.option("--once", is_flag=True, help="Copy what exists now (and checkpoints), then exit.")
 @click.option(
     "--refresh-interval",
@@ -99,6 +106,7 @@ def run(
     groups: str | None,
     policy: PolicyName,
     delete_with_source: bool,
+    masks: tuple[str, ...],
     once: bool,
     refresh_interval: float,
     worker: str,
@@ -118,6 +126,13 @@ def run(
     }
     if topics_exclude is not None:
         options["topics_exclude"] = topics_exclude
+    mask: dict[str, str] = {}
+    for item in masks:
+        tag, sep, action = item.partition("=")
+        if not sep or not tag:
+            raise click.BadParameter(f"{item!r} is not TAG=hash|redact", param_hint="--mask")
+        mask[tag.strip().lower()] = action.strip()
+    options["mask"] = mask
     with opened(source, target, **options) as replicator:
         if once:
             copied = replicator.run_once()

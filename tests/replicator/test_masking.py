@@ -1,0 +1,145 @@
+"""Masked copies: no field tagged with a masked tag (schema tags or catalog field tags) ever
+reaches the target unmasked; records that cannot be masked are dead-lettered on the source."""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import fastavro
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from catalog.service import Catalog
+from engine.embedded import EmbeddedCluster
+from engine.types import ConsumedRecord, Record
+from registry.service import SchemaRegistry
+from replicator.flow import Flow
+from replicator.masking import Masker, dead_letter_topic, mask_value
+from replicator.worker import Replicator
+
+SCALARS: dict[str, Any] = {
+    "string": st.text(max_size=20),
+    "long": st.integers(-(2**63), 2**63 - 1),
+    "int": st.integers(-(2**31), 2**31 - 1),
+    "bytes": st.binary(max_size=20),
+    "boolean": st.booleans(),
+    "double": st.floats(allow_nan=False),
+}
+
+
+@st.composite
+def schema_and_values(draw: st.DrawFn) -> tuple[dict[str, Any], list[dict[str, Any]], set[str]]:
+    count = draw(st.integers(1, 5))
+    types = [draw(st.sampled_from(sorted(SCALARS))) for _ in range(count)]
+    tagged = {f"f{i}" for i in range(count) if draw(st.booleans())}
+    nullable = [draw(st.booleans()) for _ in range(count)]
+    fields = []
+    for i, kind in enumerate(types):
+        field: dict[str, Any] = {"name": f"f{i}", "type": ["null", kind] if nullable[i] else kind}
+        if f"f{i}" in tagged:
+            field["confluent:tags"] = ["PII"]
+        fields.append(field)
+    schema = {"type": "record", "name": f"R{draw(st.integers(0, 10**9))}", "fields": fields}
+    values = []
+    for _ in range(draw(st.integers(1, 4))):
+        value = {}
+        for i, kind in enumerate(types):
+            strategy = SCALARS[kind]
+            if nullable[i]:
+                strategy = st.none() | strategy
+            value[f"f{i}"] = draw(strategy)
+        values.append(value)
+    return schema, values, tagged
+
+
+def framed(schema_id: int, schema: dict[str, Any], value: dict[str, Any]) -> bytes:
+    out = io.BytesIO()
+    fastavro.schemaless_writer(out, fastavro.parse_schema(schema), value)
+    return struct.pack(">bI", 0, schema_id) + out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def source(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[EmbeddedCluster, SchemaRegistry]]:
+    cluster = EmbeddedCluster(tmp_path_factory.mktemp("mask") / "east", name="east")
+    registry = SchemaRegistry(cluster).start()
+    yield cluster, registry
+    registry.close()
+    cluster.close()
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(case=schema_and_values(), action=st.sampled_from(["hash", "redact"]))
+def test_no_tagged_field_passes_unmasked(
+    source: tuple[EmbeddedCluster, SchemaRegistry],
+    case: tuple[dict[str, Any], list[dict[str, Any]], set[str]],
+    action: str,
+) -> None:
+    cluster, registry = source
+    schema, values, tagged = case
+    schema_id = int(str(registry.register("t-value", {"schema": json.dumps(schema)})["id"]))
+    registry.set_config("t-value", {"compatibility": "NONE"})
+    masker = Masker({"pii": action}, registry, cluster, "west")  # type: ignore[dict-item]
+    parsed = fastavro.parse_schema(schema)
+    for i, value in enumerate(values):
+        record = ConsumedRecord("t", 0, i, 0, None, framed(schema_id, schema, value))
+        out = masker("east.t", record)
+        assert out is not None and out.value is not None
+        assert out.value[:5] == record.value[:5]  # type: ignore[index]
+        decoded = fastavro.schemaless_reader(io.BytesIO(out.value[5:]), parsed, None)
+        for name, original in value.items():
+            if name in tagged:
+                assert decoded[name] == mask_value(original, action)  # type: ignore[arg-type]
+                if isinstance(original, str | bytes) and original:
+                    assert decoded[name] != original
+            else:
+                assert decoded[name] == original
+
+
+def test_catalog_tags_mask_and_undecodable_records_are_dead_lettered(tmp_path: Path) -> None:
+    east = EmbeddedCluster(tmp_path / "east", name="east")
+    west = EmbeddedCluster(tmp_path / "west", name="west")
+    registry = SchemaRegistry(east).start()
+    schema = {
+        "type": "record",
+        "name": "User",
+        "fields": [{"name": "id", "type": "long"}, {"name": "email", "type": "string"}],
+    }
+    schema_id = int(str(registry.register("users-value", {"schema": json.dumps(schema)})["id"]))
+    registry.close()
+    catalog = Catalog(east).start()
+    catalog.tag("users", owner="crm", field_tags={"email": ["pii"]})
+    catalog.close()
+    east.create_topic("users", 1)
+    east.produce(
+        "users",
+        [
+            Record(framed(schema_id, schema, {"id": 1, "email": "ann@example.com"})),
+            Record(b"not framed: ann@example.com"),
+            Record(framed(schema_id, schema, {"id": 2, "email": "bob@example.com"})),
+        ],
+    )
+    replicator = Replicator(Flow("east", "west", mask={"pii": "redact"}), east, west)
+    replicator.run_once()
+    replicator.close()
+    copied = west.fetch("east.users", 0, 0, max_records=10)
+    parsed = fastavro.parse_schema(schema)
+    decoded = [
+        fastavro.schemaless_reader(io.BytesIO((r.value or b"")[5:]), parsed, None) for r in copied
+    ]
+    assert decoded == [{"id": 1, "email": ""}, {"id": 2, "email": ""}]
+    assert all(b"example.com" not in (r.value or b"") for r in copied)
+    dead = east.fetch(dead_letter_topic("west"), 0, 0, max_records=10)
+    assert [r.value for r in dead] == [b"not framed: ann@example.com"]
+    assert dict(dead[0].headers)["streamgov.dlq.offset"] == b"1"
+    east.close()
+    west.close()
