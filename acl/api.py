@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from acl.audit import AuditLog
 from acl.derived import SingleWriterError, owners_from
 from acl.model import Acl, AclError, AclFilter
+from acl.ratelimit import RateLimiter
 from acl.rest import AuthMiddleware
 from acl.service import AccessControl
 from engine.cluster import Cluster
@@ -132,7 +133,9 @@ def mount(app: FastAPI, cluster: Cluster, settings: ServerSettings) -> list[Clos
         wanted = frozenset(settings.super_users)
         if current.super_users != wanted:
             access.configure(wanted, current.allow_everyone_if_no_acl_found)
-        app.add_middleware(AuthMiddleware, access=access, audit=audit)
+        rate = settings.rest_rate_limit
+        limiter = RateLimiter(rate) if rate else None
+        app.add_middleware(AuthMiddleware, access=access, audit=audit, limiter=limiter)
     access.run_in_background()
     app.include_router(build_router(access, cluster, settings.max_request_bytes))
     return [access.close] + ([audit.close] if audit is not None else [])

@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from acl.audit import AuditLog, authorization_event, management_event
+from acl.ratelimit import RateLimiter
 from acl.rest_rules import READS, Requirement, requirement
 from acl.service import AccessControl
 from engine.auth import ANONYMOUS
@@ -33,6 +34,7 @@ App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 UNAUTHORIZED = 40101
 FORBIDDEN = 40301
+TOO_MANY_REQUESTS = 42901
 _REMEMBER_S = 60.0
 _REMEMBER_MAX = 10_000
 
@@ -96,10 +98,17 @@ class AuthMiddleware:
     """Every HTTP request authenticated and authorized (see the module docstring).
     `scope["state"]["principal"]` carries the principal to the routes."""
 
-    def __init__(self, app: App, access: AccessControl, audit: AuditLog | None = None) -> None:
+    def __init__(
+        self,
+        app: App,
+        access: AccessControl,
+        audit: AuditLog | None = None,
+        limiter: RateLimiter | None = None,
+    ) -> None:
         self.app = app
         self.access = access
         self.audit = audit
+        self.limiter = limiter
         self.passwords = PasswordCache()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -129,6 +138,13 @@ class AuthMiddleware:
             message = "authentication required: HTTP Basic or a bearer token"
             await _error(send, 401, UNAUTHORIZED, message, challenge)
             return
+        if self.limiter is not None:
+            wait = self.limiter.admit(principal)
+            if wait > 0:
+                retry = [(b"retry-after", RateLimiter.retry_after(wait).encode())]
+                message = f"{principal} sent too many requests; retry in {wait:.1f} s"
+                await _error(send, 429, TOO_MANY_REQUESTS, message, retry)
+                return
         needed = requirement(method, path)
         if needed is not None and not self._allowed(principal, needed, scope):
             await _error(send, 403, FORBIDDEN, needed.describe(principal))

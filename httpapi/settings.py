@@ -29,6 +29,8 @@ class ServerSettings:
     auth: bool = False
     #: Principals allowed everything when `auth` is on (`User:admin`).
     super_users: tuple[str, ...] = ()
+    #: Requests per second each principal may send with `auth` (429 above it); None: no limit.
+    rest_rate_limit: float | None = None
     #: Replication flows `streamgov up` runs: (flow spec, source opener, target opener)
     #: triples built by the composition root (the replicator reads them).
     replication: tuple[tuple[object, object, object], ...] = ()

@@ -137,6 +137,13 @@ def banner(
     help="A principal allowed everything with --auth (User:admin; repeatable).",
 )
 @click.option(
+    "--rate-limit",
+    type=click.FloatRange(min=0.001),
+    default=None,
+    metavar="N",
+    help="With --auth: REST requests per second per principal (429 with Retry-After above).",
+)
+@click.option(
     "--insecure",
     is_flag=True,
     help="Allow listening on a non-loopback address without --auth.",
@@ -155,6 +162,7 @@ def up(
     no_kafka: bool,
     auth: bool,
     super_users: tuple[str, ...],
+    rate_limit: float | None,
     insecure: bool,
 ) -> None:
     """Serve the schema registry (Confluent-compatible, default http://127.0.0.1:8081) and
@@ -167,8 +175,8 @@ def up(
             f"refusing to listen on {host} without authentication: anyone who can reach it "
             "could change schemas, topics and offsets; add --auth (or --insecure)"
         )
-    if super_users and not auth:
-        raise click.UsageError("--super-user needs --auth")
+    if (super_users or rate_limit) and not auth:
+        raise click.UsageError("--super-user and --rate-limit need --auth")
     check_port_free(host, port)
     on_kafka = cluster_settings(cluster_name, bootstrap).bootstrap
     with_kafka = not no_kafka and not on_kafka
@@ -183,6 +191,7 @@ def up(
         kafka_port=kafka_port if with_kafka else None,
         auth=auth,
         super_users=super_users,
+        rest_rate_limit=rate_limit,
         replication=project_flows(project_config_file()),
     )
     if not auth and not is_loopback(host):
