@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "catalog": "streamgov.cli.catalog:catalog_group",
     "check": "streamgov.cli.check:check_command",
     "consume": "streamgov.cli.consume:consume",
+    "demo": "streamgov.cli.demo:demo",
     "generate": "streamgov.cli.generate:generate",
     "groups": "streamgov.cli.groups:groups",
     "import": "streamgov.cli.governance:import_command",
