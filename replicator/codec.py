@@ -127,6 +127,11 @@ def provenance(headers: Headers) -> Provenance | None:
     return None
 
 
+def provenance_header(origin: str, source: str, offset: int) -> tuple[str, bytes]:
+    """The provenance header of a copy."""
+    return (PROVENANCE_HEADER, f"{origin};{source};{offset}".encode())
+
+
 def stamp(headers: Headers, source: str, offset: int, earlier: Provenance | None = None) -> Headers:
     """The headers of the copy: the source's headers (any earlier provenance header replaced)
     and a provenance header keeping the record's first origin (`earlier`: the record's
@@ -134,7 +139,7 @@ def stamp(headers: Headers, source: str, offset: int, earlier: Provenance | None
     if earlier is None:
         earlier = provenance(headers)
     if earlier is None:
-        return (*headers, (PROVENANCE_HEADER, f"{source};{source};{offset}".encode()))
+        return (*headers, provenance_header(source, source, offset))
     origin = earlier.origin
     kept = tuple(h for h in headers if h[0] != PROVENANCE_HEADER)
-    return (*kept, (PROVENANCE_HEADER, f"{origin};{source};{offset}".encode()))
+    return (*kept, provenance_header(origin, source, offset))

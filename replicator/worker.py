@@ -371,8 +371,10 @@ class Replicator:
                 self._transform,
             )
             kept: list[ConsumedRecord] = []
+            fresh = codec.provenance_header
             for record in fetched:
-                prov = codec.provenance(record.headers) if record.headers else None
+                headers = record.headers
+                prov = codec.provenance(headers) if headers else None
                 if prov is not None and prov.origin == target_alias:
                     continue  # it came from the target: copying it back would loop
                 out = record
@@ -381,19 +383,22 @@ class Replicator:
                     if rewritten is None:
                         continue
                     out = rewritten
-                    prov = codec.provenance(out.headers) if out.headers else None
-                if carrier is not None and (out.value or out.key):
+                    headers = out.headers
+                    prov = codec.provenance(headers) if headers else None
+                value, key = out.value, out.key
+                if carrier is not None and (
+                    (value is not None and value[:1] == b"\x00")
+                    or (key is not None and key[:1] == b"\x00")
+                ):
                     carrier.carry_record(out)
                 kept.append(record)
-                records.append(
-                    Record(
-                        out.value,
-                        out.key,
-                        codec.stamp(out.headers, source_alias, record.offset, prov),
-                        record.timestamp_ms,
-                        p,
-                    )
+                offset = record.offset
+                stamped = (
+                    (*headers, fresh(source_alias, source_alias, offset))
+                    if prov is None
+                    else codec.stamp(headers, source_alias, offset, prov)
                 )
+                records.append(Record(value, key, stamped, record.timestamp_ms, p))
             state.position = fetched[-1].offset + 1
             if kept:
                 runs.append((tp, kept))
