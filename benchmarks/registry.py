@@ -98,25 +98,51 @@ def _serve(kind: str, port: int, home: str, bootstrap: str = "") -> None:
         from streamgov.server import create_app
 
         target = create_app(EmbeddedCluster(Path(home), name="bench"))
+    elif kind.startswith("workers-"):  # `streamgov up --workers N` (no Kafka listener)
+        from httpapi import ServerSettings
+        from streamgov.config import ClusterSettings
+        from streamgov.server import create_app
+        from streamgov.workers import serve_with_workers
+
+        os.environ["STREAMGOV_HOME"] = home
+        chosen = ClusterSettings(cluster="bench")
+        settings = ServerSettings()
+        app = create_app(chosen.open(), settings)
+        extra = int(kind.removeprefix("workers-")) - 1
+        serve_with_workers(app, extra, chosen, settings, "127.0.0.1", port, "error")
+        return
     else:
         raise ValueError(f"unknown server kind {kind!r}")
     uvicorn.run(target, host="127.0.0.1", port=port, log_level="error", access_log=False)
 
 
+def _tree_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and of its descendants still running."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return 0.0
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(_tree_cpu_seconds(int(child)) for child in children)
+
+
 class Server:
-    """One server in its own process."""
+    """One server in its own process (with its worker processes, for `workers-N`)."""
 
     def __init__(self, kind: str, home: str, bootstrap: str = "") -> None:
         self.port = _free_port()
         context = multiprocessing.get_context("spawn")
-        self.process = context.Process(
-            target=_serve, args=(kind, self.port, home, bootstrap), daemon=True
+        self.process = context.Process(  # a daemonic process cannot start workers
+            target=_serve,
+            args=(kind, self.port, home, bootstrap),
+            daemon=not kind.startswith("workers-"),
         )
 
     def cpu_seconds(self) -> float:
-        """CPU time the server process has used so far (user + system)."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """CPU time the server process and its worker processes have used so far (user +
+        system)."""
+        return _tree_cpu_seconds(int(self.process.pid or 0))
 
     def __enter__(self) -> Server:
         self.process.start()
@@ -318,12 +344,12 @@ def bench_serdes(n: int) -> None:
 REGISTRATION_GOAL = 3_000
 
 
-def bench_concurrent(seconds: float, clients: int = 16, rounds: int = 3) -> None:
-    """Registrations/s with `clients` keep-alive connections (best of `rounds`), the server's
-    CPU per registration, and the bare FastAPI ceiling driven the same way."""
+def _registrations(kind: str, seconds: float, clients: int, rounds: int) -> tuple[float, float]:
+    """Best registrations/s of `rounds` on a fresh server of `kind`, and the server's CPU
+    (all its processes) per registration in that round, in ms."""
     import httpx
 
-    with tempfile.TemporaryDirectory() as home, Server("registry", home) as registry:
+    with tempfile.TemporaryDirectory() as home, Server(kind, home) as registry:
         url = f"http://127.0.0.1:{registry.port}"
         httpx.put(f"{url}/config", json={"compatibility": "NONE"}).raise_for_status()
         load(registry.port, functools.partial(offset_request, offset=0), 0.5, clients)
@@ -340,18 +366,30 @@ def bench_concurrent(seconds: float, clients: int = 16, rounds: int = 3) -> None
             used = registry.cpu_seconds() - cpu
             if rate > best:
                 best, cpu_ms = rate, used / (rate * (time.monotonic() - started)) * 1000
+    return best, cpu_ms
+
+
+def bench_concurrent(seconds: float, clients: int = 16, rounds: int = 3) -> None:
+    """Registrations/s with `clients` keep-alive connections (best of `rounds`), the server's
+    CPU per registration, for the registry alone in one process and for `streamgov up
+    --workers 2`, and the bare FastAPI ceiling driven the same way."""
+    results = {
+        kind: _registrations(kind, seconds, clients, rounds) for kind in ("registry", "workers-2")
+    }
     with tempfile.TemporaryDirectory() as home, Server("ceiling", home) as ceiling:
         load(ceiling.port, get_request("/constant"), 0.5, clients)
         top = max(
             load(ceiling.port, get_request("/constant"), seconds / rounds, clients)
             for _ in range(rounds)
         )
-    print(f"bare FastAPI constant JSON (ceiling):  {top:10,.0f} req/s")
-    print(
-        f"POST new schema, {clients} clients:         {best:10,.0f} reg/s  "
-        f"({best / top:.2f}x ceiling, {best / REGISTRATION_GOAL:.2f}x goal of "
-        f"{REGISTRATION_GOAL:,}/s; server CPU {cpu_ms:.3f} ms per registration)"
-    )
+    print(f"bare FastAPI constant JSON (ceiling, 1 process): {top:10,.0f} req/s")
+    for kind, label in (("registry", "1 process"), ("workers-2", "up --workers 2")):
+        best, cpu_ms = results[kind]
+        print(
+            f"POST new schema, {clients} clients, {label + ':':16} {best:10,.0f} reg/s  "
+            f"({best / top:.2f}x ceiling, {best / REGISTRATION_GOAL:.2f}x goal of "
+            f"{REGISTRATION_GOAL:,}/s; server CPU {cpu_ms:.3f} ms per registration)"
+        )
 
 
 # -- registration latency on Kafka -----------------------------------------------------------------

@@ -256,7 +256,8 @@ def mount(app: FastAPI, cluster: Cluster, settings: ServerSettings) -> list[Clos
         CatalogSettings(readonly=settings.readonly),
         schemas=RegistrySchemas(registry) if registry is not None else None,
     ).start()
-    catalog.run_in_background()
+    if settings.background:
+        catalog.run_in_background()
     app.state.catalog = catalog
     app.include_router(build_router(catalog))
     return [catalog.close]

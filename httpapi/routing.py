@@ -112,16 +112,15 @@ class ShapedRoute(APIRoute):
         """Refuse an unaccepted content type (415) or a body over the limit (413), then keep
         the body where FastAPI and the handler read it."""
         limit = self.max_body_bytes
-        too_large = ApiError(413, f"Request body is over the limit of {limit} bytes")
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            raise too_large
+            raise _too_large(limit)
         chunks: list[bytes] = []
         size = 0
         async for chunk in request.stream():
             size += len(chunk)
             if size > limit:
-                raise too_large
+                raise _too_large(limit)
             chunks.append(chunk)
         body = b"".join(chunks)
         content_type = request.headers.get("content-type")
@@ -164,6 +163,10 @@ class ShapedRoute(APIRoute):
                 return self.error_response(self.to_error(request, exc))
 
         return shaped
+
+
+def _too_large(limit: int) -> ApiError:
+    return ApiError(413, f"Request body is over the limit of {limit} bytes")
 
 
 class ShapedRouter(APIRouter):

@@ -34,3 +34,8 @@ class ServerSettings:
     #: Replication flows `streamgov up` runs: (flow spec, source opener, target opener)
     #: triples built by the composition root (the replicator reads them).
     replication: tuple[tuple[object, object, object], ...] = ()
+    #: Run background work (lag sampling, catalog evaluation); off in the extra processes of
+    #: `streamgov up --workers`, where only the primary runs it.
+    background: bool = True
+    #: Where an extra worker process forwards the routes of primary-only components.
+    primary_url: str | None = None

@@ -153,6 +153,14 @@ _COMPATIBILITY_ANSWER = {
 #: any JSON: the schema text endpoints answer the schema itself
 _ANY_JSON: dict[str, Any] = {}
 
+_NORMALIZE_QUERY = {
+    "name": "normalize",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "boolean", "default": False},
+    "description": "Register the normalized form of the schema.",
+}
+
 _BY_ID_QUERY = [
     {
         "name": "subject",
@@ -299,14 +307,17 @@ def build_router(
             found = {**found, "maxId": registry.max_id()}
         return RegistryResponse(found)
 
+    # The hottest write: `normalize` is read by hand for the same reason (as Confluent reads a
+    # boolean: `true` in any case).
     @route(
         "/subjects/{subject}/versions",
         "POST",
         summary="Register a schema under a subject",
-        openapi_extra=_body_spec(_SCHEMA_BODY),
+        openapi_extra={**_body_spec(_SCHEMA_BODY), "parameters": [_NORMALIZE_QUERY]},
         returns={"type": "object", "properties": {"id": {"type": "integer"}}, "required": ["id"]},
     )
-    async def register(subject: str, request: Request, normalize: bool = False) -> Any:
+    async def register(subject: str, request: Request) -> Any:
+        normalize = _flag(request.query_params.get("normalize"))
         return await registry.register_async(subject, await body(request), normalize)
 
     @route("/schemas/types", "GET", summary="Schema types this registry supports", returns=_STRINGS)

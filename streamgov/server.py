@@ -24,9 +24,11 @@ from fastapi import FastAPI
 from engine.cluster import Cluster
 from httpapi import Closer, HostCheck, HostCheckMiddleware, ServerSettings, install_fallback
 from streamgov import __version__
+from streamgov.workers import mount_forwarding
 
 __all__ = [
     "COMPONENTS",
+    "PRIMARY_ONLY",
     "Mount",
     "ServerSettings",
     "ServerStartError",
@@ -54,6 +56,15 @@ COMPONENTS: tuple[str, ...] = (
     "replicator.api:mount",  # replication flows from streamgov.yaml, status at /replication
     "streamgov.kafkaport:mount",  # Kafka-protocol listener on --kafka-port (embedded only)
 )
+
+#: Components whose state lives in one process's memory, with the paths they serve: with
+#: `ServerSettings.background` off (the extra processes of `up --workers`) they are not
+#: started, and their paths are forwarded to the primary (`ServerSettings.primary_url`).
+PRIMARY_ONLY: dict[str, tuple[str, ...]] = {
+    "lagmonitor.api:mount": ("/lag", "/metrics"),  # sampled windows
+    "replicator.api:mount": ("/replication",),  # running flows
+    "streamgov.kafkaport:mount": (),  # the listener owns its port
+}
 
 
 def load_mount(spec: str) -> Mount:
@@ -89,6 +100,11 @@ def create_app(cluster: Cluster, settings: ServerSettings | None = None) -> Fast
     app.state.services = services
     try:
         for spec in COMPONENTS:
+            forwarded = PRIMARY_ONLY.get(spec)
+            if forwarded is not None and not services.settings.background:
+                if forwarded and services.settings.primary_url:
+                    mount_forwarding(app, forwarded, services.settings.primary_url)
+                continue
             services.closers.extend(load_mount(spec)(app, cluster, services.settings))
     except BaseException:
         services.close()

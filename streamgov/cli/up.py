@@ -19,6 +19,7 @@ from streamgov.cli.common import cluster_options, cluster_settings, open_cluster
 from streamgov.config import embedded_cluster_path, project_config_file
 from streamgov.replication import project_flows
 from streamgov.server import ServerSettings, create_app
+from streamgov.workers import reuseport_supported, serve_with_workers
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8081
@@ -53,6 +54,7 @@ def banner(
     kafka_bootstrap: str | None,
     data_dir: Path | None,
     engine: str,
+    workers: int = 1,
 ) -> list[str]:
     """What `up` says at start: what it serves, where, and what to do next."""
     served: list[tuple[str, str | None]] = [
@@ -60,6 +62,7 @@ def banner(
         ("Kafka bootstrap", kafka_bootstrap),
         ("Metrics", f"{url}/metrics"),
         ("Data directory", str(data_dir) if data_dir is not None else None),
+        ("Server processes", str(workers) if workers > 1 else None),
     ]
     tui = (
         "streamgov tui"
@@ -148,6 +151,16 @@ def banner(
     is_flag=True,
     help="Allow listening on a non-loopback address without --auth.",
 )
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Server processes sharing --port, say one per core: each serves the registry and "
+    "the REST APIs; background work (lag sampling, catalog evaluation, the Kafka listener, "
+    "replication) runs in the first, which the others forward /lag, /metrics and "
+    "/replication to. Needs SO_REUSEPORT (Linux, macOS, BSD).",
+)
 @user_errors
 def up(
     cluster_name: str | None,
@@ -164,6 +177,7 @@ def up(
     super_users: tuple[str, ...],
     rate_limit: float | None,
     insecure: bool,
+    workers: int,
 ) -> None:
     """Serve the schema registry (Confluent-compatible, default http://127.0.0.1:8081) and
     the other components' REST APIs, over the embedded engine or Kafka (--bootstrap). On the
@@ -177,6 +191,10 @@ def up(
         )
     if (super_users or rate_limit) and not auth:
         raise click.UsageError("--super-user and --rate-limit need --auth")
+    if workers > 1 and not reuseport_supported():
+        raise click.ClickException(
+            "--workers needs SO_REUSEPORT, which this platform lacks; serve with one process"
+        )
     check_port_free(host, port)
     on_kafka = cluster_settings(cluster_name, bootstrap).bootstrap
     with_kafka = not no_kafka and not on_kafka
@@ -214,11 +232,23 @@ def up(
             kafka_bootstrap=listener.bootstrap if listener is not None else None,
             data_dir=None if on_kafka else embedded_cluster_path(cluster.name),
             engine=fastpath.status(),
+            workers=workers,
         ):
             click.echo(line, err=True)
         if isinstance(cluster, EmbeddedCluster):
             for problem in cluster.check_storage():  # damaged files, lost records: say so now
                 click.echo(f"warning: {problem}", err=True)
-        uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
+        if workers == 1:
+            uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
+        else:
+            serve_with_workers(
+                app,
+                workers - 1,
+                cluster_settings(cluster_name, bootstrap),
+                settings,
+                host,
+                port,
+                log_level,
+            )
     finally:
         cluster.close()
