@@ -13,6 +13,7 @@ own connections; any number of processes may open the same directory.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import itertools
 import logging
@@ -86,6 +87,7 @@ DEFAULT_MAINTENANCE_INTERVAL_S = 300.0
 
 _CLUSTER_DB = "cluster.db"
 _GROUPS_DB = "groups.db"
+_SHARED_DBS = frozenset({_CLUSTER_DB, _GROUPS_DB})
 
 
 def now_ms() -> int:
@@ -106,16 +108,45 @@ class MaintenanceReport:
         return sum(self.retention_deleted.values()) + sum(self.compaction_deleted.values())
 
 
+#: Topic databases one thread keeps open at most (each holds about three file descriptors in
+#: WAL mode); the least recently used one beyond it is closed, so a cluster of tens of
+#: thousands of topics does not run out of descriptors.
+MAX_OPEN_TOPIC_DBS = 256
+
+
 class _Connections:
-    """One thread's connections by database; closed when the thread ends (its thread-local
-    state is dropped) or when the engine closes."""
+    """One thread's connections by database, most recently used last; closed when the thread
+    ends (its thread-local state is dropped) or when the engine closes."""
 
     def __init__(self) -> None:
-        self.by_key: dict[str, sqlite3.Connection] = {}
+        self.by_key: collections.OrderedDict[str, sqlite3.Connection] = collections.OrderedDict()
+
+    def get(self, key: str) -> sqlite3.Connection | None:
+        """The open connection to `key`, marked as just used."""
+        conn = self.by_key.get(key)
+        if conn is not None:
+            self.by_key.move_to_end(key)
+        return conn
+
+    def add(self, key: str, conn: sqlite3.Connection, keep: frozenset[str]) -> None:
+        """Remember a new connection; close the least recently used topic connections beyond
+        `MAX_OPEN_TOPIC_DBS` (never those in `keep`, never one inside a transaction)."""
+        self.by_key[key] = conn
+        excess = len(self.by_key) - len(keep) - MAX_OPEN_TOPIC_DBS
+        for old_key in list(self.by_key):
+            if excess <= 0:
+                break
+            old = self.by_key[old_key]
+            if old_key in keep or old_key == key or old.in_transaction:
+                continue
+            del self.by_key[old_key]
+            with contextlib.suppress(sqlite3.Error):
+                old.close()
+            excess -= 1
 
     def close_all(self) -> None:
         """Close every connection of the thread."""
-        by_key, self.by_key = self.by_key, {}
+        by_key, self.by_key = self.by_key, collections.OrderedDict()
         for conn in by_key.values():
             with contextlib.suppress(sqlite3.Error):
                 conn.close()
@@ -188,7 +219,7 @@ class EmbeddedEngine:
     # -- connections and the metadata cache --------------------------------------------------
 
     def _db(self, key: str, *, create: bool = True, topic: str | None = None) -> sqlite3.Connection:
-        conn = self._state.conns.by_key.get(key)
+        conn = self._state.conns.get(key)
         if conn is None:
             if self._closed:
                 raise RuntimeError(f"cluster {self.name!r} is closed")
@@ -204,7 +235,7 @@ class EmbeddedEngine:
                 directory=self.path,
                 topic=topic,
             )
-            self._state.conns.by_key[key] = conn
+            self._state.conns.add(key, conn, _SHARED_DBS)
         return conn
 
     def _groups(self) -> sqlite3.Connection:
