@@ -80,29 +80,22 @@ def exercise(source: Cluster, target: Cluster, source_alias: str, target_alias: 
     assert 0 < offset <= landed[0]
 
 
-def test_embedded_to_kafka(tmp_path: Path, kafka_bootstrap: str) -> None:
-    with EmbeddedCluster(tmp_path / "e", name="emb") as source:
-        target = KafkaCluster(kafka_bootstrap)
-        try:
-            exercise(source, target, "emb", "tansu")
-        finally:
-            target.close()
+@pytest.mark.parametrize(
+    ("source_kind", "target_kind"),
+    [("embedded", "tansu"), ("tansu", "embedded"), ("tansu", "listener")],
+)
+def test_pair(
+    request: pytest.FixtureRequest, tmp_path: Path, source_kind: str, target_kind: str
+) -> None:
+    def open_kind(kind: str) -> Cluster:
+        if kind == "embedded":
+            return EmbeddedCluster(tmp_path / "e", name="emb")
+        fixture = "kafka_bootstrap" if kind == "tansu" else "listener_bootstrap"
+        return KafkaCluster(request.getfixturevalue(fixture))
 
-
-def test_kafka_to_embedded(tmp_path: Path, kafka_bootstrap: str) -> None:
-    with EmbeddedCluster(tmp_path / "e", name="emb") as target:
-        source = KafkaCluster(kafka_bootstrap)
-        try:
-            exercise(source, target, "tansu", "emb")
-        finally:
-            source.close()
-
-
-def test_kafka_to_kafka(kafka_bootstrap: str, listener_bootstrap: str) -> None:
-    source = KafkaCluster(kafka_bootstrap)
-    target = KafkaCluster(listener_bootstrap)
+    source, target = open_kind(source_kind), open_kind(target_kind)
     try:
-        exercise(source, target, "tansu", "listener")
+        exercise(source, target, source_kind[:3], target_kind[:3])
     finally:
         source.close()
         target.close()
