@@ -10,9 +10,11 @@ client settings and the same records: keyed (murmur2), 100-byte values.
   with the same fetch settings on both sides (4 MiB per partition, no fetch queue backoff).
 
 Each broker runs in its own process (the listener as `streamgov up` would run it), so the
-client never shares an interpreter with the broker.
+client never shares an interpreter with the broker. Beside the rates, the broker process's CPU
+time (user + system, from /proc) per record produced and per record consumed: on a shared,
+loaded machine the rates move with the load, the CPU a broker spends per record much less.
 
-Run: python benchmarks/kafka_listener.py [--records 200000] [--partitions 6] [--rounds 3]
+Run: python benchmarks/kafka_listener.py [--records 200000] [--partitions 6] [--rounds 5]
 """
 
 from __future__ import annotations
@@ -61,9 +63,31 @@ cluster.close()
 """
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process `pid` (every thread) so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def pid_serving(port: str) -> int:
+    """The process whose command line names `port` (the tansu broker started for us)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+            if (
+                argv
+                and b"tansu" in Path(os.fsdecode(argv[0])).name.encode()
+                and any(a.endswith(b":" + port.encode()) for a in argv)
+            ):
+                return int(entry.name)
+    raise RuntimeError(f"no tansu process serves port {port}")
+
+
 @contextlib.contextmanager
-def listener_process(directory: Path) -> Iterator[str]:
-    """The listener in a child process over a fresh cluster; yields its bootstrap."""
+def listener_process(directory: Path) -> Iterator[tuple[str, int]]:
+    """The listener in a child process over a fresh cluster; yields its bootstrap and pid."""
     from tests.brokers import free_port
 
     port = free_port()
@@ -79,7 +103,7 @@ def listener_process(directory: Path) -> Iterator[str]:
         assert proc.stdout is not None
         if proc.stdout.readline().strip() != "ready":
             raise RuntimeError("the listener did not start")
-        yield f"127.0.0.1:{port}"
+        yield f"127.0.0.1:{port}", proc.pid
     finally:
         assert proc.stdin is not None
         proc.stdin.close()
@@ -164,10 +188,16 @@ def consume_rate(bootstrap: str, topic: str, partitions: int, total: int) -> flo
     return total / elapsed
 
 
+#: One round's figures: produce rec/s, consume rec/s, produce p99 ms, broker CPU µs per
+#: record produced, broker CPU µs per record consumed.
+Figures = tuple[float, float, float, float, float]
+COLUMNS = ("produce/s", "consume/s", "p99 ms", "µs/rec prod", "µs/rec cons")
+
+
 def one_round(
-    bootstrap: str, number: int, keys: list[bytes], values: list[bytes], partitions: int
-) -> tuple[float, float, float]:
-    """(produce rec/s, consume rec/s, produce p99 ms) on fresh topics."""
+    bootstrap: str, pid: int, number: int, keys: list[bytes], values: list[bytes], partitions: int
+) -> Figures:
+    """One round's figures on fresh topics (the broker process `pid` serves `bootstrap`)."""
     from confluent_kafka.admin import AdminClient, NewTopic
 
     topic, latency_topic = f"bench-{number}", f"latency-{number}"
@@ -176,10 +206,22 @@ def one_round(
         [NewTopic(topic, partitions, 1), NewTopic(latency_topic, partitions, 1)]
     ).values():
         future.result(30)
+    before = cpu_seconds(pid)
     produced = produce_rate(bootstrap, topic, keys, values)
+    middle = cpu_seconds(pid)
     consumed = consume_rate(bootstrap, topic, partitions, len(keys) + 1)
+    after = cpu_seconds(pid)
     p99 = produce_p99_ms(bootstrap, latency_topic)
-    return produced, consumed, p99
+    per_record = 1e6 / len(keys)
+    return produced, consumed, p99, (middle - before) * per_record, (after - middle) * per_record
+
+
+def _row(label: str, figures: Figures) -> str:
+    produced, consumed, p99, cpu_produce, cpu_consume = figures
+    return (
+        f"  {label:<36} {produced:>11,.0f} {consumed:>11,.0f} {p99:>8.2f} "
+        f"{cpu_produce:>11.2f} {cpu_consume:>11.2f}"
+    )
 
 
 def main() -> None:
@@ -187,7 +229,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=200_000)
     parser.add_argument("--partitions", type=int, default=6)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
 
     from tests.brokers import tansu_broker
@@ -199,34 +241,36 @@ def main() -> None:
         f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}"
     )
     labels = ["streamgov listener (SQLite)", "tansu (memory)"]
-    results: dict[str, list[tuple[float, float, float]]] = {label: [] for label in labels}
-    print(f"  {'':<30} {'produce/s':>11} {'consume/s':>11} {'p99 ms':>8}")
+    results: dict[str, list[Figures]] = {label: [] for label in labels}
+    print(
+        f"  {'':<36} "
+        + " ".join(f"{c:>11}" if "µs" in c or "/s" in c else f"{c:>8}" for c in COLUMNS)
+    )
     with (
         tempfile.TemporaryDirectory(prefix="streamgov-bench-") as tmp,
-        listener_process(Path(tmp)) as listener,
+        listener_process(Path(tmp)) as (listener, listener_pid),
         tansu_broker() as tansu,
     ):
+        servers = [(listener, listener_pid), (tansu, pid_serving(tansu.rsplit(":", 1)[1]))]
         for number in range(args.rounds):
-            for label, bootstrap in zip(labels, (listener, tansu), strict=True):
-                result = one_round(bootstrap, number, keys, values, args.partitions)
+            for label, (bootstrap, pid) in zip(labels, servers, strict=True):
+                result = one_round(bootstrap, pid, number, keys, values, args.partitions)
                 results[label].append(result)
-                print(
-                    f"  {label:<22} round {number + 1:<2} {result[0]:>11,.0f} "
-                    f"{result[1]:>11,.0f} {result[2]:>8.2f}"
-                )
+                print(_row(f"{label.split(' (')[0]} round {number + 1}", result))
     medians = {
-        label: tuple(statistics.median(r[i] for r in rounds) for i in range(3))
+        label: tuple(statistics.median(r[i] for r in rounds) for i in range(len(COLUMNS)))
         for label, rounds in results.items()
     }
     print()
     for label in labels:
-        produced, consumed, p99 = medians[label]
-        print(f"  {label + ' (median)':<30} {produced:>11,.0f} {consumed:>11,.0f} {p99:>8.2f}")
+        print(_row(f"{label} (median)", medians[label]))  # type: ignore[arg-type]
     ours, anchor = medians[labels[0]], medians[labels[1]]
-    print(
-        f"  {'ratio listener / tansu':<30} {ours[0] / anchor[0]:>10.2f}x "
-        f"{ours[1] / anchor[1]:>10.2f}x {ours[2] / anchor[2]:>7.2f}x"
-    )
+    ratios = [
+        f"{o / a:>{10 if i != 2 else 7}.2f}x"
+        for i, (o, a) in enumerate(zip(ours, anchor, strict=True))
+    ]
+    print(f"  {'ratio listener / tansu':<36} {' '.join(ratios)}")
+    print("  (rates: higher is better; p99 and CPU per record: lower is better)")
     print(f"  load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

@@ -7,14 +7,18 @@ small file that does not depend on the log: one little-endian int64 per partitio
 offset), only ever raised. A log that ends before its recorded end lost records.
 
 The file is written after every commit (so it survives the death of the process as the log
-does) and fsynced at least once a second, and after every write on a `durable` cluster, like the
-log. Writers of several processes and threads serialize on an exclusive `flock` and keep the
+does) and fsynced after every write on a `durable` cluster, like the log. Otherwise a background
+timer fsyncs it within a second of a write, off the committing thread: an fsync under disk
+contention can take hundreds of milliseconds, which must not hold up an acknowledgement that
+does not wait for one (the log's own commits do not fsync either).
+Writers of several processes and threads serialize on an exclusive `flock` and keep the
 larger value, so a slow writer never lowers an end another one raised.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import struct
 import threading
@@ -31,6 +35,8 @@ _SLOT = struct.Struct("<q")
 
 #: Longest time an acknowledged end waits for its fsync on a cluster that is not `durable`.
 SYNC_INTERVAL_S = 1.0
+
+logger = logging.getLogger(__name__)
 
 
 def ends_path(topic_file: Path) -> Path:
@@ -65,6 +71,7 @@ class EndOffsets:
         self._fd: int | None = None
         self._dirty = False
         self._synced = time.monotonic()
+        self._timer: threading.Timer | None = None
 
     def _open(self) -> int:
         if self._fd is None:
@@ -102,9 +109,41 @@ class EndOffsets:
                 if end > known.get(part, 0):
                     os.pwrite(fd, _SLOT.pack(end), part * _SLOT.size)
                     # Slots below a new partition's slot read as zero (a sparse hole).
-            self._dirty = True
-            if self._durable or time.monotonic() - self._synced >= SYNC_INTERVAL_S:
+            if self._durable:
                 self._sync(fd)
+                return
+            self._dirty = True
+        self._schedule_sync()
+
+    def _schedule_sync(self) -> None:
+        """Have the background timer fsync within SYNC_INTERVAL_S of the last fsync."""
+        with self._lock:
+            if self._timer is not None or self._fd is None:
+                return
+            delay = max(0.0, SYNC_INTERVAL_S - (time.monotonic() - self._synced))
+            timer = self._timer = threading.Timer(delay, self._background_sync)
+            timer.daemon = True
+            timer.start()
+
+    def _background_sync(self) -> None:
+        # fsync a duplicate of the descriptor outside the lock, so that writers never wait
+        # for the disk; a write made meanwhile marks the file dirty again and schedules anew.
+        with self._lock:
+            self._timer = None
+            if self._fd is None or not self._dirty:
+                return
+            fd = os.dup(self._fd)
+            self._dirty = False
+        started = time.monotonic()
+        try:
+            os.fsync(fd)
+        except OSError as exc:
+            logger.warning("cannot fsync the end offsets %s: %s", self.path, exc)
+            with self._lock:
+                self._dirty = True
+        finally:
+            os.close(fd)
+        self._synced = started
 
     def lower_to(self, ends: Mapping[int, int]) -> None:
         """Set recorded ends to exactly these values (restore writes the ends of a copy)."""
@@ -121,6 +160,9 @@ class EndOffsets:
     def close(self) -> None:
         """Flush what is not yet synced and close the file."""
         with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
             if self._fd is None:
                 return
             with contextlib.suppress(OSError):
