@@ -176,6 +176,8 @@ def encode_response(api_key: int, version: int, correlation_id: int, body: Any) 
     if getattr(cls, "__flexible__", False) and api_key != 18:
         out.write(b"\x00")
     _writer(cls)(out, entity)
-    frame = out.getbuffer()
-    struct.pack_into(">i", frame, 0, len(frame) - 4)
-    return bytes(frame)
+    size = out.tell() - 4
+    out.seek(0)
+    out.write(struct.pack(">i", size))
+    # getvalue hands over the buffer without copying it (a fetch response can be megabytes).
+    return out.getvalue()

@@ -29,12 +29,18 @@ class FsyncSpy:
         monkeypatch.setattr(ends.os, "fsync", fsync)
 
 
+def spied_recorder(
+    path: Path, monkeypatch: pytest.MonkeyPatch, interval_s: float
+) -> tuple[EndOffsets, FsyncSpy]:
+    """A recorder that is not durable, fsyncing within `interval_s`, and the spy on it."""
+    monkeypatch.setattr(ends, "SYNC_INTERVAL_S", interval_s)
+    return EndOffsets(path), FsyncSpy(monkeypatch)
+
+
 def test_a_write_is_fsynced_in_the_background(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(ends, "SYNC_INTERVAL_S", 0.0)
-    spy = FsyncSpy(monkeypatch)
-    recorder = EndOffsets(tmp_path / "t.ends")
+    recorder, spy = spied_recorder(tmp_path / "t.ends", monkeypatch, 0.0)
     recorder.raise_to({0: 5, 2: 7})
     assert spy.synced.wait(30), "the background fsync never ran"
     assert threading.get_ident() not in spy.threads
@@ -45,9 +51,7 @@ def test_a_write_is_fsynced_in_the_background(
 def test_writes_wait_for_no_fsync_within_the_interval(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(ends, "SYNC_INTERVAL_S", 3600.0)
-    spy = FsyncSpy(monkeypatch)
-    recorder = EndOffsets(tmp_path / "t.ends")
+    recorder, spy = spied_recorder(tmp_path / "t.ends", monkeypatch, 3600.0)
     for end in range(1, 50):
         recorder.raise_to({0: end})
     assert spy.threads == []
