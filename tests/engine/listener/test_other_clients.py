@@ -12,7 +12,7 @@ import pytest
 
 from engine.embedded.chunks import Chunk
 from engine.kafka_listener.handlers import log as log_handlers
-from engine.kafka_listener.records import CODEC_SNAPPY, BatchHeader
+from engine.kafka_listener.records import CODEC_NONE, CODEC_SNAPPY, BatchHeader
 from engine.partitioner import partition_for_key
 from engine.types import Record
 from tests.engine.listener.conftest import Served, unique
@@ -93,8 +93,9 @@ def test_kcat_produces_compressed_and_consumes(
     stored = sorted((r.key, r.value) for p in (0, 1) for r in served.cluster.fetch(topic, p, 0))
     assert stored == sorted((b"k%d" % i, b"v%d" % i) for i in range(20))
     # Debian's kcat links an old librdkafka, which compresses only when Produce v0 is
-    # advertised.
-    assert codecs and set(codecs) == {CODEC_SNAPPY}
+    # advertised. librdkafka sends a batch uncompressed when compressing would not shrink it
+    # (a batch of one short record, depending on how the lines were batched).
+    assert CODEC_SNAPPY in codecs and set(codecs) <= {CODEC_NONE, CODEC_SNAPPY}
     served.cluster.produce(topic, [Record(b"from-engine", b"e", partition=0)])
     out = subprocess.run(
         [KCAT, "-b", served.bootstrap, "-C", "-t", topic, "-e", "-f", "%k=%s\\n"],
