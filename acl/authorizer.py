@@ -186,18 +186,23 @@ class AclIndex:
 class StandardAuthorizer:
     """The `engine.auth.Authorizer` protocol over an `AclIndex` and the operator's settings.
 
-    `authorize` knows no client address, so only ACLs for any host (`*`) apply there;
-    `decide` takes the address when the caller has one."""
+    Both take the client's address when the caller has one; without it only ACLs for any
+    host (`*`) apply."""
 
     def __init__(self, index: AclIndex, settings: AuthorizerSettings | None = None) -> None:
         self.index = index
         self.settings = settings or AuthorizerSettings()
 
     def authorize(
-        self, principal: str, operation: str, resource_type: str, resource_name: str
+        self,
+        principal: str,
+        operation: str,
+        resource_type: str,
+        resource_name: str,
+        host: str | None = None,
     ) -> bool:
         """True when allowed (names as `engine.auth` spells them)."""
-        return self.decide(principal, operation, resource_type, resource_name).allowed
+        return self.decide(principal, operation, resource_type, resource_name, host).allowed
 
     def decide(
         self,

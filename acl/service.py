@@ -217,10 +217,16 @@ class AccessControl:
             self.audit.emit(management_event(self.cluster.name, self.actor, method, resource))
 
     def authorize(
-        self, principal: str, operation: str, resource_type: str, resource_name: str
+        self,
+        principal: str,
+        operation: str,
+        resource_type: str,
+        resource_name: str,
+        host: str | None = None,
     ) -> bool:
-        """`engine.auth.Authorizer`: True when allowed (only host-`*` ACLs apply)."""
-        return self.decide(principal, operation, resource_type, resource_name).allowed
+        """`engine.auth.Authorizer`: True when allowed (without `host`, only ACLs for any
+        host apply)."""
+        return self.decide(principal, operation, resource_type, resource_name, host).allowed
 
     # -- the listener's admin APIs (engine.auth.AclAdmin) ------------------------------------
 

@@ -93,9 +93,15 @@ class Authorizer(Protocol):
     """Decides whether a principal may perform an operation on a resource."""
 
     def authorize(
-        self, principal: str, operation: str, resource_type: str, resource_name: str
+        self,
+        principal: str,
+        operation: str,
+        resource_type: str,
+        resource_name: str,
+        host: str | None = None,
     ) -> bool:
-        """True when allowed."""
+        """True when allowed; `host` is the client's address when known (ACLs for one host
+        apply only to requests from it)."""
         ...
 
 

@@ -26,7 +26,9 @@ class Connection:
         authorizer)."""
         if self.authorizer is None:
             return True
-        return bool(self.authorizer.authorize(self.principal, operation, resource_type, name))
+        return bool(
+            self.authorizer.authorize(self.principal, operation, resource_type, name, self.host)
+        )
 
 
 @dataclass(frozen=True, slots=True)

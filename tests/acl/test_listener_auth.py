@@ -51,7 +51,7 @@ def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secured]:
     access.add_user("bob", "bob-pw")
     access.add_user("admin", "admin-pw")
     access.configure(["User:admin"])
-    for topic in ("open", "secret"):
+    for topic in ("open", "secret", "hosted"):
         cluster.create_topic(topic, 1)
     access.add(
         [
@@ -110,6 +110,19 @@ def test_wrong_password_fails_authentication(secured: Secured, mechanism: str) -
         KafkaError.SASL_AUTHENTICATION_FAILED,
         KafkaError._TRANSPORT,
     )
+
+
+def test_host_acls_apply_to_the_client_address(secured: Secured) -> None:
+    elsewhere = Acl(Kind.TOPIC, "hosted", PatternType.LITERAL, "User:bob", "10.9.9.9",
+                    Operation.WRITE, Permission.ALLOW)  # fmt: skip
+    here = Acl(Kind.TOPIC, "hosted", PatternType.LITERAL, "User:bob", "127.0.0.1",
+               Operation.WRITE, Permission.ALLOW)  # fmt: skip
+    secured.access.add([elsewhere])
+    conf = config(secured, "PLAIN", "bob", "bob-pw")
+    refused = produce(conf, "hosted")
+    assert refused is not None and refused.code() == KafkaError.TOPIC_AUTHORIZATION_FAILED
+    secured.access.add([here])
+    assert produce(conf, "hosted") is None
 
 
 def test_unauthenticated_clients_get_nothing(secured: Secured) -> None:

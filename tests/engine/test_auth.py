@@ -19,7 +19,9 @@ class TableAuthorizer:
         self.rows = set(rows)
         self.asked: list[tuple[str, str, str, str]] = []
 
-    def authorize(self, principal: str, operation: str, resource_type: str, name: str) -> bool:
+    def authorize(
+        self, principal: str, operation: str, resource_type: str, name: str, host: str | None = None
+    ) -> bool:
         self.asked.append((principal, operation, resource_type, name))
         return (principal, operation, resource_type, name) in self.rows
 
