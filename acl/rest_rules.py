@@ -25,6 +25,8 @@ class Requirement:
     operation: Operation
     resource_type: ResourceType
     name: str
+    #: the owner of the stream `name` (in the catalog) may, without an ACL
+    owner_may: bool = False
 
     def describe(self, principal: str) -> str:
         """`User:alice may not WRITE SUBJECT orders-value`."""
@@ -42,6 +44,7 @@ class Rule:
     operation: Operation | None
     resource_type: ResourceType = ResourceType.CLUSTER
     fixed: str = CLUSTER_RESOURCE
+    owner_may: bool = False
 
 
 def rule(
@@ -49,9 +52,17 @@ def rule(
     pattern: str,
     operation: Operation | None,
     resource_type: ResourceType = ResourceType.CLUSTER,
+    *,
+    owner_may: bool = False,
 ) -> Rule:
     """A rule from a space-separated method list and a path regex (`(?P<name>...)`)."""
-    return Rule(frozenset(methods.split()), re.compile(pattern + r"/?$"), operation, resource_type)
+    return Rule(
+        frozenset(methods.split()),
+        re.compile(pattern + r"/?$"),
+        operation,
+        resource_type,
+        owner_may=owner_may,
+    )
 
 
 SEG = r"(?P<name>[^/]+)"
@@ -93,7 +104,7 @@ CLUSTER_API: tuple[Rule, ...] = (
 )
 
 CATALOG: tuple[Rule, ...] = (
-    rule("PATCH PUT POST DELETE", rf"^/catalog/streams/{SEG}(/.*)?", Op.ALTER, T),
+    rule("PATCH PUT POST DELETE", rf"^/catalog/streams/{SEG}(/.*)?", Op.ALTER, T, owner_may=True),
     rule("GET HEAD", r"^/catalog(/.*)?", None),
 )
 
@@ -119,7 +130,7 @@ def requirement(method: str, path: str) -> Requirement | None:
             return None
         groups = match.groupdict()
         name = groups.get("name") or candidate.fixed
-        return Requirement(candidate.operation, candidate.resource_type, name)
+        return Requirement(candidate.operation, candidate.resource_type, name, candidate.owner_may)
     if method in READS:
         return None
     return Requirement(Operation.ALTER, ResourceType.CLUSTER, CLUSTER_RESOURCE)

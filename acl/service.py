@@ -136,6 +136,10 @@ class AccessControl:
         with self._log.read() as state:
             return [acl for acl in state.acls if selector is None or selector.matches(acl)]
 
+    def owners_of(self, topic: str) -> tuple[str, ...]:
+        """The principals of the stream's owner in the catalog (empty when not owned)."""
+        return self._owners().get(topic, ()) if self._owners is not None else ()
+
     def settings(self) -> AuthorizerSettings:
         """The authorizer settings in force."""
         with self._log.read() as state:

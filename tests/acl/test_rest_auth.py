@@ -37,6 +37,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     setup.add_user("alice", "alice-pw")
     setup.add_user("bob", "bob-pw")
     setup.add_user("admin", "admin-pw")
+    setup.add_user("checkout", "checkout-pw")
     token = setup.issue_token("bob")
     setup.add(
         [
@@ -147,3 +148,16 @@ def test_acl_api_in_rest_proxy_shape(server: Server) -> None:
     deleted = httpx.delete(base, params=query, auth=admin).json()
     assert [e["principal"] for e in deleted["data"]] == ["User:carol"]
     assert httpx.get(base, params={"principal": "User:carol"}, auth=admin).json()["data"] == []
+
+
+def test_catalog_changes_by_the_owner_or_with_alter(server: Server) -> None:
+    stream = f"{server.url}/catalog/streams/orders"
+    made = httpx.patch(stream, json={"owner": "checkout"}, auth=("admin", "admin-pw"))
+    assert made.status_code == 200, made.text
+    owner = httpx.patch(
+        stream, json={"description": "placed orders"}, auth=("checkout", "checkout-pw")
+    )
+    assert owner.status_code == 200, owner.text
+    other = httpx.patch(stream, json={"description": "mine now"}, auth=("alice", "alice-pw"))
+    assert other.status_code == 403
+    assert other.json()["message"] == "User:alice may not ALTER TOPIC orders"
