@@ -3,8 +3,9 @@ the events their changes produce. Pure: it takes `ClusterSample`s and gives back
 
 One cycle is `ingest(sample)` (append the sample to the windows and tables) followed by
 `evaluate()` (statuses, group totals, one controller step per group, events for changes).
-Both work a group at a time on columns (one value per partition), so the per-partition work
-left in Python is the end-offset tables and the rules of partitions that have lag.
+Both work a group at a time on columns (one value per partition); the end-offset tables and
+the time lags are worked for the whole sample at once, on NumPy columns (`EndOffsetTables`),
+so the per-partition work left in Python is the rules of partitions that have lag.
 """
 
 from __future__ import annotations
@@ -14,21 +15,21 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import compress, repeat
-from operator import attrgetter, eq, ne, sub
+from operator import attrgetter, eq, sub
 from typing import Any, NamedTuple
+
+import numpy as np
 
 from engine.types import TopicPartition
 from lagmonitor.controller import ControllerConfig, GroupSignal, Recommendation, ScalingController
+from lagmonitor.endtables import Bools, EndOffsetTables, Floats, Ints
 from lagmonitor.lag import (
     DEFAULT_TABLE_POINTS,
     ZERO_TIME_LAG,
-    EndOffsetTable,
     NoCommitPolicy,
     TimeLag,
     offset_lag,
     rate,
-    record_ends,
-    time_lag_from_timestamp,
 )
 from lagmonitor.sampler import ClusterSample, GroupObservation, PartitionObservation
 from lagmonitor.status import (
@@ -54,7 +55,7 @@ _COMMITTED = attrgetter("committed")
 _END = attrgetter("end")
 _EARLIEST = attrgetter("earliest")
 _NOTHING_BEHIND = attrgetter("no_records_behind")
-_READ_IN = attrgetter("read_in")
+_HEAD = attrgetter("head_timestamp")
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,10 +137,11 @@ class GroupTrack:
         self.window = GroupWindow(config.history_size)
         self.earliest = array("q")
         self.owners: dict[TopicPartition, tuple[str, str, str]] = {}
-        self.tables: list[EndOffsetTable] = []
+        #: The partitions' rows in the tracker's `EndOffsetTables`.
+        self.rows: Ints = np.empty(0, np.int64)
         # Time lag in seconds per partition (-1: unknown) and which are lower bounds.
-        self.lag_seconds = array("d")
-        self.lower_bounds: set[int] = set()
+        self.lag_seconds: Floats = np.empty(0, np.float64)
+        self.lower_bound: Bools = np.empty(0, np.bool_)
         # How the rules judged each partition (a `Verdict`); the status is built when read.
         self.verdicts = bytearray()
         self.missing_topics: tuple[str, ...] = ()
@@ -189,10 +191,10 @@ class GroupTrack:
         )
 
     def _time_lag(self, index: int) -> TimeLag | None:
-        seconds = self.lag_seconds[index]
+        seconds = float(self.lag_seconds[index])
         if seconds < 0:
             return None
-        if index in self.lower_bounds:
+        if self.lower_bound[index]:
             return TimeLag(seconds, lower_bound=True)
         return TimeLag(seconds) if seconds else ZERO_TIME_LAG
 
@@ -207,13 +209,27 @@ class GroupTrack:
         return None if self.max_lag_index is None else self.partition(self.max_lag_index)
 
 
+class _Batch:
+    """The columns of one sample's groups, gathered for the work done on all at once."""
+
+    __slots__ = ("committed", "ends", "heads", "lags", "rows", "tracks")
+
+    def __init__(self) -> None:
+        self.tracks: list[GroupTrack] = []
+        self.rows: list[Ints] = []
+        self.ends = array("q")
+        self.committed = array("q")  # NO_COMMIT for none
+        self.lags = array("q")
+        self.heads: list[float | None] = []
+
+
 class LagTracker:
     """Histories, statuses and controllers of every monitored group."""
 
     def __init__(self, config: TrackerConfig | None = None) -> None:
         self.config = config or TrackerConfig()
         self.groups: dict[str, GroupTrack] = {}
-        self.tables: dict[TopicPartition, EndOffsetTable] = {}
+        self.tables = EndOffsetTables(self.config.table_points)
         self.topic_offsets: dict[TopicPartition, tuple[int, int]] = {}
         self.sampled_at: float | None = None
         self.poll_ms = 0.0
@@ -234,13 +250,15 @@ class LagTracker:
         else:
             self.topic_offsets = {**self.topic_offsets, **sample.topic_offsets}
         seen = set()
+        batch = _Batch()
         for observation in sample.groups:
             seen.add(observation.group)
             track = self.groups.get(observation.group)
             if track is None:
                 track = self.groups[observation.group] = GroupTrack(observation.group, self.config)
-            self._ingest_group(track, observation, now)
+            self._ingest_group(track, observation, now, batch)
             self._dirty[observation.group] = track
+        self._time_lags(batch, now)
         if sample.complete and only_group is None:
             self._drop_tables(sample)
             for name in [name for name in self.groups if name not in seen]:
@@ -250,7 +268,9 @@ class LagTracker:
         self.sampled_at = now
         self.poll_ms = sample.poll_ms
 
-    def _ingest_group(self, track: GroupTrack, observed: GroupObservation, now: float) -> None:
+    def _ingest_group(
+        self, track: GroupTrack, observed: GroupObservation, now: float, batch: _Batch
+    ) -> None:
         track.state = observed.state
         track.members = observed.members
         # Some brokers report a live group's state but not its members: the group then has
@@ -278,28 +298,13 @@ class LagTracker:
         # Kept as sampled (looking every partition up here would cost more than the rest of
         # the append): only partitions that stand still and the views read it.
         track.owners = observed.owners
-        # Once per sample, however many groups read a partition.
-        record_ends(track.tables, ends, now, self.samples_taken)
-        seconds = track.lag_seconds = array("d", bytes(8 * len(parts)))  # no lag: 0 s
-        lower_bounds = track.lower_bounds = set()
-        tables = track.tables
-        for index in compress(range(len(parts)), lags):
-            offset = committed[index]
-            if offset is None:
-                seconds[index] = -1.0
-                continue
-            head = parts[index].head_timestamp
-            if head is not None:  # exact: the oldest unconsumed record's timestamp is known
-                exact = time_lag_from_timestamp(lags[index], head, now)
-                found = None if exact is None else (exact.seconds, False)
-            else:
-                found = tables[index].seconds_behind(offset, now)
-            if found is None:
-                seconds[index] = -1.0
-            else:
-                seconds[index], lower_bound = found
-                if lower_bound:
-                    lower_bounds.add(index)
+        # End-offset tables and time lags: for the whole sample at once (`_time_lags`).
+        batch.tracks.append(track)
+        batch.rows.append(track.rows)
+        batch.ends.extend(ends)
+        batch.committed.extend(stored)
+        batch.lags.extend(lags)
+        batch.heads += map(_HEAD, parts)
         elapsed = None if track.previous_at is None else now - track.previous_at
         if elapsed is not None and elapsed > 0:
             track.production_rate = produced / elapsed
@@ -308,6 +313,43 @@ class LagTracker:
             track.production_rate = track.consumption_rate = None
         track.previous_at = now
         track.sampled_at = now
+
+    def _time_lags(self, batch: _Batch, now: float) -> None:
+        """Update the end-offset tables of every partition of the sample (once per partition,
+        however many groups read it), then set each group's time lag per partition: 0 without
+        lag, exact from the head record's timestamp where known, else interpolated from the
+        table; -1 when unknown (lag but no commit, or a table that cannot tell)."""
+        if not batch.tracks:
+            return
+        rows = np.concatenate(batch.rows)
+        self.tables.record(rows, np.frombuffer(batch.ends, np.int64), now, self.samples_taken)
+        lags = np.frombuffer(batch.lags, np.int64)
+        seconds = np.zeros(len(lags))
+        lower = np.zeros(len(lags), np.bool_)
+        lagging = np.flatnonzero(lags)
+        if len(lagging):
+            committed = np.frombuffer(batch.committed, np.int64)[lagging]
+            found = np.full(len(lagging), np.nan)
+            heads = batch.heads
+            if heads.count(None) != len(heads):  # exact where the head timestamp is known
+                known = np.array([np.nan if h is None else h for h in heads])[lagging]
+                exact = ~np.isnan(known) & (committed != NO_COMMIT)
+                found[exact] = np.maximum(0.0, now - known[exact])
+            else:
+                exact = np.zeros(len(lagging), np.bool_)
+            table = ~exact & (committed != NO_COMMIT)
+            if table.any():
+                found[table], lower[lagging[table]] = self.tables.seconds_behind(
+                    rows[lagging[table]], committed[table], now
+                )
+            found[np.isnan(found)] = -1.0
+            seconds[lagging] = found
+        offset = 0
+        for track in batch.tracks:
+            width = len(track.rows)
+            track.lag_seconds = seconds[offset : offset + width]
+            track.lower_bound = lower[offset : offset + width]
+            offset += width
 
     def _lag(self, partition: PartitionObservation) -> int:
         """A partition's lag, with the no-commit policy and the gap-without-records case."""
@@ -330,10 +372,7 @@ class LagTracker:
         old = {tp: index for index, tp in enumerate(track.keys)}
         sources = [old.get(tp) for tp in keys]
         track.window.relayout(sources)
-        track.tables = [
-            self._table(tp) if source is None else track.tables[source]
-            for tp, source in zip(keys, sources, strict=True)
-        ]
+        track.rows = np.array([self.tables.row(tp) for tp in keys], np.int64)
         track.verdicts = bytearray(
             Verdict.NO_SAMPLES if source is None else track.verdicts[source] for source in sources
         )
@@ -344,18 +383,9 @@ class LagTracker:
         """Forget the tables of partitions that no longer exist. A table some group read in
         this sample is current (the sampler reads a group's partitions from the same offsets),
         so only the others are looked up."""
-        tables, offsets = self.tables, sample.topic_offsets
-        read = repeat(self.samples_taken)
-        stale = compress(tables, map(ne, map(_READ_IN, tables.values()), read))
-        for tp in [tp for tp in stale if tp not in offsets]:
-            del tables[tp]
-
-    def _table(self, tp: TopicPartition) -> EndOffsetTable:
-        """The end-offset table of a topic partition, created on first use."""
-        table = self.tables.get(tp)
-        if table is None:
-            table = self.tables[tp] = EndOffsetTable(self.config.table_points)
-        return table
+        offsets = sample.topic_offsets
+        unread = self.tables.unread(self.samples_taken)
+        self.tables.drop([tp for tp in unread if tp not in offsets])
 
     # -- evaluate --------------------------------------------------------------------------
     def evaluate(self) -> list[LagEvent]:
@@ -477,15 +507,17 @@ def _max_time_lag(track: GroupTrack, candidates: Sequence[int], caught_up: bool)
     """The group's time lag: the first of the largest among the partitions the rules looked
     at; 0 when none of them is known but some partition is caught up (those have 0)."""
     seconds = track.lag_seconds
-    largest = max(seconds, default=-1.0)
+    if not len(seconds):
+        return None
+    index = int(seconds.argmax())  # the first of the largest
+    largest = float(seconds[index])
     if largest > 0:  # only partitions with lag have more than 0, and the rules saw them all
-        index = seconds.index(largest)
-        return TimeLag(largest, index in track.lower_bounds)
+        return TimeLag(largest, bool(track.lower_bound[index]))
     if largest < 0:
         return None
     zero = next((i for i in candidates if seconds[i] == 0.0), None)
     if zero is not None:
-        return TimeLag(0.0, zero in track.lower_bounds)
+        return TimeLag(0.0, bool(track.lower_bound[zero]))
     return ZERO_TIME_LAG if caught_up else None
 
 
