@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -63,7 +63,8 @@ def time_lag_from_timestamp(lag: int, head_timestamp: float | None, now: float) 
 
 
 class EndOffsetTable:
-    """A bounded table of (log-end offset, time) points of one partition, oldest first.
+    """A bounded table of (log-end offset, time) points of one partition, oldest first (the
+    rules; the tracker keeps every partition's table by column in `lagmonitor.endtables`).
 
     Only changes are kept: while the end stays put, only its "last seen" time moves, and when
     it finally moves a point is written for the last time the old end was seen. So a flat
@@ -71,7 +72,7 @@ class EndOffsetTable:
     two compact arrays (16 bytes a point) searched by bisection.
     """
 
-    __slots__ = ("_ends", "_last_seen", "_max_points", "_times", "read_in", "samples", "updated_at")
+    __slots__ = ("_ends", "_last_seen", "_max_points", "_times", "samples", "updated_at")
 
     def __init__(self, max_points: int = DEFAULT_TABLE_POINTS) -> None:
         if max_points < 2:
@@ -83,13 +84,30 @@ class EndOffsetTable:
         self.samples = 0
         #: When `add` was last called (None: never).
         self.updated_at: float | None = None
-        #: A tag set by `record_ends` (the tracker passes its sample count).
-        self.read_in = -1
 
     def add(self, end: int, at: float) -> None:
         """Record that the log end was `end` at time `at`; an end that shrank resets the table
         (the topic was deleted and recreated, so older points describe another log)."""
-        record_ends((self,), (end,), at, self.read_in, once=False)
+        self.updated_at = at
+        self.samples += 1
+        points, times = self._ends, self._times
+        if points:
+            newest = points[-1]
+            if end == newest:
+                self._last_seen = at
+                return
+            if end < newest:
+                del points[:], times[:]
+                self.samples = 1
+            elif self._last_seen > times[-1]:
+                points.append(newest)
+                times.append(self._last_seen)
+        points.append(end)
+        times.append(at)
+        self._last_seen = at
+        excess = len(points) - self._max_points
+        if excess > 0:
+            del points[:excess], times[:excess]
 
     @property
     def points(self) -> list[tuple[int, float]]:
@@ -127,43 +145,6 @@ class EndOffsetTable:
         prev_at = times[index - 1]
         share = (committed + 1 - prev_end) / (ends[index] - prev_end)
         return max(0.0, now - (prev_at + share * (times[index] - prev_at))), False
-
-
-def record_ends(
-    tables: Iterable[EndOffsetTable],
-    ends: Iterable[int],
-    at: float,
-    read_in: int,
-    once: bool = True,
-) -> None:
-    """`EndOffsetTable.add(end, at)` for each pair of table and end, in one loop (a sample
-    updates a table per partition). With `once`, a table already updated at `at` is skipped
-    (several groups read the same partition)."""
-    for table, end in zip(tables, ends, strict=True):
-        table.read_in = read_in
-        if once and table.updated_at == at:
-            continue
-        table.updated_at = at
-        table.samples += 1
-        points = table._ends
-        times = table._times
-        if points:
-            newest = points[-1]
-            if end == newest:
-                table._last_seen = at
-                continue
-            if end < newest:
-                del points[:], times[:]
-                table.samples = 1
-            elif table._last_seen > times[-1]:
-                points.append(newest)
-                times.append(table._last_seen)
-        points.append(end)
-        times.append(at)
-        table._last_seen = at
-        excess = len(points) - table._max_points
-        if excess > 0:
-            del points[:excess], times[:excess]
 
 
 def rate(times: Sequence[float], values: Sequence[int | None]) -> float | None:
