@@ -17,7 +17,7 @@ from acl.ratelimit import RateLimiter
 from acl.rest import AuthMiddleware
 from acl.service import AccessControl
 from engine.cluster import Cluster
-from httpapi import ApiError, Closer, ServerSettings, shaped_router
+from httpapi import ApiError, Closer, ServerSettings, error_responses, json_body, shaped_router
 
 BAD_REQUEST = 40002
 
@@ -69,7 +69,21 @@ FILTER_FIELDS = (
 
 def build_router(access: AccessControl, cluster: Cluster, max_body_bytes: int) -> Any:
     """The `/v3/clusters/{cluster_id}/acls` routes."""
-    router = shaped_router(prefix="/v3", translate=translate, max_body_bytes=max_body_bytes)
+    router = shaped_router(
+        prefix="/v3",
+        translate=translate,
+        max_body_bytes=max_body_bytes,
+        responses=error_responses(
+            {
+                400: "A missing or invalid field or filter (40002), or a body that is not JSON",
+                404: "The cluster does not exist (40401)",
+                409: "A WRITE grant to anyone but an owned stream's owner (40901)",
+                413: "The request body is too large",
+                415: "The request body is not JSON",
+                422: "Invalid parameters",
+            }
+        ),
+    )
 
     def query_filter(request: Request, required: tuple[str, ...] = ()) -> AclFilter:
         values = {k: request.query_params.get(k) for k in FILTER_FIELDS}
@@ -90,13 +104,13 @@ def build_router(access: AccessControl, cluster: Cluster, max_body_bytes: int) -
     @router.post("/clusters/{cluster_id}/acls", status_code=201, summary="Create an ACL")
     async def create_acl(request: Request, cluster_id: str, force: bool = False) -> JSONResponse:
         _check_cluster(cluster, cluster_id)
-        access.add([Acl.from_dict(await request.json())], force=force)
+        access.add([Acl.from_dict(await json_body(request))], force=force)
         return JSONResponse(None, status_code=201)
 
     @router.post("/clusters/{cluster_id}/acls:batch", status_code=201, summary="Create ACLs")
     async def create_acls(request: Request, cluster_id: str, force: bool = False) -> JSONResponse:
         _check_cluster(cluster, cluster_id)
-        body = await request.json()
+        body = await json_body(request)
         data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, list):
             raise ApiError(BAD_REQUEST, 'the body is {"data": [ACL, ...]}')

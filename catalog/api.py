@@ -20,7 +20,7 @@ from catalog.schemas import RegistrySchemas
 from catalog.search import SearchQueryError
 from catalog.service import Catalog, CatalogSettings
 from engine.cluster import Cluster
-from httpapi import ApiError, Closer, ServerSettings, shaped_router
+from httpapi import ApiError, Closer, ServerSettings, error_responses, shaped_router
 
 _CODES: dict[type[Exception], int] = {NotFoundError: 40401, ConflictError: 40901}
 
@@ -69,26 +69,16 @@ class ServiceUpdate(BaseModel):
     principals: list[str] | None = None
 
 
-_ERROR_BODY = {
-    "application/json": {
-        "schema": {
-            "type": "object",
-            "properties": {"error_code": {"type": "integer"}, "message": {"type": "string"}},
-            "required": ["error_code", "message"],
-        }
+_ERRORS = error_responses(
+    {
+        400: "The request body is not valid JSON.",
+        404: "The stream or service is not in the catalog (40401).",
+        409: "The change contradicts the catalog's state (40901).",
+        413: "The request body is too large.",
+        415: "The request body is not JSON.",
+        422: "A value is not valid (42201); the message says which.",
     }
-}
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"description": text, "content": _ERROR_BODY}
-    for code, text in (
-        (400, "The request body is not valid JSON."),
-        (404, "The stream or service is not in the catalog (40401)."),
-        (409, "The change contradicts the catalog's state (40901)."),
-        (413, "The request body is too large."),
-        (415, "The request body is not JSON."),
-        (422, "A value is not valid (42201); the message says which."),
-    )
-}
+)
 
 
 def build_router(catalog: Catalog) -> APIRouter:

@@ -16,7 +16,9 @@ from httpapi.routing import (
     JSON_CONTENT_TYPES,
     ErrorTranslator,
     RouteTable,
+    error_responses,
     install_fallback,
+    json_body,
     shaped_router,
 )
 from httpapi.settings import Closer, ServerSettings
@@ -32,8 +34,10 @@ __all__ = [
     "RouteTable",
     "ServerSettings",
     "error_body",
+    "error_responses",
     "install_fallback",
     "is_loopback",
     "is_wildcard",
+    "json_body",
     "shaped_router",
 ]

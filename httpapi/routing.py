@@ -196,6 +196,32 @@ class ShapedRouter(APIRouter):
         return super().matches(scope)
 
 
+async def json_body(request: Request) -> Any:
+    """The request's body read as JSON, for routes that take it raw; an empty or unreadable
+    body is a 400 in the error shape."""
+    try:
+        return await request.json()
+    except ValueError:
+        raise ApiError(400, "The request body is not valid JSON") from None
+
+
+def error_responses(descriptions: dict[int, str]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for error statuses, each with the error shape as its body."""
+    body = {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "error_code": {"type": "integer"},
+                    "message": {"type": "string"},
+                },
+                "required": ["error_code", "message"],
+            }
+        }
+    }
+    return {code: {"description": text, "content": body} for code, text in descriptions.items()}
+
+
 def shaped_router(
     *,
     translate: ErrorTranslator = _no_translation,

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 
 from engine.cluster import Cluster
-from httpapi import ApiError, Closer, ServerSettings, shaped_router
+from httpapi import ApiError, Closer, ServerSettings, error_responses, shaped_router
 from httpapi.metrics import add_metrics_source
 from replicator.config import FlowSpec
 from replicator.service import ReplicationService, RunningFlow
@@ -15,7 +15,11 @@ from replicator.service import ReplicationService, RunningFlow
 
 def build_router(service: ReplicationService) -> APIRouter:
     """`GET /replication` (every flow) and `GET /replication/flows/{name}` (`SOURCE->TARGET`)."""
-    router = shaped_router(prefix="/replication", tags=["replication"])
+    router = shaped_router(
+        prefix="/replication",
+        tags=["replication"],
+        responses=error_responses({404: "No replication flow of that name (40401)"}),
+    )
 
     @router.get("", summary="Replication flows")
     def flows() -> dict[str, Any]:
