@@ -11,7 +11,12 @@ from engine.errors import EngineError, InvalidConfigError, UnknownTopicOrPartiti
 from engine.kafka_listener import errors
 from engine.kafka_listener.broker import Broker
 from engine.kafka_listener.context import Connection, Request
-from engine.topics import validate_config, validate_partitions, validate_topic_name
+from engine.topics import (
+    internal_topic_risk,
+    validate_config,
+    validate_partitions,
+    validate_topic_name,
+)
 
 _TOPIC, _BROKER = 2, 4
 _SOURCE_TOPIC, _SOURCE_DEFAULT = 1, 5
@@ -91,8 +96,11 @@ def delete_topics_sync(broker: Broker, conn: Connection, request: Request) -> di
                 {"name": "", "error_code": errors.UNKNOWN_TOPIC_OR_PARTITION, "topic_id": 0}
             )
             continue
+        risk = internal_topic_risk(name, "delete")
         if not conn.allowed(Operation.DELETE, ResourceType.TOPIC, name):
             code, message = errors.TOPIC_AUTHORIZATION_FAILED, None
+        elif risk is not None:
+            code, message = errors.POLICY_VIOLATION, f"{risk}; {INTERNAL_HINT}"
         else:
             code, message = _outcome(lambda n=name: broker.engine.delete_topic(n))  # type: ignore[misc]
         if code == errors.NONE:
@@ -102,6 +110,18 @@ def delete_topics_sync(broker: Broker, conn: Connection, request: Request) -> di
     return {"responses": responses}
 
 
+#: What a refusal on an internal topic tells the Kafka client to do instead.
+INTERNAL_HINT = "Kafka clients may not change it; use streamgov's CLI or REST with --internal"
+
+
+def _refused(name: str, risk: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "error_code": errors.POLICY_VIOLATION,
+        "error_message": f"{risk}; {INTERNAL_HINT}",
+    }
+
+
 def create_partitions_sync(broker: Broker, conn: Connection, request: Request) -> dict[str, Any]:
     """CreatePartitions: grow a topic (never shrink)."""
     body = request.body
@@ -109,6 +129,10 @@ def create_partitions_sync(broker: Broker, conn: Connection, request: Request) -
     for topic in body.topics:
         if not conn.allowed(Operation.ALTER, ResourceType.TOPIC, topic.name):
             results.append({"name": topic.name, "error_code": errors.TOPIC_AUTHORIZATION_FAILED})
+            continue
+        risk = internal_topic_risk(topic.name, "add partitions to")
+        if risk is not None:
+            results.append(_refused(topic.name, risk))
             continue
 
         def grow(t: Any = topic) -> None:
@@ -190,6 +214,8 @@ def _alter(
             message: str | None = "only topic configs can be altered on this broker"
         elif not conn.allowed(Operation.ALTER_CONFIGS, ResourceType.TOPIC, name):
             code, message = errors.TOPIC_AUTHORIZATION_FAILED, None
+        elif (risk := internal_topic_risk(name, "reconfigure")) is not None:
+            code, message = errors.POLICY_VIOLATION, f"{risk}; {INTERNAL_HINT}"
         else:
 
             def alter(r: Any = resource) -> None:
@@ -257,6 +283,9 @@ def delete_records_sync(broker: Broker, conn: Connection, request: Request) -> d
             reply = {"partition_index": part.partition_index, "low_watermark": -1}
             if not conn.allowed(Operation.DELETE, ResourceType.TOPIC, topic.name):
                 parts.append({**reply, "error_code": errors.TOPIC_AUTHORIZATION_FAILED})
+                continue
+            if internal_topic_risk(topic.name, "delete records of") is not None:
+                parts.append({**reply, "error_code": errors.POLICY_VIOLATION})
                 continue
             try:
                 low = broker.engine.delete_records(

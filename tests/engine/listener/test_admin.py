@@ -97,3 +97,45 @@ def test_describe_cluster_names_this_node_as_controller(admin: AdminClient) -> N
     described = admin.describe_cluster().result(10)
     assert len(described.nodes) == 1
     assert described.controller.id == described.nodes[0].id
+
+
+def test_internal_topics_are_not_changed_through_the_kafka_api(
+    served: Served, admin: AdminClient
+) -> None:
+    """A state log such as `_schemas` cannot be deleted, truncated, grown or reconfigured by
+    a Kafka client: POLICY_VIOLATION naming what the topic holds."""
+    name = "_" + unique("state")
+    served.cluster.create_topic(name)
+    served.cluster.produce(name, [Record(b"%d" % i) for i in range(3)])
+    refusals = [
+        lambda: admin.delete_topics([name])[name].result(10),
+        lambda: admin.create_partitions([NewPartitions(name, 2)])[name].result(10),
+        lambda: [
+            f.result(10)
+            for f in admin.delete_records([confluent_kafka.TopicPartition(name, 0, 2)]).values()
+        ],
+        lambda: [
+            f.result(10)
+            for f in admin.incremental_alter_configs(
+                [
+                    ConfigResource(
+                        ResourceType.TOPIC,
+                        name,
+                        incremental_configs=[
+                            ConfigEntry(
+                                "retention.ms", "1", incremental_operation=AlterConfigOpType.SET
+                            )
+                        ],
+                    )
+                ]
+            ).values()
+        ],
+    ]
+    for attempt in refusals:
+        with pytest.raises(confluent_kafka.KafkaException) as refused:
+            attempt()
+        assert refused.value.args[0].code() == confluent_kafka.KafkaError.POLICY_VIOLATION
+    description = served.cluster.describe_topic(name)
+    assert name in served.cluster.list_topics(include_internal=True)
+    assert (len(description.partitions), description.partitions[0].earliest_offset) == (1, 0)
+    assert description.config["retention.ms"] != "1"
