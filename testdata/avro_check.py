@@ -59,6 +59,7 @@ _GLOBALS: dict[str, Any] = {
         "bytes": bytes,
         "str": str,
         "dict": dict,
+        "KeyError": KeyError,
     }
 }
 
@@ -128,10 +129,34 @@ class _Compiler:
         if kind == "fixed":
             size = int(schema["size"])
             return lambda v: type(v) is bytes and len(v) == size
-        fields = tuple((f["name"], self.node(f["type"])) for f in schema["fields"])
-        return lambda v: (
-            type(v) is dict and all(name in v and check(v[name]) for name, check in fields)
+        # One function per record: each field read once into a local, primitive checks pasted
+        # in, the others called.
+        env: dict[str, Any] = {}
+        reads, terms = [], []
+        for i, field in enumerate(schema["fields"]):
+            reads.append(f"        x{i} = v[{str(field['name'])!r}]")  # names only, quoted
+            kind = field["type"]
+            expr = _INLINE.get(kind) if isinstance(kind, str) else None
+            if expr is None:
+                env[f"c{i}"] = self.node(kind)
+                expr = "c(x)".replace("c", f"c{i}")
+            terms.append("(" + expr.replace("x", f"x{i}") + ")")
+        source = "\n".join(
+            [
+                "def check(v):",
+                "    if type(v) is not dict:",
+                "        return False",
+                "    try:",
+                *reads,
+                "    except KeyError:",  # a missing field: no verdict
+                "        return False",
+                f"    return {' and '.join(terms) or 'True'}",
+            ]
         )
+        namespace = {**_GLOBALS, **env}
+        exec(source, namespace)
+        check: Check = namespace["check"]
+        return check
 
 
 def compile_check(parsed: Any, named: Mapping[str, Any]) -> Check:
