@@ -86,7 +86,11 @@ class ValueGenerator(ABC):
         """A value that the schema's validator accepts; `GenerationError` if none is found."""
         problem = "no attempt"
         for _ in range(ATTEMPTS):
-            value = self.candidate()
+            try:
+                value = self.candidate()
+            except GenerationError as exc:  # this draw chose a branch with no value: redraw
+                problem = str(exc)
+                continue
             found = self.problem(value)
             if found is None:
                 return value

@@ -30,7 +30,7 @@ DEFAULT_LOW, DEFAULT_HIGH = 0, 10_000
 DEFAULT_MAX_LENGTH = 24
 DEFAULT_MAX_ITEMS = 3
 #: Draws of a pattern to find a string whose length also fits.
-PATTERN_TRIES = 20
+PATTERN_TRIES = 100
 SIMPLE_TYPES = ("null", "boolean", "integer", "string")
 
 
@@ -386,6 +386,9 @@ def _merge(left: dict[str, Any], right: dict[str, Any]) -> dict[str, Any]:
             out[key] = merged
         elif key == "required" and isinstance(out.get(key), list) and isinstance(value, list):
             out[key] = sorted(set(out[key]) | set(value))
+        elif key == "pattern" and key in out:  # keep the anchored, more specific one
+            anchored = str(value).startswith("^") or str(value).endswith("$")
+            out[key] = value if anchored else out[key]
         elif key in ("minimum", "minLength", "minItems", "minProperties") and key in out:
             out[key] = max(out[key], value)
         elif key in ("maximum", "maxLength", "maxItems", "maxProperties") and key in out:
