@@ -185,10 +185,17 @@ def test_plan_exit_codes_and_apply(streamgov_home: Path, tmp_path: Path) -> None
     )
     planned = run("plan", "-f", str(path))
     assert planned.exit_code == 2, planned.output
-    assert "+ topic payments: partitions: (none) -> 3" in planned.output
-    assert "Plan: 3 to add, 0 to change, 0 to delete." in planned.output
+    # the topic, its catalog entry, the service, and the ACLs that follow from ownership
+    assert planned.output.splitlines()[:5] == [
+        "+ topic payments: partitions: (none) -> 3",
+        "+ stream payments: owner: (none) -> billing; tags: [] -> [financial]",
+        "+ service billing: team: (none) -> finance; outputs: (none) -> [payments]",
+        "+ acl ALLOW User:billing ALL TOPIC:PREFIXED:billing-",
+        "+ acl ALLOW User:billing WRITE TOPIC:LITERAL:payments",
+    ]
+    assert "Plan: 5 to add, 0 to change, 0 to delete." in planned.output
     assert json.loads(run("plan", "-f", str(path), "--format", "json").stdout)["summary"] == {
-        "create": 3,
+        "create": 5,
         "update": 0,
         "delete": 0,
     }
