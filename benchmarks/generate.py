@@ -12,10 +12,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+# Run as a script, this directory comes first on sys.path and its engine.py would shadow the
+# engine package: put the repository root first.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine.embedded import EmbeddedCluster
 from registry.client import RegistryClient
