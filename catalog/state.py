@@ -279,7 +279,7 @@ def _stream_fields(raw: Mapping[str, Json]) -> dict[str, str | None]:
             fields[name] = None
         elif name == "owner":
             fields[name] = check_service(value, "owner")
-        elif name in {"key_subject", "value_subject"} or name == "namespace":
+        elif name in {"namespace", "key_subject", "value_subject"}:
             fields[name] = check_text(value, name, 255)
         else:
             fields[name] = check_text(value, name)
@@ -351,14 +351,13 @@ def _undeprecate_stream(state: CatalogState, command: Mapping[str, Json], commit
 
 def _retire_stream(state: CatalogState, command: Mapping[str, Json], commit: bool) -> Json:
     topic = check_topic(command["topic"])
-    at = float(command["at"])
+    float(command["at"])  # must be a time; the log keeps it, the state only the lifecycle
     stream = state.streams.get(topic) or Stream(topic)
     updated = replace(stream, lifecycle=Lifecycle.RETIRED)
     if commit:
         state.streams[topic] = updated
         state.consumers.pop(topic, None)
         state.producers.pop(topic, None)
-    del at  # recorded in the log; the state keeps only the lifecycle
     return updated
 
 
