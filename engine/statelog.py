@@ -544,7 +544,10 @@ class StateLog(Generic[S]):
             except OffsetOutOfRangeError:
                 earliest = self._cluster.list_offsets(self.topic, OffsetSpec.EARLIEST).get(0, 0)
                 if earliest <= self._applied:
-                    raise
+                    # Above the end the broker reports: not readable yet (a broker's answer
+                    # about its end can lag behind what it acknowledged); the catch-up loop
+                    # asks again until its deadline.
+                    return []
                 self._skip(earliest, deleted=True)
 
     def _apply_record(self, record: ConsumedRecord) -> None:
