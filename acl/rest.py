@@ -22,9 +22,9 @@ from typing import Any
 
 from acl.audit import AuditLog, authorization_event, management_event
 from acl.ratelimit import RateLimiter
-from acl.rest_rules import READS, Requirement, requirement
+from acl.rest_rules import READS, Listing, Requirement, filter_listing, listing_of, requirement
 from acl.service import AccessControl
-from engine.auth import ANONYMOUS
+from engine.auth import ANONYMOUS, Operation
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -150,6 +150,10 @@ class AuthMiddleware:
             await _error(send, 403, FORBIDDEN, needed.describe(principal))
             return
         scope.setdefault("state", {})["principal"] = principal
+        listing = listing_of(method, path)
+        if listing is not None:
+            await self.app(scope, receive, self._filtering(send, listing, principal, address))
+            return
         if method in READS or self.audit is None:
             await self.app(scope, receive, send)
             return
@@ -167,6 +171,46 @@ class AuthMiddleware:
                     self.access.cluster.name, principal, f"rest.{method} {path}", path, status[0]
                 )
             )
+
+    def _filtering(self, send: Send, listing: Listing, principal: str, host: str | None) -> Send:
+        """A `send` that holds a listing's answer back and sends it without the items the
+        principal may not DESCRIBE (an error answer, or one that is not JSON, unchanged)."""
+        start: list[Message] = []
+        chunks: list[bytes] = []
+
+        def may(name: str) -> bool:
+            decision = self.access.decide(
+                principal, Operation.DESCRIBE, listing.resource_type, name, host, audit=False
+            )
+            return decision.allowed
+
+        async def held(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                start.append(message)
+                return
+            if message["type"] != "http.response.body" or not start:
+                await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            body = b"".join(chunks)
+            head = start[0]
+            if int(head["status"]) == 200:
+                try:
+                    answer = json.loads(body)
+                except ValueError:
+                    pass
+                else:
+                    body = json.dumps(
+                        filter_listing(answer, listing, may), separators=(",", ":")
+                    ).encode()
+            headers = [(k, v) for k, v in head.get("headers", []) if k.lower() != b"content-length"]
+            headers.append((b"content-length", str(len(body)).encode()))
+            await send({**head, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+
+        return held
 
     def _allowed(self, principal: str, needed: Requirement, scope: Scope) -> bool:
         if needed.owner_may and principal in self.access.owners_of(needed.name):

@@ -1,5 +1,6 @@
 """Which permission each REST request needs: one table per router (registry, /v3, /catalog,
-/lag), matched on method and path. Pure.
+/lag), matched on method and path; and which listings name resources the principal must be
+allowed to DESCRIBE to see (`LISTINGS`). Pure.
 
 The first rule whose methods and pattern match decides; the resource name comes from a path
 segment (percent-decoded by the server already) or is fixed (the cluster). A request no rule
@@ -10,7 +11,9 @@ so a route added later is never open for writes by accident.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from engine.auth import CLUSTER_RESOURCE, Operation, ResourceType
 
@@ -134,3 +137,75 @@ def requirement(method: str, path: str) -> Requirement | None:
     if method in READS:
         return None
     return Requirement(Operation.ALTER, ResourceType.CLUSTER, CLUSTER_RESOURCE)
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """A GET answer listing resources: items naming one the principal may not DESCRIBE are
+    left out, as Kafka's Metadata leaves out topics (never a 403). `items` is the path to the
+    list in the JSON answer (`*` = every element of a list on the way); `key` is the field
+    naming the resource (None: the item is the name)."""
+
+    pattern: re.Pattern[str]
+    resource_type: ResourceType
+    items: tuple[str, ...] = ()
+    key: str | None = None
+
+
+def listing(
+    pattern: str, resource_type: ResourceType, items: str = "", key: str | None = None
+) -> Listing:
+    """A listing from a path regex, the dotted path to its items and the naming field."""
+    return Listing(
+        re.compile(pattern + r"/?$"), resource_type, tuple(items.split(".")) if items else (), key
+    )
+
+
+#: Every listing that names subjects, topics or groups, in the order they are tried.
+LISTINGS: tuple[Listing, ...] = (
+    listing(r"^/subjects", S),
+    listing(r"^/schemas/ids/[^/]+/subjects", S),
+    listing(r"^/schemas/ids/[^/]+/versions", S, key="subject"),
+    listing(r"^/schemas", S, key="subject"),
+    listing(rf"{V3}/topics", T, "data", "topic_name"),
+    listing(rf"{V3}/consumer-groups", G, "data", "consumer_group_id"),
+    listing(rf"{V3}/consumer-groups/[^/]+/lags", T, "data", "topic_name"),
+    listing(r"^/lag/groups", G, "groups", "group"),
+    listing(r"^/catalog/(streams|search|deprecations|fields)", T, key="topic"),
+    listing(r"^/catalog/events", T, key="topic"),
+    listing(r"^/replication", T, "flows.*.partitions", "topic"),
+    listing(r"^/replication/flows/[^/]+", T, "partitions", "topic"),
+)
+
+
+def listing_of(method: str, path: str) -> Listing | None:
+    """The listing a GET request reads, if it reads one (HEAD has no body to filter)."""
+    if method.upper() != "GET":
+        return None
+    return next((entry for entry in LISTINGS if entry.pattern.match(path)), None)
+
+
+def filter_listing(body: Any, entry: Listing, may_describe: Callable[[str], bool]) -> Any:
+    """The answer without the items naming a resource `may_describe` refuses (an answer of
+    another shape is returned unchanged)."""
+    return _filter_at(body, entry.items, entry.key, may_describe)
+
+
+def _filter_at(
+    node: Any, path: tuple[str, ...], key: str | None, may: Callable[[str], bool]
+) -> Any:
+    if path:
+        head, rest = path[0], path[1:]
+        if head == "*" and isinstance(node, list):
+            return [_filter_at(item, rest, key, may) for item in node]
+        if isinstance(node, dict) and head in node:
+            return {**node, head: _filter_at(node[head], rest, key, may)}
+        return node
+    if not isinstance(node, list):
+        return node
+    kept = []
+    for item in node:
+        name = item if key is None else item.get(key) if isinstance(item, dict) else None
+        if not isinstance(name, str) or may(name):
+            kept.append(item)
+    return kept

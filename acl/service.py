@@ -165,9 +165,11 @@ class AccessControl:
         host: str | None = None,
         *,
         settings: AuthorizerSettings | None = None,
+        audit: bool = True,
     ) -> Decision:
         """The decision on the local state (no I/O), with the server's settings unless
-        others are given."""
+        others are given; a denial is audited unless `audit` is False (a listing leaving out
+        what the principal may not see is not a denied request)."""
         with self._log.current() as state:
             decision = state.acls.decide(
                 settings or state.settings,
@@ -177,7 +179,7 @@ class AccessControl:
                 name,
                 host,
             )
-        if not decision.allowed and self.audit is not None:
+        if audit and not decision.allowed and self.audit is not None:
             self._denied(principal, str(operation), str(resource_type), name, host, decision)
         return decision
 
