@@ -7,15 +7,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Query, Request
 from fastapi.responses import JSONResponse
 
 from acl.audit import AuditLog
+from acl.audit_query import AuditQuery, AuditQueryError
 from acl.derived import SingleWriterError, owners_from
-from acl.model import Acl, AclError, AclFilter
+from acl.model import VALID_OPERATIONS, Acl, AclError, AclFilter, ResourceType
 from acl.ratelimit import RateLimiter
 from acl.rest import AuthMiddleware
 from acl.service import AccessControl
+from engine.auth import CLUSTER_RESOURCE
 from engine.cluster import Cluster
 from httpapi import ApiError, Closer, ServerSettings, error_responses, json_body, shaped_router
 
@@ -26,7 +28,7 @@ def translate(exc: Exception) -> ApiError | None:
     """ACL errors: 400 naming what was wrong (REST Proxy answers bad enums with 40002)."""
     if isinstance(exc, SingleWriterError):
         return ApiError(40901, str(exc))
-    if isinstance(exc, AclError):
+    if isinstance(exc, AclError | AuditQueryError):
         return ApiError(BAD_REQUEST, str(exc))
     return None
 
@@ -127,6 +129,98 @@ def build_router(access: AccessControl, cluster: Cluster, max_body_bytes: int) -
     return router
 
 
+AUDIT_FILTERS = ("principal", "action", "result", "since", "until")
+
+
+def build_audit_router(cluster: Cluster) -> Any:
+    """`GET /audit`: the audit events, newest first, filtered and paged."""
+    router = shaped_router(
+        prefix="/audit",
+        tags=["audit"],
+        translate=translate,
+        responses=error_responses(
+            {
+                400: "A filter that is not valid (40002)",
+                403: "Without DESCRIBE on the cluster (40301)",
+                422: "Invalid parameters",
+            }
+        ),
+    )
+    log = AuditLog(cluster)
+
+    @router.get("", summary="Audit events, newest first")
+    def events(
+        request: Request,
+        limit: int = Query(100, ge=1, le=1000, description="Events per page"),
+        before: int | None = Query(None, ge=0, description="`next_before` of the last page"),
+    ) -> dict[str, Any]:
+        """Denied requests and allowed changes (CloudEvents JSON), newest first. Filters:
+        `principal` (exact), `action` (part of the method, or the operation), `result`
+        (`denied` or `allowed`), `since` and `until` (ISO 8601). `next_before` asks for the
+        next (older) page; null at the oldest kept event."""
+        query = AuditQuery.from_params({k: request.query_params.get(k) for k in AUDIT_FILTERS})
+        found, next_before = log.page(query.matches, limit, before)
+        return {"data": found, "next_before": next_before}
+
+    return router
+
+
+MAX_NAMES = 1000
+
+
+def build_operations_router(access: AccessControl) -> Any:
+    """`GET /authorized-operations`: what the caller may do on some resources (Kafka's
+    `include_authorized_operations`, REST Proxy v3's `authorized_operations`), so a UI
+    offers only what will be allowed."""
+    router = shaped_router(
+        tags=["access control"],
+        translate=translate,
+        responses=error_responses({400: "An unknown resource type or too many names (40002)"}),
+    )
+
+    @router.get("/authorized-operations", summary="What the caller may do")
+    def authorized_operations(
+        request: Request,
+        resource_type: str = Query(..., description="TOPIC, GROUP, CLUSTER or SUBJECT"),
+        resource_name: list[str] = Query([], description="Repeatable; none for the cluster"),
+    ) -> dict[str, Any]:
+        """Per resource, the operations the authenticated principal may perform (every
+        operation of the type when authorization is off). The catalog's owner rule is not
+        an ACL and is not counted."""
+        try:
+            kind = ResourceType(resource_type.upper())
+        except ValueError:
+            valid = ", ".join(t.value for t in ResourceType)
+            raise ApiError(BAD_REQUEST, f"resource_type must be one of {valid}") from None
+        names = resource_name or [CLUSTER_RESOURCE]
+        if len(names) > MAX_NAMES:
+            raise ApiError(BAD_REQUEST, f"at most {MAX_NAMES} resource names per request")
+        principal = getattr(request.state, "principal", None)
+        host = request.client.host if request.client else None
+        operations = sorted(VALID_OPERATIONS[kind])
+
+        def allowed(name: str) -> list[str]:
+            if principal is None:
+                return [op.value for op in operations]
+            return [
+                op.value
+                for op in operations
+                if access.decide(principal, op, kind, name, host, audit=False).allowed
+            ]
+
+        data = [
+            {
+                "resource_type": kind.value,
+                "resource_name": name,
+                "authorized_operations": allowed(name),
+            }
+            for name in names
+        ]
+        return {"principal": principal, "data": data}
+
+    return router
+
+
 def catalog_owners(app: FastAPI) -> dict[str, tuple[str, ...]]:
     """Owned streams and their owners' principals, from the catalog the server runs."""
     catalog = getattr(app.state, "catalog", None)
@@ -152,4 +246,6 @@ def mount(app: FastAPI, cluster: Cluster, settings: ServerSettings) -> list[Clos
         app.add_middleware(AuthMiddleware, access=access, audit=audit, limiter=limiter)
     access.run_in_background()
     app.include_router(build_router(access, cluster, settings.max_request_bytes))
+    app.include_router(build_audit_router(cluster))
+    app.include_router(build_operations_router(access))
     return [access.close] + ([audit.close] if audit is not None else [])

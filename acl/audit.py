@@ -16,7 +16,7 @@ import logging
 import queue
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from engine.cluster import Cluster
@@ -86,7 +86,13 @@ def authorization_event(
 
 
 def management_event(
-    cluster: str, principal: str, method: str, resource: str, status: int | None = None
+    cluster: str,
+    principal: str,
+    method: str,
+    resource: str,
+    status: int | None = None,
+    *,
+    client_address: str | None = None,
 ) -> dict[str, Any]:
     """An allowed change (a registry write, a topic deleted, an ACL added, ...)."""
     return _event(
@@ -99,6 +105,7 @@ def management_event(
             "resourceName": resource,
             "authenticationInfo": {"principal": principal},
             "result": {"status": status},
+            "requestMetadata": {"clientAddress": client_address},
         },
     )
 
@@ -178,14 +185,52 @@ class AuditLog:
         end = self.cluster.list_offsets(self.topic, OffsetSpec.LATEST).get(0, 0)
         if limit is not None:
             start = max(start, end - limit)
-        offset = start
-        while offset < end:
+        for _, event in self._between(start, end):
+            yield event
+
+    def page(
+        self,
+        keep: Callable[[dict[str, Any]], bool],
+        limit: int,
+        before: int | None = None,
+        scan_max: int = 100_000,
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        """The newest `limit` events `keep` accepts among those before offset `before` (the
+        end without it), newest first, and the offset to ask before for the next page (None
+        when the oldest kept event was reached). At most `scan_max` events are looked at per
+        call, so a filter matching little answers with fewer events and a next offset."""
+        if self.topic not in self.cluster.list_topics(include_internal=True):
+            return [], None
+        start = self.cluster.list_offsets(self.topic, OffsetSpec.EARLIEST).get(0, 0)
+        end = self.cluster.list_offsets(self.topic, OffsetSpec.LATEST).get(0, 0)
+        high = end if before is None else max(start, min(before, end))
+        found: list[dict[str, Any]] = []
+        scanned = 0
+        while high > start and len(found) < limit and scanned < scan_max:
+            low = max(start, high - _BATCH)
+            chunk = list(self._between(low, high))
+            scanned += high - low
+            for offset, event in reversed(chunk):
+                if keep(event):
+                    found.append(event)
+                    if len(found) == limit:
+                        return found, offset if offset > start else None
+            high = low
+        return found, high if high > start else None
+
+    def _between(self, low: int, high: int) -> Iterator[tuple[int, dict[str, Any]]]:
+        offset = low
+        while offset < high:
             records = self.cluster.fetch(self.topic, 0, offset)
             if not records:
-                break
+                return
             for record in records:
+                if record.offset >= high:
+                    return
                 offset = record.offset + 1
                 if record.value is None:
                     continue
                 with contextlib.suppress(ValueError):
-                    yield json.loads(record.value)
+                    event = json.loads(record.value)
+                    if isinstance(event, dict):
+                        yield record.offset, event

@@ -1,5 +1,5 @@
 """Which permission each REST request needs: one table per router (registry, /v3, /catalog,
-/lag), matched on method and path; and which listings name resources the principal must be
+/lag, /audit), matched on method and path; and which listings name resources the principal must be
 allowed to DESCRIBE to see (`LISTINGS`). Pure.
 
 The first rule whose methods and pattern match decides; the resource name comes from a path
@@ -116,8 +116,14 @@ LAG: tuple[Rule, ...] = (
     rule("GET HEAD", r"^/(lag|metrics)(/.*)?", None),
 )
 
+AUDIT: tuple[Rule, ...] = (
+    # as Confluent's audit logs: readable with DESCRIBE on the cluster (or as a super user)
+    rule("GET HEAD", r"^/audit", Op.DESCRIBE, C),
+    rule("GET HEAD", r"^/authorized-operations", None),
+)
+
 #: Every router's rules, in the order they are tried.
-RULES: tuple[Rule, ...] = (*CLUSTER_API, *CATALOG, *LAG, *REGISTRY)
+RULES: tuple[Rule, ...] = (*AUDIT, *CLUSTER_API, *CATALOG, *LAG, *REGISTRY)
 
 
 def requirement(method: str, path: str) -> Requirement | None:

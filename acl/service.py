@@ -222,6 +222,16 @@ class AccessControl:
         if self.audit is not None and self.audit_changes:
             self.audit.emit(management_event(self.cluster.name, self.actor, method, resource))
 
+    def changed(self, principal: str, method: str, resource: str, host: str | None) -> None:
+        """`engine.auth.ChangeAuditor`: a change a listener client was allowed to make,
+        recorded in the audit log as its principal."""
+        if self.audit is not None:
+            self.audit.emit(
+                management_event(
+                    self.cluster.name, principal, method, resource, client_address=host
+                )
+            )
+
     def authorize(
         self,
         principal: str,

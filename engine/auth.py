@@ -105,6 +105,17 @@ class Authorizer(Protocol):
         ...
 
 
+@runtime_checkable
+class ChangeAuditor(Protocol):
+    """Records the changes clients were allowed to make through a listener (implemented
+    outside the engine: `acl` appends them to the audit log)."""
+
+    def changed(self, principal: str, method: str, resource: str, host: str | None) -> None:
+        """One change (`kafka.CreateTopics`, `TOPIC:orders`) by `principal` from `host`;
+        returns at once (the record is written in the background) and never raises."""
+        ...
+
+
 class AuthenticationFailedError(Exception):
     """A SASL exchange failed (wrong credentials, unknown user, malformed token). The message
     is generic, as Kafka's: it never says which part was wrong."""

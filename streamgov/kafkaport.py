@@ -28,6 +28,7 @@ def mount(app: FastAPI, cluster: Cluster, settings: ServerSettings) -> list[Clos
         authenticator=secured.authenticator() if secured is not None else None,
     )
     listener.broker.acl_admin = access
+    listener.broker.auditor = secured  # with --auth, allowed changes are audited
     listener.start()
     app.state.kafka_listener = listener
     catalog = getattr(app.state, "catalog", None)

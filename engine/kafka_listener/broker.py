@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
 
-from engine.auth import AclAdmin, Authenticator, Authorizer
+from engine.auth import AclAdmin, Authenticator, Authorizer, ChangeAuditor
 from engine.embedded import EmbeddedCluster
 from engine.embedded.engine import EmbeddedEngine
 from engine.embedded.metadata import TopicMeta
@@ -61,6 +61,8 @@ class Broker:
         self.authenticator = authenticator
         #: answers DescribeAcls, CreateAcls and DeleteAcls (SECURITY_DISABLED without one)
         self.acl_admin: AclAdmin | None = None
+        #: told of every change a client made (admin, ACLs, groups); none: not recorded
+        self.auditor: ChangeAuditor | None = None
         self.cluster_id = _cluster_id(cluster)
         self.producers = ProducerRegistry()
         self._topic_locks: dict[str, threading.Lock] = {}

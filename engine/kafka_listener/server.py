@@ -20,7 +20,7 @@ from kio.index import KioIndexError
 
 from engine.auth import Authenticator, Authorizer
 from engine.embedded import EmbeddedCluster
-from engine.kafka_listener import apis, messages
+from engine.kafka_listener import apis, audit, messages
 from engine.kafka_listener.broker import Broker, BrokerSettings
 from engine.kafka_listener.context import Connection, Request
 from engine.kafka_listener.framing import (
@@ -205,6 +205,8 @@ class KafkaListener:
         reply: Any = await api.handler(self.broker, conn, request)
         if reply is None:
             return None
+        if self.broker.auditor is not None and request.api_key in audit.CHANGE_APIS:
+            audit.report(self.broker.auditor, conn, request, reply)
         return messages.encode_response(
             request.api_key, request.api_version, request.correlation_id, reply
         )

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from acl.audit import AUTHORIZATION, AuditLog
+from acl.audit_query import AuditQuery
 from streamgov.cli.common import cluster_options, open_cluster, user_errors
 from streamgov.cli.output import echo_json, echo_table, format_option
 
@@ -32,6 +33,14 @@ def _row(event: dict[str, Any]) -> list[Any]:
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(1), help="Newest N.")
 @click.option("--denied", is_flag=True, help="Only denied requests.")
 @click.option("--principal", default=None, metavar="P", help="Only this principal's events.")
+@click.option(
+    "--action",
+    default=None,
+    metavar="TEXT",
+    help="Only methods containing TEXT, or that operation.",
+)
+@click.option("--since", default=None, metavar="TIME", help="Only from TIME on (ISO 8601).")
+@click.option("--until", default=None, metavar="TIME", help="Only up to TIME (ISO 8601).")
 @format_option
 @cluster_options
 @user_errors
@@ -39,24 +48,29 @@ def audit(
     limit: int,
     denied: bool,
     principal: str | None,
+    action: str | None,
+    since: str | None,
+    until: str | None,
     output_format: str,
     cluster_name: str | None,
     bootstrap: str | None,
 ) -> None:
-    """Denied requests and allowed changes, oldest first (the newest --limit)."""
+    """Denied requests and allowed changes, oldest first (the newest --limit that match)."""
+    query = AuditQuery.from_params(
+        {
+            "principal": principal,
+            "action": action,
+            "result": "denied" if denied else None,
+            "since": since,
+            "until": until,
+        }
+    )
     cluster = open_cluster(cluster_name, bootstrap)
     try:
-        events = list(AuditLog(cluster).read(limit))
+        events, _ = AuditLog(cluster).page(query.matches, limit)
     finally:
         cluster.close()
-    if denied:
-        events = [e for e in events if e.get("type") == AUTHORIZATION]
-    if principal is not None:
-        events = [
-            e
-            for e in events
-            if e.get("data", {}).get("authenticationInfo", {}).get("principal") == principal
-        ]
+    events.reverse()
     if output_format == "json":
         echo_json(events)
         return
