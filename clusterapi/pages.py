@@ -15,8 +15,10 @@ from typing import Any
 
 import orjson
 
+from clusterapi import service
 from clusterapi.links import Links
 from clusterapi.service import iso
+from engine.cluster import Cluster
 from engine.types import ConsumedRecord, PartitionInfo
 
 
@@ -79,3 +81,28 @@ def record_page(
         "latest_offset": info.latest_offset,
     }
     return orjson.dumps(page)
+
+
+def browse(
+    cluster: Cluster,
+    base_url: str,
+    cluster_id: str,
+    topic: str,
+    partition: int,
+    *,
+    offset: int | None,
+    timestamp: str | None,
+    position: str | None,
+    limit: int,
+) -> bytes:
+    """The page `GET .../partitions/{partition}/records` answers, from validated parameters
+    (the FastAPI route and the raw fast path both call it). Raises `ClusterApiError` (404 for
+    another cluster, topic or partition; 400 for conflicting or bad start parameters)."""
+    service.check_cluster(cluster, cluster_id)
+    links = Links(base_url, cluster_id)
+    info = service.find_partition(cluster.describe_topic(topic), partition)
+    start = service.start_offset(
+        cluster, topic, info, offset=offset, timestamp=timestamp, position=position, limit=limit
+    )
+    records = service.read_records(cluster, topic, info, start, limit)
+    return record_page(links, topic, info, start, limit, records)

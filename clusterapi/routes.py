@@ -19,6 +19,7 @@ from clusterapi.errors import (
     ErrorBodyResponses,
     translate,
 )
+from clusterapi.fastpaths import browse_fast
 from clusterapi.links import Links
 from clusterapi.models import (
     MAX_JSON_INT,
@@ -50,10 +51,11 @@ from clusterapi.models import (
     UpdateConfigRequest,
     UpdatePartitionCountRequest,
 )
-from clusterapi.pages import record_page
+from clusterapi.pages import browse
 from engine.cluster import Cluster
 from engine.topics import internal_topic_risk
 from httpapi import Closer, RouteTable, ServerSettings, shaped_router
+from httpapi.fastpath import install_fast_paths
 
 routes = RouteTable()
 
@@ -80,7 +82,9 @@ def build_router(max_request_bytes: int) -> APIRouter:
 def mount(app: FastAPI, cluster: Cluster, settings: ServerSettings) -> list[Closer]:
     """Serve the cluster admin API at `/v3` over `cluster`; nothing to close."""
     app.state.cluster_admin = AdminContext(cluster, readonly=settings.readonly)
-    app.include_router(build_router(settings.max_request_bytes))
+    router = build_router(settings.max_request_bytes)
+    app.include_router(router)
+    install_fast_paths(app, router, {browse_records: browse_fast})
     return []
 
 
@@ -293,19 +297,17 @@ def browse_records(
     (ISO-8601 or epoch milliseconds) and `position` (`earliest`, the default, or `latest` for
     the last `limit` records). Offsets outside the partition are clamped into it.
     """
-    links = links_for(request, cluster, cluster_id)
-    info = service.find_partition(cluster.describe_topic(topic_name), partition_id)
-    start = service.start_offset(
+    page = browse(
         cluster,
+        str(request.base_url),
+        cluster_id,
         topic_name,
-        info,
+        partition_id,
         offset=offset,
         timestamp=timestamp,
         position=position,
         limit=limit,
     )
-    records = service.read_records(cluster, topic_name, info, start, limit)
-    page = record_page(links, topic_name, info, start, limit, records)
     # Built without a model per record (see clusterapi/pages.py); documented by the model.
     return Response(page, media_type="application/json")
 
