@@ -14,6 +14,7 @@ from acl.audit import AuditLog
 from acl.audit_query import AuditQuery, AuditQueryError
 from acl.derived import SingleWriterError, owners_from
 from acl.model import VALID_OPERATIONS, Acl, AclError, AclFilter, ResourceType
+from acl.principal import certificate_principals
 from acl.ratelimit import RateLimiter
 from acl.rest import AuthMiddleware
 from acl.service import AccessControl
@@ -243,7 +244,10 @@ def mount(app: FastAPI, cluster: Cluster, settings: ServerSettings) -> list[Clos
             access.configure(wanted, current.allow_everyone_if_no_acl_found)
         rate = settings.rest_rate_limit
         limiter = RateLimiter(rate) if rate else None
-        app.add_middleware(AuthMiddleware, access=access, audit=audit, limiter=limiter)
+        certificates = certificate_principals(settings.tls)
+        app.add_middleware(
+            AuthMiddleware, access=access, audit=audit, limiter=limiter, certificates=certificates
+        )
     access.run_in_background()
     app.include_router(build_router(access, cluster, settings.max_request_bytes))
     app.include_router(build_audit_router(cluster))

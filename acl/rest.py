@@ -3,8 +3,9 @@ all routers.
 
 Credentials: `Authorization: Basic` (a user's password, checked against the stored SCRAM
 credential; a successful check is remembered for a minute so a client does not pay the key
-derivation on every request) or `Authorization: Bearer <API token>`. Without valid
-credentials: 401 with `WWW-Authenticate`. Then the request's `Requirement`
+derivation on every request) or `Authorization: Bearer <API token>`, or, over TLS without
+an `Authorization` header, a verified client certificate (its mapped subject, as on the Kafka
+listener). Without valid credentials: 401 with `WWW-Authenticate`. Then the request's `Requirement`
 (`acl.rest_rules`) is decided; a refusal is 403 naming the missing permission. Both answers
 use the one error shape.
 """
@@ -21,10 +22,12 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from acl.audit import AuditLog, authorization_event, management_event
+from acl.principal import CertificateNameError, CertificatePrincipals, NoMatchingRuleError
 from acl.ratelimit import RateLimiter
 from acl.rest_rules import READS, Listing, Requirement, filter_listing, listing_of, requirement
 from acl.service import AccessControl
 from engine.auth import ANONYMOUS, Operation
+from httpapi.tls import client_certificate
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -104,11 +107,14 @@ class AuthMiddleware:
         access: AccessControl,
         audit: AuditLog | None = None,
         limiter: RateLimiter | None = None,
+        certificates: CertificatePrincipals | None = None,
     ) -> None:
         self.app = app
         self.access = access
         self.audit = audit
         self.limiter = limiter
+        #: with TLS client authentication: client certificate -> principal
+        self.certificates = certificates
         self.passwords = PasswordCache()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -116,7 +122,7 @@ class AuthMiddleware:
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        principal = principal_of(self.access, self.passwords, headers.get("authorization"))
+        principal = self._principal(scope, headers.get("authorization"))
         method, path = scope["method"], scope["path"]
         client = scope.get("client")
         address = str(client[0]) if client else None
@@ -135,7 +141,9 @@ class AuthMiddleware:
                     )
                 )
             challenge = [(b"www-authenticate", b'Basic realm="streamgov"')]
-            message = "authentication required: HTTP Basic or a bearer token"
+            message = "authentication required: HTTP Basic or a bearer token" + (
+                " or a client certificate" if self.certificates is not None else ""
+            )
             await _error(send, 401, UNAUTHORIZED, message, challenge)
             return
         if self.limiter is not None:
@@ -211,6 +219,19 @@ class AuthMiddleware:
             await send({"type": "http.response.body", "body": body})
 
         return held
+
+    def _principal(self, scope: Scope, authorization: str | None) -> str | None:
+        """Who the request is from: the `Authorization` header when there is one (wrong
+        credentials are not made up for by a certificate), else the client certificate."""
+        if authorization or self.certificates is None:
+            return principal_of(self.access, self.passwords, authorization)
+        certificate = client_certificate(scope)
+        if certificate is None:
+            return None
+        try:
+            return self.certificates.principal(certificate)
+        except (NoMatchingRuleError, CertificateNameError):
+            return None
 
     def _allowed(self, principal: str, needed: Requirement, scope: Scope) -> bool:
         if needed.owner_may and principal in self.access.owners_of(needed.name):

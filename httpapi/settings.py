@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from httpapi.tls import TlsSettings
+
 #: Stops one piece of a component's background work; called once, at shutdown.
 Closer = Callable[[], None]
 
@@ -31,6 +33,8 @@ class ServerSettings:
     super_users: tuple[str, ...] = ()
     #: Requests per second each principal may send with `auth` (429 above it); None: no limit.
     rest_rate_limit: float | None = None
+    #: TLS for REST and the Kafka listener (`--tls-cert`, `--tls-key`, `--tls-ca`); None: plain
+    tls: TlsSettings | None = None
     #: Replication flows `streamgov up` runs: (flow spec, source opener, target opener)
     #: triples built by the composition root (the replicator reads them).
     replication: tuple[tuple[object, object, object], ...] = ()

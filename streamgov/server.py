@@ -23,6 +23,7 @@ from fastapi import FastAPI
 
 from engine.cluster import Cluster
 from httpapi import Closer, HostCheck, HostCheckMiddleware, ServerSettings, install_fallback
+from httpapi.tls import TlsSettings, uvicorn_config
 from streamgov import __version__
 from streamgov.workers import mount_forwarding
 
@@ -121,14 +122,24 @@ class ServerStartError(RuntimeError):
 
 
 @contextmanager
-def serve_in_thread(app: FastAPI, *, port: int = 0, startup_timeout: float = 30.0) -> Iterator[str]:
-    """Serve `app` on a loopback port (a free one by default) in a background thread; yields
-    its base URL."""
+def serve_in_thread(
+    app: FastAPI,
+    *,
+    port: int = 0,
+    startup_timeout: float = 30.0,
+    tls: TlsSettings | None = None,
+) -> Iterator[str]:
+    """Serve `app` on a loopback port (a free one by default) in a background thread, over
+    TLS with `tls`; yields its base URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", port))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on")
+    try:
+        config = uvicorn_config(app, tls, log_config=None, access_log=False, lifespan="on")
+    except BaseException:
+        sock.close()
+        raise
     server = uvicorn.Server(config)
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="streamgov-server", daemon=True
@@ -141,7 +152,7 @@ def serve_in_thread(app: FastAPI, *, port: int = 0, startup_timeout: float = 30.
             raise ServerStartError("the local streamgov server did not start")
         time.sleep(0.02)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"{'https' if tls is not None else 'http'}://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)

@@ -12,8 +12,10 @@ import asyncio
 import contextlib
 import logging
 import socket
+import ssl
 import struct
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from kio.index import KioIndexError
@@ -53,8 +55,15 @@ class KafkaListener:
         authenticator: Authenticator | None = None,
         auto_create_topics: bool = True,
         max_request_bytes: int = 100 * 1024 * 1024,
+        ssl_context: ssl.SSLContext | None = None,
+        certificate_principal: Callable[[bytes], str] | None = None,
     ) -> None:
+        """With `ssl_context` the listener speaks TLS (SSL, or SASL_SSL with an
+        authenticator); `certificate_principal` names the principal of a verified client
+        certificate (DER) and may raise to refuse it."""
         self.cluster = cluster
+        self.ssl_context = ssl_context
+        self.certificate_principal = certificate_principal
         self.host = host
         self._sock = socket.create_server((host, port), reuse_port=False)
         self.port = int(self._sock.getsockname()[1])
@@ -112,7 +121,9 @@ class KafkaListener:
         self._stopping = asyncio.Event()
         self.broker.attach(self._loop)
         self.broker.transactions.on_end(self.broker.notify_appended)
-        server = await asyncio.start_server(self._accept, sock=self._sock, limit=1 << 20)
+        server = await asyncio.start_server(
+            self._accept, sock=self._sock, limit=1 << 20, ssl=self.ssl_context
+        )
         expiry = asyncio.create_task(self._expire_transactions())
         self._ready.set()
         try:
@@ -143,9 +154,12 @@ class KafkaListener:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         conn = Connection(str(peer[0]), int(peer[1]), authorizer=self.broker.authorizer)
         try:
+            self._certify(conn, writer.get_extra_info("ssl_object"))
             await self._serve_connection(conn, reader, writer)
-        except (ConnectionError, asyncio.IncompleteReadError, MalformedRequestError):
+        except (ConnectionError, asyncio.IncompleteReadError, MalformedRequestError, ssl.SSLError):
             pass
+        except sasl.CertificateRefusedError as exc:
+            logger.warning("Kafka connection from %s:%s refused: %s", conn.host, conn.port, exc)
         except asyncio.CancelledError:
             pass
         except Exception:
@@ -155,6 +169,16 @@ class KafkaListener:
             writer.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
+
+    def _certify(self, conn: Connection, ssl_object: ssl.SSLObject | None) -> None:
+        """A verified client certificate authenticates the connection as its principal."""
+        der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
+        if der and self.certificate_principal is not None:
+            try:
+                conn.principal = self.certificate_principal(der)
+            except Exception as exc:
+                raise sasl.CertificateRefusedError(str(exc)) from exc
+            conn.state[sasl.CERTIFIED] = True
 
     async def _serve_connection(
         self, conn: Connection, reader: asyncio.StreamReader, writer: asyncio.StreamWriter

@@ -12,10 +12,12 @@ from engine.embedded import EmbeddedCluster
 from engine.errors import InvalidTopicError
 from engine.topics import RESERVED_TOPICS, validate_topic_name
 from httpapi import is_loopback
+from httpapi.tls import uvicorn_config
 from registry.errors import RegistryError
 from registry.service import SCHEMAS_TOPIC
 from streamgov import __version__
 from streamgov.cli.common import cluster_options, cluster_settings, open_cluster, user_errors
+from streamgov.cli.tlsoptions import KEY_PASSWORD_ENV, kafka_security, tls_settings
 from streamgov.config import embedded_cluster_path, project_config_file
 from streamgov.replication import project_flows
 from streamgov.server import ServerSettings, create_app
@@ -147,6 +149,53 @@ def banner(
     help="With --auth: REST requests per second per principal (429 with Retry-After above).",
 )
 @click.option(
+    "--tls-cert",
+    "tls_cert",
+    metavar="FILE",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Serve REST (https) and the Kafka listener (SSL, or SASL_SSL with --auth) over TLS "
+    "with this PEM certificate (chain); needs --tls-key.",
+)
+@click.option(
+    "--tls-key",
+    "tls_key",
+    metavar="FILE",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The PEM private key of --tls-cert; an encrypted one reads its password from "
+    f"{KEY_PASSWORD_ENV} or --tls-key-password-file.",
+)
+@click.option(
+    "--tls-key-password-file",
+    "tls_key_password_file",
+    metavar="FILE",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help=f"A file holding the password of an encrypted --tls-key (or set {KEY_PASSWORD_ENV}).",
+)
+@click.option(
+    "--tls-ca",
+    "tls_ca",
+    metavar="FILE",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Ask clients for a certificate issued by this PEM CA bundle; a verified "
+    "certificate's subject is the principal (User:CN=alice,O=Acme) on REST and Kafka.",
+)
+@click.option(
+    "--tls-client-auth",
+    "tls_client_auth",
+    type=click.Choice(["required", "requested"]),
+    default=None,
+    help="As Kafka's ssl.client.auth: a client certificate must be sent (required, the "
+    "default with --tls-ca) or may be (requested).",
+)
+@click.option(
+    "--tls-principal-mapping",
+    "tls_principal_mapping",
+    metavar="RULES",
+    default=None,
+    help="Kafka's ssl.principal.mapping.rules for client certificate subjects, e.g. "
+    "'RULE:^CN=(.*?),.*$/$1/L,DEFAULT' (default: DEFAULT, the whole DN).",
+)
+@click.option(
     "--insecure",
     is_flag=True,
     help="Allow listening on a non-loopback address without --auth.",
@@ -176,6 +225,12 @@ def up(
     auth: bool,
     super_users: tuple[str, ...],
     rate_limit: float | None,
+    tls_cert: Path | None,
+    tls_key: Path | None,
+    tls_key_password_file: Path | None,
+    tls_ca: Path | None,
+    tls_client_auth: str | None,
+    tls_principal_mapping: str | None,
     insecure: bool,
     workers: int,
 ) -> None:
@@ -195,6 +250,14 @@ def up(
         raise click.ClickException(
             "--workers needs SO_REUSEPORT, which this platform lacks; serve with one process"
         )
+    tls = tls_settings(
+        tls_cert,
+        tls_key,
+        tls_key_password_file,
+        tls_ca,
+        tls_client_auth,
+        tls_principal_mapping,
+    )
     check_port_free(host, port)
     on_kafka = cluster_settings(cluster_name, bootstrap).bootstrap
     with_kafka = not no_kafka and not on_kafka
@@ -210,6 +273,7 @@ def up(
         auth=auth,
         super_users=super_users,
         rest_rate_limit=rate_limit,
+        tls=tls,
         replication=project_flows(project_config_file()),
     )
     if not auth and not is_loopback(host):
@@ -226,10 +290,18 @@ def up(
             raise click.ClickException(f"cannot start the schema registry: {exc}") from exc
         listener = getattr(app.state, "kafka_listener", None)
         label = f"Kafka cluster {on_kafka}" if on_kafka else f"cluster '{cluster.name}'"
+        scheme = "https" if tls is not None else "http"
+        security = kafka_security(auth, tls)
         for line in banner(
             cluster_label=label,
-            url=f"http://{host}:{port}",
-            kafka_bootstrap=listener.bootstrap if listener is not None else None,
+            url=f"{scheme}://{host}:{port}",
+            kafka_bootstrap=(
+                None
+                if listener is None
+                else listener.bootstrap
+                if security == "PLAINTEXT"
+                else f"{listener.bootstrap} (security.protocol={security})"
+            ),
             data_dir=None if on_kafka else embedded_cluster_path(cluster.name),
             engine=fastpath.status(),
             workers=workers,
@@ -239,7 +311,10 @@ def up(
             for problem in cluster.check_storage():  # damaged files, lost records: say so now
                 click.echo(f"warning: {problem}", err=True)
         if workers == 1:
-            uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
+            config = uvicorn_config(
+                app, tls, host=host, port=port, log_level=log_level, access_log=False
+            )
+            uvicorn.Server(config).run()
         else:
             serve_with_workers(
                 app,

@@ -16,6 +16,13 @@ if TYPE_CHECKING:
 BEFORE_AUTHENTICATION = frozenset({17, 18, 36})
 #: `Connection.state` keys: the exchange under way, done, close after this reply.
 EXCHANGE, AUTHENTICATED, CLOSE = "sasl.exchange", "sasl.authenticated", "close"
+#: `Connection.state` key: a verified TLS client certificate named the principal (SSL); the
+#: client may still authenticate with SASL (SASL_SSL), whose identity then wins.
+CERTIFIED = "tls.certified"
+
+
+class CertificateRefusedError(Exception):
+    """A verified client certificate maps to no principal (the connection is closed)."""
 
 
 def must_authenticate(broker: Broker, conn: Connection, api_key: int) -> bool:
@@ -25,6 +32,7 @@ def must_authenticate(broker: Broker, conn: Connection, api_key: int) -> bool:
         broker.authenticator is not None
         and api_key not in BEFORE_AUTHENTICATION
         and not conn.state.get(AUTHENTICATED)
+        and not conn.state.get(CERTIFIED)
     )
 
 
