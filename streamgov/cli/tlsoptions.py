@@ -5,7 +5,9 @@ naming it."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
@@ -15,6 +17,61 @@ from httpapi.tls import TlsError, TlsSettings, server_context
 #: Where the password of an encrypted private key can come from (never an option's value,
 #: which would show in the process list).
 KEY_PASSWORD_ENV = "STREAMGOV_TLS_KEY_PASSWORD"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: The file options, in the order `--help` shows them: (flag, help).
+FILE_OPTIONS = (
+    (
+        "--tls-cert",
+        "Serve REST (https) and the Kafka listener (SSL, or SASL_SSL with --auth) over TLS "
+        "with this PEM certificate (chain); needs --tls-key.",
+    ),
+    (
+        "--tls-key",
+        "The PEM private key of --tls-cert; an encrypted one reads its password from "
+        f"{KEY_PASSWORD_ENV} or --tls-key-password-file.",
+    ),
+    (
+        "--tls-key-password-file",
+        f"A file holding the password of an encrypted --tls-key (or set {KEY_PASSWORD_ENV}).",
+    ),
+    (
+        "--tls-ca",
+        "Ask clients for a certificate issued by this PEM CA bundle; a verified "
+        "certificate's subject is the principal (User:CN=alice,O=Acme) on REST and Kafka.",
+    ),
+)
+
+
+def tls_options(func: F) -> F:
+    """The `--tls-*` options (parameters tls_cert, tls_key, tls_key_password_file, tls_ca,
+    tls_client_auth, tls_principal_mapping)."""
+    func = click.option(
+        "--tls-principal-mapping",
+        "tls_principal_mapping",
+        metavar="RULES",
+        default=None,
+        help="Kafka's ssl.principal.mapping.rules for client certificate subjects, e.g. "
+        "'RULE:^CN=(.*?),.*$/$1/L,DEFAULT' (default: DEFAULT, the whole DN).",
+    )(func)
+    func = click.option(
+        "--tls-client-auth",
+        "tls_client_auth",
+        type=click.Choice(["required", "requested"]),
+        default=None,
+        help="As Kafka's ssl.client.auth: a client certificate must be sent (required, the "
+        "default with --tls-ca) or may be (requested).",
+    )(func)
+    for flag, text in reversed(FILE_OPTIONS):
+        func = click.option(
+            flag,
+            flag[2:].replace("-", "_"),
+            metavar="FILE",
+            type=click.Path(path_type=Path, dir_okay=False),
+            help=text,
+        )(func)
+    return func
 
 
 def tls_settings(

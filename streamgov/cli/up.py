@@ -17,7 +17,7 @@ from registry.errors import RegistryError
 from registry.service import SCHEMAS_TOPIC
 from streamgov import __version__
 from streamgov.cli.common import cluster_options, cluster_settings, open_cluster, user_errors
-from streamgov.cli.tlsoptions import KEY_PASSWORD_ENV, kafka_security, tls_settings
+from streamgov.cli.tlsoptions import kafka_security, tls_options, tls_settings
 from streamgov.config import embedded_cluster_path, project_config_file
 from streamgov.replication import project_flows
 from streamgov.server import ServerSettings, create_app
@@ -148,53 +148,7 @@ def banner(
     metavar="N",
     help="With --auth: REST requests per second per principal (429 with Retry-After above).",
 )
-@click.option(
-    "--tls-cert",
-    "tls_cert",
-    metavar="FILE",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Serve REST (https) and the Kafka listener (SSL, or SASL_SSL with --auth) over TLS "
-    "with this PEM certificate (chain); needs --tls-key.",
-)
-@click.option(
-    "--tls-key",
-    "tls_key",
-    metavar="FILE",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="The PEM private key of --tls-cert; an encrypted one reads its password from "
-    f"{KEY_PASSWORD_ENV} or --tls-key-password-file.",
-)
-@click.option(
-    "--tls-key-password-file",
-    "tls_key_password_file",
-    metavar="FILE",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help=f"A file holding the password of an encrypted --tls-key (or set {KEY_PASSWORD_ENV}).",
-)
-@click.option(
-    "--tls-ca",
-    "tls_ca",
-    metavar="FILE",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Ask clients for a certificate issued by this PEM CA bundle; a verified "
-    "certificate's subject is the principal (User:CN=alice,O=Acme) on REST and Kafka.",
-)
-@click.option(
-    "--tls-client-auth",
-    "tls_client_auth",
-    type=click.Choice(["required", "requested"]),
-    default=None,
-    help="As Kafka's ssl.client.auth: a client certificate must be sent (required, the "
-    "default with --tls-ca) or may be (requested).",
-)
-@click.option(
-    "--tls-principal-mapping",
-    "tls_principal_mapping",
-    metavar="RULES",
-    default=None,
-    help="Kafka's ssl.principal.mapping.rules for client certificate subjects, e.g. "
-    "'RULE:^CN=(.*?),.*$/$1/L,DEFAULT' (default: DEFAULT, the whole DN).",
-)
+@tls_options
 @click.option(
     "--insecure",
     is_flag=True,

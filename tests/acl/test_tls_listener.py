@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
+from confluent_kafka import Consumer, KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from acl.model import Acl, Operation, PatternType, Permission
@@ -23,6 +23,7 @@ from acl.service import AccessControl
 from engine.embedded import EmbeddedCluster
 from engine.kafka_listener import KafkaListener
 from httpapi.tls import TlsSettings, server_context
+from tests.acl.test_listener_auth import produce
 from tests.tlscerts import Issued, Pki, make_pki
 
 pytestmark = pytest.mark.kafka
@@ -96,15 +97,6 @@ def ssl_config(served: Served, who: Issued | None) -> dict[str, Any]:
     if who is not None:
         conf |= {"ssl.certificate.location": str(who.cert), "ssl.key.location": str(who.key)}
     return conf
-
-
-def produce(conf: dict[str, Any], topic: str) -> KafkaError | None:
-    outcomes: list[KafkaError | None] = []
-    producer = Producer({**conf, "message.timeout.ms": 10000, "retries": 0})
-    producer.produce(topic, b"v", callback=lambda err, _msg: outcomes.append(err))
-    producer.flush(15)
-    assert len(outcomes) == 1
-    return outcomes[0]
 
 
 def test_a_client_certificate_is_the_principal_for_produce_and_consume(served: Served) -> None:
