@@ -23,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 # Run as a script, this directory comes first on sys.path and its engine.py would shadow the
@@ -108,10 +109,10 @@ class LatencyMetrics(FlowMetrics):
         self.latencies: list[float] = []
 
     def copied(
-        self, topic: str, partition: int, records: int, size: int, latencies_ms: list[float]
+        self, topic: str, partition: int, timestamps: Sequence[int], size: int, now_ms: float
     ) -> None:
-        self.latencies.extend(latencies_ms)
-        super().copied(topic, partition, records, size, latencies_ms)
+        self.latencies.extend(now_ms - ts for ts in timestamps)
+        super().copied(topic, partition, timestamps, size, now_ms)
 
 
 def latency(seconds: float, rate: int) -> None:

@@ -1,7 +1,8 @@
 /*
- * Optional C fast path of the embedded engine: Kafka's murmur2 and the packing of stored
- * record chunks. Every function has a pure-Python twin (engine/partitioner.py,
- * engine/embedded/chunks.py) that the tests check it against; the engine works without it.
+ * Optional C fast path of the embedded engine: Kafka's murmur2, the packing of stored record
+ * chunks and record headers. Every function has a pure-Python twin (engine/partitioner.py,
+ * engine/embedded/chunks.py, engine/embedded/codec.py) that the tests check it against; the
+ * engine works without it.
  *
  * Chunk format (little-endian), one entry per record:
  *   u32 offset delta, i64 timestamp, i32 key length, i32 value length, i32 headers length
@@ -357,16 +358,191 @@ fail:
     return NULL;
 }
 
+static PyObject *empty_tuple = NULL;
+
+/* ---- record headers --------------------------------------------------------------------
+ * The stored header blob (reference: engine/embedded/codec.py): per header a big-endian u16
+ * name length, the UTF-8 name, a big-endian u32 value length, the value. */
+
+#define HEADER_PAIR_ERROR "a header must be a (str, bytes) pair, got %R"
+#define HEADER_NAME_ERROR "a header name must be shorter than 64 KiB"
+#define HEADERS_CORRUPT "corrupt record headers"
+
+/* The UTF-8 of a checked header's name and its value's bytes; -1 with an exception set when
+ * the pair is not a (str, bytes) pair with a name under 64 KiB. */
+static int header_parts(PyObject *item, const char **name, Py_ssize_t *nlen, const char **value,
+                        Py_ssize_t *vlen) {
+    if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 2 ||
+        !PyUnicode_Check(PyTuple_GET_ITEM(item, 0))) {
+        PyErr_Format(PyExc_TypeError, HEADER_PAIR_ERROR, item);
+        return -1;
+    }
+    PyObject *v = PyTuple_GET_ITEM(item, 1);
+    if (PyBytes_Check(v)) {
+        *value = PyBytes_AS_STRING(v);
+        *vlen = PyBytes_GET_SIZE(v);
+    } else if (PyByteArray_Check(v)) {
+        *value = PyByteArray_AS_STRING(v);
+        *vlen = PyByteArray_GET_SIZE(v);
+    } else {
+        PyErr_Format(PyExc_TypeError, HEADER_PAIR_ERROR, item);
+        return -1;
+    }
+    *name = PyUnicode_AsUTF8AndSize(PyTuple_GET_ITEM(item, 0), nlen);
+    if (*name == NULL) return -1;
+    if (*nlen > 0xFFFF) {
+        PyErr_SetString(PyExc_ValueError, HEADER_NAME_ERROR);
+        return -1;
+    }
+    if ((uint64_t)*vlen > 0xFFFFFFFFu) {
+        PyErr_SetString(PyExc_OverflowError, "a header value must be smaller than 4 GiB");
+        return -1;
+    }
+    return 0;
+}
+
+/* check_headers(headers): the headers as a tuple of (str, bytes) pairs; TypeError naming a
+ * pair of the wrong shape, ValueError for a name of 64 KiB or more. A tuple that already is
+ * one is returned as it is. */
+static PyObject *py_check_headers(PyObject *self, PyObject *headers) {
+    PyObject *seq = PySequence_Fast(headers, "headers must be a sequence of (str, bytes) pairs");
+    if (seq == NULL) return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    int same = PyTuple_CheckExact(headers);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const char *name, *value;
+        Py_ssize_t nlen, vlen;
+        if (header_parts(items[i], &name, &nlen, &value, &vlen) < 0) {
+            Py_DECREF(seq);
+            return NULL;
+        }
+        if (!PyTuple_CheckExact(items[i]) || !PyBytes_CheckExact(PyTuple_GET_ITEM(items[i], 1)))
+            same = 0;
+    }
+    if (same) {
+        Py_DECREF(seq);
+        return Py_NewRef(headers);
+    }
+    PyObject *result = PyTuple_New(n);
+    for (Py_ssize_t i = 0; result != NULL && i < n; i++) {
+        PyObject *name = PyTuple_GET_ITEM(items[i], 0);
+        PyObject *value = PyBytes_FromObject(PyTuple_GET_ITEM(items[i], 1));
+        PyObject *pair = value ? PyTuple_Pack(2, name, value) : NULL;
+        Py_XDECREF(value);
+        if (pair == NULL) Py_CLEAR(result);
+        else PyTuple_SET_ITEM(result, i, pair);
+    }
+    Py_DECREF(seq);
+    return result;
+}
+
+/* encode_headers(headers): checked headers as one blob, None when there are none. */
+static PyObject *py_encode_headers(PyObject *self, PyObject *headers) {
+    int any = PyObject_IsTrue(headers);
+    if (any < 0) return NULL;
+    if (!any) Py_RETURN_NONE;
+    PyObject *seq = PySequence_Fast(headers, "headers must be a sequence of (str, bytes) pairs");
+    if (seq == NULL) return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    Py_ssize_t total = 0;
+    const char *name, *value;
+    Py_ssize_t nlen, vlen;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (header_parts(items[i], &name, &nlen, &value, &vlen) < 0) {
+            Py_DECREF(seq);
+            return NULL;
+        }
+        total += 6 + nlen + vlen;
+    }
+    PyObject *blob = PyBytes_FromStringAndSize(NULL, total);
+    if (blob == NULL) {
+        Py_DECREF(seq);
+        return NULL;
+    }
+    unsigned char *p = (unsigned char *)PyBytes_AS_STRING(blob);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        /* Cannot fail now: the first pass checked every pair and cached each name's UTF-8. */
+        header_parts(items[i], &name, &nlen, &value, &vlen);
+        p[0] = (nlen >> 8) & 0xff;
+        p[1] = nlen & 0xff;
+        memcpy(p + 2, name, nlen);
+        p += 2 + nlen;
+        uint32_t v = (uint32_t)vlen;
+        p[0] = v >> 24; p[1] = (v >> 16) & 0xff; p[2] = (v >> 8) & 0xff; p[3] = v & 0xff;
+        memcpy(p + 4, value, vlen);
+        p += 4 + vlen;
+    }
+    Py_DECREF(seq);
+    return blob;
+}
+
+/* The headers of a stored blob as a tuple of (str, bytes) pairs; ValueError when the blob is
+ * cut short (UnicodeDecodeError for a name that is not UTF-8), in the reference's order. */
+static PyObject *headers_decode(const unsigned char *p, Py_ssize_t len) {
+    if (len == 0) return Py_NewRef(empty_tuple);
+    PyObject *pairs = PyList_New(0);
+    if (pairs == NULL) return NULL;
+    Py_ssize_t pos = 0;
+    while (pos < len) {
+        if (len - pos < 2) goto corrupt;
+        Py_ssize_t klen = ((Py_ssize_t)p[pos] << 8) | p[pos + 1];
+        Py_ssize_t name_at = pos + 2;
+        if (len - name_at < klen + 4) goto corrupt;
+        const unsigned char *v = p + name_at + klen;
+        Py_ssize_t vlen = (Py_ssize_t)(((uint32_t)v[0] << 24) | ((uint32_t)v[1] << 16) |
+                                       ((uint32_t)v[2] << 8) | (uint32_t)v[3]);
+        PyObject *name = PyUnicode_DecodeUTF8((const char *)p + name_at, klen, NULL);
+        if (name == NULL) goto fail;
+        pos = name_at + klen + 4;
+        if (len - pos < vlen) {
+            Py_DECREF(name);
+            goto corrupt;
+        }
+        PyObject *value = PyBytes_FromStringAndSize((const char *)p + pos, vlen);
+        PyObject *pair = value ? PyTuple_Pack(2, name, value) : NULL;
+        Py_DECREF(name);
+        Py_XDECREF(value);
+        if (pair == NULL || PyList_Append(pairs, pair) < 0) {
+            Py_XDECREF(pair);
+            goto fail;
+        }
+        Py_DECREF(pair);
+        pos += vlen;
+    }
+    PyObject *result = PyList_AsTuple(pairs);
+    Py_DECREF(pairs);
+    return result;
+corrupt:
+    PyErr_SetString(PyExc_ValueError, HEADERS_CORRUPT);
+fail:
+    Py_DECREF(pairs);
+    return NULL;
+}
+
+/* decode_headers(blob): the inverse of encode_headers; None or b"" give (). */
+static PyObject *py_decode_headers(PyObject *self, PyObject *blob) {
+    if (blob == Py_None) return Py_NewRef(empty_tuple);
+    Py_buffer view;
+    if (PyObject_GetBuffer(blob, &view, PyBUF_SIMPLE) < 0) return NULL;
+    PyObject *result = headers_decode(view.buf, view.len);
+    PyBuffer_Release(&view);
+    return result;
+}
+
 static PyObject *consumed_type = NULL; /* engine.types.ConsumedRecord */
 static PyObject *consumed_names[7];
-static PyObject *empty_tuple = NULL;
 static PyObject *decode_headers = NULL; /* engine.embedded.codec.decode_headers */
+static int decode_headers_native = 0;     /* it is py_decode_headers: decode in place */
 
 static PyObject *py_configure(PyObject *self, PyObject *args) {
     PyObject *cls, *decoder;
     if (!PyArg_ParseTuple(args, "O!O", &PyType_Type, &cls, &decoder)) return NULL;
     Py_XSETREF(consumed_type, Py_NewRef(cls));
     Py_XSETREF(decode_headers, Py_NewRef(decoder));
+    decode_headers_native = PyCFunction_Check(decoder) &&
+                            PyCFunction_GET_FUNCTION(decoder) == (PyCFunction)py_decode_headers;
     Py_RETURN_NONE;
 }
 
@@ -425,6 +601,8 @@ static PyObject *py_unpack_into(PyObject *self, PyObject *args) {
         PyObject *headers;
         if (lens[2] < 0) {
             headers = Py_NewRef(empty_tuple);
+        } else if (decode_headers_native) {
+            headers = headers_decode(q, lens[2]);
         } else {
             PyObject *blob = take_bytes(q, lens[2]);
             headers = blob ? PyObject_CallOneArg(decode_headers, blob) : NULL;
@@ -764,6 +942,9 @@ static PyMethodDef methods[] = {
     {"pack_chunks", py_pack_chunks, METH_VARARGS, "Pack rows into stored record chunks."},
     {"configure", py_configure, METH_VARARGS, "Set the record class and header decoder."},
     {"unpack_into", py_unpack_into, METH_VARARGS, "Decode a chunk into ConsumedRecords."},
+    {"check_headers", py_check_headers, METH_O, "Headers checked as (str, bytes) pairs."},
+    {"encode_headers", py_encode_headers, METH_O, "Checked headers as one stored blob."},
+    {"decode_headers", py_decode_headers, METH_O, "A stored header blob as (str, bytes) pairs."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -6,9 +6,12 @@ MM2 tool reading these topics understands them. Pure."""
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
+from operator import attrgetter, itemgetter
 
-from engine.types import Headers, TopicPartition
+from engine.types import ConsumedRecord, Headers, Record, TopicPartition
 from replicator.offsets import OffsetSync
 
 #: The header marking a replicated record: `origin;source;offset` (the cluster the record was
@@ -143,3 +146,31 @@ def stamp(headers: Headers, source: str, offset: int, earlier: Provenance | None
     origin = earlier.origin
     kept = tuple(h for h in headers if h[0] != PROVENANCE_HEADER)
     return (*kept, provenance_header(origin, source, offset))
+
+
+_NAME = itemgetter(0)
+_HEADERS = attrgetter("headers")
+
+
+def any_provenance(records: Sequence[ConsumedRecord]) -> bool:
+    """Whether any of the records carries a provenance header (one pass over every header
+    name of the batch, without a Python step per record)."""
+    return PROVENANCE_HEADER in map(_NAME, chain.from_iterable(map(_HEADERS, records)))
+
+
+def fresh_copies(records: Sequence[ConsumedRecord], source: str, partition: int) -> list[Record]:
+    """The copies of records that carry no provenance header (`any_provenance` is False):
+    each record as it is, into `partition`, plus the provenance header `stamp` gives it
+    (`source` is its origin and source). The copy path's common case, one step per record."""
+    prefix = f"{source};{source};".encode()
+    name = PROVENANCE_HEADER
+    return [
+        Record(
+            r.value,
+            r.key,
+            (*r.headers, (name, b"%b%d" % (prefix, r.offset))),
+            r.timestamp_ms,
+            partition,
+        )
+        for r in records
+    ]

@@ -4,6 +4,7 @@ errors, exported in Prometheus text with MM2's metric names. Pure."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 
@@ -26,22 +27,20 @@ class FlowMetrics:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def copied(
-        self,
-        topic: str,
-        partition: int,
-        records: int,
-        size: int,
-        latencies_ms: list[float],
+        self, topic: str, partition: int, timestamps: Sequence[int], size: int, now_ms: float
     ) -> None:
-        """Records of one partition landed on the target (`latencies_ms`: each record's, in
-        order)."""
+        """Records of one partition (their timestamps, in order; `size` value bytes, MM2's
+        byte-count) landed on the target at `now_ms`; replication latency is now minus a
+        record's timestamp."""
+        if not timestamps:
+            return
+        latest, worst = now_ms - timestamps[-1], now_ms - min(timestamps)
         with self._lock:
             m = self._partitions.setdefault((topic, partition), _PartitionMetrics())
-            m.records += records
+            m.records += len(timestamps)
             m.bytes += size
-            if latencies_ms:
-                m.latency_ms = latencies_ms[-1]
-                m.latency_max_ms = max(m.latency_max_ms, max(latencies_ms))
+            m.latency_ms = latest
+            m.latency_max_ms = max(m.latency_max_ms, worst)
 
     def error(self, message: str) -> None:
         """Count an error and keep its message."""

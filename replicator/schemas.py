@@ -5,7 +5,8 @@ versions, their subjects put in IMPORT mode there, referenced schemas first."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from operator import attrgetter
 from typing import Any
 
 from engine.cluster import Cluster
@@ -17,6 +18,9 @@ logger = logging.getLogger(__name__)
 
 #: Deepest chain of schema references followed.
 MAX_REFERENCE_DEPTH = 32
+
+_KEY = attrgetter("key")
+_VALUE = attrgetter("value")
 
 
 def framed_id(data: bytes | None) -> int | None:
@@ -58,12 +62,14 @@ class SchemaCarrier:
         assert self._target is not None
         return self._source, self._target
 
-    def carry_record(self, record: ConsumedRecord) -> None:
-        """Make sure the schemas the record's key and value name exist on the target."""
-        for data in (record.key, record.value):
-            schema_id = framed_id(data)
-            if schema_id is not None and schema_id not in self._carried:
-                self.carry(schema_id)
+    def carry_records(self, records: Sequence[ConsumedRecord]) -> None:
+        """Make sure the schemas the records' keys and values name exist on the target."""
+        ids: set[int | None] = set()
+        for field in (_KEY, _VALUE):
+            # Only framed data (magic byte 0) is looked at closer: one cheap test per record.
+            ids.update(framed_id(data) for data in map(field, records) if data and data[0] == 0)
+        for schema_id in sorted(i for i in ids if i is not None and i not in self._carried):
+            self.carry(schema_id)
 
     def carry(self, schema_id: int, depth: int = 0) -> bool:
         """Copy one schema id (with its references) to the target; False when it cannot be

@@ -14,6 +14,8 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from operator import attrgetter
+from typing import NamedTuple
 
 from engine.cluster import Cluster
 from engine.errors import (
@@ -46,6 +48,21 @@ RESUME_SCAN = 2000
 _INTERNAL_CONFIG = {"cleanup.policy": "compact"}
 
 Transform = Callable[[str, ConsumedRecord], ConsumedRecord | None]
+
+
+class _Run(NamedTuple):
+    """The records of one source partition in a produce: their source offsets and timestamps
+    in order, and their value bytes."""
+
+    partition: TopicPartition
+    offsets: list[int]
+    timestamps: list[int]
+    value_bytes: int
+
+
+_OFFSET = attrgetter("offset")
+_TIMESTAMP = attrgetter("timestamp_ms")
+_VALUE = attrgetter("value")
 
 
 @dataclass
@@ -341,7 +358,7 @@ class Replicator:
 
     def _copy_topic(self, topic: str, described: TopicDescription) -> int:
         ends = self.source.list_offsets(topic, OffsetSpec.LATEST)
-        runs: list[tuple[TopicPartition, list[ConsumedRecord]]] = []
+        runs: list[_Run] = []
         records: list[Record] = []
         for p in range(len(described.partitions)):
             if not self.flow.owns(topic, p):
@@ -364,78 +381,75 @@ class Replicator:
                 # nothing up to the end seen before the fetch: transaction markers or gaps
                 state.position = state.latest
                 continue
-            carrier = self.schemas
-            source_alias, target_alias, transform = (
-                self.flow.source,
-                self.flow.target,
-                self._transform,
-            )
-            kept: list[ConsumedRecord] = []
-            fresh = codec.provenance_header
-            for record in fetched:
-                headers = record.headers
-                prov = codec.provenance(headers) if headers else None
-                if prov is not None and prov.origin == target_alias:
-                    continue  # it came from the target: copying it back would loop
-                out = record
-                if transform is not None:
-                    rewritten = transform(state.remote, record)
-                    if rewritten is None:
-                        continue
-                    out = rewritten
-                    headers = out.headers
-                    prov = codec.provenance(headers) if headers else None
-                value, key = out.value, out.key
-                if carrier is not None and (
-                    (value is not None and value[:1] == b"\x00")
-                    or (key is not None and key[:1] == b"\x00")
-                ):
-                    carrier.carry_record(out)
-                kept.append(record)
-                offset = record.offset
-                stamped = (
-                    (*headers, fresh(source_alias, source_alias, offset))
-                    if prov is None
-                    else codec.stamp(headers, source_alias, offset, prov)
-                )
-                records.append(Record(value, key, stamped, record.timestamp_ms, p))
+            if self._transform is None and not codec.any_provenance(fetched):
+                kept, copies = fetched, codec.fresh_copies(fetched, self.flow.source, p)
+            else:
+                kept, copies = self._copies(fetched, state.remote, p)
+            if self.schemas is not None:
+                self.schemas.carry_records(kept)
+            records.extend(copies)
             state.position = fetched[-1].offset + 1
             if kept:
-                runs.append((tp, kept))
+                # What the bookkeeping needs, so the source records can go before the produce.
+                runs.append(
+                    _Run(
+                        tp,
+                        list(map(_OFFSET, kept)),
+                        list(map(_TIMESTAMP, kept)),
+                        sum(map(len, filter(None, map(_VALUE, kept)))),
+                    )
+                )
+            del fetched, kept, copies
         if not records:
             return 0
         remote = self.policy.remote_topic(topic)
         landed = self.target.produce(remote, records)
         now = self._clock() * 1000
         at = 0
-        for tp, kept in runs:
+        for run in runs:
+            tp, offsets, count = run.partition, run.offsets, len(run.offsets)
             state = self.partitions[tp]
-            metas = landed[at : at + len(kept)]
-            at += len(kept)
-            first_up, first_down = kept[0].offset, metas[0].offset
-            count = len(kept)
-            if (
-                kept[-1].offset - first_up == count - 1
-                and metas[-1].offset - first_down == count - 1
-            ):
+            metas = landed[at : at + count]
+            at += count
+            first_up, first_down = offsets[0], metas[0].offset
+            if offsets[-1] - first_up == count - 1 and metas[-1].offset - first_down == count - 1:
                 self._emitter.record_run(tp, first_up, first_down, count)
                 if first_up != first_down:
                     state.exact = False
             else:
-                for record, meta in zip(kept, metas, strict=True):
-                    self._emitter.record(tp, record.offset, meta.offset)
-                    if meta.offset != record.offset:
+                for upstream, meta in zip(offsets, metas, strict=True):
+                    self._emitter.record(tp, upstream, meta.offset)
+                    if meta.offset != upstream:
                         state.exact = False
-            state.last_timestamp_ms = kept[-1].timestamp_ms
-            self.metrics.copied(
-                remote,
-                tp.partition,
-                count,
-                sum(len(r.value or b"") for r in kept),
-                [now - r.timestamp_ms for r in kept],
-            )
+            state.last_timestamp_ms = run.timestamps[-1]
+            self.metrics.copied(remote, tp.partition, run.timestamps, run.value_bytes, now)
         self._write_syncs(self._emitter.take())
         return len(records)
+
+    def _copies(
+        self, fetched: list[ConsumedRecord], remote: str, partition: int
+    ) -> tuple[list[ConsumedRecord], list[Record]]:
+        """Record by record: the source records kept (not from the target, not dropped by the
+        transform) as they were after the transform, and their copies. Their provenance
+        header keeps a record's first origin."""
+        source_alias, target_alias, transform = self.flow.source, self.flow.target, self._transform
+        kept: list[ConsumedRecord] = []
+        copies: list[Record] = []
+        for record in fetched:
+            prov = codec.provenance(record.headers) if record.headers else None
+            if prov is not None and prov.origin == target_alias:
+                continue  # it came from the target: copying it back would loop
+            out = record
+            if transform is not None:
+                rewritten = transform(remote, record)
+                if rewritten is None:
+                    continue
+                out = rewritten
+                prov = codec.provenance(out.headers) if out.headers else None
+            kept.append(out)
+            stamped = codec.stamp(out.headers, source_alias, record.offset, prov)
+            copies.append(Record(out.value, out.key, stamped, record.timestamp_ms, partition))
+        return kept, copies
 
     def _write_syncs(self, syncs: list[tuple[TopicPartition, OffsetSync]]) -> None:
         if not syncs:
