@@ -1,5 +1,5 @@
-"""Build hook for the C fast paths of the embedded engine and of the Kafka listener
-(everything else is in pyproject.toml).
+"""Build hook for the C fast paths of the embedded engine, of the Kafka listener and of the
+`/v3` record pages (everything else is in pyproject.toml).
 
 Binary wheels (cibuildwheel, see `[tool.cibuildwheel]` in pyproject.toml) set
 `STREAMGOV_REQUIRE_FASTPATH=1`, so a wheel without the extension cannot be built. A source
@@ -20,5 +20,6 @@ setup(
             ["engine/kafka_listener/_batches.c"],
             optional=not REQUIRED,
         ),
+        Extension("clusterapi._pages", ["clusterapi/_pages.c"], optional=not REQUIRED),
     ]
 )

@@ -2,13 +2,16 @@
 
 `GET .../records` is the API's bulk read: a page holds up to 1,000 records, and building a
 pydantic model per record (then validating and encoding it again) cost more than reading the
-records. `record_page` writes the same JSON that `RecordDataList` describes, from plain dicts,
-with the URL and resource-name prefixes computed once per page; the tests check it against the
-models field by field.
+records. `record_page` writes the same JSON that `RecordDataList` describes, with the URL and
+resource-name prefixes computed once per page; the tests check it against the models field by
+field. The records themselves are written by the C extension `clusterapi._pages` when it is
+built (and `STREAMGOV_PURE_PYTHON=1` is not set); its reference and fallback is `record_items`
+(plain dicts) encoded by orjson, and the tests check that both give the same bytes.
 """
 
 from __future__ import annotations
 
+import os
 from base64 import b64encode
 from collections.abc import Sequence
 from typing import Any
@@ -20,6 +23,13 @@ from clusterapi.links import Links
 from clusterapi.service import iso
 from engine.cluster import Cluster
 from engine.types import ConsumedRecord, PartitionInfo
+
+_native: Any = None
+if os.environ.get("STREAMGOV_PURE_PYTHON") != "1":
+    try:
+        from clusterapi import _pages as _native  # type: ignore[attr-defined,no-redef,unused-ignore]
+    except ImportError:
+        _native = None
 
 
 def _data(raw: bytes | None) -> dict[str, Any] | None:
@@ -56,6 +66,26 @@ def record_items(
     ]
 
 
+def items_json(
+    links: Links, topic: str, partition: int, records: Sequence[ConsumedRecord]
+) -> bytes:
+    """The records as a JSON array of `RecordDataItem` objects (what `record_items` gives,
+    encoded by orjson)."""
+    if _native is None:
+        return orjson.dumps(record_items(links, topic, partition, records))
+    url = links.url("topics", topic, "partitions", partition, "records")
+    crn = links.crn(("topic", topic), ("partition", partition)) + "/offset="
+    # Each object: head, offset, middle, offset, tail, offset, then the record's own fields.
+    head = b'{"kind":"KafkaRecord","metadata":{"self":' + orjson.dumps(f"{url}/")[:-1]
+    middle = b'","resource_name":' + orjson.dumps(crn)[:-1]
+    tail = b'"},"cluster_id":%s,"topic_name":%s,"partition_id":%d,"offset":' % (
+        orjson.dumps(links.cluster_id),
+        orjson.dumps(topic),
+        partition,
+    )
+    return b"[%s]" % _native.render_records(records, head, middle, tail, iso)
+
+
 def record_page(
     links: Links,
     topic: str,
@@ -69,18 +99,20 @@ def record_page(
     next_offset = records[-1].offset + 1 if records else start
     url = links.url("topics", topic, "partitions", info.partition, "records")
     more = next_offset < info.latest_offset
-    page = {
+    head = {
         "kind": "KafkaRecordList",
         "metadata": {
             "self": url,
             "next": f"{url}?offset={next_offset}&limit={limit}" if more else None,
         },
-        "data": record_items(links, topic, info.partition, records),
-        "next_offset": next_offset,
-        "earliest_offset": info.earliest_offset,
-        "latest_offset": info.latest_offset,
     }
-    return orjson.dumps(page)
+    return b'%s,"data":%s,"next_offset":%d,"earliest_offset":%d,"latest_offset":%d}' % (
+        orjson.dumps(head)[:-1],
+        items_json(links, topic, info.partition, records),
+        next_offset,
+        info.earliest_offset,
+        info.latest_offset,
+    )
 
 
 def browse(
