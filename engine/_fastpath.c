@@ -508,11 +508,14 @@ static PyObject *headers_decode(const unsigned char *p, Py_ssize_t len) {
             Py_XDECREF(pair);
             goto fail;
         }
+        /* Tuples of str and bytes can never be part of a cycle: spare the collector. */
+        PyObject_GC_UnTrack(pair);
         Py_DECREF(pair);
         pos += vlen;
     }
     PyObject *result = PyList_AsTuple(pairs);
     Py_DECREF(pairs);
+    if (result != NULL) PyObject_GC_UnTrack(result);
     return result;
 corrupt:
     PyErr_SetString(PyExc_ValueError, HEADERS_CORRUPT);
@@ -931,6 +934,83 @@ static PyTypeObject SendBufferType = {
     .tp_getset = SendBuffer_getset,
 };
 
+static PyObject *copy_names[5]; /* value, key, headers, timestamp_ms, partition */
+
+/* copies_with_header(cls, records, name, prefix, partition): per consumed record, a `cls`
+ * record (value, key, headers, timestamp_ms, partition) with its value, key and timestamp, its
+ * headers plus (name, prefix + its offset in decimal), into `partition`; built slot by slot as
+ * the frozen dataclass's __init__ would (reference: replicator.codec.fresh_copies_py). */
+static PyObject *py_copies_with_header(PyObject *self, PyObject *args) {
+    PyObject *cls, *records, *name, *partition;
+    const char *prefix;
+    Py_ssize_t prefix_len;
+    if (!PyArg_ParseTuple(args, "O!O!Uy#O!", &PyType_Type, &cls, &PyList_Type, &records, &name,
+                          &prefix, &prefix_len, &PyLong_Type, &partition))
+        return NULL;
+    if (prefix_len > 200) {
+        PyErr_SetString(PyExc_ValueError, "header value prefix longer than 200 bytes");
+        return NULL;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(records);
+    PyObject *result = PyList_New(n);
+    if (result == NULL) return NULL;
+    char buf[232];
+    memcpy(buf, prefix, prefix_len);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *source = PyList_GET_ITEM(records, i);
+        PyObject *fields[5] = {NULL, NULL, NULL, NULL, partition};
+        PyObject *headers = NULL, *offset = NULL, *copy = NULL;
+        fields[0] = PyObject_GetAttr(source, copy_names[0]);
+        fields[1] = fields[0] ? PyObject_GetAttr(source, copy_names[1]) : NULL;
+        fields[3] = fields[1] ? PyObject_GetAttr(source, copy_names[3]) : NULL;
+        headers = fields[3] ? PyObject_GetAttr(source, copy_names[2]) : NULL;
+        offset = headers ? PyObject_GetAttr(source, consumed_names[2]) : NULL;
+        if (offset != NULL && !PyTuple_Check(headers)) {
+            PyErr_Format(PyExc_TypeError, "record headers must be a tuple, got %.100s",
+                         Py_TYPE(headers)->tp_name);
+        } else if (offset != NULL) {
+            long long at = PyLong_AsLongLong(offset);
+            if (!(at == -1 && PyErr_Occurred())) {
+                int digits = snprintf(buf + prefix_len, sizeof(buf) - prefix_len, "%lld", at);
+                PyObject *value = PyBytes_FromStringAndSize(buf, prefix_len + digits);
+                PyObject *pair = value ? PyTuple_Pack(2, name, value) : NULL;
+                Py_XDECREF(value);
+                Py_ssize_t count = PyTuple_GET_SIZE(headers);
+                PyObject *stamped = pair ? PyTuple_New(count + 1) : NULL;
+                if (stamped != NULL) {
+                    for (Py_ssize_t h = 0; h < count; h++)
+                        PyTuple_SET_ITEM(stamped, h, Py_NewRef(PyTuple_GET_ITEM(headers, h)));
+                    PyTuple_SET_ITEM(stamped, count, Py_NewRef(pair));
+                    /* A (str, bytes) pair can never be part of a cycle. */
+                    PyObject_GC_UnTrack(pair);
+                    fields[2] = stamped;
+                    PyTypeObject *type = (PyTypeObject *)cls;
+                    copy = type->tp_alloc(type, 0);
+                    for (int f = 0; copy != NULL && f < 5; f++) {
+                        if (PyObject_GenericSetAttr(copy, copy_names[f], fields[f]) < 0)
+                            Py_CLEAR(copy);
+                    }
+                    /* Holds only bytes, ints and tuples of str and bytes: never in a cycle. */
+                    if (copy != NULL && PyObject_GC_IsTracked(copy)) PyObject_GC_UnTrack(copy);
+                }
+                Py_XDECREF(pair);
+            }
+        }
+        Py_XDECREF(fields[0]);
+        Py_XDECREF(fields[1]);
+        Py_XDECREF(fields[2]);
+        Py_XDECREF(fields[3]);
+        Py_XDECREF(headers);
+        Py_XDECREF(offset);
+        if (copy == NULL) {
+            Py_DECREF(result);
+            return NULL;
+        }
+        PyList_SET_ITEM(result, i, copy);
+    }
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"pack_partitions", py_pack_partitions, METH_VARARGS, "Chunks of every partition."},
     {"make_metadata", py_make_metadata, METH_VARARGS, "RecordMetadata for appended rows."},
@@ -945,6 +1025,8 @@ static PyMethodDef methods[] = {
     {"check_headers", py_check_headers, METH_O, "Headers checked as (str, bytes) pairs."},
     {"encode_headers", py_encode_headers, METH_O, "Checked headers as one stored blob."},
     {"decode_headers", py_decode_headers, METH_O, "A stored header blob as (str, bytes) pairs."},
+    {"copies_with_header", py_copies_with_header, METH_VARARGS,
+     "Records copied with one more header: a prefix and each one's offset."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -964,6 +1046,11 @@ PyMODINIT_FUNC PyInit__fastpath(void) {
     for (int f = 0; f < 7; f++) {
         consumed_names[f] = PyUnicode_InternFromString(consumed_fields[f]);
         if (consumed_names[f] == NULL) return NULL;
+    }
+    const char *copy_fields[5] = {"value", "key", "headers", "timestamp_ms", "partition"};
+    for (int f = 0; f < 5; f++) {
+        copy_names[f] = PyUnicode_InternFromString(copy_fields[f]);
+        if (copy_names[f] == NULL) return NULL;
     }
     name_spill = PyUnicode_InternFromString("_spill");
     name_send_slow = PyUnicode_InternFromString("_send_slow");

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -39,8 +40,19 @@ def test_fresh_copies_equal_stamping_each_record(
         Record(r.value, r.key, codec.stamp(r.headers, source, r.offset), r.timestamp_ms, partition)
         for r in fresh
     ]
-    copies = codec.fresh_copies(fresh, source, partition)
+    copies = codec.fresh_copies_py(fresh, source, partition)
     assert copies == expected
+    assert codec.fresh_copies(fresh, source, partition) == expected  # C when built
     assert [codec.provenance(c.headers) for c in copies] == [
         codec.Provenance(source, source, r.offset) for r in fresh
     ]
+
+
+@pytest.mark.skipif(not codec.HAVE_C_COPIES, reason="C fast path not built")
+def test_c_copies_take_any_offset_and_name_what_is_wrong() -> None:
+    big = ConsumedRecord("t", 0, 2**63 - 1, 5, None, None, (("h", b""),))
+    (copy,) = codec.fresh_copies([big], "a", 3)
+    assert copy.headers == (("h", b""), (codec.PROVENANCE_HEADER, f"a;a;{2**63 - 1}".encode()))
+    assert (copy.partition, copy.timestamp_ms, copy.key, copy.value) == (3, 5, None, None)
+    with pytest.raises(AttributeError):
+        codec.fresh_copies([object()], "a", 0)  # type: ignore[list-item]
