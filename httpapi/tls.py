@@ -85,13 +85,22 @@ def _chain_problem(settings: TlsSettings, exc: ssl.SSLError) -> str:
     reason = (exc.reason or "").upper()
     if "KEY_VALUES_MISMATCH" in reason:
         return f"the TLS private key {settings.key} does not match the certificate {settings.cert}"
-    if "BAD_DECRYPT" in reason or "BAD_PASSWORD" in reason or "INTERRUPTED" in reason:
+    if _encrypted(settings.key):
         return f"cannot decrypt the TLS private key {settings.key}: wrong or missing password"
     try:
         ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_verify_locations(cafile=str(settings.cert))
     except (ssl.SSLError, OSError):
         return f"the TLS certificate {settings.cert} holds no PEM certificate"
     return f"the TLS private key {settings.key} holds no usable PEM private key"
+
+
+def _encrypted(key: Path) -> bool:
+    """Whether a PEM key file holds an encrypted key (PKCS#8 or the older OpenSSL form)."""
+    try:
+        text = key.read_bytes()
+    except OSError:
+        return False
+    return b"BEGIN ENCRYPTED PRIVATE KEY" in text or b"Proc-Type: 4,ENCRYPTED" in text
 
 
 def tls_extension(ssl_object: ssl.SSLObject | ssl.SSLSocket) -> dict[str, Any]:

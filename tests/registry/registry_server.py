@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import ssl
 import subprocess
 import time
 from collections.abc import Iterator
@@ -33,15 +34,21 @@ def registry_in_thread(directory: Path, name: str) -> Iterator[str]:
         cluster.close()
 
 
-def wait_ready(url: str, proc: subprocess.Popen[bytes] | None = None, timeout: float = 30) -> None:
-    """Block until the registry at `url` answers, or raise."""
+def wait_ready(
+    url: str,
+    proc: subprocess.Popen[bytes] | None = None,
+    timeout: float = 30,
+    verify: ssl.SSLContext | bool = True,
+) -> None:
+    """Block until the registry at `url` answers (checked with `verify` over https), or
+    raise."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
             raise RuntimeError(f"server exited with {proc.returncode}: {out}")
         with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{url}/schemas/types", timeout=1).status_code == 200:
+            if httpx.get(f"{url}/schemas/types", timeout=1, verify=verify).status_code == 200:
                 return
         time.sleep(0.05)
     raise TimeoutError(f"registry at {url} did not become ready")
@@ -70,6 +77,17 @@ def start_up(
     )
     wait_ready(f"http://127.0.0.1:{port}", proc)
     return proc
+
+
+def read_banner(proc: subprocess.Popen[bytes]) -> list[str]:
+    """The lines `up` prints up to its last banner line (fails if it ends before)."""
+    assert proc.stdout is not None
+    seen: list[str] = []
+    while not seen or seen[-1] != "Press Ctrl-C to stop.":
+        line = proc.stdout.readline()
+        assert line, f"up ended before its banner: {seen}"
+        seen.append(line.decode().rstrip("\n"))
+    return seen
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from streamgov.cli.up import banner
 from tests.brokers import free_port
-from tests.registry.registry_server import start_up, stop
+from tests.registry.registry_server import read_banner, start_up, stop
 
 
 def test_the_banner_names_everything_served_and_the_next_steps() -> None:
@@ -43,12 +43,7 @@ def test_a_real_up_prints_the_banner(tmp_path: Path) -> None:
     port = free_port()
     proc = start_up(tmp_path, port)
     try:
-        assert proc.stdout is not None
-        seen: list[str] = []
-        while not seen or seen[-1] != "Press Ctrl-C to stop.":
-            line = proc.stdout.readline()
-            assert line, f"up ended before its banner: {seen}"
-            seen.append(line.decode().rstrip("\n"))
+        seen = read_banner(proc)
         assert f"  REST API and schema registry: http://127.0.0.1:{port}" in seen
         assert f"  Data directory: {tmp_path / 'clusters' / 'default'}" in seen
         assert not any("Kafka bootstrap" in line for line in seen)  # started with --no-kafka
