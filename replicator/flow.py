@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import zlib
 from dataclasses import dataclass, field
 
 from replicator.offsets import DEFAULT_OFFSET_LAG_MAX
@@ -111,12 +112,12 @@ class Flow:
         )
 
     def owns(self, topic: str, partition: int) -> bool:
-        """Whether this worker copies the partition (a stable hash shares them out)."""
+        """Whether this worker copies the partition: a topic's partitions go round the
+        workers, starting at a worker a stable hash of the topic name picks, so each worker
+        gets an equal share of every topic (to within one partition)."""
         if self.workers == 1:
             return True
-        import zlib
-
-        return zlib.crc32(f"{topic}\0{partition}".encode()) % self.workers == self.worker
+        return (zlib.crc32(topic.encode()) + partition) % self.workers == self.worker
 
 
 def copyable_config(config: dict[str, str]) -> dict[str, str]:

@@ -20,6 +20,7 @@ from typing import NamedTuple
 from engine.cluster import Cluster
 from engine.errors import (
     EngineError,
+    InvalidPartitionsError,
     OffsetOutOfRangeError,
     TopicAlreadyExistsError,
     UnknownTopicOrPartitionError,
@@ -291,8 +292,13 @@ class Replicator:
                 pass
             return done
         if plan.partitions is not None:
-            self.target.add_partitions(remote, plan.partitions)
-            done.append(f"grew {remote} to {plan.partitions} partitions")
+            try:
+                self.target.add_partitions(remote, plan.partitions)
+                done.append(f"grew {remote} to {plan.partitions} partitions")
+            except InvalidPartitionsError:
+                # another worker of the flow grew it first (anything else is an error)
+                if len(self.target.describe_topic(remote).partitions) < plan.partitions:
+                    raise
         if plan.config:
             self.target.alter_topic_config(remote, plan.config)
             done.append(f"config of {remote}: {', '.join(sorted(plan.config))}")

@@ -91,10 +91,10 @@ def replicate() -> None:
 )
 @click.option(
     "--worker",
-    default="0/1",
+    default="1/1",
     show_default=True,
     metavar="I/N",
-    help="This process is worker I of N sharing the partitions.",
+    help="This process is worker I (1 to N) of N sharing the partitions.",
 )
 @user_errors
 @interruptible()
@@ -113,15 +113,15 @@ def run(
 ) -> None:
     """Copy matching topics from SOURCE to TARGET; without --once, follow until interrupted."""
     index, _, count = worker.partition("/")
-    if not (index.isdigit() and count.isdigit()):
-        raise click.BadParameter(f"{worker!r} is not I/N", param_hint="--worker")
+    if not (index.isdigit() and count.isdigit() and 1 <= int(index) <= int(count)):
+        raise click.BadParameter(f"{worker!r} is not I/N with I from 1 to N", param_hint="--worker")
     options: dict[str, Any] = {
         "topics": topics,
         "groups": groups,
         "policy": policy,
         "delete_with_source": delete_with_source,
         "refresh_interval_s": refresh_interval,
-        "worker": int(index),
+        "worker": int(index) - 1,
         "workers": int(count),
     }
     if topics_exclude is not None:
