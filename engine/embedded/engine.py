@@ -36,6 +36,7 @@ from engine.cluster import (
     AutoOffsetReset,
 )
 from engine.embedded import groups, log, metadata
+from engine.embedded.checkpoint import Checkpointer
 from engine.embedded.chunks import Chunk, make_metadata
 from engine.embedded.codec import check_headers, encode_headers
 from engine.embedded.ends import EndOffsets, ends_path, lost_ranges
@@ -196,6 +197,7 @@ class EmbeddedEngine:
         #: Topics (by id) whose log ends before its acknowledged end: writes are refused.
         self._lost: dict[str, DataLossError] = {}
         self._sticky = itertools.count(random.randrange(1 << 16))
+        self._checkpointer = Checkpointer(self._open_for_checkpoint, name=f"streamgov-wal-{name}")
         metadata.init_metadata(self._db(_CLUSTER_DB))
         self._groups_ready = False
         try:
@@ -234,9 +236,21 @@ class EmbeddedEngine:
                 page_size=page_size,
                 directory=self.path,
                 topic=topic,
+                background_checkpoints=key not in _SHARED_DBS,
             )
             self._state.conns.add(key, conn, _SHARED_DBS)
         return conn
+
+    def _open_for_checkpoint(self, topic_id: str) -> sqlite3.Connection:
+        """A connection of the checkpointer's own to a topic's log (FileNotFoundError once
+        the topic is gone)."""
+        return connect(
+            self.topic_file(topic_id),
+            create=False,
+            durable=self.durable,
+            directory=self.path,
+            background_checkpoints=True,
+        )
 
     def _groups(self) -> sqlite3.Connection:
         """The connection to `groups.db`, whose schema is created on first use."""
@@ -481,16 +495,18 @@ class EmbeddedEngine:
             parts, bases, ends = log.append(conn, topic, rows, sticky)
             return (parts, bases), ends
 
-        parts, bases = self._write(meta, write)
+        parts, bases = self._write(meta, write, sum(row[5] for row in rows))
         return make_metadata(RecordMetadata, topic, parts, bases, rows)
 
     def _write(
         self,
         meta: metadata.TopicMeta,
         write: Callable[[sqlite3.Connection], tuple[T, dict[int, int]]],
+        nbytes: int,
     ) -> T:
-        """Run an append on the topic's log (`write` returns its result and the partitions'
-        new end offsets), then record the end offsets."""
+        """Run an append of about `nbytes` on the topic's log (`write` returns its result and
+        the partitions' new end offsets), then record the end offsets; the background
+        checkpointer is told what was written."""
         conn = self._log(meta)
         self._refuse_if_lost(meta)
         try:
@@ -498,6 +514,7 @@ class EmbeddedEngine:
         except UnknownTopicOrPartitionError:
             self._invalidate()
             raise
+        self._checkpointer.wrote(meta.topic_id, nbytes)
         try:
             self._end_offsets(meta.topic_id).raise_to(ends)
         except OSError as exc:  # the records are stored: report them as written
@@ -521,7 +538,8 @@ class EmbeddedEngine:
         if meta.log_append_time:
             raise ValueError(f"topic {topic!r} uses LogAppendTime: append rows instead")
         _check_append(meta, largest, meta.compacted and keyless)
-        return self._write(meta, lambda conn: log.append_packed(conn, topic, per_partition))
+        nbytes = sum(len(chunk[3]) for chunks in per_partition.values() for chunk in chunks)
+        return self._write(meta, lambda conn: log.append_packed(conn, topic, per_partition), nbytes)
 
     def fetch(
         self,
@@ -838,6 +856,7 @@ class EmbeddedEngine:
         self._stop.set()
         if self._maintenance is not None and self._maintenance is not threading.current_thread():
             self._maintenance.join(timeout=30)
+        self._checkpointer.close()
         self._closed = True
         self._checkpoint_all()
         for conns in list(self._registry):

@@ -32,6 +32,10 @@ BUSY_TIMEOUT_S = 30.0
 #: WAL size at which a commit checkpoints it into the database.
 WAL_CHECKPOINT_BYTES = 16 << 20
 
+#: The same, for databases whose WAL a background thread checkpoints (`checkpoint.py`): the
+#: commit path checkpoints only if that thread falls this far behind.
+FALLBACK_CHECKPOINT_BYTES = 64 << 20
+
 
 # Primary result codes (the low byte of an extended code) that say something about storage.
 _SQLITE_IOERR = 10
@@ -132,10 +136,13 @@ def connect(
     page_size: int | None = None,
     directory: Path | None = None,
     topic: str | None = None,
+    background_checkpoints: bool = False,
 ) -> Connection:
     """Open one database file in autocommit mode (transactions are explicit). `page_size`
     applies when the file is new (it is fixed once the first page is written). Storage
-    errors name `path`, the data `directory` (default: the file's) and the `topic` it holds."""
+    errors name `path`, the data `directory` (default: the file's) and the `topic` it holds.
+    With `background_checkpoints`, commits checkpoint the WAL only past
+    `FALLBACK_CHECKPOINT_BYTES` (a `Checkpointer` does it sooner, off the commit path)."""
     mode = "rwc" if create else "rw"
     uri = f"file:{quote(str(path))}?mode={mode}"
     try:
@@ -165,7 +172,8 @@ def connect(
         # Checkpoint about every 16 MiB of WAL (larger checkpoints amortise copying the WAL
         # back into the database) and cut the file back to that size afterwards.
         actual_page = int(conn.execute("PRAGMA page_size").fetchone()[0])
-        conn.execute(f"PRAGMA wal_autocheckpoint={max(1000, WAL_CHECKPOINT_BYTES // actual_page)}")
+        limit = FALLBACK_CHECKPOINT_BYTES if background_checkpoints else WAL_CHECKPOINT_BYTES
+        conn.execute(f"PRAGMA wal_autocheckpoint={max(1000, limit // actual_page)}")
         conn.execute(f"PRAGMA journal_size_limit={WAL_CHECKPOINT_BYTES}")
         conn.execute("PRAGMA cache_size=-16000")
     except StorageError:

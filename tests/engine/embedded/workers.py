@@ -41,6 +41,15 @@ def produce_until_killed(path: str, topic: str, batch: int) -> None:
         number += 1
 
 
+def produce_checkpointing_until_killed(path: str, topic: str, batch: int) -> None:
+    """`produce_until_killed` with background WAL checkpoints every 64 KiB, so the kill is
+    likely to land in the middle of one."""
+    from engine.embedded import checkpoint
+
+    checkpoint.CHECKPOINT_BYTES = 64 << 10
+    produce_until_killed(path, topic, batch)
+
+
 def consume(path: str, topic: str, expected: int, timeout: float) -> None:
     """Read partition 0 from the beginning until `expected` records; print their values."""
     with EmbeddedCluster(path, maintenance_interval_s=None) as cluster:
@@ -147,6 +156,7 @@ COMMANDS = {
     "produce": (produce, (str, str, int, int, str)),
     "produce_until_killed": (produce_until_killed, (str, str, int)),
     "consume": (consume, (str, str, int, float)),
+    "produce_checkpointing_until_killed": (produce_checkpointing_until_killed, (str, str, int)),
     "member": (member, (str, str, str, int)),
     "statelog": (statelog, (str, int, str, int)),
     "register_until_killed": (register_until_killed, (str,)),
