@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.embedded import EmbeddedCluster
@@ -208,6 +208,8 @@ def test_a_clean_close_checkpoints_the_wal_into_the_database(tmp_path: Path) -> 
         assert db.stat().st_size > 3_000_000
 
 
+# Every example fsyncs a file on close: on a loaded disk one can take longer than any deadline.
+@settings(deadline=None)
 @given(st.lists(st.dictionaries(st.integers(0, 5), st.integers(0, 10**12)), max_size=8))
 def test_recorded_ends_only_grow(
     tmp_path_factory: pytest.TempPathFactory, writes: list[dict[int, int]]
