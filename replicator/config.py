@@ -14,16 +14,21 @@ replication:
       refresh_interval: 30         # seconds
       checkpoint_interval: 5
       offset_lag_max: 100
+      mask: {pii: hash, secret: redact}
+      mask_salt_env: EAST_WEST_SALT  # the variable holding the hash salt (STREAMGOV_MASK_SALT)
+      source_registry: http://registry-east:8081  # only when the source's registry is remote
 ```
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
 from registry.check.yamlfile import LineList, LineMap, Reader
 from replicator.flow import Flow, FlowError
+from replicator.mask_rules import salt_from_env
 
 _SECTION_KEYS = ("flows",)
 _FLOW_KEYS = (
@@ -42,6 +47,8 @@ _FLOW_KEYS = (
     "checkpoint_interval",
     "offset_lag_max",
     "mask",
+    "mask_salt_env",
+    "source_registry",
 )
 
 
@@ -77,7 +84,14 @@ def read_flows(section: Any, reader: Reader, line: int) -> list[FlowSpec]:
         if not source or not target:
             raise reader.fail(item_line, f"{where} needs source and target")
         options: dict[str, Any] = {}
-        for key in ("topics", "topics_exclude", "groups", "groups_exclude", "policy"):
+        for key in (
+            "topics",
+            "topics_exclude",
+            "groups",
+            "groups_exclude",
+            "policy",
+            "source_registry",
+        ):
             value = reader.text(item, key, where)
             if value is not None:
                 options[key] = value
@@ -99,6 +113,8 @@ def read_flows(section: Any, reader: Reader, line: int) -> list[FlowSpec]:
                 str(tag).lower(): reader.text(masks, str(tag), f"{where}.mask") or ""
                 for tag in masks
             }
+            salt_env = reader.text(item, "mask_salt_env", where)
+            options["mask_salt"] = salt_from_env(os.environ, salt_env)
         lag = reader.integer(item, "offset_lag_max", where, 1, 1_000_000)
         if lag is not None:
             options["offset_lag_max"] = lag

@@ -56,6 +56,10 @@ class Flow:
     worker: int = 0
     workers: int = 1
     mask: dict[str, str] = field(default_factory=dict)
+    #: The secret that keys masking hashes (never shown: not in repr).
+    mask_salt: str = field(default="", repr=False, compare=False)
+    #: URL of the source's schema registry over HTTP; None reads the source's `_schemas`.
+    source_registry: str | None = None
 
     def __post_init__(self) -> None:
         for what, alias in (("source", self.source), ("target", self.target)):
@@ -89,6 +93,11 @@ class Flow:
         for tag, action in self.mask.items():
             if action not in ("hash", "redact"):
                 raise FlowError(f"mask action for tag {tag!r} is {action!r}: use hash or redact")
+        if "hash" in self.mask.values() and not self.mask_salt:
+            raise FlowError(
+                "masking with hash needs a secret salt: set STREAMGOV_MASK_SALT (or the "
+                "variable the flow's mask_salt_env names)"
+            )
         if self.batch_records < 1:
             raise FlowError("batch records must be at least 1")
 

@@ -2,34 +2,47 @@
 hashed or redacted on the way; a record that cannot be decoded and rewritten is dead-lettered
 on the source cluster, so nothing tagged is ever copied unmasked.
 
-Values and keys in the Confluent wire format with an Avro or JSON Schema writer schema are
-decoded, rewritten and re-encoded with the same schema id. A tagged field's value becomes:
-for `hash`, SHA-256 of it (hex text for strings, the digest for bytes, a non-negative 31-bit
-number for integers); for `redact`, the type's empty value ("", b"", 0, 0.0, false, null).
-A tagged field holding a record, array or map, a Protobuf schema with tagged fields, an unknown
-schema id, or bytes that do not decode all send the record to the dead-letter topic."""
+Keys and values in the Confluent wire format are decoded and re-encoded through the
+registry's serdes (`registry.serde.recode`, one recoder per format of `FORMATS`: Avro, JSON
+Schema and Protobuf) with the same schema id and, for Protobuf, the same message indexes.
+What a masked field becomes is in `mask_rules` (scalars; Avro and JSON Schema, where a tagged
+record, array of records or map sends the record to the dead-letter topic) and
+`mask_protobuf` (messages, repeated fields, maps, oneofs). A record part whose schema has no
+masked field is copied byte for byte without decoding. An unknown schema id, bytes that do
+not decode, or a masked value the schema refuses all send the record to the dead-letter topic.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import io
-import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Any
 
-import fastavro
+from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.message import Message
 
 from catalog.fields import schema_fields
 from engine.cluster import Cluster
 from engine.errors import TopicAlreadyExistsError
 from engine.types import ConsumedRecord, Record
+from registry.client import RegistryClient, RegistryClientError
 from registry.formats import parse_schema
-from registry.service import SchemaRegistry
+from registry.formats.base import ResolvedReference, SchemaError, SchemaType
+from registry.formats.protobuf import ProtobufSchema
+from registry.formats.protobuf.tags import tags_of
+from registry.local_client import LocalRegistryClient
+from registry.serde.base import referenced_schemas
+from registry.serde.recode import Recoder, Recoders
+from registry.serde.wire import SerdeError
+from replicator.flow import Flow
+from replicator.mask_protobuf import mask_message, reachable_fields
+from replicator.mask_rules import Action, MaskError, rewrite
 from replicator.schemas import framed_id
 
-Action = Literal["hash", "redact"]
+__all__ = ["Action", "MaskError", "Masker", "dead_letter_topic", "source_registry_client"]
+
+Path = tuple[str, ...]
 
 
 #: Where undecodable records go, on the source cluster (never copied: an internal name).
@@ -38,71 +51,65 @@ def dead_letter_topic(target: str) -> str:
     return f"streamgov-masking-dlq.{target}.internal"
 
 
-class MaskError(Exception):
-    """A record part that cannot be masked safely."""
+def source_registry_client(
+    flow: Flow, source: Cluster, topics: Collection[str], opened: list[Callable[[], None]]
+) -> RegistryClient | None:
+    """How masking reads the source's schemas: over HTTP when the flow names the source's
+    registry, else in process over the source's `_schemas` (None when it has none). What is
+    opened is appended to `opened` to be closed with the worker."""
+    from registry.service import SCHEMAS_TOPIC, SchemaRegistry
+
+    if flow.source_registry is not None:
+        remote = RegistryClient(flow.source_registry)
+        opened.append(remote.close)
+        return remote
+    if SCHEMAS_TOPIC not in topics:
+        return None
+    registry = SchemaRegistry(source, readonly=True).start()
+    opened.append(registry.close)
+    return LocalRegistryClient(registry)
 
 
 @dataclass(frozen=True)
 class _Plan:
-    kind: str  # "AVRO" or "JSON"
-    parsed: Any  # fastavro's parsed schema for Avro
-    paths: dict[tuple[str, ...], Action]
+    """How to mask the records of one schema id in one topic's key or value."""
 
-
-def mask_value(value: Any, action: Action) -> Any:
-    """One tagged field's replacement; `MaskError` for a value that is not a scalar."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, str):
-        return hashlib.sha256(value.encode()).hexdigest() if action == "hash" else ""
-    if isinstance(value, bytes):
-        return hashlib.sha256(value).digest() if action == "hash" else b""
-    if isinstance(value, int):
-        if action == "redact":
-            return 0
-        digest = hashlib.sha256(str(value).encode()).digest()
-        return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
-    if isinstance(value, float):
-        return 0.0
-    raise MaskError(f"a tagged field holds a {type(value).__name__}: only scalars are masked")
-
-
-def rewrite(document: Any, path: tuple[str, ...], action: Action) -> Any:
-    """`document` with the field at `path` masked (through arrays: every element)."""
-    if isinstance(document, list):
-        return [rewrite(item, path, action) for item in document]
-    if not path:
-        return mask_value(document, action)
-    if not isinstance(document, dict) or path[0] not in document:
-        return document
-    out = dict(document)
-    out[path[0]] = rewrite(document[path[0]], path[1:], action)
-    return out
+    recoder: Recoder
+    apply: Callable[[Any], Any] | None  # None: nothing to mask, copy the bytes as they are
 
 
 class Masker:
     """A worker transform rewriting tagged fields (see the module docstring).
 
-    `rules` maps a tag name (case-insensitive) to `hash` or `redact`; `declared(topic)` gives
-    the catalog's field tags of a source topic (`path` or `key.path` -> tag names)."""
+    `rules` maps a tag name (case-insensitive) to `hash` or `redact`; `client` reads the
+    source's registry (`LocalRegistryClient` in process, `RegistryClient` over HTTP);
+    `declared(topic)` gives the catalog's field tags of a source topic (`path` or `key.path`
+    -> tag names); `salt` keys the hashes (required when a rule hashes; never shown)."""
 
     def __init__(
         self,
         rules: Mapping[str, Action],
-        registry: SchemaRegistry | None,
+        client: RegistryClient | None,
         source: Cluster,
         target_alias: str,
         declared: Callable[[str], Mapping[str, tuple[str, ...]]] = lambda _t: {},
+        *,
+        salt: bytes = b"",
     ) -> None:
         self.rules = {k.lower(): v for k, v in rules.items()}
-        self.registry = registry
+        if "hash" in self.rules.values() and not salt:
+            raise ValueError("masking with hash needs a secret salt")
+        self.client = client
+        self.recoders = Recoders(client) if client is not None else None
         self.source = source
         self.dlq = dead_letter_topic(target_alias)
         self.declared = declared
         self.dead_lettered = 0
+        self._salt = salt
         self._plans: dict[tuple[int, str, str], _Plan] = {}
+
+    def __repr__(self) -> str:
+        return f"Masker(rules={self.rules!r}, dlq={self.dlq!r})"
 
     def _action(self, tags: tuple[str, ...]) -> Action | None:
         actions = [self.rules[t.lower()] for t in tags if t.lower() in self.rules]
@@ -110,8 +117,8 @@ class Masker:
             return None
         return "redact" if "redact" in actions else "hash"
 
-    def _declared_paths(self, topic: str, part: str) -> dict[tuple[str, ...], Action]:
-        out: dict[tuple[str, ...], Action] = {}
+    def _declared_paths(self, topic: str, part: str) -> dict[Path, Action]:
+        out: dict[Path, Action] = {}
         for path, tags in self.declared(topic).items():
             head, _, rest = path.partition(".")
             is_key = head == "key" and rest
@@ -126,25 +133,70 @@ class Masker:
         cached = self._plans.get((schema_id, topic, part))
         if cached is not None:
             return cached
-        if self.registry is None:
+        if self.recoders is None:
             raise MaskError(f"schema id {schema_id}: the source has no registry")
-        self.registry.sync()
         try:
-            body = self.registry.schema_by_id(schema_id)
-        except Exception as exc:
-            raise MaskError(f"schema id {schema_id} is unknown: {exc}") from None
-        kind = str(body.get("schemaType") or "AVRO")
-        parsed = parse_schema(kind, str(body["schema"]))
-        paths = self._declared_paths(topic, part)
+            registered = self.recoders.client.get_schema(schema_id)
+            kind = SchemaType.parse(registered.schema_type)
+            recoder = self.recoders.for_type(kind)
+            resolved = [
+                ResolvedReference(name, "", 0, text)
+                for name, text in referenced_schemas(self.recoders.client, registered.references)
+            ]
+            parsed = parse_schema(kind, registered.schema, resolved)
+        except (RegistryClientError, SerdeError, SchemaError) as exc:
+            raise MaskError(f"schema id {schema_id} cannot be read: {exc}") from None
+        declared = self._declared_paths(topic, part)
+        if isinstance(parsed, ProtobufSchema):
+            apply = self._message_plan(parsed, declared)
+        else:
+            apply = self._tree_plan(parsed, part, declared)
+        plan = self._plans[(schema_id, topic, part)] = _Plan(recoder, apply)
+        return plan
+
+    def _tree_plan(
+        self, parsed: Any, part: str, declared: dict[Path, Action]
+    ) -> Callable[[Any], Any] | None:
+        """Avro and JSON Schema: masked fields by dotted path in the decoded tree."""
+        paths = dict(declared)
         for info in schema_fields(parsed, part):
             action = self._action(tuple(t.name for t in info.tags))
             if action is not None:
                 paths[tuple(info.path.split("."))] = action
-        if paths and kind not in ("AVRO", "JSON"):
-            raise MaskError(f"schema id {schema_id} is {kind}: tagged fields cannot be rewritten")
-        avro = fastavro.parse_schema(json.loads(str(body["schema"]))) if kind == "AVRO" else None
-        plan = self._plans[(schema_id, topic, part)] = _Plan(kind, avro, paths)
-        return plan
+        if not paths:
+            return None
+        salt = self._salt
+
+        def apply(value: Any) -> Any:
+            for path, action in paths.items():
+                value = rewrite(value, path, action, salt)
+            return value
+
+        return apply
+
+    def _message_plan(
+        self, parsed: ProtobufSchema, declared: dict[Path, Action]
+    ) -> Callable[[Any], Any] | None:
+        """Protobuf: masked fields by their `(confluent.field_meta).tags` in any message the
+        schema's messages reach (imports too), and by the catalog's paths from the root."""
+        tagged = any(
+            self._action(tags_of(field)) is not None
+            for message in parsed.messages()
+            for field in reachable_fields(message)
+        )
+        if not tagged and not declared:
+            return None
+        salt = self._salt
+
+        def action_of(field: FieldDescriptor, path: Path) -> Action | None:
+            return self._action(tags_of(field)) or declared.get(path)
+
+        def apply(value: Any) -> Any:
+            assert isinstance(value, Message)
+            mask_message(value, action_of, salt)
+            return value
+
+        return apply
 
     def _part(self, data: bytes | None, topic: str, part: str) -> bytes | None:
         if data is None:
@@ -155,26 +207,20 @@ class Masker:
                 raise MaskError(f"the {part} is not in the registry's wire format")
             return data
         plan = self._plan(schema_id, topic, part)
-        if not plan.paths:
+        if plan.apply is None:
             return data
         try:
-            if plan.kind == "AVRO":
-                decoded = fastavro.schemaless_reader(io.BytesIO(data[5:]), plan.parsed, None)
-            else:
-                decoded = json.loads(data[5:])
-        except Exception as exc:
+            decoded = plan.recoder.decode(data)
+        except SerdeError as exc:
             raise MaskError(f"the {part} does not decode: {exc}") from None
-        for path, action in plan.paths.items():
-            decoded = rewrite(decoded, path, action)
-        if plan.kind == "AVRO":
-            out = io.BytesIO()
-            out.write(data[:5])
-            try:
-                fastavro.schemaless_writer(out, plan.parsed, decoded)
-            except Exception as exc:
-                raise MaskError(f"the masked {part} does not encode: {exc}") from None
-            return out.getvalue()
-        return data[:5] + json.dumps(decoded, separators=(",", ":")).encode()
+        try:
+            masked = plan.apply(decoded.value)
+        except (ValueError, TypeError) as exc:  # a masked value the message type refuses
+            raise MaskError(f"the {part} cannot be masked: {exc}") from None
+        try:
+            return plan.recoder.encode(decoded, masked)
+        except SerdeError as exc:
+            raise MaskError(f"the masked {part} does not encode: {exc}") from None
 
     def __call__(self, remote: str, record: ConsumedRecord) -> ConsumedRecord | None:
         """The masked record, or None after dead-lettering it."""

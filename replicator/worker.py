@@ -124,14 +124,10 @@ class Replicator:
     def _masker(self) -> Transform:
         """The masking transform: tags from the source's registry and catalog."""
         from catalog.service import Catalog, CatalogSettings
-        from registry.service import SCHEMAS_TOPIC, SchemaRegistry
-        from replicator.masking import Masker
+        from replicator.masking import Masker, source_registry_client
 
         topics = self.source.list_topics(include_internal=True)
-        registry = None
-        if SCHEMAS_TOPIC in topics:
-            registry = SchemaRegistry(self.source, readonly=True).start()
-            self._opened.append(registry.close)
+        client = source_registry_client(self.flow, self.source, topics, self._opened)
         settings = CatalogSettings(readonly=True)
         catalog: Catalog | None = None
         if settings.topic in topics:
@@ -145,8 +141,14 @@ class Replicator:
                 return {}
             return {path: tuple(t.name for t in tags) for path, tags in stream.field_tags}
 
-        masker = Masker(self.flow.mask, registry, self.source, self.flow.target, declared)  # type: ignore[arg-type]
-        return masker
+        return Masker(
+            self.flow.mask,  # type: ignore[arg-type]
+            client,
+            self.source,
+            self.flow.target,
+            declared,
+            salt=self.flow.mask_salt.encode(),
+        )
 
     def close(self) -> None:
         """Close what the worker opened (the registries schemas travel through, the masking

@@ -18,8 +18,9 @@ from registry.client import RegistryClient
 from registry.formats.base import SchemaReference
 from registry.serde.avro_writer import Encoder, ShapeMismatchError, compile_writer
 from registry.serde.base import SubjectSchemas, referenced_schemas, writer_schema
+from registry.serde.recode import Decoded
 from registry.serde.strategies import SubjectNameStrategy, topic_name_strategy
-from registry.serde.wire import SerdeError, unframe
+from registry.serde.wire import HEADER_SIZE, SerdeError, unframe
 
 ParsedAvro = Any
 
@@ -108,22 +109,28 @@ class AvroSerializer:
         if value is None:
             return None
         prefix, parsed, encode = self._writers.get((topic, is_key)) or self._writer(topic, is_key)
-        if encode is not None:
-            buffer = bytearray(prefix)
-            try:
-                encode(buffer, value)
-                return bytes(buffer)
-            except (ShapeMismatchError, RecursionError):
-                pass  # not the plain shape: let fastavro decide (and explain)
-        out = io.BytesIO()
-        out.write(prefix)
+        return _write(prefix, parsed, encode, value)
+
+
+def _write(prefix: bytes, parsed: ParsedAvro, encode: Encoder | None, value: Any) -> bytes:
+    """`prefix` and the Avro encoding of `value` (the compiled encoder when the value has
+    the plain shape, fastavro otherwise, which also explains a mismatch)."""
+    if encode is not None:
+        buffer = bytearray(prefix)
         try:
-            schemaless_writer(out, parsed, value)
-        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
-            raise SerdeError(f"value does not match the Avro schema: {exc}") from exc
-        except RecursionError:
-            raise SerdeError("value is nested too deeply to serialize") from None
-        return out.getvalue()
+            encode(buffer, value)
+            return bytes(buffer)
+        except (ShapeMismatchError, RecursionError):
+            pass  # not the plain shape: let fastavro decide (and explain)
+    out = io.BytesIO()
+    out.write(prefix)
+    try:
+        schemaless_writer(out, parsed, value)
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+        raise SerdeError(f"value does not match the Avro schema: {exc}") from exc
+    except RecursionError:
+        raise SerdeError("value is nested too deeply to serialize") from None
+    return out.getvalue()
 
 
 class AvroDeserializer:
@@ -165,3 +172,26 @@ class AvroDeserializer:
             )
         except (ValueError, TypeError, KeyError, IndexError, EOFError, StopIteration) as exc:
             raise SerdeError(f"record {schema_id} is not valid Avro for its schema: {exc}") from exc
+
+
+class AvroRecoder:
+    """Decode framed Avro records and write values back with the same schema id."""
+
+    def __init__(self, client: RegistryClient) -> None:
+        self._client = client
+        self._reader = AvroDeserializer(client)
+        self._writers: dict[int, tuple[ParsedAvro, Encoder | None]] = {}
+
+    def decode(self, data: bytes) -> Decoded:
+        """The record's header and value (see `AvroDeserializer`)."""
+        schema_id, _ = unframe(data)
+        return Decoded(schema_id, bytes(data[:HEADER_SIZE]), self._reader(data))
+
+    def encode(self, decoded: Decoded, value: Any) -> bytes:
+        """`value` in Avro under `decoded`'s header, with its writer schema."""
+        compiled = self._writers.get(decoded.schema_id)
+        if compiled is None:
+            registered = writer_schema(self._client, decoded.schema_id)
+            parsed, named = _parse_named(self._client, registered.schema, registered.references)
+            compiled = self._writers[decoded.schema_id] = (parsed, compile_writer(parsed, named))
+        return _write(decoded.prefix, *compiled, value)

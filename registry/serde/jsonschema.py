@@ -18,8 +18,9 @@ from referencing.jsonschema import DRAFT7
 from registry.client import RegistryClient
 from registry.formats.base import SchemaReference
 from registry.serde.base import SubjectSchemas, referenced_schemas, writer_schema
+from registry.serde.recode import Decoded
 from registry.serde.strategies import SubjectNameStrategy, topic_name_strategy
-from registry.serde.wire import SerdeError, unframe
+from registry.serde.wire import HEADER_SIZE, SerdeError, unframe
 
 Validator = Any
 
@@ -135,11 +136,33 @@ class JSONDeserializer:
         except ValueError as exc:
             raise SerdeError(f"record {schema_id} is not valid JSON: {exc}") from exc
         if self._validate:
-            validator = self._fixed or self._by_id.get(schema_id)
-            if validator is None:
-                registered = writer_schema(self._client, schema_id)
-                validator = self._by_id[schema_id] = _validator(
-                    self._client, registered.schema, registered.references
-                )
-            _check(validator, value)
+            _check(self._fixed or self.validator(schema_id), value)
         return value
+
+    def validator(self, schema_id: int) -> Validator:
+        """The validator of a writer schema (fetched by id, cached)."""
+        validator = self._by_id.get(schema_id)
+        if validator is None:
+            registered = writer_schema(self._client, schema_id)
+            validator = self._by_id[schema_id] = _validator(
+                self._client, registered.schema, registered.references
+            )
+        return validator
+
+
+class JSONRecoder:
+    """Decode framed JSON records and write values back with the same schema id; both the
+    record read and the value written must match the writer schema."""
+
+    def __init__(self, client: RegistryClient) -> None:
+        self._reader = JSONDeserializer(client)
+
+    def decode(self, data: bytes) -> Decoded:
+        """The record's header and value (validated)."""
+        schema_id, _ = unframe(data)
+        return Decoded(schema_id, bytes(data[:HEADER_SIZE]), self._reader(data))
+
+    def encode(self, decoded: Decoded, value: Any) -> bytes:
+        """`value` as compact JSON under `decoded`'s header, validated first."""
+        _check(self._reader.validator(decoded.schema_id), value)
+        return decoded.prefix + _encode(value)

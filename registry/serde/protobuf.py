@@ -26,8 +26,9 @@ from registry.formats.base import ResolvedReference, SchemaError, SchemaReferenc
 from registry.formats.protobuf import ProtobufSchema, parse_protobuf
 from registry.formats.protobuf.builtins import is_builtin
 from registry.serde.base import SubjectSchemas, referenced_schemas, writer_schema
+from registry.serde.recode import Decoded
 from registry.serde.strategies import SubjectNameStrategy, topic_name_strategy
-from registry.serde.wire import SerdeError, unframe
+from registry.serde.wire import HEADER_SIZE, SerdeError, unframe
 
 #: More indexes than messages can nest is not an index array.
 MAX_INDEXES = 128
@@ -230,6 +231,10 @@ class ProtobufDeserializer:
         """The message a framed record holds (None stays None)."""
         if data is None:
             return None
+        return self.decode(data)[1]
+
+    def decode(self, data: bytes) -> tuple[int, Message, int]:
+        """(schema id, message, length of the header and message indexes) of a framed record."""
         schema_id, body = unframe(data)
         indexes, offset = decode_indexes(body)
         cls = self._type or self.message_class(schema_id, indexes)
@@ -238,7 +243,29 @@ class ProtobufDeserializer:
             message.ParseFromString(body[offset:])
         except DecodeError as exc:
             raise SerdeError(f"record of schema {schema_id} is not valid Protobuf: {exc}") from exc
-        return message
+        return schema_id, message, HEADER_SIZE + offset
+
+
+class ProtobufRecoder:
+    """Decode framed Protobuf records into messages of the writer's schema and write them
+    back with the same schema id and message indexes."""
+
+    def __init__(self, client: RegistryClient) -> None:
+        self._reader = ProtobufDeserializer(client)
+
+    def decode(self, data: bytes) -> Decoded:
+        """The record's header with its message indexes, and the message."""
+        schema_id, message, size = self._reader.decode(data)
+        return Decoded(schema_id, bytes(data[:size]), message)
+
+    def encode(self, decoded: Decoded, value: Any) -> bytes:
+        """The message under `decoded`'s header and message indexes."""
+        if not isinstance(value, Message):
+            raise SerdeError(f"a Protobuf record holds a message, not {type(value).__name__}")
+        try:
+            return decoded.prefix + value.SerializeToString()
+        except EncodeError as exc:  # a proto2 required field unset
+            raise SerdeError(f"message cannot be serialized: {exc}") from exc
 
 
 class ProtobufJSONSerializer:
@@ -320,6 +347,7 @@ __all__ = [
     "ProtobufDeserializer",
     "ProtobufJSONDeserializer",
     "ProtobufJSONSerializer",
+    "ProtobufRecoder",
     "ProtobufSerializer",
     "decode_indexes",
     "encode_indexes",

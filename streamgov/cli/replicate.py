@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ from engine.cluster import Cluster
 from engine.errors import EngineError
 from replicator.failover import GroupLiveError, NoCheckpointsError, apply, plan
 from replicator.flow import Flow, FlowError
+from replicator.mask_rules import SALT_ENV, salt_from_env
 from replicator.policy import PolicyName
 from replicator.worker import Replicator
 from streamgov.cli.common import user_errors
@@ -82,6 +84,19 @@ def replicate() -> None:
     metavar="TAG=hash|redact",
     help="Mask fields with this tag (schema or catalog field tag) on the way (repeatable).",
 )
+@click.option(
+    "--mask-salt-env",
+    default=SALT_ENV,
+    show_default=True,
+    metavar="NAME",
+    help="Environment variable holding the secret salt of masking hashes.",
+)
+@click.option(
+    "--source-registry",
+    default=None,
+    metavar="URL",
+    help="The source's schema registry over HTTP, when it is not the source's own _schemas.",
+)
 @click.option("--once", is_flag=True, help="Copy what exists now (and checkpoints), then exit.")
 @click.option(
     "--refresh-interval",
@@ -107,6 +122,8 @@ def run(
     policy: PolicyName,
     delete_with_source: bool,
     masks: tuple[str, ...],
+    mask_salt_env: str,
+    source_registry: str | None,
     once: bool,
     refresh_interval: float,
     worker: str,
@@ -133,6 +150,8 @@ def run(
             raise click.BadParameter(f"{item!r} is not TAG=hash|redact", param_hint="--mask")
         mask[tag.strip().lower()] = action.strip()
     options["mask"] = mask
+    options["mask_salt"] = salt_from_env(os.environ, mask_salt_env)
+    options["source_registry"] = source_registry
     with opened(source, target, **options) as replicator:
         if once:
             copied = replicator.run_once()

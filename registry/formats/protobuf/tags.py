@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from google.protobuf.descriptor import Descriptor, FileDescriptor
+from google.protobuf.descriptor import Descriptor, FieldDescriptor, FileDescriptor
 from google.protobuf.message import Message
 
 from registry.formats.base import FieldTag
@@ -15,6 +15,11 @@ def _meta_tags(options: Message) -> tuple[str, ...]:
         if field.is_extension and field.full_name == FIELD_META:
             return tuple(str(tag) for tag in value.tags)
     return ()
+
+
+def tags_of(field: FieldDescriptor) -> tuple[str, ...]:
+    """The `(confluent.field_meta).tags` of one field (none when it has no such option)."""
+    return _meta_tags(field.GetOptions())
 
 
 def field_tags(file: FileDescriptor) -> list[FieldTag]:
