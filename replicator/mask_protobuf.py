@@ -6,8 +6,9 @@ A tagged scalar follows `mask_rules.mask_value` (each element of a repeated fiel
 becomes its first declared value under both actions (a hashed number would name no value).
 A tagged message field is cleared by `redact`, and by `hash` every scalar inside it is hashed
 (unknown fields dropped); a tagged map is emptied by `redact`, and by `hash` its keys and
-values are hashed. A field with presence that is unset stays unset; the oneof member that is
-set stays the one set.
+values are hashed. A scalar that is not on the wire (unset, or at its default value without
+presence) stays as it is, so masking never adds data; the oneof member that is set stays the
+one set.
 """
 
 from __future__ import annotations
@@ -105,8 +106,16 @@ def mask_field(message: Message, field: FieldDescriptor, action: Action, salt: b
         masked = [_scalar(field, value, action, salt) for value in container]
         del container[:]
         container.extend(masked)
-    elif not field.has_presence or message.HasField(name):
+    elif _is_set(message, field):
         setattr(message, name, _scalar(field, getattr(message, name), action, salt))
+
+
+def _is_set(message: Message, field: FieldDescriptor) -> bool:
+    """Whether a singular scalar is on the wire: present, or (without presence) not at its
+    default value."""
+    if field.has_presence:
+        return message.HasField(field.name)
+    return bool(getattr(message, field.name) != field.default_value)
 
 
 def mask_everything(message: Message, action: Action, salt: bytes) -> None:
