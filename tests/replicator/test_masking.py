@@ -18,10 +18,14 @@ from hypothesis import strategies as st
 from catalog.service import Catalog
 from engine.embedded import EmbeddedCluster
 from engine.types import ConsumedRecord, Record
+from registry.local_client import LocalRegistryClient
 from registry.service import SchemaRegistry
-from replicator.flow import Flow
-from replicator.masking import Masker, dead_letter_topic, mask_value
+from replicator.flow import Flow, FlowError
+from replicator.mask_rules import mask_value
+from replicator.masking import Masker, dead_letter_topic
 from replicator.worker import Replicator
+
+SALT = b"avro-property-salt"
 
 SCALARS: dict[str, Any] = {
     "string": st.text(max_size=20),
@@ -88,7 +92,13 @@ def test_no_tagged_field_passes_unmasked(
     schema, values, tagged = case
     schema_id = int(str(registry.register("t-value", {"schema": json.dumps(schema)})["id"]))
     registry.set_config("t-value", {"compatibility": "NONE"})
-    masker = Masker({"pii": action}, registry, cluster, "west")  # type: ignore[dict-item]
+    masker = Masker(
+        {"pii": action},  # type: ignore[dict-item]
+        LocalRegistryClient(registry),
+        cluster,
+        "west",
+        salt=SALT,
+    )
     parsed = fastavro.parse_schema(schema)
     for i, value in enumerate(values):
         record = ConsumedRecord("t", 0, i, 0, None, framed(schema_id, schema, value))
@@ -98,7 +108,7 @@ def test_no_tagged_field_passes_unmasked(
         decoded = fastavro.schemaless_reader(io.BytesIO(out.value[5:]), parsed, None)
         for name, original in value.items():
             if name in tagged:
-                assert decoded[name] == mask_value(original, action)  # type: ignore[arg-type]
+                assert decoded[name] == mask_value(original, action, SALT)  # type: ignore[arg-type]
                 if isinstance(original, str | bytes) and original:
                     assert decoded[name] != original
             else:
@@ -143,3 +153,57 @@ def test_catalog_tags_mask_and_undecodable_records_are_dead_lettered(tmp_path: P
     assert dict(dead[0].headers)["streamgov.dlq.offset"] == b"1"
     east.close()
     west.close()
+
+
+values = st.text(max_size=20) | st.binary(max_size=20) | st.integers(-(2**63), 2**63 - 1)
+
+
+@given(value=values, salt=st.binary(min_size=1, max_size=32), other=st.binary(min_size=1))
+def test_salted_hash_is_stable_for_one_salt_and_differs_by_salt(
+    value: str | bytes | int, salt: bytes, other: bytes
+) -> None:
+    first = mask_value(value, "hash", salt)
+    assert first == mask_value(value, "hash", salt)
+    if other != salt:
+        assert first != mask_value(value, "hash", other)
+    assert first != value
+
+
+def test_hash_without_a_salt_is_refused() -> None:
+    with pytest.raises(FlowError, match="salt"):
+        Flow("east", "west", mask={"pii": "hash"})
+    assert Flow("east", "west", mask={"pii": "redact"}).mask_salt == ""
+    flow = Flow("east", "west", mask={"pii": "hash"}, mask_salt="s3cret-salt")
+    assert "s3cret-salt" not in repr(flow)
+
+
+def test_json_schema_values_are_masked_through_the_registry_serdes(tmp_path: Path) -> None:
+    east = EmbeddedCluster(tmp_path / "east", name="east")
+    registry = SchemaRegistry(east).start()
+    schema = {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "email": {"type": "string", "maxLength": 80, "confluent:tags": ["PII"]},
+            "code": {"type": "string", "maxLength": 4, "confluent:tags": ["PII"]},
+        },
+    }
+    body = {"schema": json.dumps(schema), "schemaType": "JSON"}
+    schema_id = int(str(registry.register("users-value", body)["id"]))
+    masker = Masker({"pii": "hash"}, LocalRegistryClient(registry), east, "west", salt=SALT)
+    header = struct.pack(">bI", 0, schema_id)
+    good = header + json.dumps({"id": 7, "email": "ann@example.com"}).encode()
+    out = masker("east.users", ConsumedRecord("users", 0, 0, 0, None, good))
+    assert out is not None and out.value is not None and out.value[:5] == header
+    assert json.loads(out.value[5:]) == {
+        "id": 7,
+        "email": mask_value("ann@example.com", "hash", SALT),
+    }
+    # the hash of a 4-character code is longer than the schema allows: dead-lettered
+    short = header + json.dumps({"id": 8, "code": "ab12"}).encode()
+    assert masker("east.users", ConsumedRecord("users", 0, 1, 0, None, short)) is None
+    dead = east.fetch(dead_letter_topic("west"), 0, 0, max_records=10)
+    assert [r.value for r in dead] == [short]
+    assert b"does not encode" in dict(dead[0].headers)["streamgov.dlq.reason"]
+    registry.close()
+    east.close()

@@ -215,7 +215,7 @@ def read(message: Message, fields: list[FieldSpec]) -> dict[str, Any]:
     return out
 
 
-# -- the model: what the rules say each field becomes ------------------------------------------------
+# -- the model: what the rules say each field becomes
 def masked_scalar(kind: str, value: Any, action: Action) -> Any:
     if kind == "E":
         return 0
@@ -246,7 +246,7 @@ def masked_field(spec: FieldSpec, value: Any, action: Action) -> Any:
         return None if value is None else everything(spec.inner, value, action)
     if spec.label == "repeated":
         return [masked_scalar(spec.kind, v, action) for v in value]
-    if value is None or value == SCALARS[spec.kind][1] and spec.label == "":
+    if value is None or (value == SCALARS[spec.kind][1] and spec.label == ""):
         return value  # not on the wire: nothing to mask
     return masked_scalar(spec.kind, value, action)
 

@@ -152,8 +152,11 @@ def _text(value: object) -> str:
     return str(value)
 
 
+@functools.lru_cache(maxsize=256)
 def _generated_descriptor(code: bytes) -> bytes:
-    """The serialized `FileDescriptorProto` embedded in protoc's generated Python module."""
+    """The serialized `FileDescriptorProto` embedded in protoc's generated Python module
+    (cached: imports such as `confluent/meta.proto` bring in the same large modules, whose
+    parse is most of a compile)."""
     tree = ast.parse(code)
     for node in ast.walk(tree):
         if (
