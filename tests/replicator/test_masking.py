@@ -207,3 +207,63 @@ def test_json_schema_values_are_masked_through_the_registry_serdes(tmp_path: Pat
     assert b"does not encode" in dict(dead[0].headers)["streamgov.dlq.reason"]
     registry.close()
     east.close()
+
+
+def test_the_salt_comes_from_the_variable_a_flow_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from registry.check.yamlfile import ConfigFileError
+    from streamgov.replication import project_flows
+
+    config = tmp_path / "streamgov.yaml"
+    config.write_text(
+        "replication:\n  flows:\n"
+        "    - {source: a, target: b, mask: {pii: hash}, mask_salt_env: A_B_SALT}\n"
+        "    - {source: a, target: c, mask: {pii: hash}}\n"
+    )
+    monkeypatch.delenv("STREAMGOV_MASK_SALT", raising=False)
+    monkeypatch.setenv("A_B_SALT", "salt-of-a-to-b")
+    with pytest.raises(ConfigFileError) as caught:
+        project_flows(config)
+    assert "streamgov.yaml:4:" in str(caught.value) and "salt" in str(caught.value)
+    monkeypatch.setenv("STREAMGOV_MASK_SALT", "default-salt")
+    first, second = (spec.flow for spec, _, _ in project_flows(config))  # type: ignore[attr-defined]
+    assert (first.mask_salt, second.mask_salt) == ("salt-of-a-to-b", "default-salt")
+
+
+def test_replicate_run_hashes_with_the_salt_of_the_named_variable(
+    streamgov_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from streamgov.cli import cli
+    from streamgov.config import embedded_cluster_path
+
+    east = EmbeddedCluster(embedded_cluster_path("east"), name="east")
+    registry = SchemaRegistry(east).start()
+    schema = {
+        "type": "record",
+        "name": "User",
+        "fields": [{"name": "email", "type": "string", "confluent:tags": ["PII"]}],
+    }
+    schema_id = int(str(registry.register("users-value", {"schema": json.dumps(schema)})["id"]))
+    registry.close()
+    east.create_topic("users", 1)
+    east.produce("users", [Record(framed(schema_id, schema, {"email": "ann@example.com"}))])
+    east.close()
+    args = ["replicate", "run", "-s", "east", "-t", "west", "--mask", "pii=hash", "--once"]
+    monkeypatch.delenv("STREAMGOV_MASK_SALT", raising=False)
+    refused = CliRunner().invoke(cli, args)
+    assert refused.exit_code != 0 and "salt" in refused.output
+    assert "Traceback" not in refused.output
+    monkeypatch.setenv("EAST_WEST_SALT", "cli-salt")
+    done = CliRunner().invoke(cli, [*args, "--mask-salt-env", "EAST_WEST_SALT"])
+    assert done.exit_code == 0, done.output
+    assert "cli-salt" not in done.output
+    west = EmbeddedCluster(embedded_cluster_path("west"), name="west")
+    (copied,) = west.fetch("east.users", 0, 0, max_records=10)
+    west.close()
+    value = fastavro.schemaless_reader(
+        io.BytesIO((copied.value or b"")[5:]), fastavro.parse_schema(schema), None
+    )
+    assert value == {"email": mask_value("ann@example.com", "hash", b"cli-salt")}
