@@ -15,6 +15,7 @@ from google.protobuf import message_factory
 from catalog.service import Catalog
 from engine.embedded import EmbeddedCluster
 from engine.types import Record
+from registry.client import RegistryClient
 from registry.formats.base import ResolvedReference
 from registry.formats.protobuf import parse_protobuf
 from registry.local_client import LocalRegistryClient
@@ -126,3 +127,38 @@ def test_masked_protobuf_stream_embedded_to_embedded(tmp_path: Path) -> None:
     assert b"does not decode" in reasons[0] and b"wire format" in reasons[1]
     east.close()
     west.close()
+
+
+def test_a_remote_source_registry_is_read_over_http(tmp_path: Path) -> None:
+    registry_cluster = EmbeddedCluster(tmp_path / "registry", name="registry")
+    east = EmbeddedCluster(tmp_path / "east", name="east")
+    west = EmbeddedCluster(tmp_path / "west", name="west")
+    parsed = parse_protobuf(CUSTOMER, [ResolvedReference("common/contact.proto", "", 0, CONTACT)])
+    customer = message_factory.GetMessageClass(parsed.message_named("shop.Customer"))
+    app = create_app(registry_cluster)
+    try:
+        with serve_in_thread(app) as url:
+            with RegistryClient(url) as client:
+                data = ProtobufSerializer(client, customer)(
+                    customer(id="c-9", email="eve@example.com"), "customers"
+                )
+            east.create_topic("customers", 1)
+            east.produce("customers", [Record(data)])
+            # without the registry's address the source has no registry: dead-lettered
+            alone = Replicator(Flow("east", "west", mask={"pii": "redact"}), east, west)
+            assert alone.run_once() == 0
+            alone.close()
+            assert len(east.fetch(dead_letter_topic("west"), 0, 0, max_records=10)) == 1
+            flow = Flow("east", "west", mask={"pii": "redact"}, source_registry=url)
+            replicator = Replicator(flow, east, west)
+            assert replicator.run_once() == 1
+            replicator.close()
+    finally:
+        app.state.services.close()
+    (copied,) = west.fetch("east.customers", 0, 0, max_records=10)
+    assert copied.value is not None and data is not None
+    read = CfDeserializer(customer, {"use.deprecated.format": False})
+    masked = read(copied.value, SerializationContext("east.customers", MessageField.VALUE))
+    assert (masked.id, masked.email) == ("c-9", "")
+    for cluster in (registry_cluster, east, west):
+        cluster.close()
