@@ -15,6 +15,7 @@ from acl.audit_query import AuditQuery, AuditQueryError
 from acl.derived import SingleWriterError, owners_from
 from acl.model import VALID_OPERATIONS, Acl, AclError, AclFilter, ResourceType
 from acl.principal import certificate_principals
+from acl.quota_service import ClientQuotaService
 from acl.ratelimit import RateLimiter
 from acl.rest import AuthMiddleware
 from acl.service import AccessControl
@@ -232,7 +233,8 @@ def catalog_owners(app: FastAPI) -> dict[str, tuple[str, ...]]:
 
 def mount(app: FastAPI, cluster: Cluster, settings: ServerSettings) -> list[Closer]:
     """Start access control, include the ACL routes and, with `settings.auth`, check every
-    request. `app.state.access` is the service (the Kafka listener's mount uses it)."""
+    request. `app.state.access` is the service and `app.state.quotas` the client quotas (the
+    Kafka listener's mount uses both)."""
     access = AccessControl(cluster, owners=lambda: catalog_owners(app)).start()
     app.state.access = access
     audit = None if settings.readonly else AuditLog(cluster).start()
@@ -249,7 +251,11 @@ def mount(app: FastAPI, cluster: Cluster, settings: ServerSettings) -> list[Clos
             AuthMiddleware, access=access, audit=audit, limiter=limiter, certificates=certificates
         )
     access.run_in_background()
+    quotas = ClientQuotaService(cluster).start()
+    quotas.audit = audit
+    quotas.run_in_background()
+    app.state.quotas = quotas
     app.include_router(build_router(access, cluster, settings.max_request_bytes))
     app.include_router(build_audit_router(cluster))
     app.include_router(build_operations_router(access))
-    return [access.close] + ([audit.close] if audit is not None else [])
+    return [quotas.close, access.close] + ([audit.close] if audit is not None else [])

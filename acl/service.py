@@ -8,8 +8,6 @@ so ACLs changed by another instance or by the CLI take effect within `refresh_se
 from __future__ import annotations
 
 import hmac
-import logging
-import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -33,8 +31,6 @@ from acl.sasl import SaslAuthenticator
 from acl.state import AclState, NotFoundError, Token
 from engine.cluster import Cluster
 from engine.statelog import StateLog
-
-logger = logging.getLogger(__name__)
 
 ACLS_TOPIC = "_acls"
 #: the principal of local CLI commands on the embedded engine (they hold the files)
@@ -76,8 +72,6 @@ class AccessControl:
         #: who this instance's changes are made by (the CLI is the local operator)
         self.actor = LOCAL_OPERATOR
         self._denials: dict[tuple[str, str, str, str], float] = {}
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -88,23 +82,10 @@ class AccessControl:
 
     def run_in_background(self) -> None:
         """Catch up with the log every `refresh_seconds` (changes made elsewhere)."""
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._loop, name="acl", daemon=True)
-            self._thread.start()
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self._refresh_seconds):
-            try:
-                self._log.sync()
-            except Exception:  # the loop must survive a bad cycle; the next one retries
-                logger.exception("acl: catching up with the log failed")
+        self._log.follow(self._refresh_seconds, "acl")
 
     def close(self) -> None:
         """Stop the background refresh and the log."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
         self._log.close()
 
     def sync(self) -> None:

@@ -165,6 +165,66 @@ class AclAdmin(Protocol):
         ...
 
 
+#: Kafka's client quota keys, measured by a listener's `ClientQuotas`.
+PRODUCER_BYTE_RATE = "producer_byte_rate"
+CONSUMER_BYTE_RATE = "consumer_byte_rate"
+REQUEST_PERCENTAGE = "request_percentage"
+
+
+class ClientQuotas(Protocol):
+    """Kafka client quotas for a listener (implemented outside the engine): measures each
+    client's usage over Kafka's sampled windows and says how long to throttle it."""
+
+    def active(self) -> bool:
+        """Whether any quota is set (without one the listener measures nothing)."""
+        ...
+
+    def record(self, principal: str, client_id: str, key: str, amount: float, now_ms: float) -> int:
+        """Record usage against the client's quota for `key` (bytes for the byte rates,
+        percent-seconds of request handling for `request_percentage`) at `now_ms` (a
+        monotonic clock); the throttle time in ms its quota asks for (0 within it or without
+        a quota)."""
+        ...
+
+    def unrecord(
+        self, principal: str, client_id: str, key: str, amount: float, now_ms: float
+    ) -> None:
+        """Take back usage recorded (a fetch answered empty because it is throttled)."""
+        ...
+
+    def window_limit(self, principal: str, client_id: str, key: str) -> float | None:
+        """The most the client may use in one quota window (None without a quota)."""
+        ...
+
+
+#: A quota entity as Kafka's entity maps: (entity type, name or None for the default) pairs.
+QuotaEntityParts = Sequence[tuple[str, str | None]]
+
+
+class ClientQuotaAdmin(Protocol):
+    """Lists and changes client quotas for a listener's DescribeClientQuotas and
+    AlterClientQuotas (implemented outside the engine)."""
+
+    def describe_client_quotas(
+        self, components: Sequence[tuple[str, int, str | None]], strict: bool
+    ) -> list[tuple[list[tuple[str, str | None]], dict[str, float]]]:
+        """The entities a filter selects with their values; `components` are (entity type,
+        match type 0 exact / 1 default / 2 any, name). ValueError names what is wrong with a
+        filter that is not valid."""
+        ...
+
+    def alter_client_quotas(
+        self,
+        entries: Sequence[tuple[QuotaEntityParts, Sequence[tuple[str, float, bool]]]],
+        validate_only: bool,
+        principal: str,
+    ) -> list[str | None]:
+        """Apply each entry's (key, value, remove) operations on its entity for `principal`
+        (checking only, with `validate_only`); per entry None or the message of its
+        refusal."""
+        ...
+
+
 class _Guard:
     """The checks shared by the cluster, producer and consumer wrappers."""
 

@@ -224,6 +224,8 @@ class StateLog(Generic[S]):
         self._jobs: list[_Job] = []
         self._jobs_ready = threading.Condition(threading.Lock())
         self._writer: threading.Thread | None = None
+        self._follower: threading.Thread | None = None
+        self._following = threading.Event()
 
     @property
     def state(self) -> S:
@@ -267,9 +269,31 @@ class StateLog(Generic[S]):
         self._snapshot_if_due()
         return self
 
+    def follow(self, refresh_seconds: float, name: str) -> None:
+        """Catch up with the log every `refresh_seconds` in a background thread called
+        `name` (changes other instances make), until `close`."""
+        if self._follower is not None:
+            return
+        self._following.clear()
+        self._follower = threading.Thread(
+            target=self._follow, args=(refresh_seconds, name), name=name, daemon=True
+        )
+        self._follower.start()
+
+    def _follow(self, refresh_seconds: float, name: str) -> None:
+        while not self._following.wait(refresh_seconds):
+            try:
+                self.sync()
+            except Exception:  # the loop must survive a bad cycle; the next one retries
+                logger.exception("%s: catching up with %s failed", name, self.topic)
+
     def close(self) -> None:
         """Stop using the log, writing a snapshot first if one is due (the cluster stays
         open; it belongs to the caller)."""
+        self._following.set()
+        if self._follower is not None and self._follower is not threading.current_thread():
+            self._follower.join(_CATCH_UP_TIMEOUT_S)
+        self._follower = None
         if self._started:
             with contextlib.suppress(EngineError):
                 self._snapshot_if_due()

@@ -50,6 +50,7 @@ INTERNAL_TOPIC_CONTENTS: dict[str, str] = {
     "_catalog_events": "the catalog's events (deprecations, drift, single-writer violations) "
     "that owners follow",
     "_acls": "every access-control rule",
+    "_quotas": "every client quota",
     "_audit": "the audit trail",
     "_lag_signals": "the lag monitor's scaling signals",
     "__consumer_offsets": "Kafka's committed consumer offsets",

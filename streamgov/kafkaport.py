@@ -26,6 +26,7 @@ def mount(app: FastAPI, cluster: Cluster, settings: ServerSettings) -> list[Clos
     secured = access if settings.auth else None
     tls = settings.tls
     certificates = certificate_principals(tls)
+    quotas = getattr(app.state, "quotas", None)
     listener = KafkaListener(
         cluster,
         settings.bind_host,
@@ -34,9 +35,11 @@ def mount(app: FastAPI, cluster: Cluster, settings: ServerSettings) -> list[Clos
         authenticator=secured.authenticator() if secured is not None else None,
         ssl_context=server_context(tls) if tls is not None else None,
         certificate_principal=certificates.principal if certificates is not None else None,
+        quotas=quotas,
     )
     listener.broker.acl_admin = access
     listener.broker.auditor = secured  # with --auth, allowed changes are audited
+    listener.broker.quota_admin = quotas
     listener.start()
     app.state.kafka_listener = listener
     catalog = getattr(app.state, "catalog", None)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from engine.kafka_listener.context import Connection, Request
-from engine.kafka_listener.handlers import acls, admin, cluster, groups, log, sasl, txn
+from engine.kafka_listener.handlers import acls, admin, cluster, groups, log, quotas, sasl, txn
 
 if TYPE_CHECKING:
     from engine.kafka_listener.broker import Broker
@@ -77,5 +77,7 @@ APIS: dict[int, Api] = {
     42: Api("DeleteGroups", 0, 2, groups.delete_groups),
     44: Api("IncrementalAlterConfigs", 0, 1, admin.incremental_alter_configs),
     47: Api("OffsetDelete", 0, 0, groups.offset_delete),
+    48: Api("DescribeClientQuotas", 0, 1, quotas.describe_client_quotas),
+    49: Api("AlterClientQuotas", 0, 1, quotas.alter_client_quotas),
     60: Api("DescribeCluster", 0, 1, cluster.describe_cluster),
 }

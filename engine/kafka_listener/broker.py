@@ -13,10 +13,18 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
 
-from engine.auth import AclAdmin, Authenticator, Authorizer, ChangeAuditor
+from engine.auth import (
+    AclAdmin,
+    Authenticator,
+    Authorizer,
+    ChangeAuditor,
+    ClientQuotaAdmin,
+    ClientQuotas,
+)
 from engine.embedded import EmbeddedCluster
 from engine.embedded.engine import EmbeddedEngine
 from engine.embedded.metadata import TopicMeta
+from engine.kafka_listener import throttling
 from engine.kafka_listener.coordinator import GroupCoordinator
 from engine.kafka_listener.producers import ProducerRegistry
 from engine.kafka_listener.transactions import TransactionCoordinator
@@ -63,6 +71,10 @@ class Broker:
         self.acl_admin: AclAdmin | None = None
         #: told of every change a client made (admin, ACLs, groups); none: not recorded
         self.auditor: ChangeAuditor | None = None
+        #: measures clients against their quotas and says how long to throttle them
+        self.quotas: ClientQuotas | None = None
+        #: answers DescribeClientQuotas and AlterClientQuotas
+        self.quota_admin: ClientQuotaAdmin | None = None
         self.cluster_id = _cluster_id(cluster)
         self.producers = ProducerRegistry()
         self._topic_locks: dict[str, threading.Lock] = {}
@@ -111,7 +123,7 @@ class Broker:
         so that appends by other processes are noticed too)."""
         assert self._appended is not None
         event = self._appended
-        with contextlib.suppress(TimeoutError):
+        with contextlib.suppress(TimeoutError), throttling.idle():
             await asyncio.wait_for(event.wait(), min(timeout, EXTERNAL_WRITE_POLL_S))
 
     def topic_lock(self, topic: str) -> threading.Lock:

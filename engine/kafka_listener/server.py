@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import socket
 import ssl
@@ -20,9 +21,9 @@ from typing import Any
 
 from kio.index import KioIndexError
 
-from engine.auth import Authenticator, Authorizer
+from engine.auth import Authenticator, Authorizer, ClientQuotas
 from engine.embedded import EmbeddedCluster
-from engine.kafka_listener import apis, audit, messages
+from engine.kafka_listener import apis, audit, messages, throttling
 from engine.kafka_listener.broker import Broker, BrokerSettings
 from engine.kafka_listener.context import Connection, Request
 from engine.kafka_listener.framing import (
@@ -53,6 +54,7 @@ class KafkaListener:
         advertised_host: str | None = None,
         authorizer: Authorizer | None = None,
         authenticator: Authenticator | None = None,
+        quotas: ClientQuotas | None = None,
         auto_create_topics: bool = True,
         max_request_bytes: int = 100 * 1024 * 1024,
         ssl_context: ssl.SSLContext | None = None,
@@ -76,6 +78,7 @@ class KafkaListener:
             max_request_bytes=max_request_bytes,
         )
         self.broker = Broker(cluster, settings, authorizer, authenticator=authenticator)
+        self.broker.quotas = quotas
         self._loop = asyncio.new_event_loop()
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
@@ -191,14 +194,15 @@ class KafkaListener:
                 return
             frame = await reader.readexactly(size)
             response = await self.handle_frame(conn, frame)
-            if response is None:
-                continue
             if response == b"":
                 return
-            writer.write(response)
-            await writer.drain()
-            if conn.state.get(sasl.CLOSE):
-                return
+            if response is not None:
+                writer.write(response)
+                await writer.drain()
+                if conn.state.get(sasl.CLOSE):
+                    return
+            if conn.state:
+                await throttling.mute(conn)
 
     async def handle_frame(self, conn: Connection, frame: bytes) -> bytes | None:
         """The response frame for one request frame: None for no answer (acks=0), b"" to
@@ -226,11 +230,25 @@ class KafkaListener:
         request = Request(
             header.api_key, header.api_version, header.correlation_id, header.client_id, body
         )
-        reply: Any = await api.handler(self.broker, conn, request)
+        handler = api.handler
+        if self.broker.auditor is not None and request.api_key in audit.CHANGE_APIS:
+            handler = functools.partial(_audited, api.handler)
+        quotas = self.broker.quotas
+        if quotas is not None and peek.api_key not in throttling.EXEMPT_KEYS and quotas.active():
+            return await throttling.answer(self.broker, conn, request, handler, len(frame))
+        reply: Any = await handler(self.broker, conn, request)
         if reply is None:
             return None
-        if self.broker.auditor is not None and request.api_key in audit.CHANGE_APIS:
-            audit.report(self.broker.auditor, conn, request, reply)
         return messages.encode_response(
             request.api_key, request.api_version, request.correlation_id, reply
         )
+
+
+async def _audited(
+    handler: apis.Handler, broker: Broker, conn: Connection, request: Request
+) -> Any:
+    """The handler's reply, after telling the broker's auditor of the change it made."""
+    reply = await handler(broker, conn, request)
+    if reply is not None and broker.auditor is not None:
+        audit.report(broker.auditor, conn, request, reply)
+    return reply
