@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "lag": "streamgov.cli.lag:lag",
     "plan": "streamgov.cli.governance:plan",
     "produce": "streamgov.cli.produce:produce",
+    "quotas": "streamgov.cli.quotas:quotas_group",
     "recover": "streamgov.cli.storage:recover",
     "registry": "streamgov.cli.registry:registry",
     "replicate": "streamgov.cli.replicate:replicate",

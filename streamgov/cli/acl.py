@@ -27,6 +27,7 @@ from acl.model import (
     operation_label,
     parse_operation,
 )
+from acl.quotas import QuotaError
 from acl.service import AccessControl
 from catalog.service import Catalog, CatalogSettings
 from engine.auth import CLUSTER_RESOURCE
@@ -37,13 +38,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def acl_errors(func: F) -> F:
-    """ACL and credential errors become one line and exit 1."""
+    """ACL, credential and quota errors become one line and exit 1."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except AclError as exc:
+        except (AclError, QuotaError) as exc:
             raise click.ClickException(str(exc)) from exc
 
     return user_errors(wrapper)  # type: ignore[return-value]
