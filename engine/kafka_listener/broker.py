@@ -111,9 +111,10 @@ class Broker:
     def notify_appended(self) -> None:
         """Wake long-polling fetches (callable from any thread)."""
         if self._loop is not None and self._appended is not None:
-            self._loop.call_soon_threadsafe(self._wake)
+            self._loop.call_soon_threadsafe(self.wake_fetches)
 
-    def _wake(self) -> None:
+    def wake_fetches(self) -> None:
+        """Wake long-polling fetches (on the event loop's thread)."""
         assert self._appended is not None
         self._appended.set()
         self._appended = asyncio.Event()

@@ -183,8 +183,10 @@ def _produce_topic(
     return [replies[part.index] for part in partitions]
 
 
-def produce_sync(broker: Broker, conn: Connection, body: Any) -> dict[str, Any]:
-    """Append every partition of a Produce request (runs on the pool)."""
+def produce_sync(broker: Broker, conn: Connection, body: Any) -> tuple[dict[str, Any], bool]:
+    """Append every partition of a Produce request (runs on the pool): the reply, and whether
+    anything was appended (the caller wakes long-polling fetches on the loop, which saves a
+    cross-thread wake-up per request)."""
     known = broker.topics()
     responses = []
     appended = False
@@ -207,9 +209,7 @@ def produce_sync(broker: Broker, conn: Connection, body: Any) -> dict[str, Any]:
             appended = True
             broker.observe_produce(conn.principal, conn.client_id, topic)
         responses.append({"name": topic, "partition_responses": replies})
-    if appended:
-        broker.notify_appended()
-    return {"responses": responses}
+    return {"responses": responses}, appended
 
 
 async def produce(broker: Broker, conn: Connection, request: Request) -> dict[str, Any] | None:
@@ -228,7 +228,9 @@ async def produce(broker: Broker, conn: Connection, request: Request) -> dict[st
                 for t in body.topic_data
             ]
         }
-    reply = await broker.run(produce_sync, broker, conn, body)
+    reply, appended = await broker.run(produce_sync, broker, conn, body)
+    if appended:
+        broker.wake_fetches()
     return None if body.acks == 0 else reply
 
 
@@ -252,7 +254,12 @@ def _fetch_partition(
     }
     engine = broker.engine
     try:
-        chunks, start, end = engine.fetch_chunks(topic, partition, offset, max_bytes)
+        # Stored chunks take a little more room than the batch made of them (and the first
+        # may start below `offset`): read a quarter more, so that a partition whose records
+        # fit in max_bytes comes back in one fetch; chunks_to_records cuts at max_bytes.
+        chunks, start, end = engine.fetch_chunks(
+            topic, partition, offset, max_bytes + max_bytes // 4
+        )
     except OffsetOutOfRangeError:
         bounds = engine.list_offsets(topic, OffsetSpec.LATEST)
         reply["error_code"] = errors.OFFSET_OUT_OF_RANGE
