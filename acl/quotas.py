@@ -160,7 +160,10 @@ def parse_value(key: str, text: str) -> float:
         number = float(text)
     except ValueError:
         raise QuotaError(f"{key} must be a number, not {text!r}") from None
-    return check_value(key, number)
+    try:
+        return check_value(key, number)
+    except QuotaError as exc:  # name the value as it was written
+        raise QuotaError(str(exc).replace(repr(number), repr(text))) from None
 
 
 def precedence(user: str, client_id: str) -> tuple[QuotaEntity, ...]:

@@ -300,3 +300,21 @@ def test_a_consumer_with_a_quota_is_held_to_it(tmp_path: Path) -> None:
         assert within < 3 * MB  # it could have read everything
         assert 0.8 * QUOTA * SECONDS <= within <= 1.2 * QUOTA * SECONDS, within
         assert throttles and max(throttles) > 0
+
+
+def test_request_time_over_its_percentage_is_throttled_by_at_most_a_window(
+    tmp_path: Path,
+) -> None:
+    """A client allowed 0.001% of a thread (0.1 ms of handling per 10 s) is throttled after
+    a few requests; every kind of answer carries the throttle, never more than one window."""
+    with serve(tmp_path) as served:
+        set_quota(served, [("client-id", "test")], request_percentage=0.001)
+        throttles = []
+        for _ in range(200):
+            reply = call(served, 3, 12, {"topics": [], "allow_auto_topic_creation": False})
+            throttles.append(reply.throttle_time.total_seconds() * 1000)
+            if throttles[-1] > 0:
+                break
+        assert 0 < throttles[-1] <= 1000
+        listed = describe(served, [], strict=False)
+        assert 0 < listed.throttle_time.total_seconds() * 1000 <= 1000
