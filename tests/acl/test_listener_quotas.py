@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import os
+import signal
 import socket
 import struct
 import time
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from confluent_kafka import Consumer, Producer
 from kio.serial import entity_reader, entity_writer
 
@@ -32,8 +35,11 @@ from engine.kafka_listener import KafkaListener
 from engine.kafka_listener.context import Connection
 from engine.kafka_listener.messages import build, request_type, response_type
 from engine.types import Record
-from tests.engine.listener.conftest import unique
+from streamgov.cli import cli
+from tests.brokers import free_port
+from tests.engine.listener.conftest import unique, wait_until
 from tests.engine.listener.test_protocol import read_frame
+from tests.registry.registry_server import start_up
 
 MB = 1_000_000
 
@@ -76,10 +82,12 @@ def set_quota(served: Served, parts: list[tuple[str, str | None]], **values: flo
 # -- raw requests ---------------------------------------------------------------------------
 
 
-def call(served: Served, api_key: int, version: int, body: dict[str, Any]) -> Any:
-    """Send one request built with kio and return the decoded response body."""
+def call(served: Served | int, api_key: int, version: int, body: dict[str, Any]) -> Any:
+    """Send one request built with kio (to a listener or a port) and return the decoded
+    response body."""
     frame, flexible = encode_request(api_key, version, body)
-    with socket.create_connection(("127.0.0.1", served.listener.port), timeout=10) as sock:
+    port = served if isinstance(served, int) else served.listener.port
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
         sock.sendall(struct.pack(">i", len(frame)) + frame)
         data = read_frame(sock)
     return entity_reader(response_type(api_key, version))(data, 5 if flexible else 4)[0]
@@ -107,7 +115,9 @@ def alter_request(entity: list[tuple[str, str | None]], ops: list[tuple[str, flo
     }
 
 
-def describe(served: Served, components: list[tuple[str, int, str | None]], strict: bool) -> Any:
+def describe(
+    served: Served | int, components: list[tuple[str, int, str | None]], strict: bool
+) -> Any:
     body = {
         "components": [{"entity_type": t, "match_type": m, "match": n} for t, m, n in components],
         "strict": strict,
@@ -318,3 +328,35 @@ def test_request_time_over_its_percentage_is_throttled_by_at_most_a_window(
         assert 0 < throttles[-1] <= 1000
         listed = describe(served, [], strict=False)
         assert 0 < listed.throttle_time.total_seconds() * 1000 <= 1000
+
+
+@pytest.mark.kafka
+def test_up_serves_quotas_that_the_cli_and_kafka_clients_share(tmp_path: Path) -> None:
+    """`streamgov up` measures and manages quotas: a change made through AlterClientQuotas
+    is what `streamgov quotas list` reads, and one made by the CLI reaches the server."""
+    port, kafka_port = free_port(), free_port()
+    proc = start_up(tmp_path, port, "--kafka-port", str(kafka_port), "--lag-interval", "60")
+    try:
+        reply = call(
+            kafka_port,
+            49,
+            1,
+            alter_request([("user", "alice")], [(PRODUCER_BYTE_RATE, 5e5, False)]),
+        )
+        assert int(reply.entries[0].error_code) == 0
+        env = {"STREAMGOV_HOME": str(tmp_path)}
+        listed = CliRunner().invoke(cli, ["quotas", "list", "--format", "json"], env=env)
+        assert json.loads(listed.stdout) == [
+            {"entity": {"user": "alice"}, "values": {PRODUCER_BYTE_RATE: 500000.0}}
+        ]
+        result = CliRunner().invoke(
+            cli, ["quotas", "set", "--client-id", "app", "--consumer-byte-rate", "7"], env=env
+        )
+        assert result.exit_code == 0, result.output
+        wait_until(
+            lambda: (("client-id", "app"),) in entries(describe(kafka_port, [], strict=False)),
+            what="the CLI's quota to reach the server",
+        )
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
