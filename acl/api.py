@@ -248,7 +248,12 @@ def mount(app: FastAPI, cluster: Cluster, settings: ServerSettings) -> list[Clos
         limiter = RateLimiter(rate) if rate else None
         certificates = certificate_principals(settings.tls)
         app.add_middleware(
-            AuthMiddleware, access=access, audit=audit, limiter=limiter, certificates=certificates
+            AuthMiddleware,
+            access=access,
+            audit=audit,
+            limiter=limiter,
+            certificates=certificates,
+            forward_secret=settings.forward_secret,
         )
     access.run_in_background()
     quotas = ClientQuotaService(cluster).start()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import json
 import threading
 import time
@@ -27,6 +28,7 @@ from acl.ratelimit import RateLimiter
 from acl.rest_rules import READS, Listing, Requirement, filter_listing, listing_of, requirement
 from acl.service import AccessControl
 from engine.auth import ANONYMOUS, Operation
+from httpapi.settings import FORWARD_SECRET_HEADER, FORWARDED_PRINCIPAL_HEADER
 from httpapi.tls import client_certificate
 
 Scope = MutableMapping[str, Any]
@@ -108,6 +110,7 @@ class AuthMiddleware:
         audit: AuditLog | None = None,
         limiter: RateLimiter | None = None,
         certificates: CertificatePrincipals | None = None,
+        forward_secret: str | None = None,
     ) -> None:
         self.app = app
         self.access = access
@@ -115,6 +118,8 @@ class AuthMiddleware:
         self.limiter = limiter
         #: with TLS client authentication: client certificate -> principal
         self.certificates = certificates
+        #: with `up --workers`: requests an extra worker forwards name their principal
+        self.forward_secret = forward_secret
         self.passwords = PasswordCache()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -122,7 +127,7 @@ class AuthMiddleware:
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        principal = self._principal(scope, headers.get("authorization"))
+        principal = self._forwarded(headers) or self._principal(scope, headers.get("authorization"))
         method, path = scope["method"], scope["path"]
         client = scope.get("client")
         address = str(client[0]) if client else None
@@ -219,6 +224,16 @@ class AuthMiddleware:
             await send({"type": "http.response.body", "body": body})
 
         return held
+
+    def _forwarded(self, headers: dict[str, str]) -> str | None:
+        """The principal an extra worker authenticated, on a request it forwarded here (the
+        shared secret proves it; anyone else's header is ignored)."""
+        secret = headers.get(FORWARD_SECRET_HEADER)
+        if self.forward_secret is None or secret is None:
+            return None
+        if not hmac.compare_digest(secret.encode(), self.forward_secret.encode()):
+            return None
+        return headers.get(FORWARDED_PRINCIPAL_HEADER) or None
 
     def _principal(self, scope: Scope, authorization: str | None) -> str | None:
         """Who the request is from: the `Authorization` header when there is one (wrong

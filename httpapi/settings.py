@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from httpapi.tls import TlsSettings
+
+#: Headers an extra worker of `up --workers` adds when it forwards a request to the primary:
+#: who the worker authenticated, and the secret that proves the worker sent it.
+FORWARDED_PRINCIPAL_HEADER = "x-streamgov-forwarded-principal"
+FORWARD_SECRET_HEADER = "x-streamgov-forward-secret"
 
 #: Stops one piece of a component's background work; called once, at shutdown.
 Closer = Callable[[], None]
@@ -43,3 +48,6 @@ class ServerSettings:
     background: bool = True
     #: Where an extra worker process forwards the routes of primary-only components.
     primary_url: str | None = None
+    #: Shared by the processes of `up --workers`: a forwarded request carrying it is taken to
+    #: be from the principal the worker authenticated (e.g. by client certificate)
+    forward_secret: str | None = field(default=None, repr=False)

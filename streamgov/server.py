@@ -104,7 +104,12 @@ def create_app(cluster: Cluster, settings: ServerSettings | None = None) -> Fast
             forwarded = PRIMARY_ONLY.get(spec)
             if forwarded is not None and not services.settings.background:
                 if forwarded and services.settings.primary_url:
-                    mount_forwarding(app, forwarded, services.settings.primary_url)
+                    mount_forwarding(
+                        app,
+                        forwarded,
+                        services.settings.primary_url,
+                        services.settings.forward_secret,
+                    )
                 continue
             services.closers.extend(load_mount(spec)(app, cluster, services.settings))
     except BaseException:

@@ -13,6 +13,7 @@ memory per client (the `--rate-limit` of `--auth`) is counted per process.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import multiprocessing
@@ -25,9 +26,12 @@ from dataclasses import replace
 from multiprocessing.process import BaseProcess
 
 import httpx
+import uvicorn
 from fastapi import FastAPI, Request, Response
 
 from httpapi import ServerSettings
+from httpapi.settings import FORWARD_SECRET_HEADER, FORWARDED_PRINCIPAL_HEADER
+from httpapi.tls import uvicorn_config
 from streamgov.config import ClusterSettings
 
 logger = logging.getLogger(__name__)
@@ -35,6 +39,8 @@ logger = logging.getLogger(__name__)
 #: Request headers not passed on when forwarding (hop-by-hop, or recomputed by the client).
 _HOP_HEADERS = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length"})
 _FORWARD_TIMEOUT_S = 30.0
+#: Never passed on from a client: only this process vouches for a principal.
+_FORWARD_HEADERS = frozenset({FORWARDED_PRINCIPAL_HEADER, FORWARD_SECRET_HEADER})
 
 
 def reuseport_supported() -> bool:
@@ -56,16 +62,22 @@ def listening_socket(host: str, port: int, *, reuse_port: bool) -> socket.socket
     return sock
 
 
-def mount_forwarding(app: FastAPI, prefixes: Sequence[str], primary_url: str) -> None:
-    """Answer every request under `prefixes` with the primary's answer to it."""
+def mount_forwarding(
+    app: FastAPI, prefixes: Sequence[str], primary_url: str, secret: str | None = None
+) -> None:
+    """Answer every request under `prefixes` with the primary's answer to it; with `secret`
+    (shared with the primary), the principal this process authenticated goes along."""
     client = httpx.AsyncClient(base_url=primary_url, timeout=_FORWARD_TIMEOUT_S)
 
     async def forward(request: Request) -> Response:
         headers = [
             (name, value)
             for name, value in request.headers.items()
-            if name.lower() not in _HOP_HEADERS
+            if name.lower() not in _HOP_HEADERS and name.lower() not in _FORWARD_HEADERS
         ]
+        principal = (request.scope.get("state") or {}).get("principal")
+        if secret is not None and principal:
+            headers += [(FORWARDED_PRINCIPAL_HEADER, principal), (FORWARD_SECRET_HEADER, secret)]
         answer = await client.request(
             request.method,
             request.url.path,
@@ -98,8 +110,6 @@ def serve_worker(
 ) -> None:
     """A worker process: serve the app on its own `SO_REUSEPORT` socket until told to stop
     (SIGTERM) or until the primary is gone."""
-    import uvicorn
-
     from streamgov.server import create_app
 
     primary = os.getppid()
@@ -108,7 +118,7 @@ def serve_worker(
         app = create_app(opened, settings)
         sock = listening_socket(host, port, reuse_port=True)
         server = uvicorn.Server(
-            uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="on")
+            uvicorn_config(app, settings.tls, log_level=log_level, access_log=False, lifespan="on")
         )
         stop = threading.Event()
 
@@ -179,20 +189,52 @@ def serve_with_workers(
 ) -> None:
     """Serve `app` in this process (the primary) and in `extra` worker processes, all on
     host:port, until interrupted; then stop the workers."""
-    import uvicorn
 
     shared = listening_socket(host, port, reuse_port=True)
     private = listening_socket("127.0.0.1", 0, reuse_port=False)
     primary_url = f"http://127.0.0.1:{private.getsockname()[1]}"
     server = uvicorn.Server(
-        uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="on")
+        uvicorn_config(app, settings.tls, log_level=log_level, access_log=False, lifespan="on")
     )
     try:
         with (
             workers(extra, cluster, worker_settings(settings, primary_url), host, port, log_level),
             contextlib.suppress(KeyboardInterrupt),
         ):  # uvicorn re-raises Ctrl-C
-            server.run(sockets=[shared, private])
+            if settings.tls is None:
+                server.run(sockets=[shared, private])
+            else:  # TLS outside; the workers' private socket stays plain loopback
+                inside = _QuietServer(
+                    uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="off")
+                )
+                asyncio.run(_serve_both(server, shared, inside, private))
     finally:
         shared.close()
         private.close()
+
+
+class _QuietServer(uvicorn.Server):
+    """A second server in the primary's loop: the first one handles the signals."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+    def install_signal_handlers(self) -> None:
+        """Signals are the first server's (older uvicorn)."""
+
+
+async def _serve_both(
+    outside: uvicorn.Server,
+    outside_socket: socket.socket,
+    inside: uvicorn.Server,
+    inside_socket: socket.socket,
+) -> None:
+    """Run both servers until either stops, then stop the other."""
+    tasks = [
+        asyncio.ensure_future(outside.serve(sockets=[outside_socket])),
+        asyncio.ensure_future(inside.serve(sockets=[inside_socket])),
+    ]
+    await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    outside.should_exit = inside.should_exit = True
+    await asyncio.gather(*tasks)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import socket
 from pathlib import Path
 
@@ -228,6 +229,7 @@ def up(
         super_users=super_users,
         rest_rate_limit=rate_limit,
         tls=tls,
+        forward_secret=secrets.token_urlsafe(32) if workers > 1 else None,
         replication=project_flows(project_config_file()),
     )
     if not auth and not is_loopback(host):
