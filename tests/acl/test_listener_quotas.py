@@ -360,3 +360,14 @@ def test_up_serves_quotas_that_the_cli_and_kafka_clients_share(tmp_path: Path) -
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(30)
+
+
+def test_validate_only_checks_and_changes_nothing(served: Served) -> None:
+    user = unique("user")
+    body = alter_request([("user", user)], [(PRODUCER_BYTE_RATE, 1000.0, False)])
+    checked = call(served, 49, 1, {**body, "validate_only": True})
+    assert int(checked.entries[0].error_code) == 0
+    assert entries(describe(served, [("user", 0, user)], strict=True)) == {}
+    bad = alter_request([("user", user)], [(PRODUCER_BYTE_RATE, -1.0, False)])
+    refused = call(served, 49, 1, {**bad, "validate_only": True})
+    assert int(refused.entries[0].error_code) == 42
