@@ -10,10 +10,12 @@ from textual.binding import Binding
 from textual.screen import ModalScreen
 from textual.widgets import Input, Select, TextArea
 
-from tui.client import StreamgovClient
+from tui.client import ApiError, Credentials, ServerUnreachableError, StreamgovClient
 from tui.decode import SchemaCache
 from tui.dialogs.command_bar import CommandScreen
+from tui.dialogs.form import FormField, FormScreen, required
 from tui.dialogs.help import HelpScreen
+from tui.permissions import CLUSTER, Permissions
 from tui.screens import SCREENS, open_screen
 from tui.screens.base import DataScreen
 
@@ -68,6 +70,9 @@ class StreamgovApp(App[None]):
         self.readonly = readonly
         self.start = start
         self.schemas = SchemaCache(client)
+        #: what the logged-in user may do (learned from the server as screens load)
+        self.permissions = Permissions()
+        self._logging_in = False
         for name in SCREENS:
             self.add_mode(name, partial(open_screen, name))
 
@@ -96,6 +101,43 @@ class StreamgovApp(App[None]):
         screen = self.screen
         if isinstance(screen, DataScreen) and screen.is_live() and not self.is_typing():
             screen.reload()
+
+    # -- logging in ----------------------------------------------------------------------------
+
+    def ask_login(self, reason: str) -> None:
+        """Ask for a user and password (the server answered 401); once they work, every
+        screen loads again as that user."""
+        if self._logging_in:
+            return
+        self._logging_in = True
+
+        async def log_in(values: dict[str, str]) -> str | None:
+            self.client.log_in(
+                Credentials(user=values["user"].strip(), password=values["password"])
+            )
+            try:
+                await self.client.authorized_operations("CLUSTER", [CLUSTER])
+            except ApiError as exc:
+                return "wrong user or password" if exc.status == 401 else str(exc)
+            except ServerUnreachableError as exc:
+                return str(exc)
+            return None
+
+        def done(values: dict[str, str] | None) -> None:
+            self._logging_in = False
+            if values is None:
+                return
+            self.permissions.forget()
+            self.notify(f"logged in as {values['user'].strip()}")
+            if isinstance(self.screen, DataScreen):
+                self.screen.reload()
+
+        fields = [
+            FormField("user", "User", validate=required),
+            FormField("password", "Password", password=True),
+        ]
+        title = f"Log in to {self.client.url} ({reason})"
+        self.push_screen(FormScreen(title, fields, submit_label="Log in", action=log_in), done)
 
     # -- navigation ----------------------------------------------------------------------------
 
@@ -146,9 +188,15 @@ class StreamgovApp(App[None]):
             label = binding.key_display or self.get_key_display(binding) or key
             description = binding.tooltip or binding.description or binding.action.replace("_", " ")
             if not active.enabled or not screen.check_action(binding.action, ()):
-                if not (isinstance(screen, DataScreen) and binding.action in screen.WRITE_ACTIONS):
+                if not isinstance(screen, DataScreen):
+                    continue
+                refusal = screen.refusal(binding.action)
+                if refusal is not None:
+                    description += f" (disabled: {refusal})"
+                elif binding.action in screen.WRITE_ACTIONS and self.readonly:
+                    description += " (disabled: read-only)"
+                else:
                     continue  # does nothing here (`esc` on a top-level screen)
-                description += " (disabled: read-only)"
             ranked.append((rank, label, description))
         keys = [
             (label, description) for _, label, description in sorted(ranked, key=lambda r: r[0])

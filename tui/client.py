@@ -126,6 +126,12 @@ class StreamgovClient:
     def __repr__(self) -> str:
         return f"StreamgovClient({self.url!r})"
 
+    def log_in(self, credentials: Credentials) -> None:
+        """Send these credentials from now on (after a login prompt)."""
+        self._http.auth = credentials.auth() or httpx.Auth()  # the base class adds nothing
+        self._http.headers.pop("Authorization", None)
+        self._http.headers.update(credentials.headers())
+
     async def close(self) -> None:
         """Close the connection pool."""
         await self._http.aclose()
@@ -382,6 +388,33 @@ class StreamgovClient:
         """`GET /catalog/search`: topics matching every word, best first."""
         hits: list[dict[str, Any]] = await self._get("/catalog/search", q=text, limit=limit)
         return [str(hit["topic"]) for hit in hits]
+
+    # -- access control ----------------------------------------------------------------------
+
+    async def authorized_operations(
+        self, resource_type: str, names: list[str]
+    ) -> tuple[str | None, dict[str, list[str]]] | None:
+        """`GET /authorized-operations`: who is logged in (None when authorization is off)
+        and per resource what they may do; None from a server without the query."""
+        params: dict[str, Any] = {"resource_type": resource_type, "resource_name": names}
+        try:
+            body = await self.request("GET", "/authorized-operations", params=params)
+        except ApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        principal = body.get("principal")
+        operations = {
+            str(item["resource_name"]): [str(op) for op in item["authorized_operations"]]
+            for item in body.get("data") or []
+        }
+        return (None if principal is None else str(principal)), operations
+
+    async def audit(self, limit: int = 200, **filters: str | None) -> list[dict[str, Any]]:
+        """`GET /audit`: the newest audit events matching the filters (principal, action,
+        result, since, until), newest first."""
+        body = await self._get("/audit", limit=limit, **{k: v for k, v in filters.items() if v})
+        return list(body["data"])
 
 
 def _reason(exc: httpx.TransportError) -> str:

@@ -11,7 +11,7 @@ from streamgov.cli.serveroptions import server_access
 from streamgov.config import streamgov_home
 
 #: Screens `--screen` accepts (kept in step with tui.screens.SCREENS by a test).
-START_SCREENS = ("topics", "schemas", "lag", "catalog", "replication")
+START_SCREENS = ("topics", "schemas", "lag", "catalog", "replication", "audit")
 
 #: Where `streamgov up` serves by default: without `--url`, a server answering here is used
 #: (its lag monitor has history), rather than starting one in-process.

@@ -29,6 +29,8 @@ class FormField:
     placeholder: str = ""
     choices: tuple[str, ...] = ()
     validate: Validator | None = None
+    #: typed characters are not shown (a password)
+    password: bool = False
 
 
 def integer(
@@ -96,7 +98,10 @@ class FormScreen(ModalScreen[dict[str, str] | None]):
                         )
                     else:
                         yield Input(
-                            value=spec.value, placeholder=spec.placeholder, id=f"field-{spec.name}"
+                            value=spec.value,
+                            placeholder=spec.placeholder,
+                            password=spec.password,
+                            id=f"field-{spec.name}",
                         )
             yield Static("", id="form-error", classes="form-error")
             with Horizontal(classes="dialog-buttons"):

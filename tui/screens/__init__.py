@@ -16,6 +16,7 @@ SCREENS: dict[str, str] = {
     "lag": "tui.screens.lag:LagScreen",
     "catalog": "tui.screens.catalog:CatalogScreen",
     "replication": "tui.screens.replication:ReplicationScreen",
+    "audit": "tui.screens.audit:AuditScreen",
 }
 
 

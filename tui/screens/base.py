@@ -22,6 +22,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 import textfmt as fmt
 from tui.client import ApiError, ServerUnreachableError, StreamgovClient
+from tui.permissions import CLUSTER, Need
 
 if TYPE_CHECKING:
     from tui.app import StreamgovApp
@@ -122,6 +123,9 @@ class DataScreen(Screen[None]):
     TITLE_TEXT: ClassVar[str] = ""
     #: Actions that change something; disabled (and hidden) with `--readonly`.
     WRITE_ACTIONS: ClassVar[frozenset[str]] = frozenset()
+    #: What each action needs on the server; with authorization on, an action the user may
+    #: not take is hidden, and its key says why instead of acting.
+    NEEDS: ClassVar[dict[str, Need]] = {}
     #: Whether the refresh tick reloads this screen (off for screens the user pages through).
     LIVE: ClassVar[bool] = True
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -181,14 +185,80 @@ class DataScreen(Screen[None]):
             self.show_banner(f"{exc}; retrying every {self.sg.refresh_seconds:g}s")
         except ApiError as exc:
             self.show_banner(f"the server refused: {exc}")
+            if exc.status == 401:
+                self.sg.ask_login(exc.message)
         except SHAPE_ERRORS as exc:
             # An answer of an unexpected shape (another server version): say so, keep running.
             self.show_banner(f"unexpected answer from {self.client.url}: {exc!r}")
         else:
             self.hide_banner()
+            await self._learn_permissions()
+
+    async def _learn_permissions(self) -> None:
+        """`load_permissions`, quietly: until the server answers, actions stay offered (a
+        refused one still answers 403), and the next reload asks again."""
+        try:
+            await self.load_permissions()
+        except ApiError as exc:
+            if exc.status == 401:
+                self.sg.ask_login(exc.message)
+        except (NoMatches, ServerUnreachableError, *SHAPE_ERRORS):
+            pass
 
     async def load(self) -> None:
         """Fetch and show this screen's data."""
+
+    # -- what the user may do ------------------------------------------------------------------
+
+    def resources_for(self, need: Need) -> list[str]:
+        """The resources an action with this need may apply to here (the cluster, or what
+        `resource_for` names)."""
+        if need.cluster:
+            return [CLUSTER]
+        name = self.resource_for(need)
+        return [] if name is None else [name]
+
+    def resource_for(self, need: Need) -> str | None:
+        """The resource a (non-cluster) action applies to now: the screen's own."""
+        return self.own_resource()
+
+    def own_resource(self) -> str | None:
+        """What a detail screen shows (its topic, subject or group); None on a list."""
+        return None
+
+    async def load_permissions(self) -> None:
+        """Ask the server what the user may do with what this screen's actions apply to."""
+        permissions = self.sg.permissions
+        if not self.NEEDS or permissions.unrestricted:
+            return
+        wanted = [
+            (need.resource_type, name)
+            for need in self.NEEDS.values()
+            for name in self.resources_for(need)
+        ]
+        await permissions.learn(self.client, wanted)
+        self.refresh_bindings()
+
+    def refusal(self, action: str) -> str | None:
+        """Why the user may not take `action` now (None: they may, or it is not known)."""
+        need = self.NEEDS.get(action)
+        if need is None:
+            return None
+        name = CLUSTER if need.cluster else self.resource_for(need)
+        if name is None or self.sg.permissions.allows(need, name):
+            return None
+        return need.refusal(self.sg.permissions.principal, name)
+
+    def on_key(self, event: events.Key) -> None:
+        """A key of an action the user may not take says why (its binding is hidden)."""
+        for binding in self.BINDINGS:
+            if not isinstance(binding, Binding) or event.key not in binding.key.split(","):
+                continue
+            reason = self.refusal(binding.action)
+            if reason is not None:
+                event.stop()
+                self.notify(f"{binding.description}: {reason}", severity="error", timeout=8)
+                return
 
     def show_banner(self, message: str) -> None:
         """Show a problem above the content."""
@@ -206,7 +276,9 @@ class DataScreen(Screen[None]):
             return False  # `/` is typed into the input that has focus
         if action == "back" and not self.can_go_back():
             return False  # `esc` leaves the footer where it would do nothing
-        return not (action in self.WRITE_ACTIONS and self.sg.readonly)
+        if action in self.WRITE_ACTIONS and self.sg.readonly:
+            return False
+        return self.refusal(action) is None
 
     def can_go_back(self) -> bool:
         """Whether `esc` does something here: leave a detail screen."""
@@ -332,6 +404,24 @@ class TableScreen(DataScreen):
         except Exception:
             return None
         return None if key.value is None else str(key.value)
+
+    def resource_for(self, need: Need) -> str | None:
+        """The screen's own resource, else the selected row's key (a topic, subject or
+        group name)."""
+        own = self.own_resource()
+        return own if own is not None else self.selected_key()
+
+    def resources_for(self, need: Need) -> list[str]:
+        """The screen's own resource, else every row: moving the cursor then needs no new
+        question to the server."""
+        own = self.own_resource()
+        if need.cluster or own is not None:
+            return super().resources_for(need)
+        return [row.key for row in self._rows]
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if self.NEEDS:
+            self.refresh_bindings()  # what the footer offers depends on the row
 
     def can_go_back(self) -> bool:
         """`esc` also clears the filter."""

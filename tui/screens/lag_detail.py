@@ -16,6 +16,7 @@ from tui.actions.lag import status_cell
 from tui.client import ApiError, ServerUnreachableError
 from tui.dialogs.confirm import ConfirmScreen
 from tui.dialogs.form import FormField, FormScreen
+from tui.permissions import Need
 from tui.screens.base import SHAPE_ERRORS, Row, TableScreen
 
 RESET_POSITIONS = ("EARLIEST", "LATEST", "OFFSET", "TIMESTAMP", "SHIFT_BY")
@@ -136,6 +137,7 @@ class LagDetailScreen(TableScreen):
 
     COLUMNS = ("Topic", "P", "Committed", "End", "Lag", "Time lag", "Status", "Owner")
     WRITE_ACTIONS = frozenset({"reset"})
+    NEEDS: ClassVar[dict[str, Need]] = {"reset": Need("READ", "GROUP")}
     BINDINGS: ClassVar[list[BindingType]] = [
         *TableScreen.BINDINGS,
         Binding("r", "reset", "Reset offsets", tooltip="Move the group's offsets (asks first)"),
@@ -145,6 +147,10 @@ class LagDetailScreen(TableScreen):
         super().__init__()
         self.group = group
         self.topics: list[str] = []
+
+    def own_resource(self) -> str:
+        """This screen's group: its actions apply to it."""
+        return self.group
 
     def title_text(self) -> str:
         return f"lag > {self.group}"

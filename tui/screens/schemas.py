@@ -10,6 +10,7 @@ from textual.widgets import DataTable
 
 from tui.actions.schemas import change_level
 from tui.client import StreamgovClient
+from tui.permissions import Need
 from tui.screens.base import Row, TableScreen
 
 
@@ -36,6 +37,10 @@ class SchemasScreen(TableScreen):
     TITLE_TEXT = "schemas"
     COLUMNS = ("Subject", "Latest", "Id", "Type", "Compatibility")
     WRITE_ACTIONS = frozenset({"level"})
+    NEEDS: ClassVar[dict[str, Need]] = {
+        "level": Need("ALTER_CONFIGS", "SUBJECT"),
+        "test": Need("WRITE", "SUBJECT"),
+    }
     BINDINGS: ClassVar[list[BindingType]] = [
         *TableScreen.BINDINGS,
         Binding("enter", "open", "Open", tooltip="Open the selected row"),

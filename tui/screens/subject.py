@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Static
 
 from tui.actions.schemas import change_level
 from tui.diff import pretty
+from tui.permissions import Need
 from tui.screens.base import Row, TableScreen
 
 
@@ -44,6 +45,10 @@ class SubjectScreen(TableScreen):
 
     COLUMNS = ("Version", "Id", "Type", "Lines")
     WRITE_ACTIONS = frozenset({"level"})
+    NEEDS: ClassVar[dict[str, Need]] = {
+        "level": Need("ALTER_CONFIGS", "SUBJECT"),
+        "test": Need("WRITE", "SUBJECT"),
+    }
     BINDINGS: ClassVar[list[BindingType]] = [
         *TableScreen.BINDINGS,
         Binding("space", "mark", "Mark", tooltip="Mark a version to diff against"),
@@ -59,6 +64,10 @@ class SubjectScreen(TableScreen):
         self.marked: str | None = None
         self.level = ""
         self._first_load = True
+
+    def own_resource(self) -> str:
+        """This screen's subject: its actions apply to it."""
+        return self.subject
 
     def title_text(self) -> str:
         level = f" ({self.level})" if self.level else ""

@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Static
 import textfmt as fmt
 from tui.actions.topics import alter_config, delete_topic
 from tui.client import ApiError
+from tui.permissions import Need
 from tui.screens.base import FittedTable, Row, TableScreen
 
 
@@ -39,6 +40,10 @@ class TopicDetailScreen(TableScreen):
     CONFIG_COLUMNS = ("Key", "Value")
     GROUP_COLUMNS = ("Group", "State", "Lag")
     WRITE_ACTIONS = frozenset({"alter", "delete"})
+    NEEDS: ClassVar[dict[str, Need]] = {
+        "alter": Need("ALTER_CONFIGS", "TOPIC"),
+        "delete": Need("DELETE", "TOPIC"),
+    }
     BINDINGS: ClassVar[list[BindingType]] = [
         *TableScreen.BINDINGS,
         Binding("b", "browse", "Browse", tooltip="Browse the records"),
@@ -52,6 +57,10 @@ class TopicDetailScreen(TableScreen):
     def __init__(self, topic: str) -> None:
         super().__init__()
         self.topic = topic
+
+    def own_resource(self) -> str:
+        """This screen's topic: its actions apply to it."""
+        return self.topic
 
     def title_text(self) -> str:
         return f"topics > {self.topic}"

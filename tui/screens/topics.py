@@ -15,6 +15,7 @@ import textfmt as fmt
 from tui.actions.topics import alter_config, delete_topic
 from tui.client import ApiError, StreamgovClient
 from tui.dialogs.form import FormField, FormScreen, integer, required
+from tui.permissions import Need
 from tui.screens.base import Cell, Row, TableScreen
 
 CLEANUP_POLICIES = ("delete", "compact", "compact,delete")
@@ -35,10 +36,23 @@ class TopicOverview:
     cleanup_policy: str | None
 
 
+async def visible_configs(client: StreamgovClient, name: str) -> dict[str, str | None]:
+    """The topic's configs, or none when the user may not DESCRIBE_CONFIGS it (the row still
+    shows, with its retention and cleanup unknown)."""
+    try:
+        return await client.configs(name)
+    except ApiError as exc:
+        if exc.status == 403:
+            return {}
+        raise
+
+
 async def fetch_overview(client: StreamgovClient, topic: dict[str, object]) -> TopicOverview:
     """Partitions and configs of one listed topic."""
     name = str(topic["topic_name"])
-    partitions, configs = await asyncio.gather(client.partitions(name), client.configs(name))
+    partitions, configs = await asyncio.gather(
+        client.partitions(name), visible_configs(client, name)
+    )
     return TopicOverview(
         name=name,
         internal=bool(topic.get("is_internal")),
@@ -123,6 +137,11 @@ class TopicsScreen(TableScreen):
     TITLE_TEXT = "topics"
     COLUMNS = ("Topic", "Owner", "Parts", "Records", "Size", "Retention", "Cleanup", "Produce rate")
     WRITE_ACTIONS = frozenset({"create", "alter", "delete"})
+    NEEDS: ClassVar[dict[str, Need]] = {
+        "create": Need("CREATE", "CLUSTER", cluster=True),
+        "alter": Need("ALTER_CONFIGS", "TOPIC"),
+        "delete": Need("DELETE", "TOPIC"),
+    }
     BINDINGS: ClassVar[list[BindingType]] = [
         *TableScreen.BINDINGS,
         Binding("enter", "open", "Open", tooltip="Open the selected row"),
