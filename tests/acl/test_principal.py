@@ -8,6 +8,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
+from hypothesis import given
+from hypothesis import strategies as st
 
 from acl.principal import (
     CertificatePrincipals,
@@ -132,3 +134,24 @@ def test_a_certificate_is_user_and_its_mapped_subject() -> None:
     assert CertificatePrincipals().principal(None) == ANONYMOUS
     with pytest.raises(NoMatchingRuleError):
         CertificatePrincipals("RULE:^OU=.*$/x/").principal(der)
+
+
+text = st.text(
+    st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1, max_size=20
+)
+
+
+@given(common=text, organization=text)
+def test_written_names_parse_back_to_the_same_values(common: str, organization: str) -> None:
+    """Differential: cryptography's RFC 4514 parser reads what `rfc2253` writes back into the
+    same attributes, whatever the values hold (escapes, spaces at either end, non-ASCII)."""
+    name = x509.Name([attr(NameOID.ORGANIZATION_NAME, organization),
+                      attr(NameOID.COMMON_NAME, common)])  # fmt: skip
+    parsed = x509.Name.from_rfc4514_string(rfc2253(name.public_bytes()))
+    assert [(a.oid, a.value) for a in parsed] == [(a.oid, a.value) for a in name]
+
+
+@given(name=text)
+def test_default_and_an_identity_rule_keep_any_name(name: str) -> None:
+    assert map_name(parse_rules("DEFAULT"), name) == name
+    assert map_name(parse_rules("RULE:^(.*)$/$1/U"), name) == name.upper()
