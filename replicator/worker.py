@@ -19,9 +19,11 @@ from typing import NamedTuple
 
 from engine.cluster import Cluster
 from engine.errors import (
+    ClusterUnavailableError,
     EngineError,
     InvalidPartitionsError,
     OffsetOutOfRangeError,
+    StorageError,
     TopicAlreadyExistsError,
     UnknownTopicOrPartitionError,
 )
@@ -109,6 +111,8 @@ class Replicator:
         self._checkpoints: dict[tuple[str, str, int], codec.Checkpoint] = {}
         self._checkpoints_read = 0
         self._topics: dict[str, TopicDescription] = {}
+        #: Partitions each remote topic has (records of later source partitions wait).
+        self._remote_partitions: dict[str, int] = {}
         self._started = False
         self._lock = threading.Lock()
         self.schemas = (
@@ -257,7 +261,14 @@ class Replicator:
                 described = self.source.describe_topic(topic)
             except UnknownTopicOrPartitionError:
                 continue
-            done.extend(self._follow(topic, described))
+            try:
+                done.extend(self._follow(topic, described))
+            except UnknownTopicOrPartitionError:
+                continue
+            except EngineError as exc:
+                # one topic the target refuses to follow must not stop the others
+                self.metrics.error(f"{topic}: {exc}")
+                logger.warning("%s: %s: %s", self.flow.name, topic, exc)
             self._topics[topic] = described
         gone = {tp.topic for tp in self._store.partitions()} | set(self._topics)
         for topic in sorted(gone - set(wanted)):
@@ -291,8 +302,15 @@ class Replicator:
                 )
                 done.append(f"created {remote} ({plan.partitions} partitions)")
             except TopicAlreadyExistsError:
-                pass
+                self._remote_partitions.pop(topic, None)  # another worker made it: look again
+                return done
+            self._remote_partitions[topic] = plan.partitions or 1
             return done
+        assert current is not None
+        self._remote_partitions[topic] = len(current.partitions)
+        if plan.config:
+            self.target.alter_topic_config(remote, plan.config)
+            done.append(f"config of {remote}: {', '.join(sorted(plan.config))}")
         if plan.partitions is not None:
             try:
                 self.target.add_partitions(remote, plan.partitions)
@@ -301,9 +319,7 @@ class Replicator:
                 # another worker of the flow grew it first (anything else is an error)
                 if len(self.target.describe_topic(remote).partitions) < plan.partitions:
                     raise
-        if plan.config:
-            self.target.alter_topic_config(remote, plan.config)
-            done.append(f"config of {remote}: {', '.join(sorted(plan.config))}")
+            self._remote_partitions[topic] = plan.partitions
         return done
 
     # -- copying ---------------------------------------------------------------------------
@@ -360,15 +376,21 @@ class Replicator:
         for topic, described in list(self._topics.items()):
             try:
                 copied += self._copy_topic(topic, described)
-            except UnknownTopicOrPartitionError:
-                self.metrics.error("topic vanished during copy")
+            except (ClusterUnavailableError, StorageError):
+                raise  # the whole cluster: the caller waits and tries again
+            except EngineError as exc:
+                # one topic the target refuses (its positions stay) must not stop the others
+                self.metrics.error(f"{topic}: {exc}")
+                logger.warning("%s: %s: %s", self.flow.name, topic, exc)
         return copied
 
     def _copy_topic(self, topic: str, described: TopicDescription) -> int:
         ends = self.source.list_offsets(topic, OffsetSpec.LATEST)
         runs: list[_Run] = []
         records: list[Record] = []
-        for p in range(len(described.partitions)):
+        moved: list[tuple[PartitionState, int]] = []
+        partitions = len(described.partitions)
+        for p in range(min(partitions, self._remote_partitions.get(topic, partitions))):
             if not self.flow.owns(topic, p):
                 continue
             tp = TopicPartition(topic, p)
@@ -396,7 +418,7 @@ class Replicator:
             if self.schemas is not None:
                 self.schemas.carry_records(kept)
             records.extend(copies)
-            state.position = fetched[-1].offset + 1
+            moved.append((state, fetched[-1].offset + 1))
             if kept:
                 # What the bookkeeping needs, so the source records can go before the produce.
                 runs.append(
@@ -408,10 +430,13 @@ class Replicator:
                     )
                 )
             del fetched, kept, copies
+        remote = self.policy.remote_topic(topic)
+        landed = self.target.produce(remote, records) if records else []
+        # Only now: a produce that fails leaves the positions where they were (retried later).
+        for state, position in moved:
+            state.position = position
         if not records:
             return 0
-        remote = self.policy.remote_topic(topic)
-        landed = self.target.produce(remote, records)
         now = self._clock() * 1000
         at = 0
         for run in runs:
@@ -579,9 +604,15 @@ class Replicator:
         self.refresh()
         total = 0
         while True:
+            before = [s.position for s in self.partitions.values()]
             copied = self.copy_pass()
             total += copied
-            if copied == 0 and all(s.position >= s.latest for s in self.partitions.values()):
+            # Done when caught up, or when a pass moved nothing (a partition the target
+            # cannot take yet: its error is counted, and the next run goes on from there).
+            if copied == 0 and (
+                all(s.position >= s.latest for s in self.partitions.values())
+                or before == [s.position for s in self.partitions.values()]
+            ):
                 break
         self.flush_syncs()
         self.checkpoint()

@@ -137,6 +137,8 @@ class KafkaCluster:
         self._atomic_wanted = atomic_produce
         self._txn_producer: confluent_kafka.Producer | None = None
         self._plain_producer: confluent_kafka.Producer | None = None
+        #: Partition counts the producers last saw per topic (see `_check_records`).
+        self._producer_partitions: dict[str, int] = {}
         self.atomic_produce_limitation = ""
         self._fetcher: confluent_kafka.Consumer | None = None
         self._closed = False
@@ -370,6 +372,14 @@ class KafkaCluster:
 
     def _check_records(self, topic: str, records: Sequence[Record]) -> None:
         count = self._partition_count(topic)
+        seen = self._producer_partitions.setdefault(topic, count)
+        if count > seen:
+            # The topic grew (here or elsewhere): the producers keep their own metadata and
+            # would refuse the new partitions until their periodic refresh; ask them now.
+            for producer in (self._plain_producer, self._txn_producer):
+                if producer is not None:
+                    producer.list_topics(topic, timeout=self._timeout)
+            self._producer_partitions[topic] = count
         limit = int(
             self._topic_overrides(topic).get(
                 "max.message.bytes", topic_rules.DEFAULT_CONFIG["max.message.bytes"]

@@ -124,8 +124,12 @@ def test_add_partitions_grows_the_topic(
     broker_lacks("the broker does not implement the CreatePartitions API")
     topic = names.topic()
     cluster.create_topic(topic, partitions=2)
+    cluster.produce(topic, [Record(b"a", partition=1), Record(b"b", partition=0)])
     cluster.add_partitions(topic, 5)
     assert [p.partition for p in cluster.describe_topic(topic).partitions] == [0, 1, 2, 3, 4]
+    # the new partitions take records at once (a producer's cached metadata is refreshed)
+    cluster.produce(topic, [Record(b"c", partition=4), Record(b"d", partition=3)])
+    assert [r.value for r in cluster.fetch(topic, 4, 0)] == [b"c"]
 
 
 @pytest.mark.parametrize("total", [1, 2])

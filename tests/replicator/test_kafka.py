@@ -1,9 +1,11 @@
 """Flows with Kafka on either side: embedded -> Kafka (tansu), Kafka (tansu) -> embedded, and
 Kafka (tansu) -> Kafka (streamgov's own listener serving an embedded cluster: a second
-broker, with transactions)."""
+broker, with transactions); config changes and partition increases following into a Kafka
+target."""
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +15,7 @@ import pytest
 from engine.cluster import Cluster
 from engine.embedded import EmbeddedCluster
 from engine.kafka import KafkaCluster
+from engine.topics import DEFAULT_CONFIG
 from engine.types import OffsetAndMetadata, Record, TopicPartition
 from replicator.flow import Flow
 from replicator.worker import Replicator
@@ -96,6 +99,116 @@ def test_pair(
     source, target = open_kind(source_kind), open_kind(target_kind)
     try:
         exercise(source, target, source_kind[:3], target_kind[:3])
+    finally:
+        source.close()
+        target.close()
+
+
+def on_suite_tansu() -> bool:
+    """Whether `kafka_bootstrap` is the suite's own tansu (not a KAFKA_BOOTSTRAP cluster)."""
+    return not os.environ.get("KAFKA_BOOTSTRAP")
+
+
+def kafka_target(request: pytest.FixtureRequest, kind: str) -> KafkaCluster:
+    return KafkaCluster(
+        request.getfixturevalue("kafka_bootstrap" if kind == "tansu" else "listener_bootstrap")
+    )
+
+
+@pytest.mark.parametrize("target_kind", ["tansu", "listener"])
+def test_config_changes_follow_into_a_kafka_target(
+    request: pytest.FixtureRequest, tmp_path: Path, target_kind: str
+) -> None:
+    source = EmbeddedCluster(tmp_path / "e", name="emb")
+    target = kafka_target(request, target_kind)
+    try:
+        topic = f"cfg-{uuid.uuid4().hex[:8]}"
+        remote = f"emb.{topic}"
+        source.create_topic(topic, PARTITIONS, {"retention.ms": "3600000"})
+        fill(source, topic, 0, 20)
+        replicator = Replicator(Flow("emb", "kafka", topics=topic), source, target)
+        replicator.run_once()
+        assert target.describe_topic(remote).config["retention.ms"] == "3600000"
+        source.alter_topic_config(topic, {"retention.ms": "7200000", "cleanup.policy": "compact"})
+        fill(source, topic, 20, 10)
+        replicator.run_once()
+        config = target.describe_topic(remote).config
+        assert (config["retention.ms"], config["cleanup.policy"]) == ("7200000", "compact")
+        # an override the source drops is reset on the target too
+        source.alter_topic_config(topic, {"retention.ms": None})
+        replicator.run_once()
+        assert (
+            target.describe_topic(remote).config["retention.ms"] == (DEFAULT_CONFIG["retention.ms"])
+        )
+        assert rows(target, remote) == rows(source, topic)
+        assert replicator.metrics.errors == 0, replicator.metrics.last_error
+    finally:
+        source.close()
+        target.close()
+
+
+@pytest.mark.parametrize("target_kind", ["tansu", "listener"])
+def test_a_partition_increase_follows_into_a_kafka_target(
+    request: pytest.FixtureRequest, tmp_path: Path, target_kind: str
+) -> None:
+    if target_kind == "tansu" and on_suite_tansu():
+        request.applymarker(
+            pytest.mark.xfail(
+                reason="tansu 0.6: the broker does not implement the CreatePartitions API",
+                strict=True,
+            )
+        )
+    source = EmbeddedCluster(tmp_path / "e", name="emb")
+    target = kafka_target(request, target_kind)
+    try:
+        topic = f"grow-{uuid.uuid4().hex[:8]}"
+        remote = f"emb.{topic}"
+        source.create_topic(topic, PARTITIONS)
+        fill(source, topic, 0, 20)
+        replicator = Replicator(Flow("emb", "kafka", topics=topic), source, target)
+        replicator.run_once()
+        source.add_partitions(topic, 4)
+        source.produce(topic, [Record(f"new{p}".encode(), b"k", partition=p) for p in range(4)])
+        replicator.run_once()
+        assert replicator.metrics.errors == 0, replicator.metrics.last_error
+        assert len(target.describe_topic(remote).partitions) == 4
+        for p in range(4):
+            assert [(r.key, r.value) for r in target.fetch(remote, p, 0, 1000)] == [
+                (r.key, r.value) for r in source.fetch(topic, p, 0, 1000)
+            ]
+    finally:
+        source.close()
+        target.close()
+
+
+@pytest.mark.skipif(not on_suite_tansu(), reason="needs a broker without CreatePartitions")
+def test_a_target_that_cannot_grow_keeps_following_the_rest(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """tansu refuses CreatePartitions: the error is counted and names the API, and the
+    partitions the target has, the config, and the other topics keep following."""
+    source = EmbeddedCluster(tmp_path / "e", name="emb")
+    target = KafkaCluster(kafka_bootstrap)
+    try:
+        grow, other = f"grow-{uuid.uuid4().hex[:8]}", f"other-{uuid.uuid4().hex[:8]}"
+        flow = Flow("emb", "kafka", topics=f"{grow}|{other}")
+        source.create_topic(grow, PARTITIONS)
+        replicator = Replicator(flow, source, target)
+        replicator.run_once()
+        source.add_partitions(grow, 4)
+        source.alter_topic_config(grow, {"retention.ms": "7200000"})
+        source.produce(grow, [Record(f"v{p}".encode(), b"k", partition=p) for p in range(4)])
+        source.create_topic(other, 1)
+        source.produce(other, [Record(b"o", b"k")])
+        replicator.run_once()
+        assert replicator.metrics.errors >= 1
+        assert "CreatePartitions" in replicator.metrics.last_error
+        described = target.describe_topic(f"emb.{grow}")
+        assert len(described.partitions) == PARTITIONS
+        assert described.config["retention.ms"] == "7200000"
+        for p in range(PARTITIONS):
+            assert [r.value for r in target.fetch(f"emb.{grow}", p, 0, 10)] == [f"v{p}".encode()]
+        assert [r.value for r in target.fetch(f"emb.{other}", 0, 0, 10)] == [b"o"]
     finally:
         source.close()
         target.close()

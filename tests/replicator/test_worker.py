@@ -210,3 +210,19 @@ def test_following_picks_up_new_topics_partitions_configs_and_groups(pair) -> No
     finally:
         stop.set()
         runner.join()
+
+
+def test_a_refused_produce_loses_nothing(pair) -> None:
+    """The target refuses a batch (its records are too large there): the error is counted,
+    the positions stay, and once the target takes them every record is copied, once."""
+    east, west = pair
+    fill(east, "orders", 30)
+    west.create_topic("east.orders", 3, {"max.message.bytes": "10"})
+    replicator = Replicator(Flow("east", "west", sync_configs=False), east, west)
+    assert replicator.run_once() == 0
+    assert replicator.metrics.errors >= 1
+    assert "max.message.bytes" in replicator.metrics.last_error
+    assert all(state.position == 0 for state in replicator.partitions.values())
+    west.alter_topic_config("east.orders", {"max.message.bytes": None})
+    assert replicator.run_once() == 30
+    assert everything(west, "east.orders") == everything(east, "orders")
