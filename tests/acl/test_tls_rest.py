@@ -143,3 +143,16 @@ def test_mapping_rules_apply_to_rest_principals(tmp_path: Path) -> None:
             bob.register_schema("orders-value", Schema(AVRO, "AVRO"))
         assert refused.value.error_message == "User:bob may not WRITE SUBJECT orders-value"
         registry(server, server.pki.alice).register_schema("orders-value", Schema(AVRO, "AVRO"))
+
+
+def test_the_cli_trusts_a_private_ca_through_ssl_cert_file(requested: Server) -> None:
+    from click.testing import CliRunner
+
+    from streamgov.cli import cli
+
+    env = {"STREAMGOV_USER": "carol", "STREAMGOV_PASSWORD": "carol-pw"}
+    args = ["registry", "--url", requested.url, "subjects"]
+    untrusted = CliRunner().invoke(cli, args, env=env)
+    assert untrusted.exit_code != 0 and "Traceback" not in untrusted.output
+    trusted = CliRunner().invoke(cli, args, env=env | {"SSL_CERT_FILE": str(requested.pki.ca)})
+    assert trusted.exit_code == 0, trusted.output
