@@ -9,6 +9,7 @@ Regenerate with `pytest tests/tui/test_snapshots.py --snapshot-update`.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,12 +20,14 @@ from fastapi import FastAPI
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
+from acl.model import Acl, Operation, PatternType, Permission, ResourceType
+from acl.service import AccessControl
 from engine.embedded import EmbeddedCluster
 from lagmonitor.schemas import GroupDetail, GroupList
 from streamgov.server import ServerSettings, create_app
 from tests.tui.conftest import populate
 from tui.app import StreamgovApp
-from tui.client import StreamgovClient
+from tui.client import Credentials, StreamgovClient
 from tui.screens.base import TableScreen
 
 SMALL = (80, 24)
@@ -161,6 +164,38 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
         application.state.services.close()
 
 
+@pytest.fixture(scope="module")
+def secured_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
+    """The same data behind `--auth`, where `viewer` may only DESCRIBE topics and their
+    configs."""
+    path: Path = tmp_path_factory.mktemp("secured-snapshots") / "cluster"
+    settings = ServerSettings(lag_interval_seconds=3600, allowed_hosts=("streamgov.local",))
+    with EmbeddedCluster(path, name="local", maintenance_interval_s=None) as cluster:
+        filling = create_app(cluster, settings)
+        populate(cluster, filling)
+        filling.state.services.close()
+        access = AccessControl(cluster).start()
+        access.add_user("viewer", "viewer-pw")
+        access.add(
+            [
+                Acl(
+                    ResourceType.TOPIC,
+                    "*",
+                    PatternType.LITERAL,
+                    "User:viewer",
+                    "*",
+                    op,
+                    Permission.ALLOW,
+                )
+                for op in (Operation.DESCRIBE, Operation.DESCRIBE_CONFIGS)
+            ]
+        )
+        access.close()
+        application = create_app(cluster, dataclasses.replace(settings, auth=True))
+        yield application
+        application.state.services.close()
+
+
 class FixedLag(httpx.AsyncBaseTransport):
     """Answers `/lag/...` with fixed bodies and sends everything else to the real app."""
 
@@ -247,6 +282,17 @@ def test_help(snap_compare: Any, app: FastAPI) -> None:
 
 def test_command_bar(snap_compare: Any, app: FastAPI) -> None:
     assert snap_compare(make_app(app), terminal_size=SMALL, run_before=steps("colon", "s"))
+
+
+def test_topics_without_write(snap_compare: Any, secured_app: FastAPI) -> None:
+    """A user who may only look is offered no create, config or delete."""
+    client = StreamgovClient(
+        "http://streamgov.local",
+        Credentials(user="viewer", password="viewer-pw"),
+        transport=httpx.ASGITransport(app=secured_app),
+    )
+    tui = StreamgovApp(client, refresh_seconds=3600)
+    assert snap_compare(tui, terminal_size=SMALL, run_before=steps("down"))
 
 
 def test_readonly(snap_compare: Any, app: FastAPI) -> None:
