@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.types import ConsumedRecord, Record
@@ -25,12 +25,14 @@ records = st.lists(
 )
 
 
+@settings(deadline=None)
 @given(records)
 def test_any_provenance_finds_every_header_of_that_name(batch: list[ConsumedRecord]) -> None:
     expected = any(name == codec.PROVENANCE_HEADER for r in batch for name, _ in r.headers)
     assert codec.any_provenance(batch) == expected
 
 
+@settings(deadline=None)
 @given(records, aliases, st.integers(0, 1000))
 def test_fresh_copies_equal_stamping_each_record(
     batch: list[ConsumedRecord], source: str, partition: int

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.embedded import EmbeddedCluster
@@ -28,6 +28,7 @@ PARTITIONS = 6
 GROUP = "billing"
 
 
+@settings(deadline=None)
 @given(st.text(max_size=20), st.integers(1, 64), st.integers(1, 9))
 def test_every_partition_has_exactly_one_worker_and_shares_are_even(
     topic: str, partitions: int, workers: int

@@ -51,6 +51,7 @@ def outcome(function: Callable[[Any], Any], argument: Any) -> tuple[str, Any]:
         return "error", (type(exc), str(exc))
 
 
+@settings(deadline=None)
 @given(headers)
 def test_decode_inverts_encode(pairs_: tuple[tuple[str, bytes], ...]) -> None:
     blob = codec.encode_headers_py(pairs_)
@@ -59,7 +60,7 @@ def test_decode_inverts_encode(pairs_: tuple[tuple[str, bytes], ...]) -> None:
 
 
 @needs_c
-@settings(max_examples=300)
+@settings(deadline=None, max_examples=300)
 @given(headers)
 def test_c_encode_and_decode_equal_python(pairs_: tuple[tuple[str, bytes], ...]) -> None:
     blob = codec.encode_headers(pairs_)
@@ -68,7 +69,7 @@ def test_c_encode_and_decode_equal_python(pairs_: tuple[tuple[str, bytes], ...])
 
 
 @needs_c
-@settings(max_examples=300)
+@settings(deadline=None, max_examples=300)
 @given(headers, st.data())
 def test_c_decode_equals_python_on_damaged_blobs(
     pairs_: tuple[tuple[str, bytes], ...], data: st.DataObject
@@ -94,7 +95,7 @@ def test_c_decode_equals_python_on_damaged_blobs(
 
 
 @needs_c
-@settings(max_examples=400)
+@settings(deadline=None, max_examples=400)
 @given(junk)
 @example([("a", b"1"), ("b", bytearray(b"2"))])
 @example((("x" * 0x10000, b""),))
@@ -123,7 +124,7 @@ def test_check_names_what_is_wrong() -> None:
 
 
 @needs_c
-@settings(max_examples=100)
+@settings(deadline=None, max_examples=100)
 @given(st.lists(st.tuples(st.binary(max_size=8), headers), max_size=8))
 def test_fetched_records_carry_the_same_headers_as_the_reference(
     records: list[tuple[bytes, tuple[tuple[str, bytes], ...]]],
