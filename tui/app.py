@@ -198,6 +198,20 @@ class StreamgovApp(App[None]):
                 else:
                     continue  # does nothing here (`esc` on a top-level screen)
             ranked.append((rank, label, description))
+        if isinstance(screen, DataScreen):
+            # The screen's keys hidden because the user may not take them (or --readonly):
+            # listed all the same, with why.
+            for key, binding in own.items():
+                if key in screen.active_bindings:
+                    continue
+                why = screen.refusal(binding.action)
+                if why is None and binding.action in screen.WRITE_ACTIONS and self.readonly:
+                    why = "read-only"
+                if why is not None:
+                    label = binding.key_display or self.get_key_display(binding) or key
+                    ranked.append(
+                        (0, label, f"{binding.tooltip or binding.description} (disabled: {why})")
+                    )
         keys = [
             (label, description) for _, label, description in sorted(ranked, key=lambda r: r[0])
         ]

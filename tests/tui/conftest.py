@@ -14,6 +14,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from acl.model import Acl, Operation, PatternType, Permission, ResourceType
+from acl.service import AccessControl
 from engine.embedded import EmbeddedCluster
 from engine.types import OffsetAndMetadata, Record, TopicPartition
 from streamgov.server import ServerSettings, create_app, serve_in_thread
@@ -94,6 +96,29 @@ def populate(cluster: EmbeddedCluster, app: FastAPI) -> None:
             TopicPartition("orders", 2): OffsetAndMetadata(4),
         },
     )
+
+
+def add_users(cluster: EmbeddedCluster, *viewer_may: Operation) -> None:
+    """Users for a server with `--auth`: `viewer` (password `viewer-pw`), allowed only
+    `viewer_may` on every topic, and `admin` (`admin-pw`), to be made a super user."""
+    access = AccessControl(cluster).start()
+    access.add_user("viewer", "viewer-pw")
+    access.add_user("admin", "admin-pw")
+    access.add(
+        [
+            Acl(
+                ResourceType.TOPIC,
+                "*",
+                PatternType.LITERAL,
+                "User:viewer",
+                "*",
+                op,
+                Permission.ALLOW,
+            )
+            for op in viewer_may
+        ]
+    )
+    access.close()
 
 
 @pytest.fixture()

@@ -13,15 +13,16 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
-from acl.model import Acl, Operation, PatternType, Permission, ResourceType
-from acl.service import AccessControl
+from acl.model import Operation
 from engine.embedded import EmbeddedCluster
 from streamgov.server import ServerSettings, create_app, serve_in_thread
+from tests.tui.conftest import add_users
 from tests.tui.test_app import loaded, rows, until, until_listed
 from tui.app import StreamgovApp
 from tui.client import Credentials, StreamgovClient
 from tui.dialogs.confirm import ConfirmScreen
 from tui.dialogs.form import FormScreen
+from tui.dialogs.help import HelpScreen
 from tui.screens.audit import AuditScreen
 from tui.screens.topics import TopicsScreen
 
@@ -38,23 +39,7 @@ def secured_url(tmp_path: Path) -> Iterator[str]:
     cluster = EmbeddedCluster(tmp_path / "c", name="secured", maintenance_interval_s=None)
     cluster.create_topic("orders", 1)
     cluster.create_topic("payments", 1)
-    setup = AccessControl(cluster).start()
-    setup.add_user("viewer", "viewer-pw")
-    setup.add_user("admin", "admin-pw")
-    setup.add(
-        [
-            Acl(
-                ResourceType.TOPIC,
-                "*",
-                PatternType.LITERAL,
-                "User:viewer",
-                "*",
-                Operation.DESCRIBE,
-                Permission.ALLOW,
-            )
-        ]
-    )
-    setup.close()
+    add_users(cluster, Operation.DESCRIBE)
     app = create_app(cluster, ServerSettings(auth=True, super_users=("User:admin",)))
     try:
         with serve_in_thread(app) as url:
@@ -98,6 +83,11 @@ async def test_a_user_without_write_is_not_offered_changes(secured_url: str) -> 
         said = notes(app)
         assert any("User:viewer may not DELETE TOPIC orders" in n for n in said), said
         assert any("User:viewer may not CREATE CLUSTER kafka-cluster" in n for n in said), said
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        help_keys = dict(app.screen._keys)  # type: ignore[attr-defined]
+        assert "(disabled: User:viewer may not DELETE TOPIC orders)" in help_keys["^d"]
+        assert "disabled" not in help_keys["b"]
 
 
 async def test_a_super_user_is_offered_every_change(secured_url: str) -> None:

@@ -20,12 +20,11 @@ from fastapi import FastAPI
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
-from acl.model import Acl, Operation, PatternType, Permission, ResourceType
-from acl.service import AccessControl
+from acl.model import Operation
 from engine.embedded import EmbeddedCluster
 from lagmonitor.schemas import GroupDetail, GroupList
 from streamgov.server import ServerSettings, create_app
-from tests.tui.conftest import populate
+from tests.tui.conftest import add_users, populate
 from tui.app import StreamgovApp
 from tui.client import Credentials, StreamgovClient
 from tui.screens.base import TableScreen
@@ -174,23 +173,7 @@ def secured_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
         filling = create_app(cluster, settings)
         populate(cluster, filling)
         filling.state.services.close()
-        access = AccessControl(cluster).start()
-        access.add_user("viewer", "viewer-pw")
-        access.add(
-            [
-                Acl(
-                    ResourceType.TOPIC,
-                    "*",
-                    PatternType.LITERAL,
-                    "User:viewer",
-                    "*",
-                    op,
-                    Permission.ALLOW,
-                )
-                for op in (Operation.DESCRIBE, Operation.DESCRIBE_CONFIGS)
-            ]
-        )
-        access.close()
+        add_users(cluster, Operation.DESCRIBE, Operation.DESCRIBE_CONFIGS)
         application = create_app(cluster, dataclasses.replace(settings, auth=True))
         yield application
         application.state.services.close()
