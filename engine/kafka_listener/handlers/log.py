@@ -19,6 +19,7 @@ from typing import Any
 
 from engine.auth import Operation, ResourceType
 from engine.embedded.chunks import Chunk, Row
+from engine.embedded.metadata import TopicMeta
 from engine.embedded.sqlite import WriteWouldWaitError, first_write_without_waiting
 from engine.errors import EngineError, OffsetOutOfRangeError
 from engine.kafka_listener import errors
@@ -141,12 +142,16 @@ def _append(broker: Broker, topic: str, pending: list[_Pending]) -> dict[int, in
 
 
 def _produce_topic(
-    broker: Broker, topic: str, partitions: list[Any], txn_id: str | None, inline: bool
+    broker: Broker,
+    topic: str,
+    meta: TopicMeta | None,
+    partitions: list[Any],
+    txn_id: str | None,
+    inline: bool,
 ) -> list[dict[str, Any]]:
     """Check and append every partition of one topic; the replies in request order. `inline`:
     raise `WriteWouldWaitError` rather than wait for a lock before the first write."""
     replies: dict[int, dict[str, Any]] = {}
-    meta = broker.topics().get(topic)
     as_rows = meta is not None and meta.log_append_time
     lock = broker.topic_lock(topic)  # sequence checks and appends of a topic in one order
     if not lock.acquire(blocking=not inline):
@@ -225,7 +230,9 @@ def produce_sync(
             valid = [p for p in parts if 0 <= p.index < count]
             done = {
                 r["index"]: r
-                for r in _produce_topic(broker, topic, valid, body.transactional_id, inline)
+                for r in _produce_topic(
+                    broker, topic, known.get(topic), valid, body.transactional_id, inline
+                )
             }
             replies = [
                 done.get(p.index) or _partition_reply(p.index, errors.UNKNOWN_TOPIC_OR_PARTITION)
