@@ -5,8 +5,11 @@ Throughput: a source topic of 4 partitions and N records (100-byte values, keys,
 copied once by `Replicator.run_once` (offset syncs, provenance headers, exact-mode checks
 included) and once by the anchor, a plain loop with the same calls on the same clusters: fetch
 each partition's next batch of the same size, produce it to the target, until caught up.
-Each side copies into a fresh target cluster; the better of `--rounds` runs counts. Goal: the
-replicator at 0.9x the anchor or better.
+Each side copies into a fresh target cluster; the best of `--rounds` runs counts, by wall
+time and (printed beside it, steadier on a shared machine) by the process's CPU time. Goal:
+the replicator at 0.9x the anchor or better. The anchor builds its `Record`s in a Python
+comprehension; the replicator builds its copies (with the provenance header) in the C fast
+path (`engine._fastpath.copies_with_header`), which is why it can beat the anchor.
 
 Latency: a producer thread writes 10,000 records/s (100 every 10 ms, timestamped at send) for
 `--seconds`, a following replicator copies them; each record's latency is the time from its
@@ -80,25 +83,36 @@ def throughput(records: int, rounds: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         source = EmbeddedCluster(Path(tmp) / "src", name="src", maintenance_interval_s=None)
         fill(source, records)
-        best_plain = best_rep = float("inf")
+        # best wall and CPU seconds per side
+        best = {"plain": [float("inf")] * 2, "replicator": [float("inf")] * 2}
         for r in range(rounds):
-            target = EmbeddedCluster(Path(tmp) / f"plain{r}", maintenance_interval_s=None)
-            start = time.perf_counter()
-            assert plain_copy(source, target) == records
-            best_plain = min(best_plain, time.perf_counter() - start)
-            target.close()
-            target = EmbeddedCluster(Path(tmp) / f"rep{r}", maintenance_interval_s=None)
-            replicator = Replicator(Flow("src", "dst", batch_records=BATCH), source, target)
-            start = time.perf_counter()
-            assert replicator.run_once() == records
-            best_rep = min(best_rep, time.perf_counter() - start)
-            target.close()
+            for side in best:
+                target = EmbeddedCluster(Path(tmp) / f"{side}{r}", maintenance_interval_s=None)
+                start, cpu = time.perf_counter(), time.process_time()
+                if side == "plain":
+                    copied = plain_copy(source, target)
+                else:
+                    flow = Flow("src", "dst", batch_records=BATCH)
+                    copied = Replicator(flow, source, target).run_once()
+                wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+                assert copied == records
+                best[side] = [min(best[side][0], wall), min(best[side][1], cpu)]
+                target.close()
         source.close()
-    plain_rate, rep_rate = records / best_plain, records / best_rep
+    (plain_wall, plain_cpu), (rep_wall, rep_cpu) = best["plain"], best["replicator"]
     print(f"throughput, {records:,} records, {PARTITIONS} partitions (best of {rounds}):")
-    print(f"  plain copy loop (anchor): {plain_rate:>10,.0f} records/s")
-    print(f"  replicator:               {rep_rate:>10,.0f} records/s")
-    print(f"  ratio: {rep_rate / plain_rate:.2f}x (goal >= 0.90x)")
+    print(
+        f"  plain copy loop (anchor): {records / plain_wall:>10,.0f} records/s"
+        f"  ({records / plain_cpu:,.0f} per CPU second)"
+    )
+    print(
+        f"  replicator:               {records / rep_wall:>10,.0f} records/s"
+        f"  ({records / rep_cpu:,.0f} per CPU second)"
+    )
+    print(
+        f"  ratio: {plain_wall / rep_wall:.2f}x (goal >= 0.90x); "
+        f"by CPU time {plain_cpu / rep_cpu:.2f}x"
+    )
 
 
 class LatencyMetrics(FlowMetrics):
