@@ -32,8 +32,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import IntEnum
 
+import numpy as np
+import numpy.typing as npt
+
 from lagmonitor.model import Status
-from lagmonitor.window import NO_COMMIT, GroupWindow
+from lagmonitor.window import NO_COMMIT, Bools, GroupWindow, Ints, WindowStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,78 +123,80 @@ def evaluate_partition(
 ) -> PartitionStatus:
     """Apply the rules to partition `index` of a group's window; `owned` says a live member
     holds it."""
-    verdicts = bytearray(window.width)
-    evaluate_partitions(window, (index,), lambda _: owned, verdicts, policy)
-    return describe(window, index, Verdict(verdicts[index]), policy)
+    rows = window.rows[index : index + 1]
+    seq = np.full(1, window.seq, np.int64)
+    verdict = judge(window.store, rows, seq, lambda asked: np.full(len(asked), owned), policy)
+    return describe(window, index, Verdict(int(verdict[0])), policy)
 
 
-def evaluate_partitions(
-    window: GroupWindow,
-    indices: Iterable[int],
-    owned: Callable[[int], bool],
-    verdicts: bytearray,
+def judge(
+    store: WindowStore,
+    rows: Ints,
+    seq: Ints,
+    owned: Callable[[Ints], Bools],
     policy: StatusPolicy = _DEFAULT_POLICY,
-) -> None:
-    """Apply the rules to the given partitions of a group's window, in one loop, writing
-    partition `i`'s verdict to `verdicts[i]`.
+) -> npt.NDArray[np.uint8]:
+    """The `Verdict` of each row of `store` in `rows`, whose group has taken `seq[i]` samples,
+    by the rules above applied to all rows at once.
 
-    `owned(index)` says whether a live member holds a partition (asked only for partitions
-    whose offset stands still).
+    `owned(positions)` says, for positions into `rows`, whether a live member holds the
+    partition (asked only for partitions whose offset stood still across a window long enough
+    to be judged).
     """
-    size, seq = window.size, window.seq
-    newest = (seq - 1) % size
-    lags, first, committed = window.lags, window.first, window.committed
-    last_rewind, last_move, last_decrease = (
-        window.last_rewind,
-        window.last_move,
-        window.last_decrease,
-    )
+    size = store.size
     allowed = policy.allowed_lag
     needed = policy.min_samples or size
-    for index in indices:
-        count = seq - first[index]
-        if count <= 0:
-            verdicts[index] = _NO_SAMPLES
-            continue
-        if count > size:
-            count = size
-        base = index * size
-        lag = lags[base + newest]
-        start = seq - count
-        if committed[base + newest] == NO_COMMIT:
-            verdicts[index] = _NO_COMMIT
-            continue
-        if lag <= allowed:
-            verdicts[index] = _WITHIN_ALLOWED if allowed else _CAUGHT_UP
-            continue
-        lowest = min(lags[base : base + size]) if count == size else window.min_lag(index)
-        still = last_move[index] <= start  # the offset stood still across the window
-        if still and count >= needed and not owned(index):
-            # Burrow spares a stopped consumer whose lag was zero recently.
-            if lowest > allowed:
-                verdicts[index] = _STOP
-                continue
-        elif last_rewind[index] > start and not rewind_recovered(window, index):
-            verdicts[index] = _REWIND
-            continue
-        if lowest <= allowed:
-            verdicts[index] = _WAS_WITHIN
-        elif count < needed:
-            verdicts[index] = _NOT_JUDGED
-        elif still:
-            verdicts[index] = _STALL  # not owned took the STOP branch above
-        elif last_decrease[index] <= start:
-            verdicts[index] = _WARN
-        else:
-            verdicts[index] = _PROGRESS
+    count = np.minimum(seq - store.first[rows], size)
+    newest = (seq - 1) % size
+    lag = store.lags[rows, newest]
+    verdicts = np.full(len(rows), _WITHIN_ALLOWED if allowed else _CAUGHT_UP, np.uint8)
+    verdicts[store.committed[rows, newest] == NO_COMMIT] = _NO_COMMIT
+    verdicts[count <= 0] = _NO_SAMPLES
+    # The rules, for partitions with a commit and lag beyond the allowed lag.
+    ruled = np.flatnonzero((lag > allowed) & (verdicts != _NO_COMMIT) & (verdicts != _NO_SAMPLES))
+    if not len(ruled):
+        return verdicts
+    at = rows[ruled]
+    count, seq, newest = count[ruled], seq[ruled], newest[ruled]
+    start = seq - count
+    lags = store.lags[at]
+    if (count < size).any():  # only the slots inside the window count
+        back = (newest[:, None] - np.arange(size)) % size
+        lags = np.where(back < count[:, None], lags, np.iinfo(np.int64).max)
+    lowest = lags.min(axis=1)
+    still = store.last_move[at] <= start  # the offset stood still across the window
+    stop_branch = still & (count >= needed)
+    if stop_branch.any():
+        asked = np.flatnonzero(stop_branch)
+        stop_branch[asked] = ~owned(ruled[asked])
+    # Burrow spares a stopped consumer whose lag was zero recently.
+    stop = stop_branch & (lowest > allowed)
+    rewind = ~stop_branch & (store.last_rewind[at] > start)
+    for i in np.flatnonzero(rewind).tolist():
+        rewind[i] = not _recovered(store, int(at[i]), int(count[i]), int(seq[i]))
+    result = np.select(
+        [
+            stop,
+            rewind,
+            lowest <= allowed,
+            count < needed,
+            still,  # not owned took the STOP branch above
+            store.last_decrease[at] <= start,
+        ],
+        [_STOP, _REWIND, _WAS_WITHIN, _NOT_JUDGED, _STALL, _WARN],
+        _PROGRESS,
+    )
+    verdicts[ruled] = result
+    return verdicts
 
 
-def rewind_recovered(window: GroupWindow, index: int) -> bool:
+def _recovered(store: WindowStore, row: int, count: int, seq: int) -> bool:
     """Burrow's rewind rule: take the first commit inside the window that is lower than the one
     before it; the partition has recovered when that commit or a later one reaches the earlier
     offset. Called only for partitions with a rewind in the window, so the scan is rare."""
-    count = window.count(index)
-    offsets = [window.committed[window.slot(index, back)] for back in range(count - 1, -1, -1)]
+    size = store.size
+    ring = store.committed[row].tolist()
+    offsets = [ring[(seq - 1 - back) % size] for back in range(count - 1, -1, -1)]
     for position in range(1, count):
         before, after = offsets[position - 1], offsets[position]
         if before != NO_COMMIT and after != NO_COMMIT and after < before:
@@ -199,7 +204,7 @@ def rewind_recovered(window: GroupWindow, index: int) -> bool:
     return True
 
 
-# Plain ints for the loop above (an enum member costs an attribute lookup each time).
+# Plain ints for the rules (an enum member costs an attribute lookup each time).
 _CAUGHT_UP, _NO_SAMPLES, _NO_COMMIT, _WITHIN_ALLOWED, _WAS_WITHIN, _NOT_JUDGED = range(6)
 _PROGRESS, _WARN, _STOP, _STALL, _REWIND = range(6, 11)
 
@@ -213,8 +218,7 @@ def describe(
     if verdict is Verdict.NO_SAMPLES:
         return NO_SAMPLES
     count = window.count(index)
-    slot = window.slot(index)
-    lag, committed = window.lags[slot], window.committed[slot]
+    committed, _, lag = window.sample(index)
     allowed = policy.allowed_lag
     if verdict is Verdict.NO_COMMIT:
         return PartitionStatus(Status.OK, "no committed offset; lag counted as {} by policy", lag)
@@ -238,7 +242,7 @@ def describe(
             lag,
         )
     if verdict is Verdict.STALL or verdict is Verdict.STOP:
-        since = window.time() - window.moved_at[index]
+        since = window.time() - window.moved_at(index)
         if verdict is Verdict.STALL:
             return PartitionStatus(
                 Status.STALL,
@@ -258,7 +262,7 @@ def describe(
         return PartitionStatus(
             Status.WARN,
             "lag grew across the window ({} -> {}); consumer too slow",
-            window.lags[window.slot(index, count - 1)],
+            window.sample(index, count - 1)[2],
             lag,
         )
     return PartitionStatus(Status.OK, "consumer is making progress; lag {}", lag)

@@ -3,22 +3,24 @@ the events their changes produce. Pure: it takes `ClusterSample`s and gives back
 
 One cycle is `ingest(sample)` (append the sample to the windows and tables) followed by
 `evaluate()` (statuses, group totals, one controller step per group, events for changes).
-Both work a group at a time on columns (one value per partition); the end-offset tables and
-the time lags are worked for the whole sample at once, on NumPy columns (`EndOffsetTables`),
-so the per-partition work left in Python is the rules of partitions that have lag.
+All groups' windows live in one `WindowStore` and the end-offset tables in one
+`EndOffsetTables`, both NumPy columns with a row per partition: a sample is appended, the time
+lags found and the rules applied for every partition of every group at once, and the group
+totals taken by segment (a group's partitions are consecutive in the sample's columns). The
+Python work left per partition is reading the sample's observations; per group it is the
+summary, the controller step and the events.
 """
 
 from __future__ import annotations
 
 from array import array
 from collections import deque
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import compress, repeat
-from operator import attrgetter, eq, sub
+from operator import attrgetter, sub
 from typing import Any, NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 
 from engine.types import TopicPartition
 from lagmonitor.controller import ControllerConfig, GroupSignal, Recommendation, ScalingController
@@ -40,12 +42,21 @@ from lagmonitor.status import (
     StatusPolicy,
     Verdict,
     describe,
-    evaluate_partitions,
+    judge,
     summarize_group,
 )
-from lagmonitor.window import NO_COMMIT, GroupWindow
+from lagmonitor.window import (
+    NO_COMMIT,
+    GroupWindow,
+    WindowStore,
+    append_samples,
+    segment_first,
+    segment_sums,
+)
 
 MAX_HISTORY_SIZE = 1000
+
+Verdicts = npt.NDArray[np.uint8]
 
 #: Group states that imply live members, even when the broker does not list them.
 LIVE_STATES = frozenset({"Stable", "PreparingRebalance", "CompletingRebalance"})
@@ -122,11 +133,12 @@ class PartitionView(NamedTuple):
 class GroupTrack:
     """What the tracker keeps for one consumer group.
 
-    Partitions are columns in the order of the latest sample (`keys`): their windows live in
-    one `GroupWindow`, and the other per-partition values in plain lists and arrays.
+    Partitions are columns in the order of the latest sample (`keys`): their windows are the
+    group's rows of the tracker's `WindowStore` (`window`), and the other per-partition values
+    are in plain lists and arrays.
     """
 
-    def __init__(self, group: str, config: TrackerConfig) -> None:
+    def __init__(self, group: str, config: TrackerConfig, store: WindowStore) -> None:
         self.group = group
         self.config = config
         self.state = "Unknown"
@@ -134,7 +146,7 @@ class GroupTrack:
         self.members_unknown = False
         self.simple = False
         self.keys: list[TopicPartition] = []
-        self.window = GroupWindow(config.history_size)
+        self.window = GroupWindow(config.history_size, store=store)
         self.earliest = array("q")
         self.owners: dict[TopicPartition, tuple[str, str, str]] = {}
         #: The partitions' rows in the tracker's `EndOffsetTables`.
@@ -143,7 +155,7 @@ class GroupTrack:
         self.lag_seconds: Floats = np.empty(0, np.float64)
         self.lower_bound: Bools = np.empty(0, np.bool_)
         # How the rules judged each partition (a `Verdict`); the status is built when read.
-        self.verdicts = bytearray()
+        self.verdicts: Verdicts = np.empty(0, np.uint8)
         self.missing_topics: tuple[str, ...] = ()
         self.lag_history: deque[tuple[float, int, float | None]] = deque(
             maxlen=config.lag_history_points
@@ -167,8 +179,7 @@ class GroupTrack:
     def partition(self, index: int) -> PartitionView:
         """Partition `index` (in `keys` order) as last sampled and judged."""
         window = self.window
-        slot = window.slot(index)
-        committed = window.committed[slot]
+        committed, end, lag = window.sample(index)
         production = consumption = None
         span = window.span(index)
         if span is not None:
@@ -180,11 +191,11 @@ class GroupTrack:
             tp=self.keys[index],
             committed=None if committed == NO_COMMIT else committed,
             earliest=self.earliest[index],
-            end=window.ends[slot],
-            lag=window.lags[slot],
+            end=end,
+            lag=lag,
             owner=self.owners.get(self.keys[index]),
             time_lag=self._time_lag(index),
-            status=describe(window, index, Verdict(self.verdicts[index]), self.config.status),
+            status=describe(window, index, Verdict(int(self.verdicts[index])), self.config.status),
             completeness=window.completeness(index),
             production_rate=production,
             consumption_rate=consumption,
@@ -212,10 +223,11 @@ class GroupTrack:
 class _Batch:
     """The columns of one sample's groups, gathered for the work done on all at once."""
 
-    __slots__ = ("committed", "ends", "heads", "lags", "rows", "tracks")
+    __slots__ = ("committed", "ends", "heads", "lags", "rows", "tracks", "windows")
 
     def __init__(self) -> None:
         self.tracks: list[GroupTrack] = []
+        self.windows: list[GroupWindow] = []
         self.rows: list[Ints] = []
         self.ends = array("q")
         self.committed = array("q")  # NO_COMMIT for none
@@ -230,6 +242,7 @@ class LagTracker:
         self.config = config or TrackerConfig()
         self.groups: dict[str, GroupTrack] = {}
         self.tables = EndOffsetTables(self.config.table_points)
+        self.windows = WindowStore(self.config.history_size)
         self.topic_offsets: dict[TopicPartition, tuple[int, int]] = {}
         self.sampled_at: float | None = None
         self.poll_ms = 0.0
@@ -251,26 +264,30 @@ class LagTracker:
             self.topic_offsets = {**self.topic_offsets, **sample.topic_offsets}
         seen = set()
         batch = _Batch()
+        groups = self.groups
+        # New groups' rows are made in one step (the first sample would grow them many times).
+        self.windows.reserve(sum(len(o.partitions) for o in sample.groups if o.group not in groups))
         for observation in sample.groups:
             seen.add(observation.group)
-            track = self.groups.get(observation.group)
+            track = groups.get(observation.group)
             if track is None:
-                track = self.groups[observation.group] = GroupTrack(observation.group, self.config)
-            self._ingest_group(track, observation, now, batch)
+                track = groups[observation.group] = GroupTrack(
+                    observation.group, self.config, self.windows
+                )
+            self._ingest_group(track, observation, batch)
             self._dirty[observation.group] = track
+        self._append(batch, now)
         self._time_lags(batch, now)
         if sample.complete and only_group is None:
             self._drop_tables(sample)
             for name in [name for name in self.groups if name not in seen]:
-                del self.groups[name]
+                self.groups.pop(name).window.close()
                 self._dirty.pop(name, None)
                 self._pending.append(LagEvent("group_removed", name, now))
         self.sampled_at = now
         self.poll_ms = sample.poll_ms
 
-    def _ingest_group(
-        self, track: GroupTrack, observed: GroupObservation, now: float, batch: _Batch
-    ) -> None:
+    def _ingest_group(self, track: GroupTrack, observed: GroupObservation, batch: _Batch) -> None:
         track.state = observed.state
         track.members = observed.members
         # Some brokers report a live group's state but not its members: the group then has
@@ -293,26 +310,41 @@ class LagTracker:
         stored: list[int] = (
             [NO_COMMIT if c is None else c for c in committed] if no_commit else committed
         )
-        produced, consumed = track.window.append(now, stored, ends, lags)
         track.earliest = array("q", map(_EARLIEST, parts))
         # Kept as sampled (looking every partition up here would cost more than the rest of
         # the append): only partitions that stand still and the views read it.
         track.owners = observed.owners
-        # End-offset tables and time lags: for the whole sample at once (`_time_lags`).
+        # Windows, end-offset tables and time lags: for the whole sample at once.
         batch.tracks.append(track)
+        batch.windows.append(track.window)
         batch.rows.append(track.rows)
         batch.ends.extend(ends)
         batch.committed.extend(stored)
         batch.lags.extend(lags)
         batch.heads += map(_HEAD, parts)
-        elapsed = None if track.previous_at is None else now - track.previous_at
-        if elapsed is not None and elapsed > 0:
-            track.production_rate = produced / elapsed
-            track.consumption_rate = consumed / elapsed
-        else:
-            track.production_rate = track.consumption_rate = None
-        track.previous_at = now
-        track.sampled_at = now
+
+    def _append(self, batch: _Batch, now: float) -> None:
+        """Append the sample to every group's window at once; set the groups' rates."""
+        if not batch.tracks:
+            return
+        produced, consumed = append_samples(
+            self.windows,
+            batch.windows,
+            now,
+            np.frombuffer(batch.committed, np.int64),
+            np.frombuffer(batch.ends, np.int64),
+            np.frombuffer(batch.lags, np.int64),
+        )
+        rates = zip(batch.tracks, produced.tolist(), consumed.tolist(), strict=True)
+        for track, made, used in rates:
+            elapsed = None if track.previous_at is None else now - track.previous_at
+            if elapsed is not None and elapsed > 0:
+                track.production_rate = made / elapsed
+                track.consumption_rate = used / elapsed
+            else:
+                track.production_rate = track.consumption_rate = None
+            track.previous_at = now
+            track.sampled_at = now
 
     def _time_lags(self, batch: _Batch, now: float) -> None:
         """Update the end-offset tables of every partition of the sample (once per partition,
@@ -373,8 +405,10 @@ class LagTracker:
         sources = [old.get(tp) for tp in keys]
         track.window.relayout(sources)
         track.rows = np.array([self.tables.row(tp) for tp in keys], np.int64)
-        track.verdicts = bytearray(
-            Verdict.NO_SAMPLES if source is None else track.verdicts[source] for source in sources
+        before = track.verdicts
+        track.verdicts = np.array(
+            [Verdict.NO_SAMPLES if source is None else before[source] for source in sources],
+            np.uint8,
         )
         track.keys = keys
         return tuple(unique.values())
@@ -392,50 +426,23 @@ class LagTracker:
         """Statuses and recommendations of the groups ingested since the last call; returns
         the events of this cycle (status changes, recommendation changes, removals)."""
         events, self._pending = self._pending, []
-        policy = self.config.status
-        for track in self._dirty.values():
-            events.extend(self._evaluate_group(track, policy))
-        self._dirty = {}
+        tracks, self._dirty = list(self._dirty.values()), {}
+        if tracks:
+            judged = _Judged(tracks, self.windows, self.config.status)
+            for index, track in enumerate(tracks):
+                events.extend(self._evaluate_group(track, judged, index))
         return events
 
-    def _evaluate_group(self, track: GroupTrack, policy: StatusPolicy) -> list[LagEvent]:
+    def _evaluate_group(self, track: GroupTrack, judged: _Judged, index: int) -> list[LagEvent]:
+        policy = self.config.status
         window = track.window
         count = window.width
-        lags = window.current(window.lags)
-        # Without assignment information, any member may own any partition.
-        unassigned_members = (track.members > 0 or track.members_unknown) and not track.owners
-        candidates: Sequence[int]
-        verdicts = bytearray(count)  # all CAUGHT_UP
-        if policy.allowed_lag == 0:
-            # The common case needs no rules: a partition with a commit and no lag is OK.
-            candidates = list(compress(range(count), lags))
-            current = window.current(window.committed)
-            if NO_COMMIT in current:
-                candidates = sorted(
-                    {*candidates, *compress(range(count), map(eq, current, repeat(NO_COMMIT)))}
-                )
-        else:
-            candidates = range(count)
-        owners, keys = track.owners, track.keys
-        evaluate_partitions(
-            window,
-            candidates,
-            (lambda _: True) if unassigned_members else (lambda index: keys[index] in owners),
-            verdicts,
-            policy,
-        )
-        not_ok = sum(map(verdicts.count, FAILING)) + sum(map(verdicts.count, PENDING))
-        worst = next((i for i in map(verdicts.find, FAILING + PENDING) if i >= 0), None)
-        max_time = _max_time_lag(track, candidates, len(candidates) < count)
-        total = sum(lags)
-        max_lag = max(lags, default=0)
-        if max_lag > 0:
-            track.max_lag_index = lags.index(max_lag)
-        elif count:
-            track.max_lag_index = candidates[0] if candidates else 0
-        else:
-            track.max_lag_index = None
-        track.verdicts = verdicts
+        start, stop = judged.offsets[index], judged.offsets[index + 1]
+        track.verdicts = verdicts = judged.verdicts[start:stop]
+        total = judged.totals[index]
+        worst = judged.worst[index]
+        max_time = judged.time_lag(index)
+        track.max_lag_index = judged.max_lag[index] if count else None
         track.total_lag = total
         track.time_lag = max_time
         track.lag_history.append(
@@ -443,11 +450,14 @@ class LagTracker:
         )
         status = summarize_group(
             count,
-            window.complete(),
-            not_ok,
+            judged.complete[index],
+            judged.not_ok[index],
             None
-            if worst is None
-            else (_label(keys[worst]), describe(window, worst, Verdict(verdicts[worst]), policy)),
+            if worst < 0
+            else (
+                _label(track.keys[worst]),
+                describe(window, worst, Verdict(int(verdicts[worst])), policy),
+            ),
             total,
         )
         recommendation = track.controller.observe(
@@ -503,22 +513,77 @@ class LagTracker:
         return self.evaluate()
 
 
-def _max_time_lag(track: GroupTrack, candidates: Sequence[int], caught_up: bool) -> TimeLag | None:
-    """The group's time lag: the first of the largest among the partitions the rules looked
-    at; 0 when none of them is known but some partition is caught up (those have 0)."""
-    seconds = track.lag_seconds
-    if not len(seconds):
-        return None
-    index = int(seconds.argmax())  # the first of the largest
-    largest = float(seconds[index])
-    if largest > 0:  # only partitions with lag have more than 0, and the rules saw them all
-        return TimeLag(largest, bool(track.lower_bound[index]))
-    if largest < 0:
-        return None
-    zero = next((i for i in candidates if seconds[i] == 0.0), None)
-    if zero is not None:
-        return TimeLag(0.0, bool(track.lower_bound[zero]))
-    return ZERO_TIME_LAG if caught_up else None
+#: Rank of each verdict when picking a group's worst partition (FAILING then PENDING, worst
+#: first; the rest rank last and are never picked).
+_RANK = np.full(len(Verdict), len(FAILING + PENDING), np.int64)
+_RANK[list(FAILING + PENDING)] = np.arange(len(FAILING + PENDING))
+_UNRANKED = len(FAILING + PENDING)
+
+
+class _Judged:
+    """The verdicts and per-group totals of one evaluation, for all its groups at once: the
+    groups' partitions are consecutive (group `i` holds positions `offsets[i]` to
+    `offsets[i + 1]`), and each total is a reduction over a group's segment."""
+
+    def __init__(self, tracks: list[GroupTrack], store: WindowStore, policy: StatusPolicy) -> None:
+        size = store.size
+        widths = np.fromiter((len(t.keys) for t in tracks), np.int64, len(tracks))
+        self.offsets = offsets = np.concatenate(([0], np.cumsum(widths)))
+        rows = np.concatenate([t.window.rows for t in tracks])
+        seq = np.repeat(np.fromiter((t.window.seq for t in tracks), np.int64, len(tracks)), widths)
+        newest = (seq - 1) % size
+        lags = store.lags[rows, newest]
+        no_commit = store.committed[rows, newest] == NO_COMMIT
+
+        def owned(positions: Ints) -> Bools:
+            groups = np.searchsorted(offsets, positions, "right") - 1
+            answers = []
+            for position, group in zip(positions.tolist(), groups.tolist(), strict=True):
+                track = tracks[group]
+                # Without assignment information, any member may own any partition.
+                everyone = (track.members > 0 or track.members_unknown) and not track.owners
+                answers.append(everyone or track.keys[position - offsets[group]] in track.owners)
+            return np.array(answers, np.bool_)
+
+        self.verdicts = verdicts = judge(store, rows, seq, owned, policy)
+        rank = _RANK[verdicts]
+        self.totals: list[int] = segment_sums(lags, offsets).tolist()
+        self.not_ok: list[int] = segment_sums(rank < _UNRANKED, offsets).tolist()
+        self.complete: list[int] = segment_sums(store.first[rows] <= seq - size, offsets).tolist()
+        # The worst partition: the first of the worst rank (-1: all OK).
+        worst, worst_rank = segment_first(rank, offsets, np.minimum, _UNRANKED)
+        self.worst: list[int] = np.where(worst_rank < _UNRANKED, worst, -1).tolist()
+        # The partition with the largest lag (the first of equals); without lag, the first
+        # partition the rules looked at (with no allowed lag: the first without a commit).
+        max_lag, largest = segment_first(lags, offsets, np.maximum, 0)
+        if policy.allowed_lag == 0:
+            first_none, none = segment_first(no_commit, offsets, np.maximum, False)
+            max_lag = np.where((largest == 0) & none, first_none, max_lag)
+        self.max_lag: list[int] = max_lag.tolist()
+        # Time lags: the first of the largest; among zeros, the first partition the rules
+        # looked at (all of them, or with no allowed lag those with lag or without a commit).
+        self.seconds = seconds = np.concatenate([t.lag_seconds for t in tracks])
+        self.lower = np.concatenate([t.lower_bound for t in tracks])
+        self.slowest = segment_first(seconds, offsets, np.maximum, -1.0)[0]
+        looked = (lags > 0) | no_commit if policy.allowed_lag == 0 else np.ones(len(rows), bool)
+        self.first_zero, zero = segment_first(looked & (seconds == 0), offsets, np.maximum, False)
+        self.first_zero[~zero] = -1
+
+    def time_lag(self, index: int) -> TimeLag | None:
+        """Group `index`'s time lag (None: unknown, or no partitions)."""
+        slowest = int(self.slowest[index])
+        if slowest < 0:
+            return None
+        base = int(self.offsets[index])
+        largest = float(self.seconds[base + slowest])
+        if largest > 0:
+            return TimeLag(largest, bool(self.lower[base + slowest]))
+        if largest < 0:
+            return None
+        zero = int(self.first_zero[index])
+        if zero >= 0:
+            return TimeLag(0.0, bool(self.lower[base + zero]))
+        return ZERO_TIME_LAG
 
 
 def _label(tp: TopicPartition) -> str:
