@@ -16,7 +16,7 @@ from __future__ import annotations
 from array import array
 from collections import deque
 from dataclasses import dataclass, field
-from operator import attrgetter, sub
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -61,12 +61,10 @@ Verdicts = npt.NDArray[np.uint8]
 #: Group states that imply live members, even when the broker does not list them.
 LIVE_STATES = frozenset({"Stable", "PreparingRebalance", "CompletingRebalance"})
 
-_KEY = attrgetter("topic", "partition")
+_TOPIC = attrgetter("topic")
+_PARTITION = attrgetter("partition")
 _COMMITTED = attrgetter("committed")
 _END = attrgetter("end")
-_EARLIEST = attrgetter("earliest")
-_NOTHING_BEHIND = attrgetter("no_records_behind")
-_HEAD = attrgetter("head_timestamp")
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,8 +144,12 @@ class GroupTrack:
         self.members_unknown = False
         self.simple = False
         self.keys: list[TopicPartition] = []
+        # The keys' topics and partition numbers (to compare a sample's layout cheaply).
+        self.key_topics: list[str] = []
+        self.key_numbers: list[int] = []
+        #: The partitions as last observed, in `keys` order.
+        self.observed: tuple[PartitionObservation, ...] = ()
         self.window = GroupWindow(config.history_size, store=store)
-        self.earliest = array("q")
         self.owners: dict[TopicPartition, tuple[str, str, str]] = {}
         #: The partitions' rows in the tracker's `EndOffsetTables`.
         self.rows: Ints = np.empty(0, np.int64)
@@ -190,7 +192,7 @@ class GroupTrack:
         return PartitionView(
             tp=self.keys[index],
             committed=None if committed == NO_COMMIT else committed,
-            earliest=self.earliest[index],
+            earliest=self.observed[index].earliest,
             end=end,
             lag=lag,
             owner=self.owners.get(self.keys[index]),
@@ -223,16 +225,32 @@ class GroupTrack:
 class _Batch:
     """The columns of one sample's groups, gathered for the work done on all at once."""
 
-    __slots__ = ("committed", "ends", "heads", "lags", "rows", "tracks", "windows")
+    __slots__ = ("committed", "ends", "parts", "rows", "tracks", "windows")
 
     def __init__(self) -> None:
         self.tracks: list[GroupTrack] = []
         self.windows: list[GroupWindow] = []
         self.rows: list[Ints] = []
+        self.parts: list[PartitionObservation] = []
         self.ends = array("q")
         self.committed = array("q")  # NO_COMMIT for none
-        self.lags = array("q")
-        self.heads: list[float | None] = []
+
+    def lags(self, policy: NoCommitPolicy) -> Ints:
+        """Every partition's lag: the records between the commit and the log end (never
+        negative), 0 when none of them is a record, per `policy` without a commit."""
+        committed = np.frombuffer(self.committed, np.int64)
+        ends = np.frombuffer(self.ends, np.int64)
+        no_commit = committed == NO_COMMIT
+        lags = np.where(no_commit, 0, np.maximum(ends - committed, 0))
+        # Only a partition with lag, or without a commit, can need a closer look.
+        parts = self.parts
+        for position in np.flatnonzero((lags > 0) | no_commit).tolist():
+            partition = parts[position]
+            if partition.no_records_behind:
+                lags[position] = 0
+            elif partition.committed is None:
+                lags[position] = offset_lag(None, partition.end, partition.earliest, policy)
+        return lags
 
 
 class LagTracker:
@@ -276,8 +294,7 @@ class LagTracker:
                 )
             self._ingest_group(track, observation, batch)
             self._dirty[observation.group] = track
-        self._append(batch, now)
-        self._time_lags(batch, now)
+        self._time_lags(batch, self._append(batch, now), now)
         if sample.complete and only_group is None:
             self._drop_tables(sample)
             for name in [name for name in self.groups if name not in seen]:
@@ -296,21 +313,10 @@ class LagTracker:
         track.simple = observed.simple
         track.missing_topics = observed.missing_topics
         parts = observed.partitions
-        if list(map(_KEY, parts)) != track.keys:
+        numbers, topics = track.key_numbers, track.key_topics
+        if list(map(_PARTITION, parts)) != numbers or list(map(_TOPIC, parts)) != topics:
             parts = self._relayout(track, parts)
-        committed = list(map(_COMMITTED, parts))
-        ends = list(map(_END, parts))
-        no_commit = None in committed
-        if no_commit or self.config.no_commit != "latest" or any(map(_NOTHING_BEHIND, parts)):
-            lags = [self._lag(partition) for partition in parts]
-        else:
-            lags = list(map(sub, ends, committed))
-            if lags and min(lags) < 0:
-                lags = [lag if lag > 0 else 0 for lag in lags]
-        stored: list[int] = (
-            [NO_COMMIT if c is None else c for c in committed] if no_commit else committed
-        )
-        track.earliest = array("q", map(_EARLIEST, parts))
+        track.observed = parts
         # Kept as sampled (looking every partition up here would cost more than the rest of
         # the append): only partitions that stand still and the views read it.
         track.owners = observed.owners
@@ -318,22 +324,29 @@ class LagTracker:
         batch.tracks.append(track)
         batch.windows.append(track.window)
         batch.rows.append(track.rows)
-        batch.ends.extend(ends)
-        batch.committed.extend(stored)
-        batch.lags.extend(lags)
-        batch.heads += map(_HEAD, parts)
+        batch.parts += parts
+        batch.ends.extend(map(_END, parts))
+        committed = batch.committed
+        mark = len(committed)
+        try:
+            committed.extend(map(_COMMITTED, parts))
+        except TypeError:  # a partition without a commit
+            del committed[mark:]
+            committed.extend(NO_COMMIT if c is None else c for c in map(_COMMITTED, parts))
 
-    def _append(self, batch: _Batch, now: float) -> None:
-        """Append the sample to every group's window at once; set the groups' rates."""
+    def _append(self, batch: _Batch, now: float) -> Ints:
+        """Append the sample to every group's window at once; set the groups' rates. Returns
+        the lags."""
+        lags = batch.lags(self.config.no_commit)
         if not batch.tracks:
-            return
+            return lags
         produced, consumed = append_samples(
             self.windows,
             batch.windows,
             now,
             np.frombuffer(batch.committed, np.int64),
             np.frombuffer(batch.ends, np.int64),
-            np.frombuffer(batch.lags, np.int64),
+            lags,
         )
         rates = zip(batch.tracks, produced.tolist(), consumed.tolist(), strict=True)
         for track, made, used in rates:
@@ -345,8 +358,9 @@ class LagTracker:
                 track.production_rate = track.consumption_rate = None
             track.previous_at = now
             track.sampled_at = now
+        return lags
 
-    def _time_lags(self, batch: _Batch, now: float) -> None:
+    def _time_lags(self, batch: _Batch, lags: Ints, now: float) -> None:
         """Update the end-offset tables of every partition of the sample (once per partition,
         however many groups read it), then set each group's time lag per partition: 0 without
         lag, exact from the head record's timestamp where known, else interpolated from the
@@ -355,16 +369,16 @@ class LagTracker:
             return
         rows = np.concatenate(batch.rows)
         self.tables.record(rows, np.frombuffer(batch.ends, np.int64), now, self.samples_taken)
-        lags = np.frombuffer(batch.lags, np.int64)
         seconds = np.zeros(len(lags))
         lower = np.zeros(len(lags), np.bool_)
         lagging = np.flatnonzero(lags)
         if len(lagging):
             committed = np.frombuffer(batch.committed, np.int64)[lagging]
             found = np.full(len(lagging), np.nan)
-            heads = batch.heads
+            parts = batch.parts
+            heads = [parts[position].head_timestamp for position in lagging.tolist()]
             if heads.count(None) != len(heads):  # exact where the head timestamp is known
-                known = np.array([np.nan if h is None else h for h in heads])[lagging]
+                known = np.array([np.nan if h is None else h for h in heads])
                 exact = ~np.isnan(known) & (committed != NO_COMMIT)
                 found[exact] = np.maximum(0.0, now - known[exact])
             else:
@@ -382,15 +396,6 @@ class LagTracker:
             track.lag_seconds = seconds[offset : offset + width]
             track.lower_bound = lower[offset : offset + width]
             offset += width
-
-    def _lag(self, partition: PartitionObservation) -> int:
-        """A partition's lag, with the no-commit policy and the gap-without-records case."""
-        if partition.no_records_behind:
-            return 0
-        committed, end = partition.committed, partition.end
-        if committed is not None:
-            return end - committed if end > committed else 0
-        return offset_lag(committed, end, partition.earliest, self.config.no_commit)
 
     def _relayout(
         self, track: GroupTrack, parts: tuple[PartitionObservation, ...]
@@ -411,6 +416,8 @@ class LagTracker:
             np.uint8,
         )
         track.keys = keys
+        track.key_topics = [tp.topic for tp in keys]
+        track.key_numbers = [tp.partition for tp in keys]
         return tuple(unique.values())
 
     def _drop_tables(self, sample: ClusterSample) -> None:
