@@ -144,6 +144,7 @@ class ScalingController:
         self._first_at: float | None = None
         self._previous: GroupSignal | None = None
         self._up_streak: deque[float] = deque(maxlen=self.config.scale_up_samples)
+        #: (time, demand) of the stabilization window, demands decreasing (see `observe`).
         self._window: deque[tuple[float, float]] = deque()
         self._stuck_samples = 0
 
@@ -237,11 +238,16 @@ class ScalingController:
         demand, how = self._demand(signal, current)
         self._previous = signal
 
+        # The highest demand inside the stabilization window: the window keeps only demands
+        # no later one reaches (a newer, higher demand outlives every lower older one), so
+        # the highest is the oldest kept.
         window = self._window
+        while window and window[-1][1] <= demand:
+            window.pop()
         window.append((signal.at, demand))
-        while window and window[0][0] < signal.at - config.stabilization_seconds:
+        while window[0][0] < signal.at - config.stabilization_seconds:
             window.popleft()
-        window_max = max(value for _, value in window)
+        window_max = window[0][1]
 
         stuck = (
             signal.members > 0

@@ -99,6 +99,22 @@ def test_scale_down_only_after_the_window(run: tuple[ControllerConfig, list[Grou
 
 @settings(max_examples=80, deadline=None)
 @given(runs())
+def test_window_max_is_the_highest_demand_inside_the_window(
+    run: tuple[ControllerConfig, list[GroupSignal]],
+) -> None:
+    config, signals = run
+    _, recommendations = replay(config, signals)
+    for index, rec in enumerate(recommendations):
+        window = [
+            float(r.inputs["desired"])  # type: ignore[arg-type]
+            for r in recommendations[: index + 1]
+            if r.at >= rec.at - config.stabilization_seconds
+        ]
+        assert rec.inputs["window_max"] == max(window)
+
+
+@settings(max_examples=80, deadline=None)
+@given(runs())
 def test_scale_up_needs_consecutive_samples(
     run: tuple[ControllerConfig, list[GroupSignal]],
 ) -> None:
