@@ -11,8 +11,9 @@ during a cycle; and the memory held by the windows and by the tracker as a whole
 may be shared, so the load average is printed with the figures.
 
 Anchors: the goal of each case (200 ms per cycle at 100,000 partitions; 1 s per cycle and
-300 MiB of windows at 1,000,000), each figure printed with its ratio to the goal. Also prints
-the simulation table (this controller against the naive one). Run: `python benchmarks/lag.py
+300 MiB of windows at 1,000,000), each figure printed with its ratio to the goal; the offsets
+evaluated per CPU second beside the rates issue 17 states for KMinion and Burrow (figures
+quoted, not measured here: neither runs on this machine). Also prints the simulation table (this controller against the naive one). Run: `python benchmarks/lag.py
 [--case 100k|1m|all] [--groups N --partitions N --goal-ms MS] [--cycles N]`.
 """
 
@@ -39,6 +40,10 @@ from lagmonitor.simulation import compare, format_table
 from lagmonitor.tracker import LagTracker, TrackerConfig
 
 INTERVAL = 10.0
+
+#: Offsets read per second by the known exporters, in thousands (figures stated in issue 17).
+KMINION = (100, 120)
+BURROW = (40, 50)
 
 #: The standard cases: (name, groups, partitions per group, goal per cycle in ms, goal for the
 #: memory held by the windows in MiB or None).
@@ -102,10 +107,10 @@ def rss_mib() -> float:
         return 0.0
 
 
-def deep_size(root: object) -> int:
-    """Bytes of every object reachable from `root` (each counted once; classes, modules and
-    functions left out)."""
-    seen: set[int] = set()
+def deep_size(root: object, skip: tuple[object, ...] = ()) -> int:
+    """Bytes of every object reachable from `root` (each counted once; classes, modules,
+    functions and the objects in `skip` left out)."""
+    seen: set[int] = {id(obj) for obj in skip}
     stack = [root]
     total = 0
     while stack:
@@ -182,7 +187,13 @@ def run_case(
     for track in tracker.groups.values():
         assert track.status is not None
         statuses[track.status.status.value] = statuses.get(track.status.status.value, 0) + 1
-    windows = sum(deep_size(track.window) for track in tracker.groups.values())
+    # The windows: the store's columns (one row per partition) and each group's own part (its
+    # rows' numbers and sample times). The columns are written in full once the windows are
+    # filled, so their size is also what they keep resident.
+    store = tracker.windows
+    windows = store.nbytes + deep_size(
+        [track.window for track in tracker.groups.values()], (store,)
+    )
     held = deep_size(tracker)
     goal = goal_ms / 1000
     print(f"group statuses after {cycle + 1} samples: {dict(sorted(statuses.items()))}")
@@ -199,6 +210,13 @@ def run_case(
         )
     verdict = "within" if statistics.median(wall) <= goal else "over"
     print(f"  whole cycle per partition: {statistics.median(cpu) * 1e6 / total:.2f} us CPU")
+    rate = total / statistics.median(cpu)
+    print(
+        f"  offsets evaluated per CPU second: {rate / 1000:,.0f} k (stated in issue 17, not "
+        f"measured here: KMinion reads about {KMINION[0]}-{KMINION[1]} k offsets/s, Burrow "
+        f"{BURROW[0]}-{BURROW[1]} k/s; ratio {rate / 1000 / KMINION[1]:.1f}x KMinion's upper "
+        f"figure)"
+    )
     print(
         f"anchor: whole cycle / goal = {statistics.median(wall) / goal:.2f} wall ({verdict} "
         f"the goal), {statistics.median(cpu) / goal:.2f} CPU"
@@ -212,7 +230,7 @@ def run_case(
     )
     print(
         f"memory held by the windows: {windows_mib:.1f} MiB ({windows / total:.0f} bytes "
-        f"per partition){against}"
+        f"per partition; {store.rows_in_use:,} rows in use){against}"
     )
     print(
         f"memory held by the tracker (windows, tables, controllers, the last sample's offsets "

@@ -444,8 +444,7 @@ class LagTracker:
         policy = self.config.status
         window = track.window
         count = window.width
-        start, stop = judged.offsets[index], judged.offsets[index + 1]
-        track.verdicts = verdicts = judged.verdicts[start:stop]
+        track.verdicts = verdicts = judged.verdicts[judged.bounds[index] : judged.bounds[index + 1]]
         total = judged.totals[index]
         worst = judged.worst[index]
         max_time = judged.time_lag(index)
@@ -569,27 +568,29 @@ class _Judged:
         self.max_lag: list[int] = max_lag.tolist()
         # Time lags: the first of the largest; among zeros, the first partition the rules
         # looked at (all of them, or with no allowed lag those with lag or without a commit).
-        self.seconds = seconds = np.concatenate([t.lag_seconds for t in tracks])
-        self.lower = np.concatenate([t.lower_bound for t in tracks])
-        self.slowest = segment_first(seconds, offsets, np.maximum, -1.0)[0]
+        seconds = np.concatenate([t.lag_seconds for t in tracks])
+        lower = np.concatenate([t.lower_bound for t in tracks])
+        slowest, largest = segment_first(seconds, offsets, np.maximum, -1.0)
         looked = (lags > 0) | no_commit if policy.allowed_lag == 0 else np.ones(len(rows), bool)
-        self.first_zero, zero = segment_first(looked & (seconds == 0), offsets, np.maximum, False)
-        self.first_zero[~zero] = -1
+        first_zero, zero = segment_first(looked & (seconds == 0), offsets, np.maximum, False)
+        self.largest: list[float] = largest.tolist()
+        self.zero: list[bool] = zero.tolist()
+        if len(rows):  # (an empty group's -1 reads some row: its time lag is None anyway)
+            last = len(rows) - 1
+            starts = offsets[:-1]
+            self.slowest_lower: list[bool] = lower[np.minimum(starts + slowest, last)].tolist()
+            self.zero_lower: list[bool] = lower[np.minimum(starts + first_zero, last)].tolist()
+        self.bounds: list[int] = offsets.tolist()
 
     def time_lag(self, index: int) -> TimeLag | None:
         """Group `index`'s time lag (None: unknown, or no partitions)."""
-        slowest = int(self.slowest[index])
-        if slowest < 0:
-            return None
-        base = int(self.offsets[index])
-        largest = float(self.seconds[base + slowest])
+        largest = self.largest[index]
         if largest > 0:
-            return TimeLag(largest, bool(self.lower[base + slowest]))
-        if largest < 0:
+            return TimeLag(largest, self.slowest_lower[index])
+        if largest < 0:  # all unknown, or no partitions
             return None
-        zero = int(self.first_zero[index])
-        if zero >= 0:
-            return TimeLag(0.0, bool(self.lower[base + zero]))
+        if self.zero[index]:
+            return TimeLag(0.0, self.zero_lower[index])
         return ZERO_TIME_LAG
 
 
