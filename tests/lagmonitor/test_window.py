@@ -20,9 +20,11 @@ OWNER = ("m", "c", "h")
 
 @st.composite
 def samples(draw: st.DrawFn) -> list[ClusterSample]:
-    """A run of complete samples of two groups over a few partitions: partitions come and go,
-    reorder and repeat; offsets mostly move forward but also stand still, rewind, disappear
-    (no commit) and the log end sometimes goes back (a recreated topic)."""
+    """A run of complete samples of up to three groups over a few partitions: groups join,
+    leave and come back (their rows in the shared window store are freed and reused by
+    others); partitions come and go, reorder and repeat; offsets mostly move forward but also
+    stand still, rewind, disappear (no commit) and the log end sometimes goes back (a
+    recreated topic)."""
     steps = draw(st.integers(1, 14))
     state: dict[tuple[str, TopicPartition], tuple[int | None, int]] = {}
     at = 0.0
@@ -30,7 +32,9 @@ def samples(draw: st.DrawFn) -> list[ClusterSample]:
     for _ in range(steps):
         at += draw(st.sampled_from([0.0, 5.0, 10.0, 10.0, 10.0]))
         groups = []
-        for name in ("g", "h"):
+        for name in ("g", "h", "k"):
+            if name != "g" and draw(st.integers(0, 3)) == 0:
+                continue  # absent from this sample: the group left (or has not joined)
             chosen = draw(st.lists(st.sampled_from(POOL), max_size=5))
             parts = []
             for tp in chosen:
