@@ -13,8 +13,9 @@ may be shared, so the load average is printed with the figures.
 Anchors: the goal of each case (200 ms per cycle at 100,000 partitions; 1 s per cycle and
 300 MiB of windows at 1,000,000), each figure printed with its ratio to the goal; the offsets
 evaluated per CPU second beside the rates issue 17 states for KMinion and Burrow (figures
-quoted, not measured here: neither runs on this machine). Also prints the simulation table (this controller against the naive one). Run: `python benchmarks/lag.py
-[--case 100k|1m|all] [--groups N --partitions N --goal-ms MS] [--cycles N]`.
+quoted, not measured here: neither runs on this machine). Also prints the simulation table
+(this controller against the naive one). Run: `python benchmarks/lag.py [--case
+100k|1m|all] [--groups N --partitions N --goal-ms MS] [--cycles N]`.
 """
 
 from __future__ import annotations
