@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 from functools import partial
 from pathlib import Path
 
+from textual import work
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import ModalScreen
@@ -16,8 +18,8 @@ from tui.dialogs.command_bar import CommandScreen
 from tui.dialogs.form import FormField, FormScreen, required
 from tui.dialogs.help import HelpScreen
 from tui.permissions import CLUSTER, Permissions
-from tui.screens import SCREENS, open_screen
-from tui.screens.base import DataScreen
+from tui.screens import SCREEN_NEEDS, SCREENS, open_screen
+from tui.screens.base import SHAPE_ERRORS, DataScreen
 
 #: Commands of the `:` bar besides the screens.
 EXTRA_COMMANDS = ("quit",)
@@ -79,6 +81,22 @@ class StreamgovApp(App[None]):
     def on_mount(self) -> None:
         self.switch_mode(self.start)
         self.set_interval(self.refresh_seconds, self.tick, name="refresh")
+        self.learn_cluster_access()
+
+    @work(exclusive=True, group="access")
+    async def learn_cluster_access(self) -> None:
+        """Ask what the user may do on the cluster (for the screens `:` offers); quietly
+        nothing when the server cannot say now (a 401 asks for a login on the screen)."""
+        with contextlib.suppress(ApiError, ServerUnreachableError, *SHAPE_ERRORS):
+            await self.permissions.learn(self.client, [("CLUSTER", CLUSTER)])
+
+    def screen_names(self) -> list[str]:
+        """The screens the `:` bar offers: those the user may open."""
+        return [
+            name
+            for name in SCREENS
+            if name not in SCREEN_NEEDS or self.permissions.allows(SCREEN_NEEDS[name], CLUSTER)
+        ]
 
     async def on_unmount(self) -> None:
         await self.client.close()
@@ -128,6 +146,7 @@ class StreamgovApp(App[None]):
             if values is None:
                 return
             self.permissions.forget()
+            self.learn_cluster_access()
             self.notify(f"logged in as {values['user'].strip()}")
             if isinstance(self.screen, DataScreen):
                 self.screen.reload()
@@ -166,7 +185,7 @@ class StreamgovApp(App[None]):
 
     def action_command(self) -> None:
         """Open the `:` command bar."""
-        self.push_screen(CommandScreen([*SCREENS, *EXTRA_COMMANDS]), self.goto)
+        self.push_screen(CommandScreen([*self.screen_names(), *EXTRA_COMMANDS]), self.goto)
 
     def action_help(self) -> None:
         """Show every key of the current screen."""

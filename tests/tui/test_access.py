@@ -20,6 +20,7 @@ from tests.tui.conftest import add_users
 from tests.tui.test_app import loaded, rows, until, until_listed
 from tui.app import StreamgovApp
 from tui.client import Credentials, StreamgovClient
+from tui.dialogs.command_bar import CommandScreen
 from tui.dialogs.confirm import ConfirmScreen
 from tui.dialogs.form import FormScreen
 from tui.dialogs.help import HelpScreen
@@ -88,6 +89,9 @@ async def test_a_user_without_write_is_not_offered_changes(secured_url: str) -> 
         help_keys = dict(app.screen._keys)  # type: ignore[attr-defined]
         assert "(disabled: User:viewer may not DELETE TOPIC orders)" in help_keys["^d"]
         assert "disabled" not in help_keys["b"]
+        await pilot.press("escape", "colon")
+        await until(pilot, lambda: isinstance(app.screen, CommandScreen))
+        assert "audit" not in app.screen._names  # type: ignore[attr-defined]
 
 
 async def test_a_super_user_is_offered_every_change(secured_url: str) -> None:
@@ -99,6 +103,7 @@ async def test_a_super_user_is_offered_every_change(secured_url: str) -> None:
         assert app.permissions.principal == "User:admin"
         for action in ("create", "alter", "delete"):
             assert screen.check_action(action, ())
+        assert "audit" in app.screen_names()
         await pilot.press("ctrl+d")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 
+from tui.permissions import Need
 from tui.screens.base import DataScreen
 
 SCREENS: dict[str, str] = {
@@ -18,6 +19,11 @@ SCREENS: dict[str, str] = {
     "replication": "tui.screens.replication:ReplicationScreen",
     "audit": "tui.screens.audit:AuditScreen",
 }
+
+
+#: What opening a screen needs on the server (the `:` bar offers it only to users who have
+#: it): reading the audit log needs DESCRIBE on the cluster, as in Confluent Platform.
+SCREEN_NEEDS: dict[str, Need] = {"audit": Need("DESCRIBE", "CLUSTER", cluster=True)}
 
 
 def open_screen(name: str) -> DataScreen:
