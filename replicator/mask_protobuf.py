@@ -2,13 +2,13 @@
 tag is rewritten, at any depth (nested messages, repeated fields, map values, oneof members).
 Pure, over decoded messages.
 
-A tagged scalar follows `mask_rules.mask_value` (each element of a repeated field); an enum
-becomes its first declared value under both actions (a hashed number would name no value).
-A tagged message field is cleared by `redact`, and by `hash` every scalar inside it is hashed
-(unknown fields dropped); a tagged map is emptied by `redact`, and by `hash` its keys and
-values are hashed. A scalar that is not on the wire (unset, or at its default value without
-presence) stays as it is, so masking never adds data; the oneof member that is set stays the
-one set.
+A tagged scalar follows `mask_rules.mask_value`; an enum becomes its first declared value
+under both actions (a hashed number would name no value). A tagged repeated field or map is
+emptied by `redact`; by `hash` every element, map key and value is hashed (`mask_rules`'
+list and map rules, shared with Avro and JSON Schema). A tagged message field is cleared by
+`redact`, and by `hash` every scalar inside it is hashed (unknown fields dropped). A scalar
+that is not on the wire (unset, or at its default value without presence) stays as it is, so
+masking never adds data; the oneof member that is set stays the one set.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
-from replicator.mask_rules import Action, mask_value
+from replicator.mask_rules import Action, enum_choice, mask_entries, mask_items, mask_value
 
 #: The action for a field (its descriptor and its path of field names from the root), or None.
 ActionOf = Callable[[FieldDescriptor, tuple[str, ...]], Action | None]
@@ -47,7 +47,7 @@ def reachable_fields(descriptor: Descriptor) -> Iterator[FieldDescriptor]:
 
 def _scalar(field: FieldDescriptor, value: Any, action: Action, salt: bytes) -> Any:
     if field.type == FieldDescriptor.TYPE_ENUM:
-        return field.enum_type.values[0].number
+        return enum_choice(field.enum_type.values).number
     if field.cpp_type == FieldDescriptor.CPPTYPE_BOOL:
         return False
     if field.cpp_type in _FLOATS:
@@ -67,27 +67,31 @@ def _submessages(message: Message, field: FieldDescriptor) -> list[Message]:
 
 
 def _mask_map(message: Message, field: FieldDescriptor, action: Action, salt: bytes) -> None:
-    if action == "redact":
-        message.ClearField(field.name)
-        return
     key_field = field.message_type.fields_by_name["key"]
     value_field = field.message_type.fields_by_name["value"]
-    entries: list[tuple[Any, Any]] = []
-    for key, value in getattr(message, field.name).items():
+
+    def mask_item(value: Any) -> Any:
         if isinstance(value, Message):
             copy = type(value)()
             copy.CopyFrom(value)
-            value = copy
-        entries.append((key, value))
+            mask_everything(copy, action, salt)
+            return copy
+        return _scalar(value_field, value, action, salt)
+
+    entries = mask_entries(
+        list(getattr(message, field.name).items()),
+        action,
+        salt,
+        mask_item,
+        lambda key: _scalar(key_field, key, "hash", salt),
+    )
     message.ClearField(field.name)
     container = getattr(message, field.name)
     for key, value in entries:
-        masked_key = _scalar(key_field, key, action, salt)
         if isinstance(value, Message):
-            container[masked_key].CopyFrom(value)
-            mask_everything(container[masked_key], action, salt)
+            container[key].CopyFrom(value)
         else:
-            container[masked_key] = _scalar(value_field, value, action, salt)
+            container[key] = value
 
 
 def mask_field(message: Message, field: FieldDescriptor, action: Action, salt: bytes) -> None:
@@ -103,7 +107,7 @@ def mask_field(message: Message, field: FieldDescriptor, action: Action, salt: b
                 mask_everything(sub, action, salt)
     elif field.is_repeated:
         container = getattr(message, name)
-        masked = [_scalar(field, value, action, salt) for value in container]
+        masked = mask_items(container, action, lambda value: _scalar(field, value, action, salt))
         del container[:]
         container.extend(masked)
     elif _is_set(message, field):

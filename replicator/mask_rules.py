@@ -1,22 +1,37 @@
-"""What a masked field becomes: the rules for one scalar, and for a field at a path in a
-decoded Avro or JSON Schema value. Pure.
+"""What a masked field becomes: the rules shared by every format (Avro, JSON Schema,
+Protobuf). Pure.
 
 `hash` is HMAC-SHA256 keyed with the flow's secret salt, so a masked value cannot be found by
 hashing a list of likely values without the salt, and the same value under the same salt
 always masks the same way (joins on masked columns still work in the test environment):
 hex text for strings, the 32-byte digest for bytes, a non-negative 31-bit number for integers
 (it fits every integer type of every format). `redact` gives the type's empty value. Booleans
-become false and floating-point numbers 0.0 under both actions; null stays null.
+become false and floating-point numbers 0.0 under both actions; null stays null. Values with
+no useful empty form keep their type and lose their content under both actions: dates and
+times become the Unix epoch (midnight for a time of day), decimals zero; a UUID becomes one
+made from the hash (`hash`) or the nil UUID (`redact`).
+
+Structures follow one rule in every format: an enumeration becomes its first symbol (or the
+symbol a schema names as its fallback); a list or map is emptied by `redact`, and by `hash`
+every element, and every map key, is hashed; a record or message is hashed all the way down.
 """
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import hashlib
 import hmac
-from collections.abc import Mapping
-from typing import Any, Literal
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Literal, TypeVar
 
 Action = Literal["hash", "redact"]
+T = TypeVar("T")
+K = TypeVar("K")
+V = TypeVar("V")
+
+_EPOCH = datetime.datetime(1970, 1, 1)
 
 
 class MaskError(Exception):
@@ -44,20 +59,63 @@ def mask_value(value: Any, action: Action, salt: bytes) -> Any:
         return int.from_bytes(keyed_digest(salt, str(value).encode())[:4], "big") & 0x7FFFFFFF
     if isinstance(value, float):
         return 0.0
+    return _mask_typed(value, action, salt)
+
+
+def _mask_typed(value: Any, action: Action, salt: bytes) -> Any:
+    if isinstance(value, datetime.datetime):
+        return _EPOCH.replace(tzinfo=value.tzinfo)
+    if isinstance(value, datetime.date):
+        return _EPOCH.date()
+    if isinstance(value, datetime.time):
+        return datetime.time(0, tzinfo=value.tzinfo)
+    if isinstance(value, decimal.Decimal):
+        return decimal.Decimal(0).quantize(value) if value.is_finite() else decimal.Decimal(0)
+    if isinstance(value, uuid.UUID):
+        if action == "redact":
+            return uuid.UUID(int=0)
+        return uuid.UUID(bytes=keyed_digest(salt, value.bytes)[:16])
     raise MaskError(f"a tagged field holds a {type(value).__name__}: only scalars are masked")
 
 
-def rewrite(document: Any, path: tuple[str, ...], action: Action, salt: bytes) -> Any:
-    """`document` with the field at `path` masked (through arrays: every element)."""
-    if isinstance(document, list):
-        return [rewrite(item, path, action, salt) for item in document]
-    if not path:
-        return mask_value(document, action, salt)
-    if not isinstance(document, dict) or path[0] not in document:
-        return document
-    out = dict(document)
-    out[path[0]] = rewrite(document[path[0]], path[1:], action, salt)
-    return out
+def mask_fixed(value: bytes, size: int, action: Action, salt: bytes) -> bytes:
+    """A fixed-size byte string's replacement, of the same size: zeros under `redact`, the
+    keyed digest stretched by counter (HMAC-SHA256 of the counter and the value) under
+    `hash`."""
+    if action == "redact":
+        return bytes(size)
+    out = b""
+    counter = 0
+    while len(out) < size:
+        out += keyed_digest(salt, counter.to_bytes(4, "big") + value)
+        counter += 1
+    return out[:size]
+
+
+def enum_choice(symbols: Sequence[T], fallback: T | None = None) -> T:
+    """What a tagged enumeration becomes under both actions: the schema's declared fallback
+    symbol when it has one, else its first symbol (a hashed symbol would name none)."""
+    return fallback if fallback is not None else symbols[0]
+
+
+def mask_items(items: Iterable[T], action: Action, mask_item: Callable[[T], V]) -> list[V]:
+    """A tagged list's replacement: empty under `redact`, each element masked under `hash`."""
+    return [] if action == "redact" else [mask_item(item) for item in items]
+
+
+def mask_entries(
+    entries: Iterable[tuple[K, T]],
+    action: Action,
+    salt: bytes,
+    mask_item: Callable[[T], V],
+    mask_key: Callable[[K], K] | None = None,
+) -> list[tuple[K, V]]:
+    """A tagged map's replacement entries: none under `redact`; under `hash` every key is
+    hashed (by `mask_value` unless `mask_key` is given) and every value masked."""
+    if action == "redact":
+        return []
+    key_rule = mask_key or (lambda key: mask_value(key, "hash", salt))
+    return [(key_rule(key), mask_item(value)) for key, value in entries]
 
 
 #: The environment variable holding the masking salt when a flow names none.

@@ -5,9 +5,10 @@ on the source cluster, so nothing tagged is ever copied unmasked.
 Keys and values in the Confluent wire format are decoded and re-encoded through the
 registry's serdes (`registry.serde.recode`, one recoder per format of `FORMATS`: Avro, JSON
 Schema and Protobuf) with the same schema id and, for Protobuf, the same message indexes.
-What a masked field becomes is in `mask_rules` (scalars; Avro and JSON Schema, where a tagged
-record, array of records or map sends the record to the dead-letter topic) and
-`mask_protobuf` (messages, repeated fields, maps, oneofs). A record part whose schema has no
+What a masked field becomes is in `mask_rules` (the rules every format shares), applied by
+`mask_avro` (records, arrays, maps, unions, enums, fixed), `mask_json` (objects, arrays,
+map-like objects, under the schema's constraints) and `mask_protobuf` (messages, repeated
+fields, maps, oneofs). A record part whose schema has no
 masked field is copied byte for byte without decoding. An unknown schema id, bytes that do
 not decode, or a masked value the schema refuses all send the record to the dead-letter topic.
 """
@@ -22,13 +23,14 @@ from typing import Any
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
-from catalog.fields import schema_fields
 from engine.cluster import Cluster
 from engine.errors import TopicAlreadyExistsError
 from engine.types import ConsumedRecord, Record
 from registry.client import RegistryClient, RegistryClientError
 from registry.formats import parse_schema
+from registry.formats.avro import AvroSchema
 from registry.formats.base import ResolvedReference, SchemaError, SchemaType
+from registry.formats.jsonschema import JsonSchema
 from registry.formats.protobuf import ProtobufSchema
 from registry.formats.protobuf.tags import tags_of
 from registry.local_client import LocalRegistryClient
@@ -36,8 +38,13 @@ from registry.serde.base import referenced_schemas
 from registry.serde.recode import Recoder, Recoders
 from registry.serde.wire import SerdeError
 from replicator.flow import Flow
+from replicator.mask_avro import field_tags as avro_field_tags
+from replicator.mask_avro import mask_tree as mask_avro
+from replicator.mask_avro import reachable_fields as avro_fields
+from replicator.mask_json import TAGS_KEYWORD as JSON_TAGS
+from replicator.mask_json import JsonMasker
 from replicator.mask_protobuf import mask_message, reachable_fields
-from replicator.mask_rules import Action, MaskError, rewrite
+from replicator.mask_rules import Action, MaskError
 from replicator.schemas import framed_id
 
 __all__ = ["Action", "MaskError", "Masker", "dead_letter_topic", "source_registry_client"]
@@ -147,32 +154,48 @@ class Masker:
         except (RegistryClientError, SerdeError, SchemaError) as exc:
             raise MaskError(f"schema id {schema_id} cannot be read: {exc}") from None
         declared = self._declared_paths(topic, part)
+        apply: Callable[[Any], Any] | None
         if isinstance(parsed, ProtobufSchema):
             apply = self._message_plan(parsed, declared)
+        elif isinstance(parsed, AvroSchema):
+            apply = self._avro_plan(parsed, declared)
+        elif isinstance(parsed, JsonSchema):
+            apply = self._json_plan(parsed, declared)
         else:
-            apply = self._tree_plan(parsed, part, declared)
+            raise MaskError(f"schema id {schema_id}: {kind.value} values cannot be masked")
         plan = self._plans[(schema_id, topic, part)] = _Plan(recoder, apply)
         return plan
 
-    def _tree_plan(
-        self, parsed: Any, part: str, declared: dict[Path, Action]
+    def _action_of(
+        self, declared: dict[Path, Action]
+    ) -> Callable[[tuple[str, ...], Path], Action | None]:
+        """A field's action from its schema tags, else from the catalog's path."""
+
+        def action_of(tags: tuple[str, ...], path: Path) -> Action | None:
+            return self._action(tags) or declared.get(path)
+
+        return action_of
+
+    def _avro_plan(
+        self, parsed: AvroSchema, declared: dict[Path, Action]
     ) -> Callable[[Any], Any] | None:
-        """Avro and JSON Schema: masked fields by dotted path in the decoded tree."""
-        paths = dict(declared)
-        for info in schema_fields(parsed, part):
-            action = self._action(tuple(t.name for t in info.tags))
-            if action is not None:
-                paths[tuple(info.path.split("."))] = action
-        if not paths:
+        """Avro: masked fields by their `confluent:tags` in any record the schema reaches
+        (references too), and by the catalog's paths from the root."""
+        tagged = any(self._action(avro_field_tags(f)) is not None for f in avro_fields(parsed.root))
+        if not tagged and not declared:
             return None
-        salt = self._salt
+        root, action_of, salt = parsed.root, self._action_of(declared), self._salt
+        return lambda value: mask_avro(value, root, action_of, salt)
 
-        def apply(value: Any) -> Any:
-            for path, action in paths.items():
-                value = rewrite(value, path, action, salt)
-            return value
-
-        return apply
+    def _json_plan(
+        self, parsed: JsonSchema, declared: dict[Path, Action]
+    ) -> Callable[[Any], Any] | None:
+        """JSON Schema: masked properties by their `confluent:tags` wherever the schema (or a
+        schema it references) declares them, and by the catalog's paths from the root."""
+        texts = [parsed.raw, *(ref.schema for ref in parsed.references)]
+        if not any(JSON_TAGS in text for text in texts) and not declared:
+            return None
+        return JsonMasker(parsed.document, parsed.resolved, self._action_of(declared), self._salt)
 
     def _message_plan(
         self, parsed: ProtobufSchema, declared: dict[Path, Action]
@@ -215,7 +238,7 @@ class Masker:
             raise MaskError(f"the {part} does not decode: {exc}") from None
         try:
             masked = plan.apply(decoded.value)
-        except (ValueError, TypeError) as exc:  # a masked value the message type refuses
+        except (ValueError, TypeError, MaskError) as exc:  # a value the schema refuses
             raise MaskError(f"the {part} cannot be masked: {exc}") from None
         try:
             return plan.recoder.encode(decoded, masked)

@@ -245,7 +245,7 @@ def masked_field(spec: FieldSpec, value: Any, action: Action) -> Any:
             return [everything(spec.inner, v, action) for v in value]
         return None if value is None else everything(spec.inner, value, action)
     if spec.label == "repeated":
-        return [masked_scalar(spec.kind, v, action) for v in value]
+        return [] if action == "redact" else [masked_scalar(spec.kind, v, action) for v in value]
     if value is None or (value == SCALARS[spec.kind][1] and spec.label == ""):
         return value  # not on the wire: nothing to mask
     return masked_scalar(spec.kind, value, action)
