@@ -19,7 +19,9 @@ from hypothesis import strategies as st
 from catalog.service import Catalog
 from engine.embedded import EmbeddedCluster
 from engine.types import ConsumedRecord, Record
+from registry.formats.base import SchemaReference
 from registry.local_client import LocalRegistryClient
+from registry.serde.avro import AvroDeserializer
 from registry.service import SchemaRegistry
 from replicator.flow import Flow, FlowError
 from replicator.mask_rules import mask_value
@@ -350,5 +352,81 @@ def test_json_redact_keeps_required_properties_and_meets_constraints(tmp_path: P
     assert dead.value == refused
     reason = dict(dead.headers)["streamgov.dlq.reason"].decode()
     assert "does not encode" in reason and "does not match" in reason, reason
+    registry.close()
+    east.close()
+
+
+def test_tags_in_referenced_schemas_and_catalog_paths_through_maps_are_masked(
+    tmp_path: Path,
+) -> None:
+    from registry.serde.avro import AvroSerializer
+    from registry.serde.jsonschema import JSONSerializer
+
+    east, registry, masker = masker_over(tmp_path, "hash")
+    masker.declared = lambda _topic: {"contacts.city": ("pii",)}  # a catalog path
+    contact = {
+        "type": "record",
+        "name": "Contact",
+        "namespace": "common",
+        "fields": [
+            {"name": "phone", "type": "string", "confluent:tags": ["PII"]},
+            {"name": "city", "type": "string"},
+        ],
+    }
+    registry.register("contact", {"schema": json.dumps(contact)})
+    customer = {
+        "type": "record",
+        "name": "Customer",
+        "fields": [{"name": "contacts", "type": {"type": "map", "values": "common.Contact"}}],
+    }
+    reference = [{"name": "common.Contact", "subject": "contact", "version": 1}]
+    registry.register("t-value", {"schema": json.dumps(customer), "references": reference})
+    local = LocalRegistryClient(registry)
+    refs = [SchemaReference("common.Contact", "contact", 1)]
+    write = AvroSerializer(local, json.dumps(customer), references=refs, auto_register=False)
+    framed_value = write({"contacts": {"home": {"phone": "555-1", "city": "Oslo"}}}, "t")
+    assert framed_value is not None
+    out = masker("east.t", ConsumedRecord("t", 0, 0, 0, None, framed_value))
+    assert out is not None and out.value is not None
+    decoded = AvroDeserializer(local)(out.value)
+    assert decoded == {
+        "contacts": {
+            "home": {
+                "phone": mask_value("555-1", "hash", SALT),
+                "city": mask_value("Oslo", "hash", SALT),
+            }
+        }
+    }
+
+    address = {
+        "type": "object",
+        "properties": {"street": {"type": "string", "confluent:tags": ["PII"]}},
+    }
+    registry.register("address", {"schema": json.dumps(address), "schemaType": "JSON"})
+    person = {
+        "type": "object",
+        "properties": {
+            "homes": {"type": "array", "items": {"$ref": "address.json"}},
+            "name": {"type": "string"},
+        },
+    }
+    reference = [{"name": "address.json", "subject": "address", "version": 1}]
+    body = {"schema": json.dumps(person), "schemaType": "JSON", "references": reference}
+    registry.register("p-value", body)
+    write_json = JSONSerializer(
+        local,
+        json.dumps(person),
+        references=[SchemaReference("address.json", "address", 1)],
+        auto_register=False,
+    )
+    framed_person = write_json({"homes": [{"street": "Main St 1"}], "name": "Ann"}, "p")
+    assert framed_person is not None
+    out = masker("east.p", ConsumedRecord("p", 0, 0, 0, None, framed_person))
+    assert out is not None and out.value is not None
+    assert json.loads(out.value[5:]) == {
+        "homes": [{"street": mask_value("Main St 1", "hash", SALT)}],
+        "name": "Ann",
+    }
+    assert masker.dead_lettered == 0
     registry.close()
     east.close()
