@@ -12,7 +12,6 @@ import contextlib
 import random
 import shutil
 import sqlite3
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,27 +35,6 @@ WAL_CHECKPOINT_BYTES = 16 << 20
 #: The same, for databases whose WAL a background thread checkpoints (`checkpoint.py`): the
 #: commit path checkpoints only if that thread falls this far behind.
 FALLBACK_CHECKPOINT_BYTES = 64 << 20
-
-
-class WriteWouldWaitError(Exception):
-    """Raised in `first_write_without_waiting` when the first write transaction would have to
-    wait for a lock: nothing was written, so the caller can run the same work again where
-    waiting is harmless."""
-
-
-_no_wait = threading.local()
-
-
-@contextlib.contextmanager
-def first_write_without_waiting() -> Iterator[None]:
-    """On this thread, the next write transaction raises `WriteWouldWaitError` instead of waiting
-    when another connection holds the write lock (an event loop appending inline must not
-    block); later ones wait as usual, so work that already wrote is never refused halfway."""
-    _no_wait.first = True
-    try:
-        yield
-    finally:
-        _no_wait.first = False
 
 
 # Primary result codes (the low byte of an extended code) that say something about storage.
@@ -234,8 +212,6 @@ def _begin_immediate(conn: sqlite3.Connection) -> None:
     one writer wait that long for a lock that is free again within a millisecond."""
     deadline = time.monotonic() + BUSY_TIMEOUT_S
     delay = 0.0002
-    once = getattr(_no_wait, "first", False)
-    _no_wait.first = False
     conn.execute("PRAGMA busy_timeout=0")
     try:
         while True:
@@ -245,11 +221,6 @@ def _begin_immediate(conn: sqlite3.Connection) -> None:
             except sqlite3.OperationalError as exc:
                 if not _is_busy(exc):
                     raise
-                if once:
-                    name = getattr(conn, "file", "the database")
-                    raise WriteWouldWaitError(
-                        f"{name} is being written by another connection"
-                    ) from exc
                 if time.monotonic() > deadline:
                     raise ClusterUnavailableError(
                         f"database is locked by another writer for over {BUSY_TIMEOUT_S:.0f}s"

@@ -2,13 +2,6 @@
 
 Produced batches are checked (CRC, codec, sequences), decompressed and stored as the engine's
 rows; fetched records are written back as one uncompressed batch per partition.
-
-A Produce request for one topic, outside transactions, on a cluster that does not fsync every
-commit, is appended on the event loop itself: a commit then costs about what handing the work
-to the pool and back costs, and it saves two thread wake-ups per request (each waits for a
-time slice on a busy machine). Whenever that would wait (the topic's lock held by a pool
-thread, SQLite's write lock held by another connection or process), nothing has been written
-yet and the request runs on the pool instead.
 """
 
 from __future__ import annotations
@@ -20,7 +13,6 @@ from typing import Any
 from engine.auth import Operation, ResourceType
 from engine.embedded.chunks import Chunk, Row
 from engine.embedded.metadata import TopicMeta
-from engine.embedded.sqlite import WriteWouldWaitError, first_write_without_waiting
 from engine.errors import EngineError, OffsetOutOfRangeError
 from engine.kafka_listener import errors
 from engine.kafka_listener.broker import Broker
@@ -72,7 +64,6 @@ def _parse_partition(
     records: bytes | None,
     txn_id: str | None,
     as_rows: bool,
-    inline: bool,
 ) -> _Pending | dict[str, Any]:
     """A partition's record set checked (CRC, counts, transaction, sequences): the batch to
     append, or the partition's reply when it is refused or a duplicate."""
@@ -96,8 +87,6 @@ def _parse_partition(
     except CorruptBatchError:
         return _partition_reply(partition, errors.CORRUPT_MESSAGE)
     if header.transactional:
-        if inline:  # the coordinator's lock can be held across engine writes
-            raise WriteWouldWaitError("a transactional batch is checked on the pool")
         error = broker.transactions.check_produce(
             txn_id, header.producer_id, header.producer_epoch, topic, partition
         )
@@ -147,34 +136,24 @@ def _produce_topic(
     meta: TopicMeta | None,
     partitions: list[Any],
     txn_id: str | None,
-    inline: bool,
 ) -> list[dict[str, Any]]:
-    """Check and append every partition of one topic; the replies in request order. `inline`:
-    raise `WriteWouldWaitError` rather than wait for a lock before the first write."""
+    """Check and append every partition of one topic (`meta`: its entry in the catalog the
+    request was checked against); the replies in request order."""
     replies: dict[int, dict[str, Any]] = {}
     as_rows = meta is not None and meta.log_append_time
-    lock = broker.topic_lock(topic)  # sequence checks and appends of a topic in one order
-    if not lock.acquire(blocking=not inline):
-        raise WriteWouldWaitError(f"topic {topic!r} is being appended to on the pool")
-    try:
+    with broker.topic_lock(topic):  # sequence checks and appends of a topic in one order
         pending: list[_Pending] = []
         for part in partitions:
             if part.index in replies or any(p.partition == part.index for p in pending):
                 replies[part.index] = _partition_reply(part.index, errors.INVALID_REQUEST)
                 continue
-            parsed = _parse_partition(
-                broker, topic, part.index, part.records, txn_id, as_rows, inline
-            )
+            parsed = _parse_partition(broker, topic, part.index, part.records, txn_id, as_rows)
             if isinstance(parsed, _Pending):
                 pending.append(parsed)
             else:
                 replies[part.index] = parsed
         if pending:
-            if inline:
-                with first_write_without_waiting():
-                    outcome = _append(broker, topic, pending)
-            else:
-                outcome = _append(broker, topic, pending)
+            outcome = _append(broker, topic, pending)
             if isinstance(outcome, int) and len(pending) > 1:
                 # One partition's batch failed the whole append: retry each on its own, so
                 # only the failing partition is refused (as Kafka answers per partition).
@@ -206,17 +185,13 @@ def _produce_topic(
                         h.producer_id, topic, p.partition, base, base + h.count - 1
                     )
                 replies[p.partition] = _partition_reply(p.partition, errors.NONE, base)
-    finally:
-        lock.release()
     return [replies[part.index] for part in partitions]
 
 
-def produce_sync(
-    broker: Broker, conn: Connection, body: Any, inline: bool = False
-) -> tuple[dict[str, Any], bool]:
-    """Append every partition of a Produce request (on the pool, or `inline` on the event
-    loop for a single topic: see the module's docstring): the reply, and whether anything was
-    appended (the caller wakes long-polling fetches on the loop)."""
+def produce_sync(broker: Broker, conn: Connection, body: Any) -> tuple[dict[str, Any], bool]:
+    """Append every partition of a Produce request (runs on the pool): the reply, and whether
+    anything was appended (the caller wakes long-polling fetches on the loop, which saves a
+    cross-thread wake-up per request)."""
     known = broker.topics()
     responses = []
     appended = False
@@ -231,7 +206,7 @@ def produce_sync(
             done = {
                 r["index"]: r
                 for r in _produce_topic(
-                    broker, topic, known.get(topic), valid, body.transactional_id, inline
+                    broker, topic, known.get(topic), valid, body.transactional_id
                 )
             }
             replies = [
@@ -261,14 +236,7 @@ async def produce(broker: Broker, conn: Connection, request: Request) -> dict[st
                 for t in body.topic_data
             ]
         }
-    reply: dict[str, Any] | None = None
-    if len(body.topic_data) == 1 and body.transactional_id is None and not broker.engine.durable:
-        try:
-            reply, appended = produce_sync(broker, conn, body, inline=True)
-        except WriteWouldWaitError:
-            reply = None
-    if reply is None:
-        reply, appended = await broker.run(produce_sync, broker, conn, body)
+    reply, appended = await broker.run(produce_sync, broker, conn, body)
     if appended:
         broker.wake_fetches()
     return None if body.acks == 0 else reply

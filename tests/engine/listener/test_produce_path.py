@@ -1,6 +1,5 @@
-"""Where a Produce request is appended: on the event loop when nothing has to wait, on the pool
-when something would (SQLite's write lock held elsewhere), and then without stalling other
-connections or writing anything twice."""
+"""A Produce request that waits for SQLite's write lock (held by another connection, as another
+process would) stalls no other connection, and is written once when the lock is free."""
 
 from __future__ import annotations
 
@@ -32,10 +31,10 @@ def test_a_produce_waiting_for_the_write_lock_stalls_no_other_connection(
     on_pool = threading.Event()
     real = log.produce_sync
 
-    def spied(broker: Any, conn: Any, body: Any, inline: bool = False) -> Any:
-        if not inline and body.topic_data[0].name == locked:
+    def spied(broker: Any, conn: Any, body: Any) -> Any:
+        if body.topic_data[0].name == locked:
             on_pool.set()
-        return real(broker, conn, body, inline)
+        return real(broker, conn, body)
 
     monkeypatch.setattr(log, "produce_sync", spied)
     # Another connection (as another process would) holds the locked topic's write lock.
@@ -62,24 +61,3 @@ def test_a_produce_waiting_for_the_write_lock_stalls_no_other_connection(
     assert delivered == [None]
     records = cluster.fetch(locked, 0, 0)
     assert [r.value for r in records] == [b"waited"]  # written once, after the wait
-
-
-def test_produce_to_a_free_topic_is_appended_on_the_event_loop(
-    served: Served, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    topic = unique("inline")
-    served.cluster.create_topic(topic, 2)
-    threads: list[str] = []
-    real = log.produce_sync
-
-    def spied(broker: Any, conn: Any, body: Any, inline: bool = False) -> Any:
-        threads.append(threading.current_thread().name)
-        return real(broker, conn, body, inline)
-
-    monkeypatch.setattr(log, "produce_sync", spied)
-    p = producer(served.bootstrap)
-    for i in range(20):
-        p.produce(topic, b"v%d" % i, b"k%d" % i)
-    assert p.flush(30) == 0
-    assert threads and set(threads) == {"kafka-listener"}
-    assert sum(served.cluster.list_offsets(topic, OffsetSpec.LATEST).values()) == 20
