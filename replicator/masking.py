@@ -233,15 +233,23 @@ class Masker:
         if plan.apply is None:
             return data
         try:
-            decoded = plan.recoder.decode(data)
+            return self._recode(plan.recoder, plan.apply, data, part)
+        except RecursionError:  # decoding, masking or validating a value nested too deeply
+            raise MaskError(f"the {part} is nested too deeply to mask") from None
+
+    @staticmethod
+    def _recode(recoder: Recoder, apply: Callable[[Any], Any], data: bytes, part: str) -> bytes:
+        """Decode, mask and re-encode one part; `MaskError` says which step failed."""
+        try:
+            decoded = recoder.decode(data)
         except SerdeError as exc:
             raise MaskError(f"the {part} does not decode: {exc}") from None
         try:
-            masked = plan.apply(decoded.value)
+            masked = apply(decoded.value)
         except (ValueError, TypeError, MaskError) as exc:  # a value the schema refuses
             raise MaskError(f"the {part} cannot be masked: {exc}") from None
         try:
-            return plan.recoder.encode(decoded, masked)
+            return recoder.encode(decoded, masked)
         except SerdeError as exc:
             raise MaskError(f"the masked {part} does not encode: {exc}") from None
 

@@ -430,3 +430,20 @@ def test_tags_in_referenced_schemas_and_catalog_paths_through_maps_are_masked(
     assert masker.dead_lettered == 0
     registry.close()
     east.close()
+
+
+def test_a_value_nested_too_deeply_is_dead_lettered_not_raised(tmp_path: Path) -> None:
+    east, registry, masker = masker_over(tmp_path, "redact")
+    schema = {"type": "object", "properties": {"a": {"type": "string", "confluent:tags": ["PII"]}}}
+    body = {"schema": json.dumps(schema), "schemaType": "JSON"}
+    header = struct.pack(">bI", 0, int(str(registry.register("t-value", body)["id"])))
+    for depth in (5_000, 100_000):
+        deep = header + b'{"a": "x", "b": ' + b"[" * depth + b"]" * depth + b"}"
+        assert masker("east.t", ConsumedRecord("t", 0, 0, 0, None, deep)) is None
+    reasons = [
+        dict(r.headers)["streamgov.dlq.reason"]
+        for r in east.fetch(dead_letter_topic("west"), 0, 0, max_records=10)
+    ]
+    assert len(reasons) == 2 and all(b"too deeply" in r for r in reasons), reasons
+    registry.close()
+    east.close()
