@@ -138,14 +138,24 @@ class JsonMasker:
     refs: ResolvedRefs
     action_of: ActionOf
     salt: bytes
+    _seen: dict[tuple[int, ...], Applicable] = field(default_factory=dict, compare=False)
 
     def __call__(self, value: Any) -> Any:
         """`value` with every property `action_of` names masked, at any depth."""
         return self._tree(value, [self.root], ())
 
+    def _applicable(self, schemas: list[Any]) -> Applicable:
+        """`applicable`, kept per combination of schema nodes (they live as long as the
+        schema, and a schema has finitely many)."""
+        key = tuple(id(s) for s in schemas)
+        found = self._seen.get(key)
+        if found is None:
+            found = self._seen[key] = applicable(schemas, self.refs)
+        return found
+
     def _tree(self, value: Any, schemas: list[Any], path: tuple[str, ...]) -> Any:
         if isinstance(value, dict):
-            here = applicable(schemas, self.refs)
+            here = self._applicable(schemas)
             out = {}
             for key, item in value.items():
                 subs, tags, _ = property_schemas(here, key)
@@ -157,13 +167,13 @@ class JsonMasker:
                     out[key] = self._tree(item, subs, item_path)
             return out
         if isinstance(value, list):
-            here = applicable(schemas, self.refs)
+            here = self._applicable(schemas)
             return [self._tree(v, item_schemas(here, i), path) for i, v in enumerate(value)]
         return value
 
     def whole(self, value: Any, schemas: list[Any], action: Action) -> Any:
         """The replacement of a tagged value described by `schemas` (module docstring)."""
-        here = applicable(schemas, self.refs)
+        here = self._applicable(schemas)
         for schema in here.must:
             if "const" in schema:
                 return schema["const"]
