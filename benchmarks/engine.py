@@ -40,8 +40,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine.embedded import EmbeddedCluster
-from engine.fastpath import status
 from engine.types import TopicPartition
+from streamgov.fastpaths import status
 
 #: Records asked for per poll on both sides (`poll` max_records, `consume` num_messages).
 POLL_RECORDS = 500

@@ -84,7 +84,7 @@ class LazyGroup(click.Group):
 def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if not value or ctx.resilient_parsing:
         return
-    from engine.fastpath import status
+    from streamgov.fastpaths import status
 
     click.echo(f"streamgov, version {__version__}\n{status()}")
     ctx.exit()
@@ -99,7 +99,7 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
     expose_value=False,
     is_eager=True,
     callback=_print_version,
-    help="Show the version and whether the C fast path is active, then exit.",
+    help="Show the version and whether the C fast paths are active, then exit.",
 )
 def cli() -> None:
     """The `streamgov` command group (its help is `summary()`)."""

@@ -8,8 +8,8 @@ import time
 
 import click
 
-from engine import fastpath
 from engine.cluster import Cluster
+from streamgov import fastpaths
 from streamgov.cli.common import user_errors
 from streamgov.cli.up import (
     DEFAULT_HOST,
@@ -138,7 +138,7 @@ def demo(
             url=url,
             kafka_bootstrap=listener.bootstrap if listener is not None else None,
             data_dir=embedded_cluster_path(cluster_name),
-            engine=fastpath.status(),
+            engine=fastpaths.status(),
         ):
             click.echo(line, err=True)
         worker = threading.Thread(

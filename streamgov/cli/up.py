@@ -8,7 +8,6 @@ from pathlib import Path
 
 import click
 
-from engine import fastpath
 from engine.embedded import EmbeddedCluster
 from engine.errors import InvalidTopicError
 from engine.topics import RESERVED_TOPICS, validate_topic_name
@@ -16,7 +15,7 @@ from httpapi import is_loopback
 from httpapi.tls import uvicorn_config
 from registry.errors import RegistryError
 from registry.service import SCHEMAS_TOPIC
-from streamgov import __version__
+from streamgov import __version__, fastpaths
 from streamgov.cli.common import cluster_options, cluster_settings, open_cluster, user_errors
 from streamgov.cli.tlsoptions import kafka_security, tls_options, tls_settings
 from streamgov.config import embedded_cluster_path, project_config_file
@@ -259,7 +258,7 @@ def up(
                 else f"{listener.bootstrap} (security.protocol={security})"
             ),
             data_dir=None if on_kafka else embedded_cluster_path(cluster.name),
-            engine=fastpath.status(),
+            engine=fastpaths.status(),
             workers=workers,
         ):
             click.echo(line, err=True)

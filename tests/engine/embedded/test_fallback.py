@@ -14,7 +14,6 @@ from engine.embedded import EmbeddedCluster, chunks, engine, log
 from engine.errors import DamagedFileError
 from engine.fastpath import native
 from engine.types import ConsumedRecord, Record, TopicPartition
-from streamgov import __version__
 
 
 @pytest.fixture()
@@ -75,33 +74,3 @@ def test_the_engine_suite_passes_on_the_pure_python_path() -> None:
     )
     assert result.returncode == 0, result.stdout[-3000:]
     assert " passed" in result.stdout
-
-
-def _version(env: dict[str, str], *prelude: str) -> str:
-    """`streamgov --version` in a fresh interpreter (optionally after `prelude` statements)."""
-    root = Path(__file__).resolve().parents[3]
-    code = "; ".join([*prelude, "from streamgov.cli import main", "main(['--version'])"])
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(root), **env},
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
-@pytest.mark.skipif(native is None, reason="needs the built extension")
-def test_version_says_whether_the_fast_path_is_active() -> None:
-    active = _version({"STREAMGOV_PURE_PYTHON": "0"})
-    assert active.splitlines() == [f"streamgov, version {__version__}", "C fast path: active"]
-    disabled = _version({"STREAMGOV_PURE_PYTHON": "1"})
-    assert "C fast path: NOT active, disabled by STREAMGOV_PURE_PYTHON=1" in disabled
-    # An install whose extension is missing (no compiler, a lost build artefact) says so.
-    missing = _version(
-        {"STREAMGOV_PURE_PYTHON": "0"}, "import sys", "sys.modules['engine._fastpath'] = None"
-    )
-    assert "C fast path: NOT active, the extension engine._fastpath is not installed" in missing
-    assert "pure Python" in missing
