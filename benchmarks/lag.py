@@ -31,12 +31,15 @@ import tracemalloc
 from pathlib import Path
 from types import FunctionType, ModuleType
 
+import numpy as np
+
 # Run as a script, this directory comes first on sys.path and its engine.py would shadow the
 # engine package: put the repository root first.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine.types import TopicPartition
-from lagmonitor.sampler import ClusterSample, GroupObservation, PartitionObservation
+from lagmonitor.columns import PartitionColumns
+from lagmonitor.sampler import ClusterSample, GroupObservation
 from lagmonitor.simulation import compare, format_table
 from lagmonitor.tracker import LagTracker, TrackerConfig
 
@@ -62,12 +65,14 @@ def make_sample(
     at = cycle * INTERVAL
     observations = []
     offsets: dict[TopicPartition, tuple[int, int]] = {}
+    numbers = np.arange(partitions, dtype=np.int64)
+    earliest = np.zeros(partitions, np.int64)
+    # As the sampler does: one owner tuple per member, shared by its partitions.
+    members = [(f"member-{m}", f"client-{m}", "host") for m in range(8)]
     for g in range(groups):
         topic = f"topic-{g}"
         owners = {}
-        parts = []
-        # As the sampler does: one owner tuple per member, shared by its partitions.
-        members = [(f"member-{m}", f"client-{m}", "host") for m in range(8)]
+        ends, commits = [], []
         for p in range(partitions):
             kind = kinds[g][p]
             end = 1000 + cycle * 100 + rng.randint(0, 5)
@@ -80,10 +85,19 @@ def make_sample(
             else:
                 committed = 1200
             tp = TopicPartition(topic, p)
-            parts.append(PartitionObservation(topic, p, min(committed, end), 0, end))
+            ends.append(end)
+            commits.append(min(committed, end))
             owners[tp] = members[p % 8]
             offsets[tp] = (0, end)
-        observations.append(GroupObservation(f"group-{g}", "Stable", 8, owners, tuple(parts)))
+        # The sampler's form: the group's partitions by column.
+        columns = PartitionColumns(
+            ((topic, partitions),),
+            numbers,
+            np.array(commits, np.int64),
+            earliest,
+            np.array(ends, np.int64),
+        )
+        observations.append(GroupObservation(f"group-{g}", "Stable", 8, owners, columns))
     return ClusterSample(at, tuple(observations), offsets, poll_ms=0.0)
 
 

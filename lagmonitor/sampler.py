@@ -2,7 +2,8 @@
 
 A sample is plain data (`ClusterSample`): per group its state, members and, for every
 partition of every topic it consumes, the committed offset, the earliest and log-end offsets
-and, where cheap, the timestamp of the oldest unconsumed record. Log-end offsets are read once
+and, where cheap, the timestamp of the oldest unconsumed record, as NumPy columns
+(`PartitionColumns`, one row per partition). Log-end offsets are read once
 per topic per sample, however many groups read the topic.
 
 Edge cases handled here:
@@ -22,9 +23,11 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
+
+import numpy as np
 
 from engine.cluster import Cluster
 from engine.errors import (
@@ -34,6 +37,8 @@ from engine.errors import (
     UnknownTopicOrPartitionError,
 )
 from engine.types import GroupState, OffsetSpec, TopicPartition
+from lagmonitor.columns import PartitionColumns, PartitionObservation
+from lagmonitor.window import NO_COMMIT
 
 #: How the timestamp of the oldest unconsumed record is obtained: "fetch" reads one record per
 #: lagging partition (cheap on the embedded engine); "interpolate" never reads records and lets
@@ -47,19 +52,6 @@ MAX_PATTERN_LENGTH = 1000
 
 
 @dataclass(frozen=True, slots=True)
-class PartitionObservation:
-    """One partition of a group at sampling time."""
-
-    topic: str
-    partition: int
-    committed: int | None
-    earliest: int
-    end: int
-    head_timestamp: float | None = None
-    no_records_behind: bool = False
-
-
-@dataclass(frozen=True, slots=True)
 class GroupObservation:
     """One consumer group at sampling time."""
 
@@ -67,7 +59,9 @@ class GroupObservation:
     state: str
     members: int
     owners: dict[TopicPartition, tuple[str, str, str]] = field(default_factory=dict)
-    partitions: tuple[PartitionObservation, ...] = ()
+    #: Its partitions; the sampler gives `PartitionColumns` (which the tracker reads by
+    #: column), hand-made samples may give a tuple of observations.
+    partitions: Sequence[PartitionObservation] = ()
     missing_topics: tuple[str, ...] = ()
     simple: bool = False
 
@@ -225,28 +219,46 @@ class Sampler:
             for tp in member.assignment:
                 owners[tp] = owner
         topics = sorted({tp.topic for tp in committed} | {tp.topic for tp in owners})
-        partitions: list[PartitionObservation] = []
+        runs: list[tuple[str, int]] = []
+        numbers: list[int] = []
+        commits: list[int] = []
+        earliests: list[int] = []
+        ends: list[int] = []
+        heads: list[float] = []
+        behind: list[bool] = []
         missing: list[str] = []
         for topic in topics:
             bounds = self._topic_offsets(topic, cache)
             if bounds is None:
                 missing.append(topic)
                 continue
+            runs.append((topic, len(bounds)))
             for partition in sorted(bounds):
                 earliest, end = bounds[partition]
                 tp = TopicPartition(topic, partition)
                 commit = committed.get(tp)
-                partitions.append(
-                    self._observe_partition(
-                        tp, None if commit is None else commit.offset, earliest, end, gap_keys
-                    )
-                )
+                offset = None if commit is None else commit.offset
+                head, no_records = self._observe_partition(tp, offset, earliest, end, gap_keys)
+                numbers.append(partition)
+                commits.append(NO_COMMIT if offset is None else offset)
+                earliests.append(earliest)
+                ends.append(end)
+                heads.append(np.nan if head is None else head)
+                behind.append(no_records)
         return GroupObservation(
             group=name,
             state=description.state.value,
             members=len(description.members),
             owners=owners,
-            partitions=tuple(partitions),
+            partitions=PartitionColumns(
+                tuple(runs),
+                np.array(numbers, np.int64),
+                np.array(commits, np.int64),
+                np.array(earliests, np.int64),
+                np.array(ends, np.int64),
+                np.array(heads, np.float64),
+                np.array(behind, np.bool_),
+            ),
             missing_topics=tuple(missing),
             simple=not description.members and not description.protocol,
         )
@@ -258,9 +270,11 @@ class Sampler:
         earliest: int,
         end: int,
         gap_keys: set[tuple[TopicPartition, int, int]],
-    ) -> PartitionObservation:
+    ) -> tuple[float | None, bool]:
+        """The head record's timestamp where read (None: not read or no record) and whether
+        the gap between the commit and the log end holds no records."""
         if committed is None or committed >= end:
-            return PartitionObservation(tp.topic, tp.partition, committed, earliest, end)
+            return None, False
         head: float | None = None
         behind = False
         try:
@@ -276,9 +290,7 @@ class Sampler:
         except EngineError as exc:
             # A failed read costs only this partition's exact time lag, not the sample.
             self._read_errors.append(f"reading {tp.topic}[{tp.partition}]: {exc}")
-        return PartitionObservation(
-            tp.topic, tp.partition, committed, earliest, end, head, no_records_behind=behind
-        )
+        return head, behind
 
     def _head(self, tp: TopicPartition, committed: int, earliest: int) -> float | None:
         """Timestamp (epoch seconds) of the first record at or after `committed`; None when

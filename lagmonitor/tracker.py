@@ -7,22 +7,23 @@ All groups' windows live in one `WindowStore` and the end-offset tables in one
 `EndOffsetTables`, both NumPy columns with a row per partition: a sample is appended, the time
 lags found and the rules applied for every partition of every group at once, and the group
 totals taken by segment (a group's partitions are consecutive in the sample's columns). The
-Python work left per partition is reading the sample's observations; per group it is the
-summary, the controller step and the events.
+sampler hands each group's partitions as columns (`PartitionColumns`), so no Python work is
+left per partition in a cycle; a group's partition set is only looked at when its layout
+differs from the last sample's. Per group remain the summary, the controller step and the
+events.
 """
 
 from __future__ import annotations
 
-from array import array
 from collections import deque
 from dataclasses import dataclass, field
-from operator import attrgetter
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
 from engine.types import TopicPartition
+from lagmonitor.columns import PartitionColumns
 from lagmonitor.controller import ControllerConfig, GroupSignal, Recommendation, ScalingController
 from lagmonitor.endtables import Bools, EndOffsetTables, Floats, Ints
 from lagmonitor.lag import (
@@ -30,10 +31,9 @@ from lagmonitor.lag import (
     ZERO_TIME_LAG,
     NoCommitPolicy,
     TimeLag,
-    offset_lag,
     rate,
 )
-from lagmonitor.sampler import ClusterSample, GroupObservation, PartitionObservation
+from lagmonitor.sampler import ClusterSample, GroupObservation
 from lagmonitor.status import (
     FAILING,
     PENDING,
@@ -60,11 +60,6 @@ Verdicts = npt.NDArray[np.uint8]
 
 #: Group states that imply live members, even when the broker does not list them.
 LIVE_STATES = frozenset({"Stable", "PreparingRebalance", "CompletingRebalance"})
-
-_TOPIC = attrgetter("topic")
-_PARTITION = attrgetter("partition")
-_COMMITTED = attrgetter("committed")
-_END = attrgetter("end")
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,11 +139,12 @@ class GroupTrack:
         self.members_unknown = False
         self.simple = False
         self.keys: list[TopicPartition] = []
-        # The keys' topics and partition numbers (to compare a sample's layout cheaply).
-        self.key_topics: list[str] = []
-        self.key_numbers: list[int] = []
-        #: The partitions as last observed, in `keys` order.
-        self.observed: tuple[PartitionObservation, ...] = ()
+        # The layout of the last sample's columns (`PartitionColumns.layout`), and which of
+        # its rows are the keys (None: all, in order; else the first of each repeated one).
+        self.layout: object = None
+        self.take: Ints | None = None
+        #: The partitions' earliest offsets as last observed, in `keys` order.
+        self.earliest: Ints = np.empty(0, np.int64)
         self.window = GroupWindow(config.history_size, store=store)
         self.owners: dict[TopicPartition, tuple[str, str, str]] = {}
         #: The partitions' rows in the tracker's `EndOffsetTables`.
@@ -192,7 +188,7 @@ class GroupTrack:
         return PartitionView(
             tp=self.keys[index],
             committed=None if committed == NO_COMMIT else committed,
-            earliest=self.observed[index].earliest,
+            earliest=int(self.earliest[index]),
             end=end,
             lag=lag,
             owner=self.owners.get(self.keys[index]),
@@ -225,31 +221,76 @@ class GroupTrack:
 class _Batch:
     """The columns of one sample's groups, gathered for the work done on all at once."""
 
-    __slots__ = ("committed", "ends", "parts", "rows", "tracks", "windows")
+    __slots__ = ("behind", "committed", "earliest", "ends", "heads", "rows", "tracks", "windows")
 
     def __init__(self) -> None:
         self.tracks: list[GroupTrack] = []
         self.windows: list[GroupWindow] = []
         self.rows: list[Ints] = []
-        self.parts: list[PartitionObservation] = []
-        self.ends = array("q")
-        self.committed = array("q")  # NO_COMMIT for none
+        self.committed: list[Ints] = []  # NO_COMMIT for none
+        self.earliest: list[Ints] = []
+        self.ends: list[Ints] = []
+        self.heads: list[Floats] = []  # NaN: unknown
+        self.behind: list[Bools] = []
+
+    def add(self, track: GroupTrack, columns: PartitionColumns) -> None:
+        """Add a group's columns (in the order of its keys)."""
+        take = track.take
+        self.tracks.append(track)
+        self.windows.append(track.window)
+        self.rows.append(track.rows)
+        self.committed.append(_taken(columns.committed, take))
+        self.earliest.append(_taken(columns.earliest, take))
+        self.ends.append(_taken(columns.ends, take))
+        self.heads.append(_taken(columns.heads, take))
+        self.behind.append(_taken(columns.no_records_behind, take))
+        track.earliest = self.earliest[-1]
+
+
+_G = TypeVar("_G", bound=np.generic)
+
+
+def _taken(column: npt.NDArray[_G], take: Ints | None) -> npt.NDArray[_G]:
+    return column if take is None else column[take]
+
+
+def _joined(parts: list[npt.NDArray[_G]], empty: npt.NDArray[_G]) -> npt.NDArray[_G]:
+    return np.concatenate(parts) if parts else empty
+
+
+class _Columns(NamedTuple):
+    """A whole sample's columns (every group's partitions, consecutive)."""
+
+    committed: Ints
+    earliest: Ints
+    ends: Ints
+    heads: Floats
+    behind: Bools
+
+    @classmethod
+    def of(cls, batch: _Batch) -> _Columns:
+        """Join the batch's per-group columns."""
+        no_ints = np.empty(0, np.int64)
+        return cls(
+            _joined(batch.committed, no_ints),
+            _joined(batch.earliest, no_ints),
+            _joined(batch.ends, no_ints),
+            _joined(batch.heads, np.empty(0, np.float64)),
+            _joined(batch.behind, np.empty(0, np.bool_)),
+        )
 
     def lags(self, policy: NoCommitPolicy) -> Ints:
         """Every partition's lag: the records between the commit and the log end (never
-        negative), 0 when none of them is a record, per `policy` without a commit."""
-        committed = np.frombuffer(self.committed, np.int64)
-        ends = np.frombuffer(self.ends, np.int64)
+        negative), 0 when none of them is a record, per `policy` without a commit (as
+        `lagmonitor.lag.offset_lag`)."""
+        committed, ends = self.committed, self.ends
         no_commit = committed == NO_COMMIT
-        lags = np.where(no_commit, 0, np.maximum(ends - committed, 0))
-        # Only a partition with lag, or without a commit, can need a closer look.
-        parts = self.parts
-        for position in np.flatnonzero((lags > 0) | no_commit).tolist():
-            partition = parts[position]
-            if partition.no_records_behind:
-                lags[position] = 0
-            elif partition.committed is None:
-                lags[position] = offset_lag(None, partition.end, partition.earliest, policy)
+        if policy == "earliest":
+            behind_from = np.where(no_commit, self.earliest, committed)
+        else:
+            behind_from = np.where(no_commit, ends, committed)
+        lags = np.maximum(ends - behind_from, 0)
+        lags[self.behind] = 0
         return lags
 
 
@@ -285,6 +326,7 @@ class LagTracker:
         groups = self.groups
         # New groups' rows are made in one step (the first sample would grow them many times).
         self.windows.reserve(sum(len(o.partitions) for o in sample.groups if o.group not in groups))
+
         for observation in sample.groups:
             seen.add(observation.group)
             track = groups.get(observation.group)
@@ -294,7 +336,8 @@ class LagTracker:
                 )
             self._ingest_group(track, observation, batch)
             self._dirty[observation.group] = track
-        self._time_lags(batch, self._append(batch, now), now)
+        columns = _Columns.of(batch)
+        self._time_lags(batch, columns, self._append(batch, columns, now), now)
         if sample.complete and only_group is None:
             self._drop_tables(sample)
             for name in [name for name in self.groups if name not in seen]:
@@ -312,41 +355,25 @@ class LagTracker:
         track.members_unknown = observed.members == 0 and observed.state in LIVE_STATES
         track.simple = observed.simple
         track.missing_topics = observed.missing_topics
-        parts = observed.partitions
-        numbers, topics = track.key_numbers, track.key_topics
-        if list(map(_PARTITION, parts)) != numbers or list(map(_TOPIC, parts)) != topics:
-            parts = self._relayout(track, parts)
-        track.observed = parts
+        columns = PartitionColumns.of(observed.partitions)
+        layout = columns.layout
+        if layout != track.layout:
+            self._relayout(track, columns)
+            track.layout = layout
         # Kept as sampled (looking every partition up here would cost more than the rest of
         # the append): only partitions that stand still and the views read it.
         track.owners = observed.owners
         # Windows, end-offset tables and time lags: for the whole sample at once.
-        batch.tracks.append(track)
-        batch.windows.append(track.window)
-        batch.rows.append(track.rows)
-        batch.parts += parts
-        batch.ends.extend(map(_END, parts))
-        committed = batch.committed
-        mark = len(committed)
-        try:
-            committed.extend(map(_COMMITTED, parts))
-        except TypeError:  # a partition without a commit
-            del committed[mark:]
-            committed.extend(NO_COMMIT if c is None else c for c in map(_COMMITTED, parts))
+        batch.add(track, columns)
 
-    def _append(self, batch: _Batch, now: float) -> Ints:
+    def _append(self, batch: _Batch, columns: _Columns, now: float) -> Ints:
         """Append the sample to every group's window at once; set the groups' rates. Returns
         the lags."""
-        lags = batch.lags(self.config.no_commit)
+        lags = columns.lags(self.config.no_commit)
         if not batch.tracks:
             return lags
         produced, consumed = append_samples(
-            self.windows,
-            batch.windows,
-            now,
-            np.frombuffer(batch.committed, np.int64),
-            np.frombuffer(batch.ends, np.int64),
-            lags,
+            self.windows, batch.windows, now, columns.committed, columns.ends, lags
         )
         rates = zip(batch.tracks, produced.tolist(), consumed.tolist(), strict=True)
         for track, made, used in rates:
@@ -360,7 +387,7 @@ class LagTracker:
             track.sampled_at = now
         return lags
 
-    def _time_lags(self, batch: _Batch, lags: Ints, now: float) -> None:
+    def _time_lags(self, batch: _Batch, columns: _Columns, lags: Ints, now: float) -> None:
         """Update the end-offset tables of every partition of the sample (once per partition,
         however many groups read it), then set each group's time lag per partition: 0 without
         lag, exact from the head record's timestamp where known, else interpolated from the
@@ -368,21 +395,17 @@ class LagTracker:
         if not batch.tracks:
             return
         rows = np.concatenate(batch.rows)
-        self.tables.record(rows, np.frombuffer(batch.ends, np.int64), now, self.samples_taken)
+        self.tables.record(rows, columns.ends, now, self.samples_taken)
         seconds = np.zeros(len(lags))
         lower = np.zeros(len(lags), np.bool_)
         lagging = np.flatnonzero(lags)
         if len(lagging):
-            committed = np.frombuffer(batch.committed, np.int64)[lagging]
+            committed = columns.committed[lagging]
             found = np.full(len(lagging), np.nan)
-            parts = batch.parts
-            heads = [parts[position].head_timestamp for position in lagging.tolist()]
-            if heads.count(None) != len(heads):  # exact where the head timestamp is known
-                known = np.array([np.nan if h is None else h for h in heads])
-                exact = ~np.isnan(known) & (committed != NO_COMMIT)
-                found[exact] = np.maximum(0.0, now - known[exact])
-            else:
-                exact = np.zeros(len(lagging), np.bool_)
+            known = columns.heads[lagging]
+            # Exact where the head record's timestamp is known.
+            exact = ~np.isnan(known) & (committed != NO_COMMIT)
+            found[exact] = np.maximum(0.0, now - known[exact])
             table = ~exact & (committed != NO_COMMIT)
             if table.any():
                 found[table], lower[lagging[table]] = self.tables.seconds_behind(
@@ -397,15 +420,18 @@ class LagTracker:
             track.lower_bound = lower[offset : offset + width]
             offset += width
 
-    def _relayout(
-        self, track: GroupTrack, parts: tuple[PartitionObservation, ...]
-    ) -> tuple[PartitionObservation, ...]:
+    def _relayout(self, track: GroupTrack, columns: PartitionColumns) -> None:
         """Follow a change in the group's partitions: kept ones keep their window and table,
-        new ones start empty. Returns the partitions to use (a repeated one counts once)."""
-        unique: dict[TopicPartition, PartitionObservation] = {}
-        for partition in parts:
-            unique.setdefault(TopicPartition(partition.topic, partition.partition), partition)
+        new ones start empty. A repeated partition counts once (its first row)."""
+        unique: dict[TopicPartition, int] = {}
+        for position, tp in enumerate(
+            map(TopicPartition, columns.topics(), columns.numbers.tolist())
+        ):
+            unique.setdefault(tp, position)
         keys = list(unique)
+        track.take = (
+            None if len(keys) == len(columns) else np.fromiter(unique.values(), np.int64, len(keys))
+        )
         old = {tp: index for index, tp in enumerate(track.keys)}
         sources = [old.get(tp) for tp in keys]
         track.window.relayout(sources)
@@ -416,9 +442,6 @@ class LagTracker:
             np.uint8,
         )
         track.keys = keys
-        track.key_topics = [tp.topic for tp in keys]
-        track.key_numbers = [tp.partition for tp in keys]
-        return tuple(unique.values())
 
     def _drop_tables(self, sample: ClusterSample) -> None:
         """Forget the tables of partitions that no longer exist. A table some group read in

@@ -1,0 +1,138 @@
+"""One group's partitions in a sample, by column: what the sampler hands the tracker.
+
+A `PartitionColumns` holds NumPy arrays with one row per partition (number, committed offset,
+earliest and log-end offsets, head timestamp, whether the gap holds no records) and the
+partitions' topics as runs of consecutive rows. The tracker reads whole columns at once
+instead of one Python object per partition, and compares `layout` (topics and partition
+numbers, compared as bytes) to tell whether a group's partition set changed since the last
+sample. It is also a sequence of `PartitionObservation`s, built when read (tests and tools
+that look at one partition).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import groupby
+from typing import overload
+
+import numpy as np
+import numpy.typing as npt
+
+from lagmonitor.window import NO_COMMIT
+
+Ints = npt.NDArray[np.int64]
+Floats = npt.NDArray[np.float64]
+Bools = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionObservation:
+    """One partition of a group at sampling time."""
+
+    topic: str
+    partition: int
+    committed: int | None
+    earliest: int
+    end: int
+    head_timestamp: float | None = None
+    no_records_behind: bool = False
+
+
+class PartitionColumns(Sequence[PartitionObservation]):
+    """A group's partitions at sampling time, one row each (see the module docstring).
+
+    `committed` holds `NO_COMMIT` where the group has no commit and `heads` NaN where the head
+    record's timestamp is unknown. `runs` names the topic of the rows: (topic, rows) pairs in
+    row order.
+    """
+
+    __slots__ = ("committed", "earliest", "ends", "heads", "no_records_behind", "numbers", "runs")
+
+    def __init__(
+        self,
+        runs: tuple[tuple[str, int], ...],
+        numbers: Ints,
+        committed: Ints,
+        earliest: Ints,
+        ends: Ints,
+        heads: Floats | None = None,
+        no_records_behind: Bools | None = None,
+    ) -> None:
+        rows = len(numbers)
+        if sum(count for _, count in runs) != rows or not (
+            len(committed) == len(earliest) == len(ends) == rows
+        ):
+            raise ValueError("partition columns must all have one row per partition")
+        self.runs = runs
+        self.numbers = numbers
+        self.committed = committed
+        self.earliest = earliest
+        self.ends = ends
+        self.heads = np.full(rows, np.nan) if heads is None else heads
+        self.no_records_behind = (
+            np.zeros(rows, np.bool_) if no_records_behind is None else no_records_behind
+        )
+
+    @classmethod
+    def of(cls, partitions: Iterable[PartitionObservation]) -> PartitionColumns:
+        """The columns of these observations (returned as they are if already columns)."""
+        if isinstance(partitions, PartitionColumns):
+            return partitions
+        parts = tuple(partitions)
+        rows = len(parts)
+        return cls(
+            tuple((topic, len(list(run))) for topic, run in groupby(p.topic for p in parts)),
+            np.fromiter((p.partition for p in parts), np.int64, rows),
+            np.fromiter(
+                (NO_COMMIT if p.committed is None else p.committed for p in parts), np.int64, rows
+            ),
+            np.fromiter((p.earliest for p in parts), np.int64, rows),
+            np.fromiter((p.end for p in parts), np.int64, rows),
+            np.fromiter(
+                (np.nan if p.head_timestamp is None else p.head_timestamp for p in parts),
+                np.float64,
+                rows,
+            ),
+            np.fromiter((p.no_records_behind for p in parts), np.bool_, rows),
+        )
+
+    @property
+    def layout(self) -> tuple[tuple[tuple[str, int], ...], bytes]:
+        """The topics and partition numbers, row by row, as one cheap comparable value."""
+        return self.runs, self.numbers.tobytes()
+
+    def topics(self) -> list[str]:
+        """The topic of every row."""
+        return [topic for topic, count in self.runs for _ in range(count)]
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    @overload
+    def __getitem__(self, index: int) -> PartitionObservation: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[PartitionObservation]: ...
+    def __getitem__(
+        self, index: int | slice
+    ) -> PartitionObservation | Sequence[PartitionObservation]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        row = range(len(self))[index]
+        committed = int(self.committed[row])
+        head = float(self.heads[row])
+        return PartitionObservation(
+            self.topics()[row],
+            int(self.numbers[row]),
+            None if committed == NO_COMMIT else committed,
+            int(self.earliest[row]),
+            int(self.ends[row]),
+            None if np.isnan(head) else head,
+            bool(self.no_records_behind[row]),
+        )
+
+    def __iter__(self) -> Iterator[PartitionObservation]:
+        return (self[row] for row in range(len(self)))
+
+    def __repr__(self) -> str:
+        return f"PartitionColumns({list(self)!r})"
