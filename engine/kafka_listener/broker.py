@@ -34,7 +34,8 @@ T = TypeVar("T")
 #: How often a long-polling fetch looks again for records written by another process
 #: (appends made through this listener wake it at once).
 EXTERNAL_WRITE_POLL_S = 0.1
-
+#: The default broker `fetch.max.bytes` (see `BrokerSettings.fetch_max_bytes`).
+FETCH_MAX_BYTES = 1024 * 1024
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +49,10 @@ class BrokerSettings:
     node_id: int = 1
     auto_create_topics: bool = True
     max_request_bytes: int = 100 * 1024 * 1024
+    #: the broker's `fetch.max.bytes`: the most record bytes one Fetch response carries,
+    #: whatever the request asks (the first batch still goes in whole). A small response
+    #: lets the client parse it while the next one is on its way.
+    fetch_max_bytes: int = FETCH_MAX_BYTES
 
 
 class Broker:

@@ -24,7 +24,7 @@ from kio.index import KioIndexError
 from engine.auth import Authenticator, Authorizer, ClientQuotas
 from engine.embedded import EmbeddedCluster
 from engine.kafka_listener import apis, audit, messages, throttling
-from engine.kafka_listener.broker import Broker, BrokerSettings
+from engine.kafka_listener.broker import FETCH_MAX_BYTES, Broker, BrokerSettings
 from engine.kafka_listener.context import Connection, Request
 from engine.kafka_listener.framing import (
     API_VERSIONS_KEY,
@@ -57,6 +57,7 @@ class KafkaListener:
         quotas: ClientQuotas | None = None,
         auto_create_topics: bool = True,
         max_request_bytes: int = 100 * 1024 * 1024,
+        fetch_max_bytes: int = FETCH_MAX_BYTES,
         ssl_context: ssl.SSLContext | None = None,
         certificate_principal: Callable[[bytes], str] | None = None,
     ) -> None:
@@ -76,6 +77,7 @@ class KafkaListener:
             self.port,
             auto_create_topics=auto_create_topics,
             max_request_bytes=max_request_bytes,
+            fetch_max_bytes=fetch_max_bytes,
         )
         self.broker = Broker(cluster, settings, authorizer, authenticator=authenticator)
         self.broker.quotas = quotas

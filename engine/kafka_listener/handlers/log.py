@@ -18,6 +18,7 @@ from engine.kafka_listener import errors
 from engine.kafka_listener.broker import Broker
 from engine.kafka_listener.context import Connection, Request
 from engine.kafka_listener.records import (
+    HEADER_SIZE,
     BatchHeader,
     CorruptBatchError,
     check_crc,
@@ -249,7 +250,11 @@ def _fetch_partition(
     offset: int,
     max_bytes: int,
     committed_only: bool,
+    first: bool = True,
 ) -> tuple[dict[str, Any], int]:
+    """A partition's part of a Fetch reply and the bytes of its batch, at most `max_bytes`
+    (batch header included) unless it is the `first` partition with data, which gets its first
+    record whatever its size (KIP-74)."""
     reply: dict[str, Any] = {
         "partition_index": partition,
         "error_code": errors.NONE,
@@ -278,12 +283,12 @@ def _fetch_partition(
         return reply, 0
     stable = broker.transactions.last_stable_offset(topic, partition, end)
     reply.update(high_watermark=end, last_stable_offset=stable, log_start_offset=start)
-    section, count, first, last, base_ts, max_ts = chunks_to_records(
-        chunks, offset, stable if committed_only else end, max_bytes
+    section, count, low, last, base_ts, max_ts = chunks_to_records(
+        chunks, offset, stable if committed_only else end, max(max_bytes - HEADER_SIZE, 1)
     )
-    if count == 0:
+    if count == 0 or (not first and len(section) + HEADER_SIZE > max_bytes):
         return reply, 0
-    reply["records"] = frame_batch(section, count, first, last, base_ts, max_ts)
+    reply["records"] = frame_batch(section, count, low, last, base_ts, max_ts)
     return reply, len(reply["records"])
 
 
@@ -291,7 +296,8 @@ def fetch_sync(broker: Broker, conn: Connection, body: Any) -> tuple[dict[str, A
     """One pass over every partition of a Fetch request; the reply and the bytes it holds."""
     known = broker.topics()
     committed_only = getattr(body, "isolation_level", 0) == 1
-    remaining = body.max_bytes if body.max_bytes > 0 else 0x7FFFFFFF
+    asked = body.max_bytes if body.max_bytes > 0 else 0x7FFFFFFF
+    remaining = min(asked, broker.settings.fetch_max_bytes)
     total = 0
     responses = []
     for topic_data in body.topics:
@@ -316,8 +322,9 @@ def fetch_sync(broker: Broker, conn: Connection, body: Any) -> tuple[dict[str, A
                     }
                 )
                 continue
-            # KIP-74: the first partition with data gets at least one whole batch.
-            limit = min(part.partition_max_bytes, remaining) if total else part.partition_max_bytes
+            # KIP-74: the first partition with data gets at least one whole batch, even past
+            # the limits (chunks_to_records always takes the first record).
+            limit = min(part.partition_max_bytes, remaining)
             if limit <= 0:
                 limit = 1 if not total else 0
             if limit <= 0:
@@ -326,7 +333,7 @@ def fetch_sync(broker: Broker, conn: Connection, body: Any) -> tuple[dict[str, A
                 parts.append(reply)
                 continue
             reply, size = _fetch_partition(
-                broker, topic, part.partition, part.fetch_offset, limit, committed_only
+                broker, topic, part.partition, part.fetch_offset, limit, committed_only, not total
             )
             total += size
             remaining -= size
