@@ -82,16 +82,81 @@ def server_context(settings: TlsSettings) -> ssl.SSLContext:
 
 def _chain_problem(settings: TlsSettings, exc: ssl.SSLError) -> str:
     """What went wrong loading the certificate and key, naming the file."""
+    return _chain_fault(settings.cert, settings.key, exc)[1]
+
+
+def _chain_fault(cert: Path, key: Path, exc: ssl.SSLError) -> tuple[str, str]:
+    """Which file (`cert` or `key`) made loading the pair fail, and why, naming it."""
     reason = (exc.reason or "").upper()
     if "KEY_VALUES_MISMATCH" in reason:
-        return f"the TLS private key {settings.key} does not match the certificate {settings.cert}"
-    if _encrypted(settings.key):
-        return f"cannot decrypt the TLS private key {settings.key}: wrong or missing password"
+        return "key", f"the TLS private key {key} does not match the certificate {cert}"
+    if _encrypted(key):
+        return "key", f"cannot decrypt the TLS private key {key}: wrong or missing password"
     try:
-        ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_verify_locations(cafile=str(settings.cert))
+        ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_verify_locations(cafile=str(cert))
     except (ssl.SSLError, OSError):
-        return f"the TLS certificate {settings.cert} holds no PEM certificate"
-    return f"the TLS private key {settings.key} holds no usable PEM private key"
+        return "cert", f"the TLS certificate {cert} holds no PEM certificate"
+    return "key", f"the TLS private key {key} holds no usable PEM private key"
+
+
+class ClientTlsError(TlsError):
+    """A client-side TLS file that cannot be used; `which` is `ca`, `cert` or `key`."""
+
+    def __init__(self, which: str, message: str) -> None:
+        super().__init__(message)
+        self.which = which
+
+
+@dataclass(frozen=True)
+class ClientCertificate:
+    """A client certificate (PEM, may hold the chain) and its private key, presented to a
+    server that asks for one; the key's password is never shown."""
+
+    cert: Path
+    key: Path
+    key_password: str | None = field(default=None, repr=False)
+
+
+def client_context(
+    ca: Path | None = None, certificate: ClientCertificate | None = None
+) -> ssl.SSLContext:
+    """The context an HTTP client uses to reach a server over TLS (1.2 and later): it trusts
+    the PEM bundle `ca` (else the default bundle, or `SSL_CERT_FILE` / `SSL_CERT_DIR` as
+    httpx reads them) and presents `certificate` when the server asks. Raises
+    `ClientTlsError` naming the file that is missing, unreadable, not PEM or whose key does
+    not match; an encrypted key never makes OpenSSL prompt."""
+    if ca is not None:
+        _client_file(ca, "ca", "TLS CA file")
+        try:
+            context = ssl.create_default_context(cafile=str(ca))
+        except (ssl.SSLError, OSError):
+            raise ClientTlsError("ca", f"the TLS CA file {ca} holds no PEM certificate") from None
+    else:
+        import httpx  # its default trust: certifi, or SSL_CERT_FILE / SSL_CERT_DIR
+
+        context = httpx.create_ssl_context()
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if certificate is not None:
+        _client_file(certificate.cert, "cert", "TLS certificate")
+        _client_file(certificate.key, "key", "TLS private key")
+        try:
+            context.load_cert_chain(
+                certificate.cert, certificate.key, password=certificate.key_password or ""
+            )
+        except ssl.SSLError as exc:
+            raise ClientTlsError(*_chain_fault(certificate.cert, certificate.key, exc)) from None
+        except OSError as exc:
+            raise ClientTlsError(
+                "cert", f"cannot load {certificate.cert} with {certificate.key}: {exc}"
+            ) from None
+    return context
+
+
+def _client_file(path: Path, which: str, what: str) -> None:
+    try:
+        _readable(path, what)
+    except TlsError as exc:
+        raise ClientTlsError(which, str(exc)) from None
 
 
 def _encrypted(key: Path) -> bool:
@@ -165,3 +230,27 @@ def uvicorn_config(app: Any, tls: TlsSettings | None, **options: Any) -> Any:
     config.load()
     config.ssl = context  # uvicorn serves with `config.ssl` once loaded
     return config
+
+
+#: What an HTTP client accepts as its `verify`: a ready context, True (default trust), False
+#: (no verification) or the path of a CA bundle to trust.
+Verify = ssl.SSLContext | bool | str | Path
+
+
+def client_verify(
+    verify: Verify = True, cert: ClientCertificate | None = None
+) -> ssl.SSLContext | bool:
+    """`verify` and `cert` as the one `verify` value httpx takes: a CA path or a client
+    certificate becomes a `client_context` (errors: `ClientTlsError`); a context is used as
+    given, and then carries any client certificate itself."""
+    if isinstance(verify, ssl.SSLContext):
+        if cert is not None:
+            raise ValueError("give the client certificate in the SSL context, or a CA path")
+        return verify
+    if isinstance(verify, bool) and cert is None:
+        return verify
+    context = client_context(None if isinstance(verify, bool) else Path(verify), cert)
+    if verify is False:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context

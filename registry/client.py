@@ -6,6 +6,7 @@ bounded maps); the latest version of a subject is cached only when a TTL is give
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -15,6 +16,7 @@ from urllib.parse import quote
 
 import httpx
 
+from httpapi.tls import ClientCertificate, Verify, client_verify
 from registry.formats.base import SchemaReference
 
 MEDIA_TYPE = "application/vnd.schemaregistry.v1+json"
@@ -117,13 +119,20 @@ class RegistryClient:
         latest_ttl_seconds: float | None = None,
         transport: httpx.BaseTransport | None = None,
         auth: httpx.Auth | None = None,
+        verify: Verify = True,
+        cert: ClientCertificate | None = None,
     ) -> None:
+        """`verify`: an `ssl.SSLContext`, True (default trust), False, or a CA bundle's path;
+        `cert`: a client certificate to present over https. A file that cannot be used
+        raises `httpapi.tls.ClientTlsError` naming it."""
         self.url = url.rstrip("/")
+        context: ssl.SSLContext | bool = client_verify(verify, cert)
         self._http = httpx.Client(
             base_url=self.url,
             timeout=timeout,
             transport=transport,
             auth=auth,
+            verify=context,
             headers={"Accept": f"{MEDIA_TYPE}, application/json", "Content-Type": MEDIA_TYPE},
         )
         self._by_id: _Bounded[int, RegisteredSchema] = _Bounded(cache_capacity)

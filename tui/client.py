@@ -1,14 +1,15 @@
 """The one REST client of the terminal UI: every request to a streamgov server goes through it.
 
 It speaks three APIs of the server: the cluster admin API (`/v3/...`), the schema registry
-(Confluent paths at the root) and the lag monitor (`/lag/...`). Credentials come from the
-environment and are never logged or shown: `repr()` of the client and of `Credentials` hides
-them.
+(Confluent paths at the root) and the lag monitor (`/lag/...`). Credentials and TLS settings
+are given by whoever starts the UI (`streamgov tui` reads them from the environment the way
+every command does) and are never logged or shown: `repr()` of the client and of
+`Credentials` hides them.
 """
 
 from __future__ import annotations
 
-import os
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,16 +52,6 @@ class Credentials:
     password: str | None = field(default=None, repr=False)
     token: str | None = field(default=None, repr=False)
 
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Credentials:
-        """Read `STREAMGOV_TOKEN`, or `STREAMGOV_USER` and `STREAMGOV_PASSWORD`."""
-        source = os.environ if env is None else env
-        return cls(
-            user=source.get("STREAMGOV_USER") or None,
-            password=source.get("STREAMGOV_PASSWORD") or None,
-            token=source.get("STREAMGOV_TOKEN") or None,
-        )
-
     def auth(self) -> httpx.Auth | None:
         """The httpx authentication these credentials call for (basic auth when no token)."""
         if self.token is None and self.user is not None:
@@ -76,7 +67,12 @@ class Credentials:
         return f"Credentials(<{kind}>)"
 
 
-def streamgov_answers(url: str, credentials: Credentials, timeout: float = 0.5) -> bool:
+def streamgov_answers(
+    url: str,
+    credentials: Credentials,
+    timeout: float = 0.5,
+    verify: ssl.SSLContext | bool = True,
+) -> bool:
     """Whether a streamgov server answers at `url` (its lag monitor's group list, or a refusal
     for want of credentials). Quick and quiet: anything else, including nothing listening,
     is False."""
@@ -86,6 +82,7 @@ def streamgov_answers(url: str, credentials: Credentials, timeout: float = 0.5) 
             auth=credentials.auth(),
             headers=credentials.headers(),
             timeout=timeout,
+            verify=verify,
         )
         if response.status_code in (401, 403):
             return "error_code" in response.json()
@@ -110,7 +107,10 @@ class StreamgovClient:
         *,
         timeout: float = 5.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
+        """`verify` is httpx's: an `ssl.SSLContext` (trusting a private CA, presenting a
+        client certificate) or True for the default trust."""
         self.url = url.rstrip("/")
         creds = credentials or Credentials()
         self._http = httpx.AsyncClient(
@@ -119,6 +119,7 @@ class StreamgovClient:
             headers={"Accept": "application/json", **creds.headers()},
             timeout=timeout,
             transport=transport,
+            verify=verify,
             follow_redirects=False,
         )
         self._cluster_id: str | None = None

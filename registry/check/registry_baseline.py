@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import re
+import ssl
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -103,7 +104,10 @@ class RegistryBaseline:
         timeout: float = 10.0,
         limits: Limits = DEFAULT_LIMITS,
         owns: Callable[[str], bool] | None = None,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
+        """`verify`: httpx's, e.g. a context trusting a private CA and presenting a client
+        certificate (`ServerAccess.verify()`)."""
         parts = split_registry_url(url)
         if auth is None and parts.username:
             auth = httpx.BasicAuth(parts.username, parts.password or "")
@@ -116,6 +120,7 @@ class RegistryBaseline:
             base_url=self.base,
             auth=auth,
             timeout=timeout,
+            verify=verify,
             headers={"Accept": "application/vnd.schemaregistry.v1+json, application/json"},
             follow_redirects=False,
         )

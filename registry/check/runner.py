@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import ssl
 import sys
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
@@ -38,6 +39,8 @@ class CheckRequest:
     env: Mapping[str, str] | None = None
     #: Credentials for a registry baseline; None reads them from `env` (`registry_auth`).
     auth: httpx.Auth | None = None
+    #: TLS for a registry baseline over https (httpx's `verify`: a context, or True).
+    verify: ssl.SSLContext | bool = True
     #: Processes that judge subjects (None: one per CPU).
     workers: int | None = None
 
@@ -66,6 +69,7 @@ def open_baseline(
     timeout: float = 10.0,
     env: Mapping[str, str] | None = None,
     auth: httpx.Auth | None = None,
+    verify: ssl.SSLContext | bool = True,
 ) -> Baseline:
     """Interpret `--against`: `git:REF`, `registry:URL` (or a bare http(s) URL), `dir:PATH`
     or a directory path."""
@@ -74,7 +78,8 @@ def open_baseline(
     if spec.startswith(("registry:", "http://", "https://")):
         auth = auth or registry_auth(os.environ if env is None else env)
         owns = config.owns if config.owned_subjects else None
-        return RegistryBaseline(spec.removeprefix("registry:"), auth, timeout, limits, owns)
+        url = spec.removeprefix("registry:")
+        return RegistryBaseline(url, auth, timeout, limits, owns, verify)
     path = Path(spec.removeprefix("dir:"))
     if spec.startswith("dir:") or path.exists() or "/" in spec or spec.startswith("."):
         return directory_baseline(path if path.is_absolute() else Path.cwd() / path, config, limits)
@@ -99,6 +104,7 @@ def run_check(request: CheckRequest) -> CheckReport:
             request.timeout,
             request.env,
             request.auth,
+            request.verify,
         )
         if request.against
         else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import ssl
 import sys
 from pathlib import Path
 
@@ -96,13 +97,15 @@ def check_command(
 
     Exit status: 0 compatible, 1 incompatible, invalid or deleted, 2 usage, configuration or
     baseline error. Credentials for registry baselines come from STREAMGOV_TOKEN (a bearer
-    token) or STREAMGOV_USER and STREAMGOV_PASSWORD.
+    token) or STREAMGOV_USER and STREAMGOV_PASSWORD; over https, STREAMGOV_TLS_CA is trusted
+    and STREAMGOV_TLS_CERT/STREAMGOV_TLS_KEY is presented as a client certificate.
     """
     extra = [_report_target(spec) for spec in reports]
     if root is None:
         repo = GitRepo.find(Path.cwd())
         root = repo.root if repo is not None else Path.cwd()
     auth = None
+    verify: ssl.SSLContext | bool = True
     if against is not None and against.startswith(("registry:", "http://", "https://")):
         try:
             access = server_access(None)
@@ -110,13 +113,14 @@ def check_command(
             raise CheckUsageError(exc.message) from None
         if against == "registry:":
             against = f"registry:{access.url}"
-        auth = access.auth()
+        auth, verify = access.auth(), access.verify()
     try:
         report = run_check(
             CheckRequest(
                 root=root,
                 against=against,
                 auth=auth,
+                verify=verify,
                 config_file=config_file,
                 timeout=timeout,
                 workers=jobs,

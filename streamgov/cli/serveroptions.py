@@ -1,6 +1,6 @@
 """The options that point a command at a streamgov server or schema registry, read the one
 way `streamgov.access` defines (`STREAMGOV_URL`, `STREAMGOV_USER`/`STREAMGOV_PASSWORD` or
-`STREAMGOV_TOKEN`), and the record-format options of `produce` and `consume`."""
+`STREAMGOV_TOKEN`, `STREAMGOV_TLS_*`), and the record-format options of `produce` and `consume`."""
 
 from __future__ import annotations
 
@@ -17,7 +17,10 @@ if TYPE_CHECKING:  # keep httpx and the registry client off the import path of -
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-CREDENTIALS_HELP = "credentials from STREAMGOV_TOKEN or STREAMGOV_USER/STREAMGOV_PASSWORD"
+CREDENTIALS_HELP = (
+    "credentials from STREAMGOV_TOKEN or STREAMGOV_USER/STREAMGOV_PASSWORD; https trusts "
+    "STREAMGOV_TLS_CA and presents STREAMGOV_TLS_CERT/STREAMGOV_TLS_KEY"
+)
 
 
 def server_access(url: str | None) -> ServerAccess:
@@ -39,7 +42,7 @@ def registry_client(url: str | None) -> RegistryClient:
     from registry.client import RegistryClient
 
     access = server_access(url)
-    return RegistryClient(access.url, auth=access.auth())
+    return RegistryClient(access.url, auth=access.auth(), verify=access.verify())
 
 
 def url_option(name: str, what: str) -> Callable[[F], F]:

@@ -37,7 +37,8 @@ def _log_to_file() -> None:
     default=None,
     metavar="URL",
     help="A running streamgov server (env STREAMGOV_URL; credentials from STREAMGOV_TOKEN or "
-    "STREAMGOV_USER/STREAMGOV_PASSWORD). Default: the server at http://127.0.0.1:8081 when one "
+    "STREAMGOV_USER/STREAMGOV_PASSWORD; https trusts STREAMGOV_TLS_CA and presents "
+    "STREAMGOV_TLS_CERT/STREAMGOV_TLS_KEY). Default: the server at http://127.0.0.1:8081 when one "
     "answers there and no --cluster/--bootstrap is given, else serve the cluster in-process.",
 )
 @click.option(
@@ -71,16 +72,17 @@ def tui(
     from tui.app import StreamgovApp
     from tui.client import Credentials, StreamgovClient, streamgov_answers
 
+    access = server_access(url)  # the one credentials and TLS scheme of every command
+    credentials = Credentials(user=access.user, password=access.password, token=access.token)
+
     def run(base_url: str, where: str | None = None) -> None:
-        access = server_access(base_url)  # the one credentials scheme of every command
-        credentials = Credentials(user=access.user, password=access.password, token=access.token)
-        client = StreamgovClient(base_url, credentials)
+        client = StreamgovClient(base_url, credentials, verify=access.verify())
         StreamgovApp(
             client, refresh_seconds=refresh_seconds, readonly=readonly, start=screen, where=where
         ).run()
 
     local = not url and cluster_name is None and bootstrap is None
-    if local and streamgov_answers(DEFAULT_URL, Credentials.from_env()):
+    if local and streamgov_answers(DEFAULT_URL, credentials, verify=access.verify()):
         url = DEFAULT_URL
     if url:
         run(url)

@@ -55,9 +55,14 @@ def wait_ready(
 
 
 def start_up(
-    home: Path, port: int, *extra: str, env: dict[str, str] | None = None
+    home: Path,
+    port: int,
+    *extra: str,
+    env: dict[str, str] | None = None,
+    verify: ssl.SSLContext | None = None,
 ) -> subprocess.Popen[bytes]:
-    """Start `streamgov up` as a child process on `port` with STREAMGOV_HOME=`home`."""
+    """Start `streamgov up` as a child process on `port` with STREAMGOV_HOME=`home`; with
+    `verify` (for `--tls-*` in `extra`), wait for it over https."""
     environment = {**os.environ, "STREAMGOV_HOME": str(home), **(env or {})}
     environment.pop("STREAMGOV_BOOTSTRAP", None)
     proc = subprocess.Popen(
@@ -75,7 +80,8 @@ def start_up(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
-    wait_ready(f"http://127.0.0.1:{port}", proc)
+    scheme = "http" if verify is None else "https"
+    wait_ready(f"{scheme}://127.0.0.1:{port}", proc, verify=True if verify is None else verify)
     return proc
 
 

@@ -107,13 +107,13 @@ async def test_unreachable_server_is_a_clear_error() -> None:
         await client.close()
 
 
-def test_credentials_come_from_the_environment_and_never_show() -> None:
-    token = Credentials.from_env({"STREAMGOV_TOKEN": "s3cr3t-token"})
-    basic = Credentials.from_env({"STREAMGOV_USER": "ann", "STREAMGOV_PASSWORD": "hunter2"})
+def test_credentials_never_show() -> None:
+    token = Credentials(token="s3cr3t-token")
+    basic = Credentials(user="ann", password="hunter2")
     assert token.headers() == {"Authorization": "Bearer s3cr3t-token"}
     assert token.auth() is None
     assert isinstance(basic.auth(), httpx.BasicAuth)
-    assert Credentials.from_env({}).headers() == {}
+    assert Credentials().headers() == {}
     for creds in (token, basic):
         shown = repr(creds) + str(creds)
         assert "s3cr3t" not in shown and "hunter2" not in shown and "ann" not in shown
