@@ -38,7 +38,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine.types import TopicPartition
-from lagmonitor.columns import PartitionColumns
+from lagmonitor.columns import Ints, PartitionColumns, TopicOffsets
 from lagmonitor.sampler import ClusterSample, GroupObservation
 from lagmonitor.simulation import compare, format_table
 from lagmonitor.tracker import LagTracker, TrackerConfig
@@ -64,7 +64,7 @@ def make_sample(
     (0 caught up, 1 lagging but progressing, 2 falling behind, 3 stuck)."""
     at = cycle * INTERVAL
     observations = []
-    offsets: dict[TopicPartition, tuple[int, int]] = {}
+    offsets: dict[str, tuple[Ints, Ints, Ints]] = {}
     numbers = np.arange(partitions, dtype=np.int64)
     earliest = np.zeros(partitions, np.int64)
     # As the sampler does: one owner tuple per member, shared by its partitions.
@@ -88,17 +88,14 @@ def make_sample(
             ends.append(end)
             commits.append(min(committed, end))
             owners[tp] = members[p % 8]
-            offsets[tp] = (0, end)
         # The sampler's form: the group's partitions by column.
+        log_ends = np.array(ends, np.int64)
         columns = PartitionColumns(
-            ((topic, partitions),),
-            numbers,
-            np.array(commits, np.int64),
-            earliest,
-            np.array(ends, np.int64),
+            ((topic, partitions),), numbers, np.array(commits, np.int64), earliest, log_ends
         )
+        offsets[topic] = (numbers, earliest, log_ends)
         observations.append(GroupObservation(f"group-{g}", "Stable", 8, owners, columns))
-    return ClusterSample(at, tuple(observations), offsets, poll_ms=0.0)
+    return ClusterSample(at, tuple(observations), TopicOffsets(offsets), poll_ms=0.0)
 
 
 def group_kinds(groups: int, partitions: int, rng: random.Random) -> list[list[int]]:

@@ -7,11 +7,13 @@ instead of one Python object per partition, and compares `layout` (topics and pa
 numbers, compared as bytes) to tell whether a group's partition set changed since the last
 sample. It is also a sequence of `PartitionObservation`s, built when read (tests and tools
 that look at one partition).
+
+`TopicOffsets` holds the earliest and log-end offsets a sample read, by column per topic.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import groupby
 from typing import overload
@@ -19,6 +21,7 @@ from typing import overload
 import numpy as np
 import numpy.typing as npt
 
+from engine.types import TopicPartition
 from lagmonitor.window import NO_COMMIT
 
 Ints = npt.NDArray[np.int64]
@@ -136,3 +139,46 @@ class PartitionColumns(Sequence[PartitionObservation]):
 
     def __repr__(self) -> str:
         return f"PartitionColumns({list(self)!r})"
+
+
+class TopicOffsets(Mapping[TopicPartition, tuple[int, int]]):
+    """(earliest, log-end) offsets of every partition a sample read, by column per topic:
+    `topics[topic]` is (partition numbers ascending, earliest offsets, log ends). Read as a
+    mapping from topic partition to (earliest, end), which is built when read."""
+
+    __slots__ = ("topics",)
+
+    def __init__(self, topics: dict[str, tuple[Ints, Ints, Ints]]) -> None:
+        self.topics = topics
+
+    @classmethod
+    def of(cls, offsets: Mapping[TopicPartition, tuple[int, int]]) -> TopicOffsets:
+        """The columns of a plain mapping of (earliest, end) offsets."""
+        by_topic: dict[str, list[tuple[int, int, int]]] = {}
+        for tp, (earliest, end) in offsets.items():
+            by_topic.setdefault(tp.topic, []).append((tp.partition, earliest, end))
+        topics: dict[str, tuple[Ints, Ints, Ints]] = {}
+        for topic, rows in by_topic.items():
+            table = np.array(sorted(rows), np.int64)
+            topics[topic] = (table[:, 0].copy(), table[:, 1].copy(), table[:, 2].copy())
+        return cls(topics)
+
+    def __getitem__(self, tp: TopicPartition) -> tuple[int, int]:
+        columns = self.topics.get(tp.topic)
+        if columns is not None:
+            numbers, earliest, ends = columns
+            index = int(np.searchsorted(numbers, tp.partition))
+            if index < len(numbers) and numbers[index] == tp.partition:
+                return int(earliest[index]), int(ends[index])
+        raise KeyError(tp)
+
+    def __iter__(self) -> Iterator[TopicPartition]:
+        for topic, (numbers, _, _) in self.topics.items():
+            for number in numbers.tolist():
+                yield TopicPartition(topic, number)
+
+    def __len__(self) -> int:
+        return sum(len(numbers) for numbers, _, _ in self.topics.values())
+
+    def __repr__(self) -> str:
+        return f"TopicOffsets({dict(self)!r})"

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -37,7 +37,7 @@ from engine.errors import (
     UnknownTopicOrPartitionError,
 )
 from engine.types import GroupState, OffsetSpec, TopicPartition
-from lagmonitor.columns import PartitionColumns, PartitionObservation
+from lagmonitor.columns import PartitionColumns, PartitionObservation, TopicOffsets
 from lagmonitor.window import NO_COMMIT
 
 #: How the timestamp of the oldest unconsumed record is obtained: "fetch" reads one record per
@@ -73,7 +73,8 @@ class ClusterSample:
 
     at: float
     groups: tuple[GroupObservation, ...]
-    topic_offsets: dict[TopicPartition, tuple[int, int]]
+    #: (earliest, end) per partition read; the sampler gives `TopicOffsets` (by column).
+    topic_offsets: Mapping[TopicPartition, tuple[int, int]]
     poll_ms: float
     complete: bool = True
     errors: tuple[str, ...] = ()
@@ -172,12 +173,17 @@ class Sampler:
             )
         # Forget probes of gaps that no longer exist, so the cache stays bounded.
         self._gap_cache = {key: self._gap_cache[key] for key in gap_keys if key in self._gap_cache}
-        topic_offsets = {
-            TopicPartition(topic, partition): bounds
-            for topic, per_partition in offsets.items()
-            if per_partition is not None
-            for partition, bounds in per_partition.items()
-        }
+        topic_offsets = TopicOffsets(
+            {
+                topic: (
+                    np.fromiter(per_partition, np.int64, len(per_partition)),
+                    np.fromiter((e for e, _ in per_partition.values()), np.int64),
+                    np.fromiter((end for _, end in per_partition.values()), np.int64),
+                )
+                for topic, per_partition in offsets.items()
+                if per_partition is not None
+            }
+        )
         return ClusterSample(
             at=at,
             groups=tuple(groups),
@@ -199,7 +205,8 @@ class Sampler:
                 cache[topic] = None
             else:
                 cache[topic] = {
-                    p: (earliest[p], max(latest.get(p, earliest[p]), earliest[p])) for p in earliest
+                    p: (earliest[p], max(latest.get(p, earliest[p]), earliest[p]))
+                    for p in sorted(earliest)
                 }
         return cache[topic]
 

@@ -16,6 +16,7 @@ events.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, TypeVar
 
@@ -302,7 +303,7 @@ class LagTracker:
         self.groups: dict[str, GroupTrack] = {}
         self.tables = EndOffsetTables(self.config.table_points)
         self.windows = WindowStore(self.config.history_size)
-        self.topic_offsets: dict[TopicPartition, tuple[int, int]] = {}
+        self.topic_offsets: Mapping[TopicPartition, tuple[int, int]] = {}
         self.sampled_at: float | None = None
         self.poll_ms = 0.0
         #: Samples ingested so far (tags the end-offset tables each sample reads).

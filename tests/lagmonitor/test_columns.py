@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lagmonitor.columns import PartitionColumns, PartitionObservation
+from engine.types import TopicPartition
+from lagmonitor.columns import PartitionColumns, PartitionObservation, TopicOffsets
 
 observations = st.builds(
     PartitionObservation,
@@ -50,3 +51,35 @@ def test_columns_of_different_lengths_are_refused() -> None:
             np.array([0, 0]),
             np.array([0, 0]),
         )
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(["a", "b", "c"]),
+        st.dictionaries(st.integers(0, 9), st.tuples(st.integers(0, 5), st.integers(5, 99))),
+    )
+)
+def test_topic_offsets_read_as_the_mapping_they_hold(
+    offsets: dict[str, dict[int, tuple[int, int]]],
+) -> None:
+    columns = TopicOffsets(
+        {
+            topic: (
+                np.array(sorted(bounds), np.int64),
+                np.array([bounds[p][0] for p in sorted(bounds)], np.int64),
+                np.array([bounds[p][1] for p in sorted(bounds)], np.int64),
+            )
+            for topic, bounds in offsets.items()
+        }
+    )
+    plain = {
+        TopicPartition(topic, p): bounds[p] for topic, bounds in offsets.items() for p in bounds
+    }
+    assert dict(columns) == plain
+    assert dict(TopicOffsets.of(plain)) == plain
+    assert len(columns) == len(plain)
+    for topic in ("a", "b", "c", "d"):
+        for number in range(11):
+            tp = TopicPartition(topic, number)
+            assert (tp in columns) == (tp in plain)
+            assert columns.get(tp) == plain.get(tp)

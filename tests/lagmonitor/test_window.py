@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.types import TopicPartition
-from lagmonitor.columns import PartitionColumns
+from lagmonitor.columns import PartitionColumns, TopicOffsets
 from lagmonitor.lag import NoCommitPolicy, offset_lag
 from lagmonitor.sampler import ClusterSample, GroupObservation, PartitionObservation
 from lagmonitor.status import StatusPolicy, evaluate_partition
@@ -72,7 +72,8 @@ def samples(draw: st.DrawFn) -> list[ClusterSample]:
             for g in groups
             for p in g.partitions
         }
-        runs.append(ClusterSample(at, tuple(groups), offsets, poll_ms=0.0))
+        topic_offsets = TopicOffsets.of(offsets) if draw(st.booleans()) else offsets
+        runs.append(ClusterSample(at, tuple(groups), topic_offsets, poll_ms=0.0))
     return runs
 
 
