@@ -21,7 +21,10 @@ from kio.index import load_request_schema, load_response_schema
 from kio.schema.errors import ErrorCode
 from kio.serial import entity_reader, entity_writer
 
+from engine.kafka_listener import produce_response
+
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+_PRODUCE = 0
 
 
 def _inner(tp: Any) -> tuple[Any, bool]:
@@ -166,6 +169,15 @@ def flexible_request(api_key: int, version: int) -> bool:
 
 def encode_response(api_key: int, version: int, correlation_id: int, body: Any) -> bytes:
     """A whole response frame (size, header, body) for a kio entity or a dict."""
+    if api_key == _PRODUCE and isinstance(body, dict):
+        frame = produce_response.encode(version, correlation_id, body)
+        if frame is not None:
+            return frame
+    return encode_with_kio(api_key, version, correlation_id, body)
+
+
+def encode_with_kio(api_key: int, version: int, correlation_id: int, body: Any) -> bytes:
+    """`encode_response` through kio's generic entity writer (every API and version)."""
     cls = response_type(api_key, version)
     entity = body if isinstance(body, cls) else build(cls, body)
     out = io.BytesIO()
