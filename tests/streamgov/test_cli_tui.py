@@ -53,10 +53,17 @@ def _plain(output: bytes) -> str:
     return re.sub(rb"\x1b\[[0-9;?<>]*[a-zA-Z]", b"", output).decode(errors="replace")
 
 
-def _run_in_terminal(args: list[str], home: Path) -> tuple[int, str]:
-    """Run `streamgov tui ARGS` in a pseudo-terminal, wait for the topics screen, press q."""
+def run_in_terminal(
+    args: list[str],
+    home: Path,
+    extra_env: dict[str, str] | None = None,
+    shown: str = "Produce rate",
+) -> tuple[int, str]:
+    """Run `streamgov tui ARGS` in a pseudo-terminal, wait until it shows `shown` (by default
+    the topics screen is up), press q."""
     env = dict(os.environ, STREAMGOV_HOME=str(home), TERM="xterm-256color")
     env.pop("STREAMGOV_URL", None)
+    env.update(extra_env or {})
     pid, fd = pty.fork()
     if pid == 0:  # the child: become the command
         entry = "import sys; from streamgov.cli import main; sys.exit(main())"
@@ -73,7 +80,7 @@ def _run_in_terminal(args: list[str], home: Path) -> tuple[int, str]:
                 _, status = os.waitpid(pid, 0)
                 os.close(fd)
                 return os.waitstatus_to_exitcode(status), _plain(output)
-        if not sent_quit and "Produce rate" in _plain(output):
+        if not sent_quit and shown in _plain(output):
             os.write(fd, b"q")
             sent_quit = True
         finished, status = os.waitpid(pid, os.WNOHANG)
@@ -87,7 +94,7 @@ def _run_in_terminal(args: list[str], home: Path) -> tuple[int, str]:
 
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
 def test_tui_runs_on_the_local_embedded_cluster(tmp_path: Path) -> None:
-    code, text = _run_in_terminal([], tmp_path)
+    code, text = run_in_terminal([], tmp_path)
     assert code == 0
     assert "Traceback" not in text
     assert (tmp_path / "clusters" / "default").is_dir()

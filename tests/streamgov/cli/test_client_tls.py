@@ -5,7 +5,9 @@ cannot be used is one line naming its variable and path; the key's password neve
 
 from __future__ import annotations
 
+import asyncio
 import os
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -251,3 +253,51 @@ def test_files_that_cannot_be_used_name_their_variable_and_path(tmp_path: Path) 
 
 def test_without_tls_variables_httpx_default_trust_is_kept() -> None:
     assert ServerAccess.from_env(env={}).verify() is True
+
+
+@pytest.mark.anyio
+async def test_the_tui_knows_the_user_by_the_certificate_without_a_login(server: Server) -> None:
+    from tests.tui.test_app import rows, until
+    from tui.app import StreamgovApp
+    from tui.screens.schemas import SchemasScreen
+
+    alice = ServerAccess.from_env(env=tls_env(server, server.pki.alice))
+    await _register_as(alice, server.url)
+    client = StreamgovClient(server.url, Credentials(), verify=alice.verify())
+    app = StreamgovApp(client, refresh_seconds=60, start="schemas")
+    async with app.run_test(size=(110, 30)) as pilot:
+        await until(pilot, lambda: app.permissions.principal is not None)
+        assert app.permissions.principal == "User:CN=alice,O=Acme"
+        await until(pilot, lambda: isinstance(app.screen, SchemasScreen) and bool(rows(app.screen)))
+        assert "orders-pilot-value" in [row[0] for row in rows(app.screen)]
+        assert not app._notifications  # no login dialog, no error
+
+
+async def _register_as(access: ServerAccess, url: str) -> None:
+    """A subject alice may see, registered as her."""
+    client = StreamgovClient(url, Credentials(), verify=access.verify())
+    try:
+        await client.request(
+            "POST",
+            "/subjects/orders-pilot-value/versions",
+            json={"schema": AVRO},
+            content_type="application/vnd.schemaregistry.v1+json",
+        )
+    finally:
+        await client.close()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
+def test_streamgov_tui_reads_the_tls_variables(server: Server, tmp_path: Path) -> None:
+    from tests.streamgov.test_cli_tui import run_in_terminal
+
+    alice = tls_env(server, server.pki.alice)
+    asyncio.run(_register_as(ServerAccess.from_env(env=alice), server.url))
+    code, text = run_in_terminal(
+        ["--screen", "schemas"], tmp_path, alice, shown="orders-pilot-value"
+    )
+    assert code == 0 and "Traceback" not in text
+    refused = run({"STREAMGOV_TLS_CA": str(tmp_path / "nope.pem")}, "tui", "--url", server.url)
+    assert refused.exit_code == 1
+    assert refused.output.startswith("Error: STREAMGOV_TLS_CA: cannot read the TLS CA file ")
+    assert len(refused.output.splitlines()) == 1
