@@ -21,6 +21,12 @@ from registry.formats.base import SchemaReference
 
 MEDIA_TYPE = "application/vnd.schemaregistry.v1+json"
 DEFAULT_URL = "http://127.0.0.1:8081"
+#: Said when an https server hangs up after the handshake: how TLS 1.3 servers refuse a
+#: client certificate that is missing or issued by a CA they do not trust.
+CLOSED_OVER_TLS = (
+    " (a server that requires a client certificate closes the connection when none, or one "
+    "it does not trust, is presented)"
+)
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -162,8 +168,13 @@ class RegistryClient:
         try:
             response = self._http.request(method, path, json=body, params=query)
         except httpx.HTTPError as exc:
+            hint = ""
+            if self.url.startswith("https:") and isinstance(
+                exc, httpx.RemoteProtocolError | httpx.ReadError
+            ):
+                hint = CLOSED_OVER_TLS
             raise RegistryClientError(
-                0, 0, f"cannot reach the registry at {self.url}: {exc}"
+                0, 0, f"cannot reach the registry at {self.url}: {exc}{hint}"
             ) from exc
         if response.is_success:
             try:

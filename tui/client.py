@@ -155,7 +155,8 @@ class StreamgovClient:
                 method, path, params=params, json=json, headers=headers
             )
         except httpx.TransportError as exc:
-            raise ServerUnreachableError(f"cannot reach {self.url}: {_reason(exc)}") from None
+            reason = _reason(exc, self.url.startswith("https:"))
+            raise ServerUnreachableError(f"cannot reach {self.url}: {reason}") from None
         if len(response.content) > MAX_RESPONSE_BYTES:
             raise ApiError(response.status_code, 0, "response too large")
         if response.status_code >= 400:
@@ -418,12 +419,22 @@ class StreamgovClient:
         return list(body["data"])
 
 
-def _reason(exc: httpx.TransportError) -> str:
+#: Said when an https server hangs up after the handshake: how TLS 1.3 servers refuse a
+#: client certificate that is missing or issued by a CA they do not trust.
+CLOSED_OVER_TLS = (
+    " (a server that requires a client certificate closes the connection when none, or one "
+    "it does not trust, is presented)"
+)
+
+
+def _reason(exc: httpx.TransportError, https: bool = False) -> str:
     text = str(exc).strip()
     if isinstance(exc, httpx.TimeoutException):
         return "timed out"
     if isinstance(exc, httpx.ConnectError):
         return "connection refused" if "refused" in text.lower() or not text else text
+    if https and isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
+        return (text or type(exc).__name__) + CLOSED_OVER_TLS
     return text or type(exc).__name__
 
 

@@ -131,6 +131,9 @@ def test_without_a_certificate_or_a_trusted_ca_nothing_is_served(server: Server)
     for result in (none, stranger, untrusted):
         assert result.exit_code == 1, result.output
         assert "Traceback" not in result.output and len(result.output.splitlines()) == 1
+    for refused in (none, stranger):  # the server hung up on the certificate
+        assert "requires a client certificate" in refused.output
+    assert "CERTIFICATE_VERIFY_FAILED" in untrusted.output  # we did not trust the server
 
 
 def test_check_against_the_registry_presents_the_certificate(
@@ -201,7 +204,7 @@ async def test_the_tui_client_presents_the_certificate(server: Server) -> None:
     anonymous = ServerAccess.from_env(env=tls_env(server, None))
     client = StreamgovClient(server.url, Credentials(), verify=anonymous.verify())
     try:
-        with pytest.raises(ServerUnreachableError):
+        with pytest.raises(ServerUnreachableError, match="requires a client certificate"):
             await client.subjects()
     finally:
         await client.close()
