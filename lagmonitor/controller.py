@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Literal
 
 from lagmonitor.schemas import ScaleAction
@@ -109,17 +110,75 @@ class GroupSignal:
     consumption_rate: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Recommendation:
-    """A replica recommendation with the reason and the inputs it was computed from."""
+Inputs = dict[str, float | int | str | None]
 
-    at: float
-    replicas: int
-    current: int
-    changed: bool
-    reason: str
-    mode: ScalingMode
-    inputs: dict[str, float | int | str | None] = field(default_factory=dict)
+
+class Recommendation:
+    """A replica recommendation with the reason and the inputs it was computed from.
+
+    The reason and the inputs may be given as functions of no arguments: they are then built
+    the first time they are read (most recommendations of a cycle are never read), from
+    values captured when the recommendation was made.
+    """
+
+    __slots__ = ("_inputs", "_reason", "at", "changed", "current", "mode", "replicas")
+
+    def __init__(
+        self,
+        at: float,
+        replicas: int,
+        current: int,
+        changed: bool,
+        reason: str | Callable[[], str],
+        mode: ScalingMode,
+        inputs: Inputs | Callable[[], Inputs] | None = None,
+    ) -> None:
+        self.at = at
+        self.replicas = replicas
+        self.current = current
+        self.changed = changed
+        self.mode = mode
+        self._reason = reason
+        self._inputs = {} if inputs is None else inputs
+
+    @property
+    def reason(self) -> str:
+        """Why this replica count, in words."""
+        if not isinstance(self._reason, str):
+            self._reason = self._reason()
+        return self._reason
+
+    @property
+    def inputs(self) -> Inputs:
+        """The figures the recommendation was computed from."""
+        if not isinstance(self._inputs, dict):
+            self._inputs = self._inputs()
+        return self._inputs
+
+    def _fields(self) -> tuple[object, ...]:
+        return (
+            self.at,
+            self.replicas,
+            self.current,
+            self.changed,
+            self.reason,
+            self.mode,
+            self.inputs,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Recommendation):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (
+            f"Recommendation(at={self.at!r}, replicas={self.replicas!r}, "
+            f"current={self.current!r}, changed={self.changed!r}, reason={self.reason!r}, "
+            f"mode={self.mode!r}, inputs={self.inputs!r})"
+        )
 
     @property
     def action(self) -> ScaleAction:
@@ -181,28 +240,37 @@ class ScalingController:
         elif self.per_replica_rate is None or observed > self.per_replica_rate:
             self.per_replica_rate = observed
 
-    def _demand(self, signal: GroupSignal, current: int) -> tuple[float, str]:
-        """Raw demand in replicas (a float) and how it was computed."""
+    def _demand(self, signal: GroupSignal, current: int) -> tuple[float, Callable[[], str]]:
+        """Raw demand in replicas (a float) and how it was computed (in words, when asked)."""
         config = self.config
+        total_lag = signal.total_lag
         if config.mode == "lag" or self.per_replica_rate is None:
-            capped = min(signal.total_lag, max(signal.partitions, 1) * config.lag_threshold)
+            capped = min(total_lag, max(signal.partitions, 1) * config.lag_threshold)
             demand = capped / config.lag_threshold
-            how = f"lag {signal.total_lag} / {config.lag_threshold:g} per replica"
-            if config.mode == "rate":
-                how += " (per-replica rate not measured yet)"
+
+            def how() -> str:
+                words = f"lag {total_lag} / {config.lag_threshold:g} per replica"
+                if config.mode == "rate":
+                    words += " (per-replica rate not measured yet)"
+                return words
+
             return demand, how
         production = signal.production_rate or 0.0
-        needed = production + signal.total_lag / config.target_catchup_seconds
+        needed = production + total_lag / config.target_catchup_seconds
         # A rate only seen while consumers idled part of the time is a lower bound of their
         # capacity, so no headroom is added on top of it (that would ratchet upwards).
         utilization = 1.0 if self.rate_is_lower_bound else config.target_utilization
-        demand = min(MAX_DEMAND, needed / (self.per_replica_rate * utilization))
-        how = (
-            f"(production {production:.1f}/s + lag {signal.total_lag} over "
-            f"{config.target_catchup_seconds:g}s) / ({self.per_replica_rate:.1f}/s per replica "
-            f"x {utilization:g})"
-        )
-        return demand, how
+        per_replica = self.per_replica_rate
+        demand = min(MAX_DEMAND, needed / (per_replica * utilization))
+
+        def how_rate() -> str:
+            return (
+                f"(production {production:.1f}/s + lag {total_lag} over "
+                f"{config.target_catchup_seconds:g}s) / ({per_replica:.1f}/s per replica "
+                f"x {utilization:g})"
+            )
+
+        return demand, how_rate
 
     # -- bounds ----------------------------------------------------------------------------
     def _bounds(self, partitions: int) -> tuple[int, int]:
@@ -268,18 +336,22 @@ class ScalingController:
             self.replicas = target
             self.last_change_at = signal.at
             self._up_streak.clear()
-        inputs: dict[str, float | int | str | None] = {
-            "total_lag": signal.total_lag,
-            "production_rate": _round(signal.production_rate),
-            "consumption_rate": _round(signal.consumption_rate),
-            "per_replica_rate": _round(self.per_replica_rate),
-            "members": signal.members,
-            "partitions": signal.partitions,
-            "previous_recommendation": current,
-            "desired": round(demand, 3),
-            "window_max": round(window_max, 3),
-            "up_streak": len(self._up_streak),
-        }
+        per_replica, up_streak = self.per_replica_rate, len(self._up_streak)
+
+        def inputs() -> Inputs:
+            return {
+                "total_lag": signal.total_lag,
+                "production_rate": _round(signal.production_rate),
+                "consumption_rate": _round(signal.consumption_rate),
+                "per_replica_rate": _round(per_replica),
+                "members": signal.members,
+                "partitions": signal.partitions,
+                "previous_recommendation": current,
+                "desired": round(demand, 3),
+                "window_max": round(window_max, 3),
+                "up_streak": up_streak,
+            }
+
         return Recommendation(
             at=signal.at,
             replicas=target,
@@ -295,12 +367,13 @@ class ScalingController:
         signal: GroupSignal,
         current: int,
         demand: float,
-        how: str,
+        how: Callable[[], str],
         window_max: float,
         lower: int,
         upper: int,
-    ) -> tuple[int, str]:
-        """The target replica count and the reason, given the updated state."""
+    ) -> tuple[int, Callable[[], str]]:
+        """The target replica count and the reason (in words, when asked), given the updated
+        state. The reasons read only values fixed here, never the controller's later state."""
         config = self.config
         in_cooldown = (
             self.last_change_at is not None
@@ -309,26 +382,39 @@ class ScalingController:
         if current > upper or current < lower:
             bounded = min(max(current, lower), upper)
             if in_cooldown:
-                return current, f"outside [{lower}, {upper}] but in cooldown; demand {how}"
+                return (
+                    current,
+                    lambda: f"outside [{lower}, {upper}] but in cooldown; demand {how()}",
+                )
             limit = "partition count / max_replicas" if current > upper else "min_replicas"
-            return bounded, f"kept within {limit}: [{lower}, {upper}]"
-        if self._stuck_samples >= config.scale_up_samples:
-            return current, (
-                f"holding: consumers make no progress with lag {signal.total_lag} for "
-                f"{self._stuck_samples} samples; more replicas would not help"
+            return bounded, lambda: f"kept within {limit}: [{lower}, {upper}]"
+        stuck_samples = self._stuck_samples
+        if stuck_samples >= config.scale_up_samples:
+            return (
+                current,
+                lambda: (
+                    f"holding: consumers make no progress with lag {signal.total_lag} for "
+                    f"{stuck_samples} samples; more replicas would not help"
+                ),
             )
         if in_cooldown:
             assert self.last_change_at is not None
             waited = signal.at - self.last_change_at
-            return current, f"cooldown: last change {waited:.0f}s ago; demand {demand:.2f} = {how}"
+            return (
+                current,
+                lambda: f"cooldown: last change {waited:.0f}s ago; demand {demand:.2f} = {how()}",
+            )
         if len(self._up_streak) >= config.scale_up_samples:
             wanted = math.ceil(min(self._up_streak) - 1e-9)
             target = min(wanted, current + self._step_up_limit(current), upper)
             if target > current:
-                return target, (
-                    f"scale up: demand {demand:.2f} = {how}; above {current} x "
-                    f"{1 + config.scale_up_tolerance:g} for {config.scale_up_samples} "
-                    f"consecutive samples"
+                return (
+                    target,
+                    lambda: (
+                        f"scale up: demand {demand:.2f} = {how()}; above {current} x "
+                        f"{1 + config.scale_up_tolerance:g} for {config.scale_up_samples} "
+                        f"consecutive samples"
+                    ),
                 )
         below = window_max < current * (1 - config.scale_down_tolerance)
         covered = self._first_at is not None and (
@@ -336,24 +422,35 @@ class ScalingController:
         )
         if below and covered:
             wanted = math.ceil(window_max - 1e-9)
-            target = max(wanted, current - self._step_down_limit(current), lower)
-            if target < current:
-                return target, (
-                    f"scale down: demand stayed below {current} x "
-                    f"{1 - config.scale_down_tolerance:g} for {config.stabilization_seconds:g}s "
-                    f"(highest {window_max:.2f}); now {demand:.2f} = {how}"
+            down = max(wanted, current - self._step_down_limit(current), lower)
+            if down < current:
+                return (
+                    down,
+                    lambda: (
+                        f"scale down: demand stayed below {current} x "
+                        f"{1 - config.scale_down_tolerance:g} for "
+                        f"{config.stabilization_seconds:g}s (highest {window_max:.2f}); "
+                        f"now {demand:.2f} = {how()}"
+                    ),
                 )
         if demand > current * (1 + config.scale_up_tolerance):
-            return current, (
-                f"holding: demand {demand:.2f} above the band for {len(self._up_streak)} of "
-                f"{config.scale_up_samples} samples needed; {how}"
+            streak = len(self._up_streak)
+            return (
+                current,
+                lambda: (
+                    f"holding: demand {demand:.2f} above the band for {streak} of "
+                    f"{config.scale_up_samples} samples needed; {how()}"
+                ),
             )
         if demand < current * (1 - config.scale_down_tolerance):
-            return current, (
-                f"holding: demand {demand:.2f} low but not for the whole "
-                f"{config.stabilization_seconds:g}s window (highest {window_max:.2f}); {how}"
+            return (
+                current,
+                lambda: (
+                    f"holding: demand {demand:.2f} low but not for the whole "
+                    f"{config.stabilization_seconds:g}s window (highest {window_max:.2f}); {how()}"
+                ),
             )
-        return current, f"within the dead band: demand {demand:.2f} = {how}"
+        return current, lambda: f"within the dead band: demand {demand:.2f} = {how()}"
 
 
 def _round(value: float | None) -> float | None:

@@ -229,3 +229,20 @@ def test_near_zero_rates_never_give_infinite_demand() -> None:
     controller.rate_is_lower_bound = False
     rec = controller.observe(GroupSignal(2.0, 10**6, 1, 3, 1e6, None))
     assert rec.replicas == 3
+
+
+@settings(max_examples=80, deadline=None)
+@given(runs())
+def test_reasons_and_inputs_read_late_are_those_of_their_sample(
+    run: tuple[ControllerConfig, list[GroupSignal]],
+) -> None:
+    """A recommendation's words and figures are built when first read: read after many later
+    samples they must be what they were when it was made."""
+    config, signals = run
+    eager, lazy = ScalingController(config), ScalingController(config)
+    read_now = []
+    for signal in signals:
+        recommendation = eager.observe(signal)
+        read_now.append((recommendation.reason, dict(recommendation.inputs)))
+    read_late = [lazy.observe(signal) for signal in signals]
+    assert [(r.reason, r.inputs) for r in read_late] == read_now
