@@ -163,6 +163,8 @@ class GroupTrack:
         self.recommendations: deque[Recommendation] = deque(maxlen=config.recommendation_history)
         self.recommendation: Recommendation | None = None
         self.status: GroupStatus | None = None
+        # (partitions, full windows, total lag) of the last summary when all were OK.
+        self.summary_key: tuple[int, int, int] | None = None
         self.sampled_at = 0.0
         self.previous_at: float | None = None
         self.production_rate: float | None = None
@@ -478,18 +480,23 @@ class LagTracker:
         track.lag_history.append(
             (track.sampled_at, total, None if max_time is None else max_time.seconds)
         )
-        status = summarize_group(
-            count,
-            judged.complete[index],
-            judged.not_ok[index],
-            None
-            if worst < 0
-            else (
-                _label(track.keys[worst]),
-                describe(window, worst, Verdict(int(verdicts[worst])), policy),
-            ),
-            total,
-        )
+        complete = judged.complete[index]
+        if worst < 0:
+            # All partitions OK: the summary depends on these three figures only, so a group
+            # whose figures did not change keeps its summary.
+            key = (count, complete, total)
+            if key == track.summary_key and track.status is not None:
+                status = track.status
+            else:
+                status = summarize_group(count, complete, 0, None, total)
+            track.summary_key = key
+        else:
+            track.summary_key = None
+            worst_status = describe(window, worst, Verdict(int(verdicts[worst])), policy)
+            label = _label(track.keys[worst])
+            status = summarize_group(
+                count, complete, judged.not_ok[index], (label, worst_status), total
+            )
         recommendation = track.controller.observe(
             GroupSignal(
                 at=track.sampled_at,
