@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import click
 
 from streamgov.cli.common import cluster_options, open_cluster, user_errors
 from streamgov.cli.serveroptions import server_access
 from streamgov.config import streamgov_home
+
+if TYPE_CHECKING:
+    from streamgov.access import ServerAccess
+    from tui.client import Credentials
 
 #: Screens `--screen` accepts (kept in step with tui.screens.SCREENS by a test).
 START_SCREENS = ("topics", "schemas", "lag", "catalog", "replication", "audit")
@@ -28,6 +33,13 @@ def _log_to_file() -> None:
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per UI request is noise
+
+
+def tui_credentials(access: ServerAccess) -> Credentials:
+    """The TUI's credentials from the access every command reads from the environment."""
+    from tui.client import Credentials
+
+    return Credentials(user=access.user, password=access.password, token=access.token)
 
 
 @click.command("tui")
@@ -70,10 +82,10 @@ def tui(
 ) -> None:
     """Browse topics, schemas and consumer lag in a terminal UI (k9s-style keys)."""
     from tui.app import StreamgovApp
-    from tui.client import Credentials, StreamgovClient, streamgov_answers
+    from tui.client import StreamgovClient, streamgov_answers
 
     access = server_access(url)  # the one credentials and TLS scheme of every command
-    credentials = Credentials(user=access.user, password=access.password, token=access.token)
+    credentials = tui_credentials(access)
 
     def run(base_url: str, where: str | None = None) -> None:
         client = StreamgovClient(base_url, credentials, verify=access.verify())

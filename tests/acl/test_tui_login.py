@@ -12,8 +12,10 @@ import pytest
 from acl.model import Acl, Operation, PatternType, Permission, ResourceType
 from acl.service import AccessControl
 from engine.embedded import EmbeddedCluster
+from streamgov.access import ServerAccess
+from streamgov.cli.tui import tui_credentials
 from streamgov.server import ServerSettings, create_app, serve_in_thread
-from tui.client import Credentials, StreamgovClient
+from tui.client import StreamgovClient
 
 
 def test_tui_client_logs_in_from_the_environment(tmp_path: Path) -> None:
@@ -42,7 +44,8 @@ def test_tui_client_logs_in_from_the_environment(tmp_path: Path) -> None:
         with serve_in_thread(app) as url:
 
             async def topic_names(env: dict[str, str]) -> set[str]:
-                client = StreamgovClient(url, Credentials.from_env(env))
+                access = ServerAccess.from_env(env=env)  # as `streamgov tui` reads it
+                client = StreamgovClient(url, tui_credentials(access))
                 try:
                     return {t["topic_name"] for t in await client.topics()}
                 finally:
