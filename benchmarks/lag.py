@@ -37,8 +37,7 @@ import numpy as np
 # engine package: put the repository root first.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.types import TopicPartition
-from lagmonitor.columns import Ints, PartitionColumns, TopicOffsets
+from lagmonitor.columns import Assignment, Ints, PartitionColumns, TopicOffsets
 from lagmonitor.sampler import ClusterSample, GroupObservation
 from lagmonitor.simulation import compare, format_table
 from lagmonitor.tracker import LagTracker, TrackerConfig
@@ -67,11 +66,9 @@ def make_sample(
     offsets: dict[str, tuple[Ints, Ints, Ints]] = {}
     numbers = np.arange(partitions, dtype=np.int64)
     earliest = np.zeros(partitions, np.int64)
-    # As the sampler does: one owner tuple per member, shared by its partitions.
-    members = [(f"member-{m}", f"client-{m}", "host") for m in range(8)]
+    members = tuple((f"member-{m}", f"client-{m}", "host") for m in range(8))
     for g in range(groups):
         topic = f"topic-{g}"
-        owners = {}
         ends, commits = [], []
         for p in range(partitions):
             kind = kinds[g][p]
@@ -84,16 +81,16 @@ def make_sample(
                 committed = 1000 + cycle * 50
             else:
                 committed = 1200
-            tp = TopicPartition(topic, p)
             ends.append(end)
             commits.append(min(committed, end))
-            owners[tp] = members[p % 8]
         # The sampler's form: the group's partitions by column.
         log_ends = np.array(ends, np.int64)
         columns = PartitionColumns(
             ((topic, partitions),), numbers, np.array(commits, np.int64), earliest, log_ends
         )
         offsets[topic] = (numbers, earliest, log_ends)
+        # As the sampler gives them: each member's partitions (here every eighth), by column.
+        owners = Assignment(members, {topic: (numbers, numbers % 8)})
         observations.append(GroupObservation(f"group-{g}", "Stable", 8, owners, columns))
     return ClusterSample(at, tuple(observations), TopicOffsets(offsets), poll_ms=0.0)
 

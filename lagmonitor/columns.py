@@ -8,7 +8,8 @@ numbers, compared as bytes) to tell whether a group's partition set changed sinc
 sample. It is also a sequence of `PartitionObservation`s, built when read (tests and tools
 that look at one partition).
 
-`TopicOffsets` holds the earliest and log-end offsets a sample read, by column per topic.
+`TopicOffsets` holds the earliest and log-end offsets a sample read, and `Assignment` a
+group's partition owners, by column per topic.
 """
 
 from __future__ import annotations
@@ -182,3 +183,66 @@ class TopicOffsets(Mapping[TopicPartition, tuple[int, int]]):
 
     def __repr__(self) -> str:
         return f"TopicOffsets({dict(self)!r})"
+
+
+Owner = tuple[str, str, str]
+
+
+class Assignment(Mapping[TopicPartition, Owner]):
+    """Which member owns each assigned partition of a group, by column per topic:
+    `topics[topic]` is (partition numbers ascending, each one's index in `members`). Read as a
+    mapping from topic partition to its owner (member id, client id, host)."""
+
+    __slots__ = ("members", "topics")
+
+    def __init__(self, members: tuple[Owner, ...], topics: dict[str, tuple[Ints, Ints]]) -> None:
+        self.members = members
+        self.topics = topics
+
+    @classmethod
+    def of_members(cls, members: Iterable[tuple[Owner, Iterable[TopicPartition]]]) -> Assignment:
+        """The columns of each member's assigned partitions (a partition listed by two
+        members belongs to the later one)."""
+        owners: list[Owner] = []
+        by_topic: dict[str, dict[int, int]] = {}
+        for index, (owner, assigned) in enumerate(members):
+            owners.append(owner)
+            for tp in assigned:
+                by_topic.setdefault(tp.topic, {})[tp.partition] = index
+        return cls(
+            tuple(owners), {topic: _sorted_columns(rows) for topic, rows in by_topic.items()}
+        )
+
+    @classmethod
+    def of(cls, owners: Mapping[TopicPartition, Owner]) -> Assignment:
+        """The columns of a plain mapping of owners."""
+        grouped: dict[Owner, list[TopicPartition]] = {}
+        for tp, owner in owners.items():
+            grouped.setdefault(owner, []).append(tp)
+        return cls.of_members(grouped.items())
+
+    def __getitem__(self, tp: TopicPartition) -> Owner:
+        columns = self.topics.get(tp.topic)
+        if columns is not None:
+            numbers, owners = columns
+            index = int(np.searchsorted(numbers, tp.partition))
+            if index < len(numbers) and numbers[index] == tp.partition:
+                return self.members[owners[index]]
+        raise KeyError(tp)
+
+    def __iter__(self) -> Iterator[TopicPartition]:
+        for topic, (numbers, _) in self.topics.items():
+            for number in numbers.tolist():
+                yield TopicPartition(topic, number)
+
+    def __len__(self) -> int:
+        return sum(len(numbers) for numbers, _ in self.topics.values())
+
+    def __repr__(self) -> str:
+        return f"Assignment({dict(self)!r})"
+
+
+def _sorted_columns(values: dict[int, int]) -> tuple[Ints, Ints]:
+    """(keys ascending, their values) of a partition-keyed dict, as two columns."""
+    numbers = np.array(sorted(values), np.int64)
+    return numbers, np.array([values[n] for n in numbers.tolist()], np.int64)

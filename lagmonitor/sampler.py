@@ -37,7 +37,13 @@ from engine.errors import (
     UnknownTopicOrPartitionError,
 )
 from engine.types import GroupState, OffsetSpec, TopicPartition
-from lagmonitor.columns import PartitionColumns, PartitionObservation, TopicOffsets
+from lagmonitor.columns import (
+    Assignment,
+    Owner,
+    PartitionColumns,
+    PartitionObservation,
+    TopicOffsets,
+)
 from lagmonitor.window import NO_COMMIT
 
 #: How the timestamp of the oldest unconsumed record is obtained: "fetch" reads one record per
@@ -58,7 +64,8 @@ class GroupObservation:
     group: str
     state: str
     members: int
-    owners: dict[TopicPartition, tuple[str, str, str]] = field(default_factory=dict)
+    #: Owner of each assigned partition; the sampler gives an `Assignment` (by column).
+    owners: Mapping[TopicPartition, Owner] = field(default_factory=dict)
     #: Its partitions; the sampler gives `PartitionColumns` (which the tracker reads by
     #: column), hand-made samples may give a tuple of observations.
     partitions: Sequence[PartitionObservation] = ()
@@ -220,12 +227,10 @@ class Sampler:
         committed = self.cluster.committed_offsets(name)
         if description.state is GroupState.DEAD and not committed:
             return None
-        owners: dict[TopicPartition, tuple[str, str, str]] = {}
-        for member in description.members:
-            owner = (member.member_id, member.client_id, member.host)  # one per member
-            for tp in member.assignment:
-                owners[tp] = owner
-        topics = sorted({tp.topic for tp in committed} | {tp.topic for tp in owners})
+        owners = Assignment.of_members(
+            ((m.member_id, m.client_id, m.host), m.assignment) for m in description.members
+        )
+        topics = sorted({tp.topic for tp in committed} | set(owners.topics))
         runs: list[tuple[str, int]] = []
         numbers: list[int] = []
         commits: list[int] = []

@@ -147,7 +147,7 @@ class GroupTrack:
         #: The partitions' earliest offsets as last observed, in `keys` order.
         self.earliest: Ints = np.empty(0, np.int64)
         self.window = GroupWindow(config.history_size, store=store)
-        self.owners: dict[TopicPartition, tuple[str, str, str]] = {}
+        self.owners: Mapping[TopicPartition, tuple[str, str, str]] = {}
         #: The partitions' rows in the tracker's `EndOffsetTables`.
         self.rows: Ints = np.empty(0, np.int64)
         # Time lag in seconds per partition (-1: unknown) and which are lower bounds.

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engine.types import TopicPartition
-from lagmonitor.columns import PartitionColumns, PartitionObservation, TopicOffsets
+from lagmonitor.columns import Assignment, PartitionColumns, PartitionObservation, TopicOffsets
 
 observations = st.builds(
     PartitionObservation,
@@ -83,3 +83,29 @@ def test_topic_offsets_read_as_the_mapping_they_hold(
             tp = TopicPartition(topic, number)
             assert (tp in columns) == (tp in plain)
             assert columns.get(tp) == plain.get(tp)
+
+
+@given(
+    st.dictionaries(
+        st.builds(TopicPartition, st.sampled_from(["a", "b"]), st.integers(0, 9)),
+        st.sampled_from([("m1", "c1", "h"), ("m2", "c2", "h"), ("m3", "c1", "h2")]),
+    )
+)
+def test_assignment_reads_as_the_owners_it_holds(
+    owners: dict[TopicPartition, tuple[str, str, str]],
+) -> None:
+    columns = Assignment.of(owners)
+    assert dict(columns) == owners
+    assert len(columns) == len(owners)
+    assert bool(columns) == bool(owners)
+    for topic in ("a", "b", "c"):
+        for number in range(11):
+            tp = TopicPartition(topic, number)
+            assert (tp in columns) == (tp in owners)
+            assert columns.get(tp) == owners.get(tp)
+
+
+def test_a_partition_listed_by_two_members_belongs_to_the_later() -> None:
+    tp = TopicPartition("a", 0)
+    columns = Assignment.of_members([(("m1", "c", "h"), [tp]), (("m2", "c", "h"), [tp])])
+    assert dict(columns) == {tp: ("m2", "c", "h")}

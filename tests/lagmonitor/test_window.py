@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.types import TopicPartition
-from lagmonitor.columns import PartitionColumns, TopicOffsets
+from lagmonitor.columns import Assignment, PartitionColumns, TopicOffsets
 from lagmonitor.lag import NoCommitPolicy, offset_lag
 from lagmonitor.sampler import ClusterSample, GroupObservation, PartitionObservation
 from lagmonitor.status import StatusPolicy, evaluate_partition
@@ -62,7 +62,10 @@ def samples(draw: st.DrawFn) -> list[ClusterSample]:
                     name,
                     draw(st.sampled_from(["Stable", "Empty"])),
                     members,
-                    {tp: OWNER for tp in owned},
+                    # As the sampler gives them (columns) or as a plain mapping.
+                    Assignment.of({tp: OWNER for tp in owned})
+                    if draw(st.booleans())
+                    else {tp: OWNER for tp in owned},
                     # As the sampler gives them (columns) or as hand-made samples do.
                     PartitionColumns.of(parts) if draw(st.booleans()) else tuple(parts),
                 )
