@@ -586,6 +586,10 @@ class EmbeddedEngine:
         meta = self._meta(topic)
         return log.read_chunks(self._log(meta), topic, partition, offset, max_bytes)
 
+    def partition_bounds(self, topic: str) -> dict[int, tuple[int, int]]:
+        """Per partition: (log start, log end), in one query."""
+        return {p: (s, e) for p, s, e in log.all_bounds(self._log(self._meta(topic)))}
+
     def list_offsets(self, topic: str, spec: OffsetSpec | int) -> dict[int, int]:
         """Per partition: earliest, latest, or the first offset at or after a timestamp."""
         conn = self._log(self._meta(topic))

@@ -356,7 +356,8 @@ def frame_batch(
     offsets first..last; `producer` is (id, epoch, base sequence)."""
     tail = struct.pack(">hiqqqhii", attributes, last - first, base_ts, max_ts, *producer, count)
     crc = crc32c(payload, crc32c(tail))
-    return struct.pack(">qiibI", first, 9 + len(tail) + len(payload), 0, 2, crc) + tail + payload
+    head = struct.pack(">qiibI", first, 9 + len(tail) + len(payload), 0, 2, crc)
+    return b"".join((head, tail, payload))  # one copy of the payload (it can be megabytes)
 
 
 def chunks_to_records_py(

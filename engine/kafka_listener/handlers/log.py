@@ -292,6 +292,37 @@ def _fetch_partition(
     return reply, len(reply["records"])
 
 
+def _bounds(broker: Broker, topic: str) -> dict[int, tuple[int, int]]:
+    try:
+        return broker.engine.partition_bounds(topic)
+    except EngineError:
+        return {}
+
+
+def _no_room(
+    broker: Broker,
+    topic: str,
+    partition: int,
+    bounds: dict[int, tuple[int, int]],
+    committed_only: bool,
+) -> dict[str, Any]:
+    """A partition's reply when the response has no room left for its records: only its
+    offsets (-1 when the partition is gone)."""
+    start, end = bounds.get(partition, (-1, -1))
+    return {
+        "partition_index": partition,
+        "error_code": errors.NONE,
+        "high_watermark": end,
+        "last_stable_offset": broker.transactions.last_stable_offset(topic, partition, end)
+        if end >= 0
+        else -1,
+        "log_start_offset": start,
+        "aborted_transactions": [] if committed_only else None,
+        "preferred_read_replica": -1,
+        "records": b"",
+    }
+
+
 def fetch_sync(broker: Broker, conn: Connection, body: Any) -> tuple[dict[str, Any], int]:
     """One pass over every partition of a Fetch request; the reply and the bytes it holds."""
     known = broker.topics()
@@ -300,6 +331,7 @@ def fetch_sync(broker: Broker, conn: Connection, body: Any) -> tuple[dict[str, A
     remaining = min(asked, broker.settings.fetch_max_bytes)
     total = 0
     responses = []
+    bounds: dict[str, dict[int, tuple[int, int]]] = {}  # read once per topic, when needed
     for topic_data in body.topics:
         topic = topic_data.topic
         parts = []
@@ -328,9 +360,9 @@ def fetch_sync(broker: Broker, conn: Connection, body: Any) -> tuple[dict[str, A
             if limit <= 0:
                 limit = 1 if not total else 0
             if limit <= 0:
-                reply, size = _fetch_partition(broker, topic, part.partition, -1, 0, False)
-                reply.update(error_code=errors.NONE, records=b"")
-                parts.append(reply)
+                if topic not in bounds:
+                    bounds[topic] = _bounds(broker, topic)
+                parts.append(_no_room(broker, topic, part.partition, bounds[topic], committed_only))
                 continue
             reply, size = _fetch_partition(
                 broker, topic, part.partition, part.fetch_offset, limit, committed_only, not total

@@ -107,8 +107,11 @@ def test_the_first_batch_goes_in_whole_even_past_the_cap(capped: Served) -> None
     parts = fetch(capped, topic, {0: 0, 1: 0}, 1000).responses[0].partitions
     assert offsets_in(parts[0].records) == [0]
     assert len(parts[0].records) > 3 * CAP
-    # Nothing more fits once the first partition took the whole budget.
+    # Nothing more fits once the first partition took the whole budget; the partition left
+    # out still tells its offsets.
     assert not parts[1].records
+    assert (parts[1].high_watermark, parts[1].last_stable_offset) == (1, 1)
+    assert parts[1].log_start_offset == 0
     parts = fetch(capped, topic, {1: 0}, 1000).responses[0].partitions
     assert offsets_in(parts[0].records) == [0]
 
