@@ -30,7 +30,7 @@ class RequestHeader:
     body_offset: int
 
 
-def _uvarint(buf: bytes | memoryview, pos: int) -> tuple[int, int]:
+def _uvarint(buf: bytes, pos: int) -> tuple[int, int]:
     shift = value = 0
     while True:
         if pos >= len(buf):
@@ -45,7 +45,7 @@ def _uvarint(buf: bytes | memoryview, pos: int) -> tuple[int, int]:
             raise MalformedRequestError("a varint is too long")
 
 
-def parse_header(frame: bytes | memoryview, flexible: bool | None) -> RequestHeader:
+def parse_header(frame: bytes, flexible: bool | None) -> RequestHeader:
     """Parse the header of a frame (without its size prefix).
 
     `flexible` says whether the API version uses header v2 (tagged fields after the client
@@ -65,7 +65,7 @@ def parse_header(frame: bytes | memoryview, flexible: bool | None) -> RequestHea
     if length > 0:
         if pos + length > len(frame):
             raise MalformedRequestError("the frame ends inside the client id")
-        client_id = str(frame[pos : pos + length], "utf-8", "replace")
+        client_id = frame[pos : pos + length].decode("utf-8", errors="replace")
         pos += length
     if flexible:
         count, pos = _uvarint(frame, pos)

@@ -157,7 +157,7 @@ def _writer(cls: type) -> Callable[[Any, Any], None]:
     return entity_writer(cls)
 
 
-def decode_body(api_key: int, version: int, buf: bytes | memoryview, offset: int) -> Any:
+def decode_body(api_key: int, version: int, buf: bytes, offset: int) -> Any:
     """The request body at `offset`, as a kio entity."""
     return _reader(request_type(api_key, version))(buf, offset)[0]
 

@@ -14,6 +14,7 @@ import functools
 import logging
 import socket
 import ssl
+import struct
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -25,7 +26,6 @@ from engine.embedded import EmbeddedCluster
 from engine.kafka_listener import apis, audit, messages, throttling
 from engine.kafka_listener.broker import FETCH_MAX_BYTES, Broker, BrokerSettings
 from engine.kafka_listener.context import Connection, Request
-from engine.kafka_listener.frames import FrameConnection, OversizeFrameError
 from engine.kafka_listener.framing import (
     API_VERSIONS_KEY,
     MalformedRequestError,
@@ -126,12 +126,9 @@ class KafkaListener:
         self._stopping = asyncio.Event()
         self.broker.attach(self._loop)
         self.broker.transactions.on_end(self.broker.notify_appended)
-        limit = self.broker.settings.max_request_bytes
-
-        def protocol() -> FrameConnection:
-            return FrameConnection(limit, self._start_serving)
-
-        server = await self._loop.create_server(protocol, sock=self._sock, ssl=self.ssl_context)
+        server = await asyncio.start_server(
+            self._accept, sock=self._sock, limit=1 << 20, ssl=self.ssl_context
+        )
         expiry = asyncio.create_task(self._expire_transactions())
         self._ready.set()
         try:
@@ -151,22 +148,20 @@ class KafkaListener:
             with contextlib.suppress(Exception):
                 await self.broker.run(self.broker.transactions.expire)
 
-    def _start_serving(self, frames: FrameConnection) -> None:
-        task = self._loop.create_task(self._accept(frames))
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
         self._connections.add(task)
-        task.add_done_callback(self._connections.discard)
-
-    async def _accept(self, frames: FrameConnection) -> None:
-        peer = frames.extra("peername") or ("", 0)
-        sock = frames.extra("socket")
+        peer = writer.get_extra_info("peername") or ("", 0)
+        sock = writer.get_extra_info("socket")
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         conn = Connection(str(peer[0]), int(peer[1]), authorizer=self.broker.authorizer)
         try:
-            self._certify(conn, frames.extra("ssl_object"))
-            await self._serve_connection(conn, frames)
-        except (ConnectionError, OversizeFrameError, MalformedRequestError, ssl.SSLError):
+            self._certify(conn, writer.get_extra_info("ssl_object"))
+            await self._serve_connection(conn, reader, writer)
+        except (ConnectionError, asyncio.IncompleteReadError, MalformedRequestError, ssl.SSLError):
             pass
         except sasl.CertificateRefusedError as exc:
             logger.warning("Kafka connection from %s:%s refused: %s", conn.host, conn.port, exc)
@@ -175,9 +170,10 @@ class KafkaListener:
         except Exception:
             logger.exception("Kafka connection from %s:%s failed", conn.host, conn.port)
         finally:
-            frames.close()
+            self._connections.discard(task)
+            writer.close()
             with contextlib.suppress(Exception):
-                await frames.closed
+                await writer.wait_closed()
 
     def _certify(self, conn: Connection, ssl_object: ssl.SSLObject | None) -> None:
         """A verified client certificate authenticates the connection as its principal."""
@@ -189,22 +185,28 @@ class KafkaListener:
                 raise sasl.CertificateRefusedError(str(exc)) from exc
             conn.state[sasl.CERTIFIED] = True
 
-    async def _serve_connection(self, conn: Connection, frames: FrameConnection) -> None:
-        # Kafka closes the connection on an invalid or oversize frame size: read_frame raises.
+    async def _serve_connection(
+        self, conn: Connection, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        limit = self.broker.settings.max_request_bytes
         while True:
-            frame = await frames.read_frame()
+            (size,) = struct.unpack(">i", await reader.readexactly(4))
+            if size <= 0 or size > limit:
+                # Kafka closes the connection on an invalid or oversize frame size.
+                return
+            frame = await reader.readexactly(size)
             response = await self.handle_frame(conn, frame)
             if response == b"":
                 return
             if response is not None:
-                frames.write(response)
-                await frames.drain()
+                writer.write(response)
+                await writer.drain()
                 if conn.state.get(sasl.CLOSE):
                     return
             if conn.state:
                 await throttling.mute(conn)
 
-    async def handle_frame(self, conn: Connection, frame: bytes | memoryview) -> bytes | None:
+    async def handle_frame(self, conn: Connection, frame: bytes) -> bytes | None:
         """The response frame for one request frame: None for no answer (acks=0), b"" to
         close the connection (what Kafka does on a request it cannot parse or serve)."""
         peek = parse_header(frame, None)
