@@ -2,13 +2,14 @@
 and over 10,000 groups x 100 partitions, one million (goal 1 s, windows under 300 MiB).
 
 A cycle is what the monitor does with each sample besides I/O: append it to every partition's
-window and end-offset table (append), then the Burrow-style status of every partition and
-group and one controller step per group (evaluate). The samples are built in memory (a
-realistic mix: most partitions caught up, some lagging but progressing, some falling behind, a
-few stuck), the windows are filled first, then cycles are timed: append, evaluate and the
-whole cycle, in wall-clock and CPU time, each against the goal; the peak memory allocated
-during a cycle; and the memory held by the windows and by the tracker as a whole. The machine
-may be shared, so the load average is printed with the figures.
+window and end-offset table (append), then the Burrow-style status of every partition and group
+and one controller step per group (evaluate). The samples are built in memory in the columns
+the sampler hands the tracker (`lagmonitor/columns.py`), with a realistic mix: most partitions
+caught up, some lagging but progressing, some falling behind, a few stuck. The windows are
+filled first, then cycles are timed: append, evaluate and the whole cycle, in wall-clock and
+CPU time, each against the goal; the peak memory allocated during a cycle; and the memory held
+by the windows and by the tracker as a whole. The machine may be shared, so the load average is
+printed with the figures.
 
 Anchors: the goal of each case (200 ms per cycle at 100,000 partitions; 1 s per cycle and
 300 MiB of windows at 1,000,000), each figure printed with its ratio to the goal; the offsets

@@ -193,11 +193,12 @@ class Assignment(Mapping[TopicPartition, Owner]):
     `topics[topic]` is (partition numbers ascending, each one's index in `members`). Read as a
     mapping from topic partition to its owner (member id, client id, host)."""
 
-    __slots__ = ("members", "topics")
+    __slots__ = ("_lookup", "members", "topics")
 
     def __init__(self, members: tuple[Owner, ...], topics: dict[str, tuple[Ints, Ints]]) -> None:
         self.members = members
         self.topics = topics
+        self._lookup: dict[TopicPartition, Owner] | None = None
 
     @classmethod
     def of_members(cls, members: Iterable[tuple[Owner, Iterable[TopicPartition]]]) -> Assignment:
@@ -221,14 +222,23 @@ class Assignment(Mapping[TopicPartition, Owner]):
             grouped.setdefault(owner, []).append(tp)
         return cls.of_members(grouped.items())
 
+    def _owners(self) -> dict[TopicPartition, Owner]:
+        # Built on the first look-up: a group's owners are looked up one partition at a time
+        # (standing partitions, views), often many of them.
+        if self._lookup is None:
+            members = self.members
+            self._lookup = {
+                TopicPartition(topic, number): members[owner]
+                for topic, (numbers, owners) in self.topics.items()
+                for number, owner in zip(numbers.tolist(), owners.tolist(), strict=True)
+            }
+        return self._lookup
+
     def __getitem__(self, tp: TopicPartition) -> Owner:
-        columns = self.topics.get(tp.topic)
-        if columns is not None:
-            numbers, owners = columns
-            index = int(np.searchsorted(numbers, tp.partition))
-            if index < len(numbers) and numbers[index] == tp.partition:
-                return self.members[owners[index]]
-        raise KeyError(tp)
+        return self._owners()[tp]
+
+    def __contains__(self, tp: object) -> bool:
+        return tp in self._owners()
 
     def __iter__(self) -> Iterator[TopicPartition]:
         for topic, (numbers, _) in self.topics.items():
