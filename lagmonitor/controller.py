@@ -31,7 +31,7 @@ import math
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 from lagmonitor.schemas import ScaleAction
 
@@ -111,14 +111,18 @@ class GroupSignal:
 
 
 Inputs = dict[str, float | int | str | None]
+_T = TypeVar("_T")
+#: A value built when first needed: a function and the arguments to call it with.
+Deferred = tuple[Callable[..., _T], tuple[Any, ...]]
 
 
 class Recommendation:
     """A replica recommendation with the reason and the inputs it was computed from.
 
-    The reason and the inputs may be given as functions of no arguments: they are then built
-    the first time they are read (most recommendations of a cycle are never read), from
-    values captured when the recommendation was made.
+    The reason and the inputs may be given `Deferred` (a function and its arguments): they are
+    then built the first time they are read (most recommendations of a cycle are never read),
+    from values fixed when the recommendation was made. (A function and a tuple rather than a
+    closure: closures allocate cells the cyclic garbage collector has to walk.)
     """
 
     __slots__ = ("_inputs", "_reason", "at", "changed", "current", "mode", "replicas")
@@ -129,9 +133,9 @@ class Recommendation:
         replicas: int,
         current: int,
         changed: bool,
-        reason: str | Callable[[], str],
+        reason: str | Deferred[str],
         mode: ScalingMode,
-        inputs: Inputs | Callable[[], Inputs] | None = None,
+        inputs: Inputs | Deferred[Inputs] | None = None,
     ) -> None:
         self.at = at
         self.replicas = replicas
@@ -145,14 +149,16 @@ class Recommendation:
     def reason(self) -> str:
         """Why this replica count, in words."""
         if not isinstance(self._reason, str):
-            self._reason = self._reason()
+            build, args = self._reason
+            self._reason = build(*args)
         return self._reason
 
     @property
     def inputs(self) -> Inputs:
         """The figures the recommendation was computed from."""
         if not isinstance(self._inputs, dict):
-            self._inputs = self._inputs()
+            build, args = self._inputs
+            self._inputs = build(*args)
         return self._inputs
 
     def _fields(self) -> tuple[object, ...]:
@@ -240,37 +246,27 @@ class ScalingController:
         elif self.per_replica_rate is None or observed > self.per_replica_rate:
             self.per_replica_rate = observed
 
-    def _demand(self, signal: GroupSignal, current: int) -> tuple[float, Callable[[], str]]:
-        """Raw demand in replicas (a float) and how it was computed (in words, when asked)."""
+    def _demand(self, signal: GroupSignal, current: int) -> tuple[float, Deferred[str]]:
+        """Raw demand in replicas (a float) and how it was computed (in words, deferred)."""
         config = self.config
-        total_lag = signal.total_lag
         if config.mode == "lag" or self.per_replica_rate is None:
-            capped = min(total_lag, max(signal.partitions, 1) * config.lag_threshold)
+            capped = min(signal.total_lag, max(signal.partitions, 1) * config.lag_threshold)
             demand = capped / config.lag_threshold
-
-            def how() -> str:
-                words = f"lag {total_lag} / {config.lag_threshold:g} per replica"
-                if config.mode == "rate":
-                    words += " (per-replica rate not measured yet)"
-                return words
-
-            return demand, how
+            return demand, (_how_lag, (signal.total_lag, config.lag_threshold, config.mode))
         production = signal.production_rate or 0.0
-        needed = production + total_lag / config.target_catchup_seconds
+        needed = production + signal.total_lag / config.target_catchup_seconds
         # A rate only seen while consumers idled part of the time is a lower bound of their
         # capacity, so no headroom is added on top of it (that would ratchet upwards).
         utilization = 1.0 if self.rate_is_lower_bound else config.target_utilization
-        per_replica = self.per_replica_rate
-        demand = min(MAX_DEMAND, needed / (per_replica * utilization))
-
-        def how_rate() -> str:
-            return (
-                f"(production {production:.1f}/s + lag {total_lag} over "
-                f"{config.target_catchup_seconds:g}s) / ({per_replica:.1f}/s per replica "
-                f"x {utilization:g})"
-            )
-
-        return demand, how_rate
+        demand = min(MAX_DEMAND, needed / (self.per_replica_rate * utilization))
+        how = (
+            production,
+            signal.total_lag,
+            config.target_catchup_seconds,
+            self.per_replica_rate,
+            utilization,
+        )
+        return demand, (_how_rate, how)
 
     # -- bounds ----------------------------------------------------------------------------
     def _bounds(self, partitions: int) -> tuple[int, int]:
@@ -336,22 +332,7 @@ class ScalingController:
             self.replicas = target
             self.last_change_at = signal.at
             self._up_streak.clear()
-        per_replica, up_streak = self.per_replica_rate, len(self._up_streak)
-
-        def inputs() -> Inputs:
-            return {
-                "total_lag": signal.total_lag,
-                "production_rate": _round(signal.production_rate),
-                "consumption_rate": _round(signal.consumption_rate),
-                "per_replica_rate": _round(per_replica),
-                "members": signal.members,
-                "partitions": signal.partitions,
-                "previous_recommendation": current,
-                "desired": round(demand, 3),
-                "window_max": round(window_max, 3),
-                "up_streak": up_streak,
-            }
-
+        figures = (signal, self.per_replica_rate, current, demand, window_max, len(self._up_streak))
         return Recommendation(
             at=signal.at,
             replicas=target,
@@ -359,7 +340,7 @@ class ScalingController:
             changed=changed,
             reason=reason,
             mode=config.mode,
-            inputs=inputs,
+            inputs=(_inputs, figures),
         )
 
     def _decide(
@@ -367,13 +348,13 @@ class ScalingController:
         signal: GroupSignal,
         current: int,
         demand: float,
-        how: Callable[[], str],
+        how: Deferred[str],
         window_max: float,
         lower: int,
         upper: int,
-    ) -> tuple[int, Callable[[], str]]:
-        """The target replica count and the reason (in words, when asked), given the updated
-        state. The reasons read only values fixed here, never the controller's later state."""
+    ) -> tuple[int, Deferred[str]]:
+        """The target replica count and the reason (in words, deferred), given the updated
+        state. The reasons take only values fixed here, never the controller's later state."""
         config = self.config
         in_cooldown = (
             self.last_change_at is not None
@@ -382,75 +363,99 @@ class ScalingController:
         if current > upper or current < lower:
             bounded = min(max(current, lower), upper)
             if in_cooldown:
-                return (
-                    current,
-                    lambda: f"outside [{lower}, {upper}] but in cooldown; demand {how()}",
-                )
+                return current, (_sentence, (_OUTSIDE_COOLING, lower, upper, how))
             limit = "partition count / max_replicas" if current > upper else "min_replicas"
-            return bounded, lambda: f"kept within {limit}: [{lower}, {upper}]"
-        stuck_samples = self._stuck_samples
-        if stuck_samples >= config.scale_up_samples:
-            return (
-                current,
-                lambda: (
-                    f"holding: consumers make no progress with lag {signal.total_lag} for "
-                    f"{stuck_samples} samples; more replicas would not help"
-                ),
-            )
+            return bounded, (_sentence, (_KEPT_WITHIN, limit, lower, upper))
+        if self._stuck_samples >= config.scale_up_samples:
+            return current, (_sentence, (_STUCK, signal.total_lag, self._stuck_samples))
         if in_cooldown:
             assert self.last_change_at is not None
             waited = signal.at - self.last_change_at
-            return (
-                current,
-                lambda: f"cooldown: last change {waited:.0f}s ago; demand {demand:.2f} = {how()}",
-            )
+            return current, (_sentence, (_COOLDOWN, waited, demand, how))
         if len(self._up_streak) >= config.scale_up_samples:
             wanted = math.ceil(min(self._up_streak) - 1e-9)
             target = min(wanted, current + self._step_up_limit(current), upper)
             if target > current:
-                return (
-                    target,
-                    lambda: (
-                        f"scale up: demand {demand:.2f} = {how()}; above {current} x "
-                        f"{1 + config.scale_up_tolerance:g} for {config.scale_up_samples} "
-                        f"consecutive samples"
-                    ),
-                )
+                up = (_SCALE_UP, demand, how, current, 1 + config.scale_up_tolerance)
+                return target, (_sentence, (*up, config.scale_up_samples))
         below = window_max < current * (1 - config.scale_down_tolerance)
         covered = self._first_at is not None and (
             signal.at - self._first_at >= config.stabilization_seconds
         )
         if below and covered:
             wanted = math.ceil(window_max - 1e-9)
-            down = max(wanted, current - self._step_down_limit(current), lower)
-            if down < current:
-                return (
-                    down,
-                    lambda: (
-                        f"scale down: demand stayed below {current} x "
-                        f"{1 - config.scale_down_tolerance:g} for "
-                        f"{config.stabilization_seconds:g}s (highest {window_max:.2f}); "
-                        f"now {demand:.2f} = {how()}"
-                    ),
-                )
+            target = max(wanted, current - self._step_down_limit(current), lower)
+            if target < current:
+                tolerance = 1 - config.scale_down_tolerance
+                down = (_SCALE_DOWN, current, tolerance, config.stabilization_seconds)
+                return target, (_sentence, (*down, window_max, demand, how))
         if demand > current * (1 + config.scale_up_tolerance):
-            streak = len(self._up_streak)
-            return (
-                current,
-                lambda: (
-                    f"holding: demand {demand:.2f} above the band for {streak} of "
-                    f"{config.scale_up_samples} samples needed; {how()}"
-                ),
-            )
+            streak = (len(self._up_streak), config.scale_up_samples)
+            return current, (_sentence, (_HOLD_HIGH, demand, *streak, how))
         if demand < current * (1 - config.scale_down_tolerance):
-            return (
-                current,
-                lambda: (
-                    f"holding: demand {demand:.2f} low but not for the whole "
-                    f"{config.stabilization_seconds:g}s window (highest {window_max:.2f}); {how()}"
-                ),
-            )
-        return current, lambda: f"within the dead band: demand {demand:.2f} = {how()}"
+            low = (_HOLD_LOW, demand, config.stabilization_seconds, window_max, how)
+            return current, (_sentence, low)
+        return current, (_sentence, (_DEAD_BAND, demand, how))
+
+
+# The reasons, in words. Each takes its figures in order; a `Deferred` among them (how the
+# demand was computed) is built first.
+_OUTSIDE_COOLING = "outside [{}, {}] but in cooldown; demand {}"
+_KEPT_WITHIN = "kept within {}: [{}, {}]"
+_STUCK = (
+    "holding: consumers make no progress with lag {} for {} samples; more replicas would not help"
+)
+_COOLDOWN = "cooldown: last change {:.0f}s ago; demand {:.2f} = {}"
+_SCALE_UP = "scale up: demand {:.2f} = {}; above {} x {:g} for {} consecutive samples"
+_SCALE_DOWN = (
+    "scale down: demand stayed below {} x {:g} for {:g}s (highest {:.2f}); now {:.2f} = {}"
+)
+_HOLD_HIGH = "holding: demand {:.2f} above the band for {} of {} samples needed; {}"
+_HOLD_LOW = "holding: demand {:.2f} low but not for the whole {:g}s window (highest {:.2f}); {}"
+_DEAD_BAND = "within the dead band: demand {:.2f} = {}"
+
+
+def _sentence(template: str, *figures: Any) -> str:
+    built = [f[0](*f[1]) if isinstance(f, tuple) else f for f in figures]
+    return template.format(*built)
+
+
+def _how_lag(total_lag: int, threshold: float, mode: ScalingMode) -> str:
+    words = f"lag {total_lag} / {threshold:g} per replica"
+    if mode == "rate":
+        words += " (per-replica rate not measured yet)"
+    return words
+
+
+def _how_rate(
+    production: float, total_lag: int, catchup: float, per_replica: float, utilization: float
+) -> str:
+    return (
+        f"(production {production:.1f}/s + lag {total_lag} over {catchup:g}s) / "
+        f"({per_replica:.1f}/s per replica x {utilization:g})"
+    )
+
+
+def _inputs(
+    signal: GroupSignal,
+    per_replica: float | None,
+    current: int,
+    demand: float,
+    window_max: float,
+    up_streak: int,
+) -> Inputs:
+    return {
+        "total_lag": signal.total_lag,
+        "production_rate": _round(signal.production_rate),
+        "consumption_rate": _round(signal.consumption_rate),
+        "per_replica_rate": _round(per_replica),
+        "members": signal.members,
+        "partitions": signal.partitions,
+        "previous_recommendation": current,
+        "desired": round(demand, 3),
+        "window_max": round(window_max, 3),
+        "up_streak": up_streak,
+    }
 
 
 def _round(value: float | None) -> float | None:
