@@ -8,7 +8,7 @@ and the next tick retries. `TableScreen` adds a filterable table (`/`).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -19,6 +19,7 @@ from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets.data_table import RowKey
 
 import textfmt as fmt
 from tui.client import ApiError, ServerUnreachableError, StreamgovClient
@@ -69,6 +70,21 @@ def column_widths(columns: Sequence[str], rows: Sequence[Row]) -> list[int]:
         for index, cell in enumerate(row.cells[: len(widths)]):
             widths[index] = max(widths[index], cell_len(cell))
     return widths
+
+
+class MeasuredTable(DataTable[Cell]):
+    """A table that repaints every line once it has measured new rows.
+
+    DataTable measures the columns of added rows when idle. A paint that comes before (a busy
+    machine makes that likelier) caches lines drawn at the header's widths, and nothing
+    invalidates them when the widths grow: rows the cursor does not touch stay cut short.
+    Dropping the rendered lines after each measurement makes every line follow the widths."""
+
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        super()._update_dimensions(new_rows)
+        self._update_count += 1  # part of every rendered line's cache key
+        self._clear_caches()
+        self.refresh()
 
 
 class FittedTable(DataTable[Cell]):
@@ -342,7 +358,7 @@ class TableScreen(DataScreen):
 
     def make_table(self, table_id: str = "main") -> DataTable[Cell]:
         """The screen's main table with its columns."""
-        table: DataTable[Cell] = DataTable(
+        table: DataTable[Cell] = MeasuredTable(
             id=table_id,
             cursor_type="row",
             zebra_stripes=True,
