@@ -23,13 +23,11 @@ T = TypeVar("T")
 
 @contextmanager
 def _answers() -> Iterator[None]:
-    """Registry errors as the HTTP client reports them (status = first three digits)."""
+    """Registry errors as the HTTP client reports them (the status the REST API answers)."""
     try:
         yield
     except RegistryError as exc:
-        code = exc.error_code
-        status = code // 100 if code >= 1000 else code
-        raise RegistryClientError(status, code, str(exc)) from exc
+        raise RegistryClientError(exc.http_status, exc.error_code, str(exc)) from exc
 
 
 class LocalRegistryClient(RegistryClient):
