@@ -21,7 +21,7 @@ from starlette.routing import Match
 from starlette.types import Scope
 
 from engine.cluster import Cluster
-from httpapi import ApiError, Closer, ServerSettings, shaped_router
+from httpapi import Closer, ServerSettings, shaped_router
 from registry import errors
 from registry.compatibility import CompatibilityLevel
 from registry.service import SUPPORTED_TYPES, SchemaRegistry
@@ -223,11 +223,6 @@ class RegistryResponse(JSONResponse):
         return json.dumps(content, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def error_response(error: errors.RegistryError) -> RegistryResponse:
-    """Render a registry error as Confluent does."""
-    return RegistryResponse(error.to_dict(), status_code=error.http_status)
-
-
 async def _json_body(request: Request) -> Any:
     """The request body parsed as JSON (the route has checked its type and size)."""
     raw = await request.body()
@@ -239,19 +234,11 @@ async def _json_body(request: Request) -> Any:
         raise errors.RegistryError(400, f"Unrecognized JSON request body: {exc}") from None
 
 
-def _translate(exc: Exception) -> ApiError | None:
-    """Registry errors keep their Confluent code and message."""
-    if isinstance(exc, errors.RegistryError):
-        return ApiError(exc.error_code, exc.message)
-    return None
-
-
 def build_router(
     registry: SchemaRegistry, max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
 ) -> APIRouter:
     """The registry's routes at Confluent's paths (each also with a trailing slash)."""
     router = shaped_router(
-        translate=_translate,
         accept=CONTENT_TYPES,
         max_body_bytes=max_request_bytes,
         error_class=RegistryResponse,

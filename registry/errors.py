@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from httpapi.errors import ApiError
+
 SUBJECT_NOT_FOUND = 40401
 VERSION_NOT_FOUND = 40402
 SCHEMA_NOT_FOUND = 40403
@@ -32,23 +34,9 @@ STORE_ERROR = 50001
 OPERATION_TIMEOUT = 50002
 
 
-class RegistryError(Exception):
-    """An error the registry reports to its caller: a Confluent error code and a message."""
-
-    def __init__(self, error_code: int, message: str) -> None:
-        super().__init__(message)
-        self.error_code = error_code
-        self.message = message
-
-    @property
-    def http_status(self) -> int:
-        """The HTTP status: the first three digits of the error code (400..599)."""
-        status = self.error_code // 100 if self.error_code >= 10_000 else self.error_code
-        return status if 400 <= status < 600 else 500
-
-    def to_dict(self) -> dict[str, object]:
-        """The JSON body Confluent's clients parse."""
-        return {"error_code": self.error_code, "message": self.message}
+class RegistryError(ApiError):
+    """An error the registry reports to its caller: a Confluent error code and a message (the
+    HTTP error every router answers with, so `status` is the REST API's status)."""
 
 
 def subject_not_found(subject: str) -> RegistryError:

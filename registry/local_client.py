@@ -27,7 +27,7 @@ def _answers() -> Iterator[None]:
     try:
         yield
     except RegistryError as exc:
-        raise RegistryClientError(exc.http_status, exc.error_code, str(exc)) from exc
+        raise RegistryClientError(exc.status, exc.error_code, str(exc)) from exc
 
 
 class LocalRegistryClient(RegistryClient):
