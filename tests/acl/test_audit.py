@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import httpx
 from click.testing import CliRunner, Result
 
 from acl.audit import AUTHORIZATION, MANAGEMENT, AuditLog
@@ -14,6 +13,7 @@ from acl.service import AccessControl
 from engine.embedded import EmbeddedCluster
 from streamgov.cli import cli
 from streamgov.server import ServerSettings, create_app, serve_in_thread
+from tests.acl.http import http
 from tests.engine.listener.conftest import wait_until
 
 AVRO = json.dumps({"type": "record", "name": "A", "fields": [{"name": "a", "type": "int"}]})
@@ -47,15 +47,15 @@ def test_rest_denials_and_changes_are_audited(tmp_path: Path) -> None:
     try:
         with serve_in_thread(app) as url:
             body = {"schema": AVRO}
-            ok = httpx.post(
+            ok = http.post(
                 f"{url}/subjects/s-value/versions", json=body, auth=("admin", "admin-pw")
             )
             assert ok.status_code == 200
-            denied = httpx.post(
+            denied = http.post(
                 f"{url}/subjects/s-value/versions", json=body, auth=("eve", "eve-pw")
             )
             assert denied.status_code == 403
-            assert httpx.get(f"{url}/subjects").status_code == 401
+            assert http.get(f"{url}/subjects").status_code == 401
             log = AuditLog(cluster)
 
             def three() -> bool:

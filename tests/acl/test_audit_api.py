@@ -29,6 +29,7 @@ from acl.model import ResourceType as Kind
 from acl.service import AccessControl
 from engine.embedded import EmbeddedCluster
 from streamgov.server import ServerSettings, create_app, serve_in_thread
+from tests.acl.http import http
 from tests.engine.listener.conftest import wait_until
 
 SCHEMA = {"schema": json.dumps("string")}
@@ -84,7 +85,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 def audit(server: Server, auth: tuple[str, str] = AUDITOR, **params: Any) -> httpx.Response:
-    return httpx.get(f"{server.url}/audit", params=params, auth=auth)
+    return http.get(f"{server.url}/audit", params=params, auth=auth)
 
 
 def events_until(server: Server, found: Any, what: str, **params: Any) -> list[dict[str, Any]]:
@@ -107,9 +108,9 @@ def principal(event: dict[str, Any]) -> str:
 
 
 def test_audit_filters_by_principal_result_action_and_time(server: Server) -> None:
-    refused = httpx.post(f"{server.url}/subjects/payments-value/versions", json=SCHEMA, auth=ALICE)
+    refused = http.post(f"{server.url}/subjects/payments-value/versions", json=SCHEMA, auth=ALICE)
     assert refused.status_code == 403
-    done = httpx.post(f"{server.url}/subjects/payments-value/versions", json=SCHEMA, auth=ADMIN)
+    done = http.post(f"{server.url}/subjects/payments-value/versions", json=SCHEMA, auth=ADMIN)
     assert done.status_code == 200
     denied = events_until(
         server, lambda e: e, "alice's denial", principal="User:alice", result="denied"
@@ -130,7 +131,7 @@ def test_audit_filters_by_principal_result_action_and_time(server: Server) -> No
 
 def test_audit_pages_newest_first(server: Server) -> None:
     for _ in range(3):
-        assert httpx.get(f"{server.url}/subjects").status_code == 401  # anonymous, audited
+        assert http.get(f"{server.url}/subjects").status_code == 401  # anonymous, audited
     events_until(server, lambda e: len(e) >= 3, "three events", principal="User:ANONYMOUS")
     every = audit(server, limit=1000).json()["data"]
     first = audit(server, limit=2).json()
@@ -146,7 +147,7 @@ def test_audit_needs_describe_on_the_cluster(server: Server) -> None:
     assert refused.status_code == 403
     assert refused.json()["message"] == "User:alice may not DESCRIBE CLUSTER kafka-cluster"
     assert audit(server, auth=ADMIN).status_code == 200
-    assert httpx.get(f"{server.url}/audit").status_code == 401
+    assert http.get(f"{server.url}/audit").status_code == 401
 
 
 @pytest.mark.parametrize(
@@ -223,7 +224,7 @@ def test_listener_changes_are_audited_as_their_principal(server: Server) -> None
 
 def test_authorized_operations(server: Server) -> None:
     def operations(auth: tuple[str, str], kind: str, *names: str) -> list[list[str]]:
-        response = httpx.get(
+        response = http.get(
             f"{server.url}/authorized-operations",
             params={"resource_type": kind, "resource_name": list(names)},
             auth=auth,
@@ -234,7 +235,7 @@ def test_authorized_operations(server: Server) -> None:
     assert operations(ALICE, "TOPIC", "alice-orders", "other") == [["DESCRIBE", "WRITE"], []]
     assert operations(AUDITOR, "CLUSTER") == [["DESCRIBE"]]
     assert "DELETE" in operations(ADMIN, "topic", "other")[0]
-    bad = httpx.get(
+    bad = http.get(
         f"{server.url}/authorized-operations", params={"resource_type": "USER"}, auth=ALICE
     )
     assert bad.status_code == 400 and "resource_type" in bad.json()["message"]

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
 import pytest
 
 from acl.ratelimit import RateLimiter
 from acl.service import AccessControl
 from engine.embedded import EmbeddedCluster
 from streamgov.server import ServerSettings, create_app, serve_in_thread
+from tests.acl.http import http
 
 
 def test_bucket_admits_bursts_then_the_rate() -> None:
@@ -37,9 +37,9 @@ def test_server_answers_429_with_retry_after(tmp_path: Path) -> None:
     app = create_app(cluster, settings)
     try:
         with serve_in_thread(app) as url:
-            first = httpx.get(f"{url}/subjects", auth=("admin", "admin-pw"))
+            first = http.get(f"{url}/subjects", auth=("admin", "admin-pw"))
             assert first.status_code == 200
-            second = httpx.get(f"{url}/subjects", auth=("admin", "admin-pw"))
+            second = http.get(f"{url}/subjects", auth=("admin", "admin-pw"))
             assert second.status_code == 429
             assert second.json()["error_code"] == 42901
             assert int(second.headers["retry-after"]) >= 1

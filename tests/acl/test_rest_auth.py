@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from confluent_kafka.schema_registry.error import SchemaRegistryError
@@ -18,6 +17,7 @@ from acl.model import Acl, Operation, PatternType, Permission, ResourceType
 from acl.service import AccessControl
 from engine.embedded import EmbeddedCluster
 from streamgov.server import ServerSettings, create_app, serve_in_thread
+from tests.acl.http import http
 
 AVRO = json.dumps({"type": "record", "name": "Order", "fields": [{"name": "a", "type": "int"}]})
 
@@ -90,7 +90,7 @@ def test_wrong_or_missing_credentials_are_401(server: Server) -> None:
     with pytest.raises(SchemaRegistryError) as wrong:
         client(server, "alice", "nope").get_subjects()
     assert wrong.value.http_status_code == 401
-    missing = httpx.get(f"{server.url}/subjects")
+    missing = http.get(f"{server.url}/subjects")
     assert missing.status_code == 401
     assert missing.json()["error_code"] == 40101 and "authentication" in missing.json()["message"]
     assert missing.headers["www-authenticate"].startswith("Basic")
@@ -100,23 +100,23 @@ def test_bearer_token(server: Server) -> None:
     alice = client(server, "alice", "alice-pw")
     alice.register_schema("orders-value", Schema(AVRO, "AVRO"))
     headers = {"Authorization": f"Bearer {server.token}"}
-    got = httpx.get(f"{server.url}/subjects/orders-value/versions/latest", headers=headers)
+    got = http.get(f"{server.url}/subjects/orders-value/versions/latest", headers=headers)
     assert got.status_code == 200, got.text
-    denied = httpx.delete(f"{server.url}/subjects/orders-value", headers=headers)
+    denied = http.delete(f"{server.url}/subjects/orders-value", headers=headers)
     assert denied.status_code == 403
     assert denied.json()["message"] == "User:bob may not DELETE SUBJECT orders-value"
     forged = {"Authorization": f"Bearer {server.token[:-2]}xx"}
-    assert httpx.get(f"{server.url}/subjects", headers=forged).status_code == 401
+    assert http.get(f"{server.url}/subjects", headers=forged).status_code == 401
 
 
 def test_config_needs_alter_configs(server: Server) -> None:
     auth = ("alice", "alice-pw")
     body = {"compatibility": "NONE"}
-    assert httpx.put(f"{server.url}/config/orders-value", json=body, auth=auth).status_code == 200
-    refused = httpx.put(f"{server.url}/config", json=body, auth=auth)
+    assert http.put(f"{server.url}/config/orders-value", json=body, auth=auth).status_code == 200
+    refused = http.put(f"{server.url}/config", json=body, auth=auth)
     assert refused.status_code == 403
     assert refused.json()["message"] == "User:alice may not ALTER_CONFIGS CLUSTER kafka-cluster"
-    admin = httpx.put(f"{server.url}/config", json=body, auth=("admin", "admin-pw"))
+    admin = http.put(f"{server.url}/config", json=body, auth=("admin", "admin-pw"))
     assert admin.status_code == 200
 
 
@@ -132,32 +132,32 @@ def test_acl_api_in_rest_proxy_shape(server: Server) -> None:
         "permission": "ALLOW",
     }
     admin = ("admin", "admin-pw")
-    assert httpx.post(base, json=acl, auth=admin).status_code == 201
-    listed = httpx.get(base, params={"principal": "User:carol"}, auth=admin).json()
+    assert http.post(base, json=acl, auth=admin).status_code == 201
+    listed = http.get(base, params={"principal": "User:carol"}, auth=admin).json()
     assert listed["kind"] == "KafkaAclList"
     assert [{k: e[k] for k in acl} for e in listed["data"]] == [acl]
     assert listed["data"][0]["kind"] == "KafkaAcl" and listed["data"][0]["cluster_id"] == "secured"
-    refused = httpx.get(base, auth=("alice", "alice-pw"))
+    refused = http.get(base, auth=("alice", "alice-pw"))
     assert refused.status_code == 403
     assert refused.json()["message"] == "User:alice may not DESCRIBE CLUSTER kafka-cluster"
-    bad = httpx.post(base, json={**acl, "operation": "FLY"}, auth=admin)
+    bad = http.post(base, json={**acl, "operation": "FLY"}, auth=admin)
     assert bad.status_code == 400 and "unknown operation" in bad.json()["message"]
-    incomplete = httpx.delete(base, params={"resource_type": "TOPIC"}, auth=admin)
+    incomplete = http.delete(base, params={"resource_type": "TOPIC"}, auth=admin)
     assert incomplete.status_code == 400
     query = {k: acl[k] for k in ("resource_type", "pattern_type", "operation", "permission")}
-    deleted = httpx.delete(base, params=query, auth=admin).json()
+    deleted = http.delete(base, params=query, auth=admin).json()
     assert [e["principal"] for e in deleted["data"]] == ["User:carol"]
-    assert httpx.get(base, params={"principal": "User:carol"}, auth=admin).json()["data"] == []
+    assert http.get(base, params={"principal": "User:carol"}, auth=admin).json()["data"] == []
 
 
 def test_catalog_changes_by_the_owner_or_with_alter(server: Server) -> None:
     stream = f"{server.url}/catalog/streams/orders"
-    made = httpx.patch(stream, json={"owner": "checkout"}, auth=("admin", "admin-pw"))
+    made = http.patch(stream, json={"owner": "checkout"}, auth=("admin", "admin-pw"))
     assert made.status_code == 200, made.text
-    owner = httpx.patch(
+    owner = http.patch(
         stream, json={"description": "placed orders"}, auth=("checkout", "checkout-pw")
     )
     assert owner.status_code == 200, owner.text
-    other = httpx.patch(stream, json={"description": "mine now"}, auth=("alice", "alice-pw"))
+    other = http.patch(stream, json={"description": "mine now"}, auth=("alice", "alice-pw"))
     assert other.status_code == 403
     assert other.json()["message"] == "User:alice may not ALTER TOPIC orders"

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -21,6 +20,7 @@ from acl.service import AccessControl
 from engine.embedded import EmbeddedCluster
 from engine.types import OffsetAndMetadata, TopicPartition
 from streamgov.server import ServerSettings, create_app, serve_in_thread
+from tests.acl.http import http
 
 SCHEMA = json.dumps("string")
 VIEWER = ("viewer", "viewer-pw")
@@ -69,7 +69,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     try:
         with serve_in_thread(app) as url:
             for subject in ("visible-orders-value", "hidden-payments-value"):
-                registered = httpx.post(
+                registered = http.post(
                     f"{url}/subjects/{subject}/versions", json={"schema": SCHEMA}, auth=ADMIN
                 )
                 assert registered.status_code == 200, registered.text
@@ -80,7 +80,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 def get(server: Server, path: str, auth: tuple[str, str]) -> object:
-    response = httpx.get(f"{server.url}{path}", auth=auth)
+    response = http.get(f"{server.url}{path}", auth=auth)
     assert response.status_code == 200, response.text
     return response.json()
 
