@@ -14,7 +14,9 @@ connections keep an automatic checkpoint at a higher limit
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -25,6 +27,9 @@ logger = logging.getLogger(__name__)
 
 #: Bytes appended to one topic after which its WAL is checkpointed in the background.
 CHECKPOINT_BYTES = 8 << 20
+
+#: How much lower than the rest of the process the checkpoint thread runs (Linux thread nice).
+CHECKPOINT_NICENESS = 10
 
 
 class Checkpointer:
@@ -85,6 +90,7 @@ class Checkpointer:
         return due
 
     def _run(self) -> None:
+        _lower_priority()
         while True:
             with self._cond:
                 due = self._due()
@@ -111,3 +117,12 @@ class Checkpointer:
             logger.debug("background checkpoint of %s failed: %s", key, exc)
         finally:
             conn.close()
+
+
+def _lower_priority() -> None:
+    """Run the calling thread below the threads that serve requests: checkpoints are
+    background work, and on a busy machine they should take the CPU the others leave."""
+    with contextlib.suppress(OSError, AttributeError):
+        thread = threading.get_native_id()
+        niceness = os.getpriority(os.PRIO_PROCESS, thread) + CHECKPOINT_NICENESS
+        os.setpriority(os.PRIO_PROCESS, thread, min(niceness, 19))

@@ -6,6 +6,12 @@ record. Entry format (little-endian): u32 offset delta, i64 timestamp, i32 key l
 value length, i32 headers length (-1 for null), then the bytes. Offsets inside a chunk may
 have gaps after compaction.
 
+A chunk can also hold a Kafka record batch (magic 2) exactly as a Kafka client produced it
+(`KIND_BATCH`): the Kafka listener stores batches so, and serves them back unchanged, without
+decoding or re-encoding a record; its records have dense offsets from the chunk's base. Readers
+that decode entries take `entries_of(kind, blob)`, which converts such a batch (compaction and
+record removal rewrite it as entries).
+
 The batch helpers of the produce path (`pack_partitions`, `make_metadata`) live here too. The C fast
 path (`engine._fastpath`) implements every one of them; the pure-Python functions here are the
 reference and the fallback, and give identical results.
@@ -29,6 +35,12 @@ Chunk = tuple[int, int, int, bytes]
 
 #: A decoded entry: offset, timestamp, key, value, encoded headers.
 Entry = tuple[int, int, bytes | None, bytes | None, bytes | None]
+
+#: How a chunk's blob is encoded (the `kind` column): the engine's entries, or a Kafka batch.
+KIND_ENTRIES, KIND_BATCH = 0, 1
+
+#: A chunk to store, with its kind: record count, maximum timestamp, bytes, blob, kind.
+StoredChunk = tuple[int, int, int, bytes | memoryview, int]
 
 CHUNK_RECORDS = 1000
 CHUNK_BYTES = 1 << 20
@@ -80,6 +92,18 @@ def pack_chunks_py(
         chunks.append((count, max_ts, payload, b"".join(parts)))
         start += count
     return chunks
+
+
+def entries_of(kind: int, blob: bytes) -> bytes:
+    """A stored chunk's blob as the engine's entries, whatever its kind."""
+    if kind == KIND_ENTRIES:
+        return blob
+    if kind == KIND_BATCH:
+        # The batch codec lives with the Kafka listener, which is what stores such chunks.
+        from engine.kafka_listener.records import batch_entries
+
+        return batch_entries(blob)
+    raise ValueError(f"unknown chunk kind {kind}")
 
 
 def iter_entries(blob: bytes, base: int) -> list[Entry]:

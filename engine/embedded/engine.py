@@ -37,7 +37,7 @@ from engine.cluster import (
 )
 from engine.embedded import groups, log, metadata
 from engine.embedded.checkpoint import Checkpointer
-from engine.embedded.chunks import Chunk, make_metadata
+from engine.embedded.chunks import Chunk, StoredChunk, make_metadata
 from engine.embedded.codec import check_headers, encode_headers
 from engine.embedded.ends import EndOffsets, ends_path, lost_ranges
 from engine.embedded.sqlite import connect, data_version, write_tx
@@ -300,6 +300,7 @@ class EmbeddedEngine:
             self._invalidate()
             raise UnknownTopicOrPartitionError(f"topic {meta.name!r} does not exist") from None
         if not opened:
+            log.upgrade(conn)
             self._check_ends(meta, conn)
         return conn
 
@@ -524,12 +525,13 @@ class EmbeddedEngine:
     def append_packed(
         self,
         topic: str,
-        per_partition: dict[int, list[Chunk]],
+        per_partition: dict[int, list[Chunk]] | dict[int, list[Chunk | StoredChunk]],
         largest: int,
         keyless: bool,
     ) -> dict[int, int]:
-        """Append record chunks already packed per partition (`chunks.pack_chunks`, or the
-        Kafka listener's C codec, which packs Kafka batches without building rows) in one
+        """Append record chunks already packed per partition (`chunks.pack_chunks`, the
+        Kafka listener's C codec, which packs Kafka batches without building rows, or Kafka
+        batches stored as they arrived: `chunks.KIND_BATCH`) in one
         transaction; `largest` is the largest record's size and `keyless` whether any record
         has no key (both checked as `append_rows` checks them). Returns each partition's
         first new offset. Topics with LogAppendTime need `append_rows` (it rewrites
@@ -579,10 +581,11 @@ class EmbeddedEngine:
 
     def fetch_chunks(
         self, topic: str, partition: int, offset: int, max_bytes: int
-    ) -> tuple[list[tuple[int, bytes]], int, int]:
-        """Stored chunks (base offset, blob) from the one holding `offset`, about `max_bytes`
-        of them, with the log start and end offsets: the Kafka listener's fetch path, which
-        encodes chunks straight into record batches (see `log.read_chunks`)."""
+    ) -> tuple[list[tuple[int, int, int, bytes]], int, int]:
+        """Stored chunks (base offset, last offset, kind, blob) from the one holding
+        `offset`, about `max_bytes` of them, with the log start and end offsets: the Kafka
+        listener's fetch path, which serves stored batches as they are and encodes other
+        chunks straight into record batches (see `log.read_chunks`)."""
         meta = self._meta(topic)
         return log.read_chunks(self._log(meta), topic, partition, offset, max_bytes)
 

@@ -2,7 +2,8 @@
 
 Layout of a topic database: `partitions` (one row per partition: log start offset, next
 offset, retained bytes, running maximum timestamp); one table `p<N>` per partition holding
-record chunks (see `engine.embedded.chunks`) keyed by their base offset, so appends go to the
+record chunks (see `engine.embedded.chunks`; `kind` says how a chunk is encoded) keyed by
+their base offset, so appends go to the
 end of the B-tree and a produce call adds a few rows rather than one per record; and `tindex`,
 a sparse time index with an entry whenever a chunk raises a partition's maximum timestamp.
 
@@ -20,8 +21,11 @@ from typing import Any
 from engine.embedded.chunks import (
     CHUNK_BYTES,
     CHUNK_RECORDS,
+    KIND_ENTRIES,
     Chunk,
     Row,
+    StoredChunk,
+    entries_of,
     iter_entries,
     pack_chunks,
     pack_entries,
@@ -68,9 +72,25 @@ def _create_partition(conn: sqlite3.Connection, part: int) -> None:
     conn.execute(
         f"CREATE TABLE IF NOT EXISTS {_table(part)} (base INTEGER PRIMARY KEY, "
         "last INTEGER NOT NULL, count INTEGER NOT NULL, max_ts INTEGER NOT NULL, "
-        "size INTEGER NOT NULL, data BLOB NOT NULL)"
+        "size INTEGER NOT NULL, data BLOB NOT NULL, kind INTEGER NOT NULL DEFAULT 0)"
     )
     conn.execute("INSERT OR IGNORE INTO partitions VALUES (?, 0, 0, 0, ?)", (part, _NO_TS))
+
+
+def upgrade(conn: sqlite3.Connection) -> None:
+    """Bring a topic database written by an earlier version up to the current layout (chunk
+    tables gained `kind`, 0 for every chunk they hold)."""
+    if partition_count(conn) == 0 or "kind" in _columns(conn, 0):
+        return
+    with write_tx(conn):
+        for part in range(partition_count(conn)):
+            table = _table(part)
+            if "kind" not in _columns(conn, part):
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN kind INTEGER NOT NULL DEFAULT 0")
+
+
+def _columns(conn: sqlite3.Connection, part: int) -> set[str]:
+    return {row[1] for row in conn.execute(f"PRAGMA table_info({_table(part)})")}
 
 
 def init_topic(conn: sqlite3.Connection, name: str, topic_id: str, partitions: int) -> None:
@@ -137,10 +157,13 @@ def append(
 
 
 def append_packed(
-    conn: sqlite3.Connection, topic: str, per_partition: dict[int, list[Chunk]]
+    conn: sqlite3.Connection,
+    topic: str,
+    per_partition: dict[int, list[Chunk]] | dict[int, list[Chunk | StoredChunk]],
 ) -> tuple[dict[int, int], dict[int, int]]:
-    """Append chunks already packed per partition (see `chunks.pack_chunks`) in one
-    transaction; returns each partition's first new offset and its new end offset."""
+    """Append chunks already packed per partition (see `chunks.pack_chunks`; a chunk may
+    carry its kind as a fifth item) in one transaction; returns each partition's first new
+    offset and its new end offset."""
     with write_tx(conn):
         state = conn.execute(
             "SELECT part, next_offset, max_ts, bytes FROM partitions ORDER BY part"
@@ -153,7 +176,9 @@ def append_packed(
 
 
 def _store_chunks(
-    conn: sqlite3.Connection, state: list[Any], per_partition: dict[int, list[Chunk]]
+    conn: sqlite3.Connection,
+    state: list[Any],
+    per_partition: dict[int, list[Chunk]] | dict[int, list[Chunk | StoredChunk]],
 ) -> dict[int, int]:
     """Insert each partition's chunks after its end (inside the caller's transaction)."""
     ends: dict[int, int] = {}
@@ -161,8 +186,10 @@ def _store_chunks(
         _, next_offset, max_ts, held = state[part]
         base = next_offset
         stored = []
-        for n, chunk_max, size, blob in chunks:
-            stored.append((base, base + n - 1, n, chunk_max, size, blob))
+        for chunk in chunks:
+            n, chunk_max, size, blob = chunk[:4]
+            kind = chunk[4] if len(chunk) > 4 else KIND_ENTRIES
+            stored.append((base, base + n - 1, n, chunk_max, size, blob, kind))
             if chunk_max > max_ts:
                 conn.execute(
                     "INSERT OR IGNORE INTO tindex VALUES (?, ?, ?)", (part, chunk_max, base)
@@ -170,7 +197,7 @@ def _store_chunks(
                 max_ts = chunk_max
             held += size
             base += n
-        conn.executemany(f"INSERT INTO {_table(part)} VALUES (?, ?, ?, ?, ?, ?)", stored)
+        conn.executemany(f"INSERT INTO {_table(part)} VALUES (?, ?, ?, ?, ?, ?, ?)", stored)
         conn.execute(
             "UPDATE partitions SET next_offset = ?, bytes = ?, max_ts = ? WHERE part = ?",
             (base, held, max_ts, part),
@@ -247,7 +274,7 @@ def _chunks_from(conn: sqlite3.Connection, part: int, offset: int) -> sqlite3.Cu
     """Chunks in offset order, starting with the one that holds `offset`."""
     table = _table(part)
     return conn.execute(
-        f"SELECT base, data FROM {table} WHERE base >= "
+        f"SELECT base, last, kind, data FROM {table} WHERE base >= "
         f"coalesce((SELECT max(base) FROM {table} WHERE base <= ?1), ?1) ORDER BY base",
         (offset,),
     )
@@ -268,12 +295,12 @@ def _readable_bounds(
 
 def read_chunks(
     conn: sqlite3.Connection, topic: str, part: int, offset: int, max_bytes: int
-) -> tuple[list[tuple[int, bytes]], int, int]:
-    """The stored chunks from the one holding `offset` on, until they hold `max_bytes` (at
-    least one chunk), with the log start and end of the same snapshot; for readers that
-    decode chunks themselves (the Kafka listener). `OffsetOutOfRangeError` outside
-    [start, end]."""
-    out: list[tuple[int, bytes]] = []
+) -> tuple[list[tuple[int, int, int, bytes]], int, int]:
+    """The stored chunks (base, last offset, kind, blob) from the one holding `offset` on,
+    until they hold `max_bytes` (at least one chunk), with the log start and end of the same
+    snapshot; for readers that decode chunks themselves (the Kafka listener).
+    `OffsetOutOfRangeError` outside [start, end]."""
+    out: list[tuple[int, int, int, bytes]] = []
     with read_tx(conn):
         start, end = _readable_bounds(conn, topic, part, offset)
         if offset == end:
@@ -281,8 +308,8 @@ def read_chunks(
         cursor = _chunks_from(conn, part, offset)
         used = 0
         try:
-            for base, data in cursor:
-                out.append((int(base), data))
+            for base, last, kind, data in cursor:
+                out.append((int(base), int(last), int(kind), data))
                 used += len(data)
                 if used >= max_bytes:
                     break
@@ -311,9 +338,17 @@ def fetch(
         cursor = _chunks_from(conn, part, offset)
         used = 0
         try:
-            for base, data in cursor:
+            for base, _last, kind, data in cursor:
                 used, full = unpack_into(
-                    out, data, base, topic, part, offset, max_records, max_bytes, used
+                    out,
+                    entries_of(kind, data),
+                    base,
+                    topic,
+                    part,
+                    offset,
+                    max_records,
+                    max_bytes,
+                    used,
                 )
                 if full:
                     break
@@ -337,8 +372,8 @@ def offset_for_timestamp(conn: sqlite3.Connection, topic: str, part: int, ts: in
         first = max(int(row[0]), start)
         cursor = _chunks_from(conn, part, first)
         try:
-            for base, data in cursor:  # one chunk at a time: usually the first one answers
-                for offset, stamp, _, _, _ in iter_entries(data, base):
+            for base, _last, kind, data in cursor:  # usually the first chunk answers
+                for offset, stamp, _, _, _ in iter_entries(entries_of(kind, data), base):
                     if offset >= first and stamp >= ts:
                         return offset
         finally:
@@ -378,10 +413,10 @@ def _remove_ranges(conn: sqlite3.Connection, part: int, ranges: Sequence[tuple[i
     removed = 0
     for first, last in ranges:
         rows = conn.execute(
-            f"SELECT base, data FROM {table} WHERE base <= ? AND last >= ?", (last, first)
+            f"SELECT base, kind, data FROM {table} WHERE base <= ? AND last >= ?", (last, first)
         ).fetchall()
-        for base, data in rows:
-            entries = iter_entries(data, base)
+        for base, kind, data in rows:
+            entries = iter_entries(entries_of(kind, data), base)
             kept = [e for e in entries if not first <= e[0] <= last]
             if len(kept) == len(entries):
                 continue
@@ -390,7 +425,7 @@ def _remove_ranges(conn: sqlite3.Connection, part: int, ranges: Sequence[tuple[i
             if kept:
                 size = sum(len(f) for e in kept for f in e[2:] if f)
                 conn.execute(
-                    f"INSERT INTO {table} VALUES (?, ?, ?, ?, ?, ?)",
+                    f"INSERT INTO {table} VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (
                         kept[0][0],
                         kept[-1][0],
@@ -398,6 +433,7 @@ def _remove_ranges(conn: sqlite3.Connection, part: int, ranges: Sequence[tuple[i
                         max(e[1] for e in kept),
                         size,
                         pack_entries(kept, kept[0][0]),
+                        KIND_ENTRIES,
                     ),
                 )
     if removed:
@@ -479,8 +515,8 @@ def compact(
         limit = end  # the first offset that must not be cleaned yet
         young = now_ms - min_lag_ms
         latest: dict[bytes, int] = {}
-        for base, data in conn.execute(f"SELECT base, data FROM {table} ORDER BY base"):
-            for offset, ts, key, _value, _headers in iter_entries(data, base):
+        for base, kind, data in conn.execute(f"SELECT base, kind, data FROM {table} ORDER BY base"):
+            for offset, ts, key, _value, _headers in iter_entries(entries_of(kind, data), base):
                 if min_lag_ms > 0 and ts > young and offset < limit:
                     limit = offset
                 if offset < limit and key is not None:
@@ -489,8 +525,10 @@ def compact(
         bases = [b for (b,) in conn.execute(f"SELECT base FROM {table} WHERE base < ?", (limit,))]
         removed = 0
         for base in bases:
-            (data,) = conn.execute(f"SELECT data FROM {table} WHERE base = ?", (base,)).fetchone()
-            entries = iter_entries(data, base)
+            kind, data = conn.execute(
+                f"SELECT kind, data FROM {table} WHERE base = ?", (base,)
+            ).fetchone()
+            entries = iter_entries(entries_of(kind, data), base)
             kept = [
                 e
                 for e in entries
@@ -506,8 +544,16 @@ def compact(
                 continue
             size = sum(len(f) for e in kept for f in e[2:] if f)
             conn.execute(
-                f"UPDATE {table} SET count = ?, max_ts = ?, size = ?, data = ? WHERE base = ?",
-                (len(kept), max(e[1] for e in kept), size, pack_entries(kept, base), base),
+                f"UPDATE {table} SET count = ?, max_ts = ?, size = ?, data = ?, kind = ? "
+                "WHERE base = ?",
+                (
+                    len(kept),
+                    max(e[1] for e in kept),
+                    size,
+                    pack_entries(kept, base),
+                    KIND_ENTRIES,
+                    base,
+                ),
             )
         if removed:
             (held,) = conn.execute(f"SELECT total(size) FROM {table}").fetchone()

@@ -360,11 +360,6 @@ fail:
     return NULL;
 }
 
-/* records_to_chunks(data, count, base_ts, max_records, max_bytes)
- *     -> (chunks, largest record size, whether any record has no key)
- * Packs a decompressed Kafka records section straight into the engine's stored chunks
- * (engine/embedded/chunks.py: (count, max timestamp, payload bytes, blob) with dense offset
- * deltas), cut as `pack_chunks` cuts them, without building a Python object per record. */
 static void wr_u32le(unsigned char *p, uint32_t v) { memcpy(p, &v, 4); }
 static void wr_i64le(unsigned char *p, int64_t v) { memcpy(p, &v, 8); }
 static void wr_i32le(unsigned char *p, int32_t v) { memcpy(p, &v, 4); }
@@ -376,6 +371,102 @@ static PyObject *finish_chunk(Out *o, Py_ssize_t n, long long max_ts, long long 
     return Py_BuildValue("(nLLN)", n, max_ts, payload, blob);
 }
 
+/* One record of a records section, located: where its fields are and how big they are. */
+typedef struct {
+    Py_ssize_t end, key_at, value_at, headers_at, hsize, body;
+    int64_t ts_delta, klen, vlen, nheaders;
+} Span;
+
+/* Locate record number `index` at *pos (advanced past it): checks its framing, that its
+ * offset delta is `index` (offsets inside a batch are dense), and measures its headers in
+ * the engine's encoding. -1 with ValueError set when malformed. */
+static int scan_record(const unsigned char *buf, Py_ssize_t len, Py_ssize_t *pos,
+                       Py_ssize_t index, Span *r) {
+    int64_t length, offset_delta;
+    if (read_varint(buf, len, pos, &length) < 0 || length < 0 || length > len - *pos) {
+        corrupt("a record batch ends inside a record");
+        return -1;
+    }
+    r->end = *pos + (Py_ssize_t)length;
+    *pos += 1; /* attributes */
+    if (read_varint(buf, r->end, pos, &r->ts_delta) < 0 ||
+        read_varint(buf, r->end, pos, &offset_delta) < 0 ||
+        read_varint(buf, r->end, pos, &r->klen) < 0 || r->klen < -1 ||
+        r->klen > r->end - *pos) {
+        corrupt("a record's length does not match its fields");
+        return -1;
+    }
+    if (offset_delta != index) {
+        corrupt("a record's offset delta is out of sequence");
+        return -1;
+    }
+    r->key_at = *pos;
+    if (r->klen > 0) *pos += (Py_ssize_t)r->klen;
+    if (read_varint(buf, r->end, pos, &r->vlen) < 0 || r->vlen < -1 ||
+        r->vlen > r->end - *pos) {
+        corrupt("a record's length does not match its fields");
+        return -1;
+    }
+    r->value_at = *pos;
+    if (r->vlen > 0) *pos += (Py_ssize_t)r->vlen;
+    if (read_varint(buf, r->end, pos, &r->nheaders) < 0 || r->nheaders < -1) {
+        corrupt("a record's length does not match its fields");
+        return -1;
+    }
+    r->headers_at = *pos;
+    r->hsize = 0;
+    for (int64_t h = 0; h < r->nheaders; h++) {
+        int64_t nl, hv;
+        if (read_varint(buf, r->end, pos, &nl) < 0 || nl < 0 || nl > 0xFFFF ||
+            nl > r->end - *pos) {
+            corrupt("a record's length does not match its fields");
+            return -1;
+        }
+        *pos += (Py_ssize_t)nl;
+        if (read_varint(buf, r->end, pos, &hv) < 0 || hv > r->end - *pos) {
+            corrupt("a record's length does not match its fields");
+            return -1;
+        }
+        if (hv > 0) *pos += (Py_ssize_t)hv;
+        r->hsize += 6 + (Py_ssize_t)nl + (hv > 0 ? (Py_ssize_t)hv : 0);
+    }
+    if (*pos != r->end) {
+        corrupt("a record's length does not match its fields");
+        return -1;
+    }
+    r->body = (r->klen > 0 ? r->klen : 0) + (r->vlen > 0 ? r->vlen : 0) + r->hsize;
+    return 0;
+}
+
+/* check_records(data, count, base_ts) -> (max timestamp, largest record size, keyless)
+ * Validates a decompressed records section as `records_to_chunks` would read it, without
+ * packing anything: for batches stored as they arrived. */
+static PyObject *check_records(PyObject *self, PyObject *args) {
+    Py_buffer view;
+    Py_ssize_t count;
+    long long base_ts;
+    if (!PyArg_ParseTuple(args, "y*nL", &view, &count, &base_ts)) return NULL;
+    const unsigned char *buf = view.buf;
+    Py_ssize_t len = view.len, pos = 0, largest = 0;
+    long long max_ts = INT64_MIN;
+    int keyless = 0;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        Span r;
+        if (scan_record(buf, len, &pos, i, &r) < 0) { PyBuffer_Release(&view); return NULL; }
+        if (r.klen < 0) keyless = 1;
+        if (r.body > largest) largest = r.body;
+        if (base_ts + r.ts_delta > max_ts) max_ts = base_ts + r.ts_delta;
+    }
+    PyBuffer_Release(&view);
+    if (pos != len) return corrupt("a record batch holds more bytes than its record count says");
+    return Py_BuildValue("(Lni)", max_ts, largest, keyless);
+}
+
+/* records_to_chunks(data, count, base_ts, max_records, max_bytes)
+ *     -> (chunks, largest record size, whether any record has no key)
+ * Packs a decompressed Kafka records section straight into the engine's stored chunks
+ * (engine/embedded/chunks.py: (count, max timestamp, payload bytes, blob) with dense offset
+ * deltas), cut as `pack_chunks` cuts them, without building a Python object per record. */
 static PyObject *records_to_chunks(PyObject *self, PyObject *args) {
     Py_buffer view;
     Py_ssize_t count, max_records, max_bytes;
@@ -392,50 +483,11 @@ static PyObject *records_to_chunks(PyObject *self, PyObject *args) {
     int keyless = 0;
     if (chunks == NULL) goto fail;
     for (Py_ssize_t i = 0; i < count; i++) {
-        int64_t length, ts_delta, offset_delta, klen, vlen, nheaders;
-        if (read_varint(buf, len, &pos, &length) < 0 || length < 0 || length > len - pos) {
-            corrupt("a record batch ends inside a record");
-            goto fail;
-        }
-        Py_ssize_t end = pos + (Py_ssize_t)length;
-        pos += 1;
-        if (read_varint(buf, end, &pos, &ts_delta) < 0 ||
-            read_varint(buf, end, &pos, &offset_delta) < 0 ||
-            read_varint(buf, end, &pos, &klen) < 0 || klen < -1 || klen > end - pos) {
-            corrupt("a record's length does not match its fields");
-            goto fail;
-        }
-        Py_ssize_t key_at = pos;
-        if (klen > 0) pos += (Py_ssize_t)klen;
-        if (read_varint(buf, end, &pos, &vlen) < 0 || vlen < -1 || vlen > end - pos) {
-            corrupt("a record's length does not match its fields");
-            goto fail;
-        }
-        Py_ssize_t value_at = pos;
-        if (vlen > 0) pos += (Py_ssize_t)vlen;
-        if (read_varint(buf, end, &pos, &nheaders) < 0 || nheaders < -1) {
-            corrupt("a record's length does not match its fields");
-            goto fail;
-        }
-        /* headers: measure first (engine encoding size), then write */
-        Py_ssize_t headers_at = pos, hsize = 0;
-        for (int64_t h = 0; h < nheaders; h++) {
-            int64_t nl, hv;
-            if (read_varint(buf, end, &pos, &nl) < 0 || nl < 0 || nl > 0xFFFF || nl > end - pos) {
-                corrupt("a record's length does not match its fields");
-                goto fail;
-            }
-            pos += (Py_ssize_t)nl;
-            if (read_varint(buf, end, &pos, &hv) < 0 || hv > end - pos) {
-                corrupt("a record's length does not match its fields");
-                goto fail;
-            }
-            if (hv > 0) pos += (Py_ssize_t)hv;
-            hsize += 6 + (Py_ssize_t)nl + (hv > 0 ? (Py_ssize_t)hv : 0);
-        }
-        if (pos != end) { corrupt("a record's length does not match its fields"); goto fail; }
-        Py_ssize_t body = (klen > 0 ? klen : 0) + (vlen > 0 ? vlen : 0) + hsize;
-        long long ts = base_ts + ts_delta;
+        Span r;
+        if (scan_record(buf, len, &pos, i, &r) < 0) goto fail;
+        int64_t klen = r.klen, vlen = r.vlen, nheaders = r.nheaders;
+        Py_ssize_t end = r.end, body = r.body, hsize = r.hsize;
+        long long ts = base_ts + r.ts_delta;
         if (klen < 0) keyless = 1;
         if (body > largest) largest = body;
         if (in_chunk >= max_records || (in_chunk && chunk.len + 24 + body > max_bytes)) {
@@ -452,9 +504,9 @@ static PyObject *records_to_chunks(PyObject *self, PyObject *args) {
         wr_i32le(w + 16, (int32_t)vlen);
         wr_i32le(w + 20, nheaders > 0 ? (int32_t)hsize : -1);
         w += 24;
-        if (klen > 0) { memcpy(w, buf + key_at, (size_t)klen); w += klen; }
-        if (vlen > 0) { memcpy(w, buf + value_at, (size_t)vlen); w += vlen; }
-        Py_ssize_t hp = headers_at;
+        if (klen > 0) { memcpy(w, buf + r.key_at, (size_t)klen); w += klen; }
+        if (vlen > 0) { memcpy(w, buf + r.value_at, (size_t)vlen); w += vlen; }
+        Py_ssize_t hp = r.headers_at;
         for (int64_t h = 0; h < nheaders; h++) {
             int64_t nl = 0, hv = 0;
             read_varint(buf, end, &hp, &nl);
@@ -499,6 +551,8 @@ static PyMethodDef methods[] = {
     {"write_records", write_records, METH_VARARGS, "Encode records into a records section."},
     {"records_to_chunks", records_to_chunks, METH_VARARGS,
      "Pack a records section into engine chunks."},
+    {"check_records", check_records, METH_VARARGS,
+     "Validate a records section and measure it, packing nothing."},
     {"chunks_to_records", chunks_to_records, METH_VARARGS,
      "Encode stored engine chunks into a records section."},
     {NULL, NULL, 0, NULL},

@@ -20,8 +20,11 @@ from crc32c import crc32c
 from engine.embedded.chunks import (
     CHUNK_BYTES,
     CHUNK_RECORDS,
+    KIND_BATCH,
     Chunk,
     Row,
+    StoredChunk,
+    entries_of,
     iter_entries,
     pack_chunks_py,
 )
@@ -30,6 +33,8 @@ from engine.types import ConsumedRecord
 
 _HEADER = struct.Struct(">qiibIhiqqqhii")
 HEADER_SIZE = _HEADER.size  # 61
+#: The fields a stored batch is served with anew: base offset, length, partition leader epoch.
+_BATCH_START = struct.Struct(">qii")
 _AFTER_CRC = 21
 
 CODEC_NONE, CODEC_GZIP, CODEC_SNAPPY, CODEC_LZ4, CODEC_ZSTD = range(5)
@@ -223,28 +228,71 @@ def read_chunks(header: BatchHeader, batch: memoryview) -> tuple[list[Chunk], in
         raise CorruptBatchError(str(exc)) from None
 
 
+def stored_batch(header: BatchHeader, batch: memoryview) -> tuple[StoredChunk, int, bool] | None:
+    """A (checked) batch as the engine stores it unchanged (`KIND_BATCH`), once its records
+    are validated: the chunk, the largest record's size and whether any record has no key.
+    None when it must be repacked instead: a transaction's batch (aborts rewrite them), or a
+    header whose maximum timestamp is not its records'. A compressed batch's records are
+    decompressed to be validated, and stored compressed."""
+    if header.transactional:
+        return None
+    data = decompress(header.codec, batch[HEADER_SIZE:])
+    try:
+        max_ts, largest, keyless = _check_records(data, header.count, header.base_timestamp)
+    except ValueError as exc:
+        raise CorruptBatchError(str(exc)) from None
+    if max_ts != header.max_timestamp:
+        return None
+    return (header.count, max_ts, len(batch), batch, KIND_BATCH), largest, bool(keyless)
+
+
+def batch_entries(blob: bytes) -> bytes:
+    """The records of a batch stored as it arrived, as one chunk of the engine's own entries
+    (offset deltas from 0), for readers that decode chunks."""
+    header, raw = split_batches(blob)[0]
+    data = decompress(header.codec, raw[HEADER_SIZE:])
+    chunks, _, _ = _records_to_chunks(data, header.count, header.base_timestamp, 1 << 62, 1 << 62)
+    return chunks[0][3] if chunks else b""
+
+
+def check_records_py(data: bytes, count: int, base_ts: int) -> tuple[int, int, bool]:
+    """Validate a decompressed records section: (max timestamp, largest record size, whether
+    any record has no key); the pure-Python reference of the C fast path."""
+    rows = read_records_py(data, count, base_ts, 0, dense=True)
+    return (
+        max((r[3] for r in rows), default=-(2**63)),
+        max((r[5] for r in rows), default=0),
+        any(r[0] is None for r in rows),
+    )
+
+
 def records_to_chunks_py(
     data: bytes, count: int, base_ts: int, max_records: int, max_bytes: int
 ) -> tuple[list[Chunk], int, bool]:
     """`read_chunks` on a decompressed records section (the pure-Python reference of the C
     fast path): the rows packed by `pack_chunks_py`."""
-    rows = read_records_py(data, count, base_ts, 0)
+    rows = read_records_py(data, count, base_ts, 0, dense=True)
     chunks = pack_chunks_py(rows, None, max_records, max_bytes)
     return chunks, max((r[5] for r in rows), default=0), any(r[0] is None for r in rows)
 
 
-def read_records_py(data: bytes, count: int, base_ts: int, partition: int) -> list[Row]:
+def read_records_py(
+    data: bytes, count: int, base_ts: int, partition: int, *, dense: bool = False
+) -> list[Row]:
     """Decode a decompressed records section into engine rows (the pure-Python reference of
-    the C fast path); ValueError when malformed."""
+    the C fast path); ValueError when malformed, or with `dense` when the records' offset
+    deltas are not 0, 1, 2..."""
     rows: list[Row] = []
     pos = 0
     try:
-        for _ in range(count):
+        while len(rows) < count:
             length, pos = _varint(data, pos)
             end = pos + length
             pos += 1  # attributes
             ts_delta, pos = _varint(data, pos)
-            _, pos = _varint(data, pos)  # offset delta: the engine assigns dense offsets
+            offset_delta, pos = _varint(data, pos)
+            if dense and offset_delta != len(rows):
+                raise CorruptBatchError("a record's offset delta is out of sequence")
             key, pos = _read_bytes(data, pos)
             value, pos = _read_bytes(data, pos)
             nheaders, pos = _varint(data, pos)
@@ -388,11 +436,71 @@ def chunks_to_records_py(
     return bytes(out), count, first, last, base_ts, max_ts
 
 
+def serve_chunks(
+    chunks: Sequence[tuple[int, int, int, bytes]],
+    min_offset: int,
+    stop_offset: int,
+    max_bytes: int,
+    whole_first: bool,
+) -> tuple[list[bytes | memoryview], int]:
+    """The record batches that serve stored chunks (base, last offset, kind, blob) from
+    `min_offset` up to `stop_offset` (excluded), and their size: at most `max_bytes`, except
+    that with `whole_first` the first batch goes out whatever its size (KIP-74).
+
+    A stored Kafka batch that ends below `stop_offset` goes out as it is, with its base offset
+    set; it may start below `min_offset`, as Kafka's batches do (clients skip those records).
+    The records of other chunks are written as uncompressed batches."""
+    pieces: list[bytes | memoryview] = []
+    used = 0
+    run: list[tuple[int, bytes]] = []
+    run_last = -1
+
+    def fits(size: int) -> bool:
+        return used + size <= max_bytes or (whole_first and not pieces)
+
+    def flush() -> bool:
+        """Write the run of entry chunks as one batch; False when the response is full."""
+        nonlocal used
+        section, count, low, last, base_ts, max_ts = chunks_to_records(
+            run, min_offset, stop_offset, max(max_bytes - used - HEADER_SIZE, 1)
+        )
+        run.clear()
+        if count == 0:
+            return True
+        batch = frame_batch(section, count, low, last, base_ts, max_ts)
+        if not fits(len(batch)):
+            return False
+        pieces.append(batch)
+        used += len(batch)
+        return last >= run_last
+
+    for base, last, kind, blob in chunks:
+        if base >= stop_offset:
+            break
+        if last < min_offset:
+            continue
+        if kind == KIND_BATCH and last < stop_offset:
+            if run and not flush():
+                break
+            if not fits(len(blob)):
+                break
+            pieces.append(_BATCH_START.pack(base, len(blob) - 12, 0))
+            pieces.append(memoryview(blob)[_BATCH_START.size :])
+            used += len(blob)
+        else:
+            run.append((base, entries_of(kind, blob)))
+            run_last = min(last, stop_offset - 1)
+    if run:
+        flush()
+    return pieces, used
+
+
 _read_records: Callable[[bytes, int, int, int], list[Row]] = read_records_py
 _write_records: Callable[[Sequence[ConsumedRecord], int, int], tuple[bytes, int]] = write_records_py
 _records_to_chunks: Callable[[bytes, int, int, int, int], tuple[list[Chunk], int, bool]] = (
     records_to_chunks_py
 )
+_check_records: Callable[[bytes, int, int], tuple[int, int, bool]] = check_records_py
 chunks_to_records: Callable[
     [Sequence[tuple[int, bytes]], int, int, int], tuple[bytes, int, int, int, int, int]
 ] = chunks_to_records_py
@@ -408,4 +516,5 @@ if os.environ.get("STREAMGOV_PURE_PYTHON") != "1":
         _write_records = _batches.write_records
         chunks_to_records = _batches.chunks_to_records
         _records_to_chunks = _batches.records_to_chunks
+        _check_records = _batches.check_records
         HAVE_C_BATCHES = True

@@ -1,7 +1,9 @@
 """Produce, Fetch and ListOffsets: the log through the Kafka protocol.
 
-Produced batches are checked (CRC, codec, sequences), decompressed and stored as the engine's
-rows; fetched records are written back as one uncompressed batch per partition.
+Produced batches are checked (CRC, codec, sequences, every record) and stored as they arrived,
+compressed or not (`chunks.KIND_BATCH`); a transaction's batches, and topics whose broker sets
+timestamps, are stored as the engine's own entries instead. Fetch serves stored batches as they
+are (only their base offset is set) and writes other stored records as uncompressed batches.
 """
 
 from __future__ import annotations
@@ -11,22 +13,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.auth import Operation, ResourceType
-from engine.embedded.chunks import Chunk, Row
+from engine.embedded.chunks import Chunk, Row, StoredChunk
 from engine.embedded.metadata import TopicMeta
 from engine.errors import EngineError, OffsetOutOfRangeError
 from engine.kafka_listener import errors
 from engine.kafka_listener.broker import Broker
 from engine.kafka_listener.context import Connection, Request
 from engine.kafka_listener.records import (
-    HEADER_SIZE,
     BatchHeader,
     CorruptBatchError,
     check_crc,
-    chunks_to_records,
-    frame_batch,
     read_chunks,
     read_rows,
+    serve_chunks,
     split_batches,
+    stored_batch,
 )
 from engine.types import OffsetSpec
 
@@ -52,7 +53,7 @@ class _Pending:
 
     partition: int
     header: BatchHeader
-    chunks: list[Chunk]
+    chunks: list[Chunk | StoredChunk]
     largest: int
     keyless: bool
     rows: list[Row] | None = None
@@ -78,13 +79,17 @@ def _parse_partition(
             return _partition_reply(partition, errors.INVALID_RECORD)
         if header.count != header.last_offset_delta + 1 or header.count <= 0:
             raise CorruptBatchError("a record batch's count does not match its offsets")
+        rows: list[Row] | None = None
+        chunks: list[Chunk | StoredChunk] = []
+        largest, keyless = 0, False
         if as_rows:
-            rows: list[Row] | None = read_rows(header, raw, partition)
-            chunks: list[Chunk] = []
-            largest, keyless = 0, False
+            rows = read_rows(header, raw, partition)
+        elif (stored := stored_batch(header, raw)) is not None:
+            chunk, largest, keyless = stored
+            chunks.append(chunk)
         else:
-            rows = None
-            chunks, largest, keyless = read_chunks(header, raw)
+            packed, largest, keyless = read_chunks(header, raw)
+            chunks.extend(packed)
     except CorruptBatchError:
         return _partition_reply(partition, errors.CORRUPT_MESSAGE)
     if header.transactional:
@@ -283,13 +288,12 @@ def _fetch_partition(
         return reply, 0
     stable = broker.transactions.last_stable_offset(topic, partition, end)
     reply.update(high_watermark=end, last_stable_offset=stable, log_start_offset=start)
-    section, count, low, last, base_ts, max_ts = chunks_to_records(
-        chunks, offset, stable if committed_only else end, max(max_bytes - HEADER_SIZE, 1)
+    pieces, size = serve_chunks(
+        chunks, offset, stable if committed_only else end, max_bytes, whole_first=first
     )
-    if count == 0 or (not first and len(section) + HEADER_SIZE > max_bytes):
-        return reply, 0
-    reply["records"] = frame_batch(section, count, low, last, base_ts, max_ts)
-    return reply, len(reply["records"])
+    if pieces:
+        reply["records"] = b"".join(pieces)
+    return reply, size
 
 
 def _bounds(broker: Broker, topic: str) -> dict[int, tuple[int, int]]:

@@ -4,6 +4,7 @@ skipped, and a writer killed (SIGKILL) while checkpoints run loses no acknowledg
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from engine.embedded import EmbeddedCluster, checkpoint, sqlite
-from engine.embedded.checkpoint import Checkpointer
+from engine.embedded.checkpoint import CHECKPOINT_NICENESS, Checkpointer
 from engine.types import OffsetSpec, Record
 from tests.engine.embedded.test_durability import kill_after
 
@@ -93,3 +94,22 @@ def test_a_writer_killed_while_checkpointing_loses_no_acknowledged_record(
     for number in range(len(acknowledged)):
         for i in range(batch):
             assert values[number * batch + i] == f"{number}:{i}:{batch}".encode()
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux's /proc")
+def test_the_checkpoint_thread_runs_below_the_process(tmp_path: Path) -> None:
+    seen: list[int] = []
+
+    def open_db(key: str) -> sqlite3.Connection:
+        stat = Path(f"/proc/self/task/{threading.get_native_id()}/stat").read_text()
+        seen.append(int(stat.rsplit(")", 1)[1].split()[16]))  # the nice value
+        return sqlite3.connect(tmp_path / f"{key}.db", check_same_thread=False)
+
+    checkpointer = Checkpointer(open_db, threshold=1)
+    try:
+        checkpointer.wrote("t", 10)
+        assert checkpointer.wait_done("t", 1, timeout=60)
+    finally:
+        checkpointer.close()
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    assert seen and seen[0] == min(own + CHECKPOINT_NICENESS, 19)
