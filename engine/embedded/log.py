@@ -270,11 +270,13 @@ def partition_states(conn: sqlite3.Connection) -> list[tuple[int, int, int, int]
         ]
 
 
-def _chunks_from(conn: sqlite3.Connection, part: int, offset: int) -> sqlite3.Cursor:
+def _chunks_from(
+    conn: sqlite3.Connection, part: int, offset: int, columns: str = "base, last, kind, data"
+) -> sqlite3.Cursor:
     """Chunks in offset order, starting with the one that holds `offset`."""
     table = _table(part)
     return conn.execute(
-        f"SELECT base, last, kind, data FROM {table} WHERE base >= "
+        f"SELECT {columns} FROM {table} WHERE base >= "
         f"coalesce((SELECT max(base) FROM {table} WHERE base <= ?1), ?1) ORDER BY base",
         (offset,),
     )
@@ -296,25 +298,34 @@ def _readable_bounds(
 def read_chunks(
     conn: sqlite3.Connection, topic: str, part: int, offset: int, max_bytes: int
 ) -> tuple[list[tuple[int, int, int, bytes]], int, int]:
-    """The stored chunks (base, last offset, kind, blob) from the one holding `offset` on,
-    until they hold `max_bytes` (at least one chunk), with the log start and end of the same
-    snapshot; for readers that decode chunks themselves (the Kafka listener).
-    `OffsetOutOfRangeError` outside [start, end]."""
+    """The stored chunks (base, last offset, kind, blob) from the one holding `offset` on, as
+    many as `max_bytes` allows, with the log start and end of the same snapshot; for readers
+    that decode chunks themselves (the Kafka listener). The first chunk always comes; a Kafka
+    batch (served whole) only when it fits, the engine's entries (which the reader can cut
+    between records) while the bytes so far are below the limit. Only the chunks chosen are
+    read. `OffsetOutOfRangeError` outside [start, end]."""
     out: list[tuple[int, int, int, bytes]] = []
     with read_tx(conn):
         start, end = _readable_bounds(conn, topic, part, offset)
         if offset == end:
             return out, start, end
-        cursor = _chunks_from(conn, part, offset)
+        chosen: list[tuple[int, int, int]] = []
         used = 0
+        cursor = _chunks_from(conn, part, offset, "base, last, kind, size")
         try:
-            for base, last, kind, data in cursor:
-                out.append((int(base), int(last), int(kind), data))
-                used += len(data)
-                if used >= max_bytes:
+            for base, last, kind, size in cursor:
+                if chosen and (
+                    used >= max_bytes or (kind != KIND_ENTRIES and used + size > max_bytes)
+                ):
                     break
+                chosen.append((int(base), int(last), int(kind)))
+                used += size
         finally:
             cursor.close()
+        select = f"SELECT data FROM {_table(part)} WHERE base = ?"
+        for base, last, kind in chosen:
+            (data,) = conn.execute(select, (base,)).fetchone()
+            out.append((base, last, kind, data))
     return out, start, end
 
 

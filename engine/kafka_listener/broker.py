@@ -35,7 +35,7 @@ T = TypeVar("T")
 #: (appends made through this listener wake it at once).
 EXTERNAL_WRITE_POLL_S = 0.1
 #: The default broker `fetch.max.bytes` (see `BrokerSettings.fetch_max_bytes`).
-FETCH_MAX_BYTES = 1024 * 1024
+FETCH_MAX_BYTES = 4 * 1024 * 1024
 
 logger = logging.getLogger(__name__)
 

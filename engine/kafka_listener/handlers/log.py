@@ -272,12 +272,7 @@ def _fetch_partition(
     }
     engine = broker.engine
     try:
-        # Stored chunks take a little more room than the batch made of them (and the first
-        # may start below `offset`): read a quarter more, so that a partition whose records
-        # fit in max_bytes comes back in one fetch; chunks_to_records cuts at max_bytes.
-        chunks, start, end = engine.fetch_chunks(
-            topic, partition, offset, max_bytes + max_bytes // 4
-        )
+        chunks, start, end = engine.fetch_chunks(topic, partition, offset, max_bytes)
     except OffsetOutOfRangeError:
         bounds = engine.list_offsets(topic, OffsetSpec.LATEST)
         reply["error_code"] = errors.OFFSET_OUT_OF_RANGE
