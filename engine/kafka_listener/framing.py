@@ -30,7 +30,8 @@ class RequestHeader:
     body_offset: int
 
 
-def _uvarint(buf: bytes, pos: int) -> tuple[int, int]:
+def read_uvarint(buf: bytes | bytearray | memoryview, pos: int) -> tuple[int, int]:
+    """The unsigned varint at `pos` and the position after it."""
     shift = value = 0
     while True:
         if pos >= len(buf):
@@ -68,10 +69,10 @@ def parse_header(frame: bytes, flexible: bool | None) -> RequestHeader:
         client_id = frame[pos : pos + length].decode("utf-8", errors="replace")
         pos += length
     if flexible:
-        count, pos = _uvarint(frame, pos)
+        count, pos = read_uvarint(frame, pos)
         for _ in range(count):
-            _, pos = _uvarint(frame, pos)
-            size, pos = _uvarint(frame, pos)
+            _, pos = read_uvarint(frame, pos)
+            size, pos = read_uvarint(frame, pos)
             pos += size
         if pos > len(frame):
             raise MalformedRequestError("a tagged header field runs past the frame")

@@ -1,5 +1,9 @@
 """Request and response bodies through kio's generated message types.
 
+Produce, the bulk of the traffic, is the exception: its requests are read by `produce_request`
+(record sets stay views into the frame) and its responses written by `produce_response`;
+both are checked against kio's own reader and writer.
+
 Handlers answer with plain dicts named after Kafka's field names; `build` turns one into the
 kio entity of the negotiated version, dropping fields that version lacks and filling the ones
 it has with their defaults. One handler thereby serves every version of an API.
@@ -21,7 +25,7 @@ from kio.index import load_request_schema, load_response_schema
 from kio.schema.errors import ErrorCode
 from kio.serial import entity_reader, entity_writer
 
-from engine.kafka_listener import produce_response
+from engine.kafka_listener import produce_request, produce_response
 
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 _PRODUCE = 0
@@ -157,8 +161,16 @@ def _writer(cls: type) -> Callable[[Any, Any], None]:
     return entity_writer(cls)
 
 
-def decode_body(api_key: int, version: int, buf: bytes, offset: int) -> Any:
-    """The request body at `offset`, as a kio entity."""
+def decode_body(api_key: int, version: int, buf: bytes | memoryview, offset: int) -> Any:
+    """The request body at `offset`, as a kio entity (a Produce request's records are views
+    into `buf`: see `produce_request`)."""
+    if api_key == _PRODUCE and version in produce_request.VERSIONS:
+        return produce_request.decode(version, buf, offset)
+    return decode_with_kio(api_key, version, buf, offset)
+
+
+def decode_with_kio(api_key: int, version: int, buf: bytes | memoryview, offset: int) -> Any:
+    """`decode_body` through kio's generic entity reader (every API and version)."""
     return _reader(request_type(api_key, version))(buf, offset)[0]
 
 
