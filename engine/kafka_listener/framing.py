@@ -46,7 +46,7 @@ def read_uvarint(buf: bytes | bytearray | memoryview, pos: int) -> tuple[int, in
             raise MalformedRequestError("a varint is too long")
 
 
-def parse_header(frame: bytes, flexible: bool | None) -> RequestHeader:
+def parse_header(frame: bytes | memoryview, flexible: bool | None) -> RequestHeader:
     """Parse the header of a frame (without its size prefix).
 
     `flexible` says whether the API version uses header v2 (tagged fields after the client
@@ -66,7 +66,7 @@ def parse_header(frame: bytes, flexible: bool | None) -> RequestHeader:
     if length > 0:
         if pos + length > len(frame):
             raise MalformedRequestError("the frame ends inside the client id")
-        client_id = frame[pos : pos + length].decode("utf-8", errors="replace")
+        client_id = str(frame[pos : pos + length], "utf-8", "replace")
         pos += length
     if flexible:
         count, pos = read_uvarint(frame, pos)

@@ -1,7 +1,8 @@
 """`KafkaListener`: the asyncio TCP server that speaks the Kafka protocol for an
 `EmbeddedCluster`, in a thread of its own so that callers stay synchronous.
 
-Each connection is read one frame at a time and answered in request order (as Kafka does);
+Each connection's frames are read by a `FrameProtocol` (the socket reads straight into a
+large frame's own buffer) and answered in request order by one task (as Kafka does);
 the blocking engine work of a request runs on the broker's thread pool, so one slow client or
 one long-polling fetch never holds up another connection.
 """
@@ -14,7 +15,6 @@ import functools
 import logging
 import socket
 import ssl
-import struct
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -23,9 +23,10 @@ from kio.index import KioIndexError
 
 from engine.auth import Authenticator, Authorizer, ClientQuotas
 from engine.embedded import EmbeddedCluster
-from engine.kafka_listener import apis, audit, messages, throttling
+from engine.kafka_listener import apis, audit, memory, messages, throttling
 from engine.kafka_listener.broker import FETCH_MAX_BYTES, Broker, BrokerSettings
 from engine.kafka_listener.context import Connection, Request
+from engine.kafka_listener.frames import BadFrameSizeError, Frame, FrameProtocol
 from engine.kafka_listener.framing import (
     API_VERSIONS_KEY,
     MalformedRequestError,
@@ -93,7 +94,10 @@ class KafkaListener:
         return f"{self.broker.settings.advertised_host}:{self.port}"
 
     def start(self) -> KafkaListener:
-        """Start serving in a background thread; returns once connections are accepted."""
+        """Start serving in a background thread; returns once connections are accepted.
+
+        The process's malloc then keeps freed buffers for reuse (`memory`)."""
+        memory.retain_freed_memory()
         self._thread = threading.Thread(target=self._run, name="kafka-listener", daemon=True)
         self._thread.start()
         self._ready.wait()
@@ -126,9 +130,12 @@ class KafkaListener:
         self._stopping = asyncio.Event()
         self.broker.attach(self._loop)
         self.broker.transactions.on_end(self.broker.notify_appended)
-        server = await asyncio.start_server(
-            self._accept, sock=self._sock, limit=1 << 20, ssl=self.ssl_context
-        )
+        limit = self.broker.settings.max_request_bytes
+
+        def protocol() -> FrameProtocol:
+            return FrameProtocol(limit, self._start_serving)
+
+        server = await self._loop.create_server(protocol, sock=self._sock, ssl=self.ssl_context)
         expiry = asyncio.create_task(self._expire_transactions())
         self._ready.set()
         try:
@@ -148,20 +155,22 @@ class KafkaListener:
             with contextlib.suppress(Exception):
                 await self.broker.run(self.broker.transactions.expire)
 
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
+    def _start_serving(self, frames: FrameProtocol) -> None:
+        task = self._loop.create_task(self._accept(frames))
         self._connections.add(task)
-        peer = writer.get_extra_info("peername") or ("", 0)
-        sock = writer.get_extra_info("socket")
+        task.add_done_callback(self._connections.discard)
+
+    async def _accept(self, frames: FrameProtocol) -> None:
+        peer = frames.extra("peername") or ("", 0)
+        sock = frames.extra("socket")
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         conn = Connection(str(peer[0]), int(peer[1]), authorizer=self.broker.authorizer)
         try:
-            self._certify(conn, writer.get_extra_info("ssl_object"))
-            await self._serve_connection(conn, reader, writer)
-        except (ConnectionError, asyncio.IncompleteReadError, MalformedRequestError, ssl.SSLError):
+            self._certify(conn, frames.extra("ssl_object"))
+            await self._serve_connection(conn, frames)
+        except (ConnectionError, BadFrameSizeError, MalformedRequestError, ssl.SSLError):
             pass
         except sasl.CertificateRefusedError as exc:
             logger.warning("Kafka connection from %s:%s refused: %s", conn.host, conn.port, exc)
@@ -170,10 +179,9 @@ class KafkaListener:
         except Exception:
             logger.exception("Kafka connection from %s:%s failed", conn.host, conn.port)
         finally:
-            self._connections.discard(task)
-            writer.close()
+            frames.close()
             with contextlib.suppress(Exception):
-                await writer.wait_closed()
+                await frames.closed
 
     def _certify(self, conn: Connection, ssl_object: ssl.SSLObject | None) -> None:
         """A verified client certificate authenticates the connection as its principal."""
@@ -185,28 +193,22 @@ class KafkaListener:
                 raise sasl.CertificateRefusedError(str(exc)) from exc
             conn.state[sasl.CERTIFIED] = True
 
-    async def _serve_connection(
-        self, conn: Connection, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
-        limit = self.broker.settings.max_request_bytes
+    async def _serve_connection(self, conn: Connection, frames: FrameProtocol) -> None:
+        # Kafka closes the connection on an invalid or oversize frame size: read_frame raises.
         while True:
-            (size,) = struct.unpack(">i", await reader.readexactly(4))
-            if size <= 0 or size > limit:
-                # Kafka closes the connection on an invalid or oversize frame size.
-                return
-            frame = await reader.readexactly(size)
+            frame = await frames.read_frame()
             response = await self.handle_frame(conn, frame)
             if response == b"":
                 return
             if response is not None:
-                writer.write(response)
-                await writer.drain()
+                frames.write(response)
+                await frames.drain()
                 if conn.state.get(sasl.CLOSE):
                     return
             if conn.state:
                 await throttling.mute(conn)
 
-    async def handle_frame(self, conn: Connection, frame: bytes) -> bytes | None:
+    async def handle_frame(self, conn: Connection, frame: Frame) -> bytes | None:
         """The response frame for one request frame: None for no answer (acks=0), b"" to
         close the connection (what Kafka does on a request it cannot parse or serve)."""
         peek = parse_header(frame, None)
