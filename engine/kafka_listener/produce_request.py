@@ -75,10 +75,19 @@ def _string(view: memoryview, pos: int, flexible: bool) -> tuple[str | None, int
         raise MalformedRequestError("a string in the produce request is not UTF-8") from exc
 
 
+class OversizeArrayError(MalformedRequestError):
+    """An array claims more items than the bytes left in the frame could hold (every item
+    takes at least one). kio's native reader sizes its result by a compact array's claimed
+    count first, and a count of billions makes it abort the whole process; this is refused
+    before any reading."""
+
+
 def _array(view: memoryview, pos: int, flexible: bool) -> tuple[int, int]:
     count, pos = _length(view, pos, flexible, True)
     if count < 0:
         raise MalformedRequestError("a null array in the produce request")
+    if count > len(view) - pos:
+        raise OversizeArrayError(f"an array of {count} items is longer than the frame")
     return count, pos
 
 
