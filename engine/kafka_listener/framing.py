@@ -19,6 +19,13 @@ class MalformedRequestError(ValueError):
     """A request frame cannot be parsed; Kafka closes the connection."""
 
 
+class OversizeArrayError(MalformedRequestError):
+    """An array claims more items than the bytes left in the frame could hold (every item
+    takes at least one). kio's native reader sizes its result by a compact array's claimed
+    count before reading, and a count of billions makes it abort the whole process, so such
+    a request is refused before kio sees it."""
+
+
 @dataclass(frozen=True, slots=True)
 class RequestHeader:
     """The request header (v1 or v2) and where the body starts."""

@@ -50,7 +50,9 @@ class _Field:
 
 
 @cache
-def _plan(cls: type) -> tuple[_Field, ...]:
+def field_plan(cls: type) -> tuple[_Field, ...]:
+    """The fields of a kio entity class: name, Kafka type, and whether nullable, nested or
+    an array (with their defaults)."""
     plan = []
     for f in dataclasses.fields(cls):
         tp, optional = _inner(f.type)
@@ -107,7 +109,7 @@ def _convert(kind: str, value: Any) -> Any:
 def build(cls: type, data: Mapping[str, Any]) -> Any:
     """The kio entity `cls` from a dict of field values (see the module docstring)."""
     kwargs = {}
-    for field in _plan(cls):
+    for field in field_plan(cls):
         if field.name not in data:
             if field.default is dataclasses.MISSING:
                 kwargs[field.name] = _zero(field)
@@ -170,8 +172,15 @@ def decode_body(api_key: int, version: int, buf: bytes | memoryview, offset: int
 
 
 def decode_with_kio(api_key: int, version: int, buf: bytes | memoryview, offset: int) -> Any:
-    """`decode_body` through kio's generic entity reader (every API and version)."""
-    return _reader(request_type(api_key, version))(buf, offset)[0]
+    """`decode_body` through kio's generic entity reader (every API and version); a flexible
+    request whose array claims more items than the frame holds is refused first
+    (`array_guard.OversizeArrayError`), as kio's reader would abort the process on it."""
+    cls = request_type(api_key, version)
+    if getattr(cls, "__flexible__", False):
+        from engine.kafka_listener import array_guard
+
+        array_guard.check_arrays(cls, buf, offset)
+    return _reader(cls)(buf, offset)[0]
 
 
 def flexible_request(api_key: int, version: int) -> bool:

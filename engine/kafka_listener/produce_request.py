@@ -25,7 +25,7 @@ from typing import Any
 
 from kio.index import load_request_schema
 
-from engine.kafka_listener.framing import MalformedRequestError, read_uvarint
+from engine.kafka_listener.framing import MalformedRequestError, OversizeArrayError, read_uvarint
 
 #: Produce versions this decoder reads (kio has no schema below v3; v9 is flexible).
 VERSIONS = range(3, 10)
@@ -73,13 +73,6 @@ def _string(view: memoryview, pos: int, flexible: bool) -> tuple[str | None, int
         return str(view[pos:end], "utf-8"), end
     except UnicodeDecodeError as exc:
         raise MalformedRequestError("a string in the produce request is not UTF-8") from exc
-
-
-class OversizeArrayError(MalformedRequestError):
-    """An array claims more items than the bytes left in the frame could hold (every item
-    takes at least one). kio's native reader sizes its result by a compact array's claimed
-    count first, and a count of billions makes it abort the whole process; this is refused
-    before any reading."""
 
 
 def _array(view: memoryview, pos: int, flexible: bool) -> tuple[int, int]:

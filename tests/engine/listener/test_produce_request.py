@@ -17,7 +17,7 @@ from kio.serial import entity_writer
 
 from engine.kafka_listener import messages, produce_request
 from engine.kafka_listener.apis import APIS
-from engine.kafka_listener.framing import MalformedRequestError
+from engine.kafka_listener.framing import MalformedRequestError, OversizeArrayError
 
 #: Every Produce version the listener serves (kio, and so the listener, has none below v3).
 VERSIONS = [v for v in range(APIS[0].min_version, APIS[0].max_version + 1) if v >= 3]
@@ -98,7 +98,7 @@ def _null_array(body: Any) -> bool:
 def _same_as_kio(version: int, frame: bytes, offset: int = 0) -> None:
     try:
         produce_request.decode(version, frame, offset)
-    except produce_request.OversizeArrayError:
+    except OversizeArrayError:
         # kio is not asked: a compact array count of billions aborts the process inside its
         # native reader (test_an_array_count_of_billions_is_refused_before_reading).
         return
@@ -211,10 +211,10 @@ def test_an_array_count_of_billions_is_refused_before_reading(version: int) -> N
     flexible version); here refused as soon as it is read."""
     head = ("00" if version >= 9 else "ffff") + "0001" + "00007530"
     topics = "ffffffff0f" if version >= 9 else "7fffffff"
-    with pytest.raises(produce_request.OversizeArrayError):
+    with pytest.raises(OversizeArrayError):
         produce_request.decode(version, bytes.fromhex(head + topics), 0)
     partitions = "ffffffff0f" if version >= 9 else "7fffffff"
     name = "0274" if version >= 9 else "000174"
     frame = bytes.fromhex(head + ("02" if version >= 9 else "00000001") + name + partitions)
-    with pytest.raises(produce_request.OversizeArrayError):
+    with pytest.raises(OversizeArrayError):
         produce_request.decode(version, frame, 0)
