@@ -16,7 +16,7 @@ import dataclasses
 from functools import cache
 
 from engine.kafka_listener.framing import MalformedRequestError, OversizeArrayError, read_uvarint
-from engine.kafka_listener.messages import field_plan
+from engine.kafka_listener.kio_fields import field_plan
 
 _FIXED = {
     "bool": 1,
@@ -53,14 +53,12 @@ class _Field:
 def _fields(cls: type) -> tuple[tuple[_Field | int, ...], dict[int, _Field]]:
     """The entity's untagged fields in wire order (a run of fixed-width ones as their total
     width), and its tagged fields by tag."""
-    tags = {f.name: f.metadata.get("tag") for f in dataclasses.fields(cls)}
     untagged: list[_Field | int] = []
     tagged: dict[int, _Field] = {}
     for f in field_plan(cls):
         field = _Field(f.kafka_type, f.entity, f.array)
-        tag = tags[f.name]
-        if tag is not None:
-            tagged[int(tag)] = field
+        if f.tag is not None:
+            tagged[f.tag] = field
             continue
         width = _FIXED.get(f.kafka_type) if f.entity is None and not f.array else None
         if width is None:

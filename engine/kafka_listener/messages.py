@@ -15,63 +15,23 @@ import dataclasses
 import datetime
 import io
 import struct
-import types
 import uuid
 from collections.abc import Callable, Mapping
 from functools import cache
-from typing import Any, Union, get_args, get_origin
+from typing import Any
 
 from kio.index import load_request_schema, load_response_schema
 from kio.schema.errors import ErrorCode
 from kio.serial import entity_reader, entity_writer
 
-from engine.kafka_listener import produce_request, produce_response
+from engine.kafka_listener import array_guard, produce_request, produce_response
+from engine.kafka_listener.kio_fields import FieldPlan, field_plan
 
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 _PRODUCE = 0
 
 
-def _inner(tp: Any) -> tuple[Any, bool]:
-    """The type inside `X | None` and whether None is allowed."""
-    if get_origin(tp) in (types.UnionType, Union):
-        args = [a for a in get_args(tp) if a is not type(None)]
-        return args[0], True
-    return tp, False
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class _Field:
-    name: str
-    kafka_type: str
-    optional: bool
-    entity: type | None  # the nested entity type (of one value, or of a tuple's items)
-    array: bool
-    default: Any  # dataclasses.MISSING when the field has none
-
-
-@cache
-def field_plan(cls: type) -> tuple[_Field, ...]:
-    """The fields of a kio entity class: name, Kafka type, and whether nullable, nested or
-    an array (with their defaults)."""
-    plan = []
-    for f in dataclasses.fields(cls):
-        tp, optional = _inner(f.type)
-        array = get_origin(tp) is tuple
-        item = get_args(tp)[0] if array else tp
-        item, _ = _inner(item)
-        entity = item if isinstance(item, type) and dataclasses.is_dataclass(item) else None
-        if f.default is not dataclasses.MISSING:
-            default = f.default
-        elif f.default_factory is not dataclasses.MISSING:
-            default = f.default_factory()
-        else:
-            default = dataclasses.MISSING
-        kind = f.metadata.get("kafka_type", "struct")
-        plan.append(_Field(f.name, kind, optional, entity, array, default))
-    return tuple(plan)
-
-
-def _zero(field: _Field) -> Any:
+def _zero(field: FieldPlan) -> Any:
     if field.array:
         return ()
     if field.entity is not None:
@@ -177,8 +137,6 @@ def decode_with_kio(api_key: int, version: int, buf: bytes | memoryview, offset:
     (`array_guard.OversizeArrayError`), as kio's reader would abort the process on it."""
     cls = request_type(api_key, version)
     if getattr(cls, "__flexible__", False):
-        from engine.kafka_listener import array_guard
-
         array_guard.check_arrays(cls, buf, offset)
     return _reader(cls)(buf, offset)[0]
 

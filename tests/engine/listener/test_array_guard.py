@@ -13,6 +13,7 @@ import pytest
 from engine.kafka_listener import array_guard, messages
 from engine.kafka_listener.apis import APIS
 from engine.kafka_listener.framing import OversizeArrayError
+from engine.kafka_listener.kio_fields import field_plan
 from tests.engine.listener.conftest import Served
 from tests.engine.listener.test_protocol import connect, read_frame, still_serves
 
@@ -30,7 +31,7 @@ _VALUES: dict[str, Any] = {"string": "ab", "bytes": b"xyz", "records": b"xyz", "
 def example(cls: type, items: int) -> dict[str, Any]:
     """Field values for `cls` with `items` items in every array, nested ones included."""
     out: dict[str, Any] = {}
-    for field in messages.field_plan(cls):
+    for field in field_plan(cls):
         if field.entity is not None:
             value: Any = example(field.entity, items)
         elif field.kafka_type == "uuid":
