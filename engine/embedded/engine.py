@@ -86,6 +86,10 @@ T = TypeVar("T")
 #: `log.retention.check.interval.ms` is five minutes).
 DEFAULT_MAINTENANCE_INTERVAL_S = 300.0
 
+#: How long an idempotent producer's batches are remembered after its last append (Kafka's
+#: `producer.id.expiration.ms`, one day).
+PRODUCER_EXPIRATION_MS = 24 * 60 * 60 * 1000
+
 _CLUSTER_DB = "cluster.db"
 _GROUPS_DB = "groups.db"
 _SHARED_DBS = frozenset({_CLUSTER_DB, _GROUPS_DB})
@@ -478,8 +482,12 @@ class EmbeddedEngine:
             )
         return self.append_rows(topic, rows)
 
-    def append_rows(self, topic: str, rows: list[log.Row]) -> list[RecordMetadata]:
-        """Append prepared rows (see `make_row`) in one transaction; the producer's fast path."""
+    def append_rows(
+        self, topic: str, rows: list[log.Row], producers: Sequence[log.ProducerBatch] = ()
+    ) -> list[RecordMetadata]:
+        """Append prepared rows (see `make_row`) in one transaction; the producer's fast path.
+        `producers`: idempotent producers' batches among the rows, remembered with them (see
+        `producer_batches`)."""
         if not rows:
             self._meta(topic)
             return []
@@ -493,7 +501,7 @@ class EmbeddedEngine:
         sticky = next(self._sticky)
 
         def write(conn: sqlite3.Connection) -> tuple[tuple[list[int], list[int]], dict[int, int]]:
-            parts, bases, ends = log.append(conn, topic, rows, sticky)
+            parts, bases, ends = log.append(conn, topic, rows, sticky, producers, now_ms())
             return (parts, bases), ends
 
         parts, bases = self._write(meta, write, sum(row[5] for row in rows))
@@ -528,20 +536,25 @@ class EmbeddedEngine:
         per_partition: dict[int, list[Chunk]] | dict[int, list[Chunk | StoredChunk]],
         largest: int,
         keyless: bool,
+        producers: Sequence[log.ProducerBatch] = (),
     ) -> dict[int, int]:
         """Append record chunks already packed per partition (`chunks.pack_chunks`, the
         Kafka listener's C codec, which packs Kafka batches without building rows, or Kafka
         batches stored as they arrived: `chunks.KIND_BATCH`) in one
         transaction; `largest` is the largest record's size and `keyless` whether any record
-        has no key (both checked as `append_rows` checks them). Returns each partition's
-        first new offset. Topics with LogAppendTime need `append_rows` (it rewrites
-        timestamps): ValueError here."""
+        has no key (both checked as `append_rows` checks them); `producers` as for
+        `append_rows`. Returns each partition's first new offset. Topics with LogAppendTime
+        need `append_rows` (it rewrites timestamps): ValueError here."""
         meta = self._meta(topic)
         if meta.log_append_time:
             raise ValueError(f"topic {topic!r} uses LogAppendTime: append rows instead")
         _check_append(meta, largest, meta.compacted and keyless)
         nbytes = sum(len(chunk[3]) for chunks in per_partition.values() for chunk in chunks)
-        return self._write(meta, lambda conn: log.append_packed(conn, topic, per_partition), nbytes)
+        return self._write(
+            meta,
+            lambda conn: log.append_packed(conn, topic, per_partition, producers, now_ms()),
+            nbytes,
+        )
 
     def fetch(
         self,
@@ -588,6 +601,14 @@ class EmbeddedEngine:
         chunks straight into record batches (see `log.read_chunks`)."""
         meta = self._meta(topic)
         return log.read_chunks(self._log(meta), topic, partition, offset, max_bytes)
+
+    def producer_batches(
+        self, topic: str, partition: int, producer_id: int
+    ) -> list[tuple[int, int, int, int]]:
+        """The last batches an idempotent producer appended to a partition (at most five, of
+        its latest epoch), oldest first: (epoch, first sequence, last sequence, base offset).
+        They outlive the process, so that a retried batch is recognised after a restart."""
+        return log.producer_batches(self._log(self._meta(topic)), partition, producer_id)
 
     def partition_bounds(self, topic: str) -> dict[int, tuple[int, int]]:
         """Per partition: (log start, log end), in one query."""
@@ -814,6 +835,7 @@ class EmbeddedEngine:
         config = meta.config
         policy = config["cleanup.policy"].split(",")
         conn = self._log(meta)
+        log.expire_producers(conn, stamp - PRODUCER_EXPIRATION_MS)
         for part, _, _ in log.all_bounds(conn):
             tp = TopicPartition(meta.name, part)
             removed = 0

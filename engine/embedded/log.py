@@ -15,7 +15,7 @@ all-or-nothing.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from engine.embedded.chunks import (
@@ -48,6 +48,16 @@ _SCHEMA = (
         bytes INTEGER NOT NULL,
         max_ts INTEGER NOT NULL
     )""",
+    """CREATE TABLE IF NOT EXISTS producers (
+        part INTEGER NOT NULL,
+        pid INTEGER NOT NULL,
+        epoch INTEGER NOT NULL,
+        first_seq INTEGER NOT NULL,
+        last_seq INTEGER NOT NULL,
+        base_offset INTEGER NOT NULL,
+        at_ms INTEGER NOT NULL,
+        PRIMARY KEY (part, pid, base_offset)
+    ) WITHOUT ROWID""",
     """CREATE TABLE IF NOT EXISTS tindex (
         part INTEGER NOT NULL,
         max_ts INTEGER NOT NULL,
@@ -57,6 +67,13 @@ _SCHEMA = (
 )
 
 _NO_TS = -(2**63)
+
+#: An idempotent producer's batch, remembered with its append: partition, producer id, epoch,
+#: first and last sequence.
+ProducerBatch = tuple[int, int, int, int, int]
+
+#: How many batches per producer and partition are remembered (Kafka keeps five).
+PRODUCER_BATCHES = 5
 
 #: Page size of topic databases: chunks are tens of kilobytes, and larger pages cut the
 #: number of overflow pages SQLite chains per chunk (a 100 KB chunk writes several times
@@ -78,11 +95,15 @@ def _create_partition(conn: sqlite3.Connection, part: int) -> None:
 
 
 def upgrade(conn: sqlite3.Connection) -> None:
-    """Bring a topic database written by an earlier version up to the current layout (chunk
-    tables gained `kind`, 0 for every chunk they hold)."""
-    if partition_count(conn) == 0 or "kind" in _columns(conn, 0):
+    """Bring a topic database written by an earlier version up to the current layout: chunk
+    tables gained `kind` (0 for every chunk they hold), and `producers` was added."""
+    if partition_count(conn) == 0 or (
+        "kind" in _columns(conn, 0) and _has_table(conn, "producers")
+    ):
         return
     with write_tx(conn):
+        for statement in _SCHEMA:
+            conn.execute(statement)
         for part in range(partition_count(conn)):
             table = _table(part)
             if "kind" not in _columns(conn, part):
@@ -91,6 +112,11 @@ def upgrade(conn: sqlite3.Connection) -> None:
 
 def _columns(conn: sqlite3.Connection, part: int) -> set[str]:
     return {row[1] for row in conn.execute(f"PRAGMA table_info({_table(part)})")}
+
+
+def _has_table(conn: sqlite3.Connection, name: str) -> bool:
+    row = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
+    return row.fetchone() is not None
 
 
 def init_topic(conn: sqlite3.Connection, name: str, topic_id: str, partitions: int) -> None:
@@ -129,11 +155,17 @@ def _missing(topic: str, part: int | None) -> UnknownTopicOrPartitionError:
 
 
 def append(
-    conn: sqlite3.Connection, topic: str, rows: list[Row], sticky: int
+    conn: sqlite3.Connection,
+    topic: str,
+    rows: list[Row],
+    sticky: int,
+    producers: Sequence[ProducerBatch] = (),
+    now_ms: int = 0,
 ) -> tuple[list[int], list[int], dict[int, int]]:
     """Append `rows` in one transaction. Returns the partition of each row, the first
     offset written to each partition (offsets then count up in row order per partition) and
-    the new end offset of each partition written to.
+    the new end offset of each partition written to. `producers`: the idempotent producers'
+    batches the rows hold, remembered in the same transaction (see `remember_producers`).
 
     Keyed rows are placed by murmur2; keyless rows without a partition all go to one partition
     chosen by `sticky` (Kafka's sticky partitioning, per produce call)."""
@@ -153,6 +185,7 @@ def append(
             per_partition = {p: chunks for p, chunks in enumerate(packed) if chunks}
         bases = [int(row[1]) for row in state]
         ends = _store_chunks(conn, state, per_partition)
+        _remember_producers(conn, producers, dict(enumerate(bases)), now_ms)
     return parts, bases, ends
 
 
@@ -160,10 +193,12 @@ def append_packed(
     conn: sqlite3.Connection,
     topic: str,
     per_partition: dict[int, list[Chunk]] | dict[int, list[Chunk | StoredChunk]],
+    producers: Sequence[ProducerBatch] = (),
+    now_ms: int = 0,
 ) -> tuple[dict[int, int], dict[int, int]]:
     """Append chunks already packed per partition (see `chunks.pack_chunks`; a chunk may
-    carry its kind as a fifth item) in one transaction; returns each partition's first new
-    offset and its new end offset."""
+    carry its kind as a fifth item) in one transaction, remembering `producers` as `append`
+    does; returns each partition's first new offset and its new end offset."""
     with write_tx(conn):
         state = conn.execute(
             "SELECT part, next_offset, max_ts, bytes FROM partitions ORDER BY part"
@@ -172,7 +207,56 @@ def append_packed(
             if not 0 <= part < len(state):
                 raise _missing(topic, part)
         bases = {part: int(state[part][1]) for part in per_partition}
-        return bases, _store_chunks(conn, state, per_partition)
+        ends = _store_chunks(conn, state, per_partition)
+        _remember_producers(conn, producers, bases, now_ms)
+        return bases, ends
+
+
+def _remember_producers(
+    conn: sqlite3.Connection, batches: Sequence[ProducerBatch], bases: Mapping[int, int], now: int
+) -> None:
+    """Record each idempotent producer's batch at its partition's base offset (inside the
+    caller's transaction): the last `PRODUCER_BATCHES` per producer and partition, of its
+    latest epoch only."""
+    for part, pid, epoch, first, last in batches:
+        conn.execute(
+            "DELETE FROM producers WHERE part = ?1 AND pid = ?2 AND (epoch < ?3 OR base_offset "
+            "NOT IN (SELECT base_offset FROM producers WHERE part = ?1 AND pid = ?2 "
+            "ORDER BY base_offset DESC LIMIT ?4))",
+            (part, pid, epoch, PRODUCER_BATCHES - 1),
+        )
+        conn.execute(
+            "INSERT OR REPLACE INTO producers VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (part, pid, epoch, first, last, bases[part], now),
+        )
+
+
+def producer_batches(
+    conn: sqlite3.Connection, part: int, pid: int
+) -> list[tuple[int, int, int, int]]:
+    """The batches remembered for an idempotent producer on a partition, oldest first:
+    (epoch, first sequence, last sequence, base offset)."""
+    with read_tx(conn):
+        return [
+            (int(e), int(f), int(la), int(b))
+            for e, f, la, b in conn.execute(
+                "SELECT epoch, first_seq, last_seq, base_offset FROM producers "
+                "WHERE part = ? AND pid = ? ORDER BY base_offset",
+                (part, pid),
+            )
+        ]
+
+
+def expire_producers(conn: sqlite3.Connection, before_ms: int) -> int:
+    """Forget the batches of producers that appended nothing since `before_ms` (Kafka's
+    producer.id.expiration.ms); returns how many were forgotten."""
+    with write_tx(conn):
+        cursor = conn.execute(
+            "DELETE FROM producers WHERE (part, pid) IN (SELECT part, pid FROM producers "
+            "GROUP BY part, pid HAVING max(at_ms) < ?)",
+            (before_ms,),
+        )
+        return int(cursor.rowcount)
 
 
 def _store_chunks(

@@ -24,6 +24,7 @@ from engine.auth import (
 from engine.embedded import EmbeddedCluster
 from engine.embedded.engine import EmbeddedEngine
 from engine.embedded.metadata import TopicMeta
+from engine.errors import EngineError
 from engine.kafka_listener import throttling
 from engine.kafka_listener.coordinator import GroupCoordinator
 from engine.kafka_listener.producers import ProducerRegistry
@@ -81,7 +82,7 @@ class Broker:
         #: answers DescribeClientQuotas and AlterClientQuotas
         self.quota_admin: ClientQuotaAdmin | None = None
         self.cluster_id = _cluster_id(cluster)
-        self.producers = ProducerRegistry()
+        self.producers = ProducerRegistry(recall=self._stored_producer_batches)
         self._topic_locks: dict[str, threading.Lock] = {}
         self._locks_lock = threading.Lock()
         self.groups = GroupCoordinator(self.engine)
@@ -92,6 +93,14 @@ class Broker:
         #: called with (principal, client id, topic) after records were appended to the topic;
         #: they must return at once (the catalog queues what it is told)
         self.produce_observers: list[Callable[[str, str, str], None]] = []
+
+    def _stored_producer_batches(
+        self, pid: int, topic: str, partition: int
+    ) -> list[tuple[int, int, int, int]]:
+        try:
+            return self.engine.producer_batches(topic, partition, pid)
+        except EngineError:  # the topic went away: nothing to recall
+            return []
 
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
         """Bind to the event loop that serves the connections."""

@@ -4,8 +4,11 @@ Kafka's rules (ProducerAppendInfo): per (producer id, partition) the broker keep
 and the last five batches' (first sequence, last sequence, base offset). A batch equal to a
 cached one is a duplicate (answered with its original offset, not appended again); otherwise
 its first sequence must follow the last one, or it is out of order. A newer epoch starts again
-at sequence 0; an older epoch is fenced. A producer id the broker does not know accepts any
-sequence (its state was lost, e.g. on restart). Pure: no I/O.
+at sequence 0; an older epoch is fenced. The batches are also stored with the records they
+were appended with (`EmbeddedEngine.producer_batches`), so that a batch retried across a
+restart is still recognised: state the registry does not hold is recalled from there through
+the `recall` function it is given. A producer id with no state anywhere accepts any sequence
+(it expired, as Kafka's do after a day). No I/O of its own.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from engine.kafka_listener import errors
@@ -36,10 +40,16 @@ class Check:
     duplicate_offset: int | None = None
 
 
+#: Recalls the stored batches of (producer id, topic, partition): (epoch, first sequence, last
+#: sequence, base offset), oldest first.
+Recall = Callable[[int, str, int], list[tuple[int, int, int, int]]]
+
+
 class ProducerRegistry:
     """Producer ids and the sequence state of every (producer, partition)."""
 
-    def __init__(self, first_id: int | None = None) -> None:
+    def __init__(self, first_id: int | None = None, recall: Recall | None = None) -> None:
+        self._recall = recall
         # Ids start from the clock so that ids handed out before a restart are not reused.
         start = first_id if first_id is not None else time.time_ns() // 1_000_000
         self._ids = itertools.count(start)
@@ -57,7 +67,7 @@ class ProducerRegistry:
             return Check()
         if first < 0:
             return Check(errors.INVALID_RECORD)
-        state = self._state.get((pid, topic, partition))
+        state = self._state.get((pid, topic, partition)) or self._recalled(pid, topic, partition)
         if state is None:
             return Check()
         if epoch < state.epoch:
@@ -70,6 +80,16 @@ class ProducerRegistry:
         if state.batches and first != (state.batches[-1][1] + 1) & 0x7FFFFFFF:
             return Check(errors.OUT_OF_ORDER_SEQUENCE_NUMBER)
         return Check()
+
+    def _recalled(self, pid: int, topic: str, partition: int) -> _PartitionState | None:
+        """The stored state of (producer, partition), kept from now on; None if there is none."""
+        batches = self._recall(pid, topic, partition) if self._recall is not None else []
+        if not batches:
+            return None
+        epoch = batches[-1][0]
+        state = self._state[(pid, topic, partition)] = _PartitionState(epoch)
+        state.batches.extend((f, last, o) for e, f, last, o in batches if e == epoch)
+        return state
 
     def appended(
         self, pid: int, epoch: int, topic: str, partition: int, first: int, last: int, offset: int

@@ -116,6 +116,11 @@ def _parse_partition(
 def _append(broker: Broker, topic: str, pending: list[_Pending]) -> dict[int, int] | int:
     """Append the batches of several partitions of a topic in one engine transaction: each
     partition's base offset, or the error code."""
+    producers = [
+        (p.partition, h.producer_id, h.producer_epoch, h.base_sequence, h.last_sequence)
+        for p in pending
+        if (h := p.header).producer_id >= 0
+    ]
     try:
         if pending[0].rows is None:
             return broker.engine.append_packed(
@@ -123,9 +128,10 @@ def _append(broker: Broker, topic: str, pending: list[_Pending]) -> dict[int, in
                 {p.partition: p.chunks for p in pending},
                 max(p.largest for p in pending),
                 any(p.keyless for p in pending),
+                producers,
             )
         rows = [row for p in pending for row in p.rows or ()]
-        metadata = broker.engine.append_rows(topic, rows)
+        metadata = broker.engine.append_rows(topic, rows, producers)
     except EngineError as exc:
         return errors.code_of(exc)
     bases: dict[int, int] = {}

@@ -43,3 +43,22 @@ def test_an_unknown_producer_starts_anywhere_and_ids_are_unique() -> None:
     assert len(ids) == 100
     assert reg.check(min(ids), 0, "t", 0, 77, 80).error == errors.NONE
     assert reg.check(-1, -1, "t", 0, -1, -1).error == errors.NONE  # not idempotent
+
+
+def test_state_the_registry_lacks_is_recalled_from_the_store() -> None:
+    stored = {(7, "t", 0): [(2, 0, 4, 100), (3, 0, 9, 110), (3, 10, 14, 120)]}
+    asked: list[tuple[int, str, int]] = []
+
+    def recall(pid: int, topic: str, partition: int) -> list[tuple[int, int, int, int]]:
+        asked.append((pid, topic, partition))
+        return stored.get((pid, topic, partition), [])
+
+    reg = ProducerRegistry(first_id=1, recall=recall)
+    # A retried batch of the latest epoch is a duplicate; one of an older epoch is fenced.
+    assert reg.check(7, 3, "t", 0, 10, 14).duplicate_offset == 120
+    assert reg.check(7, 2, "t", 0, 0, 4).error == errors.INVALID_PRODUCER_EPOCH
+    assert reg.check(7, 3, "t", 0, 16, 16).error == errors.OUT_OF_ORDER_SEQUENCE_NUMBER
+    assert reg.check(7, 3, "t", 0, 15, 15).error == errors.NONE
+    # Recalled once, then held; a producer with nothing stored starts anywhere.
+    assert asked == [(7, "t", 0)]
+    assert reg.check(8, 0, "t", 0, 42, 42).error == errors.NONE
