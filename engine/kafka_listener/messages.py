@@ -16,11 +16,11 @@ import datetime
 import io
 import struct
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 from typing import Any
 
-from kio.index import load_request_schema, load_response_schema
+from kio.index import KioIndexError, load_request_schema, load_response_schema
 from kio.schema.errors import ErrorCode
 from kio.serial import entity_reader, entity_writer
 
@@ -111,6 +111,22 @@ def request_type(api_key: int, version: int) -> type:
 def response_type(api_key: int, version: int) -> type:
     """The kio response class of an API version."""
     return load_response_schema(api_key, version)
+
+
+def load_schemas(versions: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Load the request and response classes of these (API key, version) pairs, with their
+    reader and writer, ahead of the first request of each: loading one imports its module
+    (tens of milliseconds). Returns the pairs kio has a schema for (the others are skipped:
+    Produce v0-v2 are advertised only)."""
+    loaded = []
+    for api_key, version in versions:
+        try:
+            _reader(request_type(api_key, version))
+            _writer(response_type(api_key, version))
+        except KioIndexError:
+            continue
+        loaded.append((api_key, version))
+    return loaded
 
 
 @cache

@@ -87,6 +87,8 @@ class KafkaListener:
         self._ready = threading.Event()
         self._stopping: asyncio.Event | None = None
         self._connections: set[asyncio.Task[None]] = set()
+        #: set once every served API version's message classes are loaded (after `start`)
+        self.schemas_loaded = threading.Event()
 
     @property
     def bootstrap(self) -> str:
@@ -101,7 +103,24 @@ class KafkaListener:
         self._thread = threading.Thread(target=self._run, name="kafka-listener", daemon=True)
         self._thread.start()
         self._ready.wait()
+        threading.Thread(
+            target=self._load_schemas, name="kafka-listener-schemas", daemon=True
+        ).start()
         return self
+
+    def _load_schemas(self) -> None:
+        """Load every served API version's message classes in the background, so that no
+        client's first request of a kind waits for its module to be imported."""
+        try:
+            messages.load_schemas(
+                (key, version)
+                for key, api in apis.APIS.items()
+                for version in range(api.min_version, api.max_version + 1)
+            )
+        except Exception:  # each request still loads what it needs itself
+            logger.debug("loading the message classes ahead failed", exc_info=True)
+        finally:
+            self.schemas_loaded.set()
 
     def stop(self) -> None:
         """Close every connection and stop serving."""
