@@ -59,6 +59,7 @@ from engine.embedded import EmbeddedCluster
 from engine.kafka_listener import KafkaListener
 cluster = EmbeddedCluster(sys.argv[1], maintenance_interval_s=None)
 listener = KafkaListener(cluster, "127.0.0.1", int(sys.argv[2])).start()
+listener.schemas_loaded.wait(120)  # measured once warm, as a broker that has been up a while
 print("ready", flush=True)
 sys.stdin.read()
 listener.stop()
