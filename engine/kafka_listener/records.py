@@ -236,7 +236,8 @@ def stored_batch(header: BatchHeader, batch: memoryview) -> tuple[StoredChunk, i
     decompressed to be validated, and stored compressed."""
     if header.transactional:
         return None
-    data = decompress(header.codec, batch[HEADER_SIZE:])
+    section = batch[HEADER_SIZE:]  # checked in place when it is not compressed
+    data = section if header.codec == CODEC_NONE else decompress(header.codec, section)
     try:
         max_ts, largest, keyless = _check_records(data, header.count, header.base_timestamp)
     except ValueError as exc:
@@ -255,10 +256,10 @@ def batch_entries(blob: bytes) -> bytes:
     return chunks[0][3] if chunks else b""
 
 
-def check_records_py(data: bytes, count: int, base_ts: int) -> tuple[int, int, bool]:
+def check_records_py(data: bytes | memoryview, count: int, base_ts: int) -> tuple[int, int, bool]:
     """Validate a decompressed records section: (max timestamp, largest record size, whether
     any record has no key); the pure-Python reference of the C fast path."""
-    rows = read_records_py(data, count, base_ts, 0, dense=True)
+    rows = read_records_py(bytes(data), count, base_ts, 0, dense=True)
     return (
         max((r[3] for r in rows), default=-(2**63)),
         max((r[5] for r in rows), default=0),
@@ -500,7 +501,7 @@ _write_records: Callable[[Sequence[ConsumedRecord], int, int], tuple[bytes, int]
 _records_to_chunks: Callable[[bytes, int, int, int, int], tuple[list[Chunk], int, bool]] = (
     records_to_chunks_py
 )
-_check_records: Callable[[bytes, int, int], tuple[int, int, bool]] = check_records_py
+_check_records: Callable[[bytes | memoryview, int, int], tuple[int, int, bool]] = check_records_py
 chunks_to_records: Callable[
     [Sequence[tuple[int, bytes]], int, int, int], tuple[bytes, int, int, int, int, int]
 ] = chunks_to_records_py
