@@ -523,7 +523,11 @@ class EmbeddedEngine:
         except UnknownTopicOrPartitionError:
             self._invalidate()
             raise
-        self._checkpointer.wrote(meta.topic_id, nbytes)
+        # What the commit added to the WAL: whole pages, at least one per partition written
+        # and the partitions row's, however few bytes were appended. Counting the records'
+        # bytes alone let a stream of small appends grow the WAL to the commits' own fallback
+        # limit, whose checkpoint then ran inside a producer's commit.
+        self._checkpointer.wrote(meta.topic_id, nbytes + (len(ends) + 1) * log.PAGE_SIZE)
         try:
             self._end_offsets(meta.topic_id).raise_to(ends)
         except OSError as exc:  # the records are stored: report them as written

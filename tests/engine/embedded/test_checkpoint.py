@@ -113,3 +113,16 @@ def test_the_checkpoint_thread_runs_below_the_process(tmp_path: Path) -> None:
         checkpointer.close()
     own = os.getpriority(os.PRIO_PROCESS, 0)
     assert seen and seen[0] == min(own + CHECKPOINT_NICENESS, 19)
+
+
+def test_a_stream_of_small_appends_is_checkpointed_in_the_background(tmp_path: Path) -> None:
+    # Each commit adds whole pages to the WAL, however small its records: 300 one-record
+    # appends write about 10 MiB of WAL for 30 KB of records, past the 8 MiB threshold.
+    with EmbeddedCluster(tmp_path / "c", maintenance_interval_s=None) as cluster:
+        cluster.create_topic("t", 1)
+        engine = cluster.engine
+        topic_id = engine._meta("t").topic_id
+        for n in range(300):
+            cluster.produce("t", [Record(b"v%d" % n, key=b"k")])
+        assert engine._checkpointer.wait_done(topic_id, 1, 60)
+        assert len(cluster.fetch("t", 0, 0, max_records=1000)) == 300
