@@ -22,7 +22,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -159,6 +159,25 @@ def produce_rate(bootstrap: str, extra: dict[str, str], topic: str, records: int
     return records / (time.perf_counter() - start)
 
 
+def median_produce_rates(
+    sides: Sequence[tuple[str, str, dict[str, str]]],
+    rounds: int,
+    records: int,
+    create_topic: Callable[[str], object] | None = None,
+) -> list[float]:
+    """The median records/s of each side, (topic prefix, bootstrap, client settings), over
+    `rounds` rounds, each on a fresh topic (made by `create_topic`, or on first use); which
+    side goes first alternates from round to round."""
+    rates: list[list[float]] = [[] for _ in sides]
+    for number in range(rounds):
+        for index, (prefix, bootstrap, extra) in list(enumerate(sides))[:: -1 if number % 2 else 1]:
+            topic = f"{prefix}-{number}"
+            if create_topic is not None:
+                create_topic(topic)
+            rates[index].append(produce_rate(bootstrap, extra, topic, records))
+    return [statistics.median(r) for r in rates]
+
+
 def bench_listener(count: int, records: int, rounds: int) -> None:
     from acl.service import AccessControl
     from engine.embedded import EmbeddedCluster
@@ -194,19 +213,18 @@ def bench_listener(count: int, records: int, rounds: int) -> None:
             "sasl.username": "bench",
             "sasl.password": "bench-pw",
         }
-        rates: dict[str, list[float]] = {"off": [], "on": []}
         try:
-            for n in range(rounds):
-                for label, listener, extra in (("off", off, {}), ("on", on, sasl)):
-                    topic = f"bench-{label}-{n}"
-                    cluster.create_topic(topic, 6)
-                    rates[label].append(produce_rate(listener.bootstrap, extra, topic, records))
+            off_rate, on_rate = median_produce_rates(
+                [("bench-off", off.bootstrap, {}), ("bench-on", on.bootstrap, sasl)],
+                rounds,
+                records,
+                lambda topic: cluster.create_topic(topic, 6),
+            )
         finally:
             on.stop()
             off.stop()
             access.close()
             cluster.close()
-    off_rate, on_rate = statistics.median(rates["off"]), statistics.median(rates["on"])
     print(f"listener produce, {records:,} records x {rounds} rounds (median records/s)")
     print(f"  authorization off: {off_rate:,.0f}/s")
     print(f"  authorization on (SASL/PLAIN, {count:,} ACLs): {on_rate:,.0f}/s")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -22,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from acl.quota_service import ClientQuotaService
 from acl.quota_state import QuotaAlteration
 from acl.quotas import QuotaEntity
-from benchmarks.acl import produce_rate
+from benchmarks.acl import median_produce_rates
 from engine.embedded import EmbeddedCluster
 from engine.kafka_listener import KafkaListener
 
@@ -38,20 +37,19 @@ def bench(records: int, rounds: int) -> None:
         )
         off = KafkaListener(cluster, "127.0.0.1", 0).start()
         on = KafkaListener(cluster, "127.0.0.1", 0, quotas=quotas).start()
-        rates: dict[str, list[float]] = {"off": [], "on": []}
+        client = {"client.id": "bench"}
         try:
-            for n in range(rounds):
-                for label, listener in (("off", off), ("on", on)):
-                    topic = f"bench-{label}-{n}"
-                    cluster.create_topic(topic, 6)
-                    extra = {"client.id": "bench"}
-                    rates[label].append(produce_rate(listener.bootstrap, extra, topic, records))
+            off_rate, on_rate = median_produce_rates(
+                [("bench-off", off.bootstrap, client), ("bench-on", on.bootstrap, client)],
+                rounds,
+                records,
+                lambda topic: cluster.create_topic(topic, 6),
+            )
         finally:
             on.stop()
             off.stop()
             quotas.close()
             cluster.close()
-    off_rate, on_rate = statistics.median(rates["off"]), statistics.median(rates["on"])
     print(f"listener produce, {records:,} records x {rounds} rounds (median records/s)")
     print(f"  without quotas (anchor): {off_rate:,.0f}/s")
     print(f"  every request measured against quotas: {on_rate:,.0f}/s")

@@ -11,14 +11,13 @@ Run: python benchmarks/tls.py [--records 200000] [--rounds 3]
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.acl import produce_rate
+from benchmarks.acl import median_produce_rates
 
 
 def bench(records: int, rounds: int) -> None:
@@ -57,19 +56,15 @@ def bench(records: int, rounds: int) -> None:
             "ssl.key.location": str(pki.alice.key),
         }
         try:
-            off: list[float] = []
-            on: list[float] = []
-            for number in range(rounds):  # which side goes first alternates
-                sides = [
-                    (off, plain.bootstrap, {}, f"bench-plain-{number}"),
-                    (on, secured.bootstrap, ssl_conf, f"bench-ssl-{number}"),
-                ]
-                for rates, bootstrap, extra, topic in sides[:: 1 if number % 2 else -1]:
-                    rates.append(produce_rate(bootstrap, extra, topic, records))
+            off, on = median_produce_rates(
+                [("bench-plain", plain.bootstrap, {}), ("bench-ssl", secured.bootstrap, ssl_conf)],
+                rounds,
+                records,
+            )
             print(f"listener produce, {records:,} records of 100 bytes, {rounds} rounds")
-            print(f"  PLAINTEXT, no authorization (anchor): {statistics.median(off):,.0f} rec/s")
-            print(f"  SSL with a client certificate, ACLs on: {statistics.median(on):,.0f} rec/s")
-            print(f"  ratio SSL / PLAINTEXT: {statistics.median(on) / statistics.median(off):.2f}x")
+            print(f"  PLAINTEXT, no authorization (anchor): {off:,.0f} rec/s")
+            print(f"  SSL with a client certificate, ACLs on: {on:,.0f} rec/s")
+            print(f"  ratio SSL / PLAINTEXT: {on / off:.2f}x")
         finally:
             secured.stop()
             plain.stop()
