@@ -109,6 +109,16 @@ def _schema_body(
     return body
 
 
+def _config_body(compatibility: str | None, normalize: bool | None) -> dict[str, Any]:
+    """The body of a config change: only the settings given."""
+    body: dict[str, Any] = {}
+    if compatibility is not None:
+        body["compatibility"] = compatibility
+    if normalize is not None:
+        body["normalize"] = normalize
+    return body
+
+
 def _path(*parts: str | int) -> str:
     return "/" + "/".join(quote(str(p), safe="") for p in parts)
 
@@ -337,13 +347,8 @@ class RegistryClient:
         normalize: bool | None = None,
     ) -> dict[str, Any]:
         """Set the compatibility level and/or normalization, globally or for one subject."""
-        body: dict[str, Any] = {}
-        if compatibility is not None:
-            body["compatibility"] = compatibility
-        if normalize is not None:
-            body["normalize"] = normalize
         path = "/config" if subject is None else _path("config", subject)
-        return dict(self.request("PUT", path, body))
+        return dict(self.request("PUT", path, _config_body(compatibility, normalize)))
 
     def delete_config(self, subject: str | None = None) -> dict[str, Any]:
         """Drop a subject's settings (or reset the global ones)."""

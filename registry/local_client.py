@@ -12,7 +12,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from registry.client import RegisteredSchema, RegistryClient, RegistryClientError, _schema_body
+from registry.client import (
+    RegisteredSchema,
+    RegistryClient,
+    RegistryClientError,
+    _config_body,
+    _schema_body,
+)
 from registry.errors import RegistryError
 from registry.formats import supported_types
 from registry.formats.base import SchemaReference
@@ -154,11 +160,7 @@ class LocalRegistryClient(RegistryClient):
         normalize: bool | None = None,
     ) -> dict[str, Any]:
         """Set the compatibility level and/or normalization, globally or for one subject."""
-        body: dict[str, Any] = {}
-        if compatibility is not None:
-            body["compatibility"] = compatibility
-        if normalize is not None:
-            body["normalize"] = normalize
+        body = _config_body(compatibility, normalize)
         return dict(self._call(lambda: self.registry.set_config(subject, body)))
 
     def delete_config(self, subject: str | None = None) -> dict[str, Any]:
