@@ -3,12 +3,14 @@
 A backup copies each database of the cluster (`cluster.db`, `groups.db`, `topics/<id>.db`) in
 one read transaction per database, so it is consistent per file while producers, consumers
 and the server keep running: each topic is copied as of one moment, with every record
-acknowledged before that moment. Topic metadata is copied first and decides which topics are
-in the backup (a topic created during the backup is not; one deleted during it is dropped from
-the copy's metadata). The copies are single `.db` files without a `-wal`, and each topic gets an
-end-offset file matching its copy.
+acknowledged before that moment, and then the segment files its copy points into
+(`topics/<id>.segments/`, up to the sizes the copy records). Topic metadata is copied first
+and decides which topics are in the backup (a topic created during the backup is not; one
+deleted during it is dropped from the copy's metadata). The copies are single `.db` files
+without a `-wal`, and each topic gets an end-offset file matching its copy.
 
-A restore checks every file of the backup (`PRAGMA quick_check`), builds the cluster next to
+A restore checks every file of the backup (`PRAGMA quick_check`, and the CRC of every batch
+in a segment file), builds the cluster next to
 its destination and renames it into place; an existing cluster directory is moved aside, never
 deleted. Restore into a cluster no process is using (stop `streamgov up` first).
 """
@@ -25,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
+from engine.embedded import log, segments
 from engine.embedded.ends import EndOffsets, ends_path
 from engine.embedded.sqlite import storage_error
 from engine.errors import DamagedFileError, EngineError, StorageError, StorageFullError
@@ -69,6 +72,56 @@ def _copy_db(source: Path, target: Path, directory: Path) -> int:
         dst.close()
         src.close()
     return target.stat().st_size
+
+
+#: Copies of a topic attempted while retention keeps deleting segment files under them.
+_TOPIC_ATTEMPTS = 5
+
+
+def _copy_topic(source: Path, target: Path, directory: Path) -> int:
+    """Copy a topic's database, then the segment files the copy points into (each up to the
+    size the copy records: segments only grow at their end, so the bytes the copy's snapshot
+    points at are there, unless retention deleted the file since, when the copy starts over
+    from a newer snapshot). Returns the bytes copied."""
+    for attempt in range(_TOPIC_ATTEMPTS):
+        copied = _copy_db(source, target, directory)
+        conn = _open(target, readonly=True)
+        try:
+            return copied + segments.copy(
+                conn, segments.directory(source), segments.directory(target)
+            )
+        except segments.SegmentGoneError:
+            if attempt == _TOPIC_ATTEMPTS - 1:
+                raise BackupError(
+                    f"the segment files of {source} kept being deleted while they were copied"
+                ) from None
+        except OSError as exc:
+            raise _os_error(exc, directory) from exc
+        finally:
+            conn.close()
+        shutil.rmtree(segments.directory(target), ignore_errors=True)
+        target.unlink()
+    raise AssertionError("unreachable")
+
+
+def _check_segments(db: Path) -> None:
+    """Check every batch the backed-up topic database `db` keeps in a segment file: its
+    length, base offset and CRC (`DamagedFileError` naming the first wrong one)."""
+    conn = _open(db, readonly=True)
+    try:
+        if not conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'segments'"
+        ).fetchone():
+            return  # written before segment files existed
+        with segments.Reader(segments.directory(db)) as reader:
+            damaged = log.damaged_batches(conn, reader, unsynced_only=False)
+    finally:
+        conn.close()
+    for part, (offset, _, problem) in sorted(damaged.items()):
+        raise DamagedFileError(
+            str(segments.directory(db)),
+            f"partition {part}: the batch at offset {offset} is damaged: {problem}",
+        )
 
 
 def _topics(db: Path) -> dict[str, str]:
@@ -132,7 +185,7 @@ def backup(cluster_dir: Path, target: Path) -> BackupReport:
                 continue
             copy = target / "topics" / f"{topic_id}.db"
             recorded = EndOffsets(ends_path(source)).read()
-            report.bytes_copied += _copy_db(source, copy, target)
+            report.bytes_copied += _copy_topic(source, copy, target)
             report.topics[name] = _write_ends(copy, recorded)
         if gone:
             conn = _open(target / _CLUSTER_DB, readonly=False)
@@ -193,10 +246,15 @@ def restore(
             files.append(db)
         for db in files:
             _check(db)
+            if db.parent.name == "topics":
+                _check_segments(db)
         (staging / "topics").mkdir(parents=True)
         for db in files:
             copy = staging / db.relative_to(source)
-            report.bytes_copied += _copy_db(db, copy, staging)
+            if db.parent.name == "topics":
+                report.bytes_copied += _copy_topic(db, copy, staging)
+            else:
+                report.bytes_copied += _copy_db(db, copy, staging)
         for name, topic_id in topics.items():
             recorded = EndOffsets(ends_path(source / "topics" / f"{topic_id}.db")).read()
             report.topics[name] = _write_ends(staging / "topics" / f"{topic_id}.db", recorded)

@@ -36,8 +36,10 @@ Chunk = tuple[int, int, int, bytes]
 #: A decoded entry: offset, timestamp, key, value, encoded headers.
 Entry = tuple[int, int, bytes | None, bytes | None, bytes | None]
 
-#: How a chunk's blob is encoded (the `kind` column): the engine's entries, or a Kafka batch.
-KIND_ENTRIES, KIND_BATCH = 0, 1
+#: How a chunk's blob is encoded (the `kind` column): the engine's entries, a Kafka batch, or
+#: where a Kafka batch lies in a segment file (`engine.embedded.segments`; readers get the
+#: batch itself, as `KIND_BATCH`).
+KIND_ENTRIES, KIND_BATCH, KIND_SEGMENT = 0, 1, 2
 
 #: A chunk to store, with its kind: record count, maximum timestamp, bytes, blob, kind.
 StoredChunk = tuple[int, int, int, bytes | memoryview, int]

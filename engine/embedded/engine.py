@@ -19,6 +19,7 @@ import itertools
 import logging
 import os
 import random
+import shutil
 import sqlite3
 import threading
 import time
@@ -35,7 +36,7 @@ from engine.cluster import (
     Assignor,
     AutoOffsetReset,
 )
-from engine.embedded import groups, log, metadata
+from engine.embedded import groups, log, metadata, segments
 from engine.embedded.checkpoint import Checkpointer
 from engine.embedded.chunks import Chunk, StoredChunk, make_metadata
 from engine.embedded.codec import check_headers, encode_headers
@@ -305,6 +306,15 @@ class EmbeddedEngine:
             raise UnknownTopicOrPartitionError(f"topic {meta.name!r} does not exist") from None
         if not opened:
             log.upgrade(conn)
+            for part, (end, problem) in log.recover_segments(conn).items():
+                logger.error(
+                    "topic %r partition %d: a stored batch at offset %d is damaged (%s); "
+                    "the partition now ends there",
+                    meta.name,
+                    part,
+                    end,
+                    problem,
+                )
             self._check_ends(meta, conn)
         return conn
 
@@ -839,6 +849,7 @@ class EmbeddedEngine:
         config = meta.config
         policy = config["cleanup.policy"].split(",")
         conn = self._log(meta)
+        log.sync_segments(conn)
         log.expire_producers(conn, stamp - PRODUCER_EXPIRATION_MS)
         for part, _, _ in log.all_bounds(conn):
             tp = TopicPartition(meta.name, part)
@@ -864,13 +875,15 @@ class EmbeddedEngine:
                     report.compaction_deleted[tp] = compacted
 
     def _sweep_orphans(self) -> None:
-        """Remove topic databases no topic refers to (left by a crash during create/delete)."""
+        """Remove the files of topics no topic refers to (left by a crash during create or
+        delete): databases, end-offset files, segment folders."""
         live = {meta.topic_id for meta in self._topics().values()}
         cutoff = time.time() - 600
-        for file in [*(self.path / "topics").glob("*.db"), *(self.path / "topics").glob("*.ends")]:
+        topics = self.path / "topics"
+        for file in [*topics.glob("*.db"), *topics.glob("*.ends"), *topics.glob("*.segments")]:
             with contextlib.suppress(OSError):
                 if file.stem not in live and file.stat().st_mtime < cutoff:
-                    _unlink_db(file)
+                    _unlink_db(file.with_suffix(".db"))
 
     def _maintenance_loop(self, interval: float) -> None:
         while not self._stop.wait(interval):
@@ -910,6 +923,8 @@ class EmbeddedEngine:
                     continue
                 checkpointed.add(key)
                 try:
+                    if key not in _SHARED_DBS:  # a topic: its segment files are on disk
+                        log.sync_segments(conn)
                     # Wait briefly only: another process writing on must not hold up a stop.
                     conn.execute("PRAGMA busy_timeout=200")
                     (busy, _, _) = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
@@ -971,3 +986,4 @@ def _unlink_db(file: Path) -> None:
     if file.suffix == ".db":
         with contextlib.suppress(FileNotFoundError):
             os.unlink(ends_path(file))
+        shutil.rmtree(segments.directory(file), ignore_errors=True)

@@ -14,14 +14,20 @@ all-or-nothing.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
 
+from engine.embedded import segments
 from engine.embedded.chunks import (
     CHUNK_BYTES,
     CHUNK_RECORDS,
+    KIND_BATCH,
     KIND_ENTRIES,
+    KIND_SEGMENT,
     Chunk,
     Row,
     StoredChunk,
@@ -64,6 +70,7 @@ _SCHEMA = (
         base_offset INTEGER NOT NULL,
         PRIMARY KEY (part, max_ts, base_offset)
     ) WITHOUT ROWID""",
+    *segments.SCHEMA,
 )
 
 _NO_TS = -(2**63)
@@ -96,9 +103,10 @@ def _create_partition(conn: sqlite3.Connection, part: int) -> None:
 
 def upgrade(conn: sqlite3.Connection) -> None:
     """Bring a topic database written by an earlier version up to the current layout: chunk
-    tables gained `kind` (0 for every chunk they hold), and `producers` was added."""
+    tables gained `kind` (0 for every chunk they hold), and `producers`, `segments` and
+    `segment_sync` were added."""
     if partition_count(conn) == 0 or (
-        "kind" in _columns(conn, 0) and _has_table(conn, "producers")
+        "kind" in _columns(conn, 0) and _has_table(conn, "segment_sync")
     ):
         return
     with write_tx(conn):
@@ -269,10 +277,14 @@ def _store_chunks(
     for part, chunks in per_partition.items():
         _, next_offset, max_ts, held = state[part]
         base = next_offset
-        stored = []
+        stored: list[tuple[Any, ...]] = []
+        batches: list[tuple[int, bytes | memoryview]] = []
         for chunk in chunks:
             n, chunk_max, size, blob = chunk[:4]
             kind = chunk[4] if len(chunk) > 4 else KIND_ENTRIES
+            if kind == KIND_BATCH:  # its bytes go to a segment file, its place to the row
+                batches.append((base, blob))
+                kind = KIND_SEGMENT
             stored.append((base, base + n - 1, n, chunk_max, size, blob, kind))
             if chunk_max > max_ts:
                 conn.execute(
@@ -281,6 +293,12 @@ def _store_chunks(
                 max_ts = chunk_max
             held += size
             base += n
+        if batches:
+            places = iter(segments.write(conn, part, batches))
+            stored = [
+                (*row[:5], next(places), KIND_SEGMENT) if row[6] == KIND_SEGMENT else row
+                for row in stored
+            ]
         conn.executemany(f"INSERT INTO {_table(part)} VALUES (?, ?, ?, ?, ?, ?, ?)", stored)
         conn.execute(
             "UPDATE partitions SET next_offset = ?, bytes = ?, max_ts = ? WHERE part = ?",
@@ -379,6 +397,37 @@ def _readable_bounds(
     return start, end
 
 
+_T = TypeVar("_T")
+_P = ParamSpec("_P")
+
+#: Reads of a partition retried when retention deleted a segment file under their snapshot.
+_READ_ATTEMPTS = 5
+
+
+def _reading(read: Callable[_P, _T]) -> Callable[_P, _T]:
+    """`read`, run again (with a fresh snapshot) when a segment file it needed was deleted
+    after its snapshot was taken: the next snapshot no longer points there."""
+
+    @functools.wraps(read)
+    def again(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        for _ in range(_READ_ATTEMPTS - 1):
+            try:
+                return read(*args, **kwargs)
+            except segments.SegmentGoneError:
+                continue
+        return read(*args, **kwargs)
+
+    return again
+
+
+def _blob(reader: segments.Reader, part: int, kind: int, data: bytes) -> tuple[int, bytes]:
+    """A chunk's kind and bytes, a batch kept in a segment file read from there."""
+    if kind == KIND_SEGMENT:
+        return KIND_BATCH, reader.batch(part, data)
+    return kind, data
+
+
+@_reading
 def read_chunks(
     conn: sqlite3.Connection, topic: str, part: int, offset: int, max_bytes: int
 ) -> tuple[list[tuple[int, int, int, bytes]], int, int]:
@@ -407,12 +456,14 @@ def read_chunks(
         finally:
             cursor.close()
         select = f"SELECT data FROM {_table(part)} WHERE base = ?"
-        for base, last, kind in chosen:
-            (data,) = conn.execute(select, (base,)).fetchone()
-            out.append((base, last, kind, data))
+        with segments.reader(conn) as reader:
+            for base, last, kind in chosen:
+                (data,) = conn.execute(select, (base,)).fetchone()
+                out.append((base, last, *_blob(reader, part, kind, data)))
     return out, start, end
 
 
+@_reading
 def fetch(
     conn: sqlite3.Connection,
     topic: str,
@@ -426,7 +477,7 @@ def fetch(
     offset seen by the same snapshot (a reader whose fetch came back empty below it is in a
     compacted gap that reaches the end)."""
     out: list[ConsumedRecord] = []
-    with read_tx(conn):
+    with read_tx(conn), segments.reader(conn) as reader:
         _, end = _readable_bounds(conn, topic, part, offset)
         if offset == end or max_records <= 0:
             return out, end
@@ -436,7 +487,7 @@ def fetch(
             for base, _last, kind, data in cursor:
                 used, full = unpack_into(
                     out,
-                    entries_of(kind, data),
+                    entries_of(*_blob(reader, part, kind, data)),
                     base,
                     topic,
                     part,
@@ -452,9 +503,10 @@ def fetch(
     return out, end
 
 
+@_reading
 def offset_for_timestamp(conn: sqlite3.Connection, topic: str, part: int, ts: int) -> int:
     """The first offset whose timestamp is at or after `ts`, else the next offset."""
-    with read_tx(conn):
+    with read_tx(conn), segments.reader(conn) as reader:
         start, end = bounds(conn, topic, part)
         row = conn.execute(
             "SELECT base_offset FROM tindex WHERE part = ? AND max_ts >= ? "
@@ -468,7 +520,8 @@ def offset_for_timestamp(conn: sqlite3.Connection, topic: str, part: int, ts: in
         cursor = _chunks_from(conn, part, first)
         try:
             for base, _last, kind, data in cursor:  # usually the first chunk answers
-                for offset, stamp, _, _, _ in iter_entries(entries_of(kind, data), base):
+                entries = entries_of(*_blob(reader, part, kind, data))
+                for offset, stamp, _, _, _ in iter_entries(entries, base):
                     if offset >= first and stamp >= ts:
                         return offset
         finally:
@@ -476,10 +529,21 @@ def offset_for_timestamp(conn: sqlite3.Connection, topic: str, part: int, ts: in
         return end
 
 
+@contextmanager
+def _rewrite_tx(conn: sqlite3.Connection, part: int) -> Iterator[segments.Reader]:
+    """A write transaction that deletes or rewrites chunks of partition `part`: yields a
+    reader of the batches kept in segment files; then forgets the segments no row points into
+    any more, and deletes their files once the transaction has committed."""
+    with write_tx(conn), segments.reader(conn) as reader:
+        yield reader
+        dead = segments.drop_unreferenced(conn, part, _table(part), KIND_SEGMENT)
+    segments.unlink(dead)
+
+
 def delete_before(conn: sqlite3.Connection, topic: str, part: int, before: int | None) -> int:
     """Remove the records below `before` (None: all) and make it the log start offset;
     returns the new log start. `OffsetOutOfRangeError` above the log end."""
-    with write_tx(conn):
+    with _rewrite_tx(conn, part) as reader:
         start, end = bounds(conn, topic, part)
         target = end if before is None else before
         if not 0 <= target <= end:
@@ -488,7 +552,7 @@ def delete_before(conn: sqlite3.Connection, topic: str, part: int, before: int |
             )
         if target <= start:
             return start
-        _remove_ranges(conn, part, [(start, target - 1)])
+        _remove_ranges(conn, reader, part, [(start, target - 1)])
         conn.execute("UPDATE partitions SET log_start = ? WHERE part = ?", (target, part))
         return target
 
@@ -498,12 +562,17 @@ def remove_ranges(
 ) -> int:
     """Delete the records in the inclusive offset `ranges` of a partition, rewriting the
     chunks that hold them (offsets of the others stay); returns the records removed."""
-    with write_tx(conn):
+    with _rewrite_tx(conn, part) as reader:
         bounds(conn, topic, part)
-        return _remove_ranges(conn, part, ranges)
+        return _remove_ranges(conn, reader, part, ranges)
 
 
-def _remove_ranges(conn: sqlite3.Connection, part: int, ranges: Sequence[tuple[int, int]]) -> int:
+def _remove_ranges(
+    conn: sqlite3.Connection,
+    reader: segments.Reader,
+    part: int,
+    ranges: Sequence[tuple[int, int]],
+) -> int:
     table = _table(part)
     removed = 0
     for first, last in ranges:
@@ -511,7 +580,7 @@ def _remove_ranges(conn: sqlite3.Connection, part: int, ranges: Sequence[tuple[i
             f"SELECT base, kind, data FROM {table} WHERE base <= ? AND last >= ?", (last, first)
         ).fetchall()
         for base, kind, data in rows:
-            entries = iter_entries(entries_of(kind, data), base)
+            entries = iter_entries(entries_of(*_blob(reader, part, kind, data)), base)
             kept = [e for e in entries if not first <= e[0] <= last]
             if len(kept) == len(entries):
                 continue
@@ -535,6 +604,71 @@ def _remove_ranges(conn: sqlite3.Connection, part: int, ranges: Sequence[tuple[i
         (held,) = conn.execute(f"SELECT total(size) FROM {table}").fetchone()
         conn.execute("UPDATE partitions SET bytes = ? WHERE part = ?", (int(held), part))
     return removed
+
+
+# -- segment files: syncing and recovery -----------------------------------------------------
+
+
+def sync_segments(conn: sqlite3.Connection) -> None:
+    """fsync the topic's segment files and record that every batch below the current ends is
+    on disk (maintenance, and a clean close), so that recovery need not check them."""
+    ends = {part: end for part, _, end in all_bounds(conn)}
+    segments.sync(conn, ends)
+
+
+def recover_segments(conn: sqlite3.Connection) -> dict[int, tuple[int, str]]:
+    """Check each partition's batches not yet known to be on disk (`segments.sync`) against
+    their CRCs, and cut the log at the first that fails: every record from its offset on is
+    removed and the partition ends there (a power loss can keep a commit and lose the bytes it
+    points at). Returns, per partition cut, the offset it now ends at and what was wrong."""
+    with read_tx(conn), segments.reader(conn) as reader:
+        damaged = damaged_batches(conn, reader, unsynced_only=True)
+    if not damaged:
+        return {}
+    dead: list[Path] = []
+    with write_tx(conn):
+        for part, (offset, place, _) in damaged.items():
+            _cut(conn, part, offset)
+            segments.cut(conn, part, place)
+            dead += segments.drop_after(conn, part, offset + 1)
+    segments.unlink(dead)
+    return {part: (offset, problem) for part, (offset, _, problem) in damaged.items()}
+
+
+def damaged_batches(
+    conn: sqlite3.Connection, reader: segments.Reader, *, unsynced_only: bool
+) -> dict[int, tuple[int, bytes, str]]:
+    """The first batch kept in a segment file whose length, base offset or CRC is wrong, per
+    partition that has one: (its offset, its place, what is wrong). Only the batches not yet
+    known to be on disk with `unsynced_only`."""
+    damaged: dict[int, tuple[int, bytes, str]] = {}
+    for (part,) in conn.execute("SELECT part FROM partitions ORDER BY part").fetchall():
+        since = segments.unsynced(conn, part) if unsynced_only else 0
+        rows = conn.execute(
+            f"SELECT base, data FROM {_table(part)} WHERE base >= ? AND kind = ? ORDER BY base",
+            (since, KIND_SEGMENT),
+        ).fetchall()
+        for base, place in rows:
+            problem = segments.check(reader, part, base, place)
+            if problem is not None:
+                damaged[part] = (int(base), place, problem)
+                break
+    return damaged
+
+
+def _cut(conn: sqlite3.Connection, part: int, offset: int) -> None:
+    """Inside the caller's write transaction: remove every chunk from `offset` on and end the
+    partition there (the chunk at `offset` must begin there)."""
+    table = _table(part)
+    conn.execute(f"DELETE FROM {table} WHERE base >= ?", (offset,))
+    conn.execute("DELETE FROM tindex WHERE part = ? AND base_offset >= ?", (part, offset))
+    conn.execute("DELETE FROM producers WHERE part = ? AND base_offset >= ?", (part, offset))
+    (held,) = conn.execute(f"SELECT total(size) FROM {table}").fetchone()
+    (max_ts,) = conn.execute("SELECT max(max_ts) FROM tindex WHERE part = ?", (part,)).fetchone()
+    conn.execute(
+        "UPDATE partitions SET next_offset = ?, bytes = ?, max_ts = ? WHERE part = ?",
+        (offset, int(held), _NO_TS if max_ts is None else int(max_ts), part),
+    )
 
 
 # -- retention and compaction ---------------------------------------------------------------
@@ -566,7 +700,7 @@ def _truncate_before(conn: sqlite3.Connection, part: int, new_start: int) -> int
 def enforce_retention_time(conn: sqlite3.Connection, part: int, cutoff_ts: int) -> int:
     """Delete the oldest chunks whose newest record is older than `cutoff_ts`, up to the first
     chunk that is not (Kafka does the same with segments); returns records removed."""
-    with write_tx(conn):
+    with _rewrite_tx(conn, part):
         start, end = bounds(conn, "", part)
         row = conn.execute(
             f"SELECT base FROM {_table(part)} WHERE max_ts >= ? ORDER BY base LIMIT 1",
@@ -581,7 +715,7 @@ def enforce_retention_time(conn: sqlite3.Connection, part: int, cutoff_ts: int) 
 def enforce_retention_bytes(conn: sqlite3.Connection, part: int, limit: int) -> int:
     """Delete the oldest chunks while the partition would still hold at least `limit` bytes
     without them (Kafka's rule for segments); returns records removed."""
-    with write_tx(conn):
+    with _rewrite_tx(conn, part):
         (held,) = conn.execute("SELECT bytes FROM partitions WHERE part = ?", (part,)).fetchone()
         if held <= limit:
             return 0
@@ -605,13 +739,14 @@ def compact(
     Two passes over the chunks, one chunk in memory at a time: the first finds the cleanable
     part and each key's latest offset in it, the second rewrites the chunks that change."""
     table = _table(part)
-    with write_tx(conn):
+    with _rewrite_tx(conn, part) as reader:
         _, end = bounds(conn, "", part)
         limit = end  # the first offset that must not be cleaned yet
         young = now_ms - min_lag_ms
         latest: dict[bytes, int] = {}
         for base, kind, data in conn.execute(f"SELECT base, kind, data FROM {table} ORDER BY base"):
-            for offset, ts, key, _value, _headers in iter_entries(entries_of(kind, data), base):
+            entries = iter_entries(entries_of(*_blob(reader, part, kind, data)), base)
+            for offset, ts, key, _value, _headers in entries:
                 if min_lag_ms > 0 and ts > young and offset < limit:
                     limit = offset
                 if offset < limit and key is not None:
@@ -623,7 +758,7 @@ def compact(
             kind, data = conn.execute(
                 f"SELECT kind, data FROM {table} WHERE base = ?", (base,)
             ).fetchone()
-            entries = iter_entries(entries_of(kind, data), base)
+            entries = iter_entries(entries_of(*_blob(reader, part, kind, data)), base)
             kept = [
                 e
                 for e in entries

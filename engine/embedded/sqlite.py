@@ -75,6 +75,9 @@ class Connection(sqlite3.Connection):
     file: Path
     directory: Path
     topic: str | None
+    #: Whether commits are fsynced (`synchronous=FULL`): files written beside the database
+    #: (segment files) are then fsynced before the commit too.
+    durable: bool
 
     def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
         with self.guard:
@@ -164,6 +167,7 @@ def connect(
     conn.file = path
     conn.directory = directory or path.parent
     conn.topic = topic
+    conn.durable = durable
     try:
         if page_size is not None:
             conn.execute(f"PRAGMA page_size={int(page_size)}")

@@ -50,6 +50,22 @@ def produce_checkpointing_until_killed(path: str, topic: str, batch: int) -> Non
     produce_until_killed(path, topic, batch)
 
 
+def append_batches_until_killed(path: str, topic: str, count: int) -> None:
+    """Append Kafka batches of `count` records to partition 0 forever, as the Kafka listener
+    stores them (in segment files, small ones so that they roll often), printing each batch
+    number once it is acknowledged."""
+    from engine.embedded import segments
+    from tests.engine.embedded.test_segments import batch_of, put
+
+    segments.SEGMENT_BYTES = 16 << 10
+    cluster = EmbeddedCluster(path, maintenance_interval_s=None)
+    number = 0
+    while True:
+        put(cluster, topic, batch_of(f"n{number}", count))
+        print(number, flush=True)
+        number += 1
+
+
 def consume(path: str, topic: str, expected: int, timeout: float) -> None:
     """Read partition 0 from the beginning until `expected` records; print their values."""
     with EmbeddedCluster(path, maintenance_interval_s=None) as cluster:
@@ -156,6 +172,7 @@ COMMANDS = {
     "produce": (produce, (str, str, int, int, str)),
     "produce_until_killed": (produce_until_killed, (str, str, int)),
     "consume": (consume, (str, str, int, float)),
+    "append_batches_until_killed": (append_batches_until_killed, (str, str, int)),
     "produce_checkpointing_until_killed": (produce_checkpointing_until_killed, (str, str, int)),
     "member": (member, (str, str, str, int)),
     "statelog": (statelog, (str, int, str, int)),
