@@ -6,9 +6,11 @@ record. Entry format (little-endian): u32 offset delta, i64 timestamp, i32 key l
 value length, i32 headers length (-1 for null), then the bytes. Offsets inside a chunk may
 have gaps after compaction.
 
-A chunk can also hold a Kafka record batch (magic 2) exactly as a Kafka client produced it
-(`KIND_BATCH`): the Kafka listener stores batches so, and serves them back unchanged, without
-decoding or re-encoding a record; its records have dense offsets from the chunk's base. Readers
+A chunk can also stand for a Kafka record batch (magic 2) exactly as a Kafka client produced
+it: the Kafka listener stores batches so, and serves them back unchanged, without decoding or
+re-encoding a record; its records have dense offsets from the chunk's base. Appended as
+`KIND_BATCH`, such a batch is written to a segment file and its row holds its place
+(`KIND_SEGMENT`, see `engine.embedded.segments`); readers get it back as `KIND_BATCH`. Readers
 that decode entries take `entries_of(kind, blob)`, which converts such a batch (compaction and
 record removal rewrite it as entries).
 

@@ -38,7 +38,7 @@ from engine.cluster import (
 )
 from engine.embedded import groups, log, metadata, segments
 from engine.embedded.checkpoint import Checkpointer
-from engine.embedded.chunks import Chunk, StoredChunk, make_metadata
+from engine.embedded.chunks import KIND_BATCH, Chunk, StoredChunk, make_metadata
 from engine.embedded.codec import check_headers, encode_headers
 from engine.embedded.ends import EndOffsets, ends_path, lost_ranges
 from engine.embedded.sqlite import connect, data_version, write_tx
@@ -563,7 +563,13 @@ class EmbeddedEngine:
         if meta.log_append_time:
             raise ValueError(f"topic {topic!r} uses LogAppendTime: append rows instead")
         _check_append(meta, largest, meta.compacted and keyless)
-        nbytes = sum(len(chunk[3]) for chunks in per_partition.values() for chunk in chunks)
+        # What reaches the WAL: a batch goes to a segment file, only its place to the log.
+        nbytes = sum(
+            len(chunk[3])
+            for chunks in per_partition.values()
+            for chunk in chunks
+            if len(chunk) < 5 or chunk[4] != KIND_BATCH
+        )
         return self._write(
             meta,
             lambda conn: log.append_packed(conn, topic, per_partition, producers, now_ms()),
