@@ -52,7 +52,8 @@ _SCHEMA = (
         log_start INTEGER NOT NULL,
         next_offset INTEGER NOT NULL,
         bytes INTEGER NOT NULL,
-        max_ts INTEGER NOT NULL
+        max_ts INTEGER NOT NULL,
+        seg_end INTEGER NOT NULL DEFAULT 0
     )""",
     """CREATE TABLE IF NOT EXISTS producers (
         part INTEGER NOT NULL,
@@ -98,20 +99,22 @@ def _create_partition(conn: sqlite3.Connection, part: int) -> None:
         "last INTEGER NOT NULL, count INTEGER NOT NULL, max_ts INTEGER NOT NULL, "
         "size INTEGER NOT NULL, data BLOB NOT NULL, kind INTEGER NOT NULL DEFAULT 0)"
     )
-    conn.execute("INSERT OR IGNORE INTO partitions VALUES (?, 0, 0, 0, ?)", (part, _NO_TS))
+    conn.execute("INSERT OR IGNORE INTO partitions VALUES (?, 0, 0, 0, ?, 0)", (part, _NO_TS))
 
 
 def upgrade(conn: sqlite3.Connection) -> None:
     """Bring a topic database written by an earlier version up to the current layout: chunk
-    tables gained `kind` (0 for every chunk they hold), and `producers`, `segments` and
-    `segment_sync` were added."""
+    tables gained `kind` (0 for every chunk they hold), `partitions` gained `seg_end`, and
+    `producers`, `segments` and `segment_sync` were added."""
     if partition_count(conn) == 0 or (
-        "kind" in _columns(conn, 0) and _has_table(conn, "segment_sync")
+        "kind" in _columns(conn, 0) and "seg_end" in _columns_of(conn, "partitions")
     ):
         return
     with write_tx(conn):
         for statement in _SCHEMA:
             conn.execute(statement)
+        if "seg_end" not in _columns_of(conn, "partitions"):
+            conn.execute("ALTER TABLE partitions ADD COLUMN seg_end INTEGER NOT NULL DEFAULT 0")
         for part in range(partition_count(conn)):
             table = _table(part)
             if "kind" not in _columns(conn, part):
@@ -119,12 +122,11 @@ def upgrade(conn: sqlite3.Connection) -> None:
 
 
 def _columns(conn: sqlite3.Connection, part: int) -> set[str]:
-    return {row[1] for row in conn.execute(f"PRAGMA table_info({_table(part)})")}
+    return _columns_of(conn, _table(part))
 
 
-def _has_table(conn: sqlite3.Connection, name: str) -> bool:
-    row = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
-    return row.fetchone() is not None
+def _columns_of(conn: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
 
 
 def init_topic(conn: sqlite3.Connection, name: str, topic_id: str, partitions: int) -> None:
@@ -179,7 +181,7 @@ def append(
     chosen by `sticky` (Kafka's sticky partitioning, per produce call)."""
     with write_tx(conn):
         state = conn.execute(
-            "SELECT part, next_offset, max_ts, bytes FROM partitions ORDER BY part"
+            "SELECT part, next_offset, max_ts, bytes, seg_end FROM partitions ORDER BY part"
         ).fetchall()
         count = len(state)
         if count == 0:
@@ -209,7 +211,7 @@ def append_packed(
     does; returns each partition's first new offset and its new end offset."""
     with write_tx(conn):
         state = conn.execute(
-            "SELECT part, next_offset, max_ts, bytes FROM partitions ORDER BY part"
+            "SELECT part, next_offset, max_ts, bytes, seg_end FROM partitions ORDER BY part"
         ).fetchall()
         for part in per_partition:
             if not 0 <= part < len(state):
@@ -275,7 +277,7 @@ def _store_chunks(
     """Insert each partition's chunks after its end (inside the caller's transaction)."""
     ends: dict[int, int] = {}
     for part, chunks in per_partition.items():
-        _, next_offset, max_ts, held = state[part]
+        _, next_offset, max_ts, held, seg_end = state[part]
         base = next_offset
         stored: list[tuple[Any, ...]] = []
         batches: list[tuple[int, bytes | memoryview]] = []
@@ -294,15 +296,17 @@ def _store_chunks(
             held += size
             base += n
         if batches:
-            places = iter(segments.write(conn, part, batches))
+            written, seg_end = segments.write(conn, part, seg_end, batches)
+            places = iter(written)
             stored = [
                 (*row[:5], next(places), KIND_SEGMENT) if row[6] == KIND_SEGMENT else row
                 for row in stored
             ]
         conn.executemany(f"INSERT INTO {_table(part)} VALUES (?, ?, ?, ?, ?, ?, ?)", stored)
         conn.execute(
-            "UPDATE partitions SET next_offset = ?, bytes = ?, max_ts = ? WHERE part = ?",
-            (base, held, max_ts, part),
+            "UPDATE partitions SET next_offset = ?, bytes = ?, max_ts = ?, seg_end = ? "
+            "WHERE part = ?",
+            (base, held, max_ts, seg_end, part),
         )
         ends[part] = base
     return ends
@@ -629,8 +633,12 @@ def recover_segments(conn: sqlite3.Connection) -> dict[int, tuple[int, str]]:
     with write_tx(conn):
         for part, (offset, place, _) in damaged.items():
             _cut(conn, part, offset)
-            segments.cut(conn, part, place)
+            # The damaged batch's segment becomes the active one, ending where the batch began.
             dead += segments.drop_after(conn, part, offset + 1)
+            conn.execute(
+                "UPDATE partitions SET seg_end = ? WHERE part = ?",
+                (segments.position(place), part),
+            )
     segments.unlink(dead)
     return {part: (offset, problem) for part, (offset, _, problem) in damaged.items()}
 

@@ -8,9 +8,11 @@ its bytes. Kept in SQLite, the bytes would be written twice more: to the WAL, th
 checkpoint into the database. A segment file is a Kafka log segment: the batches as the
 client produced them, each carrying its real base offset.
 
-Writes happen inside the append's write transaction, before its commit, at the position the
-database records as the segment's size: a writer that dies before committing leaves bytes past
-that size, which the next append overwrites, and no reader looks past a committed row. A
+Writes happen inside the append's write transaction, before its commit, at the end the
+partition's row records for its active segment (kept there, in the row every append rewrites
+anyway, so that an append adds no page to the WAL): a writer that dies before committing
+leaves bytes past that end, which the next append overwrites, and no reader looks past a
+committed row. A
 `durable` cluster fsyncs the file before the commit. Otherwise a maintenance pass fsyncs the
 files and records, per partition, the offset below which every batch is on disk (`synced`);
 when a process first opens a topic, the batches above it are checked against their CRCs and
@@ -59,6 +61,8 @@ _CRC = struct.Struct(">I")
 #: long as in 64 KiB pieces (170-210 ms against 7-8 ms here).
 _WRITE_BYTES = 64 << 10
 
+#: The segments of each partition by first offset, with the size of each rolled one (the active
+#: one's, which every append moves, is in the partition's row: see `write`).
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS segments (
         part INTEGER NOT NULL,
@@ -99,19 +103,29 @@ def _os_error(exc: OSError, path: Path, conn: sqlite3.Connection) -> StorageErro
 
 
 def write(
-    conn: sqlite3.Connection, part: int, batches: Sequence[tuple[int, bytes | memoryview]]
-) -> list[bytes]:
-    """Write Kafka `batches` (base offset, batch) of partition `part`, in offset order, at the
-    end of its active segment (a new one when there is none or it is full); returns each
-    batch's place to store in its chunk row. Runs inside the caller's write transaction, which
-    must commit the places for the bytes to count."""
+    conn: sqlite3.Connection,
+    part: int,
+    end: int,
+    batches: Sequence[tuple[int, bytes | memoryview]],
+) -> tuple[list[bytes], int]:
+    """Write Kafka `batches` (base offset, batch) of partition `part`, in offset order, from
+    `end` (the size the partition's row records for its active segment) on, or at the start
+    of a new segment when there is none or it is full. Returns each batch's place, to store in
+    its chunk row, and the active segment's new end, to record in the partition's row. Runs
+    inside the caller's write transaction, which must commit both for the bytes to count."""
     row = conn.execute(
-        "SELECT base, size FROM segments WHERE part = ? ORDER BY base DESC LIMIT 1", (part,)
+        "SELECT base FROM segments WHERE part = ? ORDER BY base DESC LIMIT 1", (part,)
     ).fetchone()
-    if row is None or row[1] >= SEGMENT_BYTES:
-        segment, position, new = batches[0][0], 0, True
+    new = row is None or end >= SEGMENT_BYTES
+    if new:
+        if row is not None:  # roll: the full one keeps its size in its own row
+            conn.execute(
+                "UPDATE segments SET size = ? WHERE part = ? AND base = ?", (end, part, row[0])
+            )
+        segment, position = batches[0][0], 0
+        conn.execute("INSERT OR REPLACE INTO segments VALUES (?, ?, 0)", (part, segment))
     else:
-        segment, position, new = int(row[0]), int(row[1]), False
+        segment, position = int(row[0]), end
     folder = _dir(conn)
     path = folder / file_name(part, segment)
     buffers: list[bytes | memoryview] = []
@@ -137,15 +151,9 @@ def write(
             _fsync_dir(folder)
     except OSError as exc:
         raise _os_error(exc, path, conn) from exc
-    if new:
-        conn.execute("INSERT OR REPLACE INTO segments VALUES (?, ?, ?)", (part, segment, end))
-    else:
-        conn.execute(
-            "UPDATE segments SET size = ? WHERE part = ? AND base = ?", (end, part, segment)
-        )
     if durable:
         conn.execute("INSERT OR REPLACE INTO segment_sync VALUES (?, ?)", (part, _end_of(batches)))
-    return places
+    return places, end
 
 
 def _end_of(batches: Sequence[tuple[int, bytes | memoryview]]) -> int:
@@ -327,14 +335,9 @@ def drop_after(conn: sqlite3.Connection, part: int, offset: int) -> list[Path]:
     return [folder / file_name(part, base) for base in bases]
 
 
-def cut(conn: sqlite3.Connection, part: int, place: bytes) -> None:
-    """Inside the caller's write transaction: make the batch at `place` and everything after
-    it in its segment free space (the log was cut there)."""
-    segment, position, _ = _REF.unpack(place)
-    conn.execute(
-        "UPDATE segments SET size = min(size, ?) WHERE part = ? AND base = ?",
-        (position, part, segment),
-    )
+def position(place: bytes) -> int:
+    """Where in its segment file the batch at `place` begins."""
+    return int(_REF.unpack(place)[1])
 
 
 def unlink(paths: Iterable[Path]) -> None:
@@ -345,17 +348,31 @@ def unlink(paths: Iterable[Path]) -> None:
             os.unlink(path)
 
 
+def extents(conn: sqlite3.Connection) -> list[tuple[int, int, int]]:
+    """Every segment of the topic database `conn` (partition, first offset, size), in order;
+    none for a database from before segment files."""
+    has_table = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'segments'"
+    ).fetchone()
+    if not has_table:
+        return []
+    return [
+        (int(p), int(b), int(n))
+        for p, b, n in conn.execute(
+            "SELECT s.part, s.base, CASE WHEN s.base = (SELECT max(base) FROM segments "
+            "WHERE part = s.part) THEN p.seg_end ELSE s.size END "
+            "FROM segments AS s JOIN partitions AS p ON p.part = s.part ORDER BY s.part, s.base"
+        )
+    ]
+
+
 def copy(conn: sqlite3.Connection, source: Path, target: Path) -> int:
     """Copy, from the segment folder `source` into `target`, the segment files the topic
     database `conn` (a copy) records, each up to its recorded size: bytes past it belong to no
     committed row. Returns the bytes copied. `SegmentGoneError` when a file was deleted since the
     copy's snapshot; `DamagedFileError` when one is shorter than recorded."""
-    has_table = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'segments'"
-    ).fetchone()
-    rows = conn.execute("SELECT part, base, size FROM segments").fetchall() if has_table else []
     copied = 0
-    for part, base, size in rows:
+    for part, base, size in extents(conn):
         name = file_name(part, base)
         target.mkdir(parents=True, exist_ok=True)
         try:

@@ -58,7 +58,7 @@ def segment_files(cluster: EmbeddedCluster, topic: str) -> list[str]:
 def recorded_segments(cluster: EmbeddedCluster, topic: str) -> list[tuple[int, int, int]]:
     conn = sqlite3.connect(topic_db(cluster, topic))
     try:
-        return [tuple(r) for r in conn.execute("SELECT part, base, size FROM segments")]
+        return segments.extents(conn)
     finally:
         conn.close()
 
@@ -240,6 +240,7 @@ def test_a_database_from_before_segments_is_upgraded(
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("DROP TABLE segments")
     conn.execute("DROP TABLE segment_sync")
+    conn.execute("ALTER TABLE partitions DROP COLUMN seg_end")
     conn.close()
     reopened = make_cluster("u")
     assert put(reopened, "t", batch_of("new", 2)) == 1
