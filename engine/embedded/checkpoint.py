@@ -28,6 +28,9 @@ logger = logging.getLogger(__name__)
 #: Bytes appended to one topic after which its WAL is checkpointed in the background.
 CHECKPOINT_BYTES = 8 << 20
 
+#: Checkpoint passes run back to back at most, each taking the frames the one before missed.
+CATCH_UP_PASSES = 4
+
 #: How much lower than the rest of the process the checkpoint thread runs (Linux thread nice).
 CHECKPOINT_NICENESS = 10
 
@@ -109,7 +112,16 @@ class Checkpointer:
             logger.debug("no background checkpoint of %s: %s", key, exc)
             return
         try:
-            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            # A writer starts the WAL over only once every frame in it is checkpointed. Under a
+            # steady stream of appends some always land during a pass, so without the short
+            # passes that follow (until one finds no new frame) the WAL grew until the commits'
+            # own fallback checkpoint ran inside a producer's commit.
+            seen = -1
+            for _ in range(CATCH_UP_PASSES):
+                (_, frames, _) = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                if frames == seen:
+                    break
+                seen = frames
             with self._cond:
                 self.done[key] = self.done.get(key, 0) + 1
                 self._cond.notify_all()

@@ -126,3 +126,37 @@ def test_a_stream_of_small_appends_is_checkpointed_in_the_background(tmp_path: P
             cluster.produce("t", [Record(b"v%d" % n, key=b"k")])
         assert engine._checkpointer.wait_done(topic_id, 1, 60)
         assert len(cluster.fetch("t", 0, 0, max_records=1000)) == 300
+
+
+def test_frames_appended_during_a_checkpoint_are_taken_so_the_wal_starts_over(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "t.db"
+    writer = sqlite.connect(db, create=True, background_checkpoints=True)
+    writer.execute("CREATE TABLE t (x BLOB)")
+    for _ in range(50):
+        writer.execute("INSERT INTO t VALUES (randomblob(5000))")
+    passes = []
+
+    class Racing(sqlite3.Connection):
+        """The checkpointer's connection; an append lands right after its first pass."""
+
+        def execute(self, sql: str, parameters: object = (), /) -> sqlite3.Cursor:
+            cursor = super().execute(sql, parameters)  # type: ignore[arg-type]
+            if "wal_checkpoint" in sql:
+                passes.append(sql)
+                if len(passes) == 1:
+                    writer.execute("INSERT INTO t VALUES (randomblob(5000))")
+            return cursor
+
+    checkpointer = Checkpointer(lambda _key: sqlite3.connect(db, factory=Racing), threshold=1)
+    checkpointer._checkpoint("t")
+    assert len(passes) == 3  # the second took the racing append's frames, the third found none
+    # Every frame was checkpointed, so the next append starts the WAL over: it holds only the
+    # frames of that append, not the 50 before it.
+    writer.execute("INSERT INTO t VALUES (randomblob(5000))")
+    reader = sqlite3.connect(db)
+    (_, frames, _) = reader.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    assert frames < 5
+    reader.close()
+    writer.close()
