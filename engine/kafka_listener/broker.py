@@ -9,7 +9,6 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -27,6 +26,7 @@ from engine.embedded.metadata import TopicMeta
 from engine.errors import EngineError
 from engine.kafka_listener import throttling
 from engine.kafka_listener.coordinator import GroupCoordinator
+from engine.kafka_listener.pool import LifoThreadPool
 from engine.kafka_listener.producers import ProducerRegistry
 from engine.kafka_listener.transactions import TransactionCoordinator
 
@@ -87,7 +87,7 @@ class Broker:
         self._locks_lock = threading.Lock()
         self.groups = GroupCoordinator(self.engine)
         self.transactions = TransactionCoordinator(self.engine, self.producers)
-        self._executor = ThreadPoolExecutor(workers, thread_name_prefix="kafka-listener")
+        self._executor = LifoThreadPool(workers, thread_name_prefix="kafka-listener")
         self._loop: asyncio.AbstractEventLoop | None = None
         self._appended: asyncio.Event | None = None
         #: called with (principal, client id, topic) after records were appended to the topic;
