@@ -1,4 +1,5 @@
-"""Keep the listener's freed buffers for reuse instead of handing them back to the kernel.
+"""Process-wide memory settings of a listener: freed buffers kept for reuse instead of handed
+back to the kernel, and the long-lived heap kept out of the garbage collector's way.
 
 A listener allocates and frees megabyte buffers all the time: produce request frames, fetched
 record sets, fetch responses. glibc's malloc serves such sizes with a fresh `mmap` above a
@@ -13,12 +14,18 @@ against 0.34 µs through asyncio's StreamReader.
 `retain_freed_memory` fixes them for the process (the dynamic thresholds are then off):
 blocks below `MMAP_THRESHOLD` come from malloc's heaps, and a heap keeps up to
 `TRIM_THRESHOLD` of free space at its top. It does nothing where malloc is not glibc's.
+
+`freeze_heap`, once the protocol's message classes are loaded, moves every object then alive
+out of the collector's reach: a full collection walked those hundred thousand objects and
+stopped the process for 69 ms in the middle of a producer's one-record-a-millisecond requests,
+which set that round's p99.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import gc
 import threading
 
 #: Blocks at least this large are mapped on their own (a produce frame of more than 8 MiB).
@@ -55,3 +62,11 @@ def _apply() -> bool:
     return bool(
         mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD) and mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)
     )
+
+
+def freeze_heap() -> None:
+    """Collect what is garbage now, then freeze every object still alive (the process's
+    long-lived state: modules, classes, the message classes): later collections, full ones
+    included, walk only the objects made after."""
+    gc.collect()
+    gc.freeze()

@@ -120,6 +120,7 @@ class KafkaListener:
         except Exception:  # each request still loads what it needs itself
             logger.debug("loading the message classes ahead failed", exc_info=True)
         finally:
+            memory.freeze_heap()
             self.schemas_loaded.set()
 
     def stop(self) -> None:
