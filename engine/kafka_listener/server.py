@@ -217,14 +217,18 @@ class KafkaListener:
         # Kafka closes the connection on an invalid or oversize frame size: read_frame raises.
         while True:
             frame = await frames.read_frame()
-            response = await self.handle_frame(conn, frame)
-            if response == b"":
-                return
-            if response is not None:
-                frames.write(response)
-                await frames.drain()
-                if conn.state.get(sasl.CLOSE):
+            frames.serving(True)
+            try:
+                response = await self.handle_frame(conn, frame)
+                if response == b"":
                     return
+                if response is not None:
+                    frames.write(response)
+                    await frames.drain()
+                    if conn.state.get(sasl.CLOSE):
+                        return
+            finally:
+                frames.serving(False)
             if conn.state:
                 await throttling.mute(conn)
 

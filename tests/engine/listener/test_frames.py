@@ -5,6 +5,7 @@ frame handed on is never written again. Then the same over a real socket to the 
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import struct
 
@@ -13,11 +14,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.kafka_listener.frames import (
+    MAX_QUEUED_FRAMES,
     OWN_BUFFER_FROM,
     STAGING_BYTES,
     BadFrameSizeError,
     Frame,
     FrameAssembler,
+    FrameProtocol,
 )
 from tests.engine.listener.conftest import Served
 from tests.engine.listener.test_protocol import connect, read_frame, request
@@ -141,3 +144,57 @@ def test_pipelined_requests_of_every_size_are_answered_in_order(
             pos, n = pos + step, n + 1
         got = [struct.unpack_from(">ih", read_frame(sock)) for _ in sizes]
     assert got == [(c, 0) for c in range(len(sizes))]
+
+
+class RecordingTransport(asyncio.Transport):
+    """A transport that only records whether reading is paused."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reading = True
+
+    def pause_reading(self) -> None:
+        assert self.reading, "paused twice"
+        self.reading = False
+
+    def resume_reading(self) -> None:
+        assert not self.reading, "resumed twice"
+        self.reading = True
+
+    def is_closing(self) -> bool:
+        return False
+
+
+def test_nothing_is_read_while_a_request_is_served() -> None:
+    # As Kafka mutes a connection until it has answered: reading stops while a request is
+    # served and starts again after, unless too many frames wait already.
+    async def scenario() -> None:
+        protocol = FrameProtocol(1 << 20, lambda _: None)
+        transport = RecordingTransport()
+        protocol.connection_made(transport)
+
+        def arrive(count: int) -> None:
+            data = stream([b"x" * 10] * count)
+            buffer = protocol.get_buffer(len(data))
+            buffer[: len(data)] = data
+            protocol.buffer_updated(len(data))
+
+        arrive(1)
+        await protocol.read_frame()
+        protocol.serving(True)
+        assert not transport.reading
+        protocol.serving(False)
+        assert transport.reading
+        arrive(MAX_QUEUED_FRAMES)  # the queue is full: reading stops on its own
+        assert not transport.reading
+        await protocol.read_frame()
+        protocol.serving(True)
+        protocol.serving(False)
+        assert not transport.reading  # still too many waiting
+        while len(protocol._frames) > MAX_QUEUED_FRAMES // 2:
+            await protocol.read_frame()
+        protocol.serving(True)
+        protocol.serving(False)
+        assert transport.reading
+
+    asyncio.run(scenario())
