@@ -35,10 +35,73 @@ CATCH_UP_PASSES = 4
 CHECKPOINT_NICENESS = 10
 
 
-class Checkpointer:
-    """Background PASSIVE checkpoints of the databases named by key. `open_db(key)` opens a
-    fresh connection to the key's database (FileNotFoundError when it is gone, e.g. the topic
-    was deleted); the checkpointer closes it after each checkpoint."""
+class BackgroundWork:
+    """A thread of its own (started on first use, below the request threads' priority) doing
+    work on the databases named by key, each time on a fresh connection from `open_db(key)`
+    (FileNotFoundError when it is gone, e.g. the topic was deleted). Subclasses say what is
+    due and what the work is (`_run`); `done` counts what completed, per key."""
+
+    def __init__(self, open_db: Callable[[str], sqlite3.Connection], name: str) -> None:
+        self._open_db = open_db
+        self._name = name
+        self._cond = threading.Condition()
+        self._stopped = False
+        self._thread: threading.Thread | None = None
+        #: how many background runs completed, per key
+        self.done: dict[str, int] = {}
+
+    def _start(self) -> None:
+        """Start the thread if it is not running (called with the condition held)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name=self._name, daemon=True)
+            self._thread.start()
+
+    def _loop(self) -> None:
+        lower_priority()
+        self._run()
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+    def _work(self, key: str, job: Callable[[sqlite3.Connection], None], what: str) -> None:
+        """Run `job` on a fresh connection to `key`'s database and count it once it ran to
+        the end; a database that is gone, or a job that fails, is only logged: the work is
+        done again later (by the commits' own fallback, maintenance, a clean close)."""
+        try:
+            conn = self._open_db(key)
+        except (FileNotFoundError, EngineError, sqlite3.Error) as exc:
+            logger.debug("no background %s of %s: %s", what, key, exc)
+            return
+        try:
+            job(conn)
+        except (EngineError, sqlite3.Error, OSError) as exc:
+            logger.debug("background %s of %s failed: %s", what, key, exc)
+            return
+        finally:
+            conn.close()
+        with self._cond:
+            self.done[key] = self.done.get(key, 0) + 1
+            self._cond.notify_all()
+
+    def wait_done(self, key: str, count: int, timeout: float) -> bool:
+        """Wait until `count` background runs for `key` completed; False on timeout."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self.done.get(key, 0) >= count, timeout)
+
+    def close(self) -> None:
+        """Stop the thread (after the run under way); what is still due is left to the
+        caller's own work on close."""
+        with self._cond:
+            self._stopped = True
+            self._cond.notify_all()
+            thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=30)
+
+
+class Checkpointer(BackgroundWork):
+    """Background PASSIVE checkpoints of the databases named by key, once `threshold` bytes
+    were written to one since its last."""
 
     def __init__(
         self,
@@ -47,15 +110,9 @@ class Checkpointer:
         threshold: int | None = None,
         name: str = "streamgov-checkpoint",
     ) -> None:
-        self._open_db = open_db
+        super().__init__(open_db, name)
         self._threshold = CHECKPOINT_BYTES if threshold is None else threshold
-        self._name = name
         self._pending: dict[str, int] = {}
-        self._cond = threading.Condition()
-        self._stopped = False
-        self._thread: threading.Thread | None = None
-        #: how many background checkpoints completed, per key
-        self.done: dict[str, int] = {}
 
     def wrote(self, key: str, nbytes: int) -> None:
         """Note that a committed append wrote about `nbytes` to the database `key`."""
@@ -65,25 +122,8 @@ class Checkpointer:
             total = self._pending.get(key, 0) + max(nbytes, 1)
             self._pending[key] = total
             if total >= self._threshold:
-                if self._thread is None:
-                    self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
-                    self._thread.start()
+                self._start()
                 self._cond.notify_all()
-
-    def close(self) -> None:
-        """Stop the thread (after any checkpoint under way); bytes still outstanding are left
-        to the caller's own checkpoint on close."""
-        with self._cond:
-            self._stopped = True
-            self._cond.notify_all()
-            thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=30)
-
-    def wait_done(self, key: str, count: int, timeout: float) -> bool:
-        """Wait until `count` background checkpoints of `key` completed; False on timeout."""
-        with self._cond:
-            return self._cond.wait_for(lambda: self.done.get(key, 0) >= count, timeout)
 
     def _due(self) -> list[str]:
         """Keys to checkpoint now (called with the condition held); their tallies restart."""
@@ -93,7 +133,6 @@ class Checkpointer:
         return due
 
     def _run(self) -> None:
-        _lower_priority()
         while True:
             with self._cond:
                 due = self._due()
@@ -106,34 +145,25 @@ class Checkpointer:
                 self._checkpoint(key)
 
     def _checkpoint(self, key: str) -> None:
-        try:
-            conn = self._open_db(key)
-        except (FileNotFoundError, EngineError, sqlite3.Error) as exc:
-            logger.debug("no background checkpoint of %s: %s", key, exc)
-            return
-        try:
-            # A writer starts the WAL over only once every frame in it is checkpointed. Under a
-            # steady stream of appends some always land during a pass, so without the short
-            # passes that follow (until one finds no new frame) the WAL grew until the commits'
-            # own fallback checkpoint ran inside a producer's commit.
-            seen = -1
-            for _ in range(CATCH_UP_PASSES):
-                (_, frames, _) = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-                if frames == seen:
-                    break
-                seen = frames
-            with self._cond:
-                self.done[key] = self.done.get(key, 0) + 1
-                self._cond.notify_all()
-        except (EngineError, sqlite3.Error) as exc:  # the fallback autocheckpoint remains
-            logger.debug("background checkpoint of %s failed: %s", key, exc)
-        finally:
-            conn.close()
+        self._work(key, _catch_up, "checkpoint")
 
 
-def _lower_priority() -> None:
-    """Run the calling thread below the threads that serve requests: checkpoints are
-    background work, and on a busy machine they should take the CPU the others leave."""
+def _catch_up(conn: sqlite3.Connection) -> None:
+    """Checkpoint the WAL, then the frames appended meanwhile. A writer starts the WAL over
+    only once every frame in it is checkpointed. Under a steady stream of appends some always
+    land during a pass, so without the short passes that follow (until one finds no new frame)
+    the WAL grew until the commits' own fallback checkpoint ran inside a producer's commit."""
+    seen = -1
+    for _ in range(CATCH_UP_PASSES):
+        (_, frames, _) = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        if frames == seen:
+            break
+        seen = frames
+
+
+def lower_priority() -> None:
+    """Run the calling thread below the threads that serve requests: checkpoints (and the
+    engine's other background work) should take the CPU the others leave on a busy machine."""
     with contextlib.suppress(OSError, AttributeError):
         thread = threading.get_native_id()
         niceness = os.getpriority(os.PRIO_PROCESS, thread) + CHECKPOINT_NICENESS

@@ -41,6 +41,7 @@ from engine.embedded.checkpoint import Checkpointer
 from engine.embedded.chunks import KIND_BATCH, Chunk, StoredChunk, make_metadata
 from engine.embedded.codec import check_headers, encode_headers
 from engine.embedded.ends import EndOffsets, ends_path, lost_ranges
+from engine.embedded.segment_sync import SegmentSyncer
 from engine.embedded.sqlite import connect, data_version, write_tx
 from engine.errors import (
     DamagedFileError,
@@ -203,6 +204,11 @@ class EmbeddedEngine:
         self._lost: dict[str, DataLossError] = {}
         self._sticky = itertools.count(random.randrange(1 << 16))
         self._checkpointer = Checkpointer(self._open_for_checkpoint, name=f"streamgov-wal-{name}")
+        self._segment_syncer = SegmentSyncer(
+            self._open_for_checkpoint, log.sync_segments, name=f"streamgov-segsync-{name}"
+        )
+        self._recovered: set[str] = set()  # topics whose segment files this process checked
+        self._recover_lock = threading.Lock()
         metadata.init_metadata(self._db(_CLUSTER_DB))
         self._groups_ready = False
         try:
@@ -306,6 +312,16 @@ class EmbeddedEngine:
             raise UnknownTopicOrPartitionError(f"topic {meta.name!r} does not exist") from None
         if not opened:
             log.upgrade(conn)
+            self._recover_segments(meta, conn)
+            self._check_ends(meta, conn)
+        return conn
+
+    def _recover_segments(self, meta: metadata.TopicMeta, conn: sqlite3.Connection) -> None:
+        """Check the batches of the topic's segment files not yet known to be on disk, once
+        per process (see `log.recover_segments`)."""
+        with self._recover_lock:
+            if meta.topic_id in self._recovered:
+                return
             for part, (end, problem) in log.recover_segments(conn).items():
                 logger.error(
                     "topic %r partition %d: a stored batch at offset %d is damaged (%s); "
@@ -315,8 +331,7 @@ class EmbeddedEngine:
                     end,
                     problem,
                 )
-            self._check_ends(meta, conn)
-        return conn
+            self._recovered.add(meta.topic_id)
 
     def _end_offsets(self, topic_id: str) -> EndOffsets:
         with self._ends_lock:
@@ -564,17 +579,17 @@ class EmbeddedEngine:
             raise ValueError(f"topic {topic!r} uses LogAppendTime: append rows instead")
         _check_append(meta, largest, meta.compacted and keyless)
         # What reaches the WAL: a batch goes to a segment file, only its place to the log.
-        nbytes = sum(
-            len(chunk[3])
-            for chunks in per_partition.values()
-            for chunk in chunks
-            if len(chunk) < 5 or chunk[4] != KIND_BATCH
-        )
-        return self._write(
+        chunks = [chunk for listed in per_partition.values() for chunk in listed]
+        batches = [chunk for chunk in chunks if len(chunk) > 4 and chunk[4] == KIND_BATCH]
+        nbytes = sum(len(chunk[3]) for chunk in chunks) - sum(len(c[3]) for c in batches)
+        result = self._write(
             meta,
             lambda conn: log.append_packed(conn, topic, per_partition, producers, now_ms()),
             nbytes,
         )
+        if batches:
+            self._segment_syncer.wrote(meta.topic_id)
+        return result
 
     def fetch(
         self,
@@ -909,6 +924,7 @@ class EmbeddedEngine:
         if self._maintenance is not None and self._maintenance is not threading.current_thread():
             self._maintenance.join(timeout=30)
         self._checkpointer.close()
+        self._segment_syncer.close()
         self._closed = True
         self._checkpoint_all()
         for conns in list(self._registry):

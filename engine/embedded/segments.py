@@ -77,9 +77,12 @@ SCHEMA = (
 )
 
 
-class SegmentGoneError(Exception):
+class SegmentGoneError(StorageError):
     """A segment file was deleted (by retention) after the reader's snapshot was taken: read
     again with a fresh snapshot."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"the segment file {path} was deleted while it was being read", path)
 
 
 def directory(topic_file: Path) -> Path:
@@ -260,22 +263,32 @@ def sync(conn: sqlite3.Connection, ends: dict[int, int]) -> None:
     pending = {p: e for p, e in ends.items() if e > synced.get(p, 0)}
     if not pending:
         return
+    bases: dict[int, list[int]] = {}
     for part, base in conn.execute("SELECT part, base FROM segments ORDER BY part, base"):
-        if part not in pending:
-            continue
-        path = folder / file_name(part, base)
-        with contextlib.suppress(FileNotFoundError):  # dropped by retention meanwhile
-            fd = os.open(path, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+        if part in pending:
+            bases.setdefault(part, []).append(int(base))
+    for part, listed in bases.items():
+        # The segment holding the first offset not yet synced, and every later one.
+        since = synced.get(part, 0)
+        first = max((i for i, base in enumerate(listed) if base <= since), default=0)
+        for base in listed[first:]:
+            _fsync_file(folder / file_name(part, base))
     with write_tx(conn):
         conn.executemany(
             "INSERT INTO segment_sync VALUES (?, ?) "
             "ON CONFLICT (part) DO UPDATE SET synced = max(synced, excluded.synced)",
             list(pending.items()),
         )
+
+
+def _fsync_file(path: Path) -> None:
+    """fsync `path` if it is still there (retention may have dropped it meanwhile)."""
+    with contextlib.suppress(FileNotFoundError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def unsynced(conn: sqlite3.Connection, part: int) -> int:

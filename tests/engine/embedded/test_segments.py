@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import struct
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.embedded import EmbeddedCluster, log, segments
+from engine.embedded import EmbeddedCluster, log, segment_sync, segments
 from engine.embedded.backup import backup, restore
 from engine.embedded.chunks import KIND_SEGMENT, Chunk, StoredChunk
 from engine.errors import DamagedFileError, DataLossError
@@ -288,7 +289,7 @@ def test_batches_acknowledged_before_a_sigkill_are_all_there(tmp_path: Path) -> 
     path = tmp_path / "k"
     with EmbeddedCluster(path, maintenance_interval_s=None) as cluster:
         cluster.create_topic("t", 1)
-    # The writer never syncs: opening the topic again checks every batch's CRC.
+    # The writer records nothing as on disk: opening the topic again checks every batch's CRC.
     acknowledged = kill_after(("append_batches_until_killed", path, "t", 20), 60)
     with EmbeddedCluster(path, maintenance_interval_s=None) as cluster:
         got = keys(cluster, "t")
@@ -354,3 +355,59 @@ def test_the_log_and_its_files_match_a_model(tmp_path: Path, ops: list[tuple[str
                 assert segment_files(cluster, "t") == recorded
     finally:
         segments.SEGMENT_BYTES = saved
+
+
+def test_appended_batches_are_synced_in_the_background(
+    make_cluster: Callable[..., EmbeddedCluster], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(segment_sync, "SYNC_INTERVAL_S", 0.05)
+    cluster = make_cluster("s")
+    cluster.create_topic("t", 2)
+    put(cluster, "t", batch_of("a", 4), part=1)
+    assert cluster.engine._segment_syncer.wait_done(cluster.engine._meta("t").topic_id, 1, 30)
+    conn = sqlite3.connect(topic_db(cluster, "t"))
+    assert dict(conn.execute("SELECT part, synced FROM segment_sync").fetchall())[1] == 4
+    conn.close()
+
+
+def test_a_sync_fsyncs_only_the_segments_written_since_the_last(
+    cluster: EmbeddedCluster, small_segments: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cluster.create_topic("t", 1)
+    for n in range(10):
+        put(cluster, "t", batch_of(f"f{n}", 5))
+    fsynced: list[str] = []
+    real = segments._fsync_file
+    monkeypatch.setattr(
+        segments, "_fsync_file", lambda path: (fsynced.append(path.name), real(path))
+    )
+    conn = cluster.engine._log(cluster.engine._meta("t"))
+    log.sync_segments(conn)
+    assert fsynced == segment_files(cluster, "t")  # all of them, the first time
+    fsynced.clear()
+    put(cluster, "t", batch_of("last", 1))
+    log.sync_segments(conn)
+    assert fsynced == segment_files(cluster, "t")[-1:]
+    fsynced.clear()
+    log.sync_segments(conn)  # nothing new
+    assert fsynced == []
+
+
+def test_a_process_checks_a_topics_segments_once_whatever_its_threads(
+    make_cluster: Callable[..., EmbeddedCluster], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cluster = make_cluster("o")
+    cluster.create_topic("t", 1)
+    put(cluster, "t", batch_of("a", 2))
+    cluster.close()
+    checks: list[int] = []
+    real = log.recover_segments
+    monkeypatch.setattr(log, "recover_segments", lambda conn: (checks.append(1), real(conn))[1])
+    reopened = make_cluster("o")
+    threads = [threading.Thread(target=keys, args=(reopened, "t")) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    keys(reopened, "t")
+    assert checks == [1]
