@@ -12,10 +12,11 @@ Writes happen inside the append's write transaction, before its commit, at the e
 partition's row records for its active segment (kept there, in the row every append rewrites
 anyway, so that an append adds no page to the WAL): a writer that dies before committing
 leaves bytes past that end, which the next append overwrites, and no reader looks past a
-committed row. A
-`durable` cluster fsyncs the file before the commit. Otherwise a maintenance pass fsyncs the
-files and records, per partition, the offset below which every batch is on disk (`synced`);
-when a process first opens a topic, the batches above it are checked against their CRCs and
+committed row. A `durable` cluster fsyncs the file before the commit. Otherwise a background
+thread (`segment_sync`) within a second of an append, each maintenance pass and a clean close
+fsync the files and record, per partition, the offset below which every batch is on disk
+(`synced`); when a process first opens a topic, the batches above it are checked against
+their CRCs and
 the log is cut at the first one that fails (after a power loss a commit can reach the disk
 without the bytes it points at), so that the end-offset file reports those offsets as lost, as
 it does for a damaged WAL.
