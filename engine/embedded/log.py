@@ -18,7 +18,6 @@ import functools
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from engine.embedded import segments
@@ -624,22 +623,22 @@ def recover_segments(conn: sqlite3.Connection) -> dict[int, tuple[int, str]]:
     """Check each partition's batches not yet known to be on disk (`segments.sync`) against
     their CRCs, and cut the log at the first that fails: every record from its offset on is
     removed and the partition ends there (a power loss can keep a commit and lose the bytes it
-    points at). Returns, per partition cut, the offset it now ends at and what was wrong."""
+    points at). Segment files no row names (a writer was killed after starting one) are
+    deleted. Returns, per partition cut, the offset it now ends at and what was wrong."""
     with read_tx(conn), segments.reader(conn) as reader:
         damaged = damaged_batches(conn, reader, unsynced_only=True)
-    if not damaged:
-        return {}
-    dead: list[Path] = []
     with write_tx(conn):
+        segments.remove_orphans(conn)
         for part, (offset, place, _) in damaged.items():
             _cut(conn, part, offset)
             # The damaged batch's segment becomes the active one, ending where the batch began.
-            dead += segments.drop_after(conn, part, offset + 1)
+            dead = segments.drop_after(conn, part, offset + 1)
             conn.execute(
                 "UPDATE partitions SET seg_end = ? WHERE part = ?",
                 (segments.position(place), part),
             )
-    segments.unlink(dead)
+            # Under the write lock: a later append may start a segment of the same name.
+            segments.unlink(dead)
     return {part: (offset, problem) for part, (offset, _, problem) in damaged.items()}
 
 

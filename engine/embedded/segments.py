@@ -349,6 +349,23 @@ def drop_after(conn: sqlite3.Connection, part: int, offset: int) -> list[Path]:
     return [folder / file_name(part, base) for base in bases]
 
 
+def remove_orphans(conn: sqlite3.Connection) -> list[str]:
+    """Inside the caller's write transaction (so that no append is between writing a new
+    segment and committing it): delete the files of the topic's segment folder that no segment
+    row names, which a writer killed after starting a new segment leaves; returns their names."""
+    folder = _dir(conn)
+    try:
+        present = {entry.name for entry in os.scandir(folder) if entry.name.endswith(".log")}
+    except FileNotFoundError:
+        return []
+    recorded = {file_name(p, b) for p, b in conn.execute("SELECT part, base FROM segments")}
+    orphans = sorted(present - recorded)
+    for name in orphans:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(folder / name)
+    return orphans
+
+
 def position(place: bytes) -> int:
     """Where in its segment file the batch at `place` begins."""
     return int(_REF.unpack(place)[1])

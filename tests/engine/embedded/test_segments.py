@@ -411,3 +411,18 @@ def test_a_process_checks_a_topics_segments_once_whatever_its_threads(
         thread.join()
     keys(reopened, "t")
     assert checks == [1]
+
+
+def test_a_segment_file_no_row_names_is_removed_when_the_topic_is_next_opened(
+    make_cluster: Callable[..., EmbeddedCluster],
+) -> None:
+    # What a writer killed between starting a new segment and committing leaves behind.
+    cluster = make_cluster("r")
+    cluster.create_topic("t", 1)
+    put(cluster, "t", batch_of("a", 2))
+    folder = segments.directory(topic_db(cluster, "t"))
+    cluster.close()
+    (folder / segments.file_name(0, 2)).write_bytes(b"\x00" * 300)
+    reopened = make_cluster("r")
+    assert [k for _, k in keys(reopened, "t")] == [b"a-0", b"a-1"]
+    assert sorted(p.name for p in folder.iterdir()) == [segments.file_name(0, 0)]
