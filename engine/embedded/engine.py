@@ -319,19 +319,25 @@ class EmbeddedEngine:
     def _recover_segments(self, meta: metadata.TopicMeta, conn: sqlite3.Connection) -> None:
         """Check the batches of the topic's segment files not yet known to be on disk, once
         per process (see `log.recover_segments`)."""
-        with self._recover_lock:
+        with self._recover_lock:  # claimed by one thread, checked outside the lock
             if meta.topic_id in self._recovered:
                 return
-            for part, (end, problem) in log.recover_segments(conn).items():
-                logger.error(
-                    "topic %r partition %d: a stored batch at offset %d is damaged (%s); "
-                    "the partition now ends there",
-                    meta.name,
-                    part,
-                    end,
-                    problem,
-                )
             self._recovered.add(meta.topic_id)
+        try:
+            damaged = log.recover_segments(conn)
+        except BaseException:
+            with self._recover_lock:
+                self._recovered.discard(meta.topic_id)  # the next opening thread tries again
+            raise
+        for part, (end, problem) in damaged.items():
+            logger.error(
+                "topic %r partition %d: a stored batch at offset %d is damaged (%s); "
+                "the partition now ends there",
+                meta.name,
+                part,
+                end,
+                problem,
+            )
 
     def _end_offsets(self, topic_id: str) -> EndOffsets:
         with self._ends_lock:
@@ -871,6 +877,10 @@ class EmbeddedEngine:
         policy = config["cleanup.policy"].split(",")
         conn = self._log(meta)
         log.sync_segments(conn)
+        for name in log.remove_orphan_segments(conn):
+            logger.info(
+                "topic %r: removed the segment file %s, which no row names", meta.name, name
+            )
         log.expire_producers(conn, stamp - PRODUCER_EXPIRATION_MS)
         for part, _, _ in log.all_bounds(conn):
             tp = TopicPartition(meta.name, part)

@@ -623,12 +623,12 @@ def recover_segments(conn: sqlite3.Connection) -> dict[int, tuple[int, str]]:
     """Check each partition's batches not yet known to be on disk (`segments.sync`) against
     their CRCs, and cut the log at the first that fails: every record from its offset on is
     removed and the partition ends there (a power loss can keep a commit and lose the bytes it
-    points at). Segment files no row names (a writer was killed after starting one) are
-    deleted. Returns, per partition cut, the offset it now ends at and what was wrong."""
+    points at). Returns, per partition cut, the offset it now ends at and what was wrong."""
     with read_tx(conn), segments.reader(conn) as reader:
         damaged = damaged_batches(conn, reader, unsynced_only=True)
+    if not damaged:
+        return {}
     with write_tx(conn):
-        segments.remove_orphans(conn)
         for part, (offset, place, _) in damaged.items():
             _cut(conn, part, offset)
             # The damaged batch's segment becomes the active one, ending where the batch began.
@@ -640,6 +640,14 @@ def recover_segments(conn: sqlite3.Connection) -> dict[int, tuple[int, str]]:
             # Under the write lock: a later append may start a segment of the same name.
             segments.unlink(dead)
     return {part: (offset, problem) for part, (offset, _, problem) in damaged.items()}
+
+
+def remove_orphan_segments(conn: sqlite3.Connection) -> list[str]:
+    """Delete the segment files no row names (a writer killed between starting a segment and
+    committing it leaves one), under the write lock so that no append is starting one
+    meanwhile; returns their names (maintenance)."""
+    with write_tx(conn):
+        return segments.remove_orphans(conn)
 
 
 def damaged_batches(
