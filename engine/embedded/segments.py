@@ -13,7 +13,7 @@ partition's row records for its active segment (kept there, in the row every app
 anyway, so that an append adds no page to the WAL): a writer that dies before committing
 leaves bytes past that end, which the next append overwrites, and no reader looks past a
 committed row. A `durable` cluster fsyncs the file before the commit. Otherwise a background
-thread (`segment_sync`) within a second of an append, each maintenance pass and a clean close
+thread (`segment_sync`) 30 s after an append, each maintenance pass and a clean close
 fsync the files and record, per partition, the offset below which every batch is on disk
 (`synced`); when a process first opens a topic, the batches above it are checked against
 their CRCs and
