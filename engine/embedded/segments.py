@@ -56,6 +56,12 @@ _HEADER_BYTES = 21
 _LENGTH = struct.Struct(">i")
 _CRC = struct.Struct(">I")
 
+#: Positioned I/O where the platform has it (not on Windows: each descriptor here belongs to one
+#: call, so seeking it first is as good).
+_PWRITEV = getattr(os, "pwritev", None)
+_PREAD = getattr(os, "pread", None)
+_BINARY = getattr(os, "O_BINARY", 0)
+
 #: Bytes per write call. The page cache takes a write's length as a hint for the size of
 #: the folios it allocates: from 128 KiB on, they come from large free blocks, which a
 #: virtual machine's host has often reclaimed, and writing a fresh 24 MiB took 20 times as
@@ -144,7 +150,7 @@ def write(
     try:
         if new:
             folder.mkdir(exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | _BINARY, 0o644)
         try:
             _write_all(fd, buffers, position)
             if durable:
@@ -191,17 +197,40 @@ def _write_all(fd: int, buffers: list[bytes | memoryview], position: int) -> Non
 def _write_group(fd: int, group: list[bytes | memoryview], position: int) -> int:
     """Write one group of buffers at `position` (finishing a short write); returns the end."""
     total = sum(len(b) for b in group)
-    written = os.pwritev(fd, group, position)
+    written = _PWRITEV(fd, group, position) if _PWRITEV is not None else 0
     if written < total:
-        rest = b"".join(group)[written:]
+        rest = memoryview(b"".join(group))[written:]
+        if _PWRITEV is None:  # no positioned writes (Windows): this descriptor is ours alone
+            os.lseek(fd, position + written, os.SEEK_SET)
         while rest:
-            done = os.pwrite(fd, rest, position + written)
+            done = (
+                os.write(fd, rest) if _PWRITEV is None else os.pwrite(fd, rest, position + written)
+            )
             written += done
             rest = rest[done:]
     return position + total
 
 
+def _pread(fd: int, length: int, position: int) -> bytes:
+    """Up to `length` bytes at `position` (fewer only at the end of the file)."""
+    if _PREAD is not None:
+        return _PREAD(fd, length, position)
+    os.lseek(fd, position, os.SEEK_SET)  # no positioned reads (Windows): the descriptor is ours
+    pieces = []
+    while length:
+        piece = os.read(fd, length)
+        if not piece:
+            break
+        pieces.append(piece)
+        length -= len(piece)
+    return b"".join(pieces)
+
+
 def _fsync_dir(folder: Path) -> None:
+    """Make a new file's entry in `folder` durable (POSIX; Windows has no directory handle to
+    fsync, and its file system records the entry with the file)."""
+    if os.name != "posix":
+        return
     fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -238,10 +267,10 @@ class Reader:
         path = self._folder / file_name(part, segment)
         if fd is None:
             try:
-                fd = self._fds[key] = os.open(path, os.O_RDONLY)
+                fd = self._fds[key] = os.open(path, os.O_RDONLY | _BINARY)
             except FileNotFoundError:
                 raise SegmentGoneError(str(path)) from None
-        data = os.pread(fd, length, position)
+        data = _pread(fd, length, position)
         if len(data) != length:
             raise DamagedFileError(
                 str(path), f"it ends before the batch of {length} bytes at position {position}"
@@ -285,7 +314,7 @@ def sync(conn: sqlite3.Connection, ends: dict[int, int]) -> None:
 def _fsync_file(path: Path) -> None:
     """fsync `path` if it is still there (retention may have dropped it meanwhile)."""
     with contextlib.suppress(FileNotFoundError):
-        fd = os.open(path, os.O_RDONLY)
+        fd = os.open(path, os.O_RDWR | _BINARY)  # Windows flushes only a writable handle
         try:
             os.fsync(fd)
         finally:
@@ -361,7 +390,7 @@ def remove_orphans(conn: sqlite3.Connection) -> list[str]:
     recorded = {file_name(p, b) for p, b in conn.execute("SELECT part, base FROM segments")}
     orphans = sorted(present - recorded)
     for name in orphans:
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(OSError):  # gone, or (Windows) open: the next pass retries
             os.unlink(folder / name)
     return orphans
 

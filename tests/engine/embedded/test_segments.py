@@ -428,3 +428,22 @@ def test_a_segment_file_no_row_names_is_removed_by_maintenance(
     assert [k for _, k in keys(reopened, "t")] == [b"a-0", b"a-1"]
     reopened.run_maintenance()
     assert sorted(p.name for p in folder.iterdir()) == [segments.file_name(0, 0)]
+
+
+def test_without_positioned_io_writes_and_reads_seek_their_own_descriptor(
+    cluster: EmbeddedCluster, small_segments: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Windows has neither pwritev nor pread: the same files come out of seeks and writes.
+    monkeypatch.setattr(segments, "_PWRITEV", None)
+    monkeypatch.setattr(segments, "_PREAD", None)
+    monkeypatch.setattr(segments, "_WRITE_BYTES", 100)  # many pieces per batch
+    cluster.create_topic("t", 1)
+    for n in range(6):
+        put(cluster, "t", batch_of(f"w{n}", 4))
+    assert [k for _, k in keys(cluster, "t")] == [
+        f"w{n}-{i}".encode() for n in range(6) for i in range(4)
+    ]
+    conn = sqlite3.connect(topic_db(cluster, "t"))
+    with segments.Reader(segments.directory(topic_db(cluster, "t"))) as reader:
+        assert log.damaged_batches(conn, reader, unsynced_only=False) == {}
+    conn.close()
