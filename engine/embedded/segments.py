@@ -13,18 +13,19 @@ partition's row records for its active segment (kept there, in the row every app
 anyway, so that an append adds no page to the WAL): a writer that dies before committing
 leaves bytes past that end, which the next append overwrites, and no reader looks past a
 committed row. A `durable` cluster fsyncs the file before the commit. Otherwise a background
-thread (`segment_sync`) 30 s after an append, each maintenance pass and a clean close
-fsync the files and record, per partition, the offset below which every batch is on disk
-(`synced`); when a process first opens a topic, the batches above it are checked against
-their CRCs and
-the log is cut at the first one that fails (after a power loss a commit can reach the disk
-without the bytes it points at), so that the end-offset file reports those offsets as lost, as
-it does for a damaged WAL.
+thread (`segment_sync`) 30 s after an append, each maintenance pass and a clean close fsync
+the files and record, per partition, the offset below which every batch is on disk
+(`synced`); when a process first opens a topic, the batches above it are checked against their
+CRCs and the log is cut at the first one that fails (after a power loss a commit can reach the
+disk without the bytes it points at), so that the end-offset file reports those offsets as
+lost, as it does for a damaged WAL.
 
 A segment rolls at `SEGMENT_BYTES`. Retention, compaction and record removal delete or rewrite
 chunk rows; a segment that no row points into any more (the active one excepted) is dropped in
 the same transaction, and its file deleted after the commit (`unlink`). A reader whose snapshot
-still points into a deleted file gets `SegmentGoneError` and reads again.
+still points into a deleted file gets `SegmentGoneError` and reads again. A file no row names
+(a writer killed between starting a segment and committing it) is removed by maintenance
+(`remove_orphans`).
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ _BINARY = getattr(os, "O_BINARY", 0)
 #: Bytes per write call. The page cache takes a write's length as a hint for the size of
 #: the folios it allocates: from 128 KiB on, they come from large free blocks, which a
 #: virtual machine's host has often reclaimed, and writing a fresh 24 MiB took 20 times as
-#: long as in 64 KiB pieces (170-210 ms against 7-8 ms here).
+#: long as in 64 KiB pieces (160-215 ms against 7-8 ms here).
 _WRITE_BYTES = 64 << 10
 
 #: The segments of each partition by first offset, with the size of each rolled one (the active
