@@ -213,10 +213,10 @@ _KEYS = (
     ),
     ConfigKey(
         "segment.bytes",
-        "1073741824",
+        "67108864",
         _integer(14, INT_MAX),
-        "Segment size; accepted for compatibility",
-        enforced=False,
+        "Size at which a partition's segment file rolls (batches produced through the Kafka "
+        "listener); retention frees disk space a whole segment at a time",
     ),
     ConfigKey(
         "max.compaction.lag.ms",
@@ -236,7 +236,7 @@ _KEYS = (
         "compression.type",
         "producer",
         _choice("uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"),
-        "Compression codec; the embedded engine stores records uncompressed",
+        "Compression codec; batches produced through the Kafka listener are kept as produced",
         enforced=False,
     ),
     ConfigKey(

@@ -590,7 +590,9 @@ class EmbeddedEngine:
         nbytes = sum(len(chunk[3]) for chunk in chunks) - sum(len(c[3]) for c in batches)
         result = self._write(
             meta,
-            lambda conn: log.append_packed(conn, topic, per_partition, producers, now_ms()),
+            lambda conn: log.append_packed(
+                conn, topic, per_partition, producers, now_ms(), meta.segment_bytes
+            ),
             nbytes,
         )
         if batches:

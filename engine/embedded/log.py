@@ -204,10 +204,13 @@ def append_packed(
     per_partition: dict[int, list[Chunk]] | dict[int, list[Chunk | StoredChunk]],
     producers: Sequence[ProducerBatch] = (),
     now_ms: int = 0,
+    segment_bytes: int = segments.SEGMENT_BYTES,
 ) -> tuple[dict[int, int], dict[int, int]]:
     """Append chunks already packed per partition (see `chunks.pack_chunks`; a chunk may
     carry its kind as a fifth item) in one transaction, remembering `producers` as `append`
-    does; returns each partition's first new offset and its new end offset."""
+    does; returns each partition's first new offset and its new end offset. Kafka batches
+    (`KIND_BATCH`) go to segment files that roll at `segment_bytes` (the topic's
+    segment.bytes)."""
     with write_tx(conn):
         state = conn.execute(
             "SELECT part, next_offset, max_ts, bytes, seg_end FROM partitions ORDER BY part"
@@ -216,7 +219,7 @@ def append_packed(
             if not 0 <= part < len(state):
                 raise _missing(topic, part)
         bases = {part: int(state[part][1]) for part in per_partition}
-        ends = _store_chunks(conn, state, per_partition)
+        ends = _store_chunks(conn, state, per_partition, segment_bytes)
         _remember_producers(conn, producers, bases, now_ms)
         return bases, ends
 
@@ -272,6 +275,7 @@ def _store_chunks(
     conn: sqlite3.Connection,
     state: list[Any],
     per_partition: dict[int, list[Chunk]] | dict[int, list[Chunk | StoredChunk]],
+    segment_bytes: int = segments.SEGMENT_BYTES,
 ) -> dict[int, int]:
     """Insert each partition's chunks after its end (inside the caller's transaction)."""
     ends: dict[int, int] = {}
@@ -295,7 +299,7 @@ def _store_chunks(
             held += size
             base += n
         if batches:
-            written, seg_end = segments.write(conn, part, seg_end, batches)
+            written, seg_end = segments.write(conn, part, seg_end, batches, segment_bytes)
             places = iter(written)
             stored = [
                 (*row[:5], next(places), KIND_SEGMENT) if row[6] == KIND_SEGMENT else row

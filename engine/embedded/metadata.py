@@ -42,6 +42,11 @@ class TopicMeta:
         return int(self.config["max.message.bytes"])
 
     @property
+    def segment_bytes(self) -> int:
+        """The size at which a partition's segment file rolls (segment.bytes)."""
+        return int(self.config["segment.bytes"])
+
+    @property
     def compacted(self) -> bool:
         """Whether `cleanup.policy` includes compact."""
         return "compact" in self.config["cleanup.policy"].split(",")

@@ -43,8 +43,9 @@ from crc32c import crc32c
 
 from engine.errors import DamagedFileError, StorageError, StorageFullError
 
-#: A segment rolls once it holds this many bytes (Kafka's segment.bytes is 1 GiB; smaller
-#: segments let retention free space sooner on a laptop's disk).
+#: A segment rolls once it holds this many bytes, unless its topic's segment.bytes says
+#: otherwise (the default of that config; Kafka's is 1 GiB: smaller segments let retention
+#: free space sooner on a laptop's disk).
 SEGMENT_BYTES = 64 << 20
 
 #: Where a batch lies: its segment's base offset, its position in the file, its length.
@@ -118,16 +119,18 @@ def write(
     part: int,
     end: int,
     batches: Sequence[tuple[int, bytes | memoryview]],
+    limit: int = SEGMENT_BYTES,
 ) -> tuple[list[bytes], int]:
     """Write Kafka `batches` (base offset, batch) of partition `part`, in offset order, from
     `end` (the size the partition's row records for its active segment) on, or at the start
-    of a new segment when there is none or it is full. Returns each batch's place, to store in
-    its chunk row, and the active segment's new end, to record in the partition's row. Runs
-    inside the caller's write transaction, which must commit both for the bytes to count."""
+    of a new segment when there is none or it holds `limit` bytes already. Returns each
+    batch's place, to store in its chunk row, and the active segment's new end, to record in
+    the partition's row. Runs inside the caller's write transaction, which must commit both
+    for the bytes to count."""
     row = conn.execute(
         "SELECT base FROM segments WHERE part = ? ORDER BY base DESC LIMIT 1", (part,)
     ).fetchone()
-    new = row is None or end >= SEGMENT_BYTES
+    new = row is None or end >= limit
     if new:
         if row is not None:  # roll: the full one keeps its size in its own row
             conn.execute(

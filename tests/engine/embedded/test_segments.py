@@ -7,7 +7,7 @@ import sqlite3
 import struct
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -64,11 +64,8 @@ def recorded_segments(cluster: EmbeddedCluster, topic: str) -> list[tuple[int, i
         conn.close()
 
 
-@pytest.fixture()
-def small_segments(monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
-    """Segments that roll after 2 KiB, so that a test sees several."""
-    monkeypatch.setattr(segments, "SEGMENT_BYTES", 2048)
-    yield 2048
+#: Segments that roll after 2 KiB, so that a test sees several.
+SMALL = {"segment.bytes": "2048"}
 
 
 def test_a_batch_is_written_once_to_a_segment_file_with_its_offsets(
@@ -94,10 +91,8 @@ def test_a_batch_is_written_once_to_a_segment_file_with_its_offsets(
     assert end == 53 and [bytes(c[3])[8:] for c in chunks] == [first[8:], second[8:]]
 
 
-def test_segments_roll_and_retention_deletes_whole_files(
-    cluster: EmbeddedCluster, small_segments: int
-) -> None:
-    cluster.create_topic("t", 1, {"retention.bytes": "3000"})
+def test_segments_roll_and_retention_deletes_whole_files(cluster: EmbeddedCluster) -> None:
+    cluster.create_topic("t", 1, {"retention.bytes": "3000", **SMALL})
     for n in range(16):
         put(cluster, "t", batch_of(f"r{n}", 5))
     files = segment_files(cluster, "t")
@@ -111,10 +106,8 @@ def test_segments_roll_and_retention_deletes_whole_files(
     assert [o for o, _ in keys(cluster, "t")] == list(range(start, 80))
 
 
-def test_the_active_segment_stays_when_every_record_is_deleted(
-    cluster: EmbeddedCluster, small_segments: int
-) -> None:
-    cluster.create_topic("t", 1)
+def test_the_active_segment_stays_when_every_record_is_deleted(cluster: EmbeddedCluster) -> None:
+    cluster.create_topic("t", 1, SMALL)
     for n in range(8):
         put(cluster, "t", batch_of(f"d{n}", 5))
     assert cluster.engine.delete_records("t", 0, None) == 40
@@ -123,10 +116,10 @@ def test_the_active_segment_stays_when_every_record_is_deleted(
     assert keys(cluster, "t") == [(40, b"after-0"), (41, b"after-1")]
 
 
-def test_compaction_and_record_removal_free_segments(
-    cluster: EmbeddedCluster, small_segments: int
-) -> None:
-    cluster.create_topic("t", 1, {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"})
+def test_compaction_and_record_removal_free_segments(cluster: EmbeddedCluster) -> None:
+    cluster.create_topic(
+        "t", 1, {"cleanup.policy": "compact", "min.compaction.lag.ms": "0", **SMALL}
+    )
     for _ in range(8):  # the same five keys again and again
         put(cluster, "t", batch_of("same", 5))
     before = len(segment_files(cluster, "t"))
@@ -248,9 +241,9 @@ def test_a_database_from_before_segments_is_upgraded(
     assert [k for _, k in keys(reopened, "t")] == [b"k", b"new-0", b"new-1"]
 
 
-def test_backup_and_restore_carry_segment_files(tmp_path: Path, small_segments: int) -> None:
+def test_backup_and_restore_carry_segment_files(tmp_path: Path) -> None:
     with EmbeddedCluster(tmp_path / "c", maintenance_interval_s=None) as cluster:
-        cluster.create_topic("t", 1)
+        cluster.create_topic("t", 1, SMALL)
         for n in range(6):
             put(cluster, "t", batch_of(f"b{n}", 4))
         expected = keys(cluster, "t")
@@ -269,9 +262,9 @@ def test_backup_and_restore_carry_segment_files(tmp_path: Path, small_segments: 
         assert put(restored, "t", batch_of("more", 1)) == 24
 
 
-def test_restore_refuses_a_backup_with_a_damaged_batch(tmp_path: Path, small_segments: int) -> None:
+def test_restore_refuses_a_backup_with_a_damaged_batch(tmp_path: Path) -> None:
     with EmbeddedCluster(tmp_path / "c", maintenance_interval_s=None) as cluster:
-        cluster.create_topic("t", 1)
+        cluster.create_topic("t", 1, SMALL)
         for n in range(6):
             put(cluster, "t", batch_of(f"b{n}", 4))
     backup(tmp_path / "c", tmp_path / "b")
@@ -288,7 +281,7 @@ def test_restore_refuses_a_backup_with_a_damaged_batch(tmp_path: Path, small_seg
 def test_batches_acknowledged_before_a_sigkill_are_all_there(tmp_path: Path) -> None:
     path = tmp_path / "k"
     with EmbeddedCluster(path, maintenance_interval_s=None) as cluster:
-        cluster.create_topic("t", 1)
+        cluster.create_topic("t", 1, {"segment.bytes": "16384"})
     # The writer records nothing as on disk: opening the topic again checks every batch's CRC.
     acknowledged = kill_after(("append_batches_until_killed", path, "t", 20), 60)
     with EmbeddedCluster(path, maintenance_interval_s=None) as cluster:
@@ -325,37 +318,32 @@ def operations(draw: st.DrawFn) -> list[tuple[str, int]]:
 def test_the_log_and_its_files_match_a_model(tmp_path: Path, ops: list[tuple[str, int]]) -> None:
     # Any mix of appends, deletions and retention: reads give the model's records, and the
     # segment files on disk are exactly the segments the database records.
-    saved = segments.SEGMENT_BYTES
-    segments.SEGMENT_BYTES = 1500
     folder = tmp_path / str(len(list(tmp_path.iterdir())))
-    try:
-        with EmbeddedCluster(folder, maintenance_interval_s=None) as cluster:
-            cluster.create_topic("t", 1)
-            model: dict[int, bytes] = {}
-            end = 0
-            for number, (op, n) in enumerate(ops):
-                if op == "append":
-                    assert put(cluster, "t", batch_of(f"m{number}", n)) == end
-                    model.update({end + i: f"m{number}-{i}".encode() for i in range(n)})
-                    end += n
-                elif op == "delete_before":
-                    start = cluster.engine.partition_bounds("t")[0][0]
-                    target = max(start, min(n, end))
-                    cluster.engine.delete_records("t", 0, target)
-                    model = {o: k for o, k in model.items() if o >= target}
-                elif op == "remove":
-                    cluster.engine.remove_records("t", 0, [(n, n + 2)])
-                    model = {o: k for o, k in model.items() if not n <= o <= n + 2}
-                else:
-                    conn = cluster.engine._log(cluster.engine._meta("t"))
-                    log.enforce_retention_bytes(conn, 0, n)
-                    start = cluster.engine.partition_bounds("t")[0][0]
-                    model = {o: k for o, k in model.items() if o >= start}
-                assert keys(cluster, "t") == sorted(model.items())
-                recorded = sorted(f"0-{b:020d}.log" for _, b, _ in recorded_segments(cluster, "t"))
-                assert segment_files(cluster, "t") == recorded
-    finally:
-        segments.SEGMENT_BYTES = saved
+    with EmbeddedCluster(folder, maintenance_interval_s=None) as cluster:
+        cluster.create_topic("t", 1, {"segment.bytes": "1500"})
+        model: dict[int, bytes] = {}
+        end = 0
+        for number, (op, n) in enumerate(ops):
+            if op == "append":
+                assert put(cluster, "t", batch_of(f"m{number}", n)) == end
+                model.update({end + i: f"m{number}-{i}".encode() for i in range(n)})
+                end += n
+            elif op == "delete_before":
+                start = cluster.engine.partition_bounds("t")[0][0]
+                target = max(start, min(n, end))
+                cluster.engine.delete_records("t", 0, target)
+                model = {o: k for o, k in model.items() if o >= target}
+            elif op == "remove":
+                cluster.engine.remove_records("t", 0, [(n, n + 2)])
+                model = {o: k for o, k in model.items() if not n <= o <= n + 2}
+            else:
+                conn = cluster.engine._log(cluster.engine._meta("t"))
+                log.enforce_retention_bytes(conn, 0, n)
+                start = cluster.engine.partition_bounds("t")[0][0]
+                model = {o: k for o, k in model.items() if o >= start}
+            assert keys(cluster, "t") == sorted(model.items())
+            recorded = sorted(f"0-{b:020d}.log" for _, b, _ in recorded_segments(cluster, "t"))
+            assert segment_files(cluster, "t") == recorded
 
 
 def test_appended_batches_are_synced_in_the_background(
@@ -372,9 +360,9 @@ def test_appended_batches_are_synced_in_the_background(
 
 
 def test_a_sync_fsyncs_only_the_segments_written_since_the_last(
-    cluster: EmbeddedCluster, small_segments: int, monkeypatch: pytest.MonkeyPatch
+    cluster: EmbeddedCluster, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    cluster.create_topic("t", 1)
+    cluster.create_topic("t", 1, SMALL)
     for n in range(10):
         put(cluster, "t", batch_of(f"f{n}", 5))
     fsynced: list[str] = []
@@ -431,13 +419,13 @@ def test_a_segment_file_no_row_names_is_removed_by_maintenance(
 
 
 def test_without_positioned_io_writes_and_reads_seek_their_own_descriptor(
-    cluster: EmbeddedCluster, small_segments: int, monkeypatch: pytest.MonkeyPatch
+    cluster: EmbeddedCluster, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Windows has neither pwritev nor pread: the same files come out of seeks and writes.
     monkeypatch.setattr(segments, "_PWRITEV", None)
     monkeypatch.setattr(segments, "_PREAD", None)
     monkeypatch.setattr(segments, "_WRITE_BYTES", 100)  # many pieces per batch
-    cluster.create_topic("t", 1)
+    cluster.create_topic("t", 1, SMALL)
     for n in range(6):
         put(cluster, "t", batch_of(f"w{n}", 4))
     assert [k for _, k in keys(cluster, "t")] == [

@@ -52,12 +52,10 @@ def produce_checkpointing_until_killed(path: str, topic: str, batch: int) -> Non
 
 def append_batches_until_killed(path: str, topic: str, count: int) -> None:
     """Append Kafka batches of `count` records to partition 0 forever, as the Kafka listener
-    stores them (in segment files, small ones so that they roll often), printing each batch
-    number once it is acknowledged."""
-    from engine.embedded import segment_sync, segments
+    stores them (in segment files), printing each batch number once it is acknowledged."""
+    from engine.embedded import segment_sync
     from tests.engine.embedded.test_segments import batch_of, put
 
-    segments.SEGMENT_BYTES = 16 << 10
     segment_sync.SYNC_INTERVAL_S = 3600.0  # nothing recorded as on disk: all is checked
     cluster = EmbeddedCluster(path, maintenance_interval_s=None)
     number = 0
