@@ -83,7 +83,7 @@ def _copy_topic(source: Path, target: Path, directory: Path) -> int:
     size the copy records: segments only grow at their end, so the bytes the copy's snapshot
     points at are there, unless retention deleted the file since, when the copy starts over
     from a newer snapshot). Returns the bytes copied."""
-    for attempt in range(_TOPIC_ATTEMPTS):
+    for _ in range(_TOPIC_ATTEMPTS):
         copied = _copy_db(source, target, directory)
         conn = _open(target, readonly=True)
         try:
@@ -91,17 +91,14 @@ def _copy_topic(source: Path, target: Path, directory: Path) -> int:
                 conn, segments.directory(source), segments.directory(target)
             )
         except segments.SegmentGoneError:
-            if attempt == _TOPIC_ATTEMPTS - 1:
-                raise BackupError(
-                    f"the segment files of {source} kept being deleted while they were copied"
-                ) from None
+            pass  # start over below
         except OSError as exc:
             raise _os_error(exc, directory) from exc
         finally:
             conn.close()
         shutil.rmtree(segments.directory(target), ignore_errors=True)
         target.unlink()
-    raise AssertionError("unreachable")
+    raise BackupError(f"the segment files of {source} kept being deleted while they were copied")
 
 
 def _check_segments(db: Path) -> None:
@@ -109,9 +106,7 @@ def _check_segments(db: Path) -> None:
     length, base offset and CRC (`DamagedFileError` naming the first wrong one)."""
     conn = _open(db, readonly=True)
     try:
-        if not conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'segments'"
-        ).fetchone():
+        if not segments.recorded(conn):
             return  # written before segment files existed
         with segments.Reader(segments.directory(db)) as reader:
             damaged = log.damaged_batches(conn, reader, unsynced_only=False)

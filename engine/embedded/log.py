@@ -618,7 +618,8 @@ def _remove_ranges(
 
 def sync_segments(conn: sqlite3.Connection) -> None:
     """fsync the topic's segment files and record that every batch below the current ends is
-    on disk (maintenance, and a clean close), so that recovery need not check them."""
+    on disk (the background syncer, maintenance, a clean close), so that recovery need not
+    check them."""
     ends = {part: end for part, _, end in all_bounds(conn)}
     segments.sync(conn, ends)
 
@@ -634,13 +635,9 @@ def recover_segments(conn: sqlite3.Connection) -> dict[int, tuple[int, str]]:
         return {}
     with write_tx(conn):
         for part, (offset, place, _) in damaged.items():
-            _cut(conn, part, offset)
             # The damaged batch's segment becomes the active one, ending where the batch began.
+            _cut(conn, part, offset, segments.position(place))
             dead = segments.drop_after(conn, part, offset + 1)
-            conn.execute(
-                "UPDATE partitions SET seg_end = ? WHERE part = ?",
-                (segments.position(place), part),
-            )
             # Under the write lock: a later append may start a segment of the same name.
             segments.unlink(dead)
     return {part: (offset, problem) for part, (offset, _, problem) in damaged.items()}
@@ -675,9 +672,10 @@ def damaged_batches(
     return damaged
 
 
-def _cut(conn: sqlite3.Connection, part: int, offset: int) -> None:
+def _cut(conn: sqlite3.Connection, part: int, offset: int, seg_end: int) -> None:
     """Inside the caller's write transaction: remove every chunk from `offset` on and end the
-    partition there (the chunk at `offset` must begin there)."""
+    partition there (the chunk at `offset` must begin there), its active segment at
+    `seg_end`."""
     table = _table(part)
     conn.execute(f"DELETE FROM {table} WHERE base >= ?", (offset,))
     conn.execute("DELETE FROM tindex WHERE part = ? AND base_offset >= ?", (part, offset))
@@ -685,8 +683,8 @@ def _cut(conn: sqlite3.Connection, part: int, offset: int) -> None:
     (held,) = conn.execute(f"SELECT total(size) FROM {table}").fetchone()
     (max_ts,) = conn.execute("SELECT max(max_ts) FROM tindex WHERE part = ?", (part,)).fetchone()
     conn.execute(
-        "UPDATE partitions SET next_offset = ?, bytes = ?, max_ts = ? WHERE part = ?",
-        (offset, int(held), _NO_TS if max_ts is None else int(max_ts), part),
+        "UPDATE partitions SET next_offset = ?, bytes = ?, max_ts = ?, seg_end = ? WHERE part = ?",
+        (offset, int(held), _NO_TS if max_ts is None else int(max_ts), seg_end, part),
     )
 
 

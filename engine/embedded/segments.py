@@ -41,6 +41,7 @@ from pathlib import Path
 
 from crc32c import crc32c
 
+from engine.embedded.sqlite import write_tx
 from engine.errors import DamagedFileError, StorageError, StorageFullError
 
 #: A segment rolls once it holds this many bytes, unless its topic's segment.bytes says
@@ -290,8 +291,6 @@ def reader(conn: sqlite3.Connection) -> Reader:
 def sync(conn: sqlite3.Connection, ends: dict[int, int]) -> None:
     """Make every batch below each partition's end in `ends` (read before this call) safe on
     disk, then record so: fsync the segment files, one write transaction."""
-    from engine.embedded.sqlite import write_tx
-
     folder = _dir(conn)
     synced = dict(conn.execute("SELECT part, synced FROM segment_sync").fetchall())
     pending = {p: e for p, e in ends.items() if e > synced.get(p, 0)}
@@ -393,9 +392,7 @@ def remove_orphans(conn: sqlite3.Connection) -> list[str]:
         return []
     recorded = {file_name(p, b) for p, b in conn.execute("SELECT part, base FROM segments")}
     orphans = sorted(present - recorded)
-    for name in orphans:
-        with contextlib.suppress(OSError):  # gone, or (Windows) open: the next pass retries
-            os.unlink(folder / name)
+    unlink(folder / name for name in orphans)
     return orphans
 
 
@@ -406,19 +403,24 @@ def position(place: bytes) -> int:
 
 def unlink(paths: Iterable[Path]) -> None:
     """Delete segment files whose rows are gone (best effort: a file left behind holds no
-    batch any row points to)."""
+    batch any row points to, and maintenance removes it later; on Windows one still open
+    cannot go yet)."""
     for path in paths:
         with contextlib.suppress(OSError):
             os.unlink(path)
 
 
+def recorded(conn: sqlite3.Connection) -> bool:
+    """Whether the topic database `conn` has segment tables (one from before segment files,
+    such as an old backup, has none until the engine opens it)."""
+    row = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'segments'")
+    return row.fetchone() is not None
+
+
 def extents(conn: sqlite3.Connection) -> list[tuple[int, int, int]]:
     """Every segment of the topic database `conn` (partition, first offset, size), in order;
     none for a database from before segment files."""
-    has_table = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'segments'"
-    ).fetchone()
-    if not has_table:
+    if not recorded(conn):
         return []
     return [
         (int(p), int(b), int(n))
