@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -13,6 +16,32 @@ import pytest
 
 from engine.embedded import EmbeddedCluster
 from engine.kafka_listener import KafkaListener
+
+_STARTED = """
+import sys
+from engine.embedded import EmbeddedCluster
+from engine.kafka_listener import KafkaListener
+cluster = EmbeddedCluster(sys.argv[1], maintenance_interval_s=None)
+listener = KafkaListener(cluster, "127.0.0.1", 0).start()
+assert listener.schemas_loaded.wait(120)
+{probe}
+listener.stop()
+cluster.close()
+"""
+
+
+def probe_started_listener(probe: str, directory: Path) -> str:
+    """What `probe` (Python source) prints in a fresh process once a listener over a cluster
+    in `directory` has started and loaded its message classes."""
+    result = subprocess.run(
+        [sys.executable, "-c", _STARTED.format(probe=probe), str(directory)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[3])},
+    )
+    return result.stdout
 
 
 @dataclass

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from engine.kafka_listener import memory
+from tests.engine.listener.conftest import probe_started_listener
 
 
 def _glibc() -> bool:
@@ -61,19 +62,12 @@ def test_megabyte_buffers_made_again_reuse_their_pages() -> None:
 
 
 _FROZEN = """
-import gc, sys
-from engine.embedded import EmbeddedCluster
-from engine.kafka_listener import KafkaListener
+import gc
 from kio.schema.describe_cluster.v0 import request
-cluster = EmbeddedCluster(sys.argv[1], maintenance_interval_s=None)
-listener = KafkaListener(cluster, "127.0.0.1", 0).start()
-assert listener.schemas_loaded.wait(120)
 tracked = {id(o) for o in gc.get_objects()}
 later = [object()]  # a list is always tracked
 print(gc.get_freeze_count(), id(request.DescribeClusterRequest) in tracked,
       id(later) in {id(o) for o in gc.get_objects()})
-listener.stop()
-cluster.close()
 """
 
 
@@ -82,13 +76,5 @@ def test_a_started_listener_leaves_its_long_lived_heap_out_of_collections(
 ) -> None:
     # The message classes loaded at start-up are frozen (no collection walks them again);
     # what is made later is still collected.
-    result = subprocess.run(
-        [sys.executable, "-c", _FROZEN, str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=True,
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[3])},
-    )
-    frozen, class_tracked, later_tracked = result.stdout.split()
+    frozen, class_tracked, later_tracked = probe_started_listener(_FROZEN, tmp_path).split()
     assert int(frozen) > 10_000 and class_tracked == "False" and later_tracked == "True"
